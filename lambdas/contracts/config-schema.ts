@@ -1,0 +1,223 @@
+import { z } from 'zod';
+
+/**
+ * The schema of mlcycle.config.yaml. Validated at synth time (bin/app.ts), at CLI start-up
+ * and by the local runtime; the errors name the key path and the bad value.
+ */
+
+const name = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be lowercase letters, digits and dashes, starting with a letter');
+
+const email = z.string().regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address');
+
+export const METRIC_NAMES = ['auc', 'accuracy', 'precision', 'recall', 'f1', 'logLoss'] as const;
+export type MetricName = (typeof METRIC_NAMES)[number];
+/** Direction of "better" per metric; relative gates use it. */
+export const HIGHER_IS_BETTER: Record<MetricName, boolean> = {
+  auc: true,
+  accuracy: true,
+  precision: true,
+  recall: true,
+  f1: true,
+  logLoss: false,
+};
+
+export const GATE_OPERATORS = ['<', '<=', '>', '>=', '=='] as const;
+
+const absoluteGate = z.strictObject({
+  metric: z.enum(METRIC_NAMES),
+  operator: z.enum(GATE_OPERATORS),
+  threshold: z.number().finite(),
+  /** An advisory gate is reported but does not block. @default true */
+  required: z.boolean().default(true),
+});
+
+const relativeGate = z.strictObject({
+  metric: z.enum(METRIC_NAMES),
+  /** The candidate may be worse than the version serving this stage by at most this much. */
+  noWorseThanServingBy: z.number().min(0),
+  required: z.boolean().default(true),
+});
+
+export const gateSchema = z.union([absoluteGate, relativeGate]);
+export type GateConfig = z.infer<typeof gateSchema>;
+
+const hyperparameterValue = z.union([z.number(), z.string(), z.boolean()]);
+
+const trainingSchema = z.strictObject({
+  /** Folder with the trainer's Dockerfile, built by ContainerImage.fromAsset. */
+  image: z.string().default('containers/trainer'),
+  command: z.array(z.string()).min(1).default(['node', '/app/trainer.mjs']),
+  hyperparameters: z.record(z.string(), hyperparameterValue).default({}),
+  resources: z
+    .strictObject({
+      gpus: z.number().int().min(0).max(8).default(1),
+      vcpus: z.number().int().min(1).max(96).default(4),
+      memoryMiB: z.number().int().min(512).default(15_000),
+    })
+    .default({ gpus: 1, vcpus: 4, memoryMiB: 15_000 }),
+  instanceTypes: z
+    .array(z.string().regex(/^[a-z0-9]+\.[a-z0-9]+$/, 'must be an EC2 instance type such as g5.xlarge'))
+    .min(1)
+    .default(['g5.xlarge', 'g4dn.xlarge']),
+  spot: z.boolean().default(true),
+  /** Maximum Spot price as a percentage of On-Demand. @default 100 */
+  maxSpotPricePercent: z.number().int().min(1).max(100).default(100),
+  timeoutMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(60 * 24 * 7)
+    .default(120),
+});
+
+const modelSchema = z.strictObject({
+  description: z.string().default(''),
+  /** Binary target column in the dataset. */
+  target: z.string().min(1),
+  /** Columns the model must not see (ids, timestamps). */
+  exclude: z.array(z.string()).default([]),
+  training: trainingSchema.prefault({}),
+  evaluation: z
+    .strictObject({
+      holdoutFraction: z.number().gt(0).lt(0.9).default(0.2),
+      primaryMetric: z.enum(METRIC_NAMES).default('auc'),
+    })
+    .prefault({}),
+  schedule: z
+    .strictObject({
+      /** EventBridge schedule expression for the weekly retrain. */
+      retrain: z
+        .string()
+        .regex(/^(cron|rate)\(.+\)$/, 'must be an EventBridge expression like cron(0 3 ? * MON *)')
+        .default('cron(0 3 ? * MON *)'),
+      /** Environment that scheduled retrains target. */
+      stage: name.default('staging'),
+      enabled: z.boolean().default(true),
+    })
+    .prefault({}),
+});
+
+const environmentSchema = z.strictObject({
+  approvers: z.array(email).default([]),
+  /** Approvals needed (M of N). 0 means no human approval for this environment. */
+  quorum: z.number().int().min(0).default(1),
+  approvalTimeoutHours: z
+    .number()
+    .gt(0)
+    .max(24 * 365)
+    .default(72),
+  /** Reminder emails this many hours before expiry (omit for none). */
+  reminderHoursBeforeExpiry: z.number().gt(0).optional(),
+  gates: z.array(gateSchema).default([]),
+});
+
+const severityThresholds = z
+  .strictObject({
+    low: z.number().gt(0).default(0.1),
+    medium: z.number().gt(0).default(0.2),
+    high: z.number().gt(0).default(0.3),
+    critical: z.number().gt(0).default(0.5),
+  })
+  .refine((t) => t.low < t.medium && t.medium < t.high && t.high < t.critical, {
+    message: 'must increase: low < medium < high < critical',
+  });
+
+export const monitoringSchema = z.strictObject({
+  thresholds: severityThresholds.prefault({}),
+  /** Below this many rows in a batch (or the baseline) a feature's result is "insufficient data". */
+  minSampleSize: z.number().int().min(1).default(200),
+  /** Distinct values kept per categorical feature before the rest go to "other". */
+  categoricalCap: z.number().int().min(2).max(10_000).default(200),
+  /** Pin a feature's kind per model instead of inferring it from the baseline. */
+  schema: z.record(z.string(), z.record(z.string(), z.enum(['numeric', 'categorical']))).default({}),
+  alerts: z
+    .strictObject({
+      minSeverity: z.enum(['low', 'medium', 'high', 'critical']).default('high'),
+      email: z.array(email).default([]),
+      slackWebhookUrl: z.url().optional(),
+    })
+    .prefault({}),
+  retrainOnCritical: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      cooldownHours: z.number().min(0).default(24),
+    })
+    .prefault({}),
+});
+export type MonitoringConfig = z.infer<typeof monitoringSchema>;
+
+export const archivalSchema = z.strictObject({
+  /** Versions kept per model beyond whatever is serving or a rollback target. */
+  keepLastVersions: z.number().int().min(1).default(5),
+  transitionToInfrequentAccessDays: z.number().int().min(30).default(30),
+  transitionToGlacierDays: z.number().int().min(1).default(90),
+  expireNoncurrentAfterDays: z.number().int().min(1).default(365),
+  largeObjectThresholdMb: z.number().min(1).default(100),
+  /** Report what would be deleted without deleting. */
+  dryRun: z.boolean().default(false),
+});
+export type ArchivalConfig = z.infer<typeof archivalSchema>;
+
+export const configSchema = z
+  .strictObject({
+    /** Prefix of resource names (stack name, table, topic). */
+    project: name.default('mlcycle'),
+    notifications: z
+      .strictObject({
+        /** Verified SES identity that emails come from. */
+        sender: email.default('mlcycle@example.com'),
+      })
+      .prefault({}),
+    models: z.record(name, modelSchema).refine((m) => Object.keys(m).length > 0, {
+      message: 'must define at least one model',
+    }),
+    environments: z.record(name, environmentSchema).refine((e) => Object.keys(e).length > 0, {
+      message: 'must define at least one environment',
+    }),
+    monitoring: monitoringSchema.prefault({}),
+    archival: archivalSchema.prefault({}),
+  })
+  .superRefine((cfg, ctx) => {
+    for (const [envName, env] of Object.entries(cfg.environments)) {
+      if (env.quorum > env.approvers.length) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['environments', envName, 'quorum'],
+          input: env.quorum,
+          message: `needs ${env.quorum} approvals but only ${env.approvers.length} approvers are listed`,
+        });
+      }
+      if (new Set(env.approvers).size !== env.approvers.length) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['environments', envName, 'approvers'],
+          input: env.approvers,
+          message: 'lists an approver twice',
+        });
+      }
+    }
+    for (const [modelName, model] of Object.entries(cfg.models)) {
+      if (!(model.schedule.stage in cfg.environments)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['models', modelName, 'schedule', 'stage'],
+          input: model.schedule.stage,
+          message: `is not an environment (known: ${Object.keys(cfg.environments).join(', ')})`,
+        });
+      }
+    }
+    if (cfg.archival.transitionToGlacierDays <= cfg.archival.transitionToInfrequentAccessDays) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['archival', 'transitionToGlacierDays'],
+        input: cfg.archival.transitionToGlacierDays,
+        message: 'must be later than transitionToInfrequentAccessDays',
+      });
+    }
+  });
+
+export type MlcycleConfig = z.infer<typeof configSchema>;
+export type ModelConfig = MlcycleConfig['models'][string];
+export type EnvironmentConfig = MlcycleConfig['environments'][string];

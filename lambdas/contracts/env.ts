@@ -1,0 +1,49 @@
+/**
+ * Environment variable names shared by the CDK constructs (which set them) and the handlers
+ * (whose zod schemas require them). One list, so a construct sets exactly what a handler reads.
+ */
+export const ENV = {
+  /** DynamoDB registry table (single-table design, see lambdas/adapters/registry/README.md). */
+  table: 'MLCYCLE_TABLE',
+  /** The one artifacts bucket (datasets/, runs/, monitoring/, reports/, deployments/). */
+  bucket: 'MLCYCLE_BUCKET',
+  /** ARN of the lifecycle state machine (drift retraining starts it). */
+  stateMachineArn: 'MLCYCLE_STATE_MACHINE_ARN',
+  /** Base URL of the HTTP API that serves approval pages, e.g. https://abc.execute-api…/ */
+  approvalBaseUrl: 'MLCYCLE_APPROVAL_BASE_URL',
+  /** Secrets Manager secret holding the HMAC key for approval links (AWS). */
+  signingSecretArn: 'MLCYCLE_SIGNING_SECRET_ARN',
+  /** A file holding the HMAC key (embedded default only; used instead of the secret ARN). */
+  signingSecretFile: 'MLCYCLE_SIGNING_SECRET_FILE',
+  /** Verified SES identity that approval and notification emails are sent from. */
+  emailSender: 'MLCYCLE_EMAIL_SENDER',
+  /** A folder that receives emails as .eml files (embedded default only; replaces SES). */
+  outboxDir: 'MLCYCLE_OUTBOX_DIR',
+  /** SNS topic for drift alerts and pipeline failure notices. */
+  alertTopicArn: 'MLCYCLE_ALERT_TOPIC_ARN',
+  /** JSON of the validated `monitoring` config section (thresholds, alerting, retraining). */
+  monitoringConfig: 'MLCYCLE_MONITORING_CONFIG',
+  /** JSON of the validated `archival` config section (retention policies). */
+  archivalConfig: 'MLCYCLE_ARCHIVAL_CONFIG',
+  /** JSON map of model name → pipeline input used to start a retrain (drift-triggered). */
+  retrainInputs: 'MLCYCLE_RETRAIN_INPUTS',
+  /** Powertools logger service name and level. */
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+  logLevel: 'POWERTOOLS_LOG_LEVEL',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/**
+ * Container environment of the training job (AWS Batch container overrides, or the local child
+ * process). The trainer reads exactly these.
+ */
+export const TRAINER_ENV = {
+  model: 'MLCYCLE_MODEL',
+  runId: 'MLCYCLE_RUN_ID',
+  datasetUri: 'MLCYCLE_DATASET_URI',
+  outputUri: 'MLCYCLE_OUTPUT_URI',
+  hyperparameters: 'MLCYCLE_HYPERPARAMETERS',
+  target: 'MLCYCLE_TARGET',
+  codeVersion: 'MLCYCLE_CODE_VERSION',
+} as const;

@@ -1,0 +1,113 @@
+import { ENV, type EnvName } from './env.js';
+
+/**
+ * Every Lambda handler: its entry file (relative to the repository root), the environment it
+ * requires, and the ASL placeholder of its ARN where the state machine invokes it. The CDK
+ * stack builds one NodejsFunction per entry; the local runtime imports the same files.
+ */
+export interface HandlerContract {
+  /** File under lambdas/handlers/, exporting `handler`. */
+  readonly entry: string;
+  /** Environment variables the handler's schema requires (optional ones listed separately). */
+  readonly env: readonly EnvName[];
+  readonly optionalEnv?: readonly EnvName[];
+  /** `${Placeholder}` in state-machines/lifecycle.asl.json, when a Task invokes it. */
+  readonly aslPlaceholder?: string;
+  /** Sizing that the construct applies. */
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+}
+
+const base = [ENV.table, ENV.bucket] as const;
+const mail = [ENV.emailSender] as const;
+
+export const HANDLERS = {
+  prepareRun: {
+    entry: 'lambdas/handlers/prepare-run.ts',
+    env: base,
+    aslPlaceholder: 'PrepareRunFunctionArn',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+  },
+  evaluate: {
+    entry: 'lambdas/handlers/evaluate.ts',
+    env: base,
+    aslPlaceholder: 'EvaluateFunctionArn',
+    memoryMb: 1024,
+    timeoutSeconds: 300,
+  },
+  register: {
+    entry: 'lambdas/handlers/register.ts',
+    env: base,
+    aslPlaceholder: 'RegisterFunctionArn',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+  },
+  gate: {
+    entry: 'lambdas/handlers/gate.ts',
+    env: base,
+    aslPlaceholder: 'GateFunctionArn',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+  },
+  requestApproval: {
+    entry: 'lambdas/handlers/request-approval.ts',
+    env: [...base, ENV.approvalBaseUrl, ENV.signingSecretArn, ...mail],
+    aslPlaceholder: 'RequestApprovalFunctionArn',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+  },
+  approvalHttp: {
+    entry: 'lambdas/handlers/approval-http.ts',
+    env: [...base, ENV.signingSecretArn],
+    memoryMb: 256,
+    timeoutSeconds: 15,
+  },
+  deploy: {
+    entry: 'lambdas/handlers/deploy.ts',
+    env: base,
+    aslPlaceholder: 'DeployFunctionArn',
+    memoryMb: 1024,
+    timeoutSeconds: 120,
+  },
+  recordFailure: {
+    entry: 'lambdas/handlers/record-failure.ts',
+    env: [...base, ENV.alertTopicArn],
+    aslPlaceholder: 'RecordFailureFunctionArn',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+  },
+  manifestHttp: {
+    entry: 'lambdas/handlers/manifest-http.ts',
+    env: base,
+    memoryMb: 256,
+    timeoutSeconds: 10,
+  },
+  baseline: {
+    entry: 'lambdas/handlers/baseline.ts',
+    env: [...base, ENV.monitoringConfig],
+    memoryMb: 3008,
+    timeoutSeconds: 900,
+  },
+  drift: {
+    entry: 'lambdas/handlers/drift.ts',
+    env: [...base, ENV.monitoringConfig, ENV.alertTopicArn],
+    optionalEnv: [ENV.stateMachineArn, ENV.retrainInputs],
+    memoryMb: 3008,
+    timeoutSeconds: 900,
+  },
+  cleanup: {
+    entry: 'lambdas/handlers/cleanup.ts',
+    env: [...base, ENV.archivalConfig],
+    memoryMb: 512,
+    timeoutSeconds: 300,
+  },
+} as const satisfies Record<string, HandlerContract>;
+
+export type HandlerName = keyof typeof HANDLERS;
+
+/** Placeholders in the ASL that are not Lambda ARNs. */
+export const ASL_PLACEHOLDERS = {
+  trainingJobQueueArn: 'TrainingJobQueueArn',
+  trainingJobDefinitionArn: 'TrainingJobDefinitionArn',
+} as const;
