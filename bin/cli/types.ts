@@ -1,0 +1,41 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Command } from 'commander';
+import type { MlcycleConfig } from '../../lambdas/contracts/config-schema.js';
+
+/**
+ * What every CLI command gets: the validated config, SDK clients pointed at AWS (--aws or a
+ * profile) or at the local stack, and the resource names. Commands call the same domain
+ * modules and adapters as the handlers.
+ */
+export interface CliContext {
+  readonly config: MlcycleConfig;
+  readonly target: 'aws' | 'local';
+  readonly tableName: string;
+  readonly bucket: string;
+  readonly stateMachineArn: string;
+  readonly dynamo: DynamoDBClient;
+  readonly doc: DynamoDBDocumentClient;
+  readonly s3: S3Client;
+  readonly sfn: SFNClient;
+  /** Who is acting (for ledgers and separation of duties): --as, MLCYCLE_USER, or the OS user. */
+  readonly actor: string;
+  readonly output: Output;
+  /** Releases clients and any emulators started for this command. */
+  close(): Promise<void>;
+}
+
+export interface Output {
+  readonly json: boolean;
+  /** A human table (default) or, with --json, the rows as one JSON line. */
+  table(rows: readonly Record<string, unknown>[], columns?: readonly string[]): void;
+  /** A JSON document with --json; otherwise `human()` is printed. */
+  result(value: unknown, human: () => string): void;
+  /** Progress for humans (stderr with --json, so stdout stays machine-readable). */
+  info(line: string): void;
+}
+
+/** Each command module exports one of these; bin/mlcycle.ts registers them. */
+export type RegisterCommands = (program: Command, context: (cmd: Command) => Promise<CliContext>) => void;
