@@ -109,5 +109,6 @@ export type HandlerName = keyof typeof HANDLERS;
 /** Placeholders in the ASL that are not Lambda ARNs. */
 export const ASL_PLACEHOLDERS = {
   trainingJobQueueArn: 'TrainingJobQueueArn',
-  trainingJobDefinitionArn: 'TrainingJobDefinitionArn',
+  /** Job definitions are named `<prefix><model>` (one per model: each has its own GPU/vCPU/memory). */
+  trainingJobDefinitionPrefix: 'TrainingJobDefinitionPrefix',
 } as const;
