@@ -46,4 +46,6 @@ export const TRAINER_ENV = {
   hyperparameters: 'MLCYCLE_HYPERPARAMETERS',
   target: 'MLCYCLE_TARGET',
   codeVersion: 'MLCYCLE_CODE_VERSION',
+  exclude: 'MLCYCLE_EXCLUDE',
+  holdoutFraction: 'MLCYCLE_HOLDOUT_FRACTION',
 } as const;

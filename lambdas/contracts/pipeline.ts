@@ -111,6 +111,9 @@ export const runInfoSchema = z.object({
   /** s3://bucket/runs/<model>/<runId>/ — the trainer writes everything under it. */
   outputUri: z.string(),
   hyperparametersJson: z.string(),
+  /** Comma-separated columns the trainer drops (container env values are strings). */
+  excludeCsv: z.string(),
+  holdoutFraction: z.string(),
   startedAt: z.string(),
 });
 export type RunInfo = z.infer<typeof runInfoSchema>;

@@ -1,5 +1,38 @@
-// Placeholder so the CDK stack can bundle every entry while the handler is being written;
-// replaced by the real handler before this lands.
-export const handler = async (): Promise<never> => {
-  throw new Error('gate: not implemented yet');
+import { createDocumentClient } from '../adapters/aws-clients.js';
+import { RegistryStore } from '../adapters/registry/registry-store.js';
+import { ENV } from '../contracts/env.js';
+import type { GateOutcome } from '../contracts/pipeline.js';
+import { evaluateGates } from '../domain/registry/gates.js';
+import { registryEnvSchema } from './kit/pipeline-env.js';
+import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
+import { registeredStateSchema } from './kit/state.js';
+
+const logger = createLogger('gate');
+const deps = once(() => {
+  const env = readEnv(registryEnvSchema);
+  return { store: new RegistryStore(createDocumentClient(), env[ENV.table]) };
+});
+
+/**
+ * Gate: checks the target environment's gates against the candidate's metrics and, for
+ * relative gates, the metrics of the version serving that stage now. The outcome (with every
+ * gate's evidence) is the Choice state's input and ends up in the ledger or the failure record.
+ */
+export const handler = async (event: unknown): Promise<GateOutcome> => {
+  const state = parseInput(registeredStateSchema, event, 'Gate input');
+  const { store } = deps();
+  const pointer = await store.getStage(state.model, state.stage);
+  const servingRecord = pointer ? await store.getVersion(state.model, pointer.version) : undefined;
+  const outcome = evaluateGates(
+    state.policy.gates,
+    state.evaluation.metrics,
+    servingRecord ? { version: servingRecord.version, metrics: servingRecord.metrics } : null,
+    state.policy.approvalRequired,
+  );
+  logger.info('gates evaluated', {
+    model: state.model,
+    version: state.registration.version,
+    passed: outcome.passed,
+  });
+  return outcome;
 };

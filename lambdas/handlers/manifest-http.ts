@@ -1,5 +1,57 @@
-// Placeholder so the CDK stack can bundle every entry while the handler is being written;
-// replaced by the real handler before this lands.
-export const handler = async (): Promise<never> => {
-  throw new Error('manifest-http: not implemented yet');
+import { createHash } from 'node:crypto';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createS3Client } from '../adapters/aws-clients.js';
+import { S3Objects } from '../adapters/s3-objects.js';
+import { ENV } from '../contracts/env.js';
+import { manifestKey } from '../contracts/manifest.js';
+import { registryEnvSchema } from './kit/pipeline-env.js';
+import { createLogger, once, readEnv } from './kit/runtime.js';
+
+const logger = createLogger('manifest-http');
+const deps = once(() => {
+  const env = readEnv(registryEnvSchema);
+  return { bucket: env[ENV.bucket], objects: new S3Objects(createS3Client()) };
+});
+
+const NAME = /^[a-z][a-z0-9-]{0,39}$/;
+
+function json(statusCode: number, body: unknown, headers: Record<string, string> = {}) {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  } satisfies APIGatewayProxyStructuredResultV2;
+}
+
+/**
+ * GET /models/{name}/{stage}: the client manifest (which version serves a stage), with a strong
+ * ETag so game clients and services can poll cheaply with If-None-Match.
+ */
+export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+  const { bucket, objects } = deps();
+  const model = event.pathParameters?.name ?? '';
+  const stage = event.pathParameters?.stage ?? '';
+  for (const [what, value] of [
+    ['model', model],
+    ['stage', stage],
+  ] as const) {
+    if (!NAME.test(value)) {
+      return json(400, {
+        message: `${what} "${value}" is not a valid name (lowercase letters, digits, dashes)`,
+      });
+    }
+  }
+  const loc = { bucket, key: manifestKey(model, stage) };
+  if (!(await objects.head(loc))) {
+    return json(404, { message: `nothing is deployed for model "${model}" in stage "${stage}"` });
+  }
+  const body = await objects.getText(loc);
+  const etag = `"${createHash('sha256').update(body).digest('hex').slice(0, 32)}"`;
+  const cache = { etag, 'cache-control': 'no-cache' };
+  const ifNoneMatch = event.headers?.['if-none-match'];
+  if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === etag)) {
+    return { statusCode: 304, headers: cache };
+  }
+  logger.debug('manifest served', { model, stage });
+  return { statusCode: 200, headers: { 'content-type': 'application/json', ...cache }, body };
 };

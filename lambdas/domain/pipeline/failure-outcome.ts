@@ -1,0 +1,46 @@
+import type { FailureKind } from '../../contracts/pipeline.js';
+
+export interface FailureOutcome {
+  /** Status the registered version moves to (if one was registered). */
+  readonly versionStatus: 'failed' | 'rejected';
+  /** One line for the notification subject and the registry. */
+  readonly summary: string;
+  readonly detail: string;
+}
+
+const summaries: Record<FailureKind, { status: FailureOutcome['versionStatus']; summary: string }> = {
+  training: { status: 'failed', summary: 'training failed' },
+  evaluation: { status: 'failed', summary: 'evaluation failed' },
+  registration: { status: 'failed', summary: 'registration failed' },
+  gate: { status: 'rejected', summary: 'a required gate failed' },
+  rejected: { status: 'rejected', summary: 'rejected by an approver' },
+  timeout: { status: 'rejected', summary: 'approval expired before quorum was reached' },
+  approval: { status: 'failed', summary: 'the approval request could not be made' },
+  deploy: { status: 'failed', summary: 'deployment validation or promotion failed' },
+};
+
+/**
+ * What a failure means for the registry and the people told about it. Step Functions hands over
+ * the caught error's name and cause (often a JSON document, e.g. a Batch job description).
+ */
+export function failureOutcome(kind: FailureKind, error?: string, cause?: string): FailureOutcome {
+  const { status, summary } = summaries[kind];
+  return { versionStatus: status, summary, detail: describeCause(error, cause) };
+}
+
+function describeCause(error?: string, cause?: string): string {
+  if (!error && !cause) return '';
+  let text = cause ?? '';
+  try {
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+    const container = parsed.Container as { Reason?: string } | undefined;
+    const message = parsed.errorMessage ?? parsed.StatusReason;
+    text =
+      [container?.Reason, typeof message === 'string' ? message : undefined].filter(Boolean).join(' — ') ||
+      text;
+  } catch {
+    // a plain-text cause stays as it is
+  }
+  const line = [error, text].filter(Boolean).join(': ');
+  return line.length > 500 ? `${line.slice(0, 497)}...` : line;
+}

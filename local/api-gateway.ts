@@ -1,0 +1,139 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { HandlerName } from '../lambdas/contracts/handlers.js';
+import type { LocalLambdas } from './lambdas.js';
+
+/** A route of the HTTP API, as the CDK stack declares it. */
+export interface LocalRoute {
+  readonly method: 'GET' | 'HEAD' | 'POST';
+  /** `/approvals/{id}` style; `{x}` matches one path segment. */
+  readonly path: string;
+  readonly handler: HandlerName;
+}
+
+/** The routes of the stack's HTTP API (lib/approval-api.ts declares the same). */
+export const HTTP_ROUTES: readonly LocalRoute[] = [
+  { method: 'GET', path: '/approvals/{id}', handler: 'approvalHttp' },
+  { method: 'HEAD', path: '/approvals/{id}', handler: 'approvalHttp' },
+  { method: 'POST', path: '/approvals/{id}', handler: 'approvalHttp' },
+  { method: 'GET', path: '/models/{name}/{stage}', handler: 'manifestHttp' },
+  { method: 'HEAD', path: '/models/{name}/{stage}', handler: 'manifestHttp' },
+];
+
+function match(route: LocalRoute, method: string, path: string): Record<string, string> | undefined {
+  if (route.method !== method) return undefined;
+  const want = route.path.split('/');
+  const got = path.split('/');
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i] as string;
+    const g = got[i] as string;
+    if (w.startsWith('{') && w.endsWith('}')) {
+      if (!g) return undefined;
+      params[w.slice(1, -1)] = decodeURIComponent(g);
+    } else if (w !== g) return undefined;
+  }
+  return params;
+}
+
+async function toEvent(req: IncomingMessage, route: LocalRoute, params: Record<string, string>) {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const body = Buffer.concat(chunks);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
+  const query: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) query[k] = v;
+  const event: APIGatewayProxyEventV2 = {
+    version: '2.0',
+    routeKey: `${route.method} ${route.path}`,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    queryStringParameters: Object.keys(query).length ? query : undefined,
+    pathParameters: params,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'local',
+      http: {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: `${Date.now()}`,
+      routeKey: `${route.method} ${route.path}`,
+      stage: '$default',
+      time: new Date().toUTCString(),
+      timeEpoch: Date.now(),
+    },
+    body: body.length ? body.toString('base64') : undefined,
+    isBase64Encoded: body.length > 0,
+    stageVariables: undefined,
+  };
+  return event;
+}
+
+function send(res: ServerResponse, method: string, result: APIGatewayProxyStructuredResultV2 | string) {
+  const r: APIGatewayProxyStructuredResultV2 =
+    typeof result === 'string' ? { statusCode: 200, body: result } : result;
+  const headers: Record<string, string | number | boolean> = { ...(r.headers ?? {}) };
+  const body = r.body ? Buffer.from(r.body, r.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
+  res.writeHead(r.statusCode ?? 200, headers as Record<string, string>);
+  if (r.cookies?.length) res.setHeader('set-cookie', r.cookies);
+  // API Gateway sends no body for HEAD, whatever the integration returned.
+  res.end(method === 'HEAD' ? undefined : body);
+}
+
+/**
+ * The stack's HTTP API on loopback: requests become payload-v2 events for the same handlers.
+ */
+export async function startLocalApi(
+  lambdas: LocalLambdas,
+  options: { port?: number; routes?: readonly LocalRoute[] } = {},
+): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+  const routes = options.routes ?? HTTP_ROUTES;
+  const server = createServer(async (req, res) => {
+    const method = req.method ?? 'GET';
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    for (const route of routes) {
+      const params = match(route, method, path);
+      if (!params) continue;
+      try {
+        const event = await toEvent(req, route, params);
+        const result = (await lambdas.invoke(route.handler, event)) as APIGatewayProxyStructuredResultV2;
+        send(res, method, result);
+      } catch (err) {
+        // As API Gateway answers when the integration itself fails.
+        send(res, method, {
+          statusCode: 500,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ message: 'Internal Server Error', detail: (err as Error).message }),
+        });
+      }
+      return;
+    }
+    send(res, method, {
+      statusCode: 404,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'Not Found' }),
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,215 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import './polyfills.js';
+import { ENV } from '../lambdas/contracts/env.js';
+import { ASL_PLACEHOLDERS, HANDLERS, type HandlerName } from '../lambdas/contracts/handlers.js';
+import type { MlcycleConfig } from '../lambdas/contracts/config-schema.js';
+import { buildPipelineInput } from '../lambdas/contracts/pipeline.js';
+import { startLocalApi } from './api-gateway.js';
+import { type DynamoLocal, ensureRegistryTable, startDynamoLocal } from './emulators/dynamodb.js';
+import { LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators/local-aws.js';
+import { ensureBucket, type S3Local, startS3Local } from './emulators/s3.js';
+import { LocalLambdas, localFunctionArn } from './lambdas.js';
+import { LocalS3Notifications, monitoringRules } from './s3-notifications.js';
+import { startSfnApiServer } from './stepfunctions/api-server.js';
+import { runBatchJobLocally, type SubmitJobParameters } from './stepfunctions/batch.js';
+import { ASL_FILE, loadDefinition } from './stepfunctions/definition.js';
+import { type ExecutionRecord, LocalStepFunctions } from './stepfunctions/engine.js';
+import type { HistoryEvent } from './stepfunctions/history.js';
+
+/** Where a running local stack can be reached; written to <dir>/endpoints.json for the CLI. */
+export interface LocalEndpoints {
+  readonly pid: number;
+  readonly dynamodb: string;
+  readonly s3: string;
+  readonly sfn: string;
+  readonly api: string;
+  readonly tableName: string;
+  readonly bucket: string;
+  readonly stateMachineArn: string;
+  readonly outboxDir: string;
+}
+
+export interface LocalStackOptions {
+  readonly config: MlcycleConfig;
+  /** All local state lives here. @default .mlcycle */
+  readonly dir?: string;
+  /** Repository root (handlers, ASL file, trainer). @default process.cwd() */
+  readonly root?: string;
+  /** Start from empty state. @default false */
+  readonly fresh?: boolean;
+  /** Fixed ports (0 = any free one). */
+  readonly ports?: { dynamodb?: number; s3?: number; sfn?: number; api?: number };
+  readonly log?: (line: string) => void;
+  readonly onExecutionEvent?: (execution: ExecutionRecord, event: HistoryEvent) => void;
+}
+
+export interface LocalStack {
+  readonly endpoints: LocalEndpoints;
+  readonly dir: string;
+  readonly engine: LocalStepFunctions;
+  readonly lambdas: LocalLambdas;
+  readonly notifications: LocalS3Notifications;
+  readonly dynamo: DynamoLocal;
+  readonly s3: S3Local;
+  stop(): Promise<void>;
+}
+
+export const LOCAL_TABLE = 'mlcycle-registry';
+export const LOCAL_BUCKET = 'mlcycle-artifacts';
+export const ENDPOINTS_FILE = 'endpoints.json';
+
+/** The state machine's placeholders, valued for the embedded default. */
+export function localSubstitutions(project: string): Record<string, string> {
+  const values: Record<string, string> = {
+    [ASL_PLACEHOLDERS.trainingJobQueueArn]: `arn:aws:batch:${LOCAL_REGION}:${LOCAL_ACCOUNT}:job-queue/${project}-training`,
+    [ASL_PLACEHOLDERS.trainingJobDefinitionPrefix]: `${project}-trainer-`,
+  };
+  for (const [name, contract] of Object.entries(HANDLERS)) {
+    if ('aslPlaceholder' in contract) values[contract.aslPlaceholder] = localFunctionArn(name as HandlerName);
+  }
+  return values;
+}
+
+function signingKeyFile(dir: string): string {
+  const file = join(dir, 'secrets', 'approval-signing.key');
+  if (!existsSync(file)) {
+    mkdirSync(join(dir, 'secrets'), { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+  }
+  return file;
+}
+
+/**
+ * Starts the embedded default: DynamoDB Local, s3rver, the lifecycle ASL on
+ * aws-local-stepfunctions behind a Step Functions API endpoint, the HTTP API, and S3 event
+ * notifications — with the process environment pointing every AWS SDK client at them, so the
+ * handlers run unchanged.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const root = resolve(options.root ?? process.cwd());
+  const dir = resolve(options.dir ?? '.mlcycle');
+  const log = options.log ?? (() => undefined);
+  if (options.fresh) rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const project = options.config.project;
+  const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${project}-lifecycle`;
+  const outboxDir = join(dir, 'outbox');
+
+  const [dynamo, s3] = await Promise.all([
+    startDynamoLocal({ dataDir: join(dir, 'dynamodb'), port: options.ports?.dynamodb ?? 0 }),
+    startS3Local({ directory: join(dir, 's3'), port: options.ports?.s3 ?? 0 }),
+  ]);
+  const started: { close(): Promise<void> }[] = [];
+  try {
+    await Promise.all([ensureRegistryTable(dynamo.client, LOCAL_TABLE), ensureBucket(s3.client, LOCAL_BUCKET)]);
+
+    const lambdas = new LocalLambdas(root);
+    const engine = new LocalStepFunctions({
+      stateMachineArn,
+      definition: loadDefinition(join(root, ASL_FILE), localSubstitutions(project)),
+      dir: join(dir, 'executions'),
+      ...(options.onExecutionEvent ? { onEvent: options.onExecutionEvent } : {}),
+      runner: {
+        lambda: (arn, input) => lambdas.invoke(lambdas.nameOf(arn), input),
+        invokeAsync: async (fn, payload) => {
+          await lambdas.invoke(lambdas.nameOf(fn), payload);
+        },
+        batchSync: (params) =>
+          runBatchJobLocally(params as SubmitJobParameters, {
+            root,
+            logsDir: join(dir, 'logs'),
+            baseEnv: process.env,
+            onLog: (line) => log(`  [trainer] ${line}`),
+          }),
+      },
+    });
+    const sfnApi = await startSfnApiServer(engine, options.ports?.sfn ?? 0);
+    started.push(sfnApi);
+    const api = await startLocalApi(lambdas, { port: options.ports?.api ?? 0 });
+    started.push(api);
+
+    const retrainInputs = Object.fromEntries(
+      Object.entries(options.config.models).map(([model, m]) => [
+        model,
+        buildPipelineInput(options.config, model, m.schedule.stage, {
+          requestedBy: 'mlcycle-drift',
+          trigger: 'drift',
+          reason: 'critical drift',
+        }),
+      ]),
+    );
+    Object.assign(process.env, {
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_ENDPOINT_URL_SFN: sfnApi.endpoint,
+      [ENV.table]: LOCAL_TABLE,
+      [ENV.bucket]: LOCAL_BUCKET,
+      [ENV.stateMachineArn]: stateMachineArn,
+      [ENV.approvalBaseUrl]: api.url,
+      [ENV.signingSecretFile]: signingKeyFile(dir),
+      [ENV.emailSender]: options.config.notifications.sender,
+      [ENV.outboxDir]: outboxDir,
+      [ENV.alertTopicArn]: `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${project}-alerts`,
+      [ENV.monitoringConfig]: JSON.stringify(options.config.monitoring),
+      [ENV.archivalConfig]: JSON.stringify(options.config.archival),
+      [ENV.retrainInputs]: JSON.stringify(retrainInputs),
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    });
+    delete process.env.AWS_PROFILE;
+
+    const notifications = new LocalS3Notifications(lambdas, monitoringRules(Object.keys(options.config.models)), log);
+    s3.onObjectEvent((record) => notifications.deliver(record));
+
+    const endpoints: LocalEndpoints = {
+      pid: process.pid,
+      dynamodb: dynamo.endpoint,
+      s3: s3.endpoint,
+      sfn: sfnApi.endpoint,
+      api: api.url,
+      tableName: LOCAL_TABLE,
+      bucket: LOCAL_BUCKET,
+      stateMachineArn,
+      outboxDir,
+    };
+    writeFileSync(join(dir, ENDPOINTS_FILE), `${JSON.stringify(endpoints, null, 2)}\n`);
+
+    return {
+      endpoints,
+      dir,
+      engine,
+      lambdas,
+      notifications,
+      dynamo,
+      s3,
+      async stop() {
+        await engine.stopAll();
+        await notifications.idle();
+        for (const s of started.reverse()) await s.close();
+        await Promise.all([s3.stop(), dynamo.stop()]);
+        rmSync(join(dir, ENDPOINTS_FILE), { force: true });
+      },
+    };
+  } catch (err) {
+    for (const s of started.reverse()) await s.close().catch(() => undefined);
+    await Promise.allSettled([s3.stop(), dynamo.stop()]);
+    throw err;
+  }
+}
+
+/** Endpoints of a local stack running in another process (`mlcycle up`), if it is alive. */
+export function runningStack(dir = '.mlcycle'): LocalEndpoints | undefined {
+  const file = join(resolve(dir), ENDPOINTS_FILE);
+  if (!existsSync(file)) return undefined;
+  const endpoints = JSON.parse(readFileSync(file, 'utf8')) as LocalEndpoints;
+  try {
+    process.kill(endpoints.pid, 0);
+    return endpoints;
+  } catch {
+    return undefined;
+  }
+}

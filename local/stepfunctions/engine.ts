@@ -1,0 +1,296 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import '../polyfills.js';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { AslDefinition } from './definition.js';
+import { type EventLog, type HistoryEvent, toHistoryEvent } from './history.js';
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export interface ExecutionRecord {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: ExecutionStatus;
+  startDate: number;
+  stopDate?: number;
+  input: string;
+  output?: string;
+  error?: string;
+  cause?: string;
+  events: HistoryEvent[];
+}
+
+/** Errors in the shape of the Step Functions API (`__type` names the SDK maps to classes). */
+export class SfnApiError extends Error {
+  constructor(
+    readonly code:
+      | 'TaskDoesNotExist'
+      | 'TaskTimedOut'
+      | 'InvalidToken'
+      | 'ExecutionDoesNotExist'
+      | 'ExecutionAlreadyExists'
+      | 'InvalidArn'
+      | 'InvalidExecutionInput'
+      | 'StateMachineDoesNotExist',
+    message: string,
+  ) {
+    super(message);
+    this.name = code;
+  }
+}
+
+/** How Task resources run locally; built by the runtime from the definition's resources. */
+export interface TaskRunner {
+  /** Plain Lambda ARN as Resource: the function's result is the task result. */
+  lambda(functionArn: string, input: unknown): Promise<unknown>;
+  /** `lambda:invoke.waitForTaskToken`: invoke, then the engine waits for the token. */
+  invokeAsync(functionName: string, payload: unknown): Promise<void>;
+  /** `batch:submitJob.sync`. */
+  batchSync(parameters: unknown): Promise<unknown>;
+}
+
+interface PendingToken {
+  executionArn: string;
+  state: 'waiting' | 'done' | 'timed-out';
+  resolve?: (output: unknown) => void;
+  reject?: (err: Error) => void;
+}
+
+class TaskCallbackError extends Error {
+  constructor(name: string, cause: string) {
+    super(cause);
+    this.name = name;
+  }
+}
+
+export interface LocalStepFunctionsOptions {
+  readonly stateMachineArn: string;
+  readonly definition: AslDefinition;
+  readonly runner: TaskRunner;
+  /** Folder that keeps one JSON file per execution, so status survives a restart. */
+  readonly dir: string;
+  readonly onEvent?: (execution: ExecutionRecord, event: HistoryEvent) => void;
+}
+
+/**
+ * The embedded default's Step Functions: runs the lifecycle ASL with aws-local-stepfunctions,
+ * keeps executions and their history, and implements task tokens (SendTaskSuccess/Failure)
+ * for `.waitForTaskToken` states — which the library itself does not.
+ */
+export class LocalStepFunctions {
+  private readonly executions = new Map<string, ExecutionRecord>();
+  private readonly tokens = new Map<string, PendingToken>();
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly aborts = new Map<string, () => void>();
+  private readonly machine: StateMachine;
+
+  constructor(private readonly options: LocalStepFunctionsOptions) {
+    this.machine = new StateMachine(options.definition as never, {
+      validationOptions: { checkArn: false },
+    });
+    mkdirSync(options.dir, { recursive: true });
+    this.loadPersisted();
+  }
+
+  get stateMachineArn(): string {
+    return this.options.stateMachineArn;
+  }
+
+  get definition(): AslDefinition {
+    return this.options.definition;
+  }
+
+  private loadPersisted(): void {
+    for (const file of readdirSync(this.options.dir).filter((f) => f.endsWith('.json'))) {
+      const record = JSON.parse(readFileSync(join(this.options.dir, file), 'utf8')) as ExecutionRecord;
+      if (record.status === 'RUNNING') {
+        // The process that ran it is gone; say so rather than pretend it still runs.
+        record.status = 'ABORTED';
+        record.stopDate = Date.now();
+        record.error = 'mlcycle.LocalRuntimeRestarted';
+        record.cause = 'The local runtime stopped while this execution was running.';
+        this.persist(record);
+      }
+      this.executions.set(record.executionArn, record);
+    }
+  }
+
+  private persist(record: ExecutionRecord): void {
+    const file = join(this.options.dir, `${record.name}.json`);
+    writeFileSync(`${file}.tmp`, JSON.stringify(record));
+    renameSync(`${file}.tmp`, file);
+  }
+
+  startExecution(input: unknown, name: string = randomUUID()): ExecutionRecord {
+    if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) {
+      throw new SfnApiError('InvalidArn', `execution name "${name}" must be 1-80 letters, digits, - or _`);
+    }
+    const executionArn = `${this.options.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    if (this.executions.has(executionArn) || existsSync(join(this.options.dir, `${name}.json`))) {
+      throw new SfnApiError('ExecutionAlreadyExists', `execution ${name} already exists`);
+    }
+    const record: ExecutionRecord = {
+      executionArn,
+      stateMachineArn: this.options.stateMachineArn,
+      name,
+      status: 'RUNNING',
+      startDate: Date.now(),
+      input: JSON.stringify(input),
+      events: [],
+    };
+    this.executions.set(executionArn, record);
+    this.persist(record);
+    this.running.set(
+      executionArn,
+      this.run(record, input).finally(() => this.running.delete(executionArn)),
+    );
+    return record;
+  }
+
+  private async run(record: ExecutionRecord, input: unknown): Promise<void> {
+    const token = `local:${record.name}:${randomUUID()}`;
+    const overrides = this.overridesFor(record.executionArn, token);
+    const execution = this.machine.run(input as never, {
+      overrides: { taskResourceLocalHandlers: overrides as never },
+      context: {
+        Execution: {
+          Id: record.executionArn,
+          Name: record.name,
+          Input: input,
+          StartTime: new Date(record.startDate).toISOString(),
+          RoleArn: 'arn:aws:iam::000000000000:role/mlcycle-local',
+        },
+        StateMachine: { Id: this.options.stateMachineArn, Name: this.options.stateMachineArn.split(':').pop() },
+        Task: { Token: token },
+      } as never,
+    });
+    this.aborts.set(record.executionArn, execution.abort);
+    const collecting = this.collect(record, execution.eventLogs);
+    try {
+      const output = await execution.result;
+      record.status = 'SUCCEEDED';
+      record.output = JSON.stringify(output);
+    } catch (err) {
+      const e = err as Error;
+      if (e.name === 'ExecutionAbortedError') record.status = 'ABORTED';
+      else if (e.name === 'ExecutionTimeoutError') record.status = 'TIMED_OUT';
+      else record.status = 'FAILED';
+    }
+    await collecting;
+    const failed = record.events.find((ev) => ev.type === 'ExecutionFailed') as
+      | { executionFailedEventDetails?: { error?: string; cause?: string } }
+      | undefined;
+    if (failed?.executionFailedEventDetails) {
+      record.error = failed.executionFailedEventDetails.error;
+      record.cause = failed.executionFailedEventDetails.cause;
+    }
+    record.stopDate = Date.now();
+    for (const [t, pending] of this.tokens) if (pending.executionArn === record.executionArn) this.tokens.delete(t);
+    this.aborts.delete(record.executionArn);
+    this.persist(record);
+  }
+
+  private async collect(record: ExecutionRecord, logs: AsyncGenerator<EventLog>): Promise<void> {
+    for await (const log of logs) {
+      const event = toHistoryEvent(log, record.events.length + 1);
+      if (!event) continue;
+      record.events.push(event);
+      this.persist(record);
+      this.options.onEvent?.(record, event);
+    }
+  }
+
+  /** One override per Task state, chosen by its Resource, not by its name. */
+  private overridesFor(executionArn: string, token: string): Record<string, (input: unknown) => Promise<unknown>> {
+    const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
+    for (const [name, state] of Object.entries(this.options.definition.States)) {
+      if (state.Type !== 'Task' || !state.Resource) continue;
+      const resource = state.Resource;
+      if (resource.startsWith('arn:aws:lambda:')) {
+        overrides[name] = (input) => this.options.runner.lambda(resource, input);
+      } else if (resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
+        overrides[name] = (input) => this.waitForToken(executionArn, token, input as Record<string, unknown>);
+      } else if (resource === 'arn:aws:states:::batch:submitJob.sync') {
+        overrides[name] = (input) => this.options.runner.batchSync(input);
+      } else {
+        throw new Error(`state ${name}: resource ${resource} has no local implementation`);
+      }
+    }
+    return overrides;
+  }
+
+  private async waitForToken(executionArn: string, token: string, params: Record<string, unknown>) {
+    const result = new Promise<unknown>((resolve, reject) => {
+      this.tokens.set(token, { executionArn, state: 'waiting', resolve, reject });
+    });
+    try {
+      await this.options.runner.invokeAsync(String(params.FunctionName), params.Payload);
+    } catch (err) {
+      this.tokens.delete(token);
+      throw err;
+    }
+    try {
+      return await result;
+    } finally {
+      const pending = this.tokens.get(token);
+      if (pending?.state === 'waiting') pending.state = 'timed-out';
+    }
+  }
+
+  private pending(token: string): PendingToken {
+    if (!token.startsWith('local:')) throw new SfnApiError('InvalidToken', 'not a task token of this runtime');
+    const pending = this.tokens.get(token);
+    if (!pending) throw new SfnApiError('TaskDoesNotExist', 'no task is waiting for this token');
+    if (pending.state === 'timed-out') throw new SfnApiError('TaskTimedOut', 'the task already timed out');
+    if (pending.state === 'done') throw new SfnApiError('TaskDoesNotExist', 'the task was already completed');
+    return pending;
+  }
+
+  sendTaskSuccess(token: string, output: string): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(output);
+    } catch {
+      throw new SfnApiError('InvalidExecutionInput', 'task output is not valid JSON');
+    }
+    const pending = this.pending(token);
+    pending.state = 'done';
+    pending.resolve?.(parsed);
+  }
+
+  sendTaskFailure(token: string, error = '', cause = ''): void {
+    const pending = this.pending(token);
+    pending.state = 'done';
+    pending.reject?.(new TaskCallbackError(error || 'States.TaskFailed', cause));
+  }
+
+  stopExecution(executionArn: string): void {
+    const abort = this.aborts.get(executionArn);
+    if (!abort) throw new SfnApiError('ExecutionDoesNotExist', `${executionArn} is not running`);
+    abort();
+  }
+
+  describe(executionArn: string): ExecutionRecord {
+    const record = this.executions.get(executionArn);
+    if (!record) throw new SfnApiError('ExecutionDoesNotExist', `execution ${executionArn} does not exist`);
+    return record;
+  }
+
+  list(): ExecutionRecord[] {
+    return [...this.executions.values()].sort((a, b) => b.startDate - a.startDate);
+  }
+
+  /** Resolves when the execution has finished (for tests and the demo). */
+  async settled(executionArn: string): Promise<ExecutionRecord> {
+    await this.running.get(executionArn);
+    return this.describe(executionArn);
+  }
+
+  /** Aborts whatever still runs (used on shutdown). */
+  async stopAll(): Promise<void> {
+    for (const abort of this.aborts.values()) abort();
+    await Promise.allSettled(this.running.values());
+  }
+}
