@@ -29,6 +29,13 @@ export const HANDLERS = {
     memoryMb: 256,
     timeoutSeconds: 30,
   },
+  loadCandidate: {
+    entry: 'lambdas/handlers/load-candidate.ts',
+    env: base,
+    aslPlaceholder: 'LoadCandidateFunctionArn',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+  },
   evaluate: {
     entry: 'lambdas/handlers/evaluate.ts',
     env: base,

@@ -19,6 +19,8 @@ export const pipelineInputSchema = z.object({
   /** Which part of the semantic version to bump, or an explicit version. */
   bump: z.enum(['major', 'minor', 'patch']).default('minor'),
   version: z.string().default(''),
+  /** Promote this existing version instead of training a new one. */
+  promote: z.string().default(''),
   training: z.object({
     target: z.string().min(1),
     exclude: z.array(z.string()).default([]),
@@ -44,6 +46,7 @@ export interface PipelineStartOptions {
   readonly dataset?: string;
   readonly bump?: PipelineInput['bump'];
   readonly version?: string;
+  readonly promote?: string;
   /** Override of the approval wait, mostly for demos and tests. */
   readonly approvalTimeoutSeconds?: number;
 }
@@ -76,6 +79,7 @@ export function buildPipelineInput(
     dataset: options.dataset ?? '',
     bump: options.bump ?? 'minor',
     version: options.version ?? '',
+    promote: options.promote ?? '',
     training: {
       target: modelConfig.target,
       exclude: modelConfig.exclude,

@@ -54,7 +54,9 @@ export const handler = async (event: unknown) => {
       },
     });
   }
-  if (version) {
+  // A failed promotion of an existing version (e.g. to production) says nothing against the
+  // version where it already serves, so its status stays as it is.
+  if (version && !state.promote) {
     const current = await store.getVersion(state.model, version);
     if (current && current.status !== outcome.versionStatus) {
       await store.transition(state.model, version, outcome.versionStatus, outcome.summary, 'mlcycle');

@@ -1,0 +1,218 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig } from '../../lambdas/contracts/config-load.js';
+import { type DriftSummary, driftLatestKey, driftSummarySchema } from '../../lambdas/contracts/drift-summary.js';
+import { clientManifestSchema } from '../../lambdas/contracts/manifest.js';
+import { buildPipelineInput, type GateOutcome, type Metrics } from '../../lambdas/contracts/pipeline.js';
+import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
+import { loadModel, predictProba } from '../../lambdas/domain/ml/artifact.js';
+import { churnCsv } from '../../local/data/churn.js';
+import { startLocalStack } from '../../local/runtime.js';
+import { globalOptions } from './context.js';
+import { type ApprovalVisit, approvalLinkIn, approveThroughLink, readOutbox } from './demo-approver.js';
+import { watchExecution } from './execution-watch.js';
+import { createOutput } from './output.js';
+import { startPipeline } from './pipeline.js';
+
+export interface DemoSummary {
+  readonly execution: string;
+  readonly status: string;
+  readonly model: string;
+  readonly version: string | null;
+  readonly stage: string;
+  readonly metrics: Metrics | null;
+  readonly gates: GateOutcome | null;
+  readonly approvals: ApprovalVisit[];
+  readonly manifest: { url: string; status: number; etag: string | null; notModified: boolean };
+  readonly drift: DriftSummary | null;
+  readonly outbox: string[];
+  readonly timings: Record<string, number>;
+  readonly seconds: number;
+}
+
+const REQUESTOR = 'demo-requestor@studio.example';
+
+/**
+ * The whole lifecycle on the embedded default, as a user would drive it: a generated dataset is
+ * uploaded, the state machine trains, evaluates, registers, gates, waits for approval — given by
+ * following the emailed link over HTTP — and deploys; then a baseline and a drifted production
+ * batch are uploaded and the S3 events produce a drift result.
+ */
+export async function runDemo(options: {
+  configPath: string;
+  dir: string;
+  model: string;
+  rows: number;
+  seed: number;
+  info: (line: string) => void;
+}): Promise<DemoSummary> {
+  const started = Date.now();
+  const { info } = options;
+  const config = loadConfig(options.configPath);
+  const model = options.model;
+  const modelConfig = config.models[model];
+  if (!modelConfig) throw new Error(`model "${model}" is not in ${options.configPath}`);
+  const stage = modelConfig.schedule.stage;
+  const timings: Record<string, number> = {};
+  const lap = (name: string, since: number) => {
+    timings[name] = Date.now() - since;
+  };
+
+  info(`▶ starting the local stack in ${options.dir} (DynamoDB Local, s3rver, Step Functions, HTTP API)`);
+  let t = Date.now();
+  const stack = await startLocalStack({ config, dir: options.dir, fresh: true });
+  lap('stackStart', t);
+  info(`  up in ${((Date.now() - t) / 1000).toFixed(1)} s; approval pages at ${stack.endpoints.api}`);
+  try {
+    const { bucket, api, outboxDir, stateMachineArn } = stack.endpoints;
+    const objects = new S3Objects(stack.s3.client);
+    const { SFNClient } = await import('@aws-sdk/client-sfn');
+    const sfn = new SFNClient({});
+
+    t = Date.now();
+    const datasetKey = `datasets/${model}/${model}-seed${options.seed}.csv`;
+    await objects.put({ bucket, key: datasetKey }, churnCsv({ rows: options.rows, seed: options.seed }), 'text/csv');
+    lap('dataset', t);
+    info(`▶ dataset: ${options.rows} seeded rows → s3://${bucket}/${datasetKey}`);
+
+    const input = buildPipelineInput(config, model, stage, {
+      requestedBy: REQUESTOR,
+      reason: 'demo: weekly retrain on fresh player data',
+    });
+    const execution = await startPipeline(sfn, stateMachineArn, input);
+    info(`▶ lifecycle started: ${execution.split(':').pop()}`);
+
+    const approvals: ApprovalVisit[] = [];
+    let version: string | null = null;
+    t = Date.now();
+    const final = await watchExecution(sfn, execution, {
+      onState: async (s, phase) => {
+        if (s.type === 'Choice' || s.type === 'Pass') return;
+        if (phase === 'exited') {
+          timings[s.name] = s.durationMs ?? 0;
+          info(`  ✓ ${s.name.padEnd(14)} ${((s.durationMs ?? 0) / 1000).toFixed(2)} s`);
+          return;
+        }
+        if (s.type === 'Fail') info(`  ✗ ${s.name}`);
+        if (s.name !== 'Approve') return;
+        const quorum = input.policy.quorum;
+        info(`  … Approve: ${quorum} of ${input.policy.approvers.length} approvals needed; acting as the approver(s) via the emailed link`);
+        const deadline = Date.now() + 30_000;
+        let emails = readOutbox(outboxDir).filter((m) => m.subject.toLowerCase().includes('approv'));
+        while (emails.length < quorum && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 200));
+          emails = readOutbox(outboxDir).filter((m) => m.subject.toLowerCase().includes('approv'));
+        }
+        for (const email of emails.slice(0, quorum)) {
+          const link = approvalLinkIn(email.text);
+          if (!link) throw new Error(`no approval link in ${email.file}`);
+          const visit = await approveThroughLink(link, 'approve', 'Metrics clear the staging gates. Ship it.', [model]);
+          approvals.push(visit);
+          info(`    ${email.to}: GET ${visit.pageStatus}, POST ${visit.postStatus} — "${visit.confirmation.slice(0, 70)}"`);
+        }
+      },
+    });
+    lap('lifecycle', t);
+    const output = final.output ? (JSON.parse(final.output) as Record<string, unknown>) : {};
+    const registration = output.registration as { version?: string } | undefined;
+    version = registration?.version ?? version;
+    const evaluation = output.evaluation as { metrics?: Metrics } | undefined;
+    const gates = (output.gate as GateOutcome | undefined) ?? null;
+    info(`▶ lifecycle ${final.status}${final.error ? ` (${final.error})` : ''}: ${model} ${version ?? '?'} → ${stage}`);
+
+    let manifest: DemoSummary['manifest'] = { url: `${api}models/${model}/${stage}`, status: 0, etag: null, notModified: false };
+    let drift: DriftSummary | null = null;
+    if (final.status === 'SUCCEEDED') {
+      const res = await fetch(manifest.url);
+      const body = clientManifestSchema.parse(await res.json());
+      const etag = res.headers.get('etag');
+      const again = await fetch(manifest.url, { headers: etag ? { 'if-none-match': etag } : {} });
+      manifest = { url: manifest.url, status: res.status, etag, notModified: again.status === 304 };
+      info(`▶ client manifest ${manifest.url}: ${res.status}, version ${body.version}, ETag ${etag}; revalidation ${again.status}`);
+
+      t = Date.now();
+      const served = loadModel(await objects.getText({ bucket, key: body.artifact.uri.replace(`s3://${bucket}/`, '') }));
+      const score = (row: Record<string, string | number | null | undefined>) => predictProba(served, row);
+      const baselineKey = `monitoring/${model}/baseline/baseline-seed${options.seed + 1}.csv`;
+      const batchKey = `monitoring/${model}/batches/${new Date().toISOString().slice(0, 10)}-live.csv`;
+      await objects.put(
+        { bucket, key: baselineKey },
+        churnCsv({ rows: options.rows, seed: options.seed + 1, extraColumns: { latency: true, score } }),
+        'text/csv',
+      );
+      await stack.notifications.idle();
+      info(`▶ baseline uploaded → s3://${bucket}/${baselineKey} (profiled by the S3 event)`);
+      await objects.put(
+        { bucket, key: batchKey },
+        churnCsv({
+          rows: Math.round(options.rows / 4),
+          seed: options.seed + 2,
+          drift: { sessionsPerWeekScale: 0.6, daysSinceLoginShift: 6, platformMix: { ios: 0.15, android: 0.6, pc: 0.15, console: 0.1 }, missingRate: 0.12, churnBaseShift: 0.8 },
+          extraColumns: { latency: true, score },
+        }),
+        'text/csv',
+      );
+      await stack.notifications.idle();
+      lap('monitoring', t);
+      drift = driftSummarySchema.parse(await objects.getJson({ bucket, key: driftLatestKey(model) }));
+      info(`▶ drift on ${batchKey.split('/').pop()}: overall ${drift.overallSeverity}, ${(drift.driftedShare * 100).toFixed(0)}% of features drifted`);
+      for (const f of drift.features) {
+        info(`    ${f.name.padEnd(24)} ${f.method.padEnd(12)} ${f.score === null ? '   n/a' : f.score.toFixed(3).padStart(6)}  ${f.severity}`);
+      }
+    }
+    sfn.destroy();
+    return {
+      execution,
+      status: final.status ?? 'UNKNOWN',
+      model,
+      version,
+      stage,
+      metrics: evaluation?.metrics ?? null,
+      gates,
+      approvals,
+      manifest,
+      drift,
+      outbox: readOutbox(outboxDir).map((m) => m.file),
+      timings,
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+    };
+  } finally {
+    await stack.stop();
+  }
+}
+
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description('run the whole lifecycle locally on a generated dataset and print a summary')
+    .option('-m, --model <name>', 'model from the config', 'churn')
+    .option('--rows <n>', 'rows in the generated training set', '20000')
+    .option('--seed <n>', 'seed of the generated data', '42')
+    .option('--json', 'end with one JSON object on the last line')
+    .action(async (opts: { model: string; rows: string; seed: string; json?: boolean }, cmd: Command) => {
+      const g = globalOptions(cmd);
+      const out = createOutput(Boolean(opts.json));
+      const summary = await runDemo({
+        configPath: g.config,
+        dir: join(g.dir, 'demo'),
+        model: opts.model,
+        rows: Number(opts.rows),
+        seed: Number(opts.seed),
+        info: out.info,
+      });
+      out.result(summary, () =>
+        [
+          '',
+          `mlcycle demo: ${summary.status} in ${summary.seconds} s`,
+          `  ${summary.model} ${summary.version} serving ${summary.stage}`,
+          `  metrics: ${Object.entries(summary.metrics ?? {})
+            .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+            .join(', ')}`,
+          `  gates: ${(summary.gates?.results ?? []).map((r) => `${r.metric} ${r.operator} ${r.threshold}: ${r.passed ? 'pass' : 'FAIL'}`).join('; ')}`,
+          `  drift: ${summary.drift?.overallSeverity ?? 'n/a'}`,
+          `  emails: ${summary.outbox.length} in the outbox`,
+        ].join('\n'),
+      );
+      if (summary.status !== 'SUCCEEDED' || !summary.drift) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,105 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { Command } from 'commander';
+import { loadConfig } from '../../lambdas/contracts/config-load.js';
+import { buildPipelineInput } from '../../lambdas/contracts/pipeline.js';
+import { ValidationError } from '../../lambdas/domain/errors.js';
+import { runningStack, startLocalStack } from '../../local/runtime.js';
+import { LocalScheduler, type ScheduledJob } from '../../local/scheduler/scheduler.js';
+import { globalOptions } from './context.js';
+import { startPipeline } from './pipeline.js';
+
+/**
+ * `mlcycle up`: the whole stack in the foreground — emulators, the state machine, the approval
+ * and manifest HTTP API, S3 event notifications and the schedules — until Ctrl-C.
+ */
+export function registerUpCommand(program: Command): void {
+  program
+    .command('up')
+    .description('run the local stack in the foreground (emulators, state machine, approval server, schedules)')
+    .option('--port <port>', 'port of the approval/manifest HTTP API', '8787')
+    .action(async (opts: { port: string }, cmd: Command) => {
+      const g = globalOptions(cmd);
+      const config = loadConfig(g.config);
+      const other = runningStack(g.dir);
+      if (other) {
+        throw new ValidationError(
+          `a local stack already runs from ${g.dir} (pid ${other.pid}); stop it first or use --dir for another`,
+        );
+      }
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new ValidationError(`--port "${opts.port}" is not a TCP port number`);
+      }
+      const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
+      const stack = await startLocalStack({
+        config,
+        dir: g.dir,
+        ports: { api: port },
+        log,
+        onExecutionEvent: (execution, event) => {
+          const details = event.stateEnteredEventDetails as { name?: string } | undefined;
+          if (event.type.endsWith('StateEntered') && details?.name) log(`${execution.name}: ${details.name}`);
+          if (event.type.startsWith('Execution') && event.type !== 'ExecutionStarted') {
+            log(`${execution.name}: ${event.type}`);
+          }
+        },
+      });
+      const sfn = new SFNClient({});
+      const jobs: ScheduledJob[] = [
+        ...Object.entries(config.models)
+          .filter(([, m]) => m.schedule.enabled)
+          .map(([model, m]) => ({
+            name: `retrain-${model}`,
+            expression: m.schedule.retrain,
+            run: async () => {
+              const input = buildPipelineInput(config, model, m.schedule.stage, {
+                requestedBy: 'mlcycle-schedule',
+                trigger: 'schedule',
+                reason: 'scheduled retrain',
+              });
+              log(`scheduled retrain started: ${await startPipeline(sfn, stack.endpoints.stateMachineArn, input)}`);
+            },
+          })),
+        {
+          name: 'cleanup',
+          expression: 'rate(1 day)',
+          run: async () => {
+            const result = await stack.lambdas.invoke('cleanup', { source: 'mlcycle.schedule' });
+            log(`cleanup: ${JSON.stringify(result)}`);
+          },
+        },
+      ];
+      const scheduler = new LocalScheduler(jobs, log);
+      const next = scheduler.start();
+      const e = stack.endpoints;
+      console.log(
+        [
+          '',
+          `mlcycle local stack is up (state in ${stack.dir})`,
+          `  approval pages + manifests  ${e.api}   (e.g. ${e.api}models/<model>/<stage>)`,
+          `  emails (.eml outbox)        ${e.outboxDir}`,
+          `  DynamoDB Local              ${e.dynamodb}   table ${e.tableName}`,
+          `  S3 (s3rver)                 ${e.s3}   bucket ${e.bucket}`,
+          `  Step Functions API          ${e.sfn}`,
+          `  state machine               ${e.stateMachineArn}`,
+          ...next.map((n) => `  schedule ${n.name.padEnd(18)} next ${n.next.toISOString()}`),
+          '',
+          'In another terminal:',
+          '  npx mlcycle pipeline start --model churn          # needs a dataset under datasets/churn/',
+          '  npx mlcycle pipeline list',
+          '  npx mlcycle models list',
+          'Ctrl-C stops it; state is kept for the next start.',
+          '',
+        ].join('\n'),
+      );
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      log('stopping…');
+      scheduler.stop();
+      sfn.destroy();
+      await stack.stop();
+    });
+}

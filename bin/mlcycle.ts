@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { isMlcycleError } from '../lambdas/domain/errors.js';
+import { createContext } from './cli/context.js';
+import { registerDemoCommand } from './cli/demo.js';
+import { registerPipelineCommands } from './cli/pipeline.js';
+import { registerPromotionCommands } from './cli/promotion.js';
+import { registerUpCommand } from './cli/up.js';
+import { registerArchiveCommands } from './cli/archive.js';
+import { registerDriftCommands } from './cli/drift.js';
+import { registerModelsCommands } from './cli/models.js';
+
+const program = new Command('mlcycle')
+  .description('ML lifecycle on AWS — or whole on this laptop (the default)')
+  .option('-c, --config <file>', 'config file', process.env.MLCYCLE_CONFIG ?? 'mlcycle.config.yaml')
+  .option('--aws', 'act on the deployed AWS stack instead of the local one')
+  .option('--profile <name>', 'AWS profile (implies --aws)')
+  .option('--region <region>', 'AWS region')
+  .option('--dir <dir>', 'local state folder', process.env.MLCYCLE_DIR ?? '.mlcycle')
+  .option('--as <identity>', 'who is acting (approvals, ledger); default $MLCYCLE_USER or the OS user')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerUpCommand(program);
+registerDemoCommand(program);
+registerPipelineCommands(program, createContext);
+registerModelsCommands(program, createContext);
+registerPromotionCommands(program, createContext);
+registerDriftCommands(program, createContext);
+registerArchiveCommands(program, createContext);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode;
+  } else {
+    // One clear line; the stack only when asked for.
+    const e = err as Error;
+    console.error(`mlcycle: ${isMlcycleError(e) ? '' : `${e.name}: `}${e.message}`);
+    if (process.env.MLCYCLE_DEBUG) console.error(e.stack);
+    process.exitCode = isMlcycleError(e) && e.status < 500 ? 2 : 1;
+  }
+}

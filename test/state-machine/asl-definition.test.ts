@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ERROR_NAMES } from '../../lambdas/contracts/errors.js';
+import { ASL_PLACEHOLDERS, HANDLERS } from '../../lambdas/contracts/handlers.js';
+import { aslPlaceholders, loadDefinition } from '../../local/stepfunctions/definition.js';
+import { localSubstitutions } from '../../local/runtime.js';
+
+const FILE = 'state-machines/lifecycle.asl.json';
+const text = readFileSync(FILE, 'utf8');
+const asl = JSON.parse(text) as { StartAt: string; States: Record<string, Record<string, unknown>> };
+
+// Errors AWS raises for Lambda and Batch service integrations, which Retry may name.
+const SERVICE_ERRORS = new Set([
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Batch.AWSBatchException',
+  'Batch.TooManyRequestsException',
+]);
+
+describe('lifecycle ASL', () => {
+  it('is valid Amazon States Language', async () => {
+    const { default: aslValidator } = (await import('asl-validator')) as unknown as {
+      default: (d: unknown) => { isValid: boolean; errorsText: (sep?: string) => string };
+    };
+    const result = aslValidator(asl);
+    expect(result.errorsText('\n')).toBe('');
+    expect(result.isValid).toBe(true);
+  });
+
+  it('names the lifecycle states the product promises', () => {
+    for (const name of ['Train', 'Evaluate', 'Register', 'Gate', 'Approve', 'Deploy']) {
+      expect(asl.States[name], name).toBeDefined();
+    }
+  });
+
+  it('matches only States.* errors, service errors, or errors the handlers throw', () => {
+    const known = new Set<string>([...Object.values(ERROR_NAMES), ...SERVICE_ERRORS]);
+    const named: string[] = [];
+    for (const state of Object.values(asl.States)) {
+      for (const field of ['Retry', 'Catch'] as const) {
+        for (const rule of (state[field] as { ErrorEquals: string[] }[] | undefined) ?? []) named.push(...rule.ErrorEquals);
+      }
+    }
+    expect(named.length).toBeGreaterThan(10);
+    const unknown = named.filter((e) => !e.startsWith('States.') && !known.has(e));
+    expect(unknown).toEqual([]);
+  });
+
+  it('retries only transient errors, never States.ALL', () => {
+    for (const [name, state] of Object.entries(asl.States)) {
+      for (const rule of (state.Retry as { ErrorEquals: string[]; BackoffRate?: number }[] | undefined) ?? []) {
+        expect(rule.ErrorEquals, name).not.toContain('States.ALL');
+        expect(rule.ErrorEquals, name).not.toContain('States.TaskFailed');
+        expect(rule.BackoffRate ?? 1, name).toBeGreaterThan(1);
+      }
+    }
+  });
+
+  it('gives every Task a timeout (locally a Task without one times out after 60 s)', () => {
+    for (const [name, state] of Object.entries(asl.States)) {
+      if (state.Type !== 'Task') continue;
+      expect(Boolean(state.TimeoutSeconds || state.TimeoutSecondsPath), name).toBe(true);
+    }
+  });
+
+  it('has a placeholder for every pipeline Lambda and nothing else unknown', () => {
+    const lambdaPlaceholders = Object.values(HANDLERS).flatMap((h) => ('aslPlaceholder' in h ? [h.aslPlaceholder] : []));
+    expect(aslPlaceholders(text)).toEqual([...lambdaPlaceholders, ...Object.values(ASL_PLACEHOLDERS)].sort());
+  });
+
+  it('loads with the local substitutions, leaving no ${…} behind', () => {
+    const def = loadDefinition(FILE, localSubstitutions('mlcycle'));
+    expect(JSON.stringify(def)).not.toMatch(/\$\{/);
+    expect(() => loadDefinition(FILE, {})).toThrow(/no value for placeholder/);
+  });
+
+  it('routes every failure through RecordFailure to a named Fail state', () => {
+    const failStates = Object.entries(asl.States).filter(([, s]) => s.Type === 'Fail');
+    expect(failStates.map(([n]) => n)).toEqual(
+      expect.arrayContaining(['TrainingFailed', 'GateFailed', 'ApprovalRejected', 'ApprovalTimedOut', 'DeployFailed']),
+    );
+    for (const [name, state] of Object.entries(asl.States)) {
+      for (const c of (state.Catch as { Next: string }[] | undefined) ?? []) {
+        const next = asl.States[c.Next];
+        expect(next, `${name} catch`).toBeDefined();
+        if (name !== 'PrepareRun' && name !== 'LoadCandidate' && name !== 'RecordFailure') {
+          expect(next?.Next, `${name} → ${c.Next}`).toBe('RecordFailure');
+        }
+      }
+    }
+  });
+});
