@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPipelineInput, type PipelineInput } from '../../lambdas/contracts/pipeline.js';
+import { ApprovalStore } from '../../lambdas/adapters/approval/approval-store.js';
+import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
+import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
+import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
+import { churnCsv } from '../../local/data/churn.js';
+import { approvalLinkIn, approveThroughLink, readOutbox } from '../../bin/cli/demo-approver.js';
+import { startTestStack, type TestStack } from '../support/local-stack.js';
+
+/**
+ * Local executions of the one ASL file on the embedded default: every path ends in the
+ * expected state, leaves the expected registry record, and never changes what serves a stage
+ * unless it deploys.
+ */
+describe('lifecycle state machine on the embedded default', () => {
+  let t: TestStack;
+  let store: RegistryStore;
+  let approvals: ApprovalStore;
+  let objects: S3Objects;
+  const REQUESTOR = 'requestor@studio.test';
+
+  beforeAll(async () => {
+    t = await startTestStack();
+    const doc = createDocumentClient(t.stack.dynamo.client);
+    store = new RegistryStore(doc, t.stack.endpoints.tableName);
+    approvals = new ApprovalStore(doc, t.stack.endpoints.tableName);
+    objects = new S3Objects(t.stack.s3.client);
+    const bucket = t.stack.endpoints.bucket;
+    await objects.put({ bucket, key: 'datasets/churn/churn.csv' }, churnCsv({ rows: 3000, seed: 11 }), 'text/csv');
+    await objects.put({ bucket, key: 'bad/no-target.csv' }, 'player_id,level\n1,3\n2,4\n', 'text/csv');
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  function input(overrides: Partial<PipelineInput> = {}, stage = 'staging'): PipelineInput {
+    const base = buildPipelineInput(t.config, 'churn', stage, { requestedBy: REQUESTOR, reason: 'test' });
+    return { ...base, ...overrides };
+  }
+
+  async function run(i: PipelineInput, approve?: 'approve' | 'reject') {
+    const before = readOutbox(t.stack.endpoints.outboxDir).length;
+    const record = t.stack.engine.startExecution(i);
+    if (approve) {
+      const deadline = Date.now() + 30_000;
+      let link: string | undefined;
+      while (!link && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        link = readOutbox(t.stack.endpoints.outboxDir)
+          .slice(before)
+          .map((m) => approvalLinkIn(m.text))
+          .find(Boolean);
+      }
+      if (!link) throw new Error('no approval email arrived');
+      await approveThroughLink(link, approve, approve === 'approve' ? 'fine' : 'AUC too close to noise', []);
+    }
+    return t.stack.engine.settled(record.executionArn);
+  }
+
+  it('happy path: trains, registers, gates, waits for approval through the link, deploys', async () => {
+    const result = await run(input(), 'approve');
+    expect(result.error ?? '').toBe('');
+    expect(result.status).toBe('SUCCEEDED');
+    const versions = await store.listVersions('churn');
+    expect(versions).toHaveLength(1);
+    const v = versions[0];
+    expect(v?.status).toBe('ready');
+    const pointer = await store.getStage('churn', 'staging');
+    expect(pointer?.version).toBe(v?.version);
+    const ledger = await store.history('churn', { stage: 'staging' });
+    expect(ledger[0]?.toVersion).toBe(v?.version);
+    const manifest = await objects.getJson<{ version: string }>({
+      bucket: t.stack.endpoints.bucket,
+      key: 'deployments/churn/staging.json',
+    });
+    expect(manifest.version).toBe(v?.version);
+  });
+
+  it('training failure: ends TrainingFailed, run failed, nothing registered, serving untouched', async () => {
+    const serving = await store.getStage('churn', 'staging');
+    const count = (await store.listVersions('churn')).length;
+    const result = await run(input({ dataset: `s3://${t.stack.endpoints.bucket}/bad/no-target.csv` }));
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('mlcycle.TrainingFailed');
+    expect(await store.listVersions('churn')).toHaveLength(count);
+    const runs = await store.listRuns('churn');
+    expect(runs.find((r) => r.datasetUri.endsWith('no-target.csv'))?.status).toBe('failed');
+    expect(await store.getStage('churn', 'staging')).toEqual(serving);
+  });
+
+  it('gate failure: ends GateFailed, version rejected with evidence, serving untouched', async () => {
+    const serving = await store.getStage('churn', 'staging');
+    const i = input();
+    const result = await run({
+      ...i,
+      policy: { ...i.policy, gates: [{ metric: 'auc', operator: '>=', threshold: 0.999, required: true }] },
+    });
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('mlcycle.GateFailed');
+    const newest = (await store.listVersions('churn'))[0];
+    expect(newest?.status).toBe('rejected');
+    expect(await store.getStage('churn', 'staging')).toEqual(serving);
+  });
+
+  it('rejection: ends ApprovalRejected, version rejected, serving untouched', async () => {
+    const serving = await store.getStage('churn', 'staging');
+    const result = await run(input(), 'reject');
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('mlcycle.ApprovalRejected');
+    const newest = (await store.listVersions('churn'))[0];
+    expect(newest?.status).toBe('rejected');
+    expect(await store.getStage('churn', 'staging')).toEqual(serving);
+  });
+
+  it('approval timeout: ends ApprovalTimedOut, request expired, serving untouched', async () => {
+    const serving = await store.getStage('churn', 'staging');
+    const i = input();
+    const result = await run({ ...i, policy: { ...i.policy, approvalTimeoutSeconds: 2 } });
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('mlcycle.ApprovalTimedOut');
+    const newest = (await store.listVersions('churn'))[0];
+    expect(newest?.status).toBe('rejected');
+    const request = await approvals.findForVersion('churn', newest?.version ?? '', 'staging');
+    expect(request?.status).toBe('expired');
+    expect(await store.getStage('churn', 'staging')).toEqual(serving);
+  });
+});
