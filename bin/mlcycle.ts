@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { isMlcycleError } from '../lambdas/domain/errors.js';
+import { registerArchiveCommands } from './cli/archive.js';
 import { createContext } from './cli/context.js';
 import { registerDemoCommand } from './cli/demo.js';
+import { registerDriftCommands } from './cli/drift.js';
+import { registerModelsCommands } from './cli/models.js';
 import { registerPipelineCommands } from './cli/pipeline.js';
 import { registerPromotionCommands } from './cli/promotion.js';
 import { registerUpCommand } from './cli/up.js';
-import { registerArchiveCommands } from './cli/archive.js';
-import { registerDriftCommands } from './cli/drift.js';
-import { registerModelsCommands } from './cli/models.js';
 
 const program = new Command('mlcycle')
   .description('ML lifecycle on AWS — or whole on this laptop (the default)')

@@ -4,8 +4,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { fromIni } from '@aws-sdk/credential-providers';
 import type { Command } from 'commander';
-import { loadConfig } from '../../lambdas/contracts/config-load.js';
 import { createDocumentClient, createS3Client } from '../../lambdas/adapters/aws-clients.js';
+import { loadConfig } from '../../lambdas/contracts/config-load.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators/local-aws.js';
 import { type LocalStack, runningStack, startLocalStack } from '../../local/runtime.js';
@@ -28,7 +28,9 @@ export function globalOptions(cmd: Command): GlobalOptions {
 }
 
 function actorOf(opts: GlobalOptions): string {
-  return opts.as ?? process.env.MLCYCLE_USER ?? `${userInfo().username}@${process.env.HOSTNAME ?? 'localhost'}`;
+  return (
+    opts.as ?? process.env.MLCYCLE_USER ?? `${userInfo().username}@${process.env.HOSTNAME ?? 'localhost'}`
+  );
 }
 
 /** Stack outputs by key fragment (the stack names them BucketName, TableName, ...). */
@@ -36,7 +38,8 @@ async function stackOutputs(cfn: CloudFormationClient, stackName: string): Promi
   try {
     const out = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
     const outputs: Record<string, string> = {};
-    for (const o of out.Stacks?.[0]?.Outputs ?? []) if (o.OutputKey && o.OutputValue) outputs[o.OutputKey] = o.OutputValue;
+    for (const o of out.Stacks?.[0]?.Outputs ?? [])
+      if (o.OutputKey && o.OutputValue) outputs[o.OutputKey] = o.OutputValue;
     return outputs;
   } catch (err) {
     throw new ValidationError(
@@ -102,7 +105,9 @@ export async function createContext(cmd: Command): Promise<CliContext> {
 
   let endpoints = runningStack(opts.dir);
   if (!endpoints) {
-    output.info(`(no local stack running in ${opts.dir}; starting one for this command: npx mlcycle up keeps one running)`);
+    output.info(
+      `(no local stack running in ${opts.dir}; starting one for this command: npx mlcycle up keeps one running)`,
+    );
     ownStack = await startLocalStack({ config, dir: opts.dir });
     endpoints = ownStack.endpoints;
   } else {

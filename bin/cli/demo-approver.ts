@@ -83,7 +83,11 @@ export async function approveThroughLink(
   });
   const text = await post.text();
   if (post.status >= 400) throw new Error(`POST ${target} answered ${post.status}: ${text.slice(0, 300)}`);
-  const confirmation = text.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 160);
+  const confirmation = text
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 160);
   return {
     link,
     pageStatus: page.status,

@@ -1,10 +1,14 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { loadConfig } from '../../lambdas/contracts/config-load.js';
-import { type DriftSummary, driftLatestKey, driftSummarySchema } from '../../lambdas/contracts/drift-summary.js';
+import {
+  type DriftSummary,
+  driftLatestKey,
+  driftSummarySchema,
+} from '../../lambdas/contracts/drift-summary.js';
 import { clientManifestSchema } from '../../lambdas/contracts/manifest.js';
 import { buildPipelineInput, type GateOutcome, type Metrics } from '../../lambdas/contracts/pipeline.js';
-import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { loadModel, predictProba } from '../../lambdas/domain/ml/artifact.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { startLocalStack } from '../../local/runtime.js';
@@ -71,7 +75,11 @@ export async function runDemo(options: {
 
     t = Date.now();
     const datasetKey = `datasets/${model}/${model}-seed${options.seed}.csv`;
-    await objects.put({ bucket, key: datasetKey }, churnCsv({ rows: options.rows, seed: options.seed }), 'text/csv');
+    await objects.put(
+      { bucket, key: datasetKey },
+      churnCsv({ rows: options.rows, seed: options.seed }),
+      'text/csv',
+    );
     lap('dataset', t);
     info(`▶ dataset: ${options.rows} seeded rows → s3://${bucket}/${datasetKey}`);
 
@@ -96,7 +104,9 @@ export async function runDemo(options: {
         if (s.type === 'Fail') info(`  ✗ ${s.name}`);
         if (s.name !== 'Approve') return;
         const quorum = input.policy.quorum;
-        info(`  … Approve: ${quorum} of ${input.policy.approvers.length} approvals needed; acting as the approver(s) via the emailed link`);
+        info(
+          `  … Approve: ${quorum} of ${input.policy.approvers.length} approvals needed; acting as the approver(s) via the emailed link`,
+        );
         const deadline = Date.now() + 30_000;
         let emails = readOutbox(outboxDir).filter((m) => m.subject.toLowerCase().includes('approv'));
         while (emails.length < quorum && Date.now() < deadline) {
@@ -106,9 +116,16 @@ export async function runDemo(options: {
         for (const email of emails.slice(0, quorum)) {
           const link = approvalLinkIn(email.text);
           if (!link) throw new Error(`no approval link in ${email.file}`);
-          const visit = await approveThroughLink(link, 'approve', 'Metrics clear the staging gates. Ship it.', [model]);
+          const visit = await approveThroughLink(
+            link,
+            'approve',
+            'Metrics clear the staging gates. Ship it.',
+            [model],
+          );
           approvals.push(visit);
-          info(`    ${email.to}: GET ${visit.pageStatus}, POST ${visit.postStatus} — "${visit.confirmation.slice(0, 70)}"`);
+          info(
+            `    ${email.to}: GET ${visit.pageStatus}, POST ${visit.postStatus} — "${visit.confirmation.slice(0, 70)}"`,
+          );
         }
       },
     });
@@ -118,9 +135,16 @@ export async function runDemo(options: {
     version = registration?.version ?? version;
     const evaluation = output.evaluation as { metrics?: Metrics } | undefined;
     const gates = (output.gate as GateOutcome | undefined) ?? null;
-    info(`▶ lifecycle ${final.status}${final.error ? ` (${final.error})` : ''}: ${model} ${version ?? '?'} → ${stage}`);
+    info(
+      `▶ lifecycle ${final.status}${final.error ? ` (${final.error})` : ''}: ${model} ${version ?? '?'} → ${stage}`,
+    );
 
-    let manifest: DemoSummary['manifest'] = { url: `${api}models/${model}/${stage}`, status: 0, etag: null, notModified: false };
+    let manifest: DemoSummary['manifest'] = {
+      url: `${api}models/${model}/${stage}`,
+      status: 0,
+      etag: null,
+      notModified: false,
+    };
     let drift: DriftSummary | null = null;
     if (final.status === 'SUCCEEDED') {
       const res = await fetch(manifest.url);
@@ -128,10 +152,14 @@ export async function runDemo(options: {
       const etag = res.headers.get('etag');
       const again = await fetch(manifest.url, { headers: etag ? { 'if-none-match': etag } : {} });
       manifest = { url: manifest.url, status: res.status, etag, notModified: again.status === 304 };
-      info(`▶ client manifest ${manifest.url}: ${res.status}, version ${body.version}, ETag ${etag}; revalidation ${again.status}`);
+      info(
+        `▶ client manifest ${manifest.url}: ${res.status}, version ${body.version}, ETag ${etag}; revalidation ${again.status}`,
+      );
 
       t = Date.now();
-      const served = loadModel(await objects.getText({ bucket, key: body.artifact.uri.replace(`s3://${bucket}/`, '') }));
+      const served = loadModel(
+        await objects.getText({ bucket, key: body.artifact.uri.replace(`s3://${bucket}/`, '') }),
+      );
       const score = (row: Record<string, string | number | null | undefined>) => predictProba(served, row);
       const baselineKey = `monitoring/${model}/baseline/baseline-seed${options.seed + 1}.csv`;
       const batchKey = `monitoring/${model}/batches/${new Date().toISOString().slice(0, 10)}-live.csv`;
@@ -147,7 +175,13 @@ export async function runDemo(options: {
         churnCsv({
           rows: Math.round(options.rows / 4),
           seed: options.seed + 2,
-          drift: { sessionsPerWeekScale: 0.6, daysSinceLoginShift: 6, platformMix: { ios: 0.15, android: 0.6, pc: 0.15, console: 0.1 }, missingRate: 0.12, churnBaseShift: 0.8 },
+          drift: {
+            sessionsPerWeekScale: 0.6,
+            daysSinceLoginShift: 6,
+            platformMix: { ios: 0.15, android: 0.6, pc: 0.15, console: 0.1 },
+            missingRate: 0.12,
+            churnBaseShift: 0.8,
+          },
           extraColumns: { latency: true, score },
         }),
         'text/csv',
@@ -155,9 +189,13 @@ export async function runDemo(options: {
       await stack.notifications.idle();
       lap('monitoring', t);
       drift = driftSummarySchema.parse(await objects.getJson({ bucket, key: driftLatestKey(model) }));
-      info(`▶ drift on ${batchKey.split('/').pop()}: overall ${drift.overallSeverity}, ${(drift.driftedShare * 100).toFixed(0)}% of features drifted`);
+      info(
+        `▶ drift on ${batchKey.split('/').pop()}: overall ${drift.overallSeverity}, ${(drift.driftedShare * 100).toFixed(0)}% of features drifted`,
+      );
       for (const f of drift.features) {
-        info(`    ${f.name.padEnd(24)} ${f.method.padEnd(12)} ${f.score === null ? '   n/a' : f.score.toFixed(3).padStart(6)}  ${f.severity}`);
+        info(
+          `    ${f.name.padEnd(24)} ${f.method.padEnd(12)} ${f.score === null ? '   n/a' : f.score.toFixed(3).padStart(6)}  ${f.severity}`,
+        );
       }
     }
     sfn.destroy();

@@ -40,7 +40,9 @@ export async function history(sfn: SFNClient, executionArn: string): Promise<His
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }));
+    const page = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }),
+    );
     events.push(...(page.events ?? []));
     nextToken = page.nextToken;
   } while (nextToken);
@@ -77,7 +79,8 @@ export async function watchExecution(
       seen.set(i, phase);
     }
     if (described.status !== 'RUNNING') return described;
-    if (Date.now() > deadline) throw new Error(`execution ${executionArn} still running after the watch timeout`);
+    if (Date.now() > deadline)
+      throw new Error(`execution ${executionArn} still running after the watch timeout`);
     await new Promise((r) => setTimeout(r, options.pollMs ?? 400));
   }
 }

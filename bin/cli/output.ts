@@ -18,9 +18,11 @@ export function renderTable(rows: readonly Record<string, unknown>[], columns?: 
       .map((v, i) => v.padEnd(widths[i] ?? 0))
       .join('  ')
       .trimEnd();
-  return [line(cols.map((c) => c.toUpperCase())), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join(
-    '\n',
-  );
+  return [
+    line(cols.map((c) => c.toUpperCase())),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...cells.map(line),
+  ].join('\n');
 }
 
 export function createOutput(json: boolean, out: NodeJS.WritableStream = process.stdout): Output {

@@ -1,4 +1,4 @@
-import { ListExecutionsCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { ListExecutionsCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
 import type { PipelineInput } from '../../lambdas/contracts/pipeline.js';
 import { buildPipelineInput } from '../../lambdas/contracts/pipeline.js';
@@ -8,7 +8,10 @@ import type { CliContext, RegisterCommands } from './types.js';
 
 /** Execution names: readable, unique, within Step Functions' 80-character limit. */
 export function executionName(input: PipelineInput, now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.(\d+)Z$/, '$1Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.(\d+)Z$/, '$1Z');
   const kind = input.promote ? `promote-${input.promote.replace(/[^A-Za-z0-9]/g, '-')}` : input.trigger;
   return `${input.model}-${input.stage}-${kind}-${stamp}`.slice(0, 80);
 }
@@ -21,7 +24,8 @@ export async function startPipeline(sfn: SFNClient, stateMachineArn: string, inp
   return out.executionArn;
 }
 
-const fmtMs = (ms?: number) => (ms === undefined ? '…' : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
+const fmtMs = (ms?: number) =>
+  ms === undefined ? '…' : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 
 /** Prints state-by-state progress and returns the final description. */
 export async function followExecution(ctx: CliContext, executionArn: string) {
@@ -71,15 +75,21 @@ export const registerPipelineCommands: RegisterCommands = (program, context) => 
         // Without `mlcycle up` the execution lives in this process: follow it to the end.
         if (opts.wait || inProcessStack()) {
           if (inProcessStack()) {
-            ctx.output.info(`approval pages are served at ${inProcessStack()?.endpoints.api} while this runs`);
+            ctx.output.info(
+              `approval pages are served at ${inProcessStack()?.endpoints.api} while this runs`,
+            );
           }
           const final = await followExecution(ctx, executionArn);
-          ctx.output.result({ executionArn, status: final.status, error: final.error ?? null }, () =>
-            `${final.status}${final.error ? `: ${final.error} — ${final.cause ?? ''}` : ''}`,
+          ctx.output.result(
+            { executionArn, status: final.status, error: final.error ?? null },
+            () => `${final.status}${final.error ? `: ${final.error} — ${final.cause ?? ''}` : ''}`,
           );
           if (final.status !== 'SUCCEEDED') process.exitCode = 1;
         } else {
-          ctx.output.result({ executionArn, status: 'RUNNING' }, () => `follow it with: mlcycle pipeline status ${executionArn}`);
+          ctx.output.result(
+            { executionArn, status: 'RUNNING' },
+            () => `follow it with: mlcycle pipeline status ${executionArn}`,
+          );
         }
       } finally {
         await ctx.close();
@@ -102,13 +112,15 @@ export const registerPipelineCommands: RegisterCommands = (program, context) => 
           entered: t.enteredAt.toISOString(),
           duration: fmtMs(t.durationMs),
         }));
-        ctx.output.result({ executionArn: arn, status: d.status, error: d.error ?? null, cause: d.cause ?? null, states }, () =>
-          [
-            `${arn}`,
-            `status: ${d.status}${d.error ? ` (${d.error}: ${d.cause ?? ''})` : ''}`,
-            '',
-            ...states.map((s) => `  ${s.state.padEnd(18)} ${s.type.padEnd(8)} ${s.duration}`),
-          ].join('\n'),
+        ctx.output.result(
+          { executionArn: arn, status: d.status, error: d.error ?? null, cause: d.cause ?? null, states },
+          () =>
+            [
+              `${arn}`,
+              `status: ${d.status}${d.error ? ` (${d.error}: ${d.cause ?? ''})` : ''}`,
+              '',
+              ...states.map((s) => `  ${s.state.padEnd(18)} ${s.type.padEnd(8)} ${s.duration}`),
+            ].join('\n'),
         );
       } finally {
         await ctx.close();

@@ -15,7 +15,9 @@ import { startPipeline } from './pipeline.js';
 export function registerUpCommand(program: Command): void {
   program
     .command('up')
-    .description('run the local stack in the foreground (emulators, state machine, approval server, schedules)')
+    .description(
+      'run the local stack in the foreground (emulators, state machine, approval server, schedules)',
+    )
     .option('--port <port>', 'port of the approval/manifest HTTP API', '8787')
     .action(async (opts: { port: string }, cmd: Command) => {
       const g = globalOptions(cmd);
@@ -57,7 +59,9 @@ export function registerUpCommand(program: Command): void {
                 trigger: 'schedule',
                 reason: 'scheduled retrain',
               });
-              log(`scheduled retrain started: ${await startPipeline(sfn, stack.endpoints.stateMachineArn, input)}`);
+              log(
+                `scheduled retrain started: ${await startPipeline(sfn, stack.endpoints.stateMachineArn, input)}`,
+              );
             },
           })),
         {

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_NAMES } from '../../lambdas/contracts/errors.js';
 import { ASL_PLACEHOLDERS, HANDLERS } from '../../lambdas/contracts/handlers.js';
-import { aslPlaceholders, loadDefinition } from '../../local/stepfunctions/definition.js';
 import { localSubstitutions } from '../../local/runtime.js';
+import { aslPlaceholders, loadDefinition } from '../../local/stepfunctions/definition.js';
 
 const FILE = 'state-machines/lifecycle.asl.json';
 const text = readFileSync(FILE, 'utf8');
@@ -40,7 +40,8 @@ describe('lifecycle ASL', () => {
     const named: string[] = [];
     for (const state of Object.values(asl.States)) {
       for (const field of ['Retry', 'Catch'] as const) {
-        for (const rule of (state[field] as { ErrorEquals: string[] }[] | undefined) ?? []) named.push(...rule.ErrorEquals);
+        for (const rule of (state[field] as { ErrorEquals: string[] }[] | undefined) ?? [])
+          named.push(...rule.ErrorEquals);
       }
     }
     expect(named.length).toBeGreaterThan(10);
@@ -50,7 +51,8 @@ describe('lifecycle ASL', () => {
 
   it('retries only transient errors, never States.ALL', () => {
     for (const [name, state] of Object.entries(asl.States)) {
-      for (const rule of (state.Retry as { ErrorEquals: string[]; BackoffRate?: number }[] | undefined) ?? []) {
+      for (const rule of (state.Retry as { ErrorEquals: string[]; BackoffRate?: number }[] | undefined) ??
+        []) {
         expect(rule.ErrorEquals, name).not.toContain('States.ALL');
         expect(rule.ErrorEquals, name).not.toContain('States.TaskFailed');
         expect(rule.BackoffRate ?? 1, name).toBeGreaterThan(1);
@@ -66,7 +68,9 @@ describe('lifecycle ASL', () => {
   });
 
   it('has a placeholder for every pipeline Lambda and nothing else unknown', () => {
-    const lambdaPlaceholders = Object.values(HANDLERS).flatMap((h) => ('aslPlaceholder' in h ? [h.aslPlaceholder] : []));
+    const lambdaPlaceholders = Object.values(HANDLERS).flatMap((h) =>
+      'aslPlaceholder' in h ? [h.aslPlaceholder] : [],
+    );
     expect(aslPlaceholders(text)).toEqual([...lambdaPlaceholders, ...Object.values(ASL_PLACEHOLDERS)].sort());
   });
 
@@ -79,7 +83,13 @@ describe('lifecycle ASL', () => {
   it('routes every failure through RecordFailure to a named Fail state', () => {
     const failStates = Object.entries(asl.States).filter(([, s]) => s.Type === 'Fail');
     expect(failStates.map(([n]) => n)).toEqual(
-      expect.arrayContaining(['TrainingFailed', 'GateFailed', 'ApprovalRejected', 'ApprovalTimedOut', 'DeployFailed']),
+      expect.arrayContaining([
+        'TrainingFailed',
+        'GateFailed',
+        'ApprovalRejected',
+        'ApprovalTimedOut',
+        'DeployFailed',
+      ]),
     );
     for (const [name, state] of Object.entries(asl.States)) {
       for (const c of (state.Catch as { Next: string }[] | undefined) ?? []) {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPipelineInput, type PipelineInput } from '../../lambdas/contracts/pipeline.js';
+import { approvalLinkIn, approveThroughLink, readOutbox } from '../../bin/cli/demo-approver.js';
 import { ApprovalStore } from '../../lambdas/adapters/approval/approval-store.js';
 import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
 import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
+import { buildPipelineInput, type PipelineInput } from '../../lambdas/contracts/pipeline.js';
 import { churnCsv } from '../../local/data/churn.js';
-import { approvalLinkIn, approveThroughLink, readOutbox } from '../../bin/cli/demo-approver.js';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
 
 /**
@@ -27,7 +27,11 @@ describe('lifecycle state machine on the embedded default', () => {
     approvals = new ApprovalStore(doc, t.stack.endpoints.tableName);
     objects = new S3Objects(t.stack.s3.client);
     const bucket = t.stack.endpoints.bucket;
-    await objects.put({ bucket, key: 'datasets/churn/churn.csv' }, churnCsv({ rows: 3000, seed: 11 }), 'text/csv');
+    await objects.put(
+      { bucket, key: 'datasets/churn/churn.csv' },
+      churnCsv({ rows: 3000, seed: 11 }),
+      'text/csv',
+    );
     await objects.put({ bucket, key: 'bad/no-target.csv' }, 'player_id,level\n1,3\n2,4\n', 'text/csv');
   });
   afterAll(async () => {

@@ -14,7 +14,9 @@ export function testConfig(overrides: Record<string, unknown> = {}): MlcycleConf
         churn: {
           target: 'churned',
           exclude: ['player_id'],
-          training: { hyperparameters: { learningRate: 0.05, epochs: 12, l2: 0.001, batchSize: 256, seed: 7 } },
+          training: {
+            hyperparameters: { learningRate: 0.05, epochs: 12, l2: 0.001, batchSize: 256, seed: 7 },
+          },
           schedule: { stage: 'staging' },
         },
       },

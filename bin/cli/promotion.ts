@@ -1,0 +1,107 @@
+import type { Command } from 'commander';
+import { ApprovalStore } from '../../lambdas/adapters/approval/approval-store.js';
+import { recordDecision } from '../../lambdas/adapters/approval/decision-service.js';
+import { buildPipelineInput } from '../../lambdas/contracts/pipeline.js';
+import { ValidationError } from '../../lambdas/domain/errors.js';
+import { inProcessStack } from './context.js';
+import { followExecution, startPipeline } from './pipeline.js';
+import type { CliContext, RegisterCommands } from './types.js';
+
+function modelsCommand(program: Command): Command {
+  return program.commands.find((c) => c.name() === 'models') ?? program.command('models');
+}
+
+function requireStage(ctx: CliContext, stage: string): void {
+  if (!(stage in ctx.config.environments)) {
+    throw new ValidationError(
+      `unknown stage "${stage}"; the config defines: ${Object.keys(ctx.config.environments).join(', ')}`,
+    );
+  }
+}
+
+/**
+ * `models promote|approve|reject`: a promotion runs the same state machine as a training run
+ * (gate → approve → deploy, with the target environment's policy), and a decision from the CLI
+ * goes through the same service as a click on an emailed link.
+ */
+export const registerPromotionCommands: RegisterCommands = (program, context) => {
+  const models = modelsCommand(program);
+
+  models
+    .command('promote <model> <version>')
+    .description("promote an existing version to a stage through that stage's gates and approvals")
+    .requiredOption('-s, --stage <stage>', 'target environment')
+    .option('--reason <text>', 'why (shown to approvers and kept in the ledger)', '')
+    .option('--wait', 'follow the promotion until it ends')
+    .option('--json', 'print JSON')
+    .action(async (model: string, version: string, opts, cmd: Command) => {
+      const ctx = await context(cmd);
+      try {
+        requireStage(ctx, opts.stage);
+        const input = buildPipelineInput(ctx.config, model, opts.stage, {
+          requestedBy: ctx.actor,
+          reason: opts.reason,
+          promote: version,
+        });
+        const executionArn = await startPipeline(ctx.sfn, ctx.stateMachineArn, input);
+        ctx.output.info(`promotion of ${model} ${version} to ${opts.stage} started: ${executionArn}`);
+        if (opts.wait || inProcessStack()) {
+          const final = await followExecution(ctx, executionArn);
+          ctx.output.result(
+            { executionArn, status: final.status, error: final.error ?? null },
+            () => `${final.status}${final.error ? `: ${final.error}` : ''}`,
+          );
+          if (final.status !== 'SUCCEEDED') process.exitCode = 1;
+        } else {
+          ctx.output.result({ executionArn, status: 'RUNNING' }, () => 'approvers have been emailed');
+        }
+      } finally {
+        await ctx.close();
+      }
+    });
+
+  for (const decision of ['approve', 'reject'] as const) {
+    models
+      .command(`${decision} <requestId>`)
+      .description(`${decision} a pending promotion request as --as (or the current user)`)
+      .option('--comment <text>', 'kept with the decision and in the ledger', '')
+      .option('--json', 'print JSON')
+      .action(async (requestId: string, opts: { comment: string }, cmd: Command) => {
+        const ctx = await context(cmd);
+        try {
+          if (decision === 'reject' && !opts.comment.trim()) {
+            throw new ValidationError(
+              'a rejection needs --comment "<why>" so the requestor knows what to fix',
+            );
+          }
+          const store = new ApprovalStore(ctx.doc, ctx.tableName);
+          const { SFNClient } = await import('@aws-sdk/client-sfn');
+          const result = await recordDecision(
+            { store, sfn: ctx.sfn as InstanceType<typeof SFNClient> },
+            { requestId, approver: ctx.actor, decision, comment: opts.comment, via: 'cli' },
+          );
+          ctx.output.result(
+            result,
+            () => `${decision}d ${requestId} as ${ctx.actor}: ${JSON.stringify(result)}`,
+          );
+        } finally {
+          await ctx.close();
+        }
+      });
+  }
+
+  models
+    .command('pending [model]')
+    .description('promotion requests waiting for approvals')
+    .option('--json', 'print JSON')
+    .action(async (model: string | undefined, _opts, cmd: Command) => {
+      const ctx = await context(cmd);
+      try {
+        const store = new ApprovalStore(ctx.doc, ctx.tableName);
+        const pending = await store.listPending(model);
+        ctx.output.table(pending as unknown as Record<string, unknown>[]);
+      } finally {
+        await ctx.close();
+      }
+    });
+};

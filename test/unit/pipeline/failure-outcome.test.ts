@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { FAILURE_KINDS } from '../../../lambdas/contracts/pipeline.js';
+import { failureOutcome } from '../../../lambdas/domain/pipeline/failure-outcome.js';
+
+describe('failureOutcome', () => {
+  it('rejects the version for policy outcomes and fails it for broken runs', () => {
+    expect(failureOutcome('gate').versionStatus).toBe('rejected');
+    expect(failureOutcome('rejected').versionStatus).toBe('rejected');
+    expect(failureOutcome('timeout').versionStatus).toBe('rejected');
+    expect(failureOutcome('training').versionStatus).toBe('failed');
+    expect(failureOutcome('deploy').versionStatus).toBe('failed');
+  });
+
+  it('has a summary for every failure kind', () => {
+    for (const kind of FAILURE_KINDS) expect(failureOutcome(kind).summary.length).toBeGreaterThan(5);
+  });
+
+  it("reads a Batch job description's container reason out of the cause", () => {
+    const cause = JSON.stringify({
+      JobId: 'j',
+      StatusReason: 'Essential container in task exited',
+      Container: { ExitCode: 1, Reason: 'target column "churned" is missing' },
+    });
+    const detail = failureOutcome('training', 'States.TaskFailed', cause).detail;
+    expect(detail).toContain('States.TaskFailed');
+    expect(detail).toContain('target column "churned" is missing');
+  });
+
+  it('keeps a plain-text cause and bounds its length', () => {
+    expect(failureOutcome('deploy', 'ArtifactValidationError', 'checksum mismatch').detail).toBe(
+      'ArtifactValidationError: checksum mismatch',
+    );
+    expect(failureOutcome('deploy', 'E', 'x'.repeat(2000)).detail.length).toBeLessThanOrEqual(500);
+    expect(failureOutcome('gate').detail).toBe('');
+  });
+});
