@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { ArtifactValidationError } from '../errors.js';
+import { encode, type FeatureSpec, type RawRow, width } from './features.js';
+import { score } from './logistic-regression.js';
+
+export const MODEL_FORMAT = 'mlcycle-logreg/v1';
+
+const featureSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('numeric'),
+    name: z.string(),
+    mean: z.number(),
+    std: z.number().positive(),
+    missingIndicator: z.boolean(),
+  }),
+  z.object({ kind: z.literal('categorical'), name: z.string(), categories: z.array(z.string()) }),
+]);
+
+export const modelArtifactSchema = z.object({
+  format: z.literal(MODEL_FORMAT),
+  model: z.string(),
+  target: z.string(),
+  features: z.array(featureSchema).min(1),
+  weights: z.array(z.number().finite()),
+  bias: z.number().finite(),
+  threshold: z.number().gt(0).lt(1),
+  trainedAt: z.string(),
+});
+export type ModelArtifact = z.infer<typeof modelArtifactSchema>;
+
+/** A model ready to score rows. */
+export interface LoadedModel {
+  readonly artifact: ModelArtifact;
+  readonly features: readonly FeatureSpec[];
+  readonly buffer: Float64Array;
+}
+
+export function serializeModel(artifact: ModelArtifact): string {
+  return `${JSON.stringify(artifact, null, 1)}\n`;
+}
+
+/** Parses and checks an artifact: format, shape, and weights aligned with the inputs. */
+export function loadModel(text: string): LoadedModel {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new ArtifactValidationError('model artifact is not JSON (truncated or not a mlcycle model?)');
+  }
+  const parsed = modelArtifactSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ArtifactValidationError(
+      `model artifact is not a valid ${MODEL_FORMAT} model: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+    );
+  }
+  const inputs = parsed.data.features.reduce((n, f) => n + width(f), 0);
+  if (inputs !== parsed.data.weights.length) {
+    throw new ArtifactValidationError(
+      `model artifact has ${parsed.data.weights.length} weights for ${inputs} inputs; it is corrupt`,
+    );
+  }
+  return { artifact: parsed.data, features: parsed.data.features, buffer: new Float64Array(inputs) };
+}
+
+/** P(target = 1) for one row; missing or unseen values are handled as in training. */
+export function predictProba(model: LoadedModel, row: RawRow): number {
+  return score(encode(model.features, row, model.buffer), model.artifact.weights, model.artifact.bias);
+}
