@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import './polyfills.js';
+import type { MlcycleConfig } from '../lambdas/contracts/config-schema.js';
 import { ENV } from '../lambdas/contracts/env.js';
 import { ASL_PLACEHOLDERS, HANDLERS, type HandlerName } from '../lambdas/contracts/handlers.js';
-import type { MlcycleConfig } from '../lambdas/contracts/config-schema.js';
 import { buildPipelineInput } from '../lambdas/contracts/pipeline.js';
 import { startLocalApi } from './api-gateway.js';
 import { type DynamoLocal, ensureRegistryTable, startDynamoLocal } from './emulators/dynamodb.js';
@@ -103,7 +103,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   ]);
   const started: { close(): Promise<void> }[] = [];
   try {
-    await Promise.all([ensureRegistryTable(dynamo.client, LOCAL_TABLE), ensureBucket(s3.client, LOCAL_BUCKET)]);
+    await Promise.all([
+      ensureRegistryTable(dynamo.client, LOCAL_TABLE),
+      ensureBucket(s3.client, LOCAL_BUCKET),
+    ]);
 
     const lambdas = new LocalLambdas(root);
     const engine = new LocalStepFunctions({
@@ -162,7 +165,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     delete process.env.AWS_PROFILE;
 
-    const notifications = new LocalS3Notifications(lambdas, monitoringRules(Object.keys(options.config.models)), log);
+    const notifications = new LocalS3Notifications(
+      lambdas,
+      monitoringRules(Object.keys(options.config.models)),
+      log,
+    );
     s3.onObjectEvent((record) => notifications.deliver(record));
 
     const endpoints: LocalEndpoints = {

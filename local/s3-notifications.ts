@@ -38,7 +38,9 @@ export class LocalS3Notifications {
     for (const rule of this.rules) {
       if (!key.startsWith(rule.prefix)) continue;
       if (rule.suffix && !key.endsWith(rule.suffix)) continue;
-      const task = this.invoke(rule.handler, { Records: [record] }, key).finally(() => this.inFlight.delete(task));
+      const task = this.invoke(rule.handler, { Records: [record] }, key).finally(() =>
+        this.inFlight.delete(task),
+      );
       this.inFlight.add(task);
     }
   }

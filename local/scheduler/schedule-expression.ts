@@ -19,7 +19,9 @@ export function nextFireTime(expression: string, from: Date): Date {
   const cron = CRON.exec(expression);
   const fields = cron?.[1]?.trim().split(/\s+/);
   if (!fields || fields.length !== 6) {
-    throw new ValidationError(`schedule "${expression}" is not an EventBridge cron(...) with 6 fields or rate(...)`);
+    throw new ValidationError(
+      `schedule "${expression}" is not an EventBridge cron(...) with 6 fields or rate(...)`,
+    );
   }
   const [minute, hour, dom, month, dow] = fields as [string, string, string, string, string];
   const classicDow = dow === '?' ? '*' : dow.replace(/\b([1-7])\b/g, (d) => String(Number(d) - 1));

@@ -31,7 +31,10 @@ export function handleSfnCall(engine: LocalStepFunctions, operation: string, bod
   switch (operation) {
     case 'StartExecution': {
       if (body.stateMachineArn !== engine.stateMachineArn) {
-        throw new SfnApiError('StateMachineDoesNotExist', `state machine ${String(body.stateMachineArn)} does not exist`);
+        throw new SfnApiError(
+          'StateMachineDoesNotExist',
+          `state machine ${String(body.stateMachineArn)} does not exist`,
+        );
       }
       let input: unknown = {};
       if (typeof body.input === 'string') {

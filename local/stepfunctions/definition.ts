@@ -15,7 +15,10 @@ export function loadDefinition(path: string, substitutions: Readonly<Record<stri
   const text = readFileSync(path, 'utf8');
   const missing = aslPlaceholders(text).filter((p) => !(p in substitutions));
   if (missing.length) throw new Error(`${path}: no value for placeholder(s) ${missing.join(', ')}`);
-  const substituted = text.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_, name: string) => substitutions[name] as string);
+  const substituted = text.replace(
+    /\$\{([A-Za-z0-9_]+)\}/g,
+    (_, name: string) => substitutions[name] as string,
+  );
   return JSON.parse(substituted) as AslDefinition;
 }
 

@@ -162,7 +162,10 @@ export class LocalStepFunctions {
           StartTime: new Date(record.startDate).toISOString(),
           RoleArn: 'arn:aws:iam::000000000000:role/mlcycle-local',
         },
-        StateMachine: { Id: this.options.stateMachineArn, Name: this.options.stateMachineArn.split(':').pop() },
+        StateMachine: {
+          Id: this.options.stateMachineArn,
+          Name: this.options.stateMachineArn.split(':').pop(),
+        },
         Task: { Token: token },
       } as never,
     });
@@ -187,7 +190,8 @@ export class LocalStepFunctions {
       record.cause = failed.executionFailedEventDetails.cause;
     }
     record.stopDate = Date.now();
-    for (const [t, pending] of this.tokens) if (pending.executionArn === record.executionArn) this.tokens.delete(t);
+    for (const [t, pending] of this.tokens)
+      if (pending.executionArn === record.executionArn) this.tokens.delete(t);
     this.aborts.delete(record.executionArn);
     this.persist(record);
   }
@@ -203,7 +207,10 @@ export class LocalStepFunctions {
   }
 
   /** One override per Task state, chosen by its Resource, not by its name. */
-  private overridesFor(executionArn: string, token: string): Record<string, (input: unknown) => Promise<unknown>> {
+  private overridesFor(
+    executionArn: string,
+    token: string,
+  ): Record<string, (input: unknown) => Promise<unknown>> {
     const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [name, state] of Object.entries(this.options.definition.States)) {
       if (state.Type !== 'Task' || !state.Resource) continue;
@@ -240,7 +247,8 @@ export class LocalStepFunctions {
   }
 
   private pending(token: string): PendingToken {
-    if (!token.startsWith('local:')) throw new SfnApiError('InvalidToken', 'not a task token of this runtime');
+    if (!token.startsWith('local:'))
+      throw new SfnApiError('InvalidToken', 'not a task token of this runtime');
     const pending = this.tokens.get(token);
     if (!pending) throw new SfnApiError('TaskDoesNotExist', 'no task is waiting for this token');
     if (pending.state === 'timed-out') throw new SfnApiError('TaskTimedOut', 'the task already timed out');

@@ -1,7 +1,8 @@
 import type { StateMachine } from 'aws-local-stepfunctions';
 
 /** The library's event type (not exported by name): what its eventLogs generator yields. */
-export type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+export type EventLog =
+  ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
 
 /** A history event in the shape GetExecutionHistory returns (the subset the CLI and demo read). */
 export interface HistoryEvent {
@@ -33,9 +34,17 @@ export function toHistoryEvent(event: EventLog, id: number): HistoryEvent | unde
   const base = { id, previousEventId: id - 1, timestamp: event.timestamp };
   switch (event.type) {
     case 'ExecutionStarted':
-      return { ...base, type: 'ExecutionStarted', executionStartedEventDetails: { input: json(event.input) } };
+      return {
+        ...base,
+        type: 'ExecutionStarted',
+        executionStartedEventDetails: { input: json(event.input) },
+      };
     case 'ExecutionSucceeded':
-      return { ...base, type: 'ExecutionSucceeded', executionSucceededEventDetails: { output: json(event.output) } };
+      return {
+        ...base,
+        type: 'ExecutionSucceeded',
+        executionSucceededEventDetails: { output: json(event.output) },
+      };
     case 'ExecutionFailed':
       return {
         ...base,
@@ -66,7 +75,11 @@ export function toHistoryEvent(event: EventLog, id: number): HistoryEvent | unde
       return {
         ...base,
         type: 'TaskFailed',
-        taskFailedEventDetails: { resource: event.state.name, error: event.Error, cause: String(event.Cause ?? '') },
+        taskFailedEventDetails: {
+          resource: event.state.name,
+          error: event.Error,
+          cause: String(event.Cause ?? ''),
+        },
       };
     case 'StateRetried':
       return {
