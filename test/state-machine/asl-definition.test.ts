@@ -21,9 +21,7 @@ const SERVICE_ERRORS = new Set([
 
 describe('lifecycle ASL', () => {
   it('is valid Amazon States Language', async () => {
-    const { default: aslValidator } = (await import('asl-validator')) as unknown as {
-      default: (d: unknown) => { isValid: boolean; errorsText: (sep?: string) => string };
-    };
+    const { default: aslValidator } = await import('asl-validator');
     const result = aslValidator(asl);
     expect(result.errorsText('\n')).toBe('');
     expect(result.isValid).toBe(true);

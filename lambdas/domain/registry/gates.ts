@@ -1,0 +1,89 @@
+import type { GateConfig, MetricName } from '../../contracts/config-schema.js';
+import { HIGHER_IS_BETTER } from '../../contracts/config-schema.js';
+import type { GateOutcome, GateResult, Metrics } from '../../contracts/pipeline.js';
+import { ValidationError } from '../errors.js';
+
+const compare: Record<string, (a: number, b: number) => boolean> = {
+  '<': (a, b) => a < b,
+  '<=': (a, b) => a <= b,
+  '>': (a, b) => a > b,
+  '>=': (a, b) => a >= b,
+  '==': (a, b) => Math.abs(a - b) <= 1e-12,
+};
+
+const fmt = (n: number) => Number(n.toFixed(6)).toString();
+
+function metricOf(metrics: Partial<Metrics>, metric: MetricName, whose: string): number {
+  const value = metrics[metric];
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new ValidationError(
+      `gate on "${metric}" cannot be checked: ${whose} has no ${metric} (it has: ${Object.keys(metrics).join(', ') || 'no metrics'})`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Checks an environment's gates. Absolute gates compare a metric with a threshold; relative
+ * gates allow the candidate to be worse than the serving version by at most a margin, in the
+ * metric's own direction (lower log loss is better). Advisory gates are reported, never block.
+ */
+export function evaluateGates(
+  gates: readonly GateConfig[],
+  metrics: Partial<Metrics>,
+  serving: { version: string; metrics: Partial<Metrics> } | null,
+  approvalRequired: boolean,
+): GateOutcome {
+  const results: GateResult[] = gates.map((gate) => {
+    const value = metricOf(metrics, gate.metric, 'the candidate');
+    if ('operator' in gate) {
+      const passed = (compare[gate.operator] as (a: number, b: number) => boolean)(value, gate.threshold);
+      return {
+        metric: gate.metric,
+        kind: 'absolute',
+        operator: gate.operator,
+        threshold: gate.threshold,
+        value,
+        required: gate.required,
+        passed,
+        detail: `${gate.metric} ${fmt(value)} ${passed ? 'meets' : 'fails'} ${gate.operator} ${gate.threshold}`,
+      };
+    }
+    const higher = HIGHER_IS_BETTER[gate.metric];
+    if (!serving) {
+      return {
+        metric: gate.metric,
+        kind: 'relative',
+        operator: higher ? '>=' : '<=',
+        threshold: Number.NaN,
+        value,
+        servingValue: null,
+        required: gate.required,
+        passed: true,
+        detail: `no version serves this stage yet, so there is nothing to be worse than`,
+      };
+    }
+    const base = metricOf(serving.metrics, gate.metric, `serving version ${serving.version}`);
+    const threshold = higher ? base - gate.noWorseThanServingBy : base + gate.noWorseThanServingBy;
+    const passed = higher ? value >= threshold - 1e-12 : value <= threshold + 1e-12;
+    return {
+      metric: gate.metric,
+      kind: 'relative',
+      operator: higher ? '>=' : '<=',
+      threshold,
+      value,
+      servingValue: base,
+      required: gate.required,
+      passed,
+      detail: `${gate.metric} ${fmt(value)} vs ${fmt(base)} serving (${serving.version}); allowed to be worse by ${gate.noWorseThanServingBy}`,
+    };
+  });
+  // JSON has no NaN: a relative gate with nothing serving carries no threshold.
+  const clean = results.map((r) => (Number.isNaN(r.threshold) ? { ...r, threshold: 0 } : r));
+  return {
+    passed: clean.every((r) => r.passed || !r.required),
+    approvalRequired,
+    servingVersion: serving?.version ?? null,
+    results: clean,
+  };
+}

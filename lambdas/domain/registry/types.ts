@@ -1,0 +1,115 @@
+import type { Metrics } from '../../contracts/pipeline.js';
+import type { Bump } from './semver.js';
+import type { VersionStatus } from './status.js';
+
+export type RunStatus = 'training' | 'evaluating' | 'registered' | 'succeeded' | 'failed';
+
+/** One pipeline run (experiment tracking): what was asked, on which data, and how it ended. */
+export interface RunRecord {
+  model: string;
+  runId: string;
+  stage: string;
+  status: RunStatus;
+  trigger: string;
+  requestedBy: string;
+  reason: string;
+  datasetUri: string;
+  hyperparameters: Record<string, string | number | boolean>;
+  startedAt: string;
+  finishedAt?: string;
+  version?: string;
+  metrics?: Partial<Metrics>;
+  failure?: { kind: string; error: string; cause: string };
+}
+
+export interface Lineage {
+  parentVersion: string | null;
+  datasetUri: string;
+  datasetSha256: string;
+  codeVersion: string;
+  runId: string;
+  hyperparameters: Record<string, string | number | boolean>;
+  framework: string;
+  artifactUri: string;
+  artifactSha256: string;
+  author: string;
+  modelCardUri?: string;
+}
+
+export interface StatusChange {
+  from: VersionStatus | null;
+  to: VersionStatus;
+  at: string;
+  reason: string;
+  actor: string;
+}
+
+export interface VersionRecord {
+  model: string;
+  version: string;
+  status: VersionStatus;
+  metrics: Partial<Metrics>;
+  lineage: Lineage;
+  createdAt: string;
+  statusHistory: StatusChange[];
+}
+
+export interface RegisterVersionInput {
+  model: string;
+  /** Either a part to bump from the highest allocated version, or an explicit version. */
+  bump?: Bump;
+  version?: string;
+  lineage: Lineage;
+  metrics: Partial<Metrics>;
+  status?: VersionStatus;
+}
+
+export interface StagePointer {
+  model: string;
+  stage: string;
+  version: string;
+  ledgerSeq: number;
+  since: string;
+}
+
+export type LedgerAction = 'promote' | 'rollback' | 'demote';
+
+/** An append-only record of one stage change. */
+export interface LedgerEntry {
+  model: string;
+  stage: string;
+  seq: number;
+  action: LedgerAction;
+  fromVersion: string | null;
+  toVersion: string;
+  actor: string;
+  reason: string;
+  at: string;
+  evidence: { gate?: unknown; approvals?: unknown; validation?: unknown };
+}
+
+export interface PromoteInput {
+  model: string;
+  stage: string;
+  version: string;
+  actor: string;
+  reason: string;
+  action: LedgerAction;
+  evidence?: LedgerEntry['evidence'];
+}
+
+export interface ModelSummary {
+  model: string;
+  latestVersion: string;
+  versionCount: number;
+  createdAt: string;
+  stages: Record<string, string>;
+}
+
+export interface RegistryStats {
+  models: number;
+  versionsByStatus: Partial<Record<VersionStatus, number>>;
+  servingByStage: Record<string, number>;
+  deploymentsLast7Days: number;
+  pendingPromotions: number;
+}
