@@ -47,7 +47,7 @@ export async function freePort(): Promise<number> {
  * registry's atomic promotion relies on.
  */
 export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promise<DynamoLocal> {
-  const port = options.port ?? (await freePort());
+  const port = options.port || (await freePort());
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const child: ChildProcess = spawn({
     port,

@@ -7,6 +7,7 @@ export interface SubmitJobParameters {
   readonly JobQueue: string;
   readonly JobDefinition: string;
   readonly ContainerOverrides?: { readonly Environment?: readonly { Name: string; Value: string }[] };
+  readonly Timeout?: { readonly AttemptDurationSeconds?: number };
 }
 
 /** A failed Batch .sync task surfaces to Catch as States.TaskFailed, as on AWS. */
@@ -44,6 +45,9 @@ export async function runBatchJobLocally(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let lastError = '';
+  const limit = params.Timeout?.AttemptDurationSeconds;
+  // As Batch does: a job past its attempt duration is terminated.
+  const killer = limit ? setTimeout(() => child.kill('SIGTERM'), limit * 1000) : undefined;
   child.stdout.on('data', (chunk: Buffer) => {
     log.write(chunk);
     for (const line of chunk.toString().split('\n')) if (line.trim()) options.onLog?.(line);
@@ -54,6 +58,7 @@ export async function runBatchJobLocally(
     if (text) lastError = text.split('\n').filter(Boolean).pop() ?? text;
   });
   const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
+  clearTimeout(killer);
   await new Promise<void>((done) => log.end(done));
   if (code !== 0) {
     throw new BatchTaskFailed(

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { join } from 'node:path';
 import '../polyfills.js';
 import { StateMachine } from 'aws-local-stepfunctions';
-import type { AslDefinition } from './definition.js';
+import type { AslDefinition, AslState } from './definition.js';
 import { type EventLog, type HistoryEvent, toHistoryEvent } from './history.js';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -86,8 +86,13 @@ export class LocalStepFunctions {
   private readonly aborts = new Map<string, () => void>();
   private readonly machine: StateMachine;
 
+  /** TimeoutSecondsPath per Task state, enforced here (see localDefinition). */
+  private readonly timeoutPaths: Record<string, string>;
+
   constructor(private readonly options: LocalStepFunctionsOptions) {
-    this.machine = new StateMachine(options.definition as never, {
+    const { definition, timeoutPaths } = localDefinition(options.definition);
+    this.timeoutPaths = timeoutPaths;
+    this.machine = new StateMachine(definition as never, {
       validationOptions: { checkArn: false },
     });
     mkdirSync(options.dir, { recursive: true });
@@ -215,17 +220,31 @@ export class LocalStepFunctions {
     for (const [name, state] of Object.entries(this.options.definition.States)) {
       if (state.Type !== 'Task' || !state.Resource) continue;
       const resource = state.Resource;
+      let run: (input: unknown) => Promise<unknown>;
       if (resource.startsWith('arn:aws:lambda:')) {
-        overrides[name] = (input) => this.options.runner.lambda(resource, input);
+        run = (input) => this.options.runner.lambda(resource, input);
       } else if (resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
-        overrides[name] = (input) => this.waitForToken(executionArn, token, input as Record<string, unknown>);
+        run = (input) => this.waitForToken(executionArn, token, input as Record<string, unknown>);
       } else if (resource === 'arn:aws:states:::batch:submitJob.sync') {
-        overrides[name] = (input) => this.options.runner.batchSync(input);
+        run = (input) => this.options.runner.batchSync(input);
       } else {
         throw new Error(`state ${name}: resource ${resource} has no local implementation`);
       }
+      const path = this.timeoutPaths[name];
+      overrides[name] = (input) => {
+        const work = run(input);
+        // The library races tasks against timeouts and aborts; a task that loses the race
+        // still settles later, and must not surface as an unhandled rejection.
+        work.catch(() => undefined);
+        return path ? withTimeout(work, dynamicTimeout(path, input), () => this.expireToken(token)) : work;
+      };
     }
     return overrides;
+  }
+
+  private expireToken(token: string): void {
+    const pending = this.tokens.get(token);
+    if (pending?.state === 'waiting') pending.state = 'timed-out';
   }
 
   private async waitForToken(executionArn: string, token: string, params: Record<string, unknown>) {
@@ -301,4 +320,84 @@ export class LocalStepFunctions {
     for (const abort of this.aborts.values()) abort();
     await Promise.allSettled(this.running.values());
   }
+}
+
+/** States.Timeout, as Step Functions raises it when a Task outlives its timeout. */
+class StatesTimeout extends Error {
+  override readonly name = 'States.Timeout';
+}
+
+function resolvePath(value: unknown, path: string): unknown {
+  let at: unknown = value;
+  for (const key of path
+    .replace(/^\$\.?/, '')
+    .split('.')
+    .filter(Boolean)) {
+    if (!at || typeof at !== 'object') return undefined;
+    at = (at as Record<string, unknown>)[key];
+  }
+  return at;
+}
+
+/**
+ * The timeout a TimeoutSecondsPath gives, read from what the override can see. Step Functions
+ * resolves the path against the state input, but aws-local-stepfunctions resolves it against the
+ * input after Parameters; the raw field is found under the Lambda Payload, or in the Batch job's
+ * own Timeout that the ASL passes alongside.
+ */
+function dynamicTimeout(path: string, input: unknown): number | undefined {
+  const i = input as Record<string, unknown> | undefined;
+  const candidates = [
+    resolvePath(input, path),
+    resolvePath(i?.Payload, path),
+    resolvePath(i, '$.Timeout.AttemptDurationSeconds'),
+  ];
+  const seconds = candidates.find((c) => typeof c === 'number' && c > 0);
+  return typeof seconds === 'number' ? seconds : undefined;
+}
+
+async function withTimeout<T>(
+  work: Promise<T>,
+  seconds: number | undefined,
+  onTimeout: () => void,
+): Promise<T> {
+  if (seconds === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      reject(new StatesTimeout(`the task did not finish within ${seconds} s`));
+    }, seconds * 1000);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * A library timeout that never fires first: the real limit is enforced by withTimeout. (It must
+ * stay below 2^31 ms, or Node's setTimeout fires at once.)
+ */
+const NO_LIBRARY_TIMEOUT = 2_000_000;
+
+/**
+ * The definition as the library runs it: TimeoutSecondsPath is taken out (and enforced by the
+ * engine, with Step Functions' semantics) so the library's own reading cannot fail the state.
+ */
+export function localDefinition(definition: AslDefinition): {
+  definition: AslDefinition;
+  timeoutPaths: Record<string, string>;
+} {
+  const timeoutPaths: Record<string, string> = {};
+  const states: Record<string, AslState> = {};
+  for (const [name, state] of Object.entries(definition.States)) {
+    if (state.Type === 'Task' && typeof state.TimeoutSecondsPath === 'string') {
+      const { TimeoutSecondsPath, ...rest } = state;
+      timeoutPaths[name] = TimeoutSecondsPath as string;
+      states[name] = { ...rest, TimeoutSeconds: NO_LIBRARY_TIMEOUT } as AslState;
+    } else states[name] = state;
+  }
+  return { definition: { ...definition, States: states }, timeoutPaths };
 }
