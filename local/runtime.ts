@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import './polyfills.js';
-import type { MlcycleConfig } from '../lambdas/contracts/config-schema.js';
+import { type MlcycleConfig, monitoringRuntimeConfig } from '../lambdas/contracts/config-schema.js';
 import { ENV } from '../lambdas/contracts/env.js';
 import { ASL_PLACEHOLDERS, HANDLERS, type HandlerName } from '../lambdas/contracts/handlers.js';
 import { buildPipelineInput } from '../lambdas/contracts/pipeline.js';
@@ -158,7 +158,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       [ENV.emailSender]: options.config.notifications.sender,
       [ENV.outboxDir]: outboxDir,
       [ENV.alertTopicArn]: `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${project}-alerts`,
-      [ENV.monitoringConfig]: JSON.stringify(options.config.monitoring),
+      [ENV.monitoringConfig]: JSON.stringify(monitoringRuntimeConfig(options.config)),
       [ENV.archivalConfig]: JSON.stringify(options.config.archival),
       [ENV.retrainInputs]: JSON.stringify(retrainInputs),
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',

@@ -221,3 +221,21 @@ export const configSchema = z
 export type MlcycleConfig = z.infer<typeof configSchema>;
 export type ModelConfig = MlcycleConfig['models'][string];
 export type EnvironmentConfig = MlcycleConfig['environments'][string];
+
+/**
+ * What the monitoring handlers get in MLCYCLE_MONITORING_CONFIG: the monitoring section plus
+ * each model's column roles (target, ids to ignore), so a batch is read the way training read it.
+ */
+export const monitoringRuntimeSchema = monitoringSchema.extend({
+  models: z.record(z.string(), z.object({ target: z.string(), exclude: z.array(z.string()) })),
+});
+export type MonitoringRuntimeConfig = z.infer<typeof monitoringRuntimeSchema>;
+
+export function monitoringRuntimeConfig(config: MlcycleConfig): MonitoringRuntimeConfig {
+  return {
+    ...config.monitoring,
+    models: Object.fromEntries(
+      Object.entries(config.models).map(([name, m]) => [name, { target: m.target, exclude: m.exclude }]),
+    ),
+  };
+}

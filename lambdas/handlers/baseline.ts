@@ -1,5 +1,21 @@
-// Placeholder so the CDK stack can bundle every entry while the handler is being written;
-// replaced by the real handler before this lands.
-export const handler = async (): Promise<never> => {
-  throw new Error('baseline: not implemented yet');
+import type { S3Event } from 'aws-lambda';
+import { processBaseline } from '../adapters/drift/monitoring-service.js';
+import { monitoringDeps } from './kit/monitoring-deps.js';
+import { createLogger } from './kit/runtime.js';
+import { uploadedObjects } from './kit/s3-event.js';
+
+const logger = createLogger('baseline');
+
+/** S3 ObjectCreated under monitoring/<model>/baseline/: profile the file as the model's baseline. */
+export const handler = async (event: S3Event) => {
+  const results = [];
+  for (const o of uploadedObjects(event)) {
+    const record = await processBaseline(monitoringDeps(), o);
+    logger.info(record ? 'baseline processed' : 'duplicate delivery skipped', {
+      key: o.key,
+      status: record?.status,
+    });
+    results.push({ key: o.key, status: record?.status ?? 'duplicate', error: record?.error });
+  }
+  return results;
 };

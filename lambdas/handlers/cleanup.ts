@@ -1,5 +1,46 @@
-// Placeholder so the CDK stack can bundle every entry while the handler is being written;
-// replaced by the real handler before this lands.
-export const handler = async (): Promise<never> => {
-  throw new Error('cleanup: not implemented yet');
+import { z } from 'zod';
+import { createDocumentClient, createS3Client } from '../adapters/aws-clients.js';
+import { RegistryStore } from '../adapters/registry/registry-store.js';
+import { applyRetention } from '../adapters/registry/retention-service.js';
+import { S3Objects } from '../adapters/s3-objects.js';
+import { archivalSchema } from '../contracts/config-schema.js';
+import { ENV } from '../contracts/env.js';
+import { createLogger, once, readEnv } from './kit/runtime.js';
+
+const logger = createLogger('cleanup');
+const envSchema = z.object({
+  [ENV.table]: z.string().min(1),
+  [ENV.bucket]: z.string().min(1),
+  [ENV.archivalConfig]: z.string().transform((s) => archivalSchema.parse(JSON.parse(s))),
+});
+const deps = once(() => {
+  const env = readEnv(envSchema);
+  const s3 = createS3Client();
+  return {
+    store: new RegistryStore(createDocumentClient(), env[ENV.table]),
+    objects: new S3Objects(s3),
+    s3,
+    bucket: env[ENV.bucket],
+    archival: env[ENV.archivalConfig],
+  };
+});
+
+/** Daily schedule: archive versions the retention policy no longer keeps and reclaim their bytes. */
+export const handler = async () => {
+  const d = deps();
+  const report = await applyRetention(d, {
+    keepLastVersions: d.archival.keepLastVersions,
+    dryRun: d.archival.dryRun,
+    actor: 'mlcycle-cleanup',
+  });
+  logger.info('retention applied', {
+    dryRun: report.dryRun,
+    reclaimedBytes: report.reclaimedBytes,
+    archived: report.models.flatMap((m) => m.archived.map((a) => `${m.model}@${a.version}`)),
+  });
+  return {
+    dryRun: report.dryRun,
+    reclaimedBytes: report.reclaimedBytes,
+    archived: report.models.reduce((n, m) => n + m.archived.length, 0),
+  };
 };

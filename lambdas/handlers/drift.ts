@@ -1,5 +1,22 @@
-// Placeholder so the CDK stack can bundle every entry while the handler is being written;
-// replaced by the real handler before this lands.
-export const handler = async (): Promise<never> => {
-  throw new Error('drift: not implemented yet');
+import type { S3Event } from 'aws-lambda';
+import { processBatch } from '../adapters/drift/monitoring-service.js';
+import { monitoringDeps } from './kit/monitoring-deps.js';
+import { createLogger } from './kit/runtime.js';
+import { uploadedObjects } from './kit/s3-event.js';
+
+const logger = createLogger('drift');
+
+/** S3 ObjectCreated under monitoring/<model>/batches/: compare the batch with the baseline. */
+export const handler = async (event: S3Event) => {
+  const results = [];
+  for (const o of uploadedObjects(event)) {
+    const record = await processBatch(monitoringDeps(), o);
+    logger.info(record ? 'batch checked' : 'duplicate delivery skipped', {
+      key: o.key,
+      severity: record?.overallSeverity,
+      status: record?.status,
+    });
+    results.push({ key: o.key, status: record?.status ?? 'duplicate', severity: record?.overallSeverity });
+  }
+  return results;
 };

@@ -52,6 +52,47 @@ export class Random {
     return k;
   }
 
+  /** Exponential with the given mean (inversion; 1 − u keeps log away from 0). */
+  exponential(mean: number): number {
+    return -Math.log(1 - this.next()) * mean;
+  }
+
+  /** exp(N(mu, sigma)): positive, right-skewed amounts such as durations and latencies. */
+  logNormal(mu: number, sigma: number): number {
+    return Math.exp(this.normal(mu, sigma));
+  }
+
+  /**
+   * Gamma(shape, scale) by Marsaglia–Tsang; shapes below 1 use the boost
+   * Gamma(a) = Gamma(a + 1) · U^(1/a).
+   */
+  gamma(shape: number, scale = 1): number {
+    if (shape < 1) return this.gamma(shape + 1, scale) * this.next() ** (1 / shape);
+    const d = shape - 1 / 3;
+    const c = 1 / Math.sqrt(9 * d);
+    for (;;) {
+      let x: number;
+      let v: number;
+      do {
+        x = this.normal();
+        v = 1 + c * x;
+      } while (v <= 0);
+      v = v * v * v;
+      const u = this.next();
+      if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) {
+        return d * v * scale;
+      }
+    }
+  }
+
+  /**
+   * Negative binomial as a gamma–Poisson mixture with the given mean: real activity counts are
+   * over-dispersed (variance = mean + mean² / dispersion), which a plain Poisson is not.
+   */
+  negativeBinomial(mean: number, dispersion: number): number {
+    return this.poisson(this.gamma(dispersion, mean / dispersion));
+  }
+
   /** Index drawn with the given (unnormalised) weights. */
   choice(weights: readonly number[]): number {
     const total = weights.reduce((a, b) => a + b, 0);

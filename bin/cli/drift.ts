@@ -1,0 +1,136 @@
+import { createReadStream, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { Command } from 'commander';
+import { type DriftRecord, DriftStore } from '../../lambdas/adapters/drift/drift-store.js';
+import { formatOf } from '../../lambdas/adapters/drift/object-stream.js';
+import { summarizeTrend } from '../../lambdas/domain/drift/trend.js';
+import { ValidationError } from '../../lambdas/domain/errors.js';
+import { inProcessStack } from './context.js';
+import type { CliContext, RegisterCommands } from './types.js';
+
+/** Polls for the record the S3 event produced for a key (local or AWS alike). */
+export async function waitForDriftRecord(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  model: string,
+  batchKey: string,
+  timeoutMs: number,
+): Promise<DriftRecord> {
+  const store = new DriftStore(doc, tableName);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await store.findRecord(model, batchKey);
+    if (found) return found;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `no result for ${batchKey} after ${Math.round(timeoutMs / 1000)} s; is the S3 notification wired (mlcycle up running)?`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function uploadAndWait(
+  ctx: CliContext,
+  model: string,
+  file: string,
+  kind: 'baseline' | 'batches',
+  timeout: number,
+) {
+  if (!(model in ctx.config.models)) {
+    throw new ValidationError(
+      `unknown model "${model}"; the config defines: ${Object.keys(ctx.config.models).join(', ')}`,
+    );
+  }
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    throw new ValidationError(`cannot read "${file}"`);
+  }
+  formatOf(file);
+  const key = `monitoring/${model}/${kind}/${new Date().toISOString().replace(/[:.]/g, '-')}-${basename(file)}`;
+  ctx.output.info(`uploading ${file} (${(size / 1e6).toFixed(1)} MB) → s3://${ctx.bucket}/${key}`);
+  await new Upload({
+    client: ctx.s3,
+    params: { Bucket: ctx.bucket, Key: key, Body: createReadStream(file) },
+  }).done();
+  await inProcessStack()?.notifications.idle();
+  return waitForDriftRecord(ctx.doc, ctx.tableName, model, key, timeout * 1000);
+}
+
+function show(ctx: CliContext, record: DriftRecord) {
+  ctx.output.result(record, () =>
+    [
+      `${record.kind} ${record.batchKey}: ${record.status}${record.error ? ` — ${record.error}` : ''}`,
+      record.kind === 'batch' && record.status !== 'error'
+        ? `overall ${record.overallSeverity}; ${(record.driftedShare * 100).toFixed(0)}% of features drifted; ${record.rows} rows`
+        : `${record.rows} rows profiled`,
+      ...record.features.map(
+        (f) =>
+          `  ${f.name.padEnd(24)} ${f.method.padEnd(16)} ${f.score === null ? 'n/a' : f.score.toFixed(4)}  ${f.severity}`,
+      ),
+      record.reportUri ? `report: ${record.reportUri}` : '',
+    ]
+      .filter(Boolean)
+      .join('\n'),
+  );
+  if (record.status === 'error') process.exitCode = 1;
+}
+
+export const registerDriftCommands: RegisterCommands = (program, context) => {
+  const drift = program.command('drift').description('baselines, drift checks and trend reports');
+
+  for (const [name, kind, what] of [
+    ['baseline', 'baseline', 'profile a file as the model’s baseline'],
+    ['check', 'batches', 'compare a production batch with the baseline'],
+  ] as const) {
+    drift
+      .command(`${name} <model> <file>`)
+      .description(`${what} (uploads it; the S3 event runs the handler)`)
+      .option('--timeout <seconds>', 'how long to wait for the result', '300')
+      .option('--json', 'print JSON')
+      .action(async (model: string, file: string, o: { timeout: string }, cmd: Command) => {
+        const ctx = await context(cmd);
+        try {
+          show(ctx, await uploadAndWait(ctx, model, file, kind, Number(o.timeout)));
+        } finally {
+          await ctx.close();
+        }
+      });
+  }
+
+  drift
+    .command('report <model>')
+    .description('drift trend over the last N days')
+    .option('--days <n>', 'days to cover', '7')
+    .option('--json', 'print JSON')
+    .action(async (model: string, o: { days: string }, cmd: Command) => {
+      const ctx = await context(cmd);
+      try {
+        const days = Number(o.days);
+        if (!Number.isInteger(days) || days < 1 || days > 366)
+          throw new ValidationError(`--days "${o.days}" must be 1-366`);
+        const since = new Date(Date.now() - days * 86_400_000);
+        const records = await new DriftStore(ctx.doc, ctx.tableName).listRecords(model, since);
+        const trend = summarizeTrend(records, days);
+        ctx.output.result(trend, () =>
+          [
+            `${model}: ${trend.batches} batches in ${days} days (${trend.errors} failed); worst ${trend.worstSeverity}`,
+            ...trend.days.map(
+              (d) =>
+                `  ${d.day}  ${String(d.batches).padStart(3)} batches  worst ${d.worstSeverity.padEnd(8)} drifted ${(d.meanDriftedShare * 100).toFixed(0)}%`,
+            ),
+            'most often drifted:',
+            ...trend.topFeatures.map(
+              (f) => `  ${f.name.padEnd(24)} ${f.drifted}/${trend.batches} batches, worst ${f.worstSeverity}`,
+            ),
+          ].join('\n'),
+        );
+      } finally {
+        await ctx.close();
+      }
+    });
+};

@@ -1,0 +1,254 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
+import { rollback } from '../../lambdas/adapters/registry/rollback.js';
+import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
+import { metricsSchema } from '../../lambdas/contracts/pipeline.js';
+import { ValidationError } from '../../lambdas/domain/errors.js';
+import type { CliContext, RegisterCommands } from './types.js';
+
+function requireStage(ctx: CliContext, stage: string): void {
+  if (!(stage in ctx.config.environments)) {
+    throw new ValidationError(
+      `unknown stage "${stage}"; the config defines: ${Object.keys(ctx.config.environments).join(', ')}`,
+    );
+  }
+}
+
+function parseTime(value: string): Date {
+  const t = new Date(value);
+  if (Number.isNaN(t.getTime()))
+    throw new ValidationError(`--at "${value}" is not a time; use ISO 8601, e.g. 2026-11-01T12:00:00Z`);
+  return t;
+}
+
+function parseMetrics(value: string) {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(value.trim().startsWith('{') ? value : readFileSync(value, 'utf8'));
+  } catch (err) {
+    throw new ValidationError(
+      `--metrics "${value.slice(0, 60)}" is neither JSON nor a readable JSON file (${(err as Error).message})`,
+    );
+  }
+  const parsed = metricsSchema.partial().safeParse(raw);
+  if (!parsed.success)
+    throw new ValidationError(
+      `--metrics: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`,
+    );
+  return parsed.data;
+}
+
+async function withStore<T>(ctx: CliContext, fn: (store: RegistryStore) => Promise<T>): Promise<T> {
+  try {
+    return await fn(new RegistryStore(ctx.doc, ctx.tableName));
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** `mlcycle models …`: the registry from the command line (the same store the handlers use). */
+export const registerModelsCommands: RegisterCommands = (program, context) => {
+  const models = program
+    .command('models')
+    .description('the model registry: versions, stages, ledger, rollback');
+
+  models
+    .command('list')
+    .description('models with their latest version and what serves each stage')
+    .option('--json', 'print JSON')
+    .action(async (_o, cmd: Command) => {
+      const ctx = await context(cmd);
+      await withStore(ctx, async (store) => {
+        const rows = (await store.listModels()).map((m) => ({
+          model: m.model,
+          latest: m.latestVersion,
+          versions: m.versionCount,
+          ...Object.fromEntries(Object.keys(ctx.config.environments).map((s) => [s, m.stages[s] ?? '-'])),
+        }));
+        ctx.output.table(rows);
+      });
+    });
+
+  models
+    .command('show <model> [version]')
+    .description('a version with its metrics, lineage and status history (default: every version)')
+    .option('--json', 'print JSON')
+    .action(async (model: string, version: string | undefined, _o, cmd: Command) => {
+      const ctx = await context(cmd);
+      await withStore(ctx, async (store) => {
+        if (version) {
+          const v = await store.requireVersion(model, version);
+          ctx.output.result(v, () =>
+            [
+              `${model} ${v.version}  status ${v.status}  created ${v.createdAt}`,
+              `metrics: ${Object.entries(v.metrics)
+                .map(([k, x]) => `${k} ${Number(x).toFixed(4)}`)
+                .join(', ')}`,
+              `lineage: run ${v.lineage.runId}, parent ${v.lineage.parentVersion ?? '-'}, code ${v.lineage.codeVersion}`,
+              `  dataset ${v.lineage.datasetUri} (sha256 ${v.lineage.datasetSha256.slice(0, 12)}…)`,
+              `  artifact ${v.lineage.artifactUri} (sha256 ${v.lineage.artifactSha256.slice(0, 12)}…), ${v.lineage.framework}`,
+              `  by ${v.lineage.author}; hyperparameters ${JSON.stringify(v.lineage.hyperparameters)}`,
+              'status history:',
+              ...v.statusHistory.map(
+                (s) => `  ${s.at}  ${s.from ?? '-'} → ${s.to}  by ${s.actor}: ${s.reason}`,
+              ),
+            ].join('\n'),
+          );
+        } else {
+          const versions = await store.listVersions(model);
+          if (!versions.length) await store.requireVersion(model, '0.0.0');
+          ctx.output.table(
+            versions.map((v) => ({
+              version: v.version,
+              status: v.status,
+              auc: v.metrics.auc,
+              f1: v.metrics.f1,
+              run: v.lineage.runId,
+              created: v.createdAt,
+            })),
+          );
+        }
+      });
+    });
+
+  models
+    .command('history <model>')
+    .description('the promotion ledger; with --at, what was serving at that time')
+    .option('-s, --stage <stage>', 'only this stage')
+    .option('--at <time>', 'ISO time: show the entry in force then')
+    .option('--json', 'print JSON')
+    .action(async (model: string, opts: { stage?: string; at?: string }, cmd: Command) => {
+      const ctx = await context(cmd);
+      await withStore(ctx, async (store) => {
+        if (opts.stage) requireStage(ctx, opts.stage);
+        const at = opts.at ? parseTime(opts.at) : undefined;
+        let entries = await store.history(model, {
+          ...(opts.stage ? { stage: opts.stage } : {}),
+          ...(at ? { at } : {}),
+        });
+        if (at) {
+          // "what was serving at T": the newest entry per stage at or before T
+          const seen = new Set<string>();
+          entries = entries.filter((e) => !seen.has(e.stage) && seen.add(e.stage));
+        }
+        ctx.output.table(
+          entries.map((e) => ({
+            stage: e.stage,
+            seq: e.seq,
+            at: e.at,
+            action: e.action,
+            from: e.fromVersion ?? '-',
+            to: e.toVersion,
+            by: e.actor,
+            reason: e.reason,
+            approvals: Array.isArray(e.evidence.approvals)
+              ? (e.evidence.approvals as { approver: string }[]).map((a) => a.approver).join(' ')
+              : '',
+          })),
+        );
+      });
+    });
+
+  models
+    .command('register <model>')
+    .description('register an externally trained artifact as a new version')
+    .requiredOption('--artifact <s3uri>', 'model artifact')
+    .requiredOption('--sha256 <hex>', "the artifact's sha256")
+    .requiredOption('--metrics <json|file>', 'evaluation metrics, e.g. \'{"auc":0.81}\'')
+    .option('--version <semver>', 'explicit version (refused if it exists)')
+    .option('--bump <part>', 'major, minor or patch', 'minor')
+    .option('--dataset <s3uri>', 'training dataset', '')
+    .option('--dataset-sha256 <hex>', '', '')
+    .option('--code-version <sha>', 'git sha of the training code', 'unknown')
+    .option('--framework <name>', 'framework and version', 'external')
+    .option('--json', 'print JSON')
+    .action(async (model: string, o, cmd: Command) => {
+      const ctx = await context(cmd);
+      await withStore(ctx, async (store) => {
+        if (!(model in ctx.config.models)) {
+          throw new ValidationError(
+            `unknown model "${model}"; the config defines: ${Object.keys(ctx.config.models).join(', ')}`,
+          );
+        }
+        if (!/^[0-9a-f]{64}$/.test(o.sha256))
+          throw new ValidationError(`--sha256 "${o.sha256}" is not 64 hex digits`);
+        if (!['major', 'minor', 'patch'].includes(o.bump))
+          throw new ValidationError(`--bump "${o.bump}" must be major, minor or patch`);
+        const v = await store.registerVersion({
+          model,
+          ...(o.version ? { version: o.version } : { bump: o.bump }),
+          metrics: parseMetrics(o.metrics),
+          lineage: {
+            parentVersion: null,
+            datasetUri: o.dataset,
+            datasetSha256: o.datasetSha256,
+            codeVersion: o.codeVersion,
+            runId: '',
+            hyperparameters: {},
+            framework: o.framework,
+            artifactUri: o.artifact,
+            artifactSha256: o.sha256,
+            author: ctx.actor,
+          },
+        });
+        ctx.output.result(
+          v,
+          () =>
+            `registered ${model} ${v.version} (validating); promote it with: mlcycle models promote ${model} ${v.version} --stage <stage>`,
+        );
+      });
+    });
+
+  models
+    .command('rollback <model>')
+    .description('move a stage back to the previous ledger entry (or --to a version), validated and audited')
+    .requiredOption('-s, --stage <stage>', 'stage to roll back')
+    .option('--to <version>', 'version to roll back to (default: the one before the current)')
+    .requiredOption('--reason <text>', 'why (kept in the ledger)')
+    .option('--json', 'print JSON')
+    .action(async (model: string, o: { stage: string; to?: string; reason: string }, cmd: Command) => {
+      const ctx = await context(cmd);
+      await withStore(ctx, async (store) => {
+        requireStage(ctx, o.stage);
+        if (!o.reason.trim()) throw new ValidationError('--reason must say why you roll back');
+        const out = await rollback(
+          { store, objects: new S3Objects(ctx.s3), bucket: ctx.bucket },
+          { model, stage: o.stage, ...(o.to ? { to: o.to } : {}), reason: o.reason, actor: ctx.actor },
+        );
+        ctx.output.result(
+          out,
+          () =>
+            `${model} ${o.stage}: ${out.entry.fromVersion} → ${out.entry.toVersion} (ledger #${out.entry.seq}); manifest republished`,
+        );
+      });
+    });
+
+  models
+    .command('stats [model]')
+    .description('counts by stage and status, deployments in the last 7 days, pending promotions')
+    .option('--json', 'print JSON')
+    .action(async (model: string | undefined, _o, cmd: Command) => {
+      const ctx = await context(cmd);
+      await withStore(ctx, async (store) => {
+        const s = await store.stats(model);
+        ctx.output.result(s, () =>
+          [
+            `models: ${s.models}`,
+            `versions by status: ${
+              Object.entries(s.versionsByStatus)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(', ') || 'none'
+            }`,
+            `serving by stage: ${
+              Object.entries(s.servingByStage)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(', ') || 'none'
+            }`,
+            `deployments in the last 7 days: ${s.deploymentsLast7Days}`,
+            `pending promotions (validating): ${s.pendingPromotions}`,
+          ].join('\n'),
+        );
+      });
+    });
+};

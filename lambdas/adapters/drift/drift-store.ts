@@ -1,0 +1,149 @@
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { DriftRecord } from '../../domain/drift/record.js';
+import type { ColumnKind } from '../../domain/profile/profile.js';
+
+export type { DriftRecord };
+
+export interface BaselinePointer {
+  model: string;
+  profileKey: string;
+  sourceKey: string;
+  rows: number;
+  kinds: Record<string, ColumnKind>;
+  createdAt: string;
+}
+
+const isConditionFailure = (err: unknown) => (err as Error).name === 'ConditionalCheckFailedException';
+
+/**
+ * Drift items in the registry table: a BASELINE pointer and DRIFT#<time>#<batch> records in the
+ * model's partition, S3EVENT# markers (with a TTL) that make duplicate S3 deliveries no-ops, and
+ * a DRIFTRETRAIN item holding the retrain cool-down. See docs/drift.md.
+ */
+export class DriftStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  private eventKey(bucket: string, key: string, version: string) {
+    return { PK: `S3EVENT#${bucket}/${key}#${version}`, SK: 'S3EVENT' };
+  }
+
+  /** True for the first delivery of an object version; false for a duplicate. */
+  async claimEvent(bucket: string, key: string, version: string, now: Date): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...this.eventKey(bucket, key, version),
+            claimedAt: now.toISOString(),
+            expiresAt: Math.floor(now.getTime() / 1000) + 14 * 86_400,
+          },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Gives a claim back after a transient failure, so the retried delivery is processed. */
+  async releaseEvent(bucket: string, key: string, version: string): Promise<void> {
+    await this.doc.send(
+      new DeleteCommand({ TableName: this.tableName, Key: this.eventKey(bucket, key, version) }),
+    );
+  }
+
+  async putBaseline(pointer: BaselinePointer): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { PK: `MODEL#${pointer.model}`, SK: 'BASELINE', ...pointer },
+      }),
+    );
+  }
+
+  async getBaseline(model: string): Promise<BaselinePointer | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { PK: `MODEL#${model}`, SK: 'BASELINE' },
+        ConsistentRead: true,
+      }),
+    );
+    if (!out.Item) return undefined;
+    const { PK: _p, SK: _s, ...rest } = out.Item;
+    return rest as BaselinePointer;
+  }
+
+  async putRecord(record: DriftRecord): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { PK: `MODEL#${record.model}`, SK: `DRIFT#${record.checkedAt}#${record.batchId}`, ...record },
+      }),
+    );
+  }
+
+  /** Records checked at or after `since`, oldest first. */
+  async listRecords(model: string, since: Date): Promise<DriftRecord[]> {
+    const items: DriftRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':pk': `MODEL#${model}`,
+            ':from': `DRIFT#${since.toISOString()}`,
+            ':to': 'DRIFT#~',
+          },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const i of page.Items ?? []) {
+        const { PK: _p, SK: _s, ...rest } = i;
+        items.push(rest as DriftRecord);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  async findRecord(model: string, batchKey: string): Promise<DriftRecord | undefined> {
+    const recent = await this.listRecords(model, new Date(Date.now() - 30 * 86_400_000));
+    return recent.filter((r) => r.batchKey === batchKey).at(-1);
+  }
+
+  /** Takes the retrain cool-down if it has passed; false while it has not. */
+  async claimRetrain(model: string, now: Date, cooldownHours: number): Promise<boolean> {
+    const cutoff = new Date(now.getTime() - cooldownHours * 3_600_000).toISOString();
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { PK: `MODEL#${model}`, SK: 'DRIFTRETRAIN' },
+          UpdateExpression: 'SET lastStartedAt = :now',
+          ConditionExpression: 'attribute_not_exists(lastStartedAt) OR lastStartedAt < :cutoff',
+          ExpressionAttributeValues: { ':now': now.toISOString(), ':cutoff': cutoff },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,321 @@
+import { createHash } from 'node:crypto';
+import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { MonitoringRuntimeConfig } from '../../contracts/config-schema.js';
+import { type DriftSummary, driftLatestKey } from '../../contracts/drift-summary.js';
+import type { PipelineInput } from '../../contracts/pipeline.js';
+import { type CompareOptions, compareProfiles, type DriftResult } from '../../domain/drift/compare.js';
+import { renderDriftReport } from '../../domain/drift/report-html.js';
+import { atLeast } from '../../domain/drift/severity.js';
+import { DataError, isMlcycleError, NotFoundError } from '../../domain/errors.js';
+import type { ColumnKind, Profile } from '../../domain/profile/profile.js';
+import { Profiler } from '../../domain/profile/profiler.js';
+import type { AlertPublisher } from '../notifier.js';
+import { readManifest } from '../registry/manifest.js';
+import { type S3Objects, s3Uri } from '../s3-objects.js';
+import type { DriftRecord, DriftStore } from './drift-store.js';
+import { dataChunks, formatOf } from './object-stream.js';
+
+export interface MonitoringDeps {
+  readonly store: DriftStore;
+  readonly objects: S3Objects;
+  readonly bucket: string;
+  readonly config: MonitoringRuntimeConfig;
+  readonly alerts: AlertPublisher;
+  readonly sfn?: SFNClient;
+  readonly stateMachineArn?: string;
+  readonly retrainInputs?: Record<string, PipelineInput>;
+  readonly fetch?: typeof fetch;
+  readonly clock?: () => Date;
+}
+
+export interface UploadedObject {
+  readonly bucket: string;
+  readonly key: string;
+  /** ETag or version id: what makes a delivery of the same object a duplicate. */
+  readonly version: string;
+}
+
+const MONITORING_KEY = /^monitoring\/([a-z][a-z0-9-]{0,39})\/(baseline|batches)\/(.+)$/;
+
+export function parseMonitoringKey(key: string): { model: string; kind: 'baseline' | 'batches' } {
+  const m = MONITORING_KEY.exec(key);
+  if (!m)
+    throw new DataError(`"${key}" is not under monitoring/<model>/baseline/ or monitoring/<model>/batches/`);
+  return { model: m[1] as string, kind: m[2] as 'baseline' | 'batches' };
+}
+
+function batchIdOf(o: UploadedObject): string {
+  return createHash('sha256').update(`${o.key}#${o.version}`).digest('hex').slice(0, 12);
+}
+
+async function profileObject(
+  d: MonitoringDeps,
+  o: UploadedObject,
+  kinds: Record<string, ColumnKind> | undefined,
+  roles?: { label: string; prediction: string },
+): Promise<Profile> {
+  const { format, gzip } = formatOf(o.key);
+  const profiler = new Profiler({
+    format,
+    ...(kinds ? { kinds } : {}),
+    categoricalCap: d.config.categoricalCap,
+    ...(roles ? { performance: roles } : {}),
+  });
+  const body = await d.objects.getStream({ bucket: o.bucket, key: o.key });
+  try {
+    for await (const chunk of dataChunks(body, gzip)) profiler.push(chunk as Buffer);
+  } catch (err) {
+    if (gzip && /incorrect header|unexpected end/i.test((err as Error).message)) {
+      throw new DataError(`"${o.key}" ends in .gz but is not valid gzip (${(err as Error).message})`);
+    }
+    throw err;
+  }
+  return profiler.finish();
+}
+
+/**
+ * Runs `work` once per object version: a duplicate delivery is skipped; a data problem becomes
+ * an error record (and an alert), never a retry loop; any other failure gives the claim back and
+ * rethrows, so the retried delivery is processed.
+ */
+async function exactlyOnce(
+  d: MonitoringDeps,
+  o: UploadedObject,
+  kind: 'baseline' | 'batch',
+  work: (model: string, batchId: string, now: Date) => Promise<DriftRecord>,
+): Promise<DriftRecord | undefined> {
+  const now = (d.clock ?? (() => new Date()))();
+  if (!(await d.store.claimEvent(o.bucket, o.key, o.version, now))) return undefined;
+  let model = 'unknown';
+  const batchId = batchIdOf(o);
+  try {
+    model = parseMonitoringKey(o.key).model;
+    return await work(model, batchId, now);
+  } catch (err) {
+    if (!isMlcycleError(err)) {
+      await d.store.releaseEvent(o.bucket, o.key, o.version);
+      throw err;
+    }
+    const record: DriftRecord = {
+      model,
+      batchId,
+      batchKey: o.key,
+      kind,
+      checkedAt: now.toISOString(),
+      status: 'error',
+      overallSeverity: 'none',
+      driftedShare: 0,
+      rows: 0,
+      features: [],
+      error: err.message,
+      alerted: true,
+    };
+    if (model !== 'unknown') await d.store.putRecord(record);
+    await d.alerts.publish({
+      subject: `[mlcycle] ${kind} for ${model} could not be processed`,
+      message: `s3://${o.bucket}/${o.key}\n\n${err.message}\n\nNothing else was changed; fix the file and upload it again.`,
+    });
+    return record;
+  }
+}
+
+function knownModel(d: MonitoringDeps, model: string) {
+  const roles = d.config.models[model];
+  if (!roles) {
+    throw new DataError(
+      `model "${model}" is not in the config (known: ${Object.keys(d.config.models).join(', ')})`,
+    );
+  }
+  return roles;
+}
+
+/** monitoring/<model>/baseline/… uploaded: profile it and make it the model's baseline. */
+export async function processBaseline(
+  d: MonitoringDeps,
+  o: UploadedObject,
+): Promise<DriftRecord | undefined> {
+  return exactlyOnce(d, o, 'baseline', async (model, batchId, now) => {
+    knownModel(d, model);
+    const profile = await profileObject(d, o, d.config.schema[model]);
+    const profileKey = `reports/${model}/profiles/baseline.json`;
+    await d.objects.putJson(
+      { bucket: d.bucket, key: `reports/${model}/profiles/baseline-${batchId}.json` },
+      profile,
+    );
+    await d.objects.putJson({ bucket: d.bucket, key: profileKey }, profile);
+    const kinds = Object.fromEntries(Object.entries(profile.columns).map(([c, p]) => [c, p.kind]));
+    await d.store.putBaseline({
+      model,
+      profileKey,
+      sourceKey: o.key,
+      rows: profile.rows,
+      kinds,
+      createdAt: now.toISOString(),
+    });
+    const record: DriftRecord = {
+      model,
+      batchId,
+      batchKey: o.key,
+      kind: 'baseline',
+      checkedAt: now.toISOString(),
+      status: 'ok',
+      overallSeverity: 'none',
+      driftedShare: 0,
+      rows: profile.rows,
+      features: [],
+      resultUri: s3Uri(d.bucket, profileKey),
+      alerted: false,
+    };
+    await d.store.putRecord(record);
+    return record;
+  });
+}
+
+async function referenceMetrics(d: MonitoringDeps, model: string) {
+  for (const stage of ['production', 'staging']) {
+    const manifest = await readManifest(d.objects, d.bucket, model, stage).catch(() => undefined);
+    if (manifest) return manifest.metrics;
+  }
+  return null;
+}
+
+async function notifySlack(d: MonitoringDeps, text: string): Promise<void> {
+  const url = d.config.alerts.slackWebhookUrl;
+  if (!url) return;
+  try {
+    await (d.fetch ?? fetch)(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text }),
+    });
+  } catch {
+    // An unreachable webhook must not fail the check; the SNS alert has gone out.
+  }
+}
+
+function alertText(model: string, o: UploadedObject, result: DriftResult, reportUri: string): string {
+  const top = result.features
+    .filter((f) => f.severity !== 'none')
+    .sort((a, b) => (b.score ?? 0) - (a.score ?? 0))
+    .slice(0, 5)
+    .map((f) => `- ${f.name}: ${f.severity} (${f.method} ${f.score}) — ${f.recommendation}`)
+    .join('\n');
+  return `Drift ${result.overallSeverity} for ${model} in s3://${o.bucket}/${o.key}: ${(result.driftedShare * 100).toFixed(0)}% of features drifted.\n\n${top}\n\nReport: ${reportUri}`;
+}
+
+/** monitoring/<model>/batches/… uploaded: compare with the baseline, record, report, alert. */
+export async function processBatch(d: MonitoringDeps, o: UploadedObject): Promise<DriftRecord | undefined> {
+  return exactlyOnce(d, o, 'batch', async (model, batchId, now) => {
+    const roles = knownModel(d, model);
+    const baseline = await d.store.getBaseline(model);
+    if (!baseline) {
+      throw new NotFoundError(
+        `no baseline for ${model}: upload one to s3://${d.bucket}/monitoring/${model}/baseline/ first, then upload this batch again`,
+      );
+    }
+    const baselineProfile = await d.objects.getJson<Profile>({ bucket: d.bucket, key: baseline.profileKey });
+    const profile = await profileObject(
+      d,
+      o,
+      { ...baseline.kinds, ...(d.config.schema[model] ?? {}) },
+      {
+        label: roles.target,
+        prediction: 'prediction',
+      },
+    );
+    const options: CompareOptions = {
+      thresholds: d.config.thresholds,
+      minSampleSize: d.config.minSampleSize,
+      roles: { target: roles.target, ignore: roles.exclude },
+      referenceMetrics: await referenceMetrics(d, model),
+    };
+    const result = compareProfiles(baselineProfile, profile, options);
+    const base = `reports/${model}/drift/${now.toISOString().replace(/[:.]/g, '-')}-${batchId}`;
+    const resultUri = s3Uri(d.bucket, `${base}.json`);
+    const reportUri = s3Uri(d.bucket, `${base}.html`);
+    await d.objects.putJson(
+      { bucket: d.bucket, key: `${base}.json` },
+      { model, batchKey: o.key, checkedAt: now.toISOString(), ...result },
+    );
+    await d.objects.put(
+      { bucket: d.bucket, key: `${base}.html` },
+      renderDriftReport(model, o.key, result, now.toISOString()),
+      'text/html',
+    );
+    await d.objects.putJson(
+      { bucket: d.bucket, key: `reports/${model}/profiles/batch-${batchId}.json` },
+      profile,
+    );
+
+    const alert =
+      atLeast(result.overallSeverity, d.config.alerts.minSeverity) && result.overallSeverity !== 'none';
+    let retrainExecution: string | undefined;
+    if (
+      result.overallSeverity === 'critical' &&
+      d.config.retrainOnCritical.enabled &&
+      d.sfn &&
+      d.stateMachineArn &&
+      d.retrainInputs?.[model] &&
+      (await d.store.claimRetrain(model, now, d.config.retrainOnCritical.cooldownHours))
+    ) {
+      const input: PipelineInput = { ...d.retrainInputs[model], reason: `critical drift in ${o.key}` };
+      const out = await d.sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: d.stateMachineArn,
+          name: `${model}-drift-${now.getTime()}`,
+          input: JSON.stringify(input),
+        }),
+      );
+      retrainExecution = out.executionArn;
+    }
+    const record: DriftRecord = {
+      model,
+      batchId,
+      batchKey: o.key,
+      kind: 'batch',
+      checkedAt: now.toISOString(),
+      status: result.status,
+      overallSeverity: result.overallSeverity,
+      driftedShare: result.driftedShare,
+      rows: profile.rows,
+      features: result.features.map((f) => ({
+        name: f.name,
+        method: f.method,
+        score: f.score,
+        severity: f.severity,
+      })),
+      resultUri,
+      reportUri,
+      alerted: alert,
+      ...(retrainExecution ? { retrainExecution } : {}),
+    };
+    await d.store.putRecord(record);
+    const summary: DriftSummary = {
+      model,
+      batchKey: o.key,
+      checkedAt: record.checkedAt,
+      status: result.status,
+      overallSeverity: result.overallSeverity,
+      driftedShare: result.driftedShare,
+      rows: profile.rows,
+      features: result.features.map((f) => ({
+        name: f.name,
+        kind: f.kind,
+        method: f.method,
+        score: f.score,
+        severity: f.severity,
+      })),
+      reportUri,
+    };
+    await d.objects.putJson({ bucket: d.bucket, key: driftLatestKey(model) }, summary);
+    if (alert) {
+      const text = alertText(model, o, result, reportUri);
+      await d.alerts.publish({
+        subject: `[mlcycle] drift ${result.overallSeverity}: ${model}`,
+        message: text,
+      });
+      await notifySlack(d, text);
+    }
+    return record;
+  });
+}

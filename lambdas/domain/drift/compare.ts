@@ -1,0 +1,269 @@
+import type { Severity } from '../../contracts/drift-summary.js';
+import type { Metrics } from '../../contracts/pipeline.js';
+import { KllSketch, SketchDistribution } from '../profile/kll.js';
+import { performanceMetrics } from '../profile/performance.js';
+import {
+  type CategoricalProfile,
+  type ColumnProfile,
+  missingRate,
+  type NumericProfile,
+  type Profile,
+  variance,
+} from '../profile/profile.js';
+import { recommend } from './recommend.js';
+import { maxSeverity, severityOf, type Thresholds } from './severity.js';
+import {
+  binShares,
+  decileEdges,
+  jensenShannon,
+  ksBeyondNoise,
+  ksDistance,
+  ksPValue,
+  psi,
+  wasserstein,
+} from './statistics.js';
+
+export type FeatureRole = 'feature' | 'target' | 'prediction' | 'latency';
+
+export interface FeatureDrift {
+  name: string;
+  role: FeatureRole;
+  kind: 'numeric' | 'categorical';
+  status: 'ok' | 'insufficient-data' | 'missing-in-batch';
+  /** The method whose score decides the severity, and that score. */
+  method: string;
+  score: number | null;
+  severity: Severity;
+  details: {
+    ks?: number;
+    ksBeyondNoise?: number;
+    pValue?: number;
+    psi?: number;
+    wassersteinNormalized?: number;
+    jensenShannon?: number;
+    unseen?: string[];
+    vanished?: string[];
+    baselineMean?: number;
+    batchMean?: number;
+    missingRate: { baseline: number; batch: number; change: number; severity: Severity };
+    baselineRows: number;
+    batchRows: number;
+  };
+  recommendation: string;
+  /** For charts: shares per bin/category, baseline vs batch. */
+  chart: { labels: string[]; baseline: number[]; batch: number[] };
+}
+
+export interface DriftResult {
+  status: 'ok' | 'insufficient-data';
+  overallSeverity: Severity;
+  driftedShare: number;
+  datasetDrift: boolean;
+  rows: { baseline: number; batch: number };
+  features: FeatureDrift[];
+  addedColumns: string[];
+  performance: {
+    metrics: Metrics | null;
+    reference: Partial<Metrics> | null;
+    change: Partial<Metrics> | null;
+    latency: { p50: number; p95: number; p99: number } | null;
+  };
+  warnings: string[];
+}
+
+export interface CompareOptions {
+  readonly thresholds: Thresholds;
+  readonly minSampleSize: number;
+  readonly roles?: { target?: string; prediction?: string; latency?: string; ignore?: readonly string[] };
+  /** Evaluation metrics of the serving version, to compare live performance against. */
+  readonly referenceMetrics?: Partial<Metrics> | null;
+}
+
+const round = (x: number) => Math.round(x * 1e6) / 1e6;
+
+function roleOf(name: string, roles: CompareOptions['roles']): FeatureRole {
+  if (name === roles?.target) return 'target';
+  if (name === (roles?.prediction ?? 'prediction')) return 'prediction';
+  if (name === (roles?.latency ?? 'latency_ms')) return 'latency';
+  return 'feature';
+}
+
+function numericDrift(base: NumericProfile, batch: NumericProfile, o: CompareOptions) {
+  const a = new SketchDistribution(KllSketch.fromJSON(base.sketch));
+  const b = new SketchDistribution(KllSketch.fromJSON(batch.sketch));
+  const d = ksDistance(a, b);
+  const edges = decileEdges(a);
+  const baseShares = binShares(a, edges);
+  const batchShares = binShares(b, edges);
+  const sd = Math.sqrt(variance(base));
+  const adjusted = ksBeyondNoise(d, base.count, batch.count);
+  return {
+    method: 'ks-beyond-noise',
+    score: adjusted,
+    details: {
+      ks: round(d),
+      ksBeyondNoise: round(adjusted),
+      pValue: ksPValue(d, base.count, batch.count),
+      psi: round(psi(baseShares, batchShares)),
+      wassersteinNormalized: round(sd > 0 ? wasserstein(a, b) / sd : 0),
+      baselineMean: round(base.mean),
+      batchMean: round(batch.mean),
+    },
+    chart: {
+      labels: [
+        ...edges.map((e) => `≤${Number(e.toPrecision(3))}`),
+        `>${Number((edges.at(-1) ?? 0).toPrecision(3))}`,
+      ],
+      baseline: baseShares.map(round),
+      batch: batchShares.map(round),
+    },
+  };
+}
+
+function categoricalDrift(base: CategoricalProfile, batch: CategoricalProfile) {
+  const categories = [...new Set([...Object.keys(base.counts), ...Object.keys(batch.counts)])];
+  const share = (p: CategoricalProfile) => {
+    const total = p.count || 1;
+    return [...categories.map((c) => (p.counts[c] ?? 0) / total), p.other / total];
+  };
+  const a = share(base);
+  const b = share(batch);
+  const js = jensenShannon(a, b);
+  return {
+    method: 'jensen-shannon',
+    score: js,
+    details: {
+      jensenShannon: round(js),
+      psi: round(psi(a, b)),
+      unseen: categories.filter((c) => !(c in base.counts) && (batch.counts[c] ?? 0) > 0),
+      vanished: categories.filter((c) => (base.counts[c] ?? 0) > 0 && !(c in batch.counts)),
+    },
+    chart: { labels: [...categories, '(other)'], baseline: a.map(round), batch: b.map(round) },
+  };
+}
+
+function present(p: ColumnProfile): number {
+  return p.count;
+}
+
+/**
+ * Compares a batch profile with the baseline: per column the stated decision score (numeric:
+ * KS distance beyond sampling noise; categorical: Jensen–Shannon distance) and, on its own, the
+ * change in missing rate; PSI, Wasserstein/σ and the KS p-value are reported alongside. Below
+ * the minimum sample size a column says "insufficient data" instead of guessing.
+ */
+export function compareProfiles(baseline: Profile, batch: Profile, o: CompareOptions): DriftResult {
+  const features: FeatureDrift[] = [];
+  const warnings = [...batch.warnings];
+  const ignore = new Set(o.roles?.ignore ?? []);
+  for (const [name, base] of Object.entries(baseline.columns)) {
+    if (ignore.has(name)) continue;
+    const role = roleOf(name, o.roles);
+    const got = batch.columns[name];
+    const baseMissing = missingRate(base);
+    if (!got) {
+      features.push({
+        name,
+        role,
+        kind: base.kind,
+        status: 'missing-in-batch',
+        method: 'presence',
+        score: 1,
+        severity: role === 'feature' ? 'critical' : 'none',
+        details: {
+          missingRate: {
+            baseline: round(baseMissing),
+            batch: 1,
+            change: round(1 - baseMissing),
+            severity: 'critical',
+          },
+          baselineRows: baseline.rows,
+          batchRows: batch.rows,
+        },
+        recommendation: `The column "${name}" is missing from the batch: check the producer's schema before trusting predictions.`,
+        chart: { labels: [], baseline: [], batch: [] },
+      });
+      continue;
+    }
+    if (got.kind !== base.kind)
+      warnings.push(`column "${name}" is ${got.kind} in the batch but ${base.kind} in the baseline`);
+    const batchMissing = missingRate(got);
+    const missingChange = Math.abs(batchMissing - baseMissing);
+    const missingSeverity = severityOf(missingChange, o.thresholds);
+    const enough = present(base) >= o.minSampleSize && present(got) >= o.minSampleSize;
+    const compared =
+      base.kind === 'numeric' && got.kind === 'numeric'
+        ? numericDrift(base, got, o)
+        : base.kind === 'categorical' && got.kind === 'categorical'
+          ? categoricalDrift(base, got)
+          : undefined;
+    const score = enough && compared ? compared.score : null;
+    const severity = maxSeverity(severityOf(score, o.thresholds), missingSeverity);
+    const feature: FeatureDrift = {
+      name,
+      role,
+      kind: base.kind,
+      status: enough ? 'ok' : 'insufficient-data',
+      method: compared?.method ?? 'none',
+      score: score === null ? null : round(score),
+      severity,
+      details: {
+        ...(compared?.details ?? {}),
+        missingRate: {
+          baseline: round(baseMissing),
+          batch: round(batchMissing),
+          change: round(batchMissing - baseMissing),
+          severity: missingSeverity,
+        },
+        baselineRows: present(base),
+        batchRows: present(got),
+      },
+      recommendation: '',
+      chart: compared?.chart ?? { labels: [], baseline: [], batch: [] },
+    };
+    feature.recommendation = recommend(feature, o.minSampleSize);
+    features.push(feature);
+  }
+  const addedColumns = Object.keys(batch.columns).filter((c) => !(c in baseline.columns) && !ignore.has(c));
+  if (addedColumns.length)
+    warnings.push(`columns not in the baseline were ignored: ${addedColumns.join(', ')}`);
+
+  const inputs = features.filter((f) => f.role === 'feature');
+  const assessed = inputs.filter((f) => f.status !== 'insufficient-data');
+  const drifted = assessed.filter((f) => f.severity !== 'none');
+  const driftedShare = assessed.length ? drifted.length / assessed.length : 0;
+  const status = assessed.length ? 'ok' : 'insufficient-data';
+
+  const metrics = batch.performance ? performanceMetrics(batch.performance) : null;
+  const reference = o.referenceMetrics ?? null;
+  const change =
+    metrics && reference
+      ? (Object.fromEntries(
+          Object.entries(metrics)
+            .filter(([k]) => typeof reference[k as keyof Metrics] === 'number')
+            .map(([k, v]) => [k, round(v - (reference[k as keyof Metrics] as number))]),
+        ) as Partial<Metrics>)
+      : null;
+  const latencyName = o.roles?.latency ?? 'latency_ms';
+  const latencyProfile = batch.columns[latencyName];
+  let latency: DriftResult['performance']['latency'] = null;
+  if (latencyProfile?.kind === 'numeric' && latencyProfile.count) {
+    const dist = new SketchDistribution(KllSketch.fromJSON(latencyProfile.sketch));
+    latency = {
+      p50: round(dist.quantile(0.5)),
+      p95: round(dist.quantile(0.95)),
+      p99: round(dist.quantile(0.99)),
+    };
+  }
+  return {
+    status,
+    overallSeverity: maxSeverity(...features.filter((f) => f.role !== 'latency').map((f) => f.severity)),
+    driftedShare: round(driftedShare),
+    datasetDrift: driftedShare >= 0.5,
+    rows: { baseline: baseline.rows, batch: batch.rows },
+    features,
+    addedColumns,
+    performance: { metrics, reference, change, latency },
+    warnings,
+  };
+}
