@@ -83,7 +83,7 @@ export async function approveThroughLink(
   });
   const text = await post.text();
   if (post.status >= 400) throw new Error(`POST ${target} answered ${post.status}: ${text.slice(0, 300)}`);
-  const confirmation = text
+  const confirmation = (/<h1>([\s\S]*?)<\/h1>/.exec(text)?.[1] ?? text)
     .replace(/<[^>]+>/g, ' ')
     .replace(/\s+/g, ' ')
     .trim()

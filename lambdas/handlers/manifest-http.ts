@@ -49,7 +49,7 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
   const etag = `"${createHash('sha256').update(body).digest('hex').slice(0, 32)}"`;
   const cache = { etag, 'cache-control': 'no-cache' };
   const ifNoneMatch = event.headers?.['if-none-match'];
-  if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === etag)) {
+  if (ifNoneMatch?.split(',').some((t) => t.trim() === etag)) {
     return { statusCode: 304, headers: cache };
   }
   logger.debug('manifest served', { model, stage });

@@ -18,7 +18,7 @@ export function nextFireTime(expression: string, from: Date): Date {
   }
   const cron = CRON.exec(expression);
   const fields = cron?.[1]?.trim().split(/\s+/);
-  if (!fields || fields.length !== 6) {
+  if (fields?.length !== 6) {
     throw new ValidationError(
       `schedule "${expression}" is not an EventBridge cron(...) with 6 fields or rate(...)`,
     );

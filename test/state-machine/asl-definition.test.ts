@@ -72,7 +72,7 @@ describe('lifecycle ASL', () => {
     expect(aslPlaceholders(text)).toEqual([...lambdaPlaceholders, ...Object.values(ASL_PLACEHOLDERS)].sort());
   });
 
-  it('loads with the local substitutions, leaving no ${…} behind', () => {
+  it('loads with the local substitutions, leaving no placeholder behind', () => {
     const def = loadDefinition(FILE, localSubstitutions('mlcycle'));
     expect(JSON.stringify(def)).not.toMatch(/\$\{/);
     expect(() => loadDefinition(FILE, {})).toThrow(/no value for placeholder/);

@@ -88,7 +88,7 @@ function roleOf(name: string, roles: CompareOptions['roles']): FeatureRole {
   return 'feature';
 }
 
-function numericDrift(base: NumericProfile, batch: NumericProfile, o: CompareOptions) {
+function numericDrift(base: NumericProfile, batch: NumericProfile) {
   const a = new SketchDistribution(KllSketch.fromJSON(base.sketch));
   const b = new SketchDistribution(KllSketch.fromJSON(batch.sketch));
   const d = ksDistance(a, b);
@@ -193,7 +193,7 @@ export function compareProfiles(baseline: Profile, batch: Profile, o: CompareOpt
     const enough = present(base) >= o.minSampleSize && present(got) >= o.minSampleSize;
     const compared =
       base.kind === 'numeric' && got.kind === 'numeric'
-        ? numericDrift(base, got, o)
+        ? numericDrift(base, got)
         : base.kind === 'categorical' && got.kind === 'categorical'
           ? categoricalDrift(base, got)
           : undefined;

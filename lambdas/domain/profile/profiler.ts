@@ -170,7 +170,7 @@ export class Profiler {
     const roles = this.options.performance;
     if (this.perf && roles)
       addPrediction(this.perf.state, Number(record[roles.label]), Number(record[roles.prediction]));
-    for (const [k, v] of Object.entries(record)) if (!this.byName.has(k)) this.column(k);
+    for (const k of Object.keys(record)) if (!this.byName.has(k)) this.column(k);
     for (const acc of this.accumulators) {
       const v = record[acc.name];
       if (v === null || v === undefined || v === '') acc.addMissing();
