@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { isMlcycleError } from '../lambdas/domain/errors.js';
 import { registerArchiveCommands } from './cli/archive.js';
 import { createContext } from './cli/context.js';
+import { registerDatasetCommands } from './cli/datasets.js';
 import { registerDemoCommand } from './cli/demo.js';
 import { registerDriftCommands } from './cli/drift.js';
 import { registerModelsCommands } from './cli/models.js';
@@ -23,6 +24,7 @@ const program = new Command('mlcycle')
 
 registerUpCommand(program);
 registerDemoCommand(program);
+registerDatasetCommands(program, createContext);
 registerPipelineCommands(program, createContext);
 registerModelsCommands(program, createContext);
 registerPromotionCommands(program, createContext);

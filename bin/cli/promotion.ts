@@ -75,15 +75,19 @@ export const registerPromotionCommands: RegisterCommands = (program, context) =>
             );
           }
           const store = new ApprovalStore(ctx.doc, ctx.tableName);
-          const { SFNClient } = await import('@aws-sdk/client-sfn');
           const result = await recordDecision(
-            { store, sfn: ctx.sfn as InstanceType<typeof SFNClient> },
+            { store, sfn: ctx.sfn },
             { requestId, approver: ctx.actor, decision, comment: opts.comment, via: 'cli' },
           );
-          ctx.output.result(
-            result,
-            () => `${decision}d ${requestId} as ${ctx.actor}: ${JSON.stringify(result)}`,
-          );
+          ctx.output.result(result, () => {
+            const state =
+              result.outcome === 'approved'
+                ? `quorum reached (${result.approvals}/${result.needed}): the pipeline deploys`
+                : result.outcome === 'rejected'
+                  ? 'the promotion is stopped'
+                  : `${result.approvals}/${result.needed} approvals so far`;
+            return `${decision === 'approve' ? 'approved' : 'rejected'} ${requestId} as ${result.approver}: ${state}`;
+          });
         } finally {
           await ctx.close();
         }
@@ -99,7 +103,20 @@ export const registerPromotionCommands: RegisterCommands = (program, context) =>
       try {
         const store = new ApprovalStore(ctx.doc, ctx.tableName);
         const pending = await store.listPending(model);
-        ctx.output.table(pending as unknown as Record<string, unknown>[]);
+        // Never print the task token: whoever holds it can complete the approval.
+        const rows = await Promise.all(
+          pending.map(async (r) => ({
+            requestId: r.requestId,
+            model: r.model,
+            version: r.version,
+            stage: r.stage,
+            requestedBy: r.requestedBy,
+            approvals: `${(await store.decisions(r.requestId)).filter((d) => d.decision === 'approve').length}/${r.quorum}`,
+            gates: r.gate.passed ? 'pass' : 'FAIL',
+            expiresAt: r.expiresAt,
+          })),
+        );
+        ctx.output.table(rows);
       } finally {
         await ctx.close();
       }

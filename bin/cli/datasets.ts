@@ -1,0 +1,62 @@
+import { createReadStream, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { Command } from 'commander';
+import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
+import { ValidationError } from '../../lambdas/domain/errors.js';
+import { churnCsv } from '../../local/data/churn.js';
+import type { CliContext, RegisterCommands } from './types.js';
+
+function requireModel(ctx: CliContext, model: string): void {
+  if (!(model in ctx.config.models)) {
+    throw new ValidationError(`unknown model "${model}"; the config defines: ${Object.keys(ctx.config.models).join(', ')}`);
+  }
+}
+
+/** `mlcycle datasets …`: put training data where the pipeline looks for it (datasets/<model>/). */
+export const registerDatasetCommands: RegisterCommands = (program, context) => {
+  const datasets = program.command('datasets').description('training datasets under datasets/<model>/');
+
+  datasets
+    .command('upload <model> <file>')
+    .description('upload a CSV; the next pipeline run trains on the newest one')
+    .option('--json', 'print JSON')
+    .action(async (model: string, file: string, _o, cmd: Command) => {
+      const ctx = await context(cmd);
+      try {
+        requireModel(ctx, model);
+        try {
+          statSync(file);
+        } catch {
+          throw new ValidationError(`cannot read "${file}"`);
+        }
+        const key = `datasets/${model}/${basename(file)}`;
+        await new Upload({ client: ctx.s3, params: { Bucket: ctx.bucket, Key: key, Body: createReadStream(file) } }).done();
+        ctx.output.result({ uri: `s3://${ctx.bucket}/${key}` }, () => `uploaded s3://${ctx.bucket}/${key}`);
+      } finally {
+        await ctx.close();
+      }
+    });
+
+  datasets
+    .command('generate <model>')
+    .description('upload the seeded synthetic player-churn dataset (what the demo trains on)')
+    .option('--rows <n>', 'rows', '20000')
+    .option('--seed <n>', 'seed', '42')
+    .option('--json', 'print JSON')
+    .action(async (model: string, o: { rows: string; seed: string }, cmd: Command) => {
+      const ctx = await context(cmd);
+      try {
+        requireModel(ctx, model);
+        const rows = Number(o.rows);
+        const seed = Number(o.seed);
+        if (!Number.isInteger(rows) || rows < 100) throw new ValidationError(`--rows "${o.rows}" must be an integer ≥ 100`);
+        if (!Number.isInteger(seed)) throw new ValidationError(`--seed "${o.seed}" must be an integer`);
+        const key = `datasets/${model}/${model}-synthetic-seed${seed}.csv`;
+        await new S3Objects(ctx.s3).put({ bucket: ctx.bucket, key }, churnCsv({ rows, seed }), 'text/csv');
+        ctx.output.result({ uri: `s3://${ctx.bucket}/${key}`, rows }, () => `uploaded ${rows} rows to s3://${ctx.bucket}/${key}`);
+      } finally {
+        await ctx.close();
+      }
+    });
+};
