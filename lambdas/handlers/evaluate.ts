@@ -10,6 +10,8 @@ import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
 import { preparedStateSchema } from './kit/state.js';
 
+export { evaluateModel };
+
 const logger = createLogger('evaluate');
 const deps = once(() => {
   readEnv(registryEnvSchema);
@@ -18,7 +20,8 @@ const deps = once(() => {
 
 /**
  * Evaluate: loads the trained artifact (refusing one whose sha256 differs from what the trainer
- * recorded), scores the held-out rows and records evaluation.json next to the model.
+ * recorded, or a summary from another run), scores the held-out rows and records
+ * evaluation.json next to the model. Returns `$.evaluation`.
  */
 export const handler = async (event: unknown): Promise<EvaluationResult> => {
   const state = parseInput(preparedStateSchema, event, 'Evaluate input');
@@ -27,28 +30,40 @@ export const handler = async (event: unknown): Promise<EvaluationResult> => {
   const summary = parseInput(
     trainingSummarySchema,
     await objects.getJson(parseS3Uri(at('training-summary.json'))),
-    'training-summary.json',
+    at('training-summary.json'),
   );
-  const modelText = await objects.getBytes(parseS3Uri(summary.artifactUri));
-  const sha256 = createHash('sha256').update(modelText).digest('hex');
-  if (sha256 !== summary.sha256) {
+  if (summary.model !== state.model || summary.runId !== state.run.runId) {
     throw new ArtifactValidationError(
-      `${summary.artifactUri} has sha256 ${sha256} but the trainer recorded ${summary.sha256}; the artifact changed after training`,
+      `${at('training-summary.json')} is for ${summary.model} run ${summary.runId}, not ${state.model} run ${state.run.runId}`,
     );
   }
-  const model = loadModel(modelText.toString('utf8'));
-  const { metrics, rows } = evaluateModel(model, await objects.getText(parseS3Uri(at('holdout.csv'))));
+  const modelBytes = await objects.getBytes(parseS3Uri(summary.artifactUri));
+  const sha256 = createHash('sha256').update(modelBytes).digest('hex');
+  if (sha256 !== summary.sha256) {
+    throw new ArtifactValidationError(
+      `${summary.artifactUri} has sha256 ${sha256} but the trainer recorded ${summary.sha256}; the artifact changed after training: retrain`,
+    );
+  }
+  const model = loadModel(modelBytes.toString('utf8'));
+  const report = evaluateModel(model, await objects.getText(parseS3Uri(at('holdout.csv'))));
   const result: EvaluationResult = {
-    metrics,
-    holdoutRows: rows,
+    metrics: report.metrics,
+    holdoutRows: report.rows,
     artifact: { uri: summary.artifactUri, sha256 },
     modelCardUri: at('model-card.json'),
     evaluationUri: at('evaluation.json'),
   };
   await objects.putJson(parseS3Uri(result.evaluationUri), {
+    model: state.model,
+    runId: state.run.runId,
     ...result,
+    positives: report.positives,
+    positiveRate: report.positiveRate,
+    meanPrediction: report.meanPrediction,
+    threshold: report.threshold,
+    confusion: report.confusion,
     evaluatedAt: new Date().toISOString(),
   });
-  logger.info('evaluated', { model: state.model, runId: state.run.runId, auc: metrics.auc });
+  logger.info('evaluated', { model: state.model, runId: state.run.runId, metrics: report.metrics });
   return result;
 };

@@ -1,20 +1,33 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTraining, type TrainerEnv } from '../../containers/trainer/src/train-job.js';
+import {
+  parseTrainerEnv,
+  runTraining,
+  TRAINER_OUTPUTS,
+  type TrainerEnv,
+  trainingSummarySchema,
+} from '../../containers/trainer/src/train-job.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { loadModel } from '../../lambdas/domain/ml/artifact.js';
+import { parseCsv } from '../../lambdas/domain/ml/dataset.js';
 import { churnCsv } from '../../local/data/churn.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators/local-aws.js';
 import { startTestS3, type TestS3 } from '../support/emulators.js';
+
+const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
 describe('trainer against s3rver', () => {
   let s3: TestS3;
   let bucket: string;
   let objects: S3Objects;
-  const env = (over: Partial<TrainerEnv> = {}): TrainerEnv => ({
+  const datasetCsv = churnCsv({ rows: 5000, seed: 1 });
+  const env = (runId: string, over: Partial<TrainerEnv> = {}): TrainerEnv => ({
     MLCYCLE_MODEL: 'churn',
-    MLCYCLE_RUN_ID: 'r1',
+    MLCYCLE_RUN_ID: runId,
     MLCYCLE_DATASET_URI: `s3://${bucket}/datasets/churn/d.csv`,
-    MLCYCLE_OUTPUT_URI: `s3://${bucket}/runs/churn/r1/`,
+    MLCYCLE_OUTPUT_URI: `s3://${bucket}/runs/churn/${runId}/`,
     MLCYCLE_HYPERPARAMETERS: JSON.stringify({ epochs: 10, learningRate: 0.05, seed: 3 }),
     MLCYCLE_TARGET: 'churned',
     MLCYCLE_CODE_VERSION: 'abc123',
@@ -22,13 +35,21 @@ describe('trainer against s3rver', () => {
     MLCYCLE_HOLDOUT_FRACTION: 0.2,
     ...over,
   });
+  const key = (runId: string, name: string) => ({ bucket, key: `runs/churn/${runId}/${name}` });
+  const written = async (runId: string) =>
+    (await objects.list(bucket, `runs/churn/${runId}/`)).map((o) => o.key.split('/').pop());
 
   beforeAll(async () => {
     s3 = await startTestS3();
     bucket = await s3.newBucket();
     objects = new S3Objects(s3.local.client);
-    await objects.put({ bucket, key: 'datasets/churn/d.csv' }, churnCsv({ rows: 5000, seed: 1 }));
-    await objects.put({ bucket, key: 'datasets/churn/bad.csv' }, 'player_id,level\n1,2\n');
+    await objects.put({ bucket, key: 'datasets/churn/d.csv' }, datasetCsv);
+    await objects.put({ bucket, key: 'datasets/churn/no-target.csv' }, 'player_id,level\n1,2\n');
+    await objects.put({ bucket, key: 'datasets/churn/header-only.csv' }, 'player_id,level,churned\n');
+    await objects.put(
+      { bucket, key: 'datasets/churn/not-binary.csv' },
+      churnCsv({ rows: 100, seed: 2 }).replace(/,1\n/, ',yes\n'),
+    );
   });
   afterAll(async () => {
     await s3?.stop();
@@ -36,42 +57,153 @@ describe('trainer against s3rver', () => {
 
   it('writes the model with its sha256, per-epoch metrics, holdout, model card and summary', async () => {
     const lines: string[] = [];
-    const summary = await runTraining(env(), { s3: s3.local.client, log: (l) => lines.push(l) });
-    const key = (n: string) => ({ bucket, key: `runs/churn/r1/${n}` });
-    const model = await objects.getBytes(key('model.json'));
-    expect(createHash('sha256').update(model).digest('hex')).toBe(summary.sha256);
-    expect((await objects.getText(key('model.sha256'))).startsWith(summary.sha256)).toBe(true);
-    expect(loadModel(model.toString()).artifact.target).toBe('churned');
-    const epochs = (await objects.getText(key('metrics.jsonl'))).trim().split('\n');
-    expect(epochs).toHaveLength(10);
-    expect(JSON.parse(epochs[9] ?? '{}').holdoutAuc).toBeGreaterThan(0.7);
-    expect(summary).toMatchObject({ trainRows: 4000, holdoutRows: 1000, codeVersion: 'abc123', epochs: 10 });
-    expect(summary.features.map((f) => f.name)).not.toContain('player_id');
-    const card = await objects.getJson<{ topCoefficients: unknown[] }>(key('model-card.json'));
-    expect(card.topCoefficients.length).toBeGreaterThan(3);
-    expect(await objects.getText(key('model-card.md'))).toContain('# Model card: churn');
-    expect((await objects.getText(key('holdout.csv'))).trim().split('\n')).toHaveLength(1001);
-    expect(lines.some((l) => l.includes('"event":"done"'))).toBe(true);
+    const summary = await runTraining(env('r1'), { s3: s3.local.client, log: (l) => lines.push(l) });
+
+    expect((await written('r1')).sort()).toEqual([...TRAINER_OUTPUTS].sort());
+    const modelBytes = await objects.getBytes(key('r1', 'model.json'));
+    expect(sha256(modelBytes)).toBe(summary.sha256);
+    expect(await objects.getText(key('r1', 'model.sha256'))).toBe(`${summary.sha256}\n`);
+    expect(loadModel(modelBytes.toString()).artifact).toMatchObject({ model: 'churn', target: 'churned' });
+
+    const stored = trainingSummarySchema.parse(await objects.getJson(key('r1', 'training-summary.json')));
+    expect(stored).toEqual(summary);
+    expect(summary).toMatchObject({
+      model: 'churn',
+      runId: 'r1',
+      artifactUri: `s3://${bucket}/runs/churn/r1/model.json`,
+      framework: 'mlcycle-logreg',
+      target: 'churned',
+      trainRows: 4000,
+      holdoutRows: 1000,
+      datasetUri: `s3://${bucket}/datasets/churn/d.csv`,
+      datasetSha256: sha256(datasetCsv),
+      codeVersion: 'abc123',
+      epochs: 10,
+      hyperparameters: { epochs: 10, learningRate: 0.05, seed: 3, l2: 0.001, batchSize: 256 },
+    });
+    expect(summary.features.map((f) => f.name)).toEqual([
+      'sessions_per_week',
+      'avg_session_minutes',
+      'days_since_last_login',
+      'purchases_30d',
+      'level',
+      'platform',
+      'region',
+    ]);
+    expect(Date.parse(summary.finishedAt)).toBeGreaterThanOrEqual(Date.parse(summary.startedAt));
+
+    const epochs = (await objects.getText(key('r1', 'metrics.jsonl')))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(epochs.at(-1).trainLoss).toBe(summary.finalTrainLoss);
+    expect(epochs.at(-1).holdoutAuc).toBeGreaterThan(0.75);
+
+    const holdout = parseCsv(await objects.getText(key('r1', 'holdout.csv')), 'holdout');
+    expect(holdout.rows).toHaveLength(1000);
+    expect(holdout.columns).toContain('player_id');
+    const card = await objects.getJson<{ data: { datasetSha256: string }; topCoefficients: unknown[] }>(
+      key('r1', 'model-card.json'),
+    );
+    expect(card.data.datasetSha256).toBe(summary.datasetSha256);
+    expect(card.topCoefficients.length).toBe(8);
+    expect(await objects.getText(key('r1', 'model-card.md'))).toContain('# Model card: churn (run r1)');
+
+    const events = lines.map((l) => JSON.parse(l).event);
+    expect(events[0]).toBe('start');
+    expect(events.filter((e) => e === 'epoch')).toHaveLength(10);
+    expect(events.at(-1)).toBe('done');
   });
 
-  it('fails with a message naming the missing target column, writing no summary', async () => {
+  it.each([
+    ['a missing target column', 'no-target.csv', /no target column "churned" \(columns: player_id, level\)/],
+    ['a header-only dataset', 'header-only.csv', /has a header .* but no data rows/],
+    ['a target that is not binary', 'not-binary.csv', /must be binary .* has "yes"/],
+    ['a dataset that does not exist', 'nope.csv', /datasets\/churn\/nope\.csv does not exist/],
+  ])('fails clearly on %s, writing nothing', async (_what, file, message) => {
+    const runId = `bad-${file.replace(/\W/g, '')}`;
     await expect(
-      runTraining(
-        env({
-          MLCYCLE_DATASET_URI: `s3://${bucket}/datasets/churn/bad.csv`,
-          MLCYCLE_OUTPUT_URI: `s3://${bucket}/runs/churn/r2/`,
-        }),
-        {
-          s3: s3.local.client,
-        },
-      ),
-    ).rejects.toThrow(/no target column "churned"/);
-    expect(await objects.head({ bucket, key: 'runs/churn/r2/training-summary.json' })).toBeUndefined();
+      runTraining(env(runId, { MLCYCLE_DATASET_URI: `s3://${bucket}/datasets/churn/${file}` }), {
+        s3: s3.local.client,
+      }),
+    ).rejects.toThrow(message);
+    expect(await written(runId)).toEqual([]);
   });
 
-  it('refuses an unknown hyperparameter by name', async () => {
-    await expect(
-      runTraining(env({ MLCYCLE_HYPERPARAMETERS: '{"learningRat": 0.1}' }), { s3: s3.local.client }),
-    ).rejects.toThrow(/learningRat/);
+  it('refuses bad hyperparameters by name before reading the data', async () => {
+    const run = (hp: string) =>
+      runTraining(env('hp', { MLCYCLE_HYPERPARAMETERS: hp }), { s3: s3.local.client });
+    await expect(run('{"learningRat": 0.1}')).rejects.toThrow(/learningRat/);
+    await expect(run('{"epochs": 0}')).rejects.toThrow(/epochs: got 0/);
+    await expect(run('epochs=5')).rejects.toThrow(/MLCYCLE_HYPERPARAMETERS is not JSON: "epochs=5"/);
+  });
+
+  it('validates its environment, naming the missing or bad variable', () => {
+    expect(() =>
+      parseTrainerEnv({ ...env('x'), MLCYCLE_TARGET: undefined } as unknown as NodeJS.ProcessEnv),
+    ).toThrow(/MLCYCLE_TARGET/);
+    expect(() =>
+      parseTrainerEnv({ ...env('x'), MLCYCLE_DATASET_URI: '/tmp/d.csv' } as unknown as NodeJS.ProcessEnv),
+    ).toThrow(/MLCYCLE_DATASET_URI: got "\/tmp\/d.csv": must be an s3:\/\/bucket\/prefix URI/);
+    expect(
+      parseTrainerEnv({ ...env('x'), MLCYCLE_HOLDOUT_FRACTION: '0.3' } as NodeJS.ProcessEnv),
+    ).toMatchObject({
+      MLCYCLE_HOLDOUT_FRACTION: 0.3,
+    });
+  });
+
+  describe('main.ts as the local runtime starts it (a child process)', () => {
+    const runMain = (vars: Record<string, string>) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', resolve('containers/trainer/src/main.ts')],
+          {
+            env: {
+              PATH: process.env.PATH,
+              AWS_ENDPOINT_URL_S3: s3.local.endpoint,
+              AWS_REGION: LOCAL_REGION,
+              AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+              AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+              ...vars,
+            },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
+        );
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (c: Buffer) => {
+          stdout += c.toString();
+        });
+        child.stderr.on('data', (c: Buffer) => {
+          stderr += c.toString();
+        });
+        child.on('close', (code) => done({ code, stdout, stderr }));
+      });
+    const asVars = (e: TrainerEnv) =>
+      Object.fromEntries(Object.entries(e).map(([k, v]) => [k, String(v)])) as Record<string, string>;
+
+    it('trains from the environment, printing JSON progress lines', async () => {
+      const result = await runMain(asVars(env('child')));
+      expect(result.code).toBe(0);
+      const events = result.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).event);
+      expect(events.at(-1)).toBe('done');
+      expect(await written('child')).toContain('training-summary.json');
+    });
+
+    it('exits 1 with one clear line on stderr', async () => {
+      const result = await runMain(
+        asVars(env('child-bad', { MLCYCLE_DATASET_URI: `s3://${bucket}/datasets/churn/no-target.csv` })),
+      );
+      expect(result.code).toBe(1);
+      const ours = result.stderr.split('\n').filter((l) => l.startsWith('trainer: '));
+      expect(ours).toEqual([
+        expect.stringMatching(/^trainer: DataError: dataset has no target column "churned"/),
+      ]);
+    });
   });
 });

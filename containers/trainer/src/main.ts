@@ -1,27 +1,35 @@
 import { createS3Client } from '../../../lambdas/adapters/aws-clients.js';
-import { describeZodError } from '../../../lambdas/contracts/config-load.js';
-import { runTraining, trainerEnvSchema } from './train-job.js';
+import { parseTrainerEnv, runTraining } from './train-job.js';
 
 /**
  * The training container's entrypoint (AWS Batch, or a child process on the embedded default).
- * Progress goes to stdout as JSON lines; a failure is one clear line on stderr and exit code 1,
- * which Batch reports and the state machine routes to TrainingFailed.
+ * Progress goes to stdout as JSON lines; a failure is ONE line on stderr and exit code 1, which
+ * Batch reports as the container's reason and the state machine routes to TrainingFailed.
  */
-async function main(): Promise<void> {
-  const env = trainerEnvSchema.safeParse(process.env);
-  if (!env.success) {
-    console.error(`trainer: ${describeZodError(env.error, 'environment').replace(/\n/g, '; ')}`);
-    process.exit(1);
+function oneLine(err: unknown): string {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const name = e.name && e.name !== 'Error' ? `${e.name}: ` : '';
+  return `trainer: ${name}${e.message}`.replace(/\s*\n\s*/g, '; ');
+}
+
+async function main(): Promise<number> {
+  let env: ReturnType<typeof parseTrainerEnv>;
+  try {
+    env = parseTrainerEnv(process.env);
+  } catch (err) {
+    console.error(oneLine(err));
+    return 1;
   }
   const s3 = createS3Client();
   try {
-    await runTraining(env.data, { s3, log: (line) => console.log(line) });
+    await runTraining(env, { s3, log: (line) => console.log(line) });
+    return 0;
   } catch (err) {
-    console.error(`trainer: ${(err as Error).message}`);
-    process.exitCode = 1;
+    console.error(oneLine(err));
+    return 1;
   } finally {
     s3.destroy();
   }
 }
 
-await main();
+process.exitCode = await main();

@@ -9,8 +9,8 @@ const featureSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('numeric'),
     name: z.string(),
-    mean: z.number(),
-    std: z.number().positive(),
+    mean: z.number().finite(),
+    std: z.number().finite().positive(),
     missingIndicator: z.boolean(),
   }),
   z.object({ kind: z.literal('categorical'), name: z.string(), categories: z.array(z.string()) }),
@@ -47,23 +47,43 @@ export function loadModel(text: string): LoadedModel {
   } catch {
     throw new ArtifactValidationError('model artifact is not JSON (truncated or not a mlcycle model?)');
   }
+  const format = (raw as { format?: unknown } | null)?.format;
+  if (typeof format === 'string' && format !== MODEL_FORMAT) {
+    throw new ArtifactValidationError(
+      `model artifact has format "${format}"; this code reads ${MODEL_FORMAT} only (retrain, or deploy with a matching trainer version)`,
+    );
+  }
   const parsed = modelArtifactSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
+    const problems = parsed.error.issues
+      .slice(0, 3)
+      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+      .join('; ');
+    throw new ArtifactValidationError(`model artifact is not a valid ${MODEL_FORMAT} model: ${problems}`);
+  }
+  const artifact = parsed.data;
+  const names = artifact.features.map((f) => f.name);
+  const repeated = names.find((n, i) => names.indexOf(n) !== i);
+  if (repeated !== undefined) {
+    throw new ArtifactValidationError(`model artifact lists the feature "${repeated}" twice; it is corrupt`);
+  }
+  if (names.includes(artifact.target)) {
+    throw new ArtifactValidationError(`model artifact uses its target "${artifact.target}" as a feature`);
+  }
+  const inputs = artifact.features.reduce((n, f) => n + width(f), 0);
+  if (inputs !== artifact.weights.length) {
     throw new ArtifactValidationError(
-      `model artifact is not a valid ${MODEL_FORMAT} model: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+      `model artifact has ${artifact.weights.length} weights for ${inputs} inputs; it is corrupt`,
     );
   }
-  const inputs = parsed.data.features.reduce((n, f) => n + width(f), 0);
-  if (inputs !== parsed.data.weights.length) {
-    throw new ArtifactValidationError(
-      `model artifact has ${parsed.data.weights.length} weights for ${inputs} inputs; it is corrupt`,
-    );
-  }
-  return { artifact: parsed.data, features: parsed.data.features, buffer: new Float64Array(inputs) };
+  return { artifact, features: artifact.features, buffer: new Float64Array(inputs) };
 }
 
-/** P(target = 1) for one row; missing or unseen values are handled as in training. */
+/**
+ * P(target = 1) for one row; missing or unseen values are handled as in training and columns
+ * the model does not use are ignored. Reuses the model's input buffer: not for concurrent use
+ * across threads (JavaScript has none here).
+ */
 export function predictProba(model: LoadedModel, row: RawRow): number {
   return score(encode(model.features, row, model.buffer), model.artifact.weights, model.artifact.bias);
 }

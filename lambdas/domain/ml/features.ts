@@ -21,7 +21,8 @@ export interface CategoricalFeature {
 
 export type FeatureSpec = NumericFeature | CategoricalFeature;
 
-const MAX_CATEGORIES = 50;
+/** One-hot inputs per categorical; rarer values share the "(other)" input. */
+export const MAX_CATEGORIES = 50;
 
 export function isMissing(v: string | number | null | undefined): boolean {
   return v === null || v === undefined || (typeof v === 'string' && v.trim() === '');
@@ -49,9 +50,15 @@ export function inputNames(specs: readonly FeatureSpec[]): string[] {
 /**
  * Learns the preprocessing from the training rows only: a column is numeric when every
  * present value parses as a finite number; numeric inputs are standardised and mean-imputed
- * (with a missing indicator), categoricals one-hot encoded over their most frequent values.
+ * (plus a missing indicator when training saw blanks), categoricals one-hot encoded over their
+ * most frequent values with a trailing "(other)" input for unseen or rare ones. `warn` hears
+ * about columns that look like identifiers (every value distinct), which rarely generalise.
  */
-export function fitFeatures(rows: readonly RawRow[], columns: readonly string[]): FeatureSpec[] {
+export function fitFeatures(
+  rows: readonly RawRow[],
+  columns: readonly string[],
+  warn?: (message: string) => void,
+): FeatureSpec[] {
   if (!rows.length) throw new DataError('cannot fit features on zero rows');
   return columns.map((name): FeatureSpec => {
     let present = 0;
@@ -71,7 +78,11 @@ export function fitFeatures(rows: readonly RawRow[], columns: readonly string[])
       const key = String(v).trim();
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
-    if (present === 0) throw new DataError(`column "${name}" has no values in the training data`);
+    if (present === 0) {
+      throw new DataError(
+        `column "${name}" has no values in the training data; fill it or add it to the model's exclude list`,
+      );
+    }
     if (numeric) {
       const mean = sum / present;
       const variance = Math.max(0, sumSq / present - mean * mean);
@@ -82,6 +93,11 @@ export function fitFeatures(rows: readonly RawRow[], columns: readonly string[])
         std: variance > 1e-12 ? Math.sqrt(variance) : 1,
         missingIndicator: present < rows.length,
       };
+    }
+    if (counts.size === present && present > MAX_CATEGORIES) {
+      warn?.(
+        `column "${name}" has a distinct value on every row (an identifier?); only ${MAX_CATEGORIES} of them get an input: add it to the model's exclude list`,
+      );
     }
     const categories = [...counts.entries()]
       .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))

@@ -1,61 +1,84 @@
 import { DataError } from '../errors.js';
-import type { ModelArtifact } from './artifact.js';
-import { MODEL_FORMAT } from './artifact.js';
+import { MODEL_FORMAT, type ModelArtifact } from './artifact.js';
 import { binaryTarget, parseCsv, splitHoldout } from './dataset.js';
 import { encode, fitFeatures } from './features.js';
 import type { Hyperparameters } from './hyperparameters.js';
 import { type EpochReport, fitLogisticRegression } from './logistic-regression.js';
+
+/** Fewer rows than this cannot give both a training split and a meaningful holdout. */
+export const MIN_TRAINING_ROWS = 20;
+
+export interface TrainOptions {
+  readonly model: string;
+  readonly target: string;
+  readonly exclude: readonly string[];
+  readonly holdoutFraction: number;
+  readonly hyperparameters: Hyperparameters;
+  readonly onEpoch?: (report: EpochReport) => void;
+  /** Hears about data that trains but probably not as intended (unknown excludes, id-like columns). */
+  readonly onWarning?: (message: string) => void;
+  /** Clock for the artifact's trainedAt (tests pin it). */
+  readonly now?: () => Date;
+}
 
 export interface TrainOutcome {
   readonly artifact: ModelArtifact;
   readonly epochs: EpochReport[];
   readonly trainRows: number;
   readonly holdoutRows: number;
+  /** The held-out rows as read (every column), and their labels. */
   readonly holdoutCsvRows: Record<string, string>[];
+  readonly holdoutLabels: (0 | 1)[];
   readonly columns: string[];
   readonly featureColumns: string[];
 }
 
 /**
- * Trains the reference model on a CSV dataset: the split, preprocessing and fit, all seeded.
- * Pure: the trainer container does the I/O around it.
+ * Trains the reference model on a CSV dataset: the split, preprocessing and fit, all seeded
+ * from hyperparameters.seed. Pure: the trainer container does the I/O around it.
  */
-export function trainOnCsv(
-  csv: string,
-  options: {
-    model: string;
-    target: string;
-    exclude: readonly string[];
-    holdoutFraction: number;
-    hyperparameters: Hyperparameters;
-    onEpoch?: (report: EpochReport) => void;
-  },
-): TrainOutcome {
+export function trainOnCsv(csv: string, options: TrainOptions): TrainOutcome {
   const { columns, rows } = parseCsv(csv, 'dataset');
-  if (!columns.includes(options.target)) {
+  const { target } = options;
+  if (!columns.includes(target)) {
     throw new DataError(
-      `dataset has no target column "${options.target}" (columns: ${columns.join(', ')}); fix the data or models.<model>.target`,
+      `dataset has no target column "${target}" (columns: ${columns.join(', ')}); fix the data or models.<model>.target`,
     );
   }
-  const labels = binaryTarget(rows, options.target, 'dataset');
-  if (rows.length < 20)
-    throw new DataError(`dataset has ${rows.length} rows; at least 20 are needed to train`);
-  const featureColumns = columns.filter((c) => c !== options.target && !options.exclude.includes(c));
-  if (!featureColumns.length) throw new DataError('dataset has no feature columns besides the target');
-  const indexed = rows.map((row, i) => ({ row, y: labels[i] as number }));
-  const { train, holdout } = splitHoldout(indexed, options.holdoutFraction, options.hyperparameters.seed);
-  if (new Set(train.map((r) => r.y)).size < 2) {
+  if (options.exclude.includes(target)) {
     throw new DataError(
-      `target "${options.target}" has a single class in the training split; nothing to learn`,
+      `target "${target}" is also listed in exclude; remove it from models.<model>.exclude`,
+    );
+  }
+  const unknownExcludes = options.exclude.filter((c) => !columns.includes(c));
+  if (unknownExcludes.length) {
+    options.onWarning?.(`exclude lists columns the dataset does not have: ${unknownExcludes.join(', ')}`);
+  }
+  const labels = binaryTarget(rows, target, 'dataset');
+  if (rows.length < MIN_TRAINING_ROWS) {
+    throw new DataError(`dataset has ${rows.length} rows; at least ${MIN_TRAINING_ROWS} are needed to train`);
+  }
+  const featureColumns = columns.filter((c) => c !== target && !options.exclude.includes(c));
+  if (!featureColumns.length) {
+    throw new DataError(
+      `dataset has no feature columns besides the target "${target}" and the excluded ones`,
+    );
+  }
+  const labelled = rows.map((row, i) => ({ row, y: labels[i] as 0 | 1 }));
+  const { train, holdout } = splitHoldout(labelled, options.holdoutFraction, options.hyperparameters.seed);
+  const trainPositives = train.reduce((n, r) => n + r.y, 0);
+  if (trainPositives === 0 || trainPositives === train.length) {
+    throw new DataError(
+      `target "${target}" is ${trainPositives ? 1 : 0} on every one of the ${train.length} training rows; a classifier needs both classes`,
     );
   }
   const features = fitFeatures(
     train.map((r) => r.row),
     featureColumns,
+    options.onWarning,
   );
   const fitted = fitLogisticRegression(
-    train.map((r) => encode(features, r.row)),
-    train.map((r) => r.y),
+    { xs: train.map((r) => encode(features, r.row)), ys: train.map((r) => r.y) },
     options.hyperparameters,
     { xs: holdout.map((r) => encode(features, r.row)), ys: holdout.map((r) => r.y) },
     options.onEpoch,
@@ -64,17 +87,18 @@ export function trainOnCsv(
     artifact: {
       format: MODEL_FORMAT,
       model: options.model,
-      target: options.target,
+      target,
       features: features.map((f) => (f.kind === 'categorical' ? { ...f, categories: [...f.categories] } : f)),
       weights: fitted.weights,
       bias: fitted.bias,
       threshold: 0.5,
-      trainedAt: new Date().toISOString(),
+      trainedAt: (options.now?.() ?? new Date()).toISOString(),
     },
     epochs: fitted.epochs,
     trainRows: train.length,
     holdoutRows: holdout.length,
     holdoutCsvRows: holdout.map((r) => r.row),
+    holdoutLabels: holdout.map((r) => r.y),
     columns,
     featureColumns,
   };
