@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { verifyArtifact } from '../../lambdas/adapters/registry/artifact-check.js';
 import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
 import { rollback } from '../../lambdas/adapters/registry/rollback.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
@@ -175,10 +176,13 @@ export const registerModelsCommands: RegisterCommands = (program, context) => {
           throw new ValidationError(`--sha256 "${o.sha256}" is not 64 hex digits`);
         if (!['major', 'minor', 'patch'].includes(o.bump))
           throw new ValidationError(`--bump "${o.bump}" must be major, minor or patch`);
+        const metrics = parseMetrics(o.metrics);
+        // The registry vouches for what it records: the artifact must exist with the stated hash.
+        await verifyArtifact(new S3Objects(ctx.s3), o.artifact, o.sha256);
         const v = await store.registerVersion({
           model,
           ...(o.version ? { version: o.version } : { bump: o.bump }),
-          metrics: parseMetrics(o.metrics),
+          metrics,
           lineage: {
             parentVersion: null,
             datasetUri: o.dataset,

@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { readManifest } from '../../../lambdas/adapters/registry/manifest.js';
+import { RegistryStore } from '../../../lambdas/adapters/registry/registry-store.js';
+import { rollback } from '../../../lambdas/adapters/registry/rollback.js';
+import { S3Objects } from '../../../lambdas/adapters/s3-objects.js';
+import type { Lineage } from '../../../lambdas/domain/registry/types.js';
+import { startTestDynamo, startTestS3, type TestDynamo, type TestS3 } from '../../support/emulators.js';
+
+const metrics = { auc: 0.8, accuracy: 0.7, precision: 0.6, recall: 0.5, f1: 0.55, logLoss: 0.5 };
+const sha = (bytes: string) => createHash('sha256').update(bytes).digest('hex');
+
+describe('rollback on DynamoDB Local and s3rver', () => {
+  let dynamo: TestDynamo;
+  let s3: TestS3;
+  let store: RegistryStore;
+  let objects: S3Objects;
+  let bucket: string;
+  let tableName: string;
+
+  beforeAll(async () => {
+    [dynamo, s3] = await Promise.all([startTestDynamo(), startTestS3()]);
+    objects = new S3Objects(s3.local.client);
+  });
+  afterAll(async () => {
+    await Promise.allSettled([dynamo?.stop(), s3?.stop()]);
+  });
+  beforeEach(async () => {
+    [tableName, bucket] = await Promise.all([dynamo.newTable(), s3.newBucket()]);
+    store = new RegistryStore(dynamo.doc, tableName);
+  });
+
+  /** Registers a version whose artifact really exists in S3 with the recorded sha256. */
+  async function version(runId: string): Promise<string> {
+    const body = `model weights of ${runId}`;
+    const key = `runs/churn/${runId}/model.json`;
+    await objects.put({ bucket, key }, body, 'application/json');
+    const lineage: Lineage = {
+      parentVersion: null,
+      datasetUri: `s3://${bucket}/datasets/churn/d.csv`,
+      datasetSha256: 'a'.repeat(64),
+      codeVersion: 'abc',
+      runId,
+      hyperparameters: {},
+      framework: 'mlcycle-logreg@1.0.0',
+      artifactUri: `s3://${bucket}/${key}`,
+      artifactSha256: sha(body),
+      author: 'dev@studio.test',
+    };
+    return (await store.registerVersion({ model: 'churn', bump: 'minor', lineage, metrics })).version;
+  }
+
+  const promote = (v: string) =>
+    store.promote({
+      model: 'churn',
+      stage: 'production',
+      version: v,
+      actor: 'dev@studio.test',
+      reason: `ship ${v}`,
+      action: 'promote',
+    });
+
+  const deps = () => ({ store, objects, bucket });
+  const tableItems = async () => {
+    const out = await dynamo.doc.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
+    return (out.Items ?? []).map((i) => JSON.stringify(i)).sort();
+  };
+
+  it('moves the stage back to the previous ledger entry, audits it and republishes the manifest', async () => {
+    const v1 = await version('r1');
+    const v2 = await version('r2');
+    await promote(v1);
+    await promote(v2);
+
+    const out = await rollback(deps(), {
+      model: 'churn',
+      stage: 'production',
+      reason: 'retention regressed',
+      actor: 'lead@studio.test',
+    });
+
+    expect(out.entry).toMatchObject({
+      seq: 3,
+      action: 'rollback',
+      fromVersion: v2,
+      toVersion: v1,
+      actor: 'lead@studio.test',
+      reason: 'retention regressed',
+    });
+    expect(out.entry.evidence.validation).toMatchObject({ sha256: sha('model weights of r1') });
+    expect(await store.getStage('churn', 'production')).toMatchObject({ version: v1, ledgerSeq: 3 });
+    expect(await readManifest(objects, bucket, 'churn', 'production')).toMatchObject({
+      version: v1,
+      action: 'rollback',
+      previousVersion: v2,
+      ledgerSeq: 3,
+      artifact: { sha256: sha('model weights of r1') },
+    });
+    expect((await store.history('churn', { stage: 'production' })).map((e) => e.action)).toEqual([
+      'rollback',
+      'promote',
+      'promote',
+    ]);
+  });
+
+  it('rolls back to a named version', async () => {
+    const v1 = await version('r1');
+    const v2 = await version('r2');
+    const v3 = await version('r3');
+    for (const v of [v1, v2, v3]) await promote(v);
+    const out = await rollback(deps(), {
+      model: 'churn',
+      stage: 'production',
+      to: v1,
+      reason: 'back to the known good one',
+      actor: 'lead@studio.test',
+    });
+    expect(out.entry).toMatchObject({ fromVersion: v3, toVersion: v1 });
+  });
+
+  it('refuses when nothing serves, or the serving version is the first, writing nothing', async () => {
+    const v1 = await version('r1');
+    await expect(
+      rollback(deps(), { model: 'churn', stage: 'production', reason: 'x', actor: 'lead@studio.test' }),
+    ).rejects.toThrow(/nothing serves churn in production/);
+
+    await promote(v1);
+    const before = await store.history('churn', { stage: 'production' });
+    await expect(
+      rollback(deps(), { model: 'churn', stage: 'production', reason: 'x', actor: 'lead@studio.test' }),
+    ).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringMatching(/first version to serve production.*--to/),
+    });
+    expect(await store.history('churn', { stage: 'production' })).toEqual(before);
+  });
+
+  it('refuses a target whose artifact was altered or deleted, leaving pointer, ledger and manifest as they were', async () => {
+    const v1 = await version('r1');
+    const v2 = await version('r2');
+    await promote(v1);
+    await promote(v2);
+    const pointer = await store.getStage('churn', 'production');
+    const ledger = await store.history('churn');
+    const snapshot = await tableItems();
+
+    await objects.put({ bucket, key: 'runs/churn/r1/model.json' }, 'tampered weights');
+    await expect(
+      rollback(deps(), { model: 'churn', stage: 'production', reason: 'x', actor: 'lead@studio.test' }),
+    ).rejects.toMatchObject({
+      name: 'ArtifactValidationError',
+      message: expect.stringMatching(/runs\/churn\/r1\/model\.json has sha256 .* registry recorded/),
+    });
+
+    await s3.local.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'runs/churn/r1/model.json' }));
+    await expect(
+      rollback(deps(), { model: 'churn', stage: 'production', reason: 'x', actor: 'lead@studio.test' }),
+    ).rejects.toThrow(/does not exist/);
+
+    expect(await store.getStage('churn', 'production')).toEqual(pointer);
+    expect(await store.history('churn')).toEqual(ledger);
+    expect(await tableItems()).toEqual(snapshot);
+    expect(await readManifest(objects, bucket, 'churn', 'production')).toBeUndefined();
+  });
+
+  it('refuses to roll back onto the version already serving, or an unknown one', async () => {
+    const v1 = await version('r1');
+    const v2 = await version('r2');
+    await promote(v1);
+    await promote(v2);
+    await expect(
+      rollback(deps(), { model: 'churn', stage: 'production', to: v2, reason: 'x', actor: 'a@b' }),
+    ).rejects.toThrow(`churn ${v2} already serves production`);
+    await expect(
+      rollback(deps(), { model: 'churn', stage: 'production', to: '9.9.9', reason: 'x', actor: 'a@b' }),
+    ).rejects.toMatchObject({ name: 'NotFoundError' });
+    expect((await store.getStage('churn', 'production'))?.version).toBe(v2);
+  });
+});

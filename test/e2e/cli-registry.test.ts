@@ -1,0 +1,151 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
+import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
+import { loadConfig } from '../../lambdas/contracts/config-load.js';
+import { type LocalStack, startLocalStack } from '../../local/runtime.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const CONFIG = join(ROOT, 'mlcycle.config.yaml');
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * The registry commands as a user runs them: `mlcycle` in a child process against a local stack
+ * that this test runs (found through <dir>/endpoints.json, as `mlcycle up` is). Bad input must
+ * exit non-zero with one line naming the value, and write nothing.
+ */
+describe('mlcycle models (CLI) against a running local stack', () => {
+  let dir: string;
+  let stack: LocalStack;
+  let sha: string;
+  let artifact: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mlcycle-cli-'));
+    stack = await startLocalStack({ config: loadConfig(CONFIG), dir, root: ROOT, fresh: true });
+    const body = 'externally trained weights';
+    sha = createHash('sha256').update(body).digest('hex');
+    artifact = `s3://${stack.endpoints.bucket}/runs/churn/external/model.json`;
+    await new S3Objects(stack.s3.client).put(
+      { bucket: stack.endpoints.bucket, key: 'runs/churn/external/model.json' },
+      body,
+    );
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  function cli(...args: string[]): Promise<Run> {
+    return new Promise((done, fail) => {
+      const child = spawn(process.execPath, ['bin/mlcycle.js', '--dir', dir, '-c', CONFIG, ...args], {
+        cwd: ROOT,
+        env: { ...process.env, MLCYCLE_USER: 'data-scientist@studio.example', MLCYCLE_DEBUG: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      child.on('error', fail);
+      child.on('close', (code) => done({ code, stdout, stderr }));
+    });
+  }
+
+  /** Error lines the CLI printed, without Node's own warnings (e.g. the SDK's Node 20 notice). */
+  const errorLines = (r: Run) => r.stderr.split('\n').filter((l) => l.startsWith('mlcycle:'));
+
+  async function tableItems(): Promise<string[]> {
+    const doc = createDocumentClient(stack.dynamo.client);
+    const out = await doc.send(
+      new ScanCommand({ TableName: stack.endpoints.tableName, ConsistentRead: true }),
+    );
+    return (out.Items ?? []).map((i) => JSON.stringify(i)).sort();
+  }
+
+  async function expectRefused(args: string[], message: RegExp): Promise<void> {
+    const before = await tableItems();
+    const r = await cli(...args);
+    expect(r.code, r.stderr).toBe(2);
+    expect(errorLines(r)).toEqual([expect.stringMatching(message)]);
+    expect(await tableItems()).toEqual(before);
+  }
+
+  const register = (...extra: string[]) => [
+    'models',
+    'register',
+    'churn',
+    '--artifact',
+    artifact,
+    '--sha256',
+    sha,
+    '--metrics',
+    '{"auc":0.81,"f1":0.6}',
+    ...extra,
+  ];
+
+  it('registers an external artifact, then lists, shows and counts it', async () => {
+    const r = await cli(...register('--json'));
+    expect(r.code, r.stderr).toBe(0);
+    const version = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}');
+    expect(version).toMatchObject({
+      model: 'churn',
+      version: '1.0.0',
+      status: 'validating',
+      lineage: { artifactSha256: sha, author: 'data-scientist@studio.example' },
+    });
+
+    const list = await cli('models', 'list');
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^MODEL\s+LATEST\s+VERSIONS\s+STAGING\s+PRODUCTION/m);
+    expect(list.stdout).toMatch(/^churn\s+1\.0\.0\s+1\s+-\s+-/m);
+
+    const show = await cli('models', 'show', 'churn', '1.0.0');
+    expect(show.stdout).toContain('churn 1.0.0  status validating');
+    expect(show.stdout).toContain(`artifact ${artifact}`);
+
+    const stats = JSON.parse((await cli('models', 'stats', '--json')).stdout);
+    expect(stats).toMatchObject({ models: 1, versionsByStatus: { validating: 1 }, pendingPromotions: 1 });
+  });
+
+  it('refuses bad input with one line naming the value, exit 2, and writes nothing', async () => {
+    await expectRefused(register('--version', '1.2'), /"1\.2".*major\.minor\.patch/);
+    await expectRefused(register('--version', '1.0.0'), /1\.0\.0 already exists/);
+    await expectRefused(register('--bump', 'huge'), /--bump "huge"/);
+    await expectRefused(
+      ['models', 'register', 'churn', '--artifact', artifact, '--sha256', 'f'.repeat(64), '--metrics', '{}'],
+      /has sha256 .* but the registry recorded f{64}/,
+    );
+    await expectRefused(
+      ['models', 'register', 'nosuch', '--artifact', artifact, '--sha256', sha, '--metrics', '{}'],
+      /unknown model "nosuch"/,
+    );
+    await expectRefused(['models', 'show', 'churn', '9.9.9'], /9\.9\.9/);
+    await expectRefused(
+      ['models', 'history', 'churn', '--stage', 'qa'],
+      /unknown stage "qa".*staging, production/,
+    );
+    await expectRefused(
+      ['models', 'history', 'churn', '--at', 'yesterday'],
+      /--at "yesterday" is not a time/,
+    );
+    await expectRefused(
+      ['models', 'rollback', 'churn', '--stage', 'production', '--reason', 'why not'],
+      /nothing serves churn in production/,
+    );
+  });
+});
