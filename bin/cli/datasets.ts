@@ -9,7 +9,9 @@ import type { CliContext, RegisterCommands } from './types.js';
 
 function requireModel(ctx: CliContext, model: string): void {
   if (!(model in ctx.config.models)) {
-    throw new ValidationError(`unknown model "${model}"; the config defines: ${Object.keys(ctx.config.models).join(', ')}`);
+    throw new ValidationError(
+      `unknown model "${model}"; the config defines: ${Object.keys(ctx.config.models).join(', ')}`,
+    );
   }
 }
 
@@ -31,7 +33,10 @@ export const registerDatasetCommands: RegisterCommands = (program, context) => {
           throw new ValidationError(`cannot read "${file}"`);
         }
         const key = `datasets/${model}/${basename(file)}`;
-        await new Upload({ client: ctx.s3, params: { Bucket: ctx.bucket, Key: key, Body: createReadStream(file) } }).done();
+        await new Upload({
+          client: ctx.s3,
+          params: { Bucket: ctx.bucket, Key: key, Body: createReadStream(file) },
+        }).done();
         ctx.output.result({ uri: `s3://${ctx.bucket}/${key}` }, () => `uploaded s3://${ctx.bucket}/${key}`);
       } finally {
         await ctx.close();
@@ -50,11 +55,15 @@ export const registerDatasetCommands: RegisterCommands = (program, context) => {
         requireModel(ctx, model);
         const rows = Number(o.rows);
         const seed = Number(o.seed);
-        if (!Number.isInteger(rows) || rows < 100) throw new ValidationError(`--rows "${o.rows}" must be an integer ≥ 100`);
+        if (!Number.isInteger(rows) || rows < 100)
+          throw new ValidationError(`--rows "${o.rows}" must be an integer ≥ 100`);
         if (!Number.isInteger(seed)) throw new ValidationError(`--seed "${o.seed}" must be an integer`);
         const key = `datasets/${model}/${model}-synthetic-seed${seed}.csv`;
         await new S3Objects(ctx.s3).put({ bucket: ctx.bucket, key }, churnCsv({ rows, seed }), 'text/csv');
-        ctx.output.result({ uri: `s3://${ctx.bucket}/${key}`, rows }, () => `uploaded ${rows} rows to s3://${ctx.bucket}/${key}`);
+        ctx.output.result(
+          { uri: `s3://${ctx.bucket}/${key}`, rows },
+          () => `uploaded ${rows} rows to s3://${ctx.bucket}/${key}`,
+        );
       } finally {
         await ctx.close();
       }
