@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ApprovalStore } from '../../lambdas/adapters/approval/approval-store.js';
 import { recordDecision } from '../../lambdas/adapters/approval/decision-service.js';
+import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
 import { buildPipelineInput } from '../../lambdas/contracts/pipeline.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { inProcessStack } from './context.js';
@@ -76,7 +77,7 @@ export const registerPromotionCommands: RegisterCommands = (program, context) =>
           }
           const store = new ApprovalStore(ctx.doc, ctx.tableName);
           const result = await recordDecision(
-            { store, sfn: ctx.sfn },
+            { store, sfn: ctx.sfn, registry: new RegistryStore(ctx.doc, ctx.tableName) },
             { requestId, approver: ctx.actor, decision, comment: opts.comment, via: 'cli' },
           );
           ctx.output.result(result, () => {
@@ -85,7 +86,9 @@ export const registerPromotionCommands: RegisterCommands = (program, context) =>
                 ? `quorum reached (${result.approvals}/${result.needed}): the pipeline deploys`
                 : result.outcome === 'rejected'
                   ? 'the promotion is stopped'
-                  : `${result.approvals}/${result.needed} approvals so far`;
+                  : result.outcome === 'waiting'
+                    ? `${result.approvals}/${result.needed} approvals so far`
+                    : `the request is ${result.outcome}`;
             return `${decision === 'approve' ? 'approved' : 'rejected'} ${requestId} as ${result.approver}: ${state}`;
           });
         } finally {

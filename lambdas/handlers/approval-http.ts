@@ -1,30 +1,27 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ApprovalStore } from '../adapters/approval/approval-store.js';
-import { type DecisionResult, recordDecision } from '../adapters/approval/decision-service.js';
+import { type DecisionDeps, recordDecision } from '../adapters/approval/decision-service.js';
 import { cachedSigningKey } from '../adapters/approval/signing-key.js';
 import { createDocumentClient, createS3Client } from '../adapters/aws-clients.js';
+import { RegistryStore } from '../adapters/registry/registry-store.js';
 import { S3Objects } from '../adapters/s3-objects.js';
 import { type DriftSummary, driftLatestKey } from '../contracts/drift-summary.js';
 import { ENV } from '../contracts/env.js';
+import { checkLinkAccess, refusalFor } from '../domain/approval/access.js';
 import { renderDecisionPage } from '../domain/approval/decision-page.js';
 import { messagePage } from '../domain/approval/html.js';
-import { formToken, verifyFormToken, verifyLink } from '../domain/approval/signing.js';
-import type { ApprovalRequest } from '../domain/approval/types.js';
-import { isMlcycleError } from '../domain/errors.js';
+import { formToken, type LinkCheck, verifyFormToken, verifyLink } from '../domain/approval/signing.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, readEnv } from './kit/runtime.js';
 import { keySourceFrom, signingKeyEnvSchema } from './kit/signing-key-env.js';
 
 const logger = createLogger('approval-http');
 
-export interface ApprovalHttpDeps {
-  readonly store: ApprovalStore;
+export interface ApprovalHttpDeps extends DecisionDeps {
   readonly objects: S3Objects;
   readonly bucket: string;
-  readonly sfn: SFNClient;
   readonly key: () => Promise<Buffer>;
-  readonly clock?: () => Date;
 }
 
 type Result = APIGatewayProxyStructuredResultV2;
@@ -34,41 +31,20 @@ const HEADERS = {
   'cache-control': 'no-store',
   'x-frame-options': 'DENY',
   'content-security-policy':
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'referrer-policy': 'no-referrer',
   'x-content-type-options': 'nosniff',
 };
 
 const html = (statusCode: number, body: string): Result => ({ statusCode, headers: HEADERS, body });
-
-function completedPage(request: ApprovalRequest): Result {
-  if (request.status === 'expired') {
-    return html(
-      410,
-      messagePage(
-        'This request has expired',
-        `The approval window closed at ${request.expiresAt}.`,
-        request.outcomeNote ?? '',
-      ),
-    );
-  }
-  return html(
-    409,
-    messagePage(
-      `Already ${request.status}`,
-      `${request.model} ${request.version} → ${request.stage} was ${request.status}.`,
-      request.outcomeNote ?? '',
-    ),
-  );
-}
+const REQUEST_ID = /^[A-Za-z0-9_-]{6,64}$/;
+const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
 function formFields(event: APIGatewayProxyEventV2): URLSearchParams {
-  const raw = event.body
-    ? event.isBase64Encoded
-      ? Buffer.from(event.body, 'base64').toString('utf8')
-      : event.body
-    : '';
-  return new URLSearchParams(raw);
+  if (!event.body) return new URLSearchParams();
+  return new URLSearchParams(
+    event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body,
+  );
 }
 
 async function optionalJson<T>(objects: S3Objects, bucket: string, key: string): Promise<T | null> {
@@ -82,139 +58,112 @@ async function optionalJson<T>(objects: S3Objects, bucket: string, key: string):
 /**
  * GET|HEAD /approvals/{id}?t=… renders the decision page and changes nothing (mail scanners
  * open every link); POST /approvals/{id} records a decision after checking the link's signature
- * and expiry, the approver, separation of duties, a previous decision and the page's
- * anti-forgery value.
+ * and expiry, the approver, separation of duties, an earlier decision and the page's
+ * anti-forgery value. Every answer is a self-contained HTML page.
  */
 export function makeApprovalHttpHandler(deps: () => ApprovalHttpDeps) {
   return async (event: APIGatewayProxyEventV2): Promise<Result> => {
+    const method = event.requestContext.http.method.toUpperCase();
+    if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') {
+      return {
+        ...html(405, messagePage('Not allowed', `${method} is not supported here.`)),
+        headers: { ...HEADERS, allow: 'GET, HEAD, POST' },
+      };
+    }
     const d = deps();
     const now = (d.clock ?? (() => new Date()))();
-    const method = event.requestContext.http.method.toUpperCase();
     const requestId = event.pathParameters?.id ?? '';
-    const post = method === 'POST' ? formFields(event) : undefined;
-    const token = post ? (post.get('t') ?? undefined) : event.queryStringParameters?.t;
-    if (!token)
-      return html(
-        403,
-        messagePage('Link incomplete', 'This link carries no signature. Open the link exactly as emailed.'),
-      );
+    const form = method === 'POST' ? formFields(event) : undefined;
+    const token = (form ? form.get('t') : event.queryStringParameters?.t) ?? undefined;
 
-    const request = /^[A-Za-z0-9_-]{6,64}$/.test(requestId) ? await d.store.get(requestId) : undefined;
-    if (!request)
+    const request = token && REQUEST_ID.test(requestId) ? await d.store.get(requestId) : undefined;
+    const key = request ? await d.key() : undefined;
+    let link: LinkCheck = { ok: false, reason: token ? 'malformed' : 'missing' };
+    if (request && key) link = verifyLink(key, requestId, request.approvers, token, seconds(now));
+    const decisions = link.ok ? await d.store.decisions(requestId) : [];
+    const access = checkLinkAccess(request, requestId, link, decisions, now);
+    if (!access.ok) return html(access.refusal.status, access.refusal.page);
+    if (!request || !key)
       return html(404, messagePage('No such request', `There is no approval request "${requestId}".`));
-    const key = await d.key();
-    const link = verifyLink(key, requestId, token, Math.floor(now.getTime() / 1000));
-    if (!link.ok && link.reason !== 'expired') {
-      return html(
-        403,
-        messagePage(
-          'Link not valid',
-          'This link was altered or is not a link mlcycle sent. Use the link from your email.',
-        ),
-      );
-    }
-    if (!link.ok || request.status === 'expired' || now.toISOString() >= request.expiresAt) {
-      return html(
-        410,
-        messagePage(
-          'This request has expired',
-          `Links for this request stopped working at ${request.expiresAt}.`,
-        ),
-      );
-    }
-    const approver = link.claims.approver;
-    const decisions = await d.store.decisions(requestId);
-    const mine = decisions.find((x) => x.approver === approver.toLowerCase());
-    if (mine) {
-      return html(
-        409,
-        messagePage(
-          'You already decided',
-          `You chose to ${mine.decision} at ${mine.decidedAt}.`,
-          mine.comment,
-        ),
-      );
-    }
-    if (request.status !== 'pending') return completedPage(request);
+    const { approver } = access;
 
-    if (method === 'GET' || method === 'HEAD') {
-      const modelCard = await optionalJson<Record<string, unknown>>(
-        d.objects,
-        d.bucket,
-        `runs/${request.model}/${request.runId}/model-card.json`,
-      );
-      const drift = await optionalJson<DriftSummary>(d.objects, d.bucket, driftLatestKey(request.model));
+    if (method === 'HEAD') return html(200, '');
+    if (method === 'GET') {
+      const [modelCard, drift] = await Promise.all([
+        optionalJson<Record<string, unknown>>(
+          d.objects,
+          d.bucket,
+          `runs/${request.model}/${request.runId}/model-card.json`,
+        ),
+        optionalJson<DriftSummary>(d.objects, d.bucket, driftLatestKey(request.model)),
+      ]);
       return html(
         200,
         renderDecisionPage({
           request,
           decisions,
           approver,
-          linkToken: token,
-          formToken: formToken(key, requestId, approver.toLowerCase(), Math.floor(now.getTime() / 1000)),
+          linkToken: token ?? '',
+          formToken: formToken(key, requestId, approver, seconds(now)),
           modelCard,
           drift,
         }),
       );
     }
-    if (method !== 'POST' || !post)
-      return html(405, messagePage('Not allowed', `${method} is not supported here.`));
 
-    if (
-      !verifyFormToken(
-        key,
-        requestId,
-        approver.toLowerCase(),
-        post.get('csrf') ?? undefined,
-        Math.floor(now.getTime() / 1000),
-      )
-    ) {
+    const fields = form ?? new URLSearchParams();
+    const csrf = verifyFormToken(key, requestId, approver, fields.get('csrf') ?? undefined, seconds(now));
+    if (!csrf.ok) {
       return html(
         403,
         messagePage(
-          'Form expired or not from this page',
-          'Open the emailed link again and decide from that page.',
+          csrf.reason === 'stale' ? 'This page is too old' : 'Form not from this page',
+          'Nothing was recorded. Open the emailed link again and decide from that page.',
         ),
       );
     }
-    const decision = post.get('decision');
+    const decision = fields.get('decision');
     if (decision !== 'approve' && decision !== 'reject') {
       return html(
         400,
         messagePage('No decision', `"${decision ?? ''}" is not a decision: choose Approve or Reject.`),
       );
     }
-    let result: DecisionResult;
     try {
-      result = await recordDecision(
-        { store: d.store, sfn: d.sfn, clock: () => now },
-        { requestId, approver, decision, comment: post.get('comment') ?? '', via: 'link' },
+      const result = await recordDecision(d, {
+        requestId,
+        approver,
+        decision,
+        comment: fields.get('comment') ?? '',
+        via: 'link',
+      });
+      logger.info('decision recorded', { requestId, approver, decision, outcome: result.outcome });
+      const headline =
+        result.outcome === 'approved'
+          ? 'Approved: quorum reached, deployment proceeds'
+          : result.outcome === 'rejected'
+            ? 'Rejected: the promotion is stopped'
+            : `Recorded: ${result.approvals} of ${result.needed} approvals`;
+      return html(
+        200,
+        messagePage(
+          headline,
+          `Your decision (${decision}) on ${request.model} ${request.version} → ${request.stage} was recorded.`,
+        ),
       );
     } catch (err) {
-      if (isMlcycleError(err)) return html(err.status, messagePage('Not recorded', err.message));
-      throw err;
+      const refusal = refusalFor(err, (await d.store.get(requestId)) ?? request);
+      return html(refusal.status, refusal.page);
     }
-    logger.info('decision recorded', { requestId, approver, decision, outcome: result.outcome });
-    const headline =
-      result.outcome === 'approved'
-        ? 'Approved: quorum reached, deployment proceeds'
-        : result.outcome === 'rejected'
-          ? 'Rejected: the promotion is stopped'
-          : `Recorded: ${result.approvals} of ${result.needed} approvals`;
-    return html(
-      200,
-      messagePage(
-        headline,
-        `Your decision (${decision}) on ${request.model} ${request.version} → ${request.stage} was recorded.`,
-      ),
-    );
   };
 }
 
 const defaultDeps = once((): ApprovalHttpDeps => {
   const env = readEnv(registryEnvSchema.and(signingKeyEnvSchema));
+  const doc = createDocumentClient();
   return {
-    store: new ApprovalStore(createDocumentClient(), env[ENV.table]),
+    store: new ApprovalStore(doc, env[ENV.table]),
+    registry: new RegistryStore(doc, env[ENV.table]),
     objects: new S3Objects(createS3Client()),
     bucket: env[ENV.bucket],
     sfn: new SFNClient({}),

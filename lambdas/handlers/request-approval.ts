@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { ApprovalStore } from '../adapters/approval/approval-store.js';
 import { cachedSigningKey } from '../adapters/approval/signing-key.js';
@@ -9,6 +8,13 @@ import { S3Objects } from '../adapters/s3-objects.js';
 import { ENV } from '../contracts/env.js';
 import { gateOutcomeSchema, metricsSchema } from '../contracts/pipeline.js';
 import { approvalEmail } from '../domain/approval/email.js';
+import {
+  approvalLink,
+  buildApprovalRequest,
+  expiresAtSeconds,
+  normalizeEmail,
+  reminderDue,
+} from '../domain/approval/request.js';
 import { signLink } from '../domain/approval/signing.js';
 import type { ApprovalRequest } from '../domain/approval/types.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
@@ -21,11 +27,11 @@ const logger = createLogger('request-approval');
 export const approvalPayloadSchema = z.object({
   taskToken: z.string().min(1),
   executionArn: z.string().min(1),
-  model: z.string(),
-  stage: z.string(),
-  version: z.string(),
-  runId: z.string(),
-  requestedBy: z.string(),
+  model: z.string().min(1),
+  stage: z.string().min(1),
+  version: z.string().min(1),
+  runId: z.string().min(1),
+  requestedBy: z.string().min(1),
   reason: z.string().default(''),
   policy: z.object({
     approvers: z.array(z.string()).min(1),
@@ -47,81 +53,88 @@ export interface RequestApprovalDeps {
   readonly clock?: () => Date;
 }
 
-/** Approval links as `<base>approvals/<id>?t=<token>`, whether or not the base ends in `/`. */
-export function approvalLink(baseUrl: string, requestId: string, token: string): string {
-  return `${baseUrl.replace(/\/+$/, '')}/approvals/${requestId}?t=${token}`;
+/**
+ * Emails each approver who may decide (everyone listed but the requestor) a link of their own:
+ * `<base>/approvals/<id>?t=<approverIndex>.<expiry>.<mac>`. Returns who was emailed.
+ */
+async function emailApprovers(
+  d: RequestApprovalDeps,
+  request: ApprovalRequest,
+  kind: 'request' | 'reminder',
+  skip: ReadonlySet<string> = new Set(),
+): Promise<string[]> {
+  const key = await d.key();
+  const requestor = normalizeEmail(request.requestedBy);
+  const expiresAt = expiresAtSeconds(request);
+  const emailed: string[] = [];
+  for (const [index, approver] of request.approvers.entries()) {
+    if (approver === requestor || skip.has(approver)) continue;
+    const token = signLink(key, { requestId: request.requestId, approver, expiresAt }, index);
+    await d.mailer.send(
+      approvalEmail(request, approver, approvalLink(d.baseUrl, request.requestId, token), kind),
+    );
+    emailed.push(approver);
+  }
+  return emailed;
 }
 
 /**
- * Invoked by the Approve state with a task token: stores the request and the token server-side,
- * then emails each approver a link of their own. The state waits until the approval callback
- * completes the token, or its timeout ends the wait.
+ * Invoked by the Approve state with a task token: stores the request and the token server-side
+ * (never in a URL), then emails each approver a link of their own. The state waits until the
+ * approval callback completes the token, or its timeout ends the wait. A quorum that cannot be
+ * reached fails here (ValidationError) instead of waiting for the timeout.
  */
 export function makeRequestApprovalHandler(deps: () => RequestApprovalDeps) {
   return async (event: unknown): Promise<{ requestId: string; emailed: string[] }> => {
     const payload = parseInput(approvalPayloadSchema, event, 'Approve payload');
     const d = deps();
     const now = (d.clock ?? (() => new Date()))();
-    const expiresAtSeconds = Math.floor(now.getTime() / 1000) + payload.policy.approvalTimeoutSeconds;
     const manifest = await readManifest(d.objects, d.bucket, payload.model, payload.stage);
-    const request: ApprovalRequest = {
-      requestId: `apr-${randomBytes(9).toString('base64url')}`,
-      model: payload.model,
-      version: payload.version,
-      stage: payload.stage,
-      runId: payload.runId,
-      requestedBy: payload.requestedBy,
-      reason: payload.reason,
-      approvers: payload.policy.approvers.map((a) => a.toLowerCase()),
-      quorum: payload.policy.quorum,
-      status: 'pending',
-      createdAt: now.toISOString(),
-      expiresAt: new Date(expiresAtSeconds * 1000).toISOString(),
-      reminderSecondsBeforeExpiry: payload.policy.reminderSecondsBeforeExpiry,
-      taskToken: payload.taskToken,
-      executionArn: payload.executionArn,
-      gate: payload.gate,
-      metrics: payload.metrics,
-      serving: manifest
-        ? { version: manifest.version, metrics: manifest.metrics, promotedAt: manifest.promotedAt }
+    const request = buildApprovalRequest(
+      {
+        ...payload,
+        approvers: payload.policy.approvers,
+        quorum: payload.policy.quorum,
+        timeoutSeconds: payload.policy.approvalTimeoutSeconds,
+        reminderSecondsBeforeExpiry: payload.policy.reminderSecondsBeforeExpiry,
+      },
+      manifest
+        ? {
+            version: manifest.version,
+            metrics: manifest.metrics,
+            promotedAt: manifest.promotedAt,
+            promotedBy: manifest.promotedBy,
+          }
         : null,
-    };
-    await d.store.create(request);
-    const key = await d.key();
-    const emailed: string[] = [];
-    for (const approver of request.approvers) {
-      const token = signLink(key, { requestId: request.requestId, approver, expiresAt: expiresAtSeconds });
-      await d.mailer.send(
-        approvalEmail(request, approver, approvalLink(d.baseUrl, request.requestId, token)),
-      );
-      emailed.push(approver);
-    }
+      now,
+    );
+    const created = await d.store.create(request);
+    // A redelivered invocation finds its request stored; it sends the same links again rather
+    // than risk that the first attempt failed before emailing.
+    const stored = created ? request : ((await d.store.get(request.requestId)) ?? request);
+    const emailed = await emailApprovers(d, stored, 'request');
     logger.info('approval requested', {
-      requestId: request.requestId,
-      model: request.model,
-      version: request.version,
+      requestId: stored.requestId,
+      model: stored.model,
+      version: stored.version,
+      stage: stored.stage,
+      redelivered: !created,
     });
-    return { requestId: request.requestId, emailed };
+    return { requestId: stored.requestId, emailed };
   };
 }
 
-/** Reminder emails for requests close to expiry, once per request (scheduled). */
+/**
+ * Reminder emails to the approvers who have not decided, once per request, inside its reminder
+ * window (run on a schedule). Returns the ids of the requests reminded about.
+ */
 export async function sendReminders(d: RequestApprovalDeps, now = new Date()): Promise<string[]> {
   const reminded: string[] = [];
-  const key = await d.key();
   for (const request of await d.store.listPending()) {
-    if (!request.reminderSecondsBeforeExpiry) continue;
-    const remindAt = Date.parse(request.expiresAt) - request.reminderSecondsBeforeExpiry * 1000;
-    if (now.getTime() < remindAt || now.toISOString() >= request.expiresAt) continue;
+    if (!reminderDue(request, now)) continue;
     if (!(await d.store.markReminded(request.requestId))) continue;
     const decided = new Set((await d.store.decisions(request.requestId)).map((x) => x.approver));
-    const expiresAt = Math.floor(Date.parse(request.expiresAt) / 1000);
-    for (const approver of request.approvers.filter((a) => !decided.has(a))) {
-      const token = signLink(key, { requestId: request.requestId, approver, expiresAt });
-      await d.mailer.send(
-        approvalEmail(request, approver, approvalLink(d.baseUrl, request.requestId, token), true),
-      );
-    }
+    await emailApprovers(d, request, 'reminder', decided);
     reminded.push(request.requestId);
   }
   return reminded;

@@ -1,13 +1,14 @@
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
   QueryCommand,
+  type QueryCommandInput,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { TABLE_KEYS } from '../../contracts/table.js';
-import type { ApprovalRequest, Decision, RequestStatus } from '../../domain/approval/types.js';
+import { normalizeEmail } from '../../domain/approval/request.js';
+import type { ApprovalRequest, Decision, FinalStatus } from '../../domain/approval/types.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 
 const PENDING_INDEX = 'APPROVALS#PENDING';
@@ -15,7 +16,7 @@ const k = {
   request: (id: string) => ({ PK: `APPROVAL#${id}`, SK: 'REQUEST' }),
   decision: (id: string, approver: string) => ({
     PK: `APPROVAL#${id}`,
-    SK: `DECISION#${approver.toLowerCase()}`,
+    SK: `DECISION#${normalizeEmail(approver)}`,
   }),
   lookup: (model: string, version: string, stage: string) => ({
     PK: `APPROVALFOR#${model}#${version}#${stage}`,
@@ -23,21 +24,33 @@ const k = {
   }),
 };
 
+type Item = Record<string, unknown>;
+
 function isConditionFailure(err: unknown): boolean {
   const name = (err as Error).name;
   return name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException';
 }
 
-function strip<T>(item: Record<string, unknown> | undefined): T | undefined {
+/** Per-item reasons of a cancelled transaction ('ConditionalCheckFailed', 'None', ...). */
+function cancellationCodes(err: unknown): string[] {
+  const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons.map((r) => r.Code ?? 'None');
+}
+
+function strip<T>(item: Item | undefined): T | undefined {
   if (!item) return undefined;
-  const { PK: _a, SK: _b, GSI1PK: _c, GSI1SK: _d, expiresAtEpoch: _e, ...rest } = item;
+  const { PK: _a, SK: _b, GSI1PK: _c, GSI1SK: _d, ...rest } = item;
   return rest as T;
 }
 
+/** Why a decision could not be stored: the approver decided before, or the request is closed. */
+export type DecisionRefusal = 'already-decided' | 'not-pending';
+
 /**
  * Approval requests and decisions. A request and its lookup item are written together; each
- * decision is its own item, conditional on not existing (one decision per approver), and the
- * request's completion is a conditional status change, so exactly one caller completes it.
+ * decision is its own item, written only while the request is pending and only once per
+ * approver; the request's completion is a conditional status change, so exactly one caller
+ * completes it (and only that caller signals Step Functions).
  */
 export class ApprovalStore {
   constructor(
@@ -46,7 +59,12 @@ export class ApprovalStore {
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  async create(request: ApprovalRequest): Promise<void> {
+  /**
+   * Stores a new request. Idempotent for a redelivered invocation of the same Approve attempt
+   * (same id, same task token): returns false and keeps the stored one. A different request
+   * under the same id is a conflict.
+   */
+  async create(request: ApprovalRequest): Promise<boolean> {
     try {
       await this.doc.send(
         new TransactWriteCommand({
@@ -75,10 +93,12 @@ export class ApprovalStore {
           ],
         }),
       );
+      return true;
     } catch (err) {
-      if (isConditionFailure(err))
-        throw new ConflictError(`approval request ${request.requestId} already exists`);
-      throw err;
+      if (!isConditionFailure(err)) throw err;
+      const existing = await this.get(request.requestId);
+      if (existing && existing.taskToken === request.taskToken) return false;
+      throw new ConflictError(`approval request ${request.requestId} already exists`);
     }
   }
 
@@ -95,34 +115,80 @@ export class ApprovalStore {
     return found;
   }
 
-  async decisions(requestId: string): Promise<Decision[]> {
-    const out = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :d)',
-        ExpressionAttributeValues: { ':pk': `APPROVAL#${requestId}`, ':d': 'DECISION#' },
-        ConsistentRead: true,
-      }),
-    );
-    return (out.Items ?? [])
-      .map((i) => strip<Decision>(i) as Decision)
-      .sort((a, b) => (a.decidedAt < b.decidedAt ? -1 : 1));
+  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({ TableName: this.tableName, ...input, ExclusiveStartKey: start }),
+      );
+      items.push(...((page.Items ?? []) as Item[]));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
   }
 
-  /** Records one approver's decision; a second decision by the same approver is a conflict. */
-  async putDecision(decision: Decision): Promise<void> {
+  /** Every decision on a request, oldest first (strongly consistent). */
+  async decisions(requestId: string): Promise<Decision[]> {
+    const items = await this.queryAll({
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :d)',
+      ExpressionAttributeValues: { ':pk': `APPROVAL#${requestId}`, ':d': 'DECISION#' },
+      ConsistentRead: true,
+    });
+    return items
+      .map((i) => strip<Decision>(i) as Decision)
+      .sort((a, b) => (a.decidedAt === b.decidedAt ? 0 : a.decidedAt < b.decidedAt ? -1 : 1));
+  }
+
+  /**
+   * Records one approver's decision in one transaction with a check that the request is still
+   * pending: a decision never lands on a completed request, and an approver decides once.
+   * Returns the refusal instead of throwing so the caller can say what was decided.
+   */
+  async putDecision(decision: Decision): Promise<DecisionRefusal | undefined> {
+    // Two transactions touching the request item at the same instant can cancel each other
+    // (TransactionConflict) on DynamoDB; neither was written, so retry with a little jitter.
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.tryPutDecision(decision);
+      if (outcome !== 'conflict') return outcome;
+      if (attempt >= 8) {
+        throw new ConflictError(`another decision on ${decision.requestId} was being recorded; try again`);
+      }
+      await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+    }
+  }
+
+  private async tryPutDecision(decision: Decision): Promise<DecisionRefusal | 'conflict' | undefined> {
     try {
       await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...k.decision(decision.requestId, decision.approver), ...decision },
-          ConditionExpression: 'attribute_not_exists(PK)',
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: this.tableName,
+                Key: k.request(decision.requestId),
+                ConditionExpression: '#s = :pending',
+                ExpressionAttributeNames: { '#s': 'status' },
+                ExpressionAttributeValues: { ':pending': 'pending' },
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...k.decision(decision.requestId, decision.approver), ...decision },
+                ConditionExpression: 'attribute_not_exists(PK)',
+              },
+            },
+          ],
         }),
       );
+      return undefined;
     } catch (err) {
-      if (isConditionFailure(err))
-        throw new ConflictError(`${decision.approver} already decided on ${decision.requestId}`);
-      throw err;
+      if (!isConditionFailure(err)) throw err;
+      const [request, put] = cancellationCodes(err);
+      if (put === 'ConditionalCheckFailed') return 'already-decided';
+      if (request === 'ConditionalCheckFailed') return 'not-pending';
+      return 'conflict';
     }
   }
 
@@ -130,11 +196,7 @@ export class ApprovalStore {
    * Moves a pending request to its final status. Returns false when another caller got there
    * first — the caller that gets true is the only one that may signal Step Functions.
    */
-  async complete(
-    requestId: string,
-    status: Exclude<RequestStatus, 'pending'>,
-    note: string,
-  ): Promise<boolean> {
+  async complete(requestId: string, status: FinalStatus, note: string): Promise<boolean> {
     try {
       await this.doc.send(
         new UpdateCommand({
@@ -160,7 +222,11 @@ export class ApprovalStore {
 
   async findForVersion(model: string, version: string, stage: string): Promise<ApprovalRequest | undefined> {
     const out = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: k.lookup(model, version, stage) }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: k.lookup(model, version, stage),
+        ConsistentRead: true,
+      }),
     );
     const id = out.Item?.requestId;
     return typeof id === 'string' ? this.get(id) : undefined;
@@ -175,20 +241,19 @@ export class ApprovalStore {
   ): Promise<ApprovalRequest | undefined> {
     const request = await this.findForVersion(model, version, stage);
     if (!request) return undefined;
-    if (await this.complete(request.requestId, 'expired', reason)) return { ...request, status: 'expired' };
+    if (await this.complete(request.requestId, 'expired', reason)) {
+      return { ...request, status: 'expired', outcomeNote: reason };
+    }
     return undefined;
   }
 
   async listPending(model?: string): Promise<ApprovalRequest[]> {
-    const out = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: TABLE_KEYS.gsi1.indexName,
-        KeyConditionExpression: 'GSI1PK = :p',
-        ExpressionAttributeValues: { ':p': PENDING_INDEX },
-      }),
-    );
-    return (out.Items ?? [])
+    const items = await this.queryAll({
+      IndexName: TABLE_KEYS.gsi1.indexName,
+      KeyConditionExpression: 'GSI1PK = :p',
+      ExpressionAttributeValues: { ':p': PENDING_INDEX },
+    });
+    return items
       .map((i) => strip<ApprovalRequest>(i) as ApprovalRequest)
       .filter((r) => !model || r.model === model);
   }

@@ -47,7 +47,7 @@ function comparison(request: ApprovalRequest): string {
     })
     .join('');
   const note = serving
-    ? `<p class="muted">Serving since ${esc(serving.promotedAt)}.</p>`
+    ? `<p class="muted">Serving since ${esc(serving.promotedAt)}${serving.promotedBy ? `, promoted by ${esc(serving.promotedBy)}` : ''}.</p>`
     : '<p class="muted">Nothing serves this stage yet: this would be its first version.</p>';
   return `<table>${head}${rows}</table>${note}`;
 }

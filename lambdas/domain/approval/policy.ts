@@ -1,55 +1,94 @@
 import { ApprovalExpired, ConflictError, ForbiddenError, ValidationError } from '../errors.js';
-import type { ApprovalRequest, Decision } from './types.js';
+import { normalizeEmail } from './request.js';
+import type { ApprovalRequest, Decision, DecisionKind } from './types.js';
+
+/** Longest comment kept (it travels in the Step Functions cause and the promotion ledger). */
+export const MAX_COMMENT_LENGTH = 2000;
+
+export function isExpired(request: ApprovalRequest, now: Date): boolean {
+  return request.status === 'expired' || now.getTime() >= Date.parse(request.expiresAt);
+}
+
+export function decisionOf(decisions: readonly Decision[], approver: string): Decision | undefined {
+  const who = normalizeEmail(approver);
+  return decisions.find((d) => d.approver === who);
+}
 
 /**
- * Whether `approver` may decide on `request` now: an approver of the environment, not the
- * person who asked (separation of duties), not already decided, and the request still open.
- * Throws the error whose status the HTTP layer answers with.
+ * Who may decide, checked in this order: an approver of the environment, not the person who
+ * asked (separation of duties), while the request is open and unexpired. Throws the error whose
+ * status the HTTP layer answers with (403, 410, 409).
  */
-export function checkMayDecide(
-  request: ApprovalRequest,
-  decisions: readonly Decision[],
-  approver: string,
-  decision: 'approve' | 'reject',
-  comment: string,
-  now: Date,
-): void {
-  const who = approver.toLowerCase();
-  if (!request.approvers.some((a) => a.toLowerCase() === who)) {
+export function checkMayDecide(request: ApprovalRequest, approver: string, now: Date): void {
+  const who = normalizeEmail(approver);
+  if (!request.approvers.includes(who)) {
     throw new ForbiddenError(
       `${approver} is not an approver of ${request.stage} (approvers: ${request.approvers.join(', ')})`,
     );
   }
-  if (request.requestedBy.toLowerCase() === who) {
+  if (normalizeEmail(request.requestedBy) === who) {
     throw new ForbiddenError(`${approver} asked for this promotion and so may not approve or reject it`);
   }
-  if (request.status !== 'pending') {
-    if (request.status === 'expired')
-      throw new ApprovalExpired(`request ${request.requestId} expired at ${request.expiresAt}`);
-    throw new ConflictError(`request ${request.requestId} is already ${request.status}`);
-  }
-  if (now.toISOString() >= request.expiresAt) {
+  if (isExpired(request, now)) {
     throw new ApprovalExpired(`request ${request.requestId} expired at ${request.expiresAt}`);
   }
-  const earlier = decisions.find((d) => d.approver.toLowerCase() === who);
-  if (earlier) {
-    throw new ConflictError(`${approver} already decided (${earlier.decision}) at ${earlier.decidedAt}`);
-  }
-  if (decision === 'reject' && !comment.trim()) {
-    throw new ValidationError('a rejection needs a comment saying why, so the requestor knows what to fix');
+  if (request.status !== 'pending') {
+    throw new ConflictError(
+      `request ${request.requestId} is already ${request.status}${request.outcomeNote ? ` (${request.outcomeNote})` : ''}`,
+    );
   }
 }
 
-export type Tally =
-  | { outcome: 'rejected'; by: Decision }
-  | { outcome: 'approved'; approvals: Decision[] }
-  | { outcome: 'waiting'; approvals: number; needed: number };
+/** The decision's own content: a rejection says why, and comments stay a readable size. */
+export function checkDecisionContent(decision: DecisionKind, comment: string): void {
+  if (decision === 'reject' && !comment.trim()) {
+    throw new ValidationError('a rejection needs a comment saying why, so the requestor knows what to fix');
+  }
+  if (comment.length > MAX_COMMENT_LENGTH) {
+    throw new ValidationError(
+      `the comment has ${comment.length} characters; keep it under ${MAX_COMMENT_LENGTH}`,
+    );
+  }
+}
 
-/** One rejection vetoes; otherwise quorum approvals complete the request. */
+export function alreadyDecided(earlier: Decision): ConflictError {
+  return new ConflictError(
+    `${earlier.approver} already decided (${earlier.decision}) at ${earlier.decidedAt}`,
+    {
+      decision: earlier,
+    },
+  );
+}
+
+export type Tally =
+  | {
+      readonly outcome: 'rejected';
+      readonly by: Decision;
+      readonly approvals: number;
+      readonly needed: number;
+    }
+  | {
+      readonly outcome: 'approved';
+      readonly approvedBy: readonly Decision[];
+      readonly approvals: number;
+      readonly needed: number;
+    }
+  | { readonly outcome: 'waiting'; readonly approvals: number; readonly needed: number };
+
+/** One rejection vetoes; otherwise `quorum` approvals complete the request. */
 export function tally(request: ApprovalRequest, decisions: readonly Decision[]): Tally {
+  const approvedBy = decisions.filter((d) => d.decision === 'approve');
+  const counts = { approvals: approvedBy.length, needed: request.quorum };
   const rejection = decisions.find((d) => d.decision === 'reject');
-  if (rejection) return { outcome: 'rejected', by: rejection };
-  const approvals = decisions.filter((d) => d.decision === 'approve');
-  if (approvals.length >= request.quorum) return { outcome: 'approved', approvals };
-  return { outcome: 'waiting', approvals: approvals.length, needed: request.quorum };
+  if (rejection) return { outcome: 'rejected', by: rejection, ...counts };
+  if (approvedBy.length >= request.quorum) return { outcome: 'approved', approvedBy, ...counts };
+  return { outcome: 'waiting', ...counts };
+}
+
+/** The note kept on a completed request and shown on its pages. */
+export function outcomeNote(result: Exclude<Tally, { outcome: 'waiting' }>): string {
+  if (result.outcome === 'approved') {
+    return `approved by ${result.approvedBy.map((d) => d.approver).join(', ')}`;
+  }
+  return `rejected by ${result.by.approver}: ${result.by.comment}`;
 }

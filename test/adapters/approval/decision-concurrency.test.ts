@@ -1,0 +1,185 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApprovalStore } from '../../../lambdas/adapters/approval/approval-store.js';
+import { type DecisionResult, recordDecision } from '../../../lambdas/adapters/approval/decision-service.js';
+import type { Decision } from '../../../lambdas/domain/approval/types.js';
+import { makeApprovalHttpHandler } from '../../../lambdas/handlers/approval-http.js';
+import { startTestDynamo, startTestS3, type TestDynamo, type TestS3 } from '../../support/emulators.js';
+import {
+  type ApprovalWorld,
+  approvalWorld,
+  getEvent,
+  hiddenFields,
+  idOf,
+  linkFor,
+  postEvent,
+  RecordingSfn,
+  requestFor,
+} from './fixtures.js';
+
+/** Holds every decision writer after its write until `parties` have written: the worst interleaving. */
+class BarrierStore extends ApprovalStore {
+  private waiting: (() => void)[] = [];
+  constructor(
+    world: ApprovalWorld,
+    doc: TestDynamo['doc'],
+    private readonly parties: number,
+  ) {
+    super(doc, world.table, () => world.now);
+  }
+  override async putDecision(decision: Decision) {
+    const refused = await super.putDecision(decision);
+    await new Promise<void>((resolve) => {
+      this.waiting.push(resolve);
+      if (this.waiting.length >= this.parties) {
+        for (const release of this.waiting.splice(0)) release();
+      }
+    });
+    return refused;
+  }
+}
+
+describe('concurrent decisions on DynamoDB Local', () => {
+  let dynamo: TestDynamo;
+  let s3: TestS3;
+  let w: ApprovalWorld;
+
+  beforeAll(async () => {
+    [dynamo, s3] = await Promise.all([startTestDynamo(), startTestS3()]);
+    w = await approvalWorld(dynamo, s3);
+  });
+  afterAll(async () => {
+    await Promise.all([dynamo?.stop(), s3?.stop()]);
+  });
+
+  it('the last two approvers of a 2-of-3 quorum posting at the same instant ⇒ exactly one SendTaskSuccess', async () => {
+    for (let round = 0; round < 3; round++) {
+      const { links, requestId } = await requestFor(w);
+      // Both open their pages first, as people do, then submit together.
+      const forms = await Promise.all(
+        ['b@studio.test', 'c@studio.test'].map(async (who) => {
+          const page = await w.http(getEvent(linkFor(links, who)));
+          return hiddenFields(page.body ?? '');
+        }),
+      );
+      const sfn = new RecordingSfn();
+      const store = new BarrierStore(w, dynamo.doc, 2);
+      const http = makeApprovalHttpHandler(() => ({
+        store,
+        registry: w.registry,
+        objects: w.objects,
+        bucket: w.bucket,
+        sfn,
+        key: async () => w.key,
+        clock: () => w.now,
+      }));
+      const answers = await Promise.all(
+        forms.map((f, i) => http(postEvent(requestId, { ...f, decision: 'approve', comment: `last ${i}` }))),
+      );
+      expect(answers.map((a) => a.statusCode)).toEqual([200, 200]);
+      for (const a of answers) expect(a.body).toContain('Approved: quorum reached');
+      expect(sfn.successes).toHaveLength(1);
+      expect(sfn.failures).toHaveLength(0);
+      const output = JSON.parse(sfn.successes[0]?.output ?? '{}') as { approvedBy: { approver: string }[] };
+      expect(output.approvedBy.map((a) => a.approver).sort()).toEqual(['b@studio.test', 'c@studio.test']);
+      expect((await w.store.require(requestId)).status).toBe('approved');
+      expect(idOf(linkFor(links, 'b@studio.test'))).toBe(requestId);
+    }
+  });
+
+  it('without a barrier too: many rounds of simultaneous final approvals, one completion each', async () => {
+    for (let round = 0; round < 5; round++) {
+      const { requestId } = await requestFor(w);
+      const sfn = new RecordingSfn();
+      const deps = { store: w.store, registry: w.registry, sfn, clock: () => w.now };
+      const results = await Promise.all(
+        ['a@studio.test', 'b@studio.test', 'c@studio.test'].map((approver) =>
+          recordDecision(deps, { requestId, approver, decision: 'approve', comment: '', via: 'cli' }).catch(
+            (err: Error) => err,
+          ),
+        ),
+      );
+      const completed = results.filter(
+        (r): r is DecisionResult => !(r instanceof Error) && r.completedByThisDecision,
+      );
+      expect(completed).toHaveLength(1);
+      expect(sfn.successes).toHaveLength(1);
+      // Anyone refused was refused because the request had completed, never by a lost write;
+      // an approver whose tally ran before the others' writes saw it still waiting.
+      for (const r of results) {
+        if (r instanceof Error) expect(r.message).toContain('is already approved');
+        else expect(['waiting', 'approved']).toContain(r.outcome);
+      }
+      expect((await w.store.require(requestId)).status).toBe('approved');
+    }
+  });
+
+  it('concurrent approvals at quorum (all five of a 3-of-5 at once, forced to interleave) ⇒ exactly one completion', async () => {
+    const approvers = ['a@studio.test', 'b@studio.test', 'c@studio.test', 'd@studio.test', 'e@studio.test'];
+    const { requestId } = await requestFor(w, { approvers, quorum: 3 });
+    const sfn = new RecordingSfn();
+    const store = new BarrierStore(w, dynamo.doc, 5);
+    const results = await Promise.all(
+      approvers.map((approver) =>
+        recordDecision(
+          { store, registry: w.registry, sfn, clock: () => w.now },
+          { requestId, approver, decision: 'approve', comment: 'ok', via: 'link' },
+        ),
+      ),
+    );
+    expect(results.filter((r) => r.completedByThisDecision)).toHaveLength(1);
+    expect(results.every((r) => r.outcome === 'approved')).toBe(true);
+    expect(sfn.calls).toHaveLength(1);
+    expect(sfn.successes).toHaveLength(1);
+    expect(await w.store.decisions(requestId)).toHaveLength(5);
+  });
+
+  it('an approval and a rejection at the same instant ⇒ one callback in all, and the veto wins when both are counted', async () => {
+    const { requestId, version } = await requestFor(w);
+    const sfn = new RecordingSfn();
+    const store = new BarrierStore(w, dynamo.doc, 3);
+    const results = await Promise.all([
+      recordDecision(
+        { store, registry: w.registry, sfn, clock: () => w.now },
+        { requestId, approver: 'a@studio.test', decision: 'approve', comment: '', via: 'link' },
+      ),
+      recordDecision(
+        { store, registry: w.registry, sfn, clock: () => w.now },
+        { requestId, approver: 'b@studio.test', decision: 'approve', comment: '', via: 'link' },
+      ),
+      recordDecision(
+        { store, registry: w.registry, sfn, clock: () => w.now },
+        { requestId, approver: 'c@studio.test', decision: 'reject', comment: 'too risky', via: 'link' },
+      ),
+    ]);
+    expect(sfn.calls).toHaveLength(1);
+    expect(sfn.failures).toMatchObject([
+      { error: 'ApprovalRejected', cause: 'rejected by c@studio.test: too risky' },
+    ]);
+    expect(results.filter((r) => r.completedByThisDecision)).toHaveLength(1);
+    expect(results.every((r) => r.outcome === 'rejected')).toBe(true);
+    expect((await w.registry.requireVersion('churn', version)).status).toBe('rejected');
+  });
+
+  it('one approver posting twice at once records one decision', async () => {
+    const { requestId } = await requestFor(w);
+    const sfn = new RecordingSfn();
+    const deps = { store: w.store, registry: w.registry, sfn, clock: () => w.now };
+    const results = await Promise.allSettled(
+      [1, 2, 3].map(() =>
+        recordDecision(deps, {
+          requestId,
+          approver: 'a@studio.test',
+          decision: 'approve',
+          comment: '',
+          via: 'link',
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results) {
+      if (r.status === 'rejected') expect((r.reason as Error).message).toContain('already decided (approve)');
+    }
+    expect(await w.store.decisions(requestId)).toHaveLength(1);
+    expect(sfn.calls).toHaveLength(0);
+  });
+});

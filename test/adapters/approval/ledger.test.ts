@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { approvalLinkIn, approveThroughLink, readOutbox } from '../../../bin/cli/demo-approver.js';
+import { ApprovalStore } from '../../../lambdas/adapters/approval/approval-store.js';
+import { createDocumentClient } from '../../../lambdas/adapters/aws-clients.js';
+import { RegistryStore } from '../../../lambdas/adapters/registry/registry-store.js';
+import { S3Objects } from '../../../lambdas/adapters/s3-objects.js';
+import { buildPipelineInput } from '../../../lambdas/contracts/pipeline.js';
+import { churnCsv } from '../../../local/data/churn.js';
+import { startTestStack, type TestStack } from '../../support/local-stack.js';
+
+/**
+ * Decisions made through the emailed links, end to end on the embedded default: an approval
+ * lands in the promotion ledger entry with the approver and their comment; a rejection marks the
+ * version rejected with the approver and comment in its history, and moves no stage.
+ */
+describe('approval decisions in the registry and the promotion ledger', () => {
+  let t: TestStack;
+  let registry: RegistryStore;
+  let approvals: ApprovalStore;
+  const APPROVER = 'lead@studio.test';
+
+  beforeAll(async () => {
+    t = await startTestStack();
+    const doc = createDocumentClient(t.stack.dynamo.client);
+    registry = new RegistryStore(doc, t.stack.endpoints.tableName);
+    approvals = new ApprovalStore(doc, t.stack.endpoints.tableName);
+    await new S3Objects(t.stack.s3.client).put(
+      { bucket: t.stack.endpoints.bucket, key: 'datasets/churn/churn.csv' },
+      churnCsv({ rows: 2000, seed: 5 }),
+      'text/csv',
+    );
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  async function runAndDecide(decision: 'approve' | 'reject', comment: string) {
+    const before = readOutbox(t.stack.endpoints.outboxDir).length;
+    const input = buildPipelineInput(t.config, 'churn', 'staging', {
+      requestedBy: 'ds@studio.test',
+      reason: 'weekly',
+    });
+    const record = t.stack.engine.startExecution(input);
+    const deadline = Date.now() + 30_000;
+    let link: string | undefined;
+    while (!link && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      link = readOutbox(t.stack.endpoints.outboxDir)
+        .slice(before)
+        .map((m) => approvalLinkIn(m.text))
+        .find(Boolean);
+    }
+    if (!link) throw new Error('no approval email arrived');
+    expect(link.length).toBeLessThan(300);
+    const visit = await approveThroughLink(link, decision, comment, ['churn']);
+    expect(visit.postStatus).toBe(200);
+    return t.stack.engine.settled(record.executionArn);
+  }
+
+  it('an approval is in the ledger entry of the promotion, with the approver and the comment', async () => {
+    const result = await runAndDecide('approve', 'AUC holds up on the new cohort');
+    expect(result.status).toBe('SUCCEEDED');
+    const [entry] = await registry.history('churn', { stage: 'staging' });
+    expect(entry?.evidence.approvals).toEqual([
+      { approver: APPROVER, comment: 'AUC holds up on the new cohort', decidedAt: expect.any(String) },
+    ]);
+  });
+
+  it('a rejection marks the version rejected with the approver and comment, and moves no stage', async () => {
+    const ledger = await registry.history('churn', { stage: 'staging' });
+    const result = await runAndDecide('reject', 'precision dropped below what liveops accepts');
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('mlcycle.ApprovalRejected');
+    const [newest] = await registry.listVersions('churn');
+    expect(newest?.status).toBe('rejected');
+    expect(newest?.statusHistory.find((c) => c.to === 'rejected')).toMatchObject({
+      actor: APPROVER,
+      reason: `rejected for staging by ${APPROVER}: precision dropped below what liveops accepts`,
+    });
+    expect(await registry.history('churn', { stage: 'staging' })).toEqual(ledger);
+    const request = await approvals.findForVersion('churn', newest?.version ?? '', 'staging');
+    expect(request).toMatchObject({
+      status: 'rejected',
+      outcomeNote: `rejected by ${APPROVER}: precision dropped below what liveops accepts`,
+    });
+  });
+});
