@@ -195,8 +195,14 @@ export class LocalStepFunctions {
       record.cause = failed.executionFailedEventDetails.cause;
     }
     record.stopDate = Date.now();
-    for (const [t, pending] of this.tokens)
-      if (pending.executionArn === record.executionArn) this.tokens.delete(t);
+    for (const [t, pending] of this.tokens) {
+      if (pending.executionArn !== record.executionArn) continue;
+      // An execution that ended (stopped, aborted on shutdown) settles its waits, so their
+      // timeout timers are cleared and nothing keeps the process alive for days.
+      if (pending.state === 'waiting')
+        pending.reject?.(new Error('the execution ended while this task waited'));
+      this.tokens.delete(t);
+    }
     this.aborts.delete(record.executionArn);
     this.persist(record);
   }
@@ -368,6 +374,8 @@ async function withTimeout<T>(
       onTimeout();
       reject(new StatesTimeout(`the task did not finish within ${seconds} s`));
     }, seconds * 1000);
+    // A wait of days must not by itself keep a CLI process running; servers keep `up` alive.
+    timer.unref();
   });
   try {
     return await Promise.race([work, timeout]);
