@@ -11,7 +11,7 @@ export function describeZodError(error: z.ZodError, source: string): string {
   return error.issues
     .map((issue) => {
       const key = issue.path.length ? issue.path.join('.') : '(root)';
-      const got = 'input' in issue && issue.input !== undefined ? ` got ${show(issue.input)}:` : ':';
+      const got = 'input' in issue && issue.input !== undefined ? ` got ${show(issue.input)}:` : '';
       return `${source}: ${key}:${got} ${issue.message}`;
     })
     .join('\n');
@@ -23,7 +23,8 @@ function show(value: unknown): string {
 }
 
 export function parseConfig(raw: unknown, source = DEFAULT_CONFIG_PATH): MlcycleConfig {
-  const result = configSchema.safeParse(raw);
+  // zod 4 leaves the offending value out of its issues unless asked; the message names it.
+  const result = configSchema.safeParse(raw, { reportInput: true });
   if (!result.success) throw new ValidationError(describeZodError(result.error, source));
   return result.data;
 }

@@ -92,7 +92,8 @@ export const HANDLERS = {
   },
   baseline: {
     entry: 'lambdas/handlers/baseline.ts',
-    env: [...base, ENV.monitoringConfig],
+    // The alert topic too: a baseline that cannot be processed is alerted on (monitoring-deps).
+    env: [...base, ENV.monitoringConfig, ENV.alertTopicArn],
     memoryMb: 3008,
     timeoutSeconds: 900,
   },

@@ -1,0 +1,172 @@
+import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { EnvName } from '../lambdas/contracts/env.js';
+import { ENV } from '../lambdas/contracts/env.js';
+import { HANDLERS, type HandlerContract, type HandlerName } from '../lambdas/contracts/handlers.js';
+import { acknowledge } from './nag.js';
+import { fromRoot, REPO_ROOT } from './paths.js';
+
+/** Node ESM bundles still meet CommonJS dependencies that call `require`. */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+/** A second file bundled next to a handler, e.g. a worker-thread script it starts. */
+export interface ExtraEntry {
+  /** Source file, relative to the repository root. */
+  readonly entry: string;
+  /** File name in the function's bundle directory, e.g. `profile-worker.mjs`. */
+  readonly outfile: string;
+}
+
+export interface LifecycleFunctionsProps {
+  /** Prefix of function names. */
+  readonly project: string;
+  /**
+   * Values of the contract's environment variables known when the functions are created. Each
+   * function gets exactly the variables its contract lists (optional ones only when a value is
+   * given); values of resources built later are added with `setEnvironment`.
+   * @default - none
+   */
+  readonly environment?: Partial<Record<EnvName, string>>;
+  /**
+   * Extra files bundled into a function's asset, built by the same esbuild with the same
+   * settings.
+   * @default - none
+   */
+  readonly extraEntries?: Partial<Record<HandlerName, readonly ExtraEntry[]>>;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** @default lambda.Architecture.ARM_64 */
+  readonly architecture?: lambda.Architecture;
+  /**
+   * The Lambda runtime. cdk-nag (L1) requires the newest Node.js runtime aws-cdk-lib knows.
+   * @default lambda.Runtime.NODEJS_24_X
+   */
+  readonly runtime?: lambda.Runtime;
+}
+
+/**
+ * One NodejsFunction per handler in the contract (lambdas/contracts/handlers.ts), each with its
+ * own role (no managed policies: it may write its own log group and X-Ray traces, everything
+ * else is granted by the stack), memory and timeout from the contract, X-Ray tracing and a log
+ * group with retention. Bundled by the local esbuild as ESM: no Docker.
+ */
+export class LifecycleFunctions extends Construct {
+  private readonly fns = new Map<HandlerName, nodejs.NodejsFunction>();
+  private readonly roles = new Map<HandlerName, iam.Role>();
+  private readonly setEnv = new Map<HandlerName, Set<EnvName>>();
+
+  constructor(scope: Construct, id: string, props: LifecycleFunctionsProps) {
+    super(scope, id);
+    const runtime = props.runtime ?? lambda.Runtime.NODEJS_24_X;
+    for (const [name, contract] of Object.entries(HANDLERS) as [HandlerName, HandlerContract][]) {
+      const group = new Construct(this, name);
+      const role = new iam.Role(group, 'Role', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `mlcycle ${name} function`,
+      });
+      const logGroup = new logs.LogGroup(group, 'Logs', {
+        retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      });
+      // What AWSLambdaBasicExecutionRole would give, limited to this function's log group.
+      logGroup.grantWrite(role);
+      const extra = props.extraEntries?.[name] ?? [];
+      const fn = new nodejs.NodejsFunction(group, 'Function', {
+        functionName: `${props.project}-${kebab(name)}`,
+        description: `mlcycle ${name} (${contract.entry})`,
+        entry: fromRoot(contract.entry),
+        handler: 'handler',
+        projectRoot: REPO_ROOT,
+        depsLockFilePath: fromRoot('package-lock.json'),
+        runtime,
+        architecture: props.architecture ?? lambda.Architecture.ARM_64,
+        memorySize: contract.memoryMb,
+        timeout: Duration.seconds(contract.timeoutSeconds),
+        tracing: lambda.Tracing.ACTIVE,
+        role,
+        logGroup,
+        environment: { [ENV.serviceName]: `${props.project}-${kebab(name)}` },
+        bundling: {
+          format: nodejs.OutputFormat.ESM,
+          target: 'node22',
+          mainFields: ['module', 'main'],
+          banner: ESM_REQUIRE_BANNER,
+          // The SDK goes into the bundle: the versions the tests ran against, not the runtime's.
+          bundleAwsSDK: true,
+          minify: true,
+          // No source maps: they would need NODE_OPTIONS, and the env is exactly the contract's.
+          sourceMap: false,
+          ...(extra.length ? { commandHooks: extraEntryHooks(extra) } : {}),
+        },
+      });
+      acknowledge(
+        role,
+        'AwsSolutions-IAM5[Resource::*]',
+        'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; tracing is on for every function.',
+      );
+      this.fns.set(name, fn);
+      this.roles.set(name, role);
+      this.setEnv.set(name, new Set());
+    }
+    for (const [key, value] of Object.entries(props.environment ?? {}) as [EnvName, string | undefined][]) {
+      if (value !== undefined) this.setEnvironment(key, value);
+    }
+    // A required variable without a value fails synth, naming the function and the variable.
+    this.node.addValidation({
+      validate: () =>
+        (Object.entries(HANDLERS) as [HandlerName, HandlerContract][]).flatMap(([name, contract]) =>
+          contract.env
+            .filter((key) => !this.setEnv.get(name)?.has(key))
+            .map((key) => `${name} requires ${key}, and the stack gives it no value`),
+        ),
+    });
+  }
+
+  /** Sets one contract variable on every function whose contract lists it (required or optional). */
+  setEnvironment(key: EnvName, value: string): void {
+    for (const [name, contract] of Object.entries(HANDLERS) as [HandlerName, HandlerContract][]) {
+      if (!contract.env.includes(key) && !(contract.optionalEnv ?? []).includes(key)) continue;
+      this.get(name).addEnvironment(key, value);
+      this.setEnv.get(name)?.add(key);
+    }
+  }
+
+  get(name: HandlerName): nodejs.NodejsFunction {
+    const fn = this.fns.get(name);
+    if (!fn) throw new Error(`no function ${name}`);
+    return fn;
+  }
+
+  role(name: HandlerName): iam.Role {
+    const role = this.roles.get(name);
+    if (!role) throw new Error(`no role for ${name}`);
+    return role;
+  }
+
+  all(): [HandlerName, nodejs.NodejsFunction][] {
+    return [...this.fns.entries()];
+  }
+}
+
+/** Bundles extra entries into the output directory after the handler, with the same esbuild. */
+function extraEntryHooks(extra: readonly ExtraEntry[]): nodejs.ICommandHooks {
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir: string, outputDir: string) =>
+      extra.map(
+        (e) =>
+          `"${inputDir}/node_modules/.bin/esbuild" "${inputDir}/${e.entry}" --bundle --platform=node ` +
+          `--format=esm --target=node22 --main-fields=module,main --minify ` +
+          `--outfile="${outputDir}/${e.outfile}" --banner:js="${ESM_REQUIRE_BANNER}"`,
+      ),
+  };
+}
+
+export function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}

@@ -1,0 +1,153 @@
+import { readFileSync } from 'node:fs';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { ASL_PLACEHOLDERS } from '../lambdas/contracts/handlers.js';
+import { acknowledge, addScopedStatement } from './nag.js';
+import { ASL_FILE } from './paths.js';
+
+/** Every `${Name}` placeholder in an ASL text, sorted. */
+export function aslPlaceholders(text: string): string[] {
+  return [...new Set([...text.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1] as string))].sort();
+}
+
+export interface LifecycleStateMachineProps {
+  /** Prefix of the state machine's name (`<project>-lifecycle`). */
+  readonly project: string;
+  /** The Lambda each ASL placeholder names (HANDLERS[*].aslPlaceholder → function). */
+  readonly functions: Readonly<Record<string, lambda.IFunction>>;
+  /** ARN of the training job queue (`${TrainingJobQueueArn}`). */
+  readonly jobQueueArn: string;
+  /** Prefix of the per-model job definition names (`${TrainingJobDefinitionPrefix}`). */
+  readonly jobDefinitionPrefix: string;
+  /** ARNs batch:SubmitJob may name: the job definitions, by name and with a revision. */
+  readonly jobDefinitionArns: readonly string[];
+  /**
+   * The ASL file.
+   * @default state-machines/lifecycle.asl.json
+   */
+  readonly definitionFile?: string;
+  /** @default logs.RetentionDays.THREE_MONTHS */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The lifecycle state machine, loaded from the one ASL file with `definitionSubstitutions` for
+ * every placeholder (a placeholder without a value, or a value without a placeholder, fails synth), logging ALL events and tracing
+ * with X-Ray. Its role may invoke exactly the Lambdas the ASL names and submit exactly the
+ * training job definitions to the training queue.
+ */
+export class LifecycleStateMachine extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  /** What each ASL placeholder is replaced with at deploy time. */
+  readonly substitutions: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: LifecycleStateMachineProps) {
+    super(scope, id);
+    const file = props.definitionFile ?? ASL_FILE;
+    const substitutions: Record<string, string> = {
+      [ASL_PLACEHOLDERS.trainingJobQueueArn]: props.jobQueueArn,
+      [ASL_PLACEHOLDERS.trainingJobDefinitionPrefix]: props.jobDefinitionPrefix,
+    };
+    for (const [placeholder, fn] of Object.entries(props.functions))
+      substitutions[placeholder] = fn.functionArn;
+    const definition = readFileSync(file, 'utf8');
+    const placeholders = aslPlaceholders(definition);
+    const missing = placeholders.filter((p) => !(p in substitutions));
+    if (missing.length) throw new Error(`${file}: no value for placeholder(s) ${missing.join(', ')}`);
+    const unused = Object.keys(substitutions).filter((p) => !placeholders.includes(p));
+    if (unused.length) throw new Error(`${file}: no placeholder for substitution(s) ${unused.join(', ')}`);
+    this.substitutions = substitutions;
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+      description: 'mlcycle lifecycle state machine',
+    });
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'Resource', {
+      stateMachineName: `${props.project}-lifecycle`,
+      // Inline (DefinitionString), not an S3 asset: the template shows the deployed definition,
+      // and CloudFormation replaces each `${Placeholder}` from definitionSubstitutions.
+      definitionBody: sfn.DefinitionBody.fromString(definition),
+      definitionSubstitutions: substitutions,
+      role: this.role,
+      tracingEnabled: true,
+      // Every event, but not the data: the Approve state's input carries its task token, and
+      // whoever reads a token could complete the approval.
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+
+    // Exactly the unqualified function ARNs the ASL names (grantInvoke would add `:*` for every
+    // version and alias).
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'InvokeLifecycleFunctions',
+        actions: ['lambda:InvokeFunction'],
+        resources: Object.values(props.functions).map((fn) => fn.functionArn),
+      }),
+    );
+    addScopedStatement(
+      this.role,
+      new iam.PolicyStatement({
+        sid: 'SubmitTrainingJobs',
+        actions: ['batch:SubmitJob'],
+        resources: [props.jobQueueArn, ...props.jobDefinitionArns],
+      }),
+      'SubmitJob names a job definition by name; `<name>:*` admits its revisions and nothing else.',
+    );
+    const stack = Stack.of(this);
+    addScopedStatement(
+      this.role,
+      new iam.PolicyStatement({
+        sid: 'StopTrainingJobs',
+        // `.sync` terminates the job when the execution stops or the task times out.
+        actions: ['batch:TerminateJob'],
+        resources: [
+          stack.formatArn({
+            service: 'batch',
+            resource: 'job',
+            resourceName: '*',
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          }),
+        ],
+      }),
+      'Job ids exist only once a job is submitted; TerminateJob is limited to jobs of this account and region.',
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeTrainingJobs',
+        // batch:DescribeJobs supports no resource-level permissions.
+        actions: ['batch:DescribeJobs'],
+        resources: ['*'],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'BatchSyncRule',
+        // `.sync` learns that a job finished through this managed EventBridge rule.
+        actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+        resources: [
+          stack.formatArn({
+            service: 'events',
+            resource: 'rule',
+            resourceName: 'StepFunctionsGetEventsForBatchJobsRule',
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    acknowledge(
+      this.role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Only actions without resource-level permissions use "*": batch:DescribeJobs (for .sync), ' +
+        'X-Ray PutTraceSegments/PutTelemetryRecords/GetSampling* (tracing) and the CloudWatch Logs delivery actions (logging ALL).',
+    );
+  }
+}

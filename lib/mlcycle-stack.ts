@@ -1,0 +1,284 @@
+import { existsSync } from 'node:fs';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct, IConstruct } from 'constructs';
+import { type MlcycleConfig, monitoringRuntimeConfig } from '../lambdas/contracts/config-schema.js';
+import { ENV } from '../lambdas/contracts/env.js';
+import { HANDLERS, type HandlerContract, type HandlerName } from '../lambdas/contracts/handlers.js';
+import { buildPipelineInput } from '../lambdas/contracts/pipeline.js';
+import { ApprovalApi } from './approval-api.js';
+import { type ExtraEntry, LifecycleFunctions } from './functions.js';
+import { LifecycleStateMachine } from './lifecycle-state-machine.js';
+import { Monitoring } from './monitoring.js';
+import { acknowledge } from './nag.js';
+import { fromRoot } from './paths.js';
+import { Schedules } from './schedules.js';
+import { Storage } from './storage.js';
+import { Training } from './training.js';
+
+/** The profiling worker the monitoring handlers start in worker threads, bundled next to them. */
+export const PROFILE_WORKER: ExtraEntry = {
+  entry: 'lambdas/handlers/profile-worker.ts',
+  outfile: 'profile-worker.mjs',
+};
+
+export interface MlcycleStackProps extends StackProps {
+  /** The validated mlcycle.config.yaml. */
+  readonly config: MlcycleConfig;
+  /**
+   * Removal policy of the artifacts bucket and the registry table.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Extra files bundled into a function's asset.
+   * @default PROFILE_WORKER into baseline and drift, when lambdas/handlers/profile-worker.ts exists
+   */
+  readonly extraEntries?: Partial<Record<HandlerName, readonly ExtraEntry[]>>;
+}
+
+/**
+ * mlcycle on AWS: storage, GPU training on Batch, the lifecycle state machine, the approval API,
+ * monitoring on S3 uploads, schedules, and least-privilege grants function by function.
+ */
+export class MlcycleStack extends Stack {
+  readonly storage: Storage;
+  readonly functions: LifecycleFunctions;
+  readonly monitoring: Monitoring;
+  readonly training: Training;
+  readonly lifecycle: LifecycleStateMachine;
+  readonly api: ApprovalApi;
+  readonly schedules: Schedules;
+
+  constructor(scope: Construct, id: string, props: MlcycleStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const project = config.project;
+    const models = Object.keys(config.models);
+
+    this.storage = new Storage(this, 'Storage', {
+      archival: config.archival,
+      tableName: `${project}-registry`,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    const { bucket, table } = this.storage;
+
+    const worker = existsSync(fromRoot(PROFILE_WORKER.entry)) ? [PROFILE_WORKER] : [];
+    this.functions = new LifecycleFunctions(this, 'Functions', {
+      project,
+      environment: {
+        [ENV.table]: table.tableName,
+        [ENV.bucket]: bucket.bucketName,
+        [ENV.emailSender]: config.notifications.sender,
+        [ENV.monitoringConfig]: JSON.stringify(monitoringRuntimeConfig(config)),
+        [ENV.archivalConfig]: JSON.stringify(config.archival),
+      },
+      extraEntries: props.extraEntries ?? { baseline: worker, drift: worker },
+    });
+    const fns = this.functions;
+    const fn = (name: HandlerName) => fns.get(name);
+    const role = (name: HandlerName) => fns.role(name);
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      project,
+      bucket,
+      models,
+      baselineFunction: fn('baseline'),
+      driftFunction: fn('drift'),
+      asyncFunctions: [fn('baseline'), fn('drift'), fn('cleanup')],
+      alertEmails: config.monitoring.alerts.email,
+    });
+    fns.setEnvironment(ENV.alertTopicArn, this.monitoring.topic.topicArn);
+
+    this.training = new Training(this, 'Training', { project, models: config.models, storage: this.storage });
+
+    const invoked: Record<string, ReturnType<typeof fn>> = {};
+    for (const [name, contract] of Object.entries(HANDLERS) as [HandlerName, HandlerContract][]) {
+      if (contract.aslPlaceholder) invoked[contract.aslPlaceholder] = fn(name);
+    }
+    this.lifecycle = new LifecycleStateMachine(this, 'Lifecycle', {
+      project,
+      functions: invoked,
+      jobQueueArn: this.training.queue.jobQueueArn,
+      jobDefinitionPrefix: this.training.jobDefinitionPrefix,
+      jobDefinitionArns: this.training.jobDefinitionArns(),
+    });
+    const stateMachine = this.lifecycle.stateMachine;
+
+    this.api = new ApprovalApi(this, 'Approvals', {
+      project,
+      approvalHandler: fn('approvalHttp'),
+      manifestHandler: fn('manifestHttp'),
+      sender: config.notifications.sender,
+    });
+    fns.setEnvironment(ENV.approvalBaseUrl, this.api.url);
+    fns.setEnvironment(ENV.signingSecretArn, this.api.signingKey.secretArn);
+
+    if (config.monitoring.retrainOnCritical.enabled) {
+      fns.setEnvironment(ENV.stateMachineArn, stateMachine.stateMachineArn);
+      fns.setEnvironment(
+        ENV.retrainInputs,
+        JSON.stringify(
+          Object.fromEntries(
+            Object.entries(config.models).map(([model, m]) => [
+              model,
+              buildPipelineInput(config, model, m.schedule.stage, {
+                requestedBy: 'mlcycle-drift',
+                trigger: 'drift',
+              }),
+            ]),
+          ),
+        ),
+      );
+      role('drift').addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'RetrainOnCriticalDrift',
+          actions: ['states:StartExecution'],
+          resources: [stateMachine.stateMachineArn],
+        }),
+      );
+    }
+
+    // Least privilege, function by function: prefixes of the S3 layout, table actions, and the
+    // few other resources each one touches.
+    const s = this.storage;
+    const why = (what: string) =>
+      `${what}; keys under the prefix are created at run time, so the prefix is the narrowest scope.`;
+    s.grantTableReadWrite(role('prepareRun'));
+    s.grantPrefixes(
+      role('prepareRun'),
+      [{ prefix: 'datasets/', read: true }],
+      why('PrepareRun picks the newest dataset of the model'),
+    );
+    s.grantTableRead(role('loadCandidate'));
+    s.grantPrefixes(
+      role('evaluate'),
+      [{ prefix: 'runs/', read: true, write: true }],
+      why('Evaluate reads the trained model and holdout of a run and writes its evaluation'),
+    );
+    s.grantTableReadWrite(role('register'));
+    s.grantPrefixes(
+      role('register'),
+      [{ prefix: 'runs/', read: true }],
+      why('Register reads the training summary of the run'),
+    );
+    s.grantTableRead(role('gate'));
+    s.grantTableReadWrite(role('requestApproval'));
+    s.grantPrefixes(
+      role('requestApproval'),
+      [{ prefix: 'deployments/', read: true }],
+      why('RequestApproval reads the manifest of the version now serving'),
+    );
+    s.grantTableReadWrite(role('approvalHttp'));
+    s.grantPrefixes(
+      role('approvalHttp'),
+      [
+        { prefix: 'runs/', read: true },
+        { prefix: 'reports/', read: true },
+      ],
+      why('The approval page shows the model card of the run and the latest drift summary'),
+    );
+    s.grantTableReadWrite(role('deploy'));
+    s.grantPrefixes(
+      role('deploy'),
+      [
+        { prefix: 'runs/', read: true },
+        { prefix: 'deployments/', read: true, write: true },
+      ],
+      why('Deploy validates the run’s artifact and publishes the client manifest'),
+    );
+    s.grantTableReadWrite(role('recordFailure'));
+    s.grantPrefixes(
+      role('manifestHttp'),
+      [{ prefix: 'deployments/', read: true }],
+      why('The manifest endpoint serves client manifests only'),
+    );
+    for (const name of ['baseline', 'drift'] as const) {
+      s.grantTableReadWrite(role(name));
+      s.grantPrefixes(
+        role(name),
+        [
+          { prefix: 'monitoring/', read: true },
+          { prefix: 'reports/', read: true, write: true },
+          ...(name === 'drift' ? [{ prefix: 'deployments/', read: true }] : []),
+        ],
+        why(`The ${name} handler reads uploads under monitoring/ and writes profiles and reports`),
+      );
+    }
+    s.grantTableReadWrite(role('cleanup'));
+    s.grantPrefixes(
+      role('cleanup'),
+      [{ prefix: 'runs/', delete: true }],
+      why('Cleanup deletes the run outputs of versions the retention policy drops'),
+    );
+    s.grantList(role('cleanup'));
+
+    // Both monitoring handlers alert: drift on high/critical severity, both on a file they cannot process.
+    this.monitoring.grantPublish(role('baseline'));
+    this.monitoring.grantPublish(role('drift'));
+    this.monitoring.grantPublish(role('recordFailure'));
+    this.api.grantReadSigningKey(role('requestApproval'));
+    this.api.grantReadSigningKey(role('approvalHttp'));
+    this.api.grantSendEmail(
+      role('requestApproval'),
+      Object.values(config.environments).flatMap((e) => e.approvers),
+    );
+    // The approval callback, and nothing else, completes the Approve state's task token.
+    role('approvalHttp').addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'CompleteApprovals',
+        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+        resources: [stateMachine.stateMachineArn],
+      }),
+    );
+
+    this.schedules = new Schedules(this, 'Schedules', {
+      project,
+      stateMachine,
+      retrains: Object.entries(config.models)
+        .filter(([, m]) => m.schedule.enabled)
+        .map(([model, m]) => ({
+          model,
+          expression: m.schedule.retrain,
+          input: buildPipelineInput(config, model, m.schedule.stage, {
+            requestedBy: 'mlcycle-schedule',
+            trigger: 'schedule',
+            reason: 'weekly retrain',
+          }),
+        })),
+      cleanupFunction: fn('cleanup'),
+    });
+
+    // The CLI finds resources by these output names (bin/cli/context.ts).
+    new CfnOutput(this, 'BucketName', { value: bucket.bucketName, description: 'Artifacts bucket' });
+    new CfnOutput(this, 'TableName', { value: table.tableName, description: 'Registry table' });
+    new CfnOutput(this, 'StateMachineArn', {
+      value: stateMachine.stateMachineArn,
+      description: 'Lifecycle state machine',
+    });
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.api.url,
+      description: 'Approval pages and client manifests',
+    });
+
+    this.acknowledgeProviderFindings();
+  }
+
+  /** Findings on the singleton Lambda CDK adds to configure S3 notifications (not ours to change). */
+  private acknowledgeProviderFindings(): void {
+    const provider: IConstruct | undefined = this.node.children.find((c) =>
+      c.node.id.startsWith('BucketNotificationsHandler'),
+    );
+    if (!provider) return;
+    const reason =
+      'CDK’s own BucketNotificationsHandler (it writes the bucket’s notification configuration at deploy time); its role ' +
+      'and the AWSLambdaBasicExecutionRole managed policy on it are set by aws-cdk-lib and cannot be replaced.';
+    // Only the managed policy is reported: aws-cdk-lib scopes s3:PutBucketNotification to the
+    // bucket and runs the handler on a current Python runtime.
+    acknowledge(
+      provider,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason,
+    );
+  }
+}

@@ -1,0 +1,71 @@
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { PipelineInput } from '../lambdas/contracts/pipeline.js';
+
+/** One scheduled retrain: a model, its EventBridge expression and the execution input. */
+export interface RetrainSchedule {
+  readonly model: string;
+  /** EventBridge schedule expression, e.g. `cron(0 3 ? * MON *)`. */
+  readonly expression: string;
+  /** The lifecycle state machine's input, built from the config at synth time. */
+  readonly input: PipelineInput;
+}
+
+export interface SchedulesProps {
+  /** Prefix of rule names. */
+  readonly project: string;
+  /** Started by each retrain rule. */
+  readonly stateMachine: sfn.IStateMachine;
+  /** One rule per entry (models whose `schedule.enabled` is false are left out by the caller). */
+  readonly retrains: readonly RetrainSchedule[];
+  /** Applies the retention policy once a day. */
+  readonly cleanupFunction: lambda.IFunction;
+  /**
+   * When the daily cleanup runs.
+   * @default 04:00 UTC
+   */
+  readonly cleanupSchedule?: events.Schedule;
+}
+
+/**
+ * EventBridge rules: a retrain per model on its schedule (starting the lifecycle with an input
+ * built from the config, so the execution needs nothing else), and the daily retention run.
+ */
+export class Schedules extends Construct {
+  readonly retrainRules: Readonly<Record<string, events.Rule>>;
+  readonly cleanupRule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: SchedulesProps) {
+    super(scope, id);
+    // One role for all retrain targets, allowed to start this state machine only.
+    const role = new iam.Role(this, 'StartRole', {
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
+      description: 'Starts the mlcycle lifecycle on schedule',
+    });
+    const rules: Record<string, events.Rule> = {};
+    for (const r of props.retrains) {
+      rules[r.model] = new events.Rule(this, `Retrain-${r.model}`, {
+        ruleName: `${props.project}-retrain-${r.model}`,
+        description: `Retrain ${r.model} for ${r.input.stage}`,
+        schedule: events.Schedule.expression(r.expression),
+        targets: [
+          new targets.SfnStateMachine(props.stateMachine, {
+            input: events.RuleTargetInput.fromObject(r.input),
+            role,
+          }),
+        ],
+      });
+    }
+    this.retrainRules = rules;
+    this.cleanupRule = new events.Rule(this, 'DailyCleanup', {
+      ruleName: `${props.project}-cleanup`,
+      description: 'Apply the mlcycle retention policy',
+      schedule: props.cleanupSchedule ?? events.Schedule.cron({ minute: '0', hour: '4' }),
+      targets: [new targets.LambdaFunction(props.cleanupFunction)],
+    });
+  }
+}

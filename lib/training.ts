@@ -1,0 +1,255 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { ArnFormat, Aws, Duration, IgnoreMode, Size, Stack } from 'aws-cdk-lib';
+import * as batch from 'aws-cdk-lib/aws-batch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { ModelConfig } from '../lambdas/contracts/config-schema.js';
+import { ENV } from '../lambdas/contracts/env.js';
+import { acknowledge } from './nag.js';
+import { fromRoot, REPO_ROOT } from './paths.js';
+import type { Storage } from './storage.js';
+
+/**
+ * Always excluded from the trainer's build context (the repository root), in .dockerignore syntax;
+ * `trainerContextExcludes` adds the patterns of the Dockerfile's own `<Dockerfile>.dockerignore`.
+ */
+export const TRAINER_CONTEXT_EXCLUDES = [
+  '**/node_modules',
+  'cdk.out',
+  '.mlcycle',
+  '.git',
+  'bench/data',
+  'coverage',
+  'test-output',
+  'dist',
+];
+
+/**
+ * Docker-syntax exclusions for the build context of `<folder>/Dockerfile` (context: the repository
+ * root). BuildKit reads `<Dockerfile>.dockerignore` itself, but CDK stages the context from a
+ * root `.dockerignore` only: without this, every file of the repository (tests, docs, benches)
+ * would be staged and any edit to them would change the image asset and rebuild the image. The
+ * Dockerfile and its ignore file are always kept (CDK keeps only a root-level `Dockerfile`).
+ */
+export function trainerContextExcludes(folder: string): string[] {
+  const dockerfile = `${folder.replace(/\/+$/, '')}/Dockerfile`;
+  const ignoreFile = fromRoot(`${dockerfile}.dockerignore`);
+  if (!existsSync(ignoreFile)) return [...TRAINER_CONTEXT_EXCLUDES];
+  const patterns = readFileSync(ignoreFile, 'utf8')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  // The defaults come after the file's patterns so that no `!lambdas/**` re-includes them.
+  return [...patterns, ...TRAINER_CONTEXT_EXCLUDES, `!${dockerfile}`, `!${dockerfile}.dockerignore`];
+}
+
+export interface TrainingProps {
+  /** Prefix of resource names; job definitions are `<project>-trainer-<model>`. */
+  readonly project: string;
+  /** Every model of the config: one job definition each, instance types from all. */
+  readonly models: Readonly<Record<string, ModelConfig>>;
+  /** The artifacts bucket; each job may read `datasets/<model>/` and write `runs/<model>/`. */
+  readonly storage: Storage;
+  /**
+   * Most vCPUs the compute environment scales to.
+   * @default 4 × the largest job's vCPUs, at least 16
+   */
+  readonly maxvCpus?: number;
+  /**
+   * NAT gateways of the training VPC. One keeps cost down; S3 traffic (datasets, runs) bypasses
+   * NAT through a gateway endpoint either way.
+   * @default 1
+   */
+  readonly natGateways?: number;
+  /**
+   * Root volume of training instances (GPU images are large).
+   * @default 100 GiB
+   */
+  readonly rootVolumeSize?: Size;
+  /** @default logs.RetentionDays.THREE_MONTHS */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * AWS Batch GPU training: a VPC (2 AZs, private subnets with egress, flow logs), one managed EC2
+ * compute environment on the GPU instance types of all models (NVIDIA ECS AMI, encrypted root
+ * volume, IMDSv2), a job queue, and one job definition per model with its own resources.
+ *
+ * One queue serves all models because the state machine names one queue. The compute
+ * environment is Spot only when every model allows Spot, bid at the lowest
+ * `maxSpotPricePercent` of them: a model that asks for On-Demand is never interrupted.
+ */
+export class Training extends Construct {
+  readonly vpc: ec2.Vpc;
+  readonly computeEnvironment: batch.ManagedEc2EcsComputeEnvironment;
+  readonly queue: batch.JobQueue;
+  /** Job definitions are named `<prefix><model>` (the ASL builds the name from the model). */
+  readonly jobDefinitionPrefix: string;
+  readonly jobDefinitions: Readonly<Record<string, batch.EcsJobDefinition>>;
+  readonly jobRoles: Readonly<Record<string, iam.Role>>;
+
+  constructor(scope: Construct, id: string, props: TrainingProps) {
+    super(scope, id);
+    const models = Object.entries(props.models);
+    if (models.length === 0) throw new Error('Training needs at least one model');
+    this.jobDefinitionPrefix = `${props.project}-trainer-`;
+    const retention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
+
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: props.natGateways ?? 1,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'training', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
+      ],
+      flowLogs: {
+        all: {
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(
+            new logs.LogGroup(this, 'FlowLogs', { retention }),
+          ),
+          trafficType: ec2.FlowLogTrafficType.ALL,
+        },
+      },
+    });
+    this.vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
+
+    const securityGroup = new ec2.SecurityGroup(this, 'InstancesSg', {
+      vpc: this.vpc,
+      description: 'mlcycle training instances: no inbound, egress to ECR, S3 and CloudWatch',
+      allowAllOutbound: true,
+    });
+    const launchTemplate = new ec2.LaunchTemplate(this, 'InstanceTemplate', {
+      requireImdsv2: true,
+      blockDevices: [
+        {
+          deviceName: '/dev/xvda',
+          volume: ec2.BlockDeviceVolume.ebs((props.rootVolumeSize ?? Size.gibibytes(100)).toGibibytes(), {
+            encrypted: true,
+            volumeType: ec2.EbsDeviceVolumeType.GP3,
+            deleteOnTermination: true,
+          }),
+        },
+      ],
+    });
+
+    const configs = models.map(([, m]) => m.training);
+    const spot = configs.every((t) => t.spot);
+    const largestJob = Math.max(...configs.map((t) => t.resources.vcpus));
+    this.computeEnvironment = new batch.ManagedEc2EcsComputeEnvironment(this, 'GpuCompute', {
+      vpc: this.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [securityGroup],
+      launchTemplate,
+      instanceTypes: [...new Set(configs.flatMap((t) => t.instanceTypes))].map(
+        (t) => new ec2.InstanceType(t),
+      ),
+      useOptimalInstanceClasses: false,
+      // Batch picks the NVIDIA AMI for GPU instance types and the plain one otherwise.
+      images: [
+        { imageType: batch.EcsMachineImageType.ECS_AL2023_NVIDIA },
+        { imageType: batch.EcsMachineImageType.ECS_AL2023 },
+      ],
+      spot,
+      ...(spot
+        ? {
+            spotBidPercentage: Math.min(...configs.map((t) => t.maxSpotPricePercent)),
+            allocationStrategy: batch.AllocationStrategy.SPOT_PRICE_CAPACITY_OPTIMIZED,
+          }
+        : {}),
+      minvCpus: 0,
+      maxvCpus: props.maxvCpus ?? Math.max(16, 4 * largestJob),
+      replaceComputeEnvironment: false,
+    });
+    acknowledge(
+      this.computeEnvironment,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]',
+      'The ECS instance role of Batch instances: AWS maintains what the ECS agent needs to register and pull images; jobs use their own job role.',
+    );
+
+    this.queue = new batch.JobQueue(this, 'Queue', {
+      jobQueueName: `${props.project}-training`,
+      computeEnvironments: [{ computeEnvironment: this.computeEnvironment, order: 1 }],
+    });
+
+    const logGroup = new logs.LogGroup(this, 'TrainerLogs', { retention });
+    const images = new Map<string, ecs.ContainerImage>();
+    const imageFor = (folder: string): ecs.ContainerImage => {
+      let image = images.get(folder);
+      if (!image) {
+        // fromAsset stages the context at synth; the image is built and pushed at deploy.
+        image = ecs.ContainerImage.fromAsset(REPO_ROOT, {
+          file: `${folder.replace(/\/+$/, '')}/Dockerfile`,
+          exclude: trainerContextExcludes(folder),
+          ignoreMode: IgnoreMode.DOCKER,
+        });
+        images.set(folder, image);
+      }
+      return image;
+    };
+
+    const definitions: Record<string, batch.EcsJobDefinition> = {};
+    const roles: Record<string, iam.Role> = {};
+    for (const [model, m] of models) {
+      const jobRole = new iam.Role(this, `${model}JobRole`, {
+        assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+        description: `mlcycle training job of ${model}: reads datasets/${model}/, writes runs/${model}/`,
+      });
+      props.storage.grantPrefixes(
+        jobRole,
+        [
+          { prefix: `datasets/${model}/`, read: true },
+          { prefix: `runs/${model}/`, write: true },
+        ],
+        `The ${model} training job reads only its datasets and writes only its runs; object keys under them are created per run.`,
+      );
+      const container = new batch.EcsEc2ContainerDefinition(this, `${model}Container`, {
+        image: imageFor(m.training.image),
+        command: [...m.training.command],
+        cpu: m.training.resources.vcpus,
+        memory: Size.mebibytes(m.training.resources.memoryMiB),
+        ...(m.training.resources.gpus > 0 ? { gpu: m.training.resources.gpus } : {}),
+        jobRole,
+        // The run's own values (dataset, output, hyperparameters) come as overrides from the ASL.
+        environment: { [ENV.bucket]: props.storage.bucket.bucketName, AWS_REGION: Aws.REGION },
+        logging: ecs.LogDriver.awsLogs({ streamPrefix: model, logGroup }),
+      });
+      definitions[model] = new batch.EcsJobDefinition(this, `${model}JobDefinition`, {
+        jobDefinitionName: `${this.jobDefinitionPrefix}${model}`,
+        container,
+        timeout: Duration.minutes(m.training.timeoutMinutes),
+        propagateTags: true,
+        // Retry only when Spot takes the instance away; a failing trainer fails the run at once.
+        retryAttempts: 3,
+        retryStrategies: [
+          batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.SPOT_INSTANCE_RECLAIMED),
+          batch.RetryStrategy.of(batch.Action.EXIT, batch.Reason.custom({ onReason: '*' })),
+        ],
+      });
+      roles[model] = jobRole;
+      acknowledge(
+        container,
+        'AwsSolutions-IAM5[Resource::*]',
+        'The execution role calls ecr:GetAuthorizationToken to pull the trainer image; that action supports no resource-level permissions.',
+      );
+    }
+    this.jobDefinitions = definitions;
+    this.jobRoles = roles;
+  }
+
+  /** ARNs SubmitJob checks: each job definition by name, with or without a revision. */
+  jobDefinitionArns(): string[] {
+    const stack = Stack.of(this);
+    return Object.keys(this.jobDefinitions).flatMap((model) => {
+      const arn = stack.formatArn({
+        service: 'batch',
+        resource: 'job-definition',
+        resourceName: `${this.jobDefinitionPrefix}${model}`,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
+      return [arn, `${arn}:*`];
+    });
+  }
+}

@@ -1,0 +1,86 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { buildApp } from '../../bin/app.js';
+import { parseConfig } from '../../lambdas/contracts/config-load.js';
+import { fromRoot } from '../../lib/paths.js';
+import { defaultRawConfig } from './support.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'mlcycle-app-config-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function withModelTraining(training: Record<string, unknown>): Record<string, unknown> {
+  const raw = defaultRawConfig();
+  const models = raw.models as Record<string, Record<string, unknown>>;
+  const churn = models.churn ?? {};
+  return {
+    ...raw,
+    models: { ...models, churn: { ...churn, training: { ...(churn.training as object), ...training } } },
+  };
+}
+
+describe('config validation at synth time', () => {
+  it('buildApp rejects a bad value with one line naming the key and the value, before building anything', () => {
+    const bad = withModelTraining({ instanceTypes: ['not an instance'] });
+    expect(() => buildApp(bad, { source: 'bad.yaml', nag: false })).toThrowError(
+      expect.objectContaining({
+        name: 'ValidationError',
+        message:
+          'bad.yaml: models.churn.training.instanceTypes.0: got "not an instance": must be an EC2 instance type such as g5.xlarge',
+      }),
+    );
+  });
+
+  it('parseConfig names a cross-field problem by its key and value', () => {
+    const raw = defaultRawConfig();
+    const environments = raw.environments as Record<string, Record<string, unknown>>;
+    const bad = {
+      ...raw,
+      environments: { ...environments, production: { ...environments.production, quorum: 5 } },
+    };
+    expect(() => parseConfig(bad, 'x.yaml')).toThrow(
+      /^x\.yaml: environments\.production\.quorum: got 5: needs 5 approvals/,
+    );
+  });
+
+  it('bin/app.ts exits non-zero with exactly one line on stderr for one bad key', () => {
+    const file = join(tmp, 'bad.yaml');
+    writeFileSync(file, stringify(withModelTraining({ spot: 'sometimes' })));
+    const outdir = join(tmp, 'out');
+    const run = spawnSync(fromRoot('node_modules/.bin/tsx'), [fromRoot('bin/app.ts')], {
+      cwd: fromRoot('.'),
+      env: { ...process.env, MLCYCLE_CONFIG: file, CDK_OUTDIR: outdir },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(1);
+    const lines = run.stderr.split('\n').filter((l) => l.trim() !== '');
+    expect(lines).toEqual([
+      `${file}: models.churn.training.spot: got "sometimes": Invalid input: expected boolean, received string`,
+    ]);
+    // Nothing was synthesised (the App may have created its empty output folder).
+    expect(existsSync(outdir) ? readdirSync(outdir).filter((f) => f.endsWith('.template.json')) : []).toEqual(
+      [],
+    );
+  });
+});
+
+describe('boundaries', () => {
+  it('lib/ and bin/app.ts import nothing from lambdas/ but lambdas/contracts/', () => {
+    const files = [...readdirSync(fromRoot('lib')).map((f) => `lib/${f}`), 'bin/app.ts'].filter((f) =>
+      f.endsWith('.ts'),
+    );
+    expect(files.length).toBeGreaterThan(5);
+    for (const file of files) {
+      const imports = [...readFileSync(fromRoot(file), 'utf8').matchAll(/from '([^']+)'/g)].map(
+        (m) => m[1] ?? '',
+      );
+      for (const spec of imports.filter((i) => i.includes('lambdas/'))) {
+        expect(spec, file).toMatch(/^\.\.\/lambdas\/contracts\/[a-z-]+\.js$/);
+      }
+    }
+  });
+});

@@ -1,0 +1,616 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type CfnElement, type IResolvable, Stack, Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../lambdas/contracts/config-load.js';
+import { archivalSchema, monitoringRuntimeSchema } from '../../lambdas/contracts/config-schema.js';
+import { ENV } from '../../lambdas/contracts/env.js';
+import {
+  ASL_PLACEHOLDERS,
+  HANDLERS,
+  type HandlerContract,
+  type HandlerName,
+} from '../../lambdas/contracts/handlers.js';
+import { pipelineInputSchema } from '../../lambdas/contracts/pipeline.js';
+import { ASL_FILE } from '../../lib/paths.js';
+import {
+  type AttachedStatement,
+  actionsOf,
+  type CfnResource,
+  defaultRawConfig,
+  identityStatements,
+  list,
+  refOf,
+  resourcesOf,
+  type SynthesizedApp,
+  synthApp,
+} from './support.js';
+
+/** Actions AWS authorises on `*` only (no resource-level permissions), each with what it serves. */
+const NO_RESOURCE_LEVEL: Readonly<Record<string, RegExp>> = {
+  'xray:PutTraceSegments': /x-ray/i,
+  'xray:PutTelemetryRecords': /x-ray/i,
+  'xray:GetSamplingRules': /x-ray/i,
+  'xray:GetSamplingTargets': /x-ray/i,
+  'ecr:GetAuthorizationToken': /ecr:GetAuthorizationToken/,
+  'batch:DescribeJobs': /batch:DescribeJobs/,
+  'logs:CreateLogDelivery': /log/i,
+  'logs:GetLogDelivery': /log/i,
+  'logs:UpdateLogDelivery': /log/i,
+  'logs:DeleteLogDelivery': /log/i,
+  'logs:ListLogDeliveries': /log/i,
+  'logs:PutResourcePolicy': /log/i,
+  'logs:DescribeResourcePolicies': /log/i,
+  'logs:DescribeLogGroups': /log/i,
+};
+
+const HANDLER_ENTRIES = Object.entries(HANDLERS) as [HandlerName, HandlerContract][];
+const config = parseConfig(defaultRawConfig());
+const models = Object.keys(config.models);
+
+let s: SynthesizedApp;
+let resources: Record<string, CfnResource>;
+let statements: AttachedStatement[];
+const fnId = (name: HandlerName) =>
+  s.stack.getLogicalId(s.stack.functions.get(name).node.defaultChild as CfnElement);
+const idOf = (construct: IConstruct) => s.stack.getLogicalId(construct.node.defaultChild as CfnElement);
+const props = (id: string) => {
+  const r = resources[id];
+  if (!r) throw new Error(`no resource ${id}`);
+  return r.Properties ?? {};
+};
+/** Statements that grant an action (exactly, or through a wildcard that covers it). */
+const granting = (action: string) =>
+  statements.filter(
+    (a) =>
+      a.statement.Effect === 'Allow' &&
+      actionsOf(a.statement).some((x) =>
+        new RegExp(`^${x.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(action),
+      ),
+  );
+
+beforeAll(() => {
+  s = synthApp(defaultRawConfig(), { bundle: false });
+  resources = s.template.toJSON().Resources as Record<string, CfnResource>;
+  statements = identityStatements(s.template);
+});
+afterAll(() => s?.dispose());
+
+describe('artifacts bucket', () => {
+  const bucketId = () => idOf(s.stack.storage.bucket);
+
+  it('is versioned, encrypted at rest and blocks all public access', () => {
+    const p = props(bucketId());
+    expect(p.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(p.BucketEncryption).toMatchObject({
+      ServerSideEncryptionConfiguration: [
+        { ServerSideEncryptionByDefault: { SSEAlgorithm: expect.stringMatching(/^(AES256|aws:kms)$/) } },
+      ],
+    });
+    expect(p.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+  });
+
+  it('denies every request not made over TLS', () => {
+    const policies = resourcesOf(s.template, 'AWS::S3::BucketPolicy').filter(
+      ([, r]) => refOf(r.Properties?.Bucket) === bucketId(),
+    );
+    expect(policies).toHaveLength(1);
+    const doc = policies[0]?.[1].Properties?.PolicyDocument as { Statement: Record<string, unknown>[] };
+    const deny = doc.Statement.find((st) => st.Effect === 'Deny');
+    expect(deny).toMatchObject({
+      Action: 's3:*',
+      Principal: { AWS: '*' },
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    });
+    const targets = list(deny?.Resource as unknown[]).map((r) => JSON.stringify(r));
+    expect(targets.some((t) => t.includes(`"${bucketId()}","Arn"`) && !t.includes('/*'))).toBe(true);
+    expect(targets.some((t) => t.includes(`"${bucketId()}","Arn"`) && t.includes('/*'))).toBe(true);
+  });
+
+  it('sends uploads under monitoring/<model>/baseline/ and /batches/ to the baseline and drift Lambdas, and nothing else', () => {
+    const notifications = resourcesOf(s.template, 'Custom::S3BucketNotifications');
+    expect(notifications).toHaveLength(1);
+    const p = notifications[0]?.[1].Properties ?? {};
+    expect(refOf(p.BucketName)).toBe(bucketId());
+    const configs = (p.NotificationConfiguration as { LambdaFunctionConfigurations: unknown[] })
+      .LambdaFunctionConfigurations;
+    // Prefix only, no suffix filter: the handlers answer an unsupported extension with a drift
+    // record that says so (issue 5, "bad input"); a suffix filter would drop such uploads silently.
+    const expected = models.flatMap((model) => [
+      {
+        Events: ['s3:ObjectCreated:*'],
+        Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: `monitoring/${model}/baseline/` }] } },
+        LambdaFunctionArn: { 'Fn::GetAtt': [fnId('baseline'), 'Arn'] },
+      },
+      {
+        Events: ['s3:ObjectCreated:*'],
+        Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: `monitoring/${model}/batches/` }] } },
+        LambdaFunctionArn: { 'Fn::GetAtt': [fnId('drift'), 'Arn'] },
+      },
+    ]);
+    expect(configs).toEqual(expected);
+    for (const name of ['baseline', 'drift'] as const) {
+      s.template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        Principal: 's3.amazonaws.com',
+        FunctionName: { 'Fn::GetAtt': [fnId(name), 'Arn'] },
+        SourceArn: { 'Fn::GetAtt': [bucketId(), 'Arn'] },
+        SourceAccount: { Ref: 'AWS::AccountId' },
+      });
+    }
+  });
+});
+
+describe('registry table', () => {
+  it('is on-demand, with point-in-time recovery and encryption', () => {
+    const p = props(idOf(s.stack.storage.table));
+    expect(p.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(p.PointInTimeRecoverySpecification).toMatchObject({ PointInTimeRecoveryEnabled: true });
+    expect(p.SSESpecification).toMatchObject({ SSEEnabled: true });
+  });
+});
+
+describe('GPU training on AWS Batch', () => {
+  it('runs a managed EC2/Spot compute environment on the config’s GPU instance types, in the VPC’s private subnets', () => {
+    const envs = resourcesOf(s.template, 'AWS::Batch::ComputeEnvironment');
+    expect(envs).toHaveLength(1);
+    const p = envs[0]?.[1].Properties ?? {};
+    expect(p.Type).toBe('managed');
+    const compute = p.ComputeResources as Record<string, unknown>;
+    expect(['EC2', 'SPOT']).toContain(compute.Type);
+    expect(compute.Type).toBe(Object.values(config.models).every((m) => m.training.spot) ? 'SPOT' : 'EC2');
+    expect([...(compute.InstanceTypes as string[])].sort()).toEqual(
+      [...new Set(Object.values(config.models).flatMap((m) => m.training.instanceTypes))].sort(),
+    );
+    expect(compute.Ec2Configuration).toContainEqual({ ImageType: 'ECS_AL2023_NVIDIA' });
+    const vpcId = idOf(s.stack.training.vpc);
+    expect(resources[vpcId]?.Type).toBe('AWS::EC2::VPC');
+    const privateSubnets = s.stack.training.vpc.privateSubnets.map((sn) => idOf(sn));
+    expect(
+      list(compute.Subnets as unknown[])
+        .map(refOf)
+        .sort(),
+    ).toEqual([...privateSubnets].sort());
+  });
+
+  it('has a job queue on that compute environment', () => {
+    const queue = props(idOf(s.stack.training.queue));
+    const order = queue.ComputeEnvironmentOrder as { ComputeEnvironment: unknown }[];
+    expect(order.map((o) => refOf(o.ComputeEnvironment))).toEqual([
+      idOf(s.stack.training.computeEnvironment),
+    ]);
+  });
+
+  it('has one job definition per model with its GPU, vCPU and memory requirements and the trainer image asset', () => {
+    const defs = resourcesOf(s.template, 'AWS::Batch::JobDefinition');
+    expect(defs.map(([, r]) => r.Properties?.JobDefinitionName).sort()).toEqual(
+      models.map((m) => `${s.stack.training.jobDefinitionPrefix}${m}`).sort(),
+    );
+    const assets = JSON.parse(readFileSync(join(s.outdir, `${s.stack.artifactId}.assets.json`), 'utf8')) as {
+      dockerImages: Record<string, { source: { directory: string; dockerFile?: string } }>;
+    };
+    const images = Object.entries(assets.dockerImages);
+    expect(images).toHaveLength(1);
+    const [hash, image] = images[0] ?? ['', { source: { directory: '' } }];
+    expect(image.source.dockerFile).toBe('containers/trainer/Dockerfile');
+    for (const [model, m] of Object.entries(config.models)) {
+      const def = defs.find(
+        ([, r]) => r.Properties?.JobDefinitionName === `${s.stack.training.jobDefinitionPrefix}${model}`,
+      );
+      const container = def?.[1].Properties?.ContainerProperties as Record<string, unknown>;
+      expect(container.ResourceRequirements).toEqual(
+        expect.arrayContaining([
+          { Type: 'GPU', Value: String(m.training.resources.gpus) },
+          { Type: 'VCPU', Value: String(m.training.resources.vcpus) },
+          { Type: 'MEMORY', Value: String(m.training.resources.memoryMiB) },
+        ]),
+      );
+      expect(m.training.resources.gpus).toBeGreaterThan(0);
+      expect(JSON.stringify(container.Image)).toContain(hash);
+      expect(def?.[1].Properties?.PlatformCapabilities).toEqual(['EC2']);
+      expect(def?.[1].Properties?.Timeout).toEqual({
+        AttemptDurationSeconds: m.training.timeoutMinutes * 60,
+      });
+    }
+  });
+
+  it('stages only what the trainer Dockerfile copies (its .dockerignore), with the Dockerfile itself', () => {
+    const assets = JSON.parse(readFileSync(join(s.outdir, `${s.stack.artifactId}.assets.json`), 'utf8')) as {
+      dockerImages: Record<string, { source: { directory: string } }>;
+    };
+    const dir = join(s.outdir, Object.values(assets.dockerImages)[0]?.source.directory ?? 'missing');
+    expect(existsSync(join(dir, 'containers/trainer/Dockerfile'))).toBe(true);
+    expect(existsSync(join(dir, 'containers/trainer/src/main.ts'))).toBe(true);
+    expect(existsSync(join(dir, 'package-lock.json'))).toBe(true);
+    expect(existsSync(join(dir, 'lambdas/contracts/env.ts'))).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual([
+      'containers',
+      'lambdas',
+      'package-lock.json',
+      'package.json',
+      'tsconfig.json',
+    ]);
+  });
+});
+
+describe('lifecycle state machine', () => {
+  const smId = () => idOf(s.stack.lifecycle.stateMachine);
+
+  it('inlines the one ASL file, with Train, Evaluate, Register, Gate, Approve and Deploy', () => {
+    const p = props(smId());
+    expect(p.DefinitionS3Location).toBeUndefined();
+    expect(typeof p.DefinitionString).toBe('string');
+    const definition = JSON.parse(p.DefinitionString as string) as {
+      States: Record<string, { Type: string; Resource?: string }>;
+    };
+    expect(definition).toEqual(JSON.parse(readFileSync(ASL_FILE, 'utf8')));
+    for (const state of ['Train', 'Evaluate', 'Register', 'Gate', 'Approve', 'Deploy']) {
+      expect(definition.States[state]?.Type, state).toBe('Task');
+    }
+    expect(definition.States.Train?.Resource).toBe('arn:aws:states:::batch:submitJob.sync');
+    expect(definition.States.Approve?.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+  });
+
+  it('leaves no $-brace placeholder without a substitution, and substitutes the right resources', () => {
+    const p = props(smId());
+    const text = p.DefinitionString as string;
+    const placeholders = [...new Set([...text.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1]))].sort();
+    const substitutions = p.DefinitionSubstitutions as Record<string, unknown>;
+    expect(Object.keys(substitutions).sort()).toEqual(placeholders);
+    for (const [name, contract] of HANDLER_ENTRIES) {
+      const placeholder = (contract as { aslPlaceholder?: string }).aslPlaceholder;
+      if (placeholder)
+        expect(substitutions[placeholder], placeholder).toEqual({ 'Fn::GetAtt': [fnId(name), 'Arn'] });
+    }
+    expect(substitutions[ASL_PLACEHOLDERS.trainingJobQueueArn]).toEqual({
+      'Fn::GetAtt': [idOf(s.stack.training.queue), 'JobQueueArn'],
+    });
+    expect(substitutions[ASL_PLACEHOLDERS.trainingJobDefinitionPrefix]).toBe(
+      s.stack.training.jobDefinitionPrefix,
+    );
+  });
+
+  it('logs every event to its log group (without execution data) and traces with X-Ray', () => {
+    const p = props(smId());
+    expect(p.TracingConfiguration).toEqual({ Enabled: true });
+    expect(p.LoggingConfiguration).toEqual({
+      Destinations: [
+        {
+          CloudWatchLogsLogGroup: {
+            LogGroupArn: { 'Fn::GetAtt': [idOf(s.stack.lifecycle.logGroup), 'Arn'] },
+          },
+        },
+      ],
+      IncludeExecutionData: false,
+      Level: 'ALL',
+    });
+  });
+});
+
+describe('Lambdas', () => {
+  const envOf = (name: HandlerName) =>
+    ((props(fnId(name)).Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
+      {}) as Record<string, unknown>;
+
+  it('are exactly the contract’s handlers plus CDK’s bucket-notification handler', () => {
+    const ours = HANDLER_ENTRIES.map(([name]) => fnId(name)).sort();
+    const all = resourcesOf(s.template, 'AWS::Lambda::Function').map(([id]) => id);
+    const others = all.filter((id) => !ours.includes(id));
+    expect(all.filter((id) => ours.includes(id)).sort()).toEqual(ours);
+    expect(others).toHaveLength(1);
+    expect(others[0]).toMatch(/^BucketNotificationsHandler/);
+  });
+
+  it.each(HANDLER_ENTRIES)(
+    '%s runs on Node.js 22 or newer with the contract’s sizing and tracing',
+    (name, contract) => {
+      const p = props(fnId(name));
+      const major = Number(/^nodejs(\d+)\.x$/.exec(String(p.Runtime))?.[1]);
+      expect(major).toBeGreaterThanOrEqual(22);
+      expect(p.MemorySize).toBe(contract.memoryMb);
+      expect(p.Timeout).toBe(contract.timeoutSeconds);
+      expect(p.TracingConfig).toEqual({ Mode: 'Active' });
+    },
+  );
+
+  it.each(HANDLER_ENTRIES)('%s gets exactly the environment its contract requires', (name, contract) => {
+    // Optional variables (drift retraining) are set only when retrainOnCritical is on (below).
+    expect(Object.keys(envOf(name)).sort()).toEqual([...contract.env, ENV.serviceName].sort());
+  });
+
+  it('gives the variables the values of this stack’s resources', () => {
+    const expectedRefs: Partial<Record<string, string>> = {
+      [ENV.table]: idOf(s.stack.storage.table),
+      [ENV.bucket]: idOf(s.stack.storage.bucket),
+      [ENV.alertTopicArn]: idOf(s.stack.monitoring.topic),
+      [ENV.signingSecretArn]: idOf(s.stack.api.signingKey),
+    };
+    for (const [name] of HANDLER_ENTRIES) {
+      const env = envOf(name);
+      for (const [key, value] of Object.entries(env)) {
+        const ref = expectedRefs[key];
+        if (ref) expect(refOf(value), `${name} ${key}`).toBe(ref);
+        if (key === ENV.monitoringConfig)
+          expect(() => monitoringRuntimeSchema.parse(JSON.parse(value as string))).not.toThrow();
+        if (key === ENV.archivalConfig)
+          expect(archivalSchema.parse(JSON.parse(value as string))).toEqual(config.archival);
+        if (key === ENV.emailSender) expect(value).toBe(config.notifications.sender);
+        if (key === ENV.approvalBaseUrl) expect(JSON.stringify(value)).toContain(idOf(s.stack.api.api));
+      }
+    }
+  });
+
+  it('sizes the baseline and drift functions for a 2 GB upload (≥ 3008 MB, 15 minutes)', () => {
+    for (const name of ['baseline', 'drift'] as const) {
+      const p = props(fnId(name));
+      expect(p.MemorySize as number).toBeGreaterThanOrEqual(3008);
+      expect(p.Timeout).toBe(900);
+      // They stream from S3 and write nothing to /tmp, so the default ephemeral storage suffices;
+      // if it is ever set, it must hold the file.
+      const ephemeral = (p.EphemeralStorage as { Size: number } | undefined)?.Size;
+      if (ephemeral !== undefined) expect(ephemeral).toBeGreaterThanOrEqual(2048);
+    }
+  });
+});
+
+describe('schedules', () => {
+  it('retrains each scheduled model weekly by starting the state machine with a valid input', () => {
+    const rules = resourcesOf(s.template, 'AWS::Events::Rule').filter(([, r]) =>
+      list(r.Properties?.Targets as { Arn: unknown }[]).some(
+        (t) => refOf(t.Arn) === idOf(s.stack.lifecycle.stateMachine),
+      ),
+    );
+    const scheduled = Object.entries(config.models).filter(([, m]) => m.schedule.enabled);
+    expect(rules).toHaveLength(scheduled.length);
+    for (const [model, m] of scheduled) {
+      const rule = rules.find(([, r]) => r.Properties?.ScheduleExpression === m.schedule.retrain);
+      expect(rule, model).toBeDefined();
+      const fields = /^cron\((.*)\)$/.exec(m.schedule.retrain)?.[1]?.split(' ') ?? [];
+      expect(fields).toHaveLength(6);
+      expect(fields[2]).toBe('?');
+      expect(fields[4]).toMatch(/^(MON|TUE|WED|THU|FRI|SAT|SUN|[1-7])$/);
+      const target = list(rule?.[1].Properties?.Targets as { Input: string; RoleArn: unknown }[])[0];
+      const input = pipelineInputSchema.parse(JSON.parse(target?.Input ?? 'null'));
+      expect(input).toMatchObject({ model, stage: m.schedule.stage, trigger: 'schedule' });
+      const role = refOf(target?.RoleArn);
+      const granted = statements.filter((a) => a.roles.includes(role));
+      expect(granted.map((a) => a.statement)).toEqual([
+        {
+          Action: 'states:StartExecution',
+          Effect: 'Allow',
+          Resource: { Ref: idOf(s.stack.lifecycle.stateMachine) },
+        },
+      ]);
+    }
+  });
+
+  it('runs the cleanup Lambda daily', () => {
+    const rule = idOf(s.stack.schedules.cleanupRule);
+    const p = props(rule);
+    expect(p.ScheduleExpression).toMatch(/^cron\(\d+ \d+ \* \* \? \*\)$/);
+    expect(list(p.Targets as { Arn: unknown }[]).map((t) => t.Arn)).toEqual([
+      { 'Fn::GetAtt': [fnId('cleanup'), 'Arn'] },
+    ]);
+    s.template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [fnId('cleanup'), 'Arn'] },
+      SourceArn: { 'Fn::GetAtt': [rule, 'Arn'] },
+    });
+  });
+});
+
+describe('approval API, secret, email and alerts', () => {
+  it('routes GET/HEAD/POST /approvals/{id} and GET/HEAD /models/{name}/{stage} to their Lambdas', () => {
+    const integrations = new Map(
+      resourcesOf(s.template, 'AWS::ApiGatewayV2::Integration').map(([id, r]) => [
+        id,
+        refOf(r.Properties?.IntegrationUri),
+      ]),
+    );
+    const routes = resourcesOf(s.template, 'AWS::ApiGatewayV2::Route').map(([, r]) => {
+      // Target is `integrations/<Ref integration>`.
+      const integration = [...integrations.keys()].find((id) =>
+        JSON.stringify(r.Properties?.Target).includes(`"${id}"`),
+      );
+      return {
+        key: r.Properties?.RouteKey,
+        fn: integration ? integrations.get(integration) : 'no integration',
+      };
+    });
+    expect(routes.sort((a, b) => String(a.key).localeCompare(String(b.key)))).toEqual([
+      { key: 'GET /approvals/{id}', fn: fnId('approvalHttp') },
+      { key: 'GET /models/{name}/{stage}', fn: fnId('manifestHttp') },
+      { key: 'HEAD /approvals/{id}', fn: fnId('approvalHttp') },
+      { key: 'HEAD /models/{name}/{stage}', fn: fnId('manifestHttp') },
+      { key: 'POST /approvals/{id}', fn: fnId('approvalHttp') },
+    ]);
+    const stage = resourcesOf(s.template, 'AWS::ApiGatewayV2::Stage')[0]?.[1].Properties ?? {};
+    expect(stage.AccessLogSettings).toBeDefined();
+    expect(stage.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: expect.any(Number) });
+  });
+
+  it('keeps the link-signing key in Secrets Manager, generated at deploy', () => {
+    const p = props(idOf(s.stack.api.signingKey));
+    expect(resources[idOf(s.stack.api.signingKey)]?.Type).toBe('AWS::SecretsManager::Secret');
+    expect(p.GenerateSecretString).toMatchObject({ PasswordLength: 64 });
+    expect(p.SecretString).toBeUndefined();
+  });
+
+  it('sends email from the configured SES identity through a configuration set', () => {
+    const identities = resourcesOf(s.template, 'AWS::SES::EmailIdentity');
+    expect(identities).toHaveLength(1);
+    const p = identities[0]?.[1].Properties ?? {};
+    expect(p.EmailIdentity).toBe(config.notifications.sender);
+    expect(
+      refOf((p.ConfigurationSetAttributes as { ConfigurationSetName: unknown }).ConfigurationSetName),
+    ).toBe(idOf(s.stack.api.configurationSet));
+  });
+
+  it('has an encrypted SNS alert topic with the configured email subscriptions', () => {
+    const p = props(idOf(s.stack.monitoring.topic));
+    expect(refOf(p.KmsMasterKeyId)).toBe(idOf(s.stack.monitoring.key));
+    const subs = resourcesOf(s.template, 'AWS::SNS::Subscription').map(([, r]) => r.Properties ?? {});
+    expect(subs.map((x) => x.Endpoint).sort()).toEqual([...config.monitoring.alerts.email].sort());
+    expect(
+      subs.every((x) => x.Protocol === 'email' && refOf(x.TopicArn) === idOf(s.stack.monitoring.topic)),
+    ).toBe(true);
+  });
+});
+
+describe('least-privilege IAM', () => {
+  const smRole = () => idOf(s.stack.lifecycle.role);
+  const smArn = () => ({ Ref: idOf(s.stack.lifecycle.stateMachine) });
+
+  it('lets the state machine invoke exactly the Lambdas its ASL names, and no other role invoke any', () => {
+    const invoking = granting('lambda:InvokeFunction');
+    expect(new Set(invoking.flatMap((a) => a.roles))).toEqual(new Set([smRole()]));
+    const invoked = invoking.flatMap((a) => list(a.statement.Resource as unknown[]));
+    const expected = HANDLER_ENTRIES.filter(([, c]) => (c as { aslPlaceholder?: string }).aslPlaceholder).map(
+      ([name]) => ({
+        'Fn::GetAtt': [fnId(name), 'Arn'],
+      }),
+    );
+    expect(invoked).toHaveLength(expected.length);
+    expect(invoked).toEqual(expect.arrayContaining(expected));
+  });
+
+  it('lets the state machine submit exactly its job definitions to its queue, and no one else submit', () => {
+    const submitting = granting('batch:SubmitJob');
+    expect(submitting.map((a) => a.roles)).toEqual([[smRole()]]);
+    const [queue, ...definitions] = list(submitting[0]?.statement.Resource as unknown[]);
+    expect(queue).toEqual({ 'Fn::GetAtt': [idOf(s.stack.training.queue), 'JobQueueArn'] });
+    const flat = definitions.map((d) => JSON.stringify(Stack.of(s.stack).resolve(d as IResolvable)));
+    expect(flat).toHaveLength(models.length * 2);
+    for (const model of models) {
+      const name = `${s.stack.training.jobDefinitionPrefix}${model}`;
+      expect(
+        flat.filter(
+          (f) => f.includes(`:job-definition/${name}"`) || f.includes(`:job-definition/${name}:*"`),
+        ),
+      ).toHaveLength(2);
+    }
+    expect(flat.every((f) => /job-definition\/[a-z0-9-]+(:\*)?"/.test(f))).toBe(true);
+  });
+
+  it('lets only the approval callback Lambda complete task tokens, and only of this state machine', () => {
+    for (const action of ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat']) {
+      const found = granting(action);
+      if (action === 'states:SendTaskHeartbeat') {
+        expect(found).toEqual([]);
+        continue;
+      }
+      expect(
+        found.map((a) => a.roles),
+        action,
+      ).toEqual([[idOf(s.stack.functions.role('approvalHttp'))]]);
+      expect(found[0]?.statement.Resource).toEqual(smArn());
+    }
+  });
+
+  it('lets only the retrain schedule start executions (drift retraining is off in the default config)', () => {
+    const starting = granting('states:StartExecution');
+    expect(starting).toHaveLength(1);
+    expect(starting[0]?.statement.Resource).toEqual(smArn());
+    expect(starting[0]?.roles).toEqual(
+      Object.values(s.stack.schedules.retrainRules).length
+        ? [expect.stringMatching(/^SchedulesStartRole/)]
+        : [],
+    );
+  });
+
+  it('grants no wildcard action on a whole service', () => {
+    for (const a of statements) {
+      for (const action of actionsOf(a.statement))
+        expect(action, a.policy).not.toMatch(/^(\*|[a-z0-9-]+:\*)$/);
+    }
+  });
+
+  it('uses Resource "*" only for actions without resource-level permissions, each acknowledged with a reason', () => {
+    const star = statements.filter((a) => list(a.statement.Resource as unknown[]).includes('*'));
+    expect(star.length).toBeGreaterThan(0);
+    const byLogicalId = new Map<string, IConstruct>();
+    for (const c of s.stack.node.findAll()) {
+      if ((c as CfnElement).logicalId !== undefined && (c as { cfnResourceType?: string }).cfnResourceType) {
+        byLogicalId.set(s.stack.getLogicalId(c as CfnElement), c);
+      }
+    }
+    for (const a of star) {
+      expect(list(a.statement.Resource as unknown[]), a.policy).toEqual(['*']);
+      expect(a.statement.Condition, a.policy).toBeUndefined();
+      const construct = byLogicalId.get(a.policy);
+      expect(construct, a.policy).toBeDefined();
+      const reason = acknowledgement(construct, 'AwsSolutions-IAM5[Resource::*]');
+      expect(reason, `${a.policy} has no IAM5[Resource::*] acknowledgement`).toBeDefined();
+      for (const action of actionsOf(a.statement)) {
+        const mentions = NO_RESOURCE_LEVEL[action];
+        expect(mentions, `${a.policy}: ${action} on "*"`).toBeDefined();
+        if (mentions) expect(reason, `${a.policy}: the reason does not cover ${action}`).toMatch(mentions);
+      }
+    }
+  });
+});
+
+describe('drift retraining (retrainOnCritical on)', () => {
+  let r: SynthesizedApp;
+  beforeAll(() => {
+    const raw = defaultRawConfig();
+    const monitoring = {
+      ...(raw.monitoring as Record<string, unknown>),
+      retrainOnCritical: { enabled: true, cooldownHours: 12 },
+    };
+    r = synthApp({ ...raw, monitoring }, { bundle: false });
+  });
+  afterAll(() => r?.dispose());
+
+  it('gives drift the optional variables and lets it start this state machine only', () => {
+    const fn = r.stack.getLogicalId(r.stack.functions.get('drift').node.defaultChild as CfnElement);
+    const env = (r.template.toJSON().Resources[fn].Properties.Environment.Variables ?? {}) as Record<
+      string,
+      unknown
+    >;
+    expect(Object.keys(env).sort()).toEqual(
+      [...HANDLERS.drift.env, ...HANDLERS.drift.optionalEnv, ENV.serviceName].sort(),
+    );
+    const inputs = JSON.parse(env[ENV.retrainInputs] as string) as Record<string, unknown>;
+    expect(Object.keys(inputs).sort()).toEqual([...models].sort());
+    for (const input of Object.values(inputs)) expect(() => pipelineInputSchema.parse(input)).not.toThrow();
+    const sm = r.stack.getLogicalId(r.stack.lifecycle.stateMachine.node.defaultChild as CfnElement);
+    expect(refOf(env[ENV.stateMachineArn])).toBe(sm);
+    const role = r.stack.getLogicalId(r.stack.functions.role('drift').node.defaultChild as CfnElement);
+    const starts = identityStatements(r.template).filter((a) =>
+      actionsOf(a.statement).includes('states:StartExecution'),
+    );
+    expect(starts.filter((a) => a.roles.includes(role)).map((a) => a.statement.Resource)).toEqual([
+      { Ref: sm },
+    ]);
+    // Nothing else in the other functions changes.
+    for (const [name, contract] of HANDLER_ENTRIES.filter(([n]) => n !== 'drift')) {
+      const id = r.stack.getLogicalId(r.stack.functions.get(name).node.defaultChild as CfnElement);
+      const vars = r.template.toJSON().Resources[id].Properties.Environment.Variables as Record<
+        string,
+        unknown
+      >;
+      expect(Object.keys(vars).sort(), name).toEqual([...contract.env, ENV.serviceName].sort());
+    }
+  });
+});
+
+/** The reason of an acknowledgement on a construct or one of its ancestors (how cdk-nag looks it up). */
+function acknowledgement(construct: IConstruct | undefined, id: string): string | undefined {
+  for (let c = construct; c; c = c.node.scope) {
+    for (const entry of c.node.metadata) {
+      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+      for (const [key, reason] of Object.entries(entry.data as Record<string, string>)) {
+        if (key.replace(/^annotation::/i, '') === id) return reason;
+      }
+    }
+  }
+  return undefined;
+}
