@@ -6,6 +6,7 @@ import { rollback } from '../../lambdas/adapters/registry/rollback.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { metricsSchema } from '../../lambdas/contracts/pipeline.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
+import { isStageChange } from '../../lambdas/domain/registry/types.js';
 import type { CliContext, RegisterCommands } from './types.js';
 
 function requireStage(ctx: CliContext, stage: string): void {
@@ -129,9 +130,9 @@ export const registerModelsCommands: RegisterCommands = (program, context) => {
           ...(at ? { at } : {}),
         });
         if (at) {
-          // "what was serving at T": the newest entry per stage at or before T
+          // "what was serving at T": the newest stage change per stage at or before T
           const seen = new Set<string>();
-          entries = entries.filter((e) => !seen.has(e.stage) && seen.add(e.stage));
+          entries = entries.filter((e) => isStageChange(e) && !seen.has(e.stage) && seen.add(e.stage));
         }
         ctx.output.table(
           entries.map((e) => ({
@@ -144,7 +145,9 @@ export const registerModelsCommands: RegisterCommands = (program, context) => {
             by: e.actor,
             reason: e.reason,
             approvals: Array.isArray(e.evidence.approvals)
-              ? (e.evidence.approvals as { approver: string }[]).map((a) => a.approver).join(' ')
+              ? (e.evidence.approvals as { approver: string; decision?: string }[])
+                  .map((a) => (a.decision === 'reject' ? `${a.approver} (rejected)` : a.approver))
+                  .join(' ')
               : '',
           })),
         );

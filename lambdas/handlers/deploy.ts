@@ -6,6 +6,7 @@ import { childUri, parseS3Uri, S3Objects } from '../adapters/s3-objects.js';
 import { ENV } from '../contracts/env.js';
 import { type ClientManifest, manifestKey } from '../contracts/manifest.js';
 import { smokeTest } from '../domain/ml/smoke-test.js';
+import { isStageChange } from '../domain/registry/types.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
 import { approvedStateSchema } from './kit/state.js';
@@ -47,7 +48,10 @@ export const handler = async (event: unknown): Promise<DeployResult> => {
   const validation = { sha256: checked.sha256, size: checked.size, smokePredictions };
 
   const current = await store.getStage(model, stage);
-  let entry = current?.version === version.version ? (await store.history(model, { stage }))[0] : undefined;
+  let entry =
+    current?.version === version.version
+      ? (await store.history(model, { stage })).find(isStageChange)
+      : undefined;
   if (!entry || entry.toVersion !== version.version) {
     entry = await store.promote({
       model,

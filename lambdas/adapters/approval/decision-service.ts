@@ -34,8 +34,11 @@ export interface TaskCallbacks {
 export interface DecisionDeps {
   readonly store: ApprovalStore;
   readonly sfn: TaskCallbacks;
-  /** Marks a rejected version `rejected`, with the approver and their comment in its history. */
-  readonly registry: Pick<RegistryStore, 'getVersion' | 'transition'>;
+  /**
+   * On a rejection: marks the version `rejected` (approver and comment in its history) and
+   * records the refusal in the stage's promotion ledger.
+   */
+  readonly registry: Pick<RegistryStore, 'getVersion' | 'transition' | 'recordRejection'>;
   readonly clock?: () => Date;
 }
 
@@ -59,6 +62,8 @@ export interface DecisionResult {
   readonly completedByThisDecision: boolean;
   /** On a rejection that completed the request: whether the version was marked `rejected`. */
   readonly versionRejected?: boolean;
+  /** On a rejection that completed the request: whether the ledger has its `reject` entry. */
+  readonly ledgerRecorded?: boolean;
 }
 
 /**
@@ -109,8 +114,33 @@ export async function recordDecision(deps: DecisionDeps, input: DecisionInput): 
     // keeps the approver's reason. A failure here must not keep the pipeline waiting:
     // RecordFailure still marks the version (with the cause, which carries the comment).
     const versionRejected = await markRejected(deps.registry, request, result.by).catch(() => false);
+    const decisions = await deps.store.decisions(input.requestId);
+    const ledgerRecorded = await deps.registry
+      .recordRejection({
+        model: request.model,
+        stage: request.stage,
+        version: request.version,
+        requestId: request.requestId,
+        actor: result.by.approver,
+        reason: result.by.comment,
+        evidence: {
+          gate: request.gate,
+          approvals: decisions.map((d) => ({
+            approver: d.approver,
+            decision: d.decision,
+            comment: d.comment,
+            at: d.decidedAt,
+          })),
+        },
+      })
+      // The audit entry must not keep the pipeline waiting; the decision items still hold it,
+      // and the result says it is missing.
+      .then(
+        () => true,
+        () => false,
+      );
     await signal(deps.sfn, request, result, now);
-    return { ...base, outcome: 'rejected', completedByThisDecision: true, versionRejected };
+    return { ...base, outcome: 'rejected', completedByThisDecision: true, versionRejected, ledgerRecorded };
   }
   await signal(deps.sfn, request, result, now);
   return { ...base, outcome: result.outcome, completedByThisDecision: true };

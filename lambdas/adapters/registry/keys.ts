@@ -12,6 +12,9 @@ export const keys = {
   stage: (stage: string) => `STAGE#${stage}`,
   stagePrefix: () => 'STAGE#',
   ledger: (stage: string, seq: number) => `LEDGER#${stage}#${String(seq).padStart(10, '0')}`,
+  /** Sorts right after the change in force when the promotion was refused. */
+  ledgerRejection: (stage: string, seq: number, requestId: string) =>
+    `LEDGER#${stage}#${String(seq).padStart(10, '0')}#reject#${requestId}`,
   ledgerPrefix: (stage?: string) => (stage ? `LEDGER#${stage}#` : 'LEDGER#'),
   run: (runId: string) => `RUN#${runId}`,
   runPrefix: () => 'RUN#',

@@ -16,15 +16,16 @@ import {
 } from '../../domain/errors.js';
 import { compareVersions, maxVersion, nextVersion, parseVersion } from '../../domain/registry/semver.js';
 import { assertTransition, SERVABLE, type VersionStatus } from '../../domain/registry/status.js';
-import type {
-  LedgerEntry,
-  ModelSummary,
-  PromoteInput,
-  RegisterVersionInput,
-  RegistryStats,
-  RunRecord,
-  StagePointer,
-  VersionRecord,
+import {
+  isStageChange,
+  type LedgerEntry,
+  type ModelSummary,
+  type PromoteInput,
+  type RegisterVersionInput,
+  type RegistryStats,
+  type RunRecord,
+  type StagePointer,
+  type VersionRecord,
 } from '../../domain/registry/types.js';
 import { keys } from './keys.js';
 import { cancellationCodes, isConditionFailure, RetryableConflict, withOptimisticRetry } from './retry.js';
@@ -409,7 +410,53 @@ export class RegistryStore {
 
   /** The ledger entry that was in force for a stage at time T (what was serving then). */
   async servingAt(model: string, stage: string, at: Date): Promise<LedgerEntry | undefined> {
-    return (await this.history(model, { stage, at }))[0];
+    return (await this.history(model, { stage, at })).find(isStageChange);
+  }
+
+  /**
+   * Records that the approvers refused a promotion: an append-only `reject` entry in the
+   * stage's ledger, keyed after the change in force, that leaves the pointer where it is. One
+   * per approval request, so a redelivered rejection writes nothing twice.
+   */
+  async recordRejection(input: {
+    model: string;
+    stage: string;
+    version: string;
+    requestId: string;
+    actor: string;
+    reason: string;
+    evidence?: LedgerEntry['evidence'];
+  }): Promise<LedgerEntry> {
+    const pointer = await this.getStage(input.model, input.stage);
+    const entry: LedgerEntry = {
+      model: input.model,
+      stage: input.stage,
+      seq: pointer?.ledgerSeq ?? 0,
+      action: 'reject',
+      fromVersion: pointer?.version ?? null,
+      toVersion: parseVersion(input.version),
+      actor: input.actor,
+      reason: input.reason,
+      at: this.now(),
+      evidence: { ...input.evidence, requestId: input.requestId },
+    };
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            PK: keys.model(input.model),
+            SK: keys.ledgerRejection(input.stage, entry.seq, input.requestId),
+            entity: 'ledger',
+            ...entry,
+          },
+          ConditionExpression: 'attribute_not_exists(SK)',
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+    return entry;
   }
 
   // ---- models and stats ---------------------------------------------------------------------
@@ -461,7 +508,9 @@ export class RegistryStore {
       }
       for (const s of await this.listStages(m))
         stats.servingByStage[s.stage] = (stats.servingByStage[s.stage] ?? 0) + 1;
-      stats.deploymentsLast7Days += (await this.history(m)).filter((e) => e.at >= since).length;
+      stats.deploymentsLast7Days += (await this.history(m)).filter(
+        (e) => isStageChange(e) && e.at >= since,
+      ).length;
     }
     return stats;
   }

@@ -1,5 +1,5 @@
 import { ValidationError } from '../errors.js';
-import type { LedgerEntry, StagePointer } from './types.js';
+import { isStageChange, type LedgerEntry, type StagePointer } from './types.js';
 
 /**
  * Which version a rollback moves a stage to: the named one, or the version that served before
@@ -19,7 +19,7 @@ export function rollbackTarget(
     if (to === pointer.version) throw new ValidationError(`${model} ${to} already serves ${stage}`);
     return to;
   }
-  const current = ledger.find((e) => e.seq === pointer.ledgerSeq);
+  const current = ledger.find((e) => isStageChange(e) && e.seq === pointer.ledgerSeq);
   const previous = current?.fromVersion;
   if (!previous) {
     throw new ValidationError(

@@ -72,9 +72,21 @@ export interface StagePointer {
   since: string;
 }
 
-export type LedgerAction = 'promote' | 'rollback' | 'demote';
+/**
+ * `promote`, `rollback` and `demote` move a stage; `reject` records a promotion the approvers
+ * refused, so the ledger tells every decision on a stage and not only the ones that shipped.
+ */
+export type LedgerAction = 'promote' | 'rollback' | 'demote' | 'reject';
+export type StageChangeAction = Exclude<LedgerAction, 'reject'>;
 
-/** An append-only record of one stage change. */
+/** Whether an entry moved the stage (a `reject` entry leaves it where it was). */
+export const isStageChange = (e: Pick<LedgerEntry, 'action'>): boolean => e.action !== 'reject';
+
+/**
+ * An append-only record of one decision on a stage. For a stage change, `seq` is its place in
+ * the stage's chain (the pointer's `ledgerSeq` is the last one); a `reject` entry carries the
+ * `seq` of the change in force when it was refused and is keyed after it.
+ */
 export interface LedgerEntry {
   model: string;
   stage: string;
@@ -85,7 +97,7 @@ export interface LedgerEntry {
   actor: string;
   reason: string;
   at: string;
-  evidence: { gate?: unknown; approvals?: unknown; validation?: unknown };
+  evidence: { gate?: unknown; approvals?: unknown; validation?: unknown; requestId?: string };
 }
 
 export interface PromoteInput {
@@ -94,7 +106,7 @@ export interface PromoteInput {
   version: string;
   actor: string;
   reason: string;
-  action: LedgerAction;
+  action: StageChangeAction;
   evidence?: LedgerEntry['evidence'];
 }
 

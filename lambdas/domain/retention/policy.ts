@@ -1,6 +1,6 @@
 import { compareVersions } from '../registry/semver.js';
 import { canTransition } from '../registry/status.js';
-import type { LedgerEntry, StagePointer, VersionRecord } from '../registry/types.js';
+import { isStageChange, type LedgerEntry, type StagePointer, type VersionRecord } from '../registry/types.js';
 
 export interface RetentionDecision {
   readonly version: string;
@@ -30,7 +30,7 @@ export function retentionPlan(
   });
   for (const p of pointers) {
     add(p.version, `serving ${p.stage}`);
-    const current = ledger.find((e) => e.stage === p.stage && e.seq === p.ledgerSeq);
+    const current = ledger.find((e) => isStageChange(e) && e.stage === p.stage && e.seq === p.ledgerSeq);
     add(current?.fromVersion, `rollback target of ${p.stage}`);
   }
   return newestFirst

@@ -11,7 +11,8 @@ import { startTestStack, type TestStack } from '../../support/local-stack.js';
 /**
  * Decisions made through the emailed links, end to end on the embedded default: an approval
  * lands in the promotion ledger entry with the approver and their comment; a rejection marks the
- * version rejected with the approver and comment in its history, and moves no stage.
+ * version rejected with the approver and comment in its history, is recorded in the stage's
+ * ledger as a `reject` entry, and moves no stage.
  */
 describe('approval decisions in the registry and the promotion ledger', () => {
   let t: TestStack;
@@ -66,8 +67,9 @@ describe('approval decisions in the registry and the promotion ledger', () => {
     ]);
   });
 
-  it('a rejection marks the version rejected with the approver and comment, and moves no stage', async () => {
+  it('a rejection marks the version rejected, lands in the ledger, and moves no stage', async () => {
     const ledger = await registry.history('churn', { stage: 'staging' });
+    const pointer = await registry.getStage('churn', 'staging');
     const result = await runAndDecide('reject', 'precision dropped below what liveops accepts');
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('mlcycle.ApprovalRejected');
@@ -77,7 +79,25 @@ describe('approval decisions in the registry and the promotion ledger', () => {
       actor: APPROVER,
       reason: `rejected for staging by ${APPROVER}: precision dropped below what liveops accepts`,
     });
-    expect(await registry.history('churn', { stage: 'staging' })).toEqual(ledger);
+    const [rejection, ...rest] = await registry.history('churn', { stage: 'staging' });
+    expect(rest).toEqual(ledger);
+    expect(rejection).toMatchObject({
+      action: 'reject',
+      seq: pointer?.ledgerSeq,
+      fromVersion: pointer?.version,
+      toVersion: newest?.version,
+      actor: APPROVER,
+      reason: 'precision dropped below what liveops accepts',
+      evidence: {
+        requestId: expect.stringMatching(/^apr-/),
+        approvals: [
+          { approver: APPROVER, decision: 'reject', comment: 'precision dropped below what liveops accepts' },
+        ],
+      },
+    });
+    // The stage did not move, and "what served" ignores the refusal.
+    expect(await registry.getStage('churn', 'staging')).toEqual(pointer);
+    expect((await registry.servingAt('churn', 'staging', new Date()))?.toVersion).toBe(pointer?.version);
     const request = await approvals.findForVersion('churn', newest?.version ?? '', 'staging');
     expect(request).toMatchObject({
       status: 'rejected',
