@@ -41,6 +41,29 @@ describe('rollbackTarget', () => {
     expect(rollbackTarget('churn', 'production', pointer('1.1.0', 2), ledger)).toBe('1.0.0');
   });
 
+  it('walks further back on a second rollback instead of returning to the version rolled back from', () => {
+    const chain = [
+      entry(4, 'rollback', '1.2.0', '1.1.0', '2026-11-04T00:00:00Z'),
+      entry(3, 'promote', '1.1.0', '1.2.0', '2026-11-03T00:00:00Z'),
+      ...ledger.slice(1),
+    ];
+    expect(rollbackTarget('churn', 'production', pointer('1.1.0', 4), chain)).toBe('1.0.0');
+    const back = [entry(5, 'rollback', '1.1.0', '1.0.0', '2026-11-05T00:00:00Z'), ...chain];
+    expect(() => rollbackTarget('churn', 'production', pointer('1.0.0', 5), back)).toThrow(
+      /every earlier version was rolled back from \(1\.1\.0, 1\.2\.0\); choose one with --to/,
+    );
+  });
+
+  it('offers a version again once it was promoted again after a rollback from it', () => {
+    const chain = [
+      entry(5, 'promote', '1.1.0', '1.3.0', '2026-11-06T00:00:00Z'),
+      entry(4, 'promote', '1.0.0', '1.1.0', '2026-11-05T00:00:00Z'),
+      entry(3, 'rollback', '1.1.0', '1.0.0', '2026-11-04T00:00:00Z'),
+      ...ledger.slice(1),
+    ];
+    expect(rollbackTarget('churn', 'production', pointer('1.3.0', 5), chain)).toBe('1.1.0');
+  });
+
   it('takes a named version, but not the one serving', () => {
     expect(rollbackTarget('churn', 'production', pointer('1.1.0', 2), ledger, '0.9.0')).toBe('0.9.0');
     expect(() => rollbackTarget('churn', 'production', pointer('1.1.0', 2), ledger, '1.1.0')).toThrow(
