@@ -106,7 +106,7 @@ export class ApprovalApi extends Construct {
     return this.stage.url;
   }
 
-  /** Reading the signing key (the request-approval and approval-http functions, no one else). */
+  /** Reading the signing key (the request-approval, approval-reminders and approval-http functions, no one else). */
   grantReadSigningKey(grantee: iam.IGrantable): void {
     this.signingKey.grantRead(grantee);
   }

@@ -85,7 +85,7 @@ export class MlcycleStack extends Stack {
       models,
       baselineFunction: fn('baseline'),
       driftFunction: fn('drift'),
-      asyncFunctions: [fn('baseline'), fn('drift'), fn('cleanup')],
+      asyncFunctions: [fn('baseline'), fn('drift'), fn('cleanup'), fn('approvalReminders')],
       alertEmails: config.monitoring.alerts.email,
     });
     fns.setEnvironment(ENV.alertTopicArn, this.monitoring.topic.topicArn);
@@ -169,6 +169,8 @@ export class MlcycleStack extends Stack {
       [{ prefix: 'deployments/', read: true }],
       why('RequestApproval reads the manifest of the version now serving'),
     );
+    // Reminders list pending requests (GSI1) and their decisions, and mark a request reminded.
+    s.grantTableQueryAndUpdate(role('approvalReminders'));
     s.grantTableReadWrite(role('approvalHttp'));
     s.grantPrefixes(
       role('approvalHttp'),
@@ -219,10 +221,11 @@ export class MlcycleStack extends Stack {
     this.monitoring.grantPublish(role('recordFailure'));
     this.api.grantReadSigningKey(role('requestApproval'));
     this.api.grantReadSigningKey(role('approvalHttp'));
-    this.api.grantSendEmail(
-      role('requestApproval'),
-      Object.values(config.environments).flatMap((e) => e.approvers),
-    );
+    // Reminders carry the same signed links as the first email, through the same SES path.
+    this.api.grantReadSigningKey(role('approvalReminders'));
+    const approvers = Object.values(config.environments).flatMap((e) => e.approvers);
+    this.api.grantSendEmail(role('requestApproval'), approvers);
+    this.api.grantSendEmail(role('approvalReminders'), approvers);
     // The approval callback, and nothing else, completes the Approve state's task token.
     role('approvalHttp').addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -247,6 +250,19 @@ export class MlcycleStack extends Stack {
           }),
         })),
       cleanupFunction: fn('cleanup'),
+      scheduledFunctions: (Object.entries(HANDLERS) as [HandlerName, HandlerContract][]).flatMap(
+        ([name, contract]) =>
+          contract.schedule
+            ? [
+                {
+                  name,
+                  fn: fn(name),
+                  expression: contract.schedule,
+                  description: `mlcycle ${name} (${contract.entry})`,
+                },
+              ]
+            : [],
+      ),
     });
 
     // The CLI finds resources by these output names (bin/cli/context.ts).

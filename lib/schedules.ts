@@ -5,6 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { PipelineInput } from '../lambdas/contracts/pipeline.js';
+import { kebab } from './functions.js';
 
 /** One scheduled retrain: a model, its EventBridge expression and the execution input. */
 export interface RetrainSchedule {
@@ -13,6 +14,16 @@ export interface RetrainSchedule {
   readonly expression: string;
   /** The lifecycle state machine's input, built from the config at synth time. */
   readonly input: PipelineInput;
+}
+
+/** A Lambda the contract says runs on a schedule (lambdas/contracts/handlers.ts `schedule`). */
+export interface ScheduledFunction {
+  /** Contract name, e.g. `approvalReminders`; the rule is named `<project>-<kebab-name>`. */
+  readonly name: string;
+  readonly fn: lambda.IFunction;
+  /** EventBridge schedule expression, e.g. `rate(15 minutes)`. */
+  readonly expression: string;
+  readonly description: string;
 }
 
 export interface SchedulesProps {
@@ -29,15 +40,23 @@ export interface SchedulesProps {
    * @default 04:00 UTC
    */
   readonly cleanupSchedule?: events.Schedule;
+  /**
+   * One rule per function, invoking it with EventBridge's scheduled event.
+   * @default - none
+   */
+  readonly scheduledFunctions?: readonly ScheduledFunction[];
 }
 
 /**
  * EventBridge rules: a retrain per model on its schedule (starting the lifecycle with an input
- * built from the config, so the execution needs nothing else), and the daily retention run.
+ * built from the config, so the execution needs nothing else), the daily retention run, and the
+ * functions the handler contract schedules (approval reminders).
  */
 export class Schedules extends Construct {
   readonly retrainRules: Readonly<Record<string, events.Rule>>;
   readonly cleanupRule: events.Rule;
+  /** Rules of `scheduledFunctions`, by contract name. */
+  readonly functionRules: Readonly<Record<string, events.Rule>>;
 
   constructor(scope: Construct, id: string, props: SchedulesProps) {
     super(scope, id);
@@ -67,5 +86,15 @@ export class Schedules extends Construct {
       schedule: props.cleanupSchedule ?? events.Schedule.cron({ minute: '0', hour: '4' }),
       targets: [new targets.LambdaFunction(props.cleanupFunction)],
     });
+    const functionRules: Record<string, events.Rule> = {};
+    for (const f of props.scheduledFunctions ?? []) {
+      functionRules[f.name] = new events.Rule(this, `Run-${f.name}`, {
+        ruleName: `${props.project}-${kebab(f.name)}`,
+        description: f.description,
+        schedule: events.Schedule.expression(f.expression),
+        targets: [new targets.LambdaFunction(f.fn)],
+      });
+    }
+    this.functionRules = functionRules;
   }
 }

@@ -77,7 +77,9 @@ export class Storage extends Construct {
         {
           id: 'runs-storage-classes',
           // Run outputs (models, metrics, holdouts) are read at deploy and rollback time, then
-          // rarely: they move to cheaper classes. Registry retention decides what is deleted.
+          // rarely: they move to cheaper classes, but only to ones readable at once (Glacier
+          // Instant Retrieval), since a rollback must hash an old artifact without a restore.
+          // Registry retention decides what is deleted.
           prefix: 'runs/',
           transitions: [
             {
@@ -85,7 +87,7 @@ export class Storage extends Construct {
               transitionAfter: Duration.days(archival.transitionToInfrequentAccessDays),
             },
             {
-              storageClass: s3.StorageClass.GLACIER,
+              storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
               transitionAfter: Duration.days(archival.transitionToGlacierDays),
             },
           ],
@@ -179,6 +181,19 @@ export class Storage extends Construct {
         ],
         resources: [this.table.tableArn],
       }),
+    );
+  }
+
+  /**
+   * Only Query (table and GSI1) and UpdateItem (table): for a role that lists by key or index and
+   * changes attributes of existing items, and must not create, delete or read other items.
+   */
+  grantTableQueryAndUpdate(role: iam.IRole): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: this.tableResources() }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [this.table.tableArn] }),
     );
   }
 

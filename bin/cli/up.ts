@@ -4,7 +4,7 @@ import { loadConfig } from '../../lambdas/contracts/config-load.js';
 import { buildPipelineInput } from '../../lambdas/contracts/pipeline.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { runningStack, startLocalStack } from '../../local/runtime.js';
-import { LocalScheduler, type ScheduledJob } from '../../local/scheduler/scheduler.js';
+import { contractScheduleJobs, LocalScheduler, type ScheduledJob } from '../../local/scheduler/scheduler.js';
 import { globalOptions } from './context.js';
 import { startPipeline } from './pipeline.js';
 
@@ -72,10 +72,15 @@ export function registerUpCommand(program: Command): void {
             log(`cleanup: ${JSON.stringify(result)}`);
           },
         },
+        // Approval reminders (environments' reminderHoursBeforeExpiry), on the stack's rule's cadence.
+        ...contractScheduleJobs(config.project, (name, event) => stack.lambdas.invoke(name, event), log),
       ];
       const scheduler = new LocalScheduler(jobs, log);
       const next = scheduler.start();
       const e = stack.endpoints;
+      const reminding = Object.entries(config.environments).flatMap(([stage, env]) =>
+        env.reminderHoursBeforeExpiry ? [`${stage} ${env.reminderHoursBeforeExpiry} h before expiry`] : [],
+      );
       console.log(
         [
           '',
@@ -86,7 +91,14 @@ export function registerUpCommand(program: Command): void {
           `  S3 (s3rver)                 ${e.s3}   bucket ${e.bucket}`,
           `  Step Functions API          ${e.sfn}`,
           `  state machine               ${e.stateMachineArn}`,
-          ...next.map((n) => `  schedule ${n.name.padEnd(18)} next ${n.next.toISOString()}`),
+          ...next.map(
+            (n) => `  schedule ${n.name.padEnd(18)} ${n.expression.padEnd(22)} next ${n.next.toISOString()}`,
+          ),
+          `  approval reminders          ${
+            reminding.length
+              ? `emailed to approvers who have not decided: ${reminding.join(', ')}`
+              : 'none (no environment sets reminderHoursBeforeExpiry)'
+          }`,
           '',
           'In another terminal:',
           '  npx mlcycle datasets generate churn               # or: datasets upload churn <file.csv>',

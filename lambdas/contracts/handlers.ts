@@ -16,6 +16,11 @@ export interface HandlerContract {
   /** Sizing that the construct applies. */
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
+  /**
+   * EventBridge schedule expression on which the handler is invoked with a scheduled event: by a
+   * rule in the stack, and by the local scheduler while `mlcycle up` runs.
+   */
+  readonly schedule?: string;
 }
 
 const base = [ENV.table, ENV.bucket] as const;
@@ -63,6 +68,15 @@ export const HANDLERS = {
     aslPlaceholder: 'RequestApprovalFunctionArn',
     memoryMb: 256,
     timeoutSeconds: 30,
+  },
+  approvalReminders: {
+    entry: 'lambdas/handlers/approval-reminders.ts',
+    // No bucket: it reads pending requests and decisions from the table and sends email.
+    env: [ENV.table, ENV.approvalBaseUrl, ENV.signingSecretArn, ...mail],
+    memoryMb: 256,
+    timeoutSeconds: 120,
+    // Often enough that a reminder window of an hour or less is not missed; one Query when idle.
+    schedule: 'rate(15 minutes)',
   },
   approvalHttp: {
     entry: 'lambdas/handlers/approval-http.ts',

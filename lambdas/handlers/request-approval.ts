@@ -43,13 +43,17 @@ export const approvalPayloadSchema = z.object({
   metrics: metricsSchema.partial(),
 });
 
-export interface RequestApprovalDeps {
+/** What emailing approvers their links needs (requests and reminders alike). */
+export interface ApprovalMailDeps {
   readonly store: ApprovalStore;
-  readonly objects: S3Objects;
-  readonly bucket: string;
   readonly mailer: Mailer;
   readonly baseUrl: string;
   readonly key: () => Promise<Buffer>;
+}
+
+export interface RequestApprovalDeps extends ApprovalMailDeps {
+  readonly objects: S3Objects;
+  readonly bucket: string;
   readonly clock?: () => Date;
 }
 
@@ -58,7 +62,7 @@ export interface RequestApprovalDeps {
  * `<base>/approvals/<id>?t=<approverIndex>.<expiry>.<mac>`. Returns who was emailed.
  */
 async function emailApprovers(
-  d: RequestApprovalDeps,
+  d: ApprovalMailDeps,
   request: ApprovalRequest,
   kind: 'request' | 'reminder',
   skip: ReadonlySet<string> = new Set(),
@@ -126,9 +130,10 @@ export function makeRequestApprovalHandler(deps: () => RequestApprovalDeps) {
 
 /**
  * Reminder emails to the approvers who have not decided, once per request, inside its reminder
- * window (run on a schedule). Returns the ids of the requests reminded about.
+ * window. The approval-reminders handler runs it on a schedule. Returns the ids of the requests
+ * reminded about.
  */
-export async function sendReminders(d: RequestApprovalDeps, now = new Date()): Promise<string[]> {
+export async function sendReminders(d: ApprovalMailDeps, now = new Date()): Promise<string[]> {
   const reminded: string[] = [];
   for (const request of await d.store.listPending()) {
     if (!reminderDue(request, now)) continue;

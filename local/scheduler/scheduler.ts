@@ -1,10 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import type { MlcycleConfig } from '../../lambdas/contracts/config-schema.js';
+import { HANDLERS, type HandlerContract, type HandlerName } from '../../lambdas/contracts/handlers.js';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../emulators/local-aws.js';
 import { nextFireTime } from './schedule-expression.js';
 
 export interface ScheduledJob {
   readonly name: string;
   readonly expression: string;
   readonly run: () => Promise<void>;
+  /** Frequent jobs: no "fired" line each time (the job logs what it did, if anything). */
+  readonly quiet?: boolean;
 }
 
 /**
@@ -20,8 +25,8 @@ export class LocalScheduler {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  start(): { name: string; next: Date }[] {
-    return this.jobs.map((job) => ({ name: job.name, next: this.arm(job) }));
+  start(): { name: string; expression: string; next: Date }[] {
+    return this.jobs.map((job) => ({ name: job.name, expression: job.expression, next: this.arm(job) }));
   }
 
   private arm(job: ScheduledJob): Date {
@@ -30,7 +35,7 @@ export class LocalScheduler {
     const wait = Math.min(next.getTime() - Date.now(), 2 ** 31 - 1);
     const timer = setTimeout(async () => {
       if (Date.now() >= next.getTime()) {
-        this.log(`schedule ${job.name} fired (${job.expression})`);
+        if (!job.quiet) this.log(`schedule ${job.name} fired (${job.expression})`);
         await job.run().catch((err: Error) => this.log(`schedule ${job.name} failed: ${err.message}`));
       }
       this.arm(job);
@@ -51,4 +56,50 @@ export function scheduledJobNames(config: MlcycleConfig): { model: string; expre
   return Object.entries(config.models)
     .filter(([, m]) => m.schedule.enabled)
     .map(([model, m]) => ({ model, expression: m.schedule.retrain }));
+}
+
+/** The event an EventBridge schedule rule delivers to its Lambda target. */
+export function scheduledEvent(ruleName: string, at: Date) {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: LOCAL_ACCOUNT,
+    time: `${at.toISOString().slice(0, 19)}Z`,
+    region: LOCAL_REGION,
+    resources: [`arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:rule/${ruleName}`],
+    detail: {},
+  };
+}
+
+const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/**
+ * The handlers whose contract has a `schedule` (approval reminders), as the stack's rules run
+ * them: the same handler, the same expression, EventBridge's scheduled event. A run that did
+ * something logs its result.
+ */
+export function contractScheduleJobs(
+  project: string,
+  invoke: (name: HandlerName, event: unknown) => Promise<unknown>,
+  log: (line: string) => void,
+  now: () => Date = () => new Date(),
+): ScheduledJob[] {
+  return (Object.entries(HANDLERS) as [HandlerName, HandlerContract][]).flatMap(([name, contract]) => {
+    if (!contract.schedule) return [];
+    const job = kebab(name);
+    return [
+      {
+        name: job,
+        expression: contract.schedule,
+        quiet: true,
+        run: async () => {
+          const result = await invoke(name, scheduledEvent(`${project}-${job}`, now()));
+          const reminded = (result as { reminded?: unknown } | null)?.reminded;
+          if (!Array.isArray(reminded) || reminded.length > 0) log(`${job}: ${JSON.stringify(result)}`);
+        },
+      },
+    ];
+  });
 }

@@ -96,6 +96,18 @@ describe('artifacts bucket', () => {
     });
   });
 
+  it('moves run outputs only to storage classes readable at once, so rollback can hash old artifacts', () => {
+    const rules = (props(bucketId()).LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
+    const transitions = rules.flatMap(
+      (r) => (r.Transitions as { StorageClass: string; TransitionInDays: number }[] | undefined) ?? [],
+    );
+    expect(transitions.map((t) => t.StorageClass)).toEqual(['STANDARD_IA', 'GLACIER_IR']);
+    expect(transitions.map((t) => t.TransitionInDays)).toEqual([30, 90]);
+    expect(rules.find((r) => r.Id === 'expire-noncurrent')).toMatchObject({
+      NoncurrentVersionExpiration: { NoncurrentDays: 365 },
+    });
+  });
+
   it('denies every request not made over TLS', () => {
     const policies = resourcesOf(s.template, 'AWS::S3::BucketPolicy').filter(
       ([, r]) => refOf(r.Properties?.Bucket) === bucketId(),
@@ -403,6 +415,110 @@ describe('schedules', () => {
       FunctionName: { 'Fn::GetAtt': [fnId('cleanup'), 'Arn'] },
       SourceArn: { 'Fn::GetAtt': [rule, 'Arn'] },
     });
+  });
+});
+
+describe('approval reminders', () => {
+  const reminders = () => fnId('approvalReminders');
+  const reminderRole = () => idOf(s.stack.functions.role('approvalReminders'));
+  const ofRole = (role: string) => statements.filter((a) => a.roles.includes(role)).map((a) => a.statement);
+
+  it('is the only contract handler with a schedule, and its rule invokes it on that schedule', () => {
+    const scheduled = HANDLER_ENTRIES.filter(([, c]) => c.schedule);
+    expect(scheduled.map(([name]) => name)).toEqual(['approvalReminders']);
+    expect(HANDLERS.approvalReminders.schedule).toMatch(/^rate\(\d+ (minute|minutes|hour|hours)\)$/);
+    const rules = resourcesOf(s.template, 'AWS::Events::Rule').filter(([, r]) =>
+      list(r.Properties?.Targets as { Arn: unknown }[]).some((t) => refOf(t.Arn) === reminders()),
+    );
+    expect(rules).toHaveLength(1);
+    const [ruleId, rule] = rules[0] ?? ['', { Type: '' }];
+    expect(ruleId).toBe(idOf(s.stack.schedules.functionRules.approvalReminders as IConstruct));
+    expect(rule.Properties?.ScheduleExpression).toBe(HANDLERS.approvalReminders.schedule);
+    expect(rule.Properties?.State).toBe('ENABLED');
+    // The scheduled event itself (no Input override): the handler validates its shape.
+    expect(list(rule.Properties?.Targets as Record<string, unknown>[])).toEqual([
+      { Arn: { 'Fn::GetAtt': [reminders(), 'Arn'] }, Id: expect.any(String) },
+    ]);
+    s.template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [reminders(), 'Arn'] },
+      SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+    });
+  });
+
+  it('gets the table, the approval base URL, the signing secret and the sender, and no bucket', () => {
+    const env = (props(reminders()).Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(Object.keys(env).sort()).toEqual(
+      [ENV.table, ENV.approvalBaseUrl, ENV.signingSecretArn, ENV.emailSender, ENV.serviceName].sort(),
+    );
+    expect(refOf(env[ENV.table])).toBe(idOf(s.stack.storage.table));
+    expect(refOf(env[ENV.signingSecretArn])).toBe(idOf(s.stack.api.signingKey));
+    expect(env[ENV.emailSender]).toBe(config.notifications.sender);
+    // The same base URL as the first email's links.
+    expect(env[ENV.approvalBaseUrl]).toEqual(
+      (props(fnId('requestApproval')).Environment as { Variables: Record<string, unknown> }).Variables[
+        ENV.approvalBaseUrl
+      ],
+    );
+  });
+
+  it('may only Query the table and its index, update items, read the signing key and send the approval emails', () => {
+    const mine = ofRole(reminderRole());
+    const actions = new Set(mine.flatMap(actionsOf));
+    const logsAndTraces = [...actions].filter((a) => /^(logs|xray):/.test(a));
+    expect([...actions].filter((a) => !logsAndTraces.includes(a)).sort()).toEqual(
+      [
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'ses:SendEmail',
+        // The dead-letter destination (CDK's queue.grantSendMessages).
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
+      ].sort(),
+    );
+    expect(logsAndTraces.every((a) => /^(logs:(CreateLogStream|PutLogEvents)|xray:Put\w+)$/.test(a))).toBe(
+      true,
+    );
+    const table = { 'Fn::GetAtt': [idOf(s.stack.storage.table), 'Arn'] };
+    const query = mine.filter((st) => actionsOf(st).includes('dynamodb:Query'));
+    expect(query.map((st) => actionsOf(st))).toEqual([['dynamodb:Query']]);
+    const queried = list(query[0]?.Resource as unknown[]);
+    expect(queried).toHaveLength(2);
+    expect(queried[0]).toEqual(table);
+    expect(JSON.stringify(queried[1])).toContain('/index/GSI1');
+    const update = mine.filter((st) => actionsOf(st).includes('dynamodb:UpdateItem'));
+    expect(update.map((st) => [actionsOf(st), st.Resource])).toEqual([[['dynamodb:UpdateItem'], table]]);
+    for (const st of mine.filter((x) => actionsOf(x).some((a) => a.startsWith('secretsmanager:')))) {
+      expect(st.Resource).toEqual({ Ref: idOf(s.stack.api.signingKey) });
+    }
+    // Mail goes through exactly the request-approval function's SES grant (identity, sender).
+    const ses = (role: string) => ofRole(role).filter((st) => actionsOf(st).includes('ses:SendEmail'));
+    expect(ses(reminderRole())).toHaveLength(1);
+    expect(ses(reminderRole())).toEqual(ses(idOf(s.stack.functions.role('requestApproval'))));
+    expect(ses(reminderRole())[0]?.Condition).toEqual({
+      StringEquals: { 'ses:FromAddress': config.notifications.sender },
+    });
+    for (const st of mine.filter((x) => actionsOf(x).some((a) => a.startsWith('sqs:')))) {
+      expect(st.Resource).toEqual({ 'Fn::GetAtt': [idOf(s.stack.monitoring.deadLetters), 'Arn'] });
+    }
+  });
+
+  it('sends a run that failed every retry to the dead-letter queue, and alarms on its errors', () => {
+    const configs = resourcesOf(s.template, 'AWS::Lambda::EventInvokeConfig').filter(
+      ([, r]) => refOf(r.Properties?.FunctionName) === reminders(),
+    );
+    expect(configs).toHaveLength(1);
+    expect(configs[0]?.[1].Properties?.DestinationConfig).toEqual({
+      OnFailure: { Destination: { 'Fn::GetAtt': [idOf(s.stack.monitoring.deadLetters), 'Arn'] } },
+    });
+    const alarms = resourcesOf(s.template, 'AWS::CloudWatch::Alarm').filter(([, r]) =>
+      list(r.Properties?.Dimensions as { Value: unknown }[]).some((d) => refOf(d.Value) === reminders()),
+    );
+    expect(alarms.map(([, r]) => r.Properties?.MetricName)).toEqual(['Errors']);
   });
 });
 

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { ApprovalStore } from '../adapters/approval/approval-store.js';
+import { cachedSigningKey } from '../adapters/approval/signing-key.js';
+import { createDocumentClient } from '../adapters/aws-clients.js';
+import { mailerFromEnv } from '../adapters/notifier.js';
+import { ENV } from '../contracts/env.js';
+import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
+import { keySourceFrom, signingKeyEnvSchema } from './kit/signing-key-env.js';
+import { type ApprovalMailDeps, sendReminders } from './request-approval.js';
+
+const logger = createLogger('approval-reminders');
+
+/**
+ * The EventBridge scheduled event (the stack's rule, or `mlcycle up`'s local scheduler, which
+ * sends the same shape). Only the fields the handler logs are read.
+ */
+export const scheduledEventSchema = z.object({
+  'detail-type': z.literal('Scheduled Event'),
+  source: z.string().min(1),
+  time: z.iso.datetime({ offset: true }),
+  resources: z.array(z.string()).default([]),
+});
+
+export interface ApprovalRemindersDeps extends ApprovalMailDeps {
+  readonly clock?: () => Date;
+}
+
+/**
+ * Runs on a schedule: lists the pending approval requests and emails a reminder, once per
+ * request inside its reminder window (environments' `reminderHoursBeforeExpiry`), to each
+ * approver who has not decided yet, with the same personal link as the first email.
+ */
+export function makeApprovalRemindersHandler(deps: () => ApprovalRemindersDeps) {
+  return async (event: unknown): Promise<{ checkedAt: string; reminded: string[] }> => {
+    const scheduled = parseInput(scheduledEventSchema, event, 'scheduled event');
+    const d = deps();
+    const now = (d.clock ?? (() => new Date()))();
+    const reminded = await sendReminders(d, now);
+    logger.info('approval reminders checked', {
+      scheduledAt: scheduled.time,
+      rule: scheduled.resources[0],
+      reminded,
+    });
+    return { checkedAt: now.toISOString(), reminded };
+  };
+}
+
+const envSchema = z
+  .object({
+    [ENV.table]: z.string().min(1),
+    [ENV.approvalBaseUrl]: z.url(),
+    [ENV.emailSender]: z.string().min(1),
+  })
+  .and(signingKeyEnvSchema);
+
+export const approvalRemindersDeps = once((): ApprovalRemindersDeps => {
+  const env = readEnv(envSchema);
+  return {
+    store: new ApprovalStore(createDocumentClient(), env[ENV.table]),
+    mailer: mailerFromEnv(),
+    baseUrl: env[ENV.approvalBaseUrl],
+    key: cachedSigningKey(keySourceFrom(env)),
+  };
+});
+
+export const handler = makeApprovalRemindersHandler(approvalRemindersDeps);
