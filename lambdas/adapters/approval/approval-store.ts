@@ -1,7 +1,6 @@
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
   UpdateCommand,
@@ -10,6 +9,7 @@ import { TABLE_KEYS } from '../../contracts/table.js';
 import { normalizeEmail } from '../../domain/approval/request.js';
 import type { ApprovalRequest, Decision, FinalStatus } from '../../domain/approval/types.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import { type Item, queryAll } from '../dynamo-query.js';
 
 const PENDING_INDEX = 'APPROVALS#PENDING';
 const k = {
@@ -23,8 +23,6 @@ const k = {
     SK: 'LOOKUP',
   }),
 };
-
-type Item = Record<string, unknown>;
 
 function isConditionFailure(err: unknown): boolean {
   const name = (err as Error).name;
@@ -115,17 +113,8 @@ export class ApprovalStore {
     return found;
   }
 
-  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({ TableName: this.tableName, ...input, ExclusiveStartKey: start }),
-      );
-      items.push(...((page.Items ?? []) as Item[]));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
+  private queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
+    return queryAll(this.doc, this.tableName, input);
   }
 
   /** Every decision on a request, oldest first (strongly consistent). */

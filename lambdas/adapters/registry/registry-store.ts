@@ -2,7 +2,6 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
   UpdateCommand,
@@ -27,10 +26,9 @@ import {
   type StagePointer,
   type VersionRecord,
 } from '../../domain/registry/types.js';
+import { type Item, queryAll } from '../dynamo-query.js';
 import { keys } from './keys.js';
 import { cancellationCodes, isConditionFailure, RetryableConflict, withOptimisticRetry } from './retry.js';
-
-type Item = Record<string, unknown>;
 
 function strip<T>(item: Item | undefined): T | undefined {
   if (!item) return undefined;
@@ -54,17 +52,8 @@ export class RegistryStore {
     return this.clock().toISOString();
   }
 
-  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({ TableName: this.tableName, ...input, ExclusiveStartKey: start }),
-      );
-      items.push(...((page.Items ?? []) as Item[]));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
+  private queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
+    return queryAll(this.doc, this.tableName, input);
   }
 
   private queryPrefix(model: string, prefix: string, newestFirst = false): Promise<Item[]> {
