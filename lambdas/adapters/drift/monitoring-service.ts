@@ -8,12 +8,12 @@ import { renderDriftReport } from '../../domain/drift/report-html.js';
 import { atLeast } from '../../domain/drift/severity.js';
 import { DataError, isMlcycleError, NotFoundError } from '../../domain/errors.js';
 import type { ColumnKind, Profile } from '../../domain/profile/profile.js';
-import { Profiler } from '../../domain/profile/profiler.js';
 import type { AlertPublisher } from '../notifier.js';
 import { readManifest } from '../registry/manifest.js';
 import { type S3Objects, s3Uri } from '../s3-objects.js';
 import type { DriftRecord, DriftStore } from './drift-store.js';
 import { dataChunks, formatOf } from './object-stream.js';
+import { type ParallelOptions, profileStream } from './parallel-profile.js';
 
 export interface MonitoringDeps {
   readonly store: DriftStore;
@@ -26,6 +26,8 @@ export interface MonitoringDeps {
   readonly retrainInputs?: Record<string, PipelineInput>;
   readonly fetch?: typeof fetch;
   readonly clock?: () => Date;
+  /** Worker threads for profiling (default: one per available CPU). */
+  readonly parallel?: ParallelOptions;
 }
 
 export interface UploadedObject {
@@ -55,22 +57,24 @@ async function profileObject(
   roles?: { label: string; prediction: string },
 ): Promise<Profile> {
   const { format, gzip } = formatOf(o.key);
-  const profiler = new Profiler({
+  const options = {
     format,
     ...(kinds ? { kinds } : {}),
     categoricalCap: d.config.categoricalCap,
     ...(roles ? { performance: roles } : {}),
-  });
+  };
   const body = await d.objects.getStream({ bucket: o.bucket, key: o.key });
   try {
-    for await (const chunk of dataChunks(body, gzip)) profiler.push(chunk as Buffer);
+    // split into blocks of rows profiled on worker threads (one per vCPU), then merged
+    return await profileStream(dataChunks(body, gzip), options, d.parallel ?? {});
   } catch (err) {
-    if (gzip && /incorrect header|unexpected end/i.test((err as Error).message)) {
+    if (gzip && /incorrect header|unexpected end|invalid|header check/i.test((err as Error).message)) {
       throw new DataError(`"${o.key}" ends in .gz but is not valid gzip (${(err as Error).message})`);
     }
     throw err;
+  } finally {
+    body.destroy();
   }
-  return profiler.finish();
 }
 
 /**

@@ -146,6 +146,10 @@ function present(p: ColumnProfile): number {
   return p.count;
 }
 
+function rowsOf(p: ColumnProfile): number {
+  return p.count + p.missing + (p.kind === 'numeric' ? p.invalid : 0);
+}
+
 /**
  * Compares a batch profile with the baseline: per column the stated decision score (numeric:
  * KS distance beyond sampling noise; categorical: Jensen–Shannon distance) and, on its own, the
@@ -189,7 +193,10 @@ export function compareProfiles(baseline: Profile, batch: Profile, o: CompareOpt
       warnings.push(`column "${name}" is ${got.kind} in the batch but ${base.kind} in the baseline`);
     const batchMissing = missingRate(got);
     const missingChange = Math.abs(batchMissing - baseMissing);
-    const missingSeverity = severityOf(missingChange, o.thresholds);
+    // The missing rate is judged on its own (a column going from 5 % to 25 % missing is drift
+    // whatever its KS says), on all rows, present or not; below the minimum it is not judged.
+    const enoughRows = rowsOf(base) >= o.minSampleSize && rowsOf(got) >= o.minSampleSize;
+    const missingSeverity = enoughRows ? severityOf(missingChange, o.thresholds) : 'none';
     const enough = present(base) >= o.minSampleSize && present(got) >= o.minSampleSize;
     const compared =
       base.kind === 'numeric' && got.kind === 'numeric'

@@ -17,14 +17,30 @@ export function ksDistance(a: SketchDistribution, b: SketchDistribution): number
  * context only: at 10^6 rows a shift nobody cares about has p ≈ 0.
  */
 export function ksPValue(d: number, n: number, m: number): number {
-  if (!n || !m) return 1;
+  if (!n || !m || !(d > 0)) return 1;
   const ne = (n * m) / (n + m);
   const lambda = (Math.sqrt(ne) + 0.12 + 0.11 / Math.sqrt(ne)) * d;
+  return kolmogorovSurvival(lambda);
+}
+
+/**
+ * Q(λ) = P(K > λ) of the Kolmogorov distribution: the alternating series converges fast for
+ * large λ; for small λ (where it does not) the Jacobi-theta form of P(K ≤ λ) is used instead.
+ */
+export function kolmogorovSurvival(lambda: number): number {
+  if (lambda <= 0) return 1;
+  if (lambda < 1.18) {
+    const y = (Math.PI * Math.PI) / (8 * lambda * lambda);
+    let cdf = 0;
+    for (let j = 1; j <= 20; j += 2) cdf += Math.exp(-j * j * y);
+    cdf *= Math.sqrt(2 * Math.PI) / lambda;
+    return Math.min(1, Math.max(0, 1 - cdf));
+  }
   let sum = 0;
   for (let j = 1; j <= 100; j++) {
     const term = 2 * (-1) ** (j - 1) * Math.exp(-2 * j * j * lambda * lambda);
     sum += term;
-    if (Math.abs(term) < 1e-12) break;
+    if (Math.abs(term) < 1e-300 || Math.abs(term) < sum * 1e-16) break;
   }
   return Math.min(1, Math.max(0, sum));
 }

@@ -17,6 +17,8 @@ export interface RowSink {
     line: number,
   ): void;
   oversized(line: number): void;
+  /** The input ended inside a quoted field: the last row is dropped. */
+  unterminated(line: number): void;
 }
 
 const QUOTE = 0x22;
@@ -38,7 +40,14 @@ export class CsvScanner {
   constructor(
     private readonly sink: RowSink,
     private readonly maxRowBytes = 1 << 20,
-  ) {}
+    /** Parts of a file split by row (parallel profiling): no header row, no BOM. */
+    headerless = false,
+  ) {
+    if (headerless) {
+      this.sawHeader = true;
+      this.atStart = false;
+    }
+  }
 
   get lines(): number {
     return this.line;
@@ -161,6 +170,11 @@ export class CsvScanner {
           this.emit(data, count);
           return;
         }
+        if (final && inQuotes) {
+          this.line++;
+          this.sink.unterminated(this.line);
+          return;
+        }
         const pending = len - rowStart;
         if (pending > this.maxRowBytes) {
           this.line++;
@@ -207,6 +221,8 @@ export function fieldText(buf: Buffer, start: number, end: number, flags: number
   const text = buf.toString('utf8', start, end);
   return flags & 1 ? text.replace(/""/g, '"') : text;
 }
+
+const POW10 = Float64Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 
 /**
  * Parses a decimal number straight from bytes (sign, digits, fraction, exponent), falling back
@@ -259,6 +275,12 @@ export function parseNumber(buf: Buffer, start: number, end: number): number {
     scale += expNegative ? -exp : exp;
   }
   if (i !== end) return Number.NaN;
-  const value = scale === 0 ? mantissa : scale > 0 ? mantissa * 10 ** scale : mantissa / 10 ** -scale;
+  // Clinger's fast path: an exact mantissa (< 2^53) times or over an exact power of ten is one
+  // correctly rounded operation; anything beyond the table goes through Number().
+  let value: number;
+  if (scale === 0) value = mantissa;
+  else if (scale < 0 && scale >= -22) value = mantissa / (POW10[-scale] as number);
+  else if (scale > 0 && scale <= 22) value = mantissa * (POW10[scale] as number);
+  else return Number(buf.toString('latin1', start, end));
   return negative ? -value : value;
 }

@@ -1,7 +1,8 @@
 import { DataError } from '../errors.js';
-import { ColumnAccumulator } from './column-accumulator.js';
+import { ColumnAccumulator, type ColumnState } from './column-accumulator.js';
 import { CsvScanner, fieldText, parseNumber } from './csv-scanner.js';
-import { addPrediction, newPerformance, type PerformanceState } from './performance.js';
+import { DEFAULT_SKETCH_K } from './kll.js';
+import { addPrediction, mergePerformance, newPerformance, type PerformanceState } from './performance.js';
 import type { ColumnKind, Profile } from './profile.js';
 
 export type DataFormat = 'csv' | 'jsonl';
@@ -16,14 +17,68 @@ export interface ProfileOptions {
   readonly maxRowBytes?: number;
   /** Label and prediction columns: when both are in the file, performance is measured too. */
   readonly performance?: { readonly label: string; readonly prediction: string };
+  /**
+   * Data rows after which a column whose kind is still open is settled from what it has seen
+   * (numeric if every present value parsed as a number). Later text in a numeric column is
+   * counted as invalid, reported, and scored as missing. Default 10,000; parts of a file
+   * profiled in parallel get their kinds from the first rows instead (see sniffKinds).
+   */
+  readonly pinAfterRows?: number;
 }
 
-/** Markers of a missing value besides an empty field. */
-const NULL_TOKENS = new Set(['na', 'n/a', 'null', 'none', 'nan', '']);
+export const DEFAULT_MAX_ROW_BYTES = 1 << 20;
+export const DEFAULT_PIN_AFTER_ROWS = 10_000;
+
+/**
+ * Markers of a missing value besides an empty field: pandas' default na_values, case-sensitive
+ * as there (so a category "na", e.g. North America, stays a category).
+ */
+const NULL_TOKENS = new Set([
+  '',
+  'NA',
+  'N/A',
+  'n/a',
+  '#N/A',
+  '<NA>',
+  'NULL',
+  'null',
+  'NaN',
+  'nan',
+  '-NaN',
+  '-nan',
+  'None',
+]);
+
+/** Where a skipped row was: its row number within a block of the file (block 0 = whole file). */
+export interface RowRef {
+  block: number;
+  line: number;
+}
+
+/** Everything a profiler has gathered, as plain data: mergeable and sendable between threads. */
+export interface ProfilerState {
+  columns: ColumnState[];
+  rows: number;
+  ragged: number;
+  oversized: number;
+  unterminated: number;
+  headerOversized: boolean;
+  /** The first skipped rows (up to 10 per part). */
+  examples: RowRef[];
+  /** Row count per block pushed with pushBlock (to turn block-relative rows into file rows). */
+  blockLines: [number, number][];
+  warnings: string[];
+  performance: PerformanceState | undefined;
+}
+
+const LF = 0x0a;
+const MAX_EXAMPLES = 10;
 
 /**
  * One pass over a data file's bytes → its Profile, with bounded memory (sketches and capped
- * category counts; rows are never kept). Feed chunks with push(), then call finish().
+ * category counts; rows are never kept). Feed a whole file with push() then finish(); or, for
+ * parallel profiling, give the header up front and feed blocks of whole rows with pushBlock(),
+ * then hand state() to mergeProfilerStates and finishProfile.
  */
 export class Profiler {
   private accumulators: ColumnAccumulator[] = [];
@@ -31,27 +86,57 @@ export class Profiler {
   private rows = 0;
   private ragged = 0;
   private oversized = 0;
-  private examples: number[] = [];
+  private unterminated = 0;
+  private headerOversized = false;
+  private examples: RowRef[] = [];
+  private readonly blockLines: [number, number][] = [];
   private readonly warnings: string[] = [];
-  private readonly csv: CsvScanner | undefined;
-  private jsonCarry = '';
+  private csv: CsvScanner | undefined;
+  private jsonCarry: Buffer | undefined;
+  private jsonSkipping = false;
+  private jsonAtStart = true;
   private perf: { state: PerformanceState; label: number; prediction: number } | undefined;
   private jsonLine = 0;
+  private block = 0;
+  private pinned = false;
+  private readonly maxRowBytes: number;
+  private readonly pinAfterRows: number;
 
-  constructor(private readonly options: ProfileOptions) {
+  /** `header`: the column names, for a part of a CSV file that does not start with them. */
+  constructor(
+    private readonly options: ProfileOptions,
+    header?: readonly string[],
+  ) {
+    this.maxRowBytes = options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES;
+    this.pinAfterRows = options.pinAfterRows ?? DEFAULT_PIN_AFTER_ROWS;
     if (options.format === 'csv') {
-      this.csv = new CsvScanner(
-        {
-          header: (columns) => this.header(columns),
-          row: (buf, starts, ends, flags, count, line) => this.csvRow(buf, starts, ends, flags, count, line),
-          oversized: (line) => {
-            this.oversized++;
-            if (this.examples.length < 10) this.examples.push(line);
-          },
-        },
-        options.maxRowBytes,
-      );
+      if (header) this.header(header);
+      this.csv = this.newScanner(Boolean(header));
     }
+  }
+
+  private newScanner(headerless: boolean): CsvScanner {
+    return new CsvScanner(
+      {
+        header: (columns) => this.header(columns),
+        row: (buf, starts, ends, flags, count, line) => this.csvRow(buf, starts, ends, flags, count, line),
+        oversized: (line) => {
+          if (!this.accumulators.length) this.headerOversized = true;
+          this.oversized++;
+          this.example(line);
+        },
+        unterminated: (line) => {
+          this.unterminated++;
+          this.example(line);
+        },
+      },
+      this.maxRowBytes,
+      headerless,
+    );
+  }
+
+  private example(line: number): void {
+    if (this.examples.length < MAX_EXAMPLES) this.examples.push({ block: this.block, line });
   }
 
   private column(name: string): ColumnAccumulator {
@@ -61,16 +146,18 @@ export class Profiler {
         name,
         this.options.kinds?.[name],
         this.options.categoricalCap ?? 200,
-        this.options.sketchK ?? 400,
+        this.options.sketchK ?? DEFAULT_SKETCH_K,
         (this.options.seed ?? 1) + this.accumulators.length,
       );
+      // A column first seen in a later JSON record was missing from the rows before it.
+      if (this.rows) acc.addMissing(this.rows);
       this.byName.set(name, acc);
       this.accumulators.push(acc);
     }
     return acc;
   }
 
-  private header(columns: string[]): void {
+  private header(columns: readonly string[]): void {
     const seen = new Set<string>();
     for (const [i, raw] of columns.entries()) {
       let name = raw || `column_${i + 1}`;
@@ -83,15 +170,16 @@ export class Profiler {
       seen.add(name);
       this.column(name);
     }
-    this.setUpPerformance(columns);
-  }
-
-  private setUpPerformance(columns: readonly string[]): void {
     const roles = this.options.performance;
     if (!roles) return;
     const label = columns.indexOf(roles.label);
     const prediction = columns.indexOf(roles.prediction);
     if (label >= 0 && prediction >= 0) this.perf = { state: newPerformance(), label, prediction };
+  }
+
+  private pinKinds(): void {
+    this.pinned = true;
+    for (const acc of this.accumulators) acc.pin();
   }
 
   private csvRow(
@@ -105,7 +193,7 @@ export class Profiler {
     const accs = this.accumulators;
     if (count !== accs.length) {
       this.ragged++;
-      if (this.examples.length < 10) this.examples.push(line);
+      this.example(line);
       return;
     }
     this.rows++;
@@ -125,7 +213,7 @@ export class Profiler {
         }
       }
       const text = fieldText(buf, s, e, flags[c] as number).trim();
-      if (NULL_TOKENS.has(text.toLowerCase())) acc.addMissing();
+      if (NULL_TOKENS.has(text)) acc.addMissing();
       else acc.addText(text);
     }
     const perf = this.perf;
@@ -136,41 +224,34 @@ export class Profiler {
         parseNumber(buf, starts[perf.prediction] as number, ends[perf.prediction] as number),
       );
     }
+    if (!this.pinned && this.rows >= this.pinAfterRows) this.pinKinds();
   }
 
   private jsonRow(line: string): void {
     this.jsonLine++;
     if (!line.trim()) return;
-    if (line.length > (this.options.maxRowBytes ?? 1 << 20)) {
-      this.oversized++;
-      if (this.examples.length < 10) this.examples.push(this.jsonLine);
-      return;
-    }
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch {
       this.ragged++;
-      if (this.examples.length < 10) this.examples.push(this.jsonLine);
+      this.example(this.jsonLine);
       return;
     }
     if (!value || typeof value !== 'object' || Array.isArray(value)) {
       this.ragged++;
+      this.example(this.jsonLine);
       return;
     }
     const record = value as Record<string, unknown>;
-    this.rows++;
-    if (this.rows === 1) {
-      for (const k of Object.keys(record)) this.column(k);
-      const roles = this.options.performance;
-      if (roles && roles.label in record && roles.prediction in record) {
-        this.perf = { state: newPerformance(), label: -1, prediction: -1 };
-      }
-    }
+    for (const k of Object.keys(record)) if (!this.byName.has(k)) this.column(k);
     const roles = this.options.performance;
+    if (roles && !this.perf && roles.label in record && roles.prediction in record) {
+      this.perf = { state: newPerformance(), label: -1, prediction: -1 };
+    }
+    this.rows++;
     if (this.perf && roles)
       addPrediction(this.perf.state, Number(record[roles.label]), Number(record[roles.prediction]));
-    for (const k of Object.keys(record)) if (!this.byName.has(k)) this.column(k);
     for (const acc of this.accumulators) {
       const v = record[acc.name];
       if (v === null || v === undefined || v === '') acc.addMissing();
@@ -179,58 +260,228 @@ export class Profiler {
         const text = typeof v === 'object' ? JSON.stringify(v) : String(v).trim();
         const x = acc.wantsNumber && typeof v === 'string' && text !== '' ? Number(text) : Number.NaN;
         if (Number.isFinite(x)) acc.addNumber(x, text);
-        else if (NULL_TOKENS.has(text.toLowerCase())) acc.addMissing();
+        else if (NULL_TOKENS.has(text)) acc.addMissing();
         else acc.addText(text);
       }
     }
+    if (!this.pinned && this.rows >= this.pinAfterRows) this.pinKinds();
   }
 
+  /** JSON Lines over bytes: whole lines are decoded (no split UTF-8), long ones skipped once. */
+  private pushJson(chunk: Buffer, final: boolean): void {
+    let data = this.jsonCarry ? Buffer.concat([this.jsonCarry, chunk]) : chunk;
+    this.jsonCarry = undefined;
+    if (this.jsonAtStart && data.length) {
+      if (data.length < 3 && data[0] === 0xef && !final) {
+        this.jsonCarry = data;
+        return;
+      }
+      if (data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) data = data.subarray(3);
+      this.jsonAtStart = false;
+    }
+    let start = 0;
+    if (this.jsonSkipping) {
+      const lf = data.indexOf(LF);
+      if (lf < 0) return;
+      this.jsonSkipping = false;
+      start = lf + 1;
+    }
+    for (;;) {
+      const lf = data.indexOf(LF, start);
+      if (lf < 0) break;
+      if (lf - start > this.maxRowBytes) this.skipJson();
+      else this.jsonRow(data.toString('utf8', start, lf));
+      start = lf + 1;
+    }
+    if (start >= data.length) return;
+    if (data.length - start > this.maxRowBytes) {
+      this.skipJson();
+      this.jsonSkipping = !final;
+    } else if (final) this.jsonRow(data.toString('utf8', start));
+    else this.jsonCarry = Buffer.from(data.subarray(start));
+  }
+
+  private skipJson(): void {
+    this.jsonLine++;
+    this.oversized++;
+    this.example(this.jsonLine);
+  }
+
+  /** The next chunk of the whole file. */
   push(chunk: Buffer): void {
-    if (this.csv) {
-      this.csv.push(chunk);
-      return;
+    if (this.csv) this.csv.push(chunk);
+    else this.pushJson(chunk, false);
+  }
+
+  /**
+   * One block of whole rows (no header) of a file split for parallel profiling; `index` orders
+   * the blocks in the file, so skipped rows can be reported by their row number in the file.
+   */
+  pushBlock(block: Buffer, index: number): void {
+    this.block = index;
+    if (this.options.format === 'csv') {
+      const scanner = this.newScanner(true);
+      scanner.push(block);
+      scanner.end();
+      this.blockLines.push([index, scanner.lines]);
+    } else {
+      this.jsonLine = 0;
+      this.jsonAtStart = false;
+      this.pushJson(block, true);
+      this.jsonSkipping = false;
+      this.blockLines.push([index, this.jsonLine]);
     }
-    const text = this.jsonCarry + chunk.toString('utf8');
-    const lines = text.split('\n');
-    this.jsonCarry = lines.pop() ?? '';
-    for (const line of lines) this.jsonRow(line.replace(/^\uFEFF/, ''));
-    if (this.jsonCarry.length > (this.options.maxRowBytes ?? 1 << 20) * 2) {
-      // a line far past the limit: count it once and drop what we hold of it
-      this.jsonRow(this.jsonCarry);
-      this.jsonCarry = '';
+  }
+
+  /** Kinds settled so far (the columns with values), for profiling the rest in parallel. */
+  kinds(): Record<string, ColumnKind> {
+    const out: Record<string, ColumnKind> = {};
+    for (const acc of this.accumulators) {
+      acc.pin();
+      if (acc.kind) out[acc.name] = acc.kind;
     }
+    return out;
+  }
+
+  /** Column names in order (the header, or keys as first seen). */
+  columnNames(): string[] {
+    return this.accumulators.map((a) => a.name);
+  }
+
+  state(): ProfilerState {
+    if (this.csv) this.csv.end();
+    else if (this.jsonCarry) {
+      const rest = this.jsonCarry;
+      this.jsonCarry = undefined;
+      this.pushJson(rest, true);
+    }
+    return {
+      columns: this.accumulators.map((a) => a.state()),
+      rows: this.rows,
+      ragged: this.ragged,
+      oversized: this.oversized,
+      unterminated: this.unterminated,
+      headerOversized: this.headerOversized,
+      examples: this.examples,
+      blockLines: this.blockLines,
+      warnings: [...this.warnings],
+      performance: this.perf?.state,
+    };
   }
 
   finish(): Profile {
-    if (this.csv) this.csv.end();
-    else if (this.jsonCarry) this.jsonRow(this.jsonCarry);
-    if (!this.accumulators.length) throw new DataError('the file is empty: no header row and no data');
-    if (this.rows === 0) {
-      throw new DataError(
-        this.ragged || this.oversized
-          ? `no readable rows: ${this.ragged} ragged and ${this.oversized} oversized rows were skipped`
-          : 'the file has a header but no data rows',
+    return finishProfile(this.state(), this.options);
+  }
+}
+
+/** Merges the states of parts of one file (same options), in file order. */
+export function mergeProfilerStates(
+  states: readonly ProfilerState[],
+  options: ProfileOptions,
+): ProfilerState {
+  const byName = new Map<string, ColumnAccumulator>();
+  for (const s of states) {
+    for (const c of s.columns) {
+      const acc = byName.get(c.name);
+      if (acc) acc.merge(c);
+      else {
+        byName.set(
+          c.name,
+          ColumnAccumulator.fromState(
+            c,
+            options.categoricalCap ?? 200,
+            options.sketchK ?? DEFAULT_SKETCH_K,
+            (options.seed ?? 1) + byName.size,
+          ),
+        );
+      }
+    }
+  }
+  // A column a part never saw (JSON keys appear anywhere) was missing from all that part's rows.
+  for (const s of states) {
+    const seen = new Set(s.columns.map((c) => c.name));
+    for (const [name, acc] of byName) if (!seen.has(name) && s.rows) acc.addMissing(s.rows);
+  }
+  const performances = states.flatMap((s) => (s.performance ? [s.performance] : []));
+  const first = performances[0];
+  return {
+    columns: [...byName.values()].map((a) => a.state()),
+    rows: states.reduce((n, s) => n + s.rows, 0),
+    ragged: states.reduce((n, s) => n + s.ragged, 0),
+    oversized: states.reduce((n, s) => n + s.oversized, 0),
+    unterminated: states.reduce((n, s) => n + s.unterminated, 0),
+    headerOversized: states.some((s) => s.headerOversized),
+    examples: states
+      .flatMap((s) => s.examples)
+      .sort((a, b) => a.block - b.block || a.line - b.line)
+      .slice(0, MAX_EXAMPLES),
+    blockLines: states.flatMap((s) => s.blockLines).sort((a, b) => a[0] - b[0]),
+    warnings: [...new Set(states.flatMap((s) => s.warnings))],
+    performance: first ? performances.slice(1).reduce(mergePerformance, first) : undefined,
+  };
+}
+
+/**
+ * The Profile of a (merged) state, with the checks and warnings: an empty file, a header with
+ * no data, or no readable rows is a DataError; per-column problems are warnings. `lineOffset`
+ * turns a block-relative row number into the file's (parallel profiling).
+ */
+export function finishProfile(
+  state: ProfilerState,
+  options: ProfileOptions,
+  lineOffset: (block: number) => number = () => 0,
+): Profile {
+  const maxRowBytes = options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES;
+  if (state.headerOversized && options.format === 'csv') {
+    throw new DataError(
+      `the first row is longer than ${maxRowBytes} bytes, so there is no usable header: is this really a CSV file?`,
+    );
+  }
+  if (!state.columns.length) {
+    throw new DataError(
+      state.ragged || state.oversized
+        ? `no readable rows: ${state.ragged} malformed and ${state.oversized} oversized lines were skipped`
+        : 'the file is empty: no header row and no data',
+    );
+  }
+  const examples = state.examples.map((e) => e.line + lineOffset(e.block));
+  if (state.rows === 0) {
+    const skipped = state.ragged + state.oversized + state.unterminated;
+    throw new DataError(
+      skipped
+        ? `no readable rows: ${skipped} rows were skipped (${state.ragged} with the wrong number of fields, ${state.oversized} longer than ${maxRowBytes} bytes, ${state.unterminated} with an unterminated quote; e.g. line ${examples[0]})`
+        : 'the file has a header but no data rows',
+    );
+  }
+  const cap = options.categoricalCap ?? 200;
+  const k = options.sketchK ?? DEFAULT_SKETCH_K;
+  const warnings = [...state.warnings];
+  const columns: Profile['columns'] = {};
+  state.columns.forEach((c, i) => {
+    const acc = ColumnAccumulator.fromState(c, cap, k, (options.seed ?? 1) + i);
+    const p = acc.finish();
+    columns[c.name] = p;
+    if (p.kind === 'numeric' && p.invalid) {
+      warnings.push(
+        `column "${c.name}": ${p.invalid} non-numeric values (e.g. "${acc.firstInvalid}") counted as missing; if the column is categorical, pin it in monitoring.schema`,
       );
     }
-    const columns = Object.fromEntries(this.accumulators.map((a) => [a.name, a.finish()]));
-    const warnings = [...this.warnings];
-    for (const [name, p] of Object.entries(columns)) {
-      if (p.kind === 'numeric' && p.invalid)
-        warnings.push(`column "${name}": ${p.invalid} non-numeric values counted as missing`);
-      if (p.count === 0) warnings.push(`column "${name}" has no values`);
-    }
-    if (this.ragged)
-      warnings.push(`${this.ragged} rows skipped: wrong number of fields (e.g. line ${this.examples[0]})`);
-    if (this.oversized) warnings.push(`${this.oversized} rows skipped: longer than the row limit`);
-    return {
-      schema: 'mlcycle.profile/v1',
-      rows: this.rows,
-      columns,
-      skipped: { ragged: this.ragged, oversized: this.oversized, examples: this.examples },
-      warnings,
-      ...(this.perf ? { performance: this.perf.state } : {}),
-    };
-  }
+    if (p.count === 0) warnings.push(`column "${c.name}" has no values`);
+  });
+  if (state.ragged)
+    warnings.push(
+      `${state.ragged} rows skipped: wrong number of fields or not a JSON object (e.g. line ${examples[0]})`,
+    );
+  if (state.oversized) warnings.push(`${state.oversized} rows skipped: longer than ${maxRowBytes} bytes`);
+  if (state.unterminated) warnings.push('the last row was dropped: the file ends inside a quoted field');
+  return {
+    schema: 'mlcycle.profile/v1',
+    rows: state.rows,
+    columns,
+    skipped: { ragged: state.ragged + state.unterminated, oversized: state.oversized, examples },
+    warnings,
+    ...(state.performance ? { performance: state.performance } : {}),
+  };
 }
 
 /** Profiles a whole in-memory file (tests, small files). */
