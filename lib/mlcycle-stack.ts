@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct, IConstruct } from 'constructs';
@@ -11,7 +10,6 @@ import { type ExtraEntry, LifecycleFunctions } from './functions.js';
 import { LifecycleStateMachine } from './lifecycle-state-machine.js';
 import { Monitoring } from './monitoring.js';
 import { acknowledge } from './nag.js';
-import { fromRoot } from './paths.js';
 import { Schedules } from './schedules.js';
 import { Storage } from './storage.js';
 import { Training } from './training.js';
@@ -32,7 +30,7 @@ export interface MlcycleStackProps extends StackProps {
   readonly removalPolicy?: RemovalPolicy;
   /**
    * Extra files bundled into a function's asset.
-   * @default PROFILE_WORKER into baseline and drift, when lambdas/handlers/profile-worker.ts exists
+   * @default PROFILE_WORKER into baseline and drift
    */
   readonly extraEntries?: Partial<Record<HandlerName, readonly ExtraEntry[]>>;
 }
@@ -63,7 +61,7 @@ export class MlcycleStack extends Stack {
     });
     const { bucket, table } = this.storage;
 
-    const worker = existsSync(fromRoot(PROFILE_WORKER.entry)) ? [PROFILE_WORKER] : [];
+    const worker = [PROFILE_WORKER];
     this.functions = new LifecycleFunctions(this, 'Functions', {
       project,
       environment: {
