@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import '../local/polyfills.js';
 import { Command, CommanderError } from 'commander';
 import { isMlcycleError } from '../lambdas/domain/errors.js';
 import { registerArchiveCommands } from './cli/archive.js';

@@ -21,4 +21,12 @@ if (typeof P.withResolvers !== 'function') {
   };
 }
 
+/**
+ * The AWS SDK prints a multi-line notice on Node < 22 (its releases after January 2027 need 22)
+ * from every process that makes a client: every CLI command, trainer child and test worker. The
+ * deployed Lambdas run on Node 22, and the README states the local requirement once, so the
+ * embedded default silences it unless the user chose otherwise.
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export {};
