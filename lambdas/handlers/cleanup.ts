@@ -11,7 +11,25 @@ const logger = createLogger('cleanup');
 const envSchema = z.object({
   [ENV.table]: z.string().min(1),
   [ENV.bucket]: z.string().min(1),
-  [ENV.archivalConfig]: z.string().transform((s) => archivalSchema.parse(JSON.parse(s))),
+  // Parsed inside the schema so a bad value is a ValidationError naming the variable and the key
+  // (a throw from the transform would escape safeParse as a bare ZodError or SyntaxError).
+  [ENV.archivalConfig]: z.string().transform((text, ctx) => {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `is not JSON: ${text.slice(0, 80)}` });
+      return z.NEVER;
+    }
+    const parsed = archivalSchema.safeParse(raw);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        ctx.addIssue({ code: 'custom', message: `${issue.path.join('.') || '(root)'}: ${issue.message}` });
+      }
+      return z.NEVER;
+    }
+    return parsed.data;
+  }),
 });
 const deps = once(() => {
   const env = readEnv(envSchema);

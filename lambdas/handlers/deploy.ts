@@ -77,10 +77,15 @@ export const handler = async (event: unknown): Promise<DeployResult> => {
     action: 'promote',
   };
   await publishManifest(objects, bucket, manifest);
-  await store.updateRun(model, state.run.runId, {
-    status: 'succeeded',
-    finishedAt: new Date().toISOString(),
-  });
+  // A promotion of an existing version has no run of its own: the run in its state is the one
+  // that trained the version (or none, for one registered outside a pipeline), and it is not ours
+  // to end — failing on it here would report a deploy failure after the stage already moved.
+  if (!state.promote) {
+    await store.updateRun(model, state.run.runId, {
+      status: 'succeeded',
+      finishedAt: new Date().toISOString(),
+    });
+  }
   logger.info('deployed', { model, stage, version: version.version, ledgerSeq: entry.seq });
   return {
     version: version.version,

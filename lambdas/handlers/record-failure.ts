@@ -43,7 +43,9 @@ export const handler = async (event: unknown) => {
   const version = state.registration?.version;
   const outcome = failureOutcome(state.failureKind, state.error?.Error, state.error?.Cause);
 
-  if (state.run) {
+  // A promotion (LoadCandidate) carries the run that trained the version, which ended long ago
+  // (or none, for a version registered outside a pipeline): only a run's own failure marks it.
+  if (state.run && !state.promote) {
     await store.updateRun(state.model, state.run.runId, {
       status: 'failed',
       finishedAt: new Date().toISOString(),

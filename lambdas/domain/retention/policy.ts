@@ -1,6 +1,16 @@
+import { rollbackTarget } from '../registry/rollback-target.js';
 import { compareVersions } from '../registry/semver.js';
 import { canTransition } from '../registry/status.js';
-import { isStageChange, type LedgerEntry, type StagePointer, type VersionRecord } from '../registry/types.js';
+import type { LedgerEntry, StagePointer, VersionRecord } from '../registry/types.js';
+
+/** The version a rollback of this stage would move to, or undefined when there is none. */
+function nextRollback(pointer: StagePointer, stageLedger: readonly LedgerEntry[]): string | undefined {
+  try {
+    return rollbackTarget(pointer.model, pointer.stage, pointer, stageLedger);
+  } catch {
+    return undefined;
+  }
+}
 
 export interface RetentionDecision {
   readonly version: string;
@@ -30,8 +40,15 @@ export function retentionPlan(
   });
   for (const p of pointers) {
     add(p.version, `serving ${p.stage}`);
-    const current = ledger.find((e) => isStageChange(e) && e.stage === p.stage && e.seq === p.ledgerSeq);
-    add(current?.fromVersion, `rollback target of ${p.stage}`);
+    // Where `mlcycle models rollback` would go: after a rollback that is not the version just
+    // fled (the current entry's fromVersion) but the one before it, so ask the rollback rule.
+    add(
+      nextRollback(
+        p,
+        ledger.filter((e) => e.stage === p.stage),
+      ),
+      `rollback target of ${p.stage}`,
+    );
   }
   return newestFirst
     .filter((v) => v.status !== 'archived')

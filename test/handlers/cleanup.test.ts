@@ -1,0 +1,182 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { rollback } from '../../lambdas/adapters/registry/rollback.js';
+import { ENV } from '../../lambdas/contracts/env.js';
+import type { StageChangeAction } from '../../lambdas/domain/registry/types.js';
+import { type HandlerWorld, handlerWorld, lineageFor, METRICS, REQUESTOR, sha256 } from './fixtures.js';
+
+type Handler = (event: unknown) => Promise<unknown>;
+
+/** The EventBridge scheduled event the daily rule (and the local scheduler) delivers. */
+const scheduledEvent = {
+  version: '0',
+  id: '5d3bbd1c-2e0a-4a8e-9b1e-1d2c3b4a5f60',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '000000000000',
+  time: '2030-01-02T03:00:00Z',
+  region: 'us-east-1',
+  resources: ['arn:aws:events:us-east-1:000000000000:rule/mlcycle-cleanup'],
+  detail: {},
+};
+
+/** Imports a fresh copy of the handler, so it reads the archival config set now. */
+async function cleanupWith(archival: string): Promise<Handler> {
+  process.env[ENV.archivalConfig] = archival;
+  vi.resetModules();
+  return ((await import('../../lambdas/handlers/cleanup.js')) as { handler: Handler }).handler;
+}
+
+describe('cleanup handler (daily retention, DynamoDB Local + s3rver)', () => {
+  let w: HandlerWorld;
+  /** Bytes stored under runs/<model>/<runId>/ per run. */
+  const runBytes = new Map<string, number>();
+
+  async function version(model: string, runId: string, index: number) {
+    const weights = `{"run":"${runId}","w":"${'x'.repeat(500 * (index + 1))}"}`;
+    const files = { 'model.json': weights, 'metrics.jsonl': `{"epoch":1,"loss":0.${index}}\n` };
+    for (const [name, body] of Object.entries(files)) {
+      await w.objects.put({ bucket: w.bucket, key: `runs/${model}/${runId}/${name}` }, body);
+    }
+    runBytes.set(
+      `${model}/${runId}`,
+      Object.values(files).reduce((n, b) => n + Buffer.byteLength(b), 0),
+    );
+    const v = await w.store.registerVersion({
+      model,
+      bump: 'minor',
+      metrics: METRICS,
+      lineage: lineageFor(w.bucket, runId, {
+        artifactUri: `s3://${w.bucket}/runs/${model}/${runId}/model.json`,
+        artifactSha256: sha256(weights),
+      }),
+    });
+    return v.version;
+  }
+  const move = (model: string, stage: string, v: string, action: StageChangeAction = 'promote') =>
+    w.store.promote({ model, stage, version: v, actor: REQUESTOR, reason: 'fixture', action });
+  const status = async (model: string) =>
+    Object.fromEntries((await w.store.listVersions(model)).map((v) => [v.version, v.status]));
+  const exists = async (model: string, runId: string) =>
+    Boolean(await w.objects.head({ bucket: w.bucket, key: `runs/${model}/${runId}/model.json` }));
+  const snapshot = async () => `${await w.scan()}\n${await w.s3Snapshot()}`;
+  const bytes = (...runs: string[]) => runs.reduce((n, r) => n + (runBytes.get(r) ?? Number.NaN), 0);
+
+  beforeAll(async () => {
+    w = await handlerWorld('cleanup', { [ENV.archivalConfig]: JSON.stringify({ keepLastVersions: 2 }) });
+    // churn: production went 1.0.0 → 1.1.0 → 1.2.0; 1.3.0 was rejected, 1.4.0 failed;
+    // 1.5.0 serves staging and 1.6.0 is still under review.
+    const c = [];
+    for (let i = 0; i <= 6; i++) c.push(await version('churn', `r${i}`, i));
+    const [c0, c1, c2, c3, c4, c5] = c as [string, string, string, string, string, string];
+    for (const v of [c0, c1, c2]) await move('churn', 'production', v);
+    await move('churn', 'staging', c5);
+    await w.store.transition('churn', c3, 'rejected', 'gate failed', 'mlcycle');
+    await w.store.transition('churn', c4, 'failed', 'deploy failed', 'mlcycle');
+    // matchmaker: production went 1.0.0 → 1.1.0 → 1.2.0, then was rolled back to 1.1.0, so its
+    // next rollback goes to 1.0.0 (not back onto 1.2.0, the version it fled).
+    const m = [];
+    for (let i = 0; i <= 4; i++) m.push(await version('matchmaker', `m${i}`, i));
+    const [m0, m1, m2] = m as [string, string, string];
+    for (const v of [m0, m1, m2]) await move('matchmaker', 'production', v);
+    await move('matchmaker', 'production', m1, 'rollback');
+  });
+  afterAll(async () => {
+    await w?.stop();
+  });
+
+  it('dry run: reports what it would archive and the bytes it would reclaim, changing nothing', async () => {
+    const handler = await cleanupWith(JSON.stringify({ keepLastVersions: 2, dryRun: true }));
+    const before = await snapshot();
+    const out = await handler(scheduledEvent);
+    expect(out).toEqual({
+      dryRun: true,
+      reclaimedBytes: bytes('churn/r0', 'churn/r3', 'churn/r4', 'matchmaker/m2'),
+      archived: 4,
+    });
+    expect(await snapshot()).toBe(before);
+  });
+
+  it('keeps the newest N, whatever serves, rollback targets and versions under review; archives the rest', async () => {
+    const handler = await cleanupWith(JSON.stringify({ keepLastVersions: 2 }));
+    const pointers = JSON.stringify([
+      await w.store.listStages('churn'),
+      await w.store.listStages('matchmaker'),
+      await w.store.history('churn'),
+      await w.store.history('matchmaker'),
+    ]);
+
+    const out = await handler(scheduledEvent);
+
+    expect(out).toEqual({
+      dryRun: false,
+      reclaimedBytes: bytes('churn/r0', 'churn/r3', 'churn/r4', 'matchmaker/m2'),
+      archived: 4,
+    });
+    expect(await status('churn')).toEqual({
+      '1.6.0': 'validating', // newest, under review
+      '1.5.0': 'ready', // newest, serves staging
+      '1.4.0': 'archived', // failed
+      '1.3.0': 'archived', // rejected
+      '1.2.0': 'ready', // serves production
+      '1.1.0': 'ready', // production's rollback target
+      '1.0.0': 'archived',
+    });
+    expect(await status('matchmaker')).toEqual({
+      '1.4.0': 'validating',
+      '1.3.0': 'validating',
+      '1.2.0': 'archived', // rolled back from: not where a rollback goes
+      '1.1.0': 'ready', // serves production
+      '1.0.0': 'ready', // where production's next rollback goes
+    });
+    for (const run of ['r0', 'r3', 'r4']) expect(await exists('churn', run)).toBe(false);
+    for (const run of ['r1', 'r2', 'r5', 'r6']) expect(await exists('churn', run)).toBe(true);
+    expect(await exists('matchmaker', 'm2')).toBe(false);
+    expect(await exists('matchmaker', 'm0')).toBe(true);
+    // Stage pointers and the ledger are the registry's history: retention never touches them.
+    expect(
+      JSON.stringify([
+        await w.store.listStages('churn'),
+        await w.store.listStages('matchmaker'),
+        await w.store.history('churn'),
+        await w.store.history('matchmaker'),
+      ]),
+    ).toBe(pointers);
+
+    // What it kept still works: the rollback target's artifact validates and the stage moves.
+    const back = await rollback(
+      { store: w.store, objects: w.objects, bucket: w.bucket },
+      { model: 'matchmaker', stage: 'production', reason: 'after cleanup', actor: REQUESTOR },
+    );
+    expect(back.entry).toMatchObject({ action: 'rollback', fromVersion: '1.1.0', toVersion: '1.0.0' });
+  });
+
+  it('follows the rollback: the version rolled back from goes next, then a run finds nothing more', async () => {
+    const handler = await cleanupWith(JSON.stringify({ keepLastVersions: 2 }));
+    // matchmaker production now serves 1.0.0, rolled back from 1.1.0: nothing earlier to go to.
+    expect(await handler(scheduledEvent)).toEqual({
+      dryRun: false,
+      reclaimedBytes: bytes('matchmaker/m1'),
+      archived: 1,
+    });
+    expect((await status('matchmaker'))['1.1.0']).toBe('archived');
+    const before = await snapshot();
+    expect(await handler(scheduledEvent)).toEqual({ dryRun: false, reclaimedBytes: 0, archived: 0 });
+    expect(await snapshot()).toBe(before);
+  });
+
+  it(`a bad ${ENV.archivalConfig} ⇒ ValidationError naming the variable and the key, nothing changed`, async () => {
+    const before = await snapshot();
+    for (const [config, says] of [
+      [JSON.stringify({ keepLastVersions: 0 }), 'keepLastVersions'],
+      [JSON.stringify({ keepLast: 3 }), 'keepLast'],
+      ['{not json', 'JSON'],
+    ] as const) {
+      const handler = await cleanupWith(config);
+      const failure = handler(scheduledEvent);
+      await expect(failure).rejects.toMatchObject({ name: 'ValidationError' });
+      await expect(failure).rejects.toThrow(ENV.archivalConfig);
+      await expect(failure).rejects.toThrow(says);
+    }
+    expect(await snapshot()).toBe(before);
+  });
+});

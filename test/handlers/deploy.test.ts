@@ -1,0 +1,274 @@
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readManifest } from '../../lambdas/adapters/registry/manifest.js';
+import { parseS3Uri } from '../../lambdas/adapters/s3-objects.js';
+import type { RunInfo } from '../../lambdas/contracts/pipeline.js';
+import type { TrainingSummary } from '../../lambdas/domain/ml/training-summary.js';
+import type { VersionRecord } from '../../lambdas/domain/registry/types.js';
+import {
+  approvalOf,
+  evaluationOf,
+  type HandlerWorld,
+  handlerWorld,
+  lifecycleState,
+  lineageFor,
+  MODEL,
+  passedGate,
+  pipelineInput,
+  putRun,
+  REQUESTOR,
+  registerTrained,
+  runInfo,
+  sha256,
+  train,
+  uploadDataset,
+} from './fixtures.js';
+
+type Handler = (event: unknown) => Promise<unknown>;
+interface DeployResult {
+  version: string;
+  previousVersion: string | null;
+  ledgerSeq: number;
+  manifestKey: string;
+  validation: { sha256: string; size: number; smokePredictions: number[] };
+}
+
+describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
+  let w: HandlerWorld;
+  let handler: Handler;
+  const trained = new Map<string, { run: RunInfo; summary: TrainingSummary }>();
+
+  /** Trains a run and registers its version (validating), as Train → Evaluate → Register do. */
+  async function candidate(runId: string): Promise<{ run: RunInfo; version: VersionRecord }> {
+    const run = runInfo(w.bucket, runId);
+    await putRun(w, run);
+    const summary = await train(w, run);
+    trained.set(runId, { run, summary });
+    return { run, version: await registerTrained(w, run, summary) };
+  }
+  /** The Deploy state's input: everything before it, with $.approval when approvers decided. */
+  function deployState(run: RunInfo, version: VersionRecord, stage = 'staging') {
+    const t = trained.get(run.runId);
+    if (!t) throw new Error(`run ${run.runId} was not trained`);
+    return lifecycleState({
+      input: pipelineInput({ stage, reason: 'better recall' }),
+      run,
+      evaluation: evaluationOf(run, t.summary),
+      registration: { version: version.version, parentVersion: null },
+      gate: passedGate(),
+      approval: approvalOf(`req-${version.version}`),
+    });
+  }
+  const deploy = async (event: unknown) => (await handler(event)) as DeployResult;
+  const snapshot = async () => `${await w.scan()}\n${await w.s3Snapshot()}`;
+
+  beforeAll(async () => {
+    w = await handlerWorld('deploy');
+    await uploadDataset(w);
+    ({ handler } = (await import('../../lambdas/handlers/deploy.js')) as { handler: Handler });
+  });
+  afterAll(async () => {
+    await w?.stop();
+  });
+
+  it('validates, promotes with a ledger entry carrying the evidence, publishes the manifest, ends the run', async () => {
+    const { run, version } = await candidate('r1');
+    const artifact = await w.objects.getBytes(parseS3Uri(version.lineage.artifactUri));
+
+    const out = await deploy(deployState(run, version));
+
+    expect(out).toEqual({
+      version: '1.0.0',
+      previousVersion: null,
+      ledgerSeq: 1,
+      manifestKey: 'deployments/churn/staging.json',
+      validation: { sha256: sha256(artifact), size: artifact.length, smokePredictions: expect.any(Array) },
+    });
+    expect(out.validation.smokePredictions).toHaveLength(5);
+    for (const p of out.validation.smokePredictions) expect(p >= 0 && p <= 1).toBe(true);
+
+    expect(await w.store.getStage(MODEL, 'staging')).toMatchObject({ version: '1.0.0', ledgerSeq: 1 });
+    expect((await w.store.getVersion(MODEL, '1.0.0'))?.status).toBe('ready');
+    const ledger = await w.store.history(MODEL, { stage: 'staging' });
+    expect(ledger).toEqual([
+      expect.objectContaining({
+        seq: 1,
+        action: 'promote',
+        fromVersion: null,
+        toVersion: '1.0.0',
+        actor: REQUESTOR,
+        reason: 'better recall',
+        evidence: {
+          gate: passedGate(),
+          approvals: approvalOf('req-1.0.0').approvedBy,
+          validation: out.validation,
+        },
+      }),
+    ]);
+    expect(await readManifest(w.objects, w.bucket, MODEL, 'staging')).toEqual({
+      schema: 'mlcycle.manifest/v1',
+      model: MODEL,
+      stage: 'staging',
+      version: '1.0.0',
+      artifact: { uri: version.lineage.artifactUri, sha256: sha256(artifact) },
+      metrics: version.metrics,
+      promotedAt: ledger[0]?.at,
+      promotedBy: REQUESTOR,
+      ledgerSeq: 1,
+      previousVersion: null,
+      action: 'promote',
+    });
+    expect(await w.store.getRun(MODEL, 'r1')).toMatchObject({
+      status: 'succeeded',
+      finishedAt: expect.any(String),
+    });
+  });
+
+  it('is idempotent when redelivered: no second ledger entry, and a lost manifest is republished', async () => {
+    const version = await w.store.requireVersion(MODEL, '1.0.0');
+    const state = deployState(runInfo(w.bucket, 'r1'), version);
+    const ledgerBefore = await w.store.history(MODEL);
+    const manifestBefore = await readManifest(w.objects, w.bucket, MODEL, 'staging');
+
+    const again = await deploy(state);
+    expect(again).toMatchObject({ version: '1.0.0', ledgerSeq: 1, previousVersion: null });
+    expect(await w.store.history(MODEL)).toEqual(ledgerBefore);
+
+    // The first attempt moved the pointer but died before publishing: the retry only publishes.
+    await w.s3.local.client.send(
+      new DeleteObjectCommand({ Bucket: w.bucket, Key: 'deployments/churn/staging.json' }),
+    );
+    await deploy(state);
+    expect(await w.store.history(MODEL)).toEqual(ledgerBefore);
+    expect(await readManifest(w.objects, w.bucket, MODEL, 'staging')).toEqual(manifestBefore);
+  });
+
+  it('the next version replaces it: previous version and the next ledger sequence number', async () => {
+    const { run, version } = await candidate('r2');
+    const out = await deploy(deployState(run, version));
+    expect(out).toMatchObject({ version: '1.1.0', previousVersion: '1.0.0', ledgerSeq: 2 });
+    expect(await w.store.getStage(MODEL, 'staging')).toMatchObject({ version: '1.1.0', ledgerSeq: 2 });
+    expect(await readManifest(w.objects, w.bucket, MODEL, 'staging')).toMatchObject({
+      version: '1.1.0',
+      previousVersion: '1.0.0',
+      ledgerSeq: 2,
+    });
+  });
+
+  it('refuses a missing artifact with ArtifactValidationError; pointer, ledger and manifest untouched', async () => {
+    const { run, version } = await candidate('r3');
+    const loc = parseS3Uri(version.lineage.artifactUri);
+    await w.s3.local.client.send(new DeleteObjectCommand({ Bucket: loc.bucket, Key: loc.key }));
+    const before = await snapshot();
+    await expect(deploy(deployState(run, version))).rejects.toMatchObject({
+      name: 'ArtifactValidationError',
+      message: expect.stringContaining(`artifact ${version.lineage.artifactUri} does not exist`),
+    });
+    expect(await snapshot()).toBe(before);
+    expect((await w.store.getStage(MODEL, 'staging'))?.version).toBe('1.1.0');
+  });
+
+  it('refuses an artifact altered after registration (checksum), leaving everything untouched', async () => {
+    const { run, version } = await candidate('r4');
+    const loc = parseS3Uri(version.lineage.artifactUri);
+    const model = JSON.parse(await w.objects.getText(loc)) as { bias: number };
+    model.bias += 0.5;
+    await w.objects.put(loc, JSON.stringify(model), 'application/json');
+    const before = await snapshot();
+    await expect(deploy(deployState(run, version))).rejects.toMatchObject({
+      name: 'ArtifactValidationError',
+      message: expect.stringContaining(`but the registry recorded ${version.lineage.artifactSha256}`),
+    });
+    expect(await snapshot()).toBe(before);
+  });
+
+  it('refuses an artifact that matches its checksum but does not load (smoke test), untouched', async () => {
+    const run = runInfo(w.bucket, 'r5');
+    await putRun(w, run);
+    const r1 = trained.get('r1');
+    if (!r1) throw new Error('r1 not trained');
+    trained.set('r5', r1);
+    const broken = '{"format":"mlcycle-logreg/v1","weights":[1,2';
+    const loc = { bucket: w.bucket, key: 'runs/churn/r5/model.json' };
+    await w.objects.put(loc, broken, 'application/json');
+    await w.objects.put(
+      { bucket: w.bucket, key: 'runs/churn/r5/holdout.csv' },
+      await w.objects.getText({ bucket: w.bucket, key: 'runs/churn/r1/holdout.csv' }),
+      'text/csv',
+    );
+    const version = await w.store.registerVersion({
+      model: MODEL,
+      bump: 'minor',
+      metrics: (await w.store.requireVersion(MODEL, '1.0.0')).metrics,
+      lineage: lineageFor(w.bucket, 'r5', { artifactSha256: sha256(broken) }),
+    });
+    const before = await snapshot();
+    await expect(deploy(deployState(run, version))).rejects.toMatchObject({
+      name: 'ArtifactValidationError',
+      message: expect.stringContaining('model artifact is not JSON'),
+    });
+    expect(await snapshot()).toBe(before);
+  });
+
+  it('refuses a version that may not serve (rejected) with IllegalTransitionError, untouched', async () => {
+    const { run, version } = await candidate('r6');
+    await w.store.transition(MODEL, version.version, 'rejected', 'gate failed', 'mlcycle');
+    const before = await snapshot();
+    await expect(deploy(deployState(run, version))).rejects.toMatchObject({
+      name: 'IllegalTransitionError',
+      message: expect.stringContaining(`${version.version} is rejected`),
+    });
+    expect(await snapshot()).toBe(before);
+  });
+
+  it('deploys a promotion of a version registered outside a pipeline (no run), touching no run record', async () => {
+    const r1 = trained.get('r1');
+    if (!r1) throw new Error('r1 not trained');
+    // `mlcycle models register` of an external artifact, with a sample beside it for the smoke test.
+    const model = await w.objects.getBytes(parseS3Uri(r1.summary.artifactUri));
+    await w.objects.put({ bucket: w.bucket, key: 'external/v9/model.json' }, model, 'application/json');
+    await w.objects.put(
+      { bucket: w.bucket, key: 'external/v9/holdout.csv' },
+      await w.objects.getText({ bucket: w.bucket, key: 'runs/churn/r1/holdout.csv' }),
+      'text/csv',
+    );
+    const version = await w.store.registerVersion({
+      model: MODEL,
+      bump: 'major',
+      metrics: (await w.store.requireVersion(MODEL, '1.0.0')).metrics,
+      lineage: lineageFor(w.bucket, '', {
+        artifactUri: `s3://${w.bucket}/external/v9/model.json`,
+        artifactSha256: sha256(model),
+      }),
+    });
+    const { handler: loadCandidate } = (await import('../../lambdas/handlers/load-candidate.js')) as {
+      handler: Handler;
+    };
+    const loaded = (await loadCandidate(
+      pipelineInput({ stage: 'production', promote: version.version }),
+    )) as Record<string, unknown>;
+    const runsBefore = await w.store.listRuns(MODEL);
+
+    const out = await deploy({ ...loaded, gate: passedGate(), approval: approvalOf('req-ext') });
+
+    expect(out).toMatchObject({ version: version.version, previousVersion: null, ledgerSeq: 1 });
+    expect(await w.store.getStage(MODEL, 'production')).toMatchObject({ version: version.version });
+    expect(await w.store.listRuns(MODEL)).toEqual(runsBefore);
+  });
+
+  it('invalid state ⇒ ValidationError naming the field, nothing written', async () => {
+    const version = await w.store.requireVersion(MODEL, '1.1.0');
+    const state = deployState(runInfo(w.bucket, 'r2'), version);
+    const { gate: _g, ...noGate } = state;
+    const before = await snapshot();
+    await expect(deploy(noGate)).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringContaining('Deploy input: gate'),
+    });
+    await expect(deploy({ ...state, approval: { requestId: 'x' } })).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringContaining('approval.approvedBy'),
+    });
+    expect(await snapshot()).toBe(before);
+  });
+});

@@ -1,0 +1,334 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { runTraining } from '../../containers/trainer/src/train-job.js';
+import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
+import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
+import { ENV, type EnvName } from '../../lambdas/contracts/env.js';
+import { HANDLERS, type HandlerName } from '../../lambdas/contracts/handlers.js';
+import type {
+  ApprovalOutcome,
+  EvaluationResult,
+  GateOutcome,
+  Metrics,
+  PipelineInput,
+  Registration,
+  RunInfo,
+} from '../../lambdas/contracts/pipeline.js';
+import type { TrainingSummary } from '../../lambdas/domain/ml/training-summary.js';
+import type { Lineage, VersionRecord } from '../../lambdas/domain/registry/types.js';
+import { churnCsv } from '../../local/data/churn.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators/local-aws.js';
+import { startTestDynamo, startTestS3, type TestDynamo, type TestS3 } from '../support/emulators.js';
+
+/**
+ * Fixtures for the pipeline handlers' tests: the emulators, the environment exactly as the stack
+ * sets it (from lambdas/contracts/handlers.ts), and the state as the ASL hands it to each Task
+ * (the execution input plus each earlier state's ResultPath).
+ */
+
+export const MODEL = 'churn';
+export const REQUESTOR = 'ml-lead@studio.test';
+export const ALERT_TOPIC = `arn:aws:sns:${LOCAL_REGION}:000000000000:mlcycle-alerts`;
+export const METRICS: Metrics = {
+  auc: 0.81,
+  accuracy: 0.76,
+  precision: 0.64,
+  recall: 0.58,
+  f1: 0.61,
+  logLoss: 0.47,
+};
+
+export const sha256 = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
+
+export interface HandlerWorld {
+  readonly dynamo: TestDynamo;
+  readonly s3: TestS3;
+  readonly table: string;
+  readonly bucket: string;
+  /** Where the local stand-in for SNS writes alerts (.eml files). */
+  readonly outboxDir: string;
+  readonly store: RegistryStore;
+  readonly objects: S3Objects;
+  /** The whole table, sorted, as JSON: equal before and after ⇒ the handler wrote nothing. */
+  scan(): Promise<string>;
+  /** Every object key in the bucket with its sha256, sorted, as JSON. */
+  s3Snapshot(): Promise<string>;
+  /** Alerts written to the outbox, oldest first. */
+  outbox(): string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts DynamoDB Local and s3rver with a fresh table and bucket and sets process.env for one
+ * handler: exactly the MLCYCLE_* variables its contract lists (a missing value is a test bug),
+ * plus the SDK endpoint overrides and, as on the embedded default, the outbox standing in for
+ * SNS. Call before the handler module is first invoked (handlers read their env once).
+ */
+export async function handlerWorld(
+  handler: HandlerName,
+  values: Partial<Record<EnvName, string>> = {},
+): Promise<HandlerWorld> {
+  const [dynamo, s3] = await Promise.all([startTestDynamo(), startTestS3()]);
+  const [table, bucket] = await Promise.all([dynamo.newTable(), s3.newBucket()]);
+  const outboxDir = mkdtempSync(join(tmpdir(), 'mlcycle-handler-outbox-'));
+  const known: Partial<Record<EnvName, string>> = {
+    [ENV.table]: table,
+    [ENV.bucket]: bucket,
+    [ENV.alertTopicArn]: ALERT_TOPIC,
+    ...values,
+  };
+  for (const key of Object.keys(process.env)) if (key.startsWith('MLCYCLE_')) delete process.env[key];
+  delete process.env.AWS_PROFILE;
+  const contract: readonly EnvName[] = HANDLERS[handler].env;
+  for (const name of contract) {
+    const value = known[name];
+    if (value === undefined) throw new Error(`test fixture has no value for ${name} (${handler})`);
+    process.env[name] = value;
+  }
+  Object.assign(process.env, {
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.local.endpoint,
+    AWS_ENDPOINT_URL_S3: s3.local.endpoint,
+    [ENV.outboxDir]: outboxDir,
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+  });
+  const objects = new S3Objects(s3.local.client);
+  return {
+    dynamo,
+    s3,
+    table,
+    bucket,
+    outboxDir,
+    store: new RegistryStore(dynamo.doc, table),
+    objects,
+    async scan() {
+      const items: Record<string, unknown>[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await dynamo.doc.send(
+          new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start }),
+        );
+        items.push(...((page.Items ?? []) as Record<string, unknown>[]));
+        start = page.LastEvaluatedKey;
+      } while (start);
+      const id = (i: Record<string, unknown>) => `${String(i.PK)}|${String(i.SK)}`;
+      return JSON.stringify(items.sort((a, b) => (id(a) < id(b) ? -1 : 1)));
+    },
+    async s3Snapshot() {
+      const listed = await objects.list(bucket, '');
+      const out: string[] = [];
+      for (const o of listed.sort((a, b) => (a.key < b.key ? -1 : 1))) {
+        out.push(`${o.key} ${await objects.sha256({ bucket, key: o.key })}`);
+      }
+      return JSON.stringify(out);
+    },
+    outbox() {
+      return readdirSync(outboxDir)
+        .filter((f) => f.endsWith('.eml'))
+        .sort()
+        .map((f) => readFileSync(join(outboxDir, f), 'utf8'));
+    },
+    async stop() {
+      await Promise.all([dynamo.stop(), s3.stop()]);
+      rmSync(outboxDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The execution input as `buildPipelineInput` makes it for the CLI and the schedule. */
+export function pipelineInput(overrides: Partial<PipelineInput> = {}): PipelineInput {
+  return {
+    model: MODEL,
+    stage: 'staging',
+    requestedBy: REQUESTOR,
+    reason: 'weekly retrain',
+    trigger: 'manual',
+    dataset: '',
+    bump: 'minor',
+    version: '',
+    promote: '',
+    training: {
+      target: 'churned',
+      exclude: ['player_id'],
+      hyperparameters: { epochs: 6, learningRate: 0.1, l2: 0.001, seed: 7 },
+      holdoutFraction: 0.2,
+      timeoutSeconds: 3600,
+    },
+    policy: {
+      gates: [],
+      approvers: ['a@studio.test', 'b@studio.test'],
+      quorum: 1,
+      approvalRequired: true,
+      approvalTimeoutSeconds: 3600,
+      reminderSecondsBeforeExpiry: 0,
+    },
+    ...overrides,
+  };
+}
+
+/** `$.run`, as PrepareRun returns it. */
+export function runInfo(bucket: string, runId: string, input: PipelineInput = pipelineInput()): RunInfo {
+  return {
+    runId,
+    datasetUri: `s3://${bucket}/datasets/${input.model}/churn.csv`,
+    outputUri: `s3://${bucket}/runs/${input.model}/${runId}/`,
+    hyperparametersJson: JSON.stringify(input.training.hyperparameters),
+    excludeCsv: input.training.exclude.join(','),
+    holdoutFraction: String(input.training.holdoutFraction),
+    startedAt: '2030-01-01T00:00:00.000Z',
+  };
+}
+
+/** The run record PrepareRun writes. */
+export async function putRun(world: HandlerWorld, run: RunInfo, input: PipelineInput = pipelineInput()) {
+  await world.store.putRun({
+    model: input.model,
+    runId: run.runId,
+    stage: input.stage,
+    status: 'training',
+    trigger: input.trigger,
+    requestedBy: input.requestedBy,
+    reason: input.reason,
+    datasetUri: run.datasetUri,
+    hyperparameters: input.training.hyperparameters,
+    startedAt: run.startedAt,
+  });
+}
+
+/** Uploads the dataset every run trains on (once per world). */
+export async function uploadDataset(world: HandlerWorld): Promise<void> {
+  await world.objects.put(
+    { bucket: world.bucket, key: `datasets/${MODEL}/churn.csv` },
+    churnCsv({ rows: 1200, seed: 5 }),
+    'text/csv',
+  );
+}
+
+/** Runs the reference trainer for a run (what the Train state's Batch job does). */
+export async function train(
+  world: HandlerWorld,
+  run: RunInfo,
+  input = pipelineInput(),
+): Promise<TrainingSummary> {
+  return runTraining(
+    {
+      MLCYCLE_MODEL: input.model,
+      MLCYCLE_RUN_ID: run.runId,
+      MLCYCLE_DATASET_URI: run.datasetUri,
+      MLCYCLE_OUTPUT_URI: run.outputUri,
+      MLCYCLE_HYPERPARAMETERS: run.hyperparametersJson,
+      MLCYCLE_TARGET: input.training.target,
+      MLCYCLE_CODE_VERSION: 'c0ffee1',
+      MLCYCLE_EXCLUDE: run.excludeCsv,
+      MLCYCLE_HOLDOUT_FRACTION: Number(run.holdoutFraction),
+    },
+    { s3: world.s3.local.client },
+  );
+}
+
+/** `$.evaluation` for a trained run, with chosen metrics. */
+export function evaluationOf(
+  run: RunInfo,
+  summary: TrainingSummary,
+  metrics: Metrics = METRICS,
+): EvaluationResult {
+  return {
+    metrics,
+    holdoutRows: summary.holdoutRows,
+    artifact: { uri: summary.artifactUri, sha256: summary.sha256 },
+    modelCardUri: `${run.outputUri}model-card.json`,
+    evaluationUri: `${run.outputUri}evaluation.json`,
+  };
+}
+
+/** `$.train`, the Train state's ResultSelector output. */
+export const trainResult = (runId: string) => ({ jobId: `job-${runId}`, status: 'SUCCEEDED' });
+
+/** `$.approval`, what SendTaskSuccess carries at quorum. */
+export const approvalOf = (requestId: string): ApprovalOutcome => ({
+  requestId,
+  approvedBy: [{ approver: 'a@studio.test', comment: 'fine', decidedAt: '2030-01-01T01:00:00.000Z' }],
+  completedAt: '2030-01-01T01:00:00.000Z',
+});
+
+/** A gate outcome that passed, as the Gate state writes it. */
+export const passedGate = (servingVersion: string | null = null): GateOutcome => ({
+  passed: true,
+  approvalRequired: true,
+  servingVersion,
+  results: [
+    {
+      metric: 'auc',
+      kind: 'absolute',
+      operator: '>=',
+      threshold: 0.7,
+      value: METRICS.auc,
+      required: true,
+      passed: true,
+      detail: 'auc 0.81 meets >= 0.7',
+    },
+  ],
+});
+
+/** The state after each Task, as the ASL accumulates it (execution input + ResultPaths). */
+export function lifecycleState(parts: {
+  input?: PipelineInput;
+  run: RunInfo;
+  evaluation?: EvaluationResult;
+  registration?: Registration;
+  gate?: GateOutcome;
+  approval?: ApprovalOutcome;
+}) {
+  return {
+    ...(parts.input ?? pipelineInput()),
+    run: parts.run,
+    train: trainResult(parts.run.runId),
+    ...(parts.evaluation ? { evaluation: parts.evaluation } : {}),
+    ...(parts.registration ? { registration: parts.registration } : {}),
+    ...(parts.gate ? { gate: parts.gate } : {}),
+    ...(parts.approval ? { approval: parts.approval } : {}),
+  };
+}
+
+/** Lineage for a version registered straight in the store (no trainer needed). */
+export function lineageFor(bucket: string, runId: string, over: Partial<Lineage> = {}): Lineage {
+  return {
+    parentVersion: null,
+    datasetUri: `s3://${bucket}/datasets/${MODEL}/churn.csv`,
+    datasetSha256: 'd'.repeat(64),
+    codeVersion: 'c0ffee1',
+    runId,
+    hyperparameters: { epochs: 6 },
+    framework: 'mlcycle-logreg@1.0.0',
+    artifactUri: `s3://${bucket}/runs/${MODEL}/${runId}/model.json`,
+    artifactSha256: 'b'.repeat(64),
+    author: REQUESTOR,
+    modelCardUri: `s3://${bucket}/runs/${MODEL}/${runId}/model-card.json`,
+    ...over,
+  };
+}
+
+/** Registers a trained run's version straight in the store, as the Register state would. */
+export async function registerTrained(
+  world: HandlerWorld,
+  run: RunInfo,
+  summary: TrainingSummary,
+  metrics: Metrics = METRICS,
+  model = MODEL,
+): Promise<VersionRecord> {
+  return world.store.registerVersion({
+    model,
+    bump: 'minor',
+    metrics,
+    lineage: lineageFor(world.bucket, run.runId, {
+      artifactUri: summary.artifactUri,
+      artifactSha256: summary.sha256,
+      datasetSha256: summary.datasetSha256,
+    }),
+  });
+}
