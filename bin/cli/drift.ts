@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { type DriftRecord, DriftStore } from '../../lambdas/adapters/drift/drift-store.js';
 import { formatOf } from '../../lambdas/adapters/drift/object-stream.js';
 import { summarizeTrend } from '../../lambdas/domain/drift/trend.js';
-import { ValidationError } from '../../lambdas/domain/errors.js';
+import { DataError, NotFoundError, ValidationError } from '../../lambdas/domain/errors.js';
 import { inProcessStack } from './context.js';
 import type { CliContext, RegisterCommands } from './types.js';
 
@@ -32,6 +32,14 @@ export async function waitForDriftRecord(
   }
 }
 
+function knownModel(ctx: CliContext, model: string): void {
+  if (!(model in ctx.config.models)) {
+    throw new ValidationError(
+      `unknown model "${model}"; the config defines: ${Object.keys(ctx.config.models).join(', ')}`,
+    );
+  }
+}
+
 async function uploadAndWait(
   ctx: CliContext,
   model: string,
@@ -39,18 +47,22 @@ async function uploadAndWait(
   kind: 'baseline' | 'batches',
   timeout: number,
 ) {
-  if (!(model in ctx.config.models)) {
-    throw new ValidationError(
-      `unknown model "${model}"; the config defines: ${Object.keys(ctx.config.models).join(', ')}`,
-    );
-  }
+  knownModel(ctx, model);
   let size: number;
   try {
-    size = statSync(file).size;
+    const stat = statSync(file);
+    if (!stat.isFile()) throw new Error('not a file');
+    size = stat.size;
   } catch {
-    throw new ValidationError(`cannot read "${file}"`);
+    throw new ValidationError(`cannot read "${file}": not an existing file`);
   }
   formatOf(file);
+  // Refused here rather than uploaded: the handler would only record that there is no baseline.
+  if (kind === 'batches' && !(await new DriftStore(ctx.doc, ctx.tableName).getBaseline(model))) {
+    throw new NotFoundError(
+      `no baseline for ${model}; profile one first: mlcycle drift baseline ${model} <file>`,
+    );
+  }
   const key = `monitoring/${model}/${kind}/${new Date().toISOString().replace(/[:.]/g, '-')}-${basename(file)}`;
   ctx.output.info(`uploading ${file} (${(size / 1e6).toFixed(1)} MB) → s3://${ctx.bucket}/${key}`);
   await new Upload({
@@ -62,10 +74,17 @@ async function uploadAndWait(
 }
 
 function show(ctx: CliContext, record: DriftRecord) {
+  if (record.status === 'error') {
+    // The record is the machine-readable answer; the error is the one line on stderr (exit 2).
+    if (ctx.output.json) ctx.output.result(record, () => '');
+    throw new DataError(
+      `${record.kind} ${record.batchKey} could not be processed: ${record.error ?? 'unknown error'}`,
+    );
+  }
   ctx.output.result(record, () =>
     [
-      `${record.kind} ${record.batchKey}: ${record.status}${record.error ? ` — ${record.error}` : ''}`,
-      record.kind === 'batch' && record.status !== 'error'
+      `${record.kind} ${record.batchKey}: ${record.status}`,
+      record.kind === 'batch'
         ? `overall ${record.overallSeverity}; ${(record.driftedShare * 100).toFixed(0)}% of features drifted; ${record.rows} rows`
         : `${record.rows} rows profiled`,
       ...record.features.map(
@@ -77,7 +96,6 @@ function show(ctx: CliContext, record: DriftRecord) {
       .filter(Boolean)
       .join('\n'),
   );
-  if (record.status === 'error') process.exitCode = 1;
 }
 
 export const registerDriftCommands: RegisterCommands = (program, context) => {
@@ -93,9 +111,12 @@ export const registerDriftCommands: RegisterCommands = (program, context) => {
       .option('--timeout <seconds>', 'how long to wait for the result', '300')
       .option('--json', 'print JSON')
       .action(async (model: string, file: string, o: { timeout: string }, cmd: Command) => {
+        const timeout = Number(o.timeout);
+        if (!Number.isFinite(timeout) || timeout <= 0)
+          throw new ValidationError(`--timeout "${o.timeout}" must be a positive number of seconds`);
         const ctx = await context(cmd);
         try {
-          show(ctx, await uploadAndWait(ctx, model, file, kind, Number(o.timeout)));
+          show(ctx, await uploadAndWait(ctx, model, file, kind, timeout));
         } finally {
           await ctx.close();
         }
@@ -110,6 +131,7 @@ export const registerDriftCommands: RegisterCommands = (program, context) => {
     .action(async (model: string, o: { days: string }, cmd: Command) => {
       const ctx = await context(cmd);
       try {
+        knownModel(ctx, model);
         const days = Number(o.days);
         if (!Number.isInteger(days) || days < 1 || days > 366)
           throw new ValidationError(`--days "${o.days}" must be 1-366`);

@@ -28,6 +28,13 @@ export interface MonitoringDeps {
   readonly clock?: () => Date;
   /** Worker threads for profiling (default: one per available CPU). */
   readonly parallel?: ParallelOptions;
+  /** Where delivery problems of secondary channels (the Slack webhook) are reported. */
+  readonly logger?: MonitoringLogger;
+}
+
+/** The part of a logger the service uses (Powertools' Logger fits). */
+export interface MonitoringLogger {
+  warn(message: string, extra: Record<string, unknown>): void;
 }
 
 export interface UploadedObject {
@@ -79,8 +86,9 @@ async function profileObject(
 
 /**
  * Runs `work` once per object version: a duplicate delivery is skipped; a data problem becomes
- * an error record (and an alert), never a retry loop; any other failure gives the claim back and
- * rethrows, so the retried delivery is processed.
+ * an error record (and an alert), never a retry loop; any other failure (an AWS call failing,
+ * the alert included) gives the claim back and rethrows, so the retried delivery is processed.
+ * The record is always the last write, so a retry after a failure never leaves two records.
  */
 async function exactlyOnce(
   d: MonitoringDeps,
@@ -90,16 +98,28 @@ async function exactlyOnce(
 ): Promise<DriftRecord | undefined> {
   const now = (d.clock ?? (() => new Date()))();
   if (!(await d.store.claimEvent(o.bucket, o.key, o.version, now))) return undefined;
+  try {
+    return await processOrRecordError(d, o, kind, now, work);
+  } catch (err) {
+    await d.store.releaseEvent(o.bucket, o.key, o.version);
+    throw err;
+  }
+}
+
+async function processOrRecordError(
+  d: MonitoringDeps,
+  o: UploadedObject,
+  kind: 'baseline' | 'batch',
+  now: Date,
+  work: (model: string, batchId: string, now: Date) => Promise<DriftRecord>,
+): Promise<DriftRecord> {
   let model = 'unknown';
   const batchId = batchIdOf(o);
   try {
     model = parseMonitoringKey(o.key).model;
     return await work(model, batchId, now);
   } catch (err) {
-    if (!isMlcycleError(err)) {
-      await d.store.releaseEvent(o.bucket, o.key, o.version);
-      throw err;
-    }
+    if (!isMlcycleError(err)) throw err;
     const record: DriftRecord = {
       model,
       batchId,
@@ -114,11 +134,11 @@ async function exactlyOnce(
       error: err.message,
       alerted: true,
     };
+    const subject = `[mlcycle] ${kind} for ${model} could not be processed`;
+    const message = `s3://${o.bucket}/${o.key}\n\n${err.message}\n\nNothing else was changed; fix the file and upload it again.`;
+    await d.alerts.publish({ subject, message });
+    await notifySlack(d, `${subject}: ${message}`, { model, batchKey: o.key });
     if (model !== 'unknown') await d.store.putRecord(record);
-    await d.alerts.publish({
-      subject: `[mlcycle] ${kind} for ${model} could not be processed`,
-      message: `s3://${o.bucket}/${o.key}\n\n${err.message}\n\nNothing else was changed; fix the file and upload it again.`,
-    });
     return record;
   }
 }
@@ -183,28 +203,62 @@ async function referenceMetrics(d: MonitoringDeps, model: string) {
   return null;
 }
 
-async function notifySlack(d: MonitoringDeps, text: string): Promise<void> {
+const SLACK_TIMEOUT_MS = 10_000;
+
+/**
+ * Posts the alert to the Slack incoming webhook from the config, if there is one. A webhook that
+ * answers an error or cannot be reached never fails the check (the record is already stored and
+ * the SNS alert has gone out): the failure is logged with the status, and the result returned.
+ */
+async function notifySlack(
+  d: MonitoringDeps,
+  text: string,
+  context: { model: string; batchKey: string },
+): Promise<'sent' | 'failed' | 'not-configured'> {
   const url = d.config.alerts.slackWebhookUrl;
-  if (!url) return;
+  if (!url) return 'not-configured';
+  // Incoming-webhook URLs carry a secret in their path: log only the host.
+  const host = URL.canParse(url) ? new URL(url).host : 'the webhook';
+  const warn = (reason: string) =>
+    (d.logger ?? { warn: (m: string, e?: object) => console.warn(m, JSON.stringify(e)) }).warn(
+      'slack alert not delivered',
+      { ...context, webhookHost: host, reason },
+    );
   try {
-    await (d.fetch ?? fetch)(url, {
+    const res = await (d.fetch ?? fetch)(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ text }),
+      signal: AbortSignal.timeout(SLACK_TIMEOUT_MS),
     });
-  } catch {
-    // An unreachable webhook must not fail the check; the SNS alert has gone out.
+    if (res.ok) return 'sent';
+    const body = (await res.text().catch(() => '')).slice(0, 200);
+    warn(`HTTP ${res.status}${body ? ` ${body}` : ''}`);
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    warn(`${(err as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ''}`);
   }
+  return 'failed';
 }
 
+const MAX_ALERT_FEATURES = 10;
+
 function alertText(model: string, o: UploadedObject, result: DriftResult, reportUri: string): string {
-  const top = result.features
+  const drifted = result.features
     .filter((f) => f.severity !== 'none')
-    .sort((a, b) => (b.score ?? 0) - (a.score ?? 0))
-    .slice(0, 5)
-    .map((f) => `- ${f.name}: ${f.severity} (${f.method} ${f.score}) — ${f.recommendation}`)
-    .join('\n');
-  return `Drift ${result.overallSeverity} for ${model} in s3://${o.bucket}/${o.key}: ${(result.driftedShare * 100).toFixed(0)}% of features drifted.\n\n${top}\n\nReport: ${reportUri}`;
+    .sort((a, b) => (b.score ?? 0) - (a.score ?? 0));
+  const lines = drifted.slice(0, MAX_ALERT_FEATURES).map((f) => {
+    const m = f.details.missingRate;
+    const missing =
+      m.severity !== 'none'
+        ? `; missing ${(m.baseline * 100).toFixed(1)}% → ${(m.batch * 100).toFixed(1)}% (${m.severity})`
+        : '';
+    const score = f.score === null ? 'n/a' : f.score.toFixed(3);
+    const role = f.role === 'feature' ? '' : ` [${f.role}]`;
+    return `- ${f.name}${role}: ${f.severity} (${f.method} ${score}${missing}) — ${f.recommendation}`;
+  });
+  if (drifted.length > MAX_ALERT_FEATURES) lines.push(`- … and ${drifted.length - MAX_ALERT_FEATURES} more`);
+  return `Drift ${result.overallSeverity} for ${model} in s3://${o.bucket}/${o.key}: ${(result.driftedShare * 100).toFixed(0)}% of input features drifted.\n\n${lines.join('\n')}\n\nReport: ${reportUri}`;
 }
 
 /** monitoring/<model>/batches/… uploaded: compare with the baseline, record, report, alert. */
@@ -272,6 +326,32 @@ export async function processBatch(d: MonitoringDeps, o: UploadedObject): Promis
       );
       retrainExecution = out.executionArn;
     }
+    if (alert) {
+      const text = alertText(model, o, result, reportUri);
+      await d.alerts.publish({
+        subject: `[mlcycle] drift ${result.overallSeverity}: ${model}`,
+        message: text,
+      });
+      await notifySlack(d, text, { model, batchKey: o.key });
+    }
+    const summary: DriftSummary = {
+      model,
+      batchKey: o.key,
+      checkedAt: now.toISOString(),
+      status: result.status,
+      overallSeverity: result.overallSeverity,
+      driftedShare: result.driftedShare,
+      rows: profile.rows,
+      features: result.features.map((f) => ({
+        name: f.name,
+        kind: f.kind,
+        method: f.method,
+        score: f.score,
+        severity: f.severity,
+      })),
+      reportUri,
+    };
+    await d.objects.putJson({ bucket: d.bucket, key: driftLatestKey(model) }, summary);
     const record: DriftRecord = {
       model,
       batchId,
@@ -293,33 +373,8 @@ export async function processBatch(d: MonitoringDeps, o: UploadedObject): Promis
       alerted: alert,
       ...(retrainExecution ? { retrainExecution } : {}),
     };
+    // Last: a failure before this line is retried whole, and leaves no record behind.
     await d.store.putRecord(record);
-    const summary: DriftSummary = {
-      model,
-      batchKey: o.key,
-      checkedAt: record.checkedAt,
-      status: result.status,
-      overallSeverity: result.overallSeverity,
-      driftedShare: result.driftedShare,
-      rows: profile.rows,
-      features: result.features.map((f) => ({
-        name: f.name,
-        kind: f.kind,
-        method: f.method,
-        score: f.score,
-        severity: f.severity,
-      })),
-      reportUri,
-    };
-    await d.objects.putJson({ bucket: d.bucket, key: driftLatestKey(model) }, summary);
-    if (alert) {
-      const text = alertText(model, o, result, reportUri);
-      await d.alerts.publish({
-        subject: `[mlcycle] drift ${result.overallSeverity}: ${model}`,
-        message: text,
-      });
-      await notifySlack(d, text);
-    }
     return record;
   });
 }

@@ -8,7 +8,7 @@ import { S3Objects } from '../../adapters/s3-objects.js';
 import { monitoringRuntimeSchema } from '../../contracts/config-schema.js';
 import { ENV } from '../../contracts/env.js';
 import { pipelineInputSchema } from '../../contracts/pipeline.js';
-import { once, readEnv } from './runtime.js';
+import { createLogger, once, readEnv } from './runtime.js';
 
 const json = <T extends z.ZodType>(schema: T) =>
   z.string().transform((text, ctx) => {
@@ -38,6 +38,7 @@ export const monitoringDeps = once((): MonitoringDeps => {
     bucket: env[ENV.bucket],
     config: env[ENV.monitoringConfig],
     alerts: alertPublisherFromEnv(),
+    logger: createLogger('monitoring'),
     ...(env[ENV.stateMachineArn] && retrain
       ? { sfn: new SFNClient({}), stateMachineArn: env[ENV.stateMachineArn], retrainInputs: retrain }
       : {}),
