@@ -11,7 +11,7 @@ import {
   variance,
 } from '../profile/profile.js';
 import { recommend } from './recommend.js';
-import { maxSeverity, severityOf, type Thresholds } from './severity.js';
+import { maxSeverity, SEVERITY_ORDER, severityOf, type Thresholds } from './severity.js';
 import {
   binShares,
   decileEdges,
@@ -205,14 +205,19 @@ export function compareProfiles(baseline: Profile, batch: Profile, o: CompareOpt
           ? categoricalDrift(base, got)
           : undefined;
     const score = enough && compared ? compared.score : null;
-    const severity = maxSeverity(severityOf(score, o.thresholds), missingSeverity);
+    const distributionSeverity = severityOf(score, o.thresholds);
+    const severity = maxSeverity(distributionSeverity, missingSeverity);
+    // The record names what decided: a column flagged for its missing rate alone must not read
+    // "KS 0.000, medium" (the distribution's scores stay in the details).
+    const missingDecides =
+      SEVERITY_ORDER.indexOf(missingSeverity) > SEVERITY_ORDER.indexOf(distributionSeverity);
     const feature: FeatureDrift = {
       name,
       role,
       kind: base.kind,
       status: enough ? 'ok' : 'insufficient-data',
-      method: compared?.method ?? 'none',
-      score: score === null ? null : round(score),
+      method: missingDecides ? 'missing-rate' : (compared?.method ?? 'none'),
+      score: missingDecides ? round(missingChange) : score === null ? null : round(score),
       severity,
       details: {
         ...(compared?.details ?? {}),

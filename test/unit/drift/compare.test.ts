@@ -75,13 +75,17 @@ describe('drift decisions', () => {
     const base = profileOf(20_000, 5, [num('x', 0, 1, 0.05), num('y', 0)]);
     const batch = profileOf(20_000, 6, [num('x', 0, 1, 0.25), num('y', 0)]);
     const x = feature(compareProfiles(base, batch, options), 'x');
-    expect(x.score).toBeLessThan(0.05);
+    expect(x.details.ksBeyondNoise).toBeLessThan(0.05);
     expect(x.details.missingRate.baseline).toBeCloseTo(0.05, 2);
     expect(x.details.missingRate.batch).toBeCloseTo(0.25, 2);
     // the stated score is the absolute change in missing rate (≈ 0.20 here) on the same thresholds
     expect(x.details.missingRate.change).toBeCloseTo(0.2, 1);
     expect(['low', 'medium']).toContain(x.details.missingRate.severity);
     expect(x.severity).toBe(x.details.missingRate.severity);
+    // and the record says so, rather than 'KS ≈ 0, medium'
+    expect(x.method).toBe('missing-rate');
+    expect(x.score).toBeCloseTo(x.details.missingRate.change, 6);
+    expect(x.details.ks).toBeLessThan(0.05);
     expect(x.recommendation).toMatch(/Missing values/);
   });
 
@@ -90,7 +94,9 @@ describe('drift decisions', () => {
     const batch = profileOf(1_000, 8, [num('x', 0), { name: 'y', value: () => '' }]);
     const y = feature(compareProfiles(base, batch, options), 'y');
     expect(y.status).toBe('insufficient-data');
-    expect(y.score).toBeNull();
+    // no values to compare, but the missing rate (0 → 100 %) decides, and the record says so
+    expect(y.method).toBe('missing-rate');
+    expect(y.score).toBe(1);
     expect(y.details.missingRate.batch).toBe(1);
     expect(y.severity).toBe('critical');
   });
