@@ -194,9 +194,26 @@ export async function runDemo(options: {
       );
       for (const f of drift.features) {
         info(
-          `    ${f.name.padEnd(24)} ${f.method.padEnd(12)} ${f.score === null ? '   n/a' : f.score.toFixed(3).padStart(6)}  ${f.severity}`,
+          `    ${f.name.padEnd(24)} ${f.method.padEnd(16)} ${f.score === null ? '   n/a' : f.score.toFixed(3).padStart(6)}  ${f.severity}`,
         );
       }
+      const actions = drift.features.filter((f) => f.recommendation);
+      if (actions.length) info('  what to do:');
+      for (const f of actions) info(`    ${f.name}: ${f.recommendation}`);
+      const perf = drift.performance;
+      if (perf?.metrics) {
+        const line = Object.entries(perf.metrics)
+          .map(([k, v]) => {
+            const delta = perf.change?.[k];
+            return `${k} ${v.toFixed(3)}${delta === undefined ? '' : ` (${delta >= 0 ? '+' : ''}${delta.toFixed(3)} vs evaluation)`}`;
+          })
+          .join(', ');
+        info(`  live performance on the batch's labels: ${line}`);
+      }
+      if (perf?.latency) {
+        info(`  latency: p50 ${perf.latency.p50} ms, p95 ${perf.latency.p95} ms, p99 ${perf.latency.p99} ms`);
+      }
+      info(`  report: ${drift.reportUri}`);
     }
     sfn.destroy();
     return {

@@ -22,9 +22,19 @@ export const driftSummarySchema = z.object({
       method: z.string(),
       score: z.number().nullable(),
       severity: z.enum(SEVERITIES),
+      /** What to do about it, for a drifted column (the HTML report says the same). */
+      recommendation: z.string().optional(),
     }),
   ),
   reportUri: z.string(),
+  /** Live performance, when the batch has labels and predictions (and latencies). */
+  performance: z
+    .object({
+      metrics: z.record(z.string(), z.number()).nullable(),
+      change: z.record(z.string(), z.number()).nullable(),
+      latency: z.object({ p50: z.number(), p95: z.number(), p99: z.number() }).nullable(),
+    })
+    .optional(),
   error: z.string().optional(),
 });
 export type DriftSummary = z.infer<typeof driftSummarySchema>;

@@ -348,8 +348,14 @@ export async function processBatch(d: MonitoringDeps, o: UploadedObject): Promis
         method: f.method,
         score: f.score,
         severity: f.severity,
+        ...(f.severity !== 'none' ? { recommendation: f.recommendation } : {}),
       })),
       reportUri,
+      performance: {
+        metrics: result.performance.metrics,
+        change: result.performance.change,
+        latency: result.performance.latency,
+      },
     };
     await d.objects.putJson({ bucket: d.bucket, key: driftLatestKey(model) }, summary);
     const record: DriftRecord = {
