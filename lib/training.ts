@@ -6,8 +6,9 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { gitCodeVersion } from '../lambdas/contracts/code-version.js';
 import type { ModelConfig } from '../lambdas/contracts/config-schema.js';
-import { ENV } from '../lambdas/contracts/env.js';
+import { ENV, TRAINER_ENV } from '../lambdas/contracts/env.js';
 import { acknowledge } from './nag.js';
 import { fromRoot, REPO_ROOT } from './paths.js';
 import type { Storage } from './storage.js';
@@ -71,6 +72,13 @@ export interface TrainingProps {
   readonly rootVolumeSize?: Size;
   /** @default logs.RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Recorded in every version's lineage as its code version (the trainer's
+   * MLCYCLE_CODE_VERSION).
+   * @default the git commit of the checkout the image is built from, `-dirty` when it has
+   * uncommitted changes, or 'unknown' outside a git checkout
+   */
+  readonly codeVersion?: string;
 }
 
 /**
@@ -97,6 +105,7 @@ export class Training extends Construct {
     if (models.length === 0) throw new Error('Training needs at least one model');
     this.jobDefinitionPrefix = `${props.project}-trainer-`;
     const retention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
+    const codeVersion = props.codeVersion ?? gitCodeVersion(REPO_ROOT) ?? 'unknown';
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs: 2,
@@ -213,7 +222,11 @@ export class Training extends Construct {
         ...(m.training.resources.gpus > 0 ? { gpu: m.training.resources.gpus } : {}),
         jobRole,
         // The run's own values (dataset, output, hyperparameters) come as overrides from the ASL.
-        environment: { [ENV.bucket]: props.storage.bucket.bucketName, AWS_REGION: Aws.REGION },
+        environment: {
+          [ENV.bucket]: props.storage.bucket.bucketName,
+          AWS_REGION: Aws.REGION,
+          [TRAINER_ENV.codeVersion]: codeVersion,
+        },
         logging: ecs.LogDriver.awsLogs({ streamPrefix: model, logGroup }),
       });
       definitions[model] = new batch.EcsJobDefinition(this, `${model}JobDefinition`, {

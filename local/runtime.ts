@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import './polyfills.js';
+import { gitCodeVersion } from '../lambdas/contracts/code-version.js';
 import { type MlcycleConfig, monitoringRuntimeConfig } from '../lambdas/contracts/config-schema.js';
-import { ENV } from '../lambdas/contracts/env.js';
+import { ENV, TRAINER_ENV } from '../lambdas/contracts/env.js';
 import { ASL_PLACEHOLDERS, HANDLERS, type HandlerName } from '../lambdas/contracts/handlers.js';
 import { buildPipelineInput } from '../lambdas/contracts/pipeline.js';
 import { startLocalApi } from './api-gateway.js';
@@ -89,6 +90,7 @@ function signingKeyFile(dir: string): string {
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const root = resolve(options.root ?? process.cwd());
+  const codeVersion = gitCodeVersion(root) ?? 'unknown';
   const dir = resolve(options.dir ?? '.mlcycle');
   const log = options.log ?? (() => undefined);
   if (options.fresh) rmSync(dir, { recursive: true, force: true });
@@ -123,7 +125,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           runBatchJobLocally(params as SubmitJobParameters, {
             root,
             logsDir: join(dir, 'logs'),
-            baseEnv: process.env,
+            baseEnv: { ...process.env, [TRAINER_ENV.codeVersion]: codeVersion },
             onLog: (line) => log(`  [trainer] ${line}`),
           }),
       },

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { type CfnElement, type IResolvable, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gitCodeVersion } from '../../lambdas/contracts/code-version.js';
 import { parseConfig } from '../../lambdas/contracts/config-load.js';
 import { archivalSchema, monitoringRuntimeSchema } from '../../lambdas/contracts/config-schema.js';
-import { ENV } from '../../lambdas/contracts/env.js';
+import { ENV, TRAINER_ENV } from '../../lambdas/contracts/env.js';
 import {
   ASL_PLACEHOLDERS,
   HANDLERS,
@@ -13,7 +14,7 @@ import {
   type HandlerName,
 } from '../../lambdas/contracts/handlers.js';
 import { pipelineInputSchema } from '../../lambdas/contracts/pipeline.js';
-import { ASL_FILE } from '../../lib/paths.js';
+import { ASL_FILE, REPO_ROOT } from '../../lib/paths.js';
 import {
   type AttachedStatement,
   actionsOf,
@@ -229,6 +230,12 @@ describe('GPU training on AWS Batch', () => {
       expect(def?.[1].Properties?.Timeout).toEqual({
         AttemptDurationSeconds: m.training.timeoutMinutes * 60,
       });
+      // lineage: the trainer records the commit its image was built from
+      expect(container.Environment).toEqual(
+        expect.arrayContaining([
+          { Name: TRAINER_ENV.codeVersion, Value: gitCodeVersion(REPO_ROOT) ?? 'unknown' },
+        ]),
+      );
     }
   });
 

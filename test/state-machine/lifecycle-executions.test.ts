@@ -4,6 +4,7 @@ import { ApprovalStore } from '../../lambdas/adapters/approval/approval-store.js
 import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
 import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
+import { gitCodeVersion } from '../../lambdas/contracts/code-version.js';
 import { buildPipelineInput, type PipelineInput } from '../../lambdas/contracts/pipeline.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { startTestStack, type TestStack } from '../support/local-stack.js';
@@ -70,6 +71,9 @@ describe('lifecycle state machine on the embedded default', () => {
     expect(versions).toHaveLength(1);
     const v = versions[0];
     expect(v?.status).toBe('ready');
+    // lineage names the commit of the code that trained it (this checkout)
+    expect(v?.lineage.codeVersion).toBe(gitCodeVersion(process.cwd()) ?? 'unknown');
+    expect(v?.lineage.codeVersion).not.toBe('');
     const pointer = await store.getStage('churn', 'staging');
     expect(pointer?.version).toBe(v?.version);
     const ledger = await store.history('churn', { stage: 'staging' });
