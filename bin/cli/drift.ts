@@ -5,6 +5,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { Command } from 'commander';
 import { type DriftRecord, DriftStore } from '../../lambdas/adapters/drift/drift-store.js';
 import { formatOf } from '../../lambdas/adapters/drift/object-stream.js';
+import { SEVERITIES, type Severity } from '../../lambdas/contracts/drift-summary.js';
 import { summarizeTrend } from '../../lambdas/domain/drift/trend.js';
 import { DataError, NotFoundError, ValidationError } from '../../lambdas/domain/errors.js';
 import { inProcessStack } from './context.js';
@@ -31,6 +32,19 @@ export async function waitForDriftRecord(
     await new Promise((r) => setTimeout(r, 500));
   }
 }
+
+/** `drift check --fail-on`: exit code when the drift found is at or above the threshold (2 is bad input). */
+export const DRIFT_EXIT_CODE = 3;
+const FAIL_ON = SEVERITIES.filter((s) => s !== 'none');
+
+function parseFailOn(value: string): Severity {
+  const found = FAIL_ON.find((s) => s === value.trim().toLowerCase());
+  if (!found) throw new ValidationError(`--fail-on "${value}" must be one of ${FAIL_ON.join(', ')}`);
+  return found;
+}
+
+const atOrAbove = (severity: Severity, threshold: Severity) =>
+  SEVERITIES.indexOf(severity) >= SEVERITIES.indexOf(threshold);
 
 function knownModel(ctx: CliContext, model: string): void {
   if (!(model in ctx.config.models)) {
@@ -105,22 +119,39 @@ export const registerDriftCommands: RegisterCommands = (program, context) => {
     ['baseline', 'baseline', 'profile a file as the model’s baseline'],
     ['check', 'batches', 'compare a production batch with the baseline'],
   ] as const) {
-    drift
+    const command = drift
       .command(`${name} <model> <file>`)
       .description(`${what} (uploads it; the S3 event runs the handler)`)
       .option('--timeout <seconds>', 'how long to wait for the result', '300')
-      .option('--json', 'print JSON')
-      .action(async (model: string, file: string, o: { timeout: string }, cmd: Command) => {
+      .option('--json', 'print JSON');
+    if (kind === 'batches') {
+      command.option(
+        '--fail-on <severity>',
+        `exit ${DRIFT_EXIT_CODE} when the overall severity is at or above this (${FAIL_ON.join('|')}), to gate a CI job`,
+      );
+    }
+    command.action(
+      async (model: string, file: string, o: { timeout: string; failOn?: string }, cmd: Command) => {
         const timeout = Number(o.timeout);
         if (!Number.isFinite(timeout) || timeout <= 0)
           throw new ValidationError(`--timeout "${o.timeout}" must be a positive number of seconds`);
+        const failOn = o.failOn === undefined ? undefined : parseFailOn(o.failOn);
         const ctx = await context(cmd);
         try {
-          show(ctx, await uploadAndWait(ctx, model, file, kind, timeout));
+          const record = await uploadAndWait(ctx, model, file, kind, timeout);
+          show(ctx, record);
+          if (failOn && record.kind === 'batch' && atOrAbove(record.overallSeverity, failOn)) {
+            // stderr, so that --json keeps one JSON object as stdout's last line.
+            process.stderr.write(
+              `mlcycle: drift severity ${record.overallSeverity} is at or above --fail-on ${failOn} (exit ${DRIFT_EXIT_CODE})\n`,
+            );
+            process.exitCode = DRIFT_EXIT_CODE;
+          }
         } finally {
           await ctx.close();
         }
-      });
+      },
+    );
   }
 
   drift

@@ -1,12 +1,13 @@
+import { z } from 'zod';
 import { createDocumentClient, createS3Client } from '../adapters/aws-clients.js';
 import { verifyArtifact } from '../adapters/registry/artifact-check.js';
 import { publishManifest } from '../adapters/registry/manifest.js';
 import { RegistryStore } from '../adapters/registry/registry-store.js';
+import { type SmokeCandidate, smokeTestArtifact } from '../adapters/registry/smoke-sample.js';
 import { childUri, parseS3Uri, S3Objects } from '../adapters/s3-objects.js';
 import { ENV } from '../contracts/env.js';
 import { type ClientManifest, manifestKey } from '../contracts/manifest.js';
-import { smokeTest } from '../domain/ml/smoke-test.js';
-import { isStageChange } from '../domain/registry/types.js';
+import { isStageChange, type LedgerEntry, type VersionRecord } from '../domain/registry/types.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
 import { approvedStateSchema } from './kit/state.js';
@@ -21,77 +22,193 @@ const deps = once(() => {
   };
 });
 
+/** Rows a smoke test scores. */
+const SMOKE_ROWS = 5;
+
+/** `promotionId` is set by LoadCandidate: one per promotion execution. */
+const deployStateSchema = approvedStateSchema.extend({ promotionId: z.string().min(1).optional() });
+type DeployState = z.infer<typeof deployStateSchema>;
+
+const validationSchema = z.object({
+  sha256: z.string(),
+  size: z.number(),
+  smokePredictions: z.array(z.number()),
+  smokeSample: z.object({
+    source: z.enum(['holdout', 'dataset', 'schema']),
+    uri: z.string().nullable(),
+    rows: z.number(),
+    skipped: z.array(z.object({ uri: z.string(), why: z.string() })),
+  }),
+});
+export type DeployValidation = z.infer<typeof validationSchema>;
+
 export interface DeployResult {
   readonly version: string;
   readonly previousVersion: string | null;
   readonly ledgerSeq: number;
   readonly manifestKey: string;
-  readonly validation: { sha256: string; size: number; smokePredictions: number[] };
+  readonly validation: DeployValidation;
+  /** This execution's deployment was already in the ledger (a redelivered Deploy): nothing moved. */
+  readonly redelivered: boolean;
+  /**
+   * A newer ledger entry has moved the stage since this deployment: the stage and its manifest
+   * were left as they are (the version that serves now, and its sequence number).
+   */
+  readonly supersededBy: { version: string; ledgerSeq: number } | null;
+}
+
+/**
+ * What makes this Deploy one deployment, whatever the number of deliveries: the run PrepareRun
+ * allocated for this execution, or for a promotion of an existing version (whose run, if any,
+ * is the one that trained it, shared by every promotion of it) the id LoadCandidate allocated,
+ * else the approval request of this execution. Undefined only for a promotion started before
+ * LoadCandidate allocated ids and approved by nobody.
+ */
+export function deploymentKey(state: DeployState): string | undefined {
+  if (!state.promote) return `run:${state.run.runId}`;
+  if (state.promotionId) return `promotion:${state.promotionId}`;
+  if (state.approval) return `approval:${state.approval.requestId}`;
+  return undefined;
+}
+
+/**
+ * The samples a smoke test tries, best first: the held-out rows beside the run outputs (every
+ * pipeline-trained version has them), then the head of the version's dataset; without either
+ * (an artifact registered outside a pipeline, without its data), rows built from the
+ * artifact's own feature schema.
+ */
+function smokeCandidates(state: DeployState, version: VersionRecord): SmokeCandidate[] {
+  const out: SmokeCandidate[] = [{ source: 'holdout', uri: childUri(state.run.outputUri, 'holdout.csv') }];
+  if (version.lineage.datasetUri) out.push({ source: 'dataset', uri: version.lineage.datasetUri });
+  return out;
+}
+
+async function validate(
+  objects: S3Objects,
+  state: DeployState,
+  version: VersionRecord,
+): Promise<DeployValidation> {
+  const artifactUri = version.lineage.artifactUri;
+  const checked = await verifyArtifact(objects, artifactUri, version.lineage.artifactSha256);
+  const smoke = await smokeTestArtifact(
+    objects,
+    await objects.getText(parseS3Uri(artifactUri)),
+    smokeCandidates(state, version),
+    SMOKE_ROWS,
+  );
+  return {
+    sha256: checked.sha256,
+    size: checked.size,
+    smokePredictions: smoke.predictions,
+    smokeSample: { ...smoke.sample, skipped: [...smoke.sample.skipped] },
+  };
 }
 
 /**
  * Deploy: validates the candidate (artifact exists, checksum matches the registry, the model
- * loads and predicts on held-out rows), then moves the stage pointer and appends the ledger
- * entry in one transaction, then publishes the client manifest. A retry after a partial
- * failure finds the pointer already moved and only republishes the manifest.
+ * loads and predicts on real rows), then moves the stage pointer and appends the ledger entry in
+ * one transaction, then publishes the client manifest.
+ *
+ * At most once per execution: the ledger entry carries the deployment key (see deploymentKey),
+ * and a redelivered Deploy that finds it moves nothing. If the stage still serves that entry it
+ * republishes the manifest (the first attempt may have died before publishing); if a newer
+ * deployment has moved the stage since, it leaves the stage and the manifest alone.
  */
 export const handler = async (event: unknown): Promise<DeployResult> => {
-  const state = parseInput(approvedStateSchema, event, 'Deploy input');
+  const state = parseInput(deployStateSchema, event, 'Deploy input');
   const { bucket, objects, store } = deps();
   const { model, stage } = state;
   const version = await store.requireVersion(model, state.registration.version);
+  const key = deploymentKey(state);
 
-  const artifactUri = version.lineage.artifactUri;
-  const checked = await verifyArtifact(objects, artifactUri, version.lineage.artifactSha256);
-  const holdout = await objects.getText(parseS3Uri(childUri(state.run.outputUri, 'holdout.csv')));
-  const smokePredictions = smokeTest(await objects.getText(parseS3Uri(artifactUri)), holdout, 5);
-  const validation = { sha256: checked.sha256, size: checked.size, smokePredictions };
+  let entry: LedgerEntry | undefined = key ? await store.findByIdempotencyKey(model, stage, key) : undefined;
+  let redelivered = entry !== undefined;
+  const recorded = validationSchema.safeParse(entry?.evidence.validation);
+  const validation = recorded.success ? recorded.data : await validate(objects, state, version);
 
-  const current = await store.getStage(model, stage);
-  let entry =
-    current?.version === version.version
-      ? (await store.history(model, { stage })).find(isStageChange)
-      : undefined;
-  if (!entry || entry.toVersion !== version.version) {
-    entry = await store.promote({
+  if (!entry && !key) {
+    // No key to recognise a redelivery by: a stage already at this version is taken as done.
+    const current = await store.getStage(model, stage);
+    const newest =
+      current?.version === version.version
+        ? (await store.history(model, { stage })).find(isStageChange)
+        : undefined;
+    if (newest?.toVersion === version.version) entry = newest;
+  }
+  if (!entry) {
+    const promotion = {
       model,
       stage,
       version: version.version,
       actor: state.requestedBy,
-      reason: state.reason || `pipeline run ${state.run.runId}`,
-      action: 'promote',
-      evidence: { gate: state.gate, approvals: state.approval?.approvedBy ?? [], validation },
-    });
+      reason:
+        state.reason ||
+        (state.promote ? `promotion of ${version.version}` : `pipeline run ${state.run.runId}`),
+      action: 'promote' as const,
+      evidence: {
+        gate: state.gate,
+        approvals: state.approval?.approvedBy ?? [],
+        validation,
+        ...(state.approval ? { requestId: state.approval.requestId } : {}),
+      },
+    };
+    if (key) {
+      const once = await store.promoteOnce({ ...promotion, idempotencyKey: key });
+      entry = once.entry;
+      redelivered = !once.created;
+    } else entry = await store.promote(promotion);
   }
-  const manifest: ClientManifest = {
-    schema: 'mlcycle.manifest/v1',
-    model,
-    stage,
-    version: version.version,
-    artifact: { uri: artifactUri, sha256: checked.sha256 },
-    metrics: version.metrics,
-    promotedAt: entry.at,
-    promotedBy: entry.actor,
-    ledgerSeq: entry.seq,
-    previousVersion: entry.fromVersion,
-    action: 'promote',
-  };
-  await publishManifest(objects, bucket, manifest);
+
+  const pointer = await store.getStage(model, stage);
+  const supersededBy =
+    pointer && pointer.ledgerSeq !== entry.seq
+      ? { version: pointer.version, ledgerSeq: pointer.ledgerSeq }
+      : null;
+  if (supersededBy) {
+    logger.warn('redelivered after a newer deployment: stage and manifest left as they are', {
+      model,
+      stage,
+      version: version.version,
+      ledgerSeq: entry.seq,
+      serving: supersededBy,
+    });
+  } else {
+    const manifest: ClientManifest = {
+      schema: 'mlcycle.manifest/v1',
+      model,
+      stage,
+      version: entry.toVersion,
+      artifact: { uri: version.lineage.artifactUri, sha256: validation.sha256 },
+      metrics: version.metrics,
+      promotedAt: entry.at,
+      promotedBy: entry.actor,
+      ledgerSeq: entry.seq,
+      previousVersion: entry.fromVersion,
+      action: 'promote',
+    };
+    await publishManifest(objects, bucket, manifest);
+  }
   // A promotion of an existing version has no run of its own: the run in its state is the one
   // that trained the version (or none, for one registered outside a pipeline), and it is not ours
   // to end — failing on it here would report a deploy failure after the stage already moved.
+  // A redelivery ends the run only if the first delivery died before it did (keeping its time).
   if (!state.promote) {
-    await store.updateRun(model, state.run.runId, {
-      status: 'succeeded',
-      finishedAt: new Date().toISOString(),
-    });
+    const ended = redelivered && (await store.getRun(model, state.run.runId))?.status === 'succeeded';
+    if (!ended) {
+      await store.updateRun(model, state.run.runId, {
+        status: 'succeeded',
+        finishedAt: new Date().toISOString(),
+      });
+    }
   }
-  logger.info('deployed', { model, stage, version: version.version, ledgerSeq: entry.seq });
+  logger.info('deployed', { model, stage, version: version.version, ledgerSeq: entry.seq, redelivered });
   return {
     version: version.version,
     previousVersion: entry.fromVersion,
     ledgerSeq: entry.seq,
     manifestKey: manifestKey(model, stage),
     validation,
+    redelivered,
+    supersededBy,
   };
 };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path/posix';
 import { createDocumentClient } from '../adapters/aws-clients.js';
 import { RegistryStore } from '../adapters/registry/registry-store.js';
@@ -18,7 +19,9 @@ const PROMOTABLE = new Set(['validating', 'ready']);
 /**
  * LoadCandidate (promotion of an existing version, e.g. staging → production): rebuilds the
  * state the Gate, Approve and Deploy states expect from the version's registry record, so a
- * promotion goes through exactly the same policy as a freshly trained version.
+ * promotion goes through exactly the same policy as a freshly trained version. `promotionId` is
+ * this promotion's own id (the run in the state is the one that trained the version, shared by
+ * every promotion of it): Deploy records it in the ledger to deploy at most once per execution.
  */
 export const handler = async (event: unknown) => {
   const input = parseInput(pipelineInputSchema, event, 'execution input');
@@ -34,6 +37,7 @@ export const handler = async (event: unknown) => {
   logger.info('candidate loaded', { model: input.model, version: version.version, stage: input.stage });
   return {
     ...input,
+    promotionId: randomUUID(),
     run: {
       runId: version.lineage.runId,
       datasetUri: version.lineage.datasetUri,

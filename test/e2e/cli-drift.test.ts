@@ -102,8 +102,12 @@ describe('mlcycle drift (CLI) against a running local stack', () => {
       /^baseline monitoring\/churn\/baseline\/\S+-players baseline\.csv: ok\n3000 rows profiled$/m,
     );
 
-    const check = await cli('drift', 'check', 'churn', join(data, 'eu day 1.csv'));
-    expect(check.code, check.stderr).toBe(0);
+    // --fail-on gates a CI job: overall high is at or above high ⇒ exit 3 (2 is bad input), one line.
+    const check = await cli('drift', 'check', 'churn', join(data, 'eu day 1.csv'), '--fail-on', 'high');
+    expect(check.code, check.stderr).toBe(3);
+    expect(errorLines(check)).toEqual([
+      'mlcycle: drift severity high is at or above --fail-on high (exit 3)',
+    ]);
     const out = check.stdout;
     expect(out).toMatch(/^batch monitoring\/churn\/batches\/\S+-eu day 1\.csv: ok$/m);
     expect(out).toMatch(/^overall high; \d+% of features drifted; 1500 rows$/m);
@@ -124,9 +128,10 @@ describe('mlcycle drift (CLI) against a running local stack', () => {
     expect(alertsInOutbox()).toBe(1);
   });
 
-  it('--json prints the record as one parseable line', async () => {
-    const r = await cli('drift', 'check', 'churn', join(data, 'low.csv'), '--json');
+  it('--json prints the record as one parseable line (low drift passes --fail-on medium)', async () => {
+    const r = await cli('drift', 'check', 'churn', join(data, 'low.csv'), '--json', '--fail-on', 'medium');
     expect(r.code, r.stderr).toBe(0);
+    expect(errorLines(r)).toEqual([]);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
     const record = JSON.parse(lines[0] ?? '');
@@ -196,6 +201,10 @@ describe('mlcycle drift (CLI) against a running local stack', () => {
       ),
       expectRefused(['drift', 'report', 'churn', '--days', '0'], /^mlcycle: --days "0" must be 1-366$/),
       expectRefused(['drift', 'report', 'nosuch'], /^mlcycle: unknown model "nosuch"/),
+      expectRefused(
+        ['drift', 'check', 'churn', join(data, 'low.csv'), '--fail-on', 'severe'],
+        /^mlcycle: --fail-on "severe" must be one of low, medium, high, critical$/,
+      ),
     ]);
     await expectRefused(
       ['drift', 'check', 'churn', join(data, 'low.csv'), '--timeout', 'soon'],

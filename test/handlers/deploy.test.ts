@@ -1,8 +1,11 @@
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../lambdas/adapters/registry/manifest.js';
+import { readHead } from '../../lambdas/adapters/registry/smoke-sample.js';
 import { parseS3Uri } from '../../lambdas/adapters/s3-objects.js';
 import type { RunInfo } from '../../lambdas/contracts/pipeline.js';
+import { loadModel, predictProba } from '../../lambdas/domain/ml/artifact.js';
+import { parseCsv } from '../../lambdas/domain/ml/dataset.js';
 import type { TrainingSummary } from '../../lambdas/domain/ml/training-summary.js';
 import type { VersionRecord } from '../../lambdas/domain/registry/types.js';
 import {
@@ -30,7 +33,19 @@ interface DeployResult {
   previousVersion: string | null;
   ledgerSeq: number;
   manifestKey: string;
-  validation: { sha256: string; size: number; smokePredictions: number[] };
+  validation: {
+    sha256: string;
+    size: number;
+    smokePredictions: number[];
+    smokeSample: {
+      source: string;
+      uri: string | null;
+      rows: number;
+      skipped: { uri: string; why: string }[];
+    };
+  };
+  redelivered: boolean;
+  supersededBy: { version: string; ledgerSeq: number } | null;
 }
 
 describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
@@ -60,6 +75,12 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
     });
   }
   const deploy = async (event: unknown) => (await handler(event)) as DeployResult;
+  /** What the model predicts on the first rows of a CSV, computed here independently of Deploy. */
+  async function predictionsOn(artifactUri: string, csvUri: string, n = 5): Promise<number[]> {
+    const model = loadModel(await w.objects.getText(parseS3Uri(artifactUri)));
+    const { rows } = parseCsv(await w.objects.getText(parseS3Uri(csvUri)), csvUri);
+    return rows.slice(0, n).map((row) => Math.round(predictProba(model, row) * 1e4) / 1e4);
+  }
   const snapshot = async () => `${await w.scan()}\n${await w.s3Snapshot()}`;
 
   beforeAll(async () => {
@@ -82,10 +103,20 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
       previousVersion: null,
       ledgerSeq: 1,
       manifestKey: 'deployments/churn/staging.json',
-      validation: { sha256: sha256(artifact), size: artifact.length, smokePredictions: expect.any(Array) },
+      validation: {
+        sha256: sha256(artifact),
+        size: artifact.length,
+        smokePredictions: expect.any(Array),
+        smokeSample: { source: 'holdout', uri: `${run.outputUri}holdout.csv`, rows: 5, skipped: [] },
+      },
+      redelivered: false,
+      supersededBy: null,
     });
-    expect(out.validation.smokePredictions).toHaveLength(5);
-    for (const p of out.validation.smokePredictions) expect(p >= 0 && p <= 1).toBe(true);
+    // The predictions are the model's on the first held-out rows, not placeholders.
+    expect(out.validation.smokePredictions).toEqual(
+      await predictionsOn(version.lineage.artifactUri, `${run.outputUri}holdout.csv`),
+    );
+    for (const p of out.validation.smokePredictions) expect(p > 0 && p < 1).toBe(true);
 
     expect(await w.store.getStage(MODEL, 'staging')).toMatchObject({ version: '1.0.0', ledgerSeq: 1 });
     expect((await w.store.getVersion(MODEL, '1.0.0'))?.status).toBe('ready');
@@ -102,6 +133,8 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
           gate: passedGate(),
           approvals: approvalOf('req-1.0.0').approvedBy,
           validation: out.validation,
+          requestId: 'req-1.0.0',
+          idempotencyKey: 'run:r1',
         },
       }),
     ]);
@@ -130,9 +163,17 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
     const ledgerBefore = await w.store.history(MODEL);
     const manifestBefore = await readManifest(w.objects, w.bucket, MODEL, 'staging');
 
+    const runBefore = await w.store.getRun(MODEL, 'r1');
     const again = await deploy(state);
-    expect(again).toMatchObject({ version: '1.0.0', ledgerSeq: 1, previousVersion: null });
+    expect(again).toMatchObject({
+      version: '1.0.0',
+      ledgerSeq: 1,
+      previousVersion: null,
+      redelivered: true,
+      supersededBy: null,
+    });
     expect(await w.store.history(MODEL)).toEqual(ledgerBefore);
+    expect(await w.store.getRun(MODEL, 'r1')).toEqual(runBefore);
 
     // The first attempt moved the pointer but died before publishing: the retry only publishes.
     await w.s3.local.client.send(
@@ -153,6 +194,28 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
       previousVersion: '1.0.0',
       ledgerSeq: 2,
     });
+  });
+
+  it('a Deploy redelivered after a newer version deployed moves nothing back and adds no ledger entry', async () => {
+    // r1's Deploy (1.0.0) is delivered again — a Lambda retry, a Step Functions Retry — after
+    // r2's execution deployed 1.1.0 to the same stage.
+    const state = deployState(runInfo(w.bucket, 'r1'), await w.store.requireVersion(MODEL, '1.0.0'));
+    const first = (await w.store.history(MODEL, { stage: 'staging' })).find((e) => e.seq === 1);
+    const before = await snapshot();
+
+    const again = await deploy(state);
+
+    expect(again).toMatchObject({
+      version: '1.0.0',
+      previousVersion: null,
+      ledgerSeq: 1,
+      redelivered: true,
+      supersededBy: { version: '1.1.0', ledgerSeq: 2 },
+      validation: first?.evidence.validation,
+    });
+    expect(await snapshot()).toBe(before);
+    expect(await w.store.getStage(MODEL, 'staging')).toMatchObject({ version: '1.1.0', ledgerSeq: 2 });
+    expect(await readManifest(w.objects, w.bucket, MODEL, 'staging')).toMatchObject({ version: '1.1.0' });
   });
 
   it('refuses a missing artifact with ArtifactValidationError; pointer, ledger and manifest untouched', async () => {
@@ -221,39 +284,136 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
     expect(await snapshot()).toBe(before);
   });
 
-  it('deploys a promotion of a version registered outside a pipeline (no run), touching no run record', async () => {
-    const r1 = trained.get('r1');
-    if (!r1) throw new Error('r1 not trained');
-    // `mlcycle models register` of an external artifact, with a sample beside it for the smoke test.
-    const model = await w.objects.getBytes(parseS3Uri(r1.summary.artifactUri));
-    await w.objects.put({ bucket: w.bucket, key: 'external/v9/model.json' }, model, 'application/json');
-    await w.objects.put(
-      { bucket: w.bucket, key: 'external/v9/holdout.csv' },
-      await w.objects.getText({ bucket: w.bucket, key: 'runs/churn/r1/holdout.csv' }),
-      'text/csv',
-    );
-    const version = await w.store.registerVersion({
+  /** `mlcycle models register` of an artifact kept outside any run: nothing lies beside it. */
+  async function registerExternal(key: string, body: Buffer | string, datasetUri: string) {
+    await w.objects.put({ bucket: w.bucket, key }, body, 'application/json');
+    return w.store.registerVersion({
       model: MODEL,
       bump: 'major',
       metrics: (await w.store.requireVersion(MODEL, '1.0.0')).metrics,
       lineage: lineageFor(w.bucket, '', {
-        artifactUri: `s3://${w.bucket}/external/v9/model.json`,
-        artifactSha256: sha256(model),
+        artifactUri: `s3://${w.bucket}/${key}`,
+        artifactSha256: sha256(body),
+        datasetUri,
+        modelCardUri: undefined,
       }),
     });
+  }
+  /** `mlcycle models promote`: LoadCandidate's state, then Gate and Approve's results. */
+  async function promotionState(version: string, stage: string): Promise<Record<string, unknown>> {
     const { handler: loadCandidate } = (await import('../../lambdas/handlers/load-candidate.js')) as {
       handler: Handler;
     };
-    const loaded = (await loadCandidate(
-      pipelineInput({ stage: 'production', promote: version.version }),
-    )) as Record<string, unknown>;
+    const loaded = (await loadCandidate(pipelineInput({ stage, promote: version }))) as Record<
+      string,
+      unknown
+    >;
+    return { ...loaded, gate: passedGate(), approval: approvalOf(`req-${stage}-${version}`) };
+  }
+  const trainedArtifact = async () => {
+    const r1 = trained.get('r1');
+    if (!r1) throw new Error('r1 not trained');
+    return w.objects.getBytes(parseS3Uri(r1.summary.artifactUri));
+  };
+  const dataset = () => `s3://${w.bucket}/datasets/${MODEL}/churn.csv`;
+
+  it('deploys a version registered outside a pipeline, smoke-tested on real rows of its dataset; once per execution', async () => {
+    const version = await registerExternal('external/v9/model.json', await trainedArtifact(), dataset());
+    const state = await promotionState(version.version, 'production');
     const runsBefore = await w.store.listRuns(MODEL);
 
-    const out = await deploy({ ...loaded, gate: passedGate(), approval: approvalOf('req-ext') });
+    const out = await deploy(state);
 
-    expect(out).toMatchObject({ version: version.version, previousVersion: null, ledgerSeq: 1 });
+    expect(out).toMatchObject({
+      version: version.version,
+      previousVersion: null,
+      ledgerSeq: 1,
+      redelivered: false,
+      supersededBy: null,
+    });
+    expect(out.validation.smokeSample).toEqual({
+      source: 'dataset',
+      uri: dataset(),
+      rows: 5,
+      skipped: [{ uri: `s3://${w.bucket}/external/v9/holdout.csv`, why: 'does not exist' }],
+    });
+    expect(out.validation.smokePredictions).toEqual(
+      await predictionsOn(version.lineage.artifactUri, dataset()),
+    );
+    for (const p of out.validation.smokePredictions) expect(p > 0 && p < 1).toBe(true);
     expect(await w.store.getStage(MODEL, 'production')).toMatchObject({ version: version.version });
+    expect(await readManifest(w.objects, w.bucket, MODEL, 'production')).toMatchObject({
+      version: version.version,
+      artifact: { uri: version.lineage.artifactUri },
+    });
     expect(await w.store.listRuns(MODEL)).toEqual(runsBefore);
+    const [entry] = await w.store.history(MODEL, { stage: 'production' });
+    expect(entry?.evidence).toMatchObject({
+      idempotencyKey: `promotion:${String(state.promotionId)}`,
+      requestId: `req-production-${version.version}`,
+    });
+
+    // Redelivered: the same entry, nothing written.
+    const before = await snapshot();
+    expect(await deploy(state)).toMatchObject({ ledgerSeq: 1, redelivered: true, supersededBy: null });
+    expect(await snapshot()).toBe(before);
+  });
+
+  it("without a dataset either, it is smoke-tested on rows built from the artifact's feature schema", async () => {
+    const version = await registerExternal('external/v10/model.json', await trainedArtifact(), '');
+    const previous = await w.store.getStage(MODEL, 'production');
+
+    const out = await deploy(await promotionState(version.version, 'production'));
+
+    expect(out).toMatchObject({ version: version.version, previousVersion: previous?.version, ledgerSeq: 2 });
+    expect(out.validation.smokeSample).toMatchObject({ source: 'schema', uri: null, rows: 5 });
+    const predictions = out.validation.smokePredictions;
+    expect(predictions).toHaveLength(5);
+    for (const p of predictions) expect(Number.isFinite(p) && p >= 0 && p <= 1).toBe(true);
+    // Real scores: rows at different points of the feature space get different probabilities.
+    expect(new Set(predictions).size).toBeGreaterThan(1);
+    expect(await w.store.getStage(MODEL, 'production')).toMatchObject({
+      version: version.version,
+      ledgerSeq: 2,
+    });
+  });
+
+  it('an external artifact that does not load, or does not match its dataset, fails ArtifactValidationError, untouched', async () => {
+    const broken = await registerExternal(
+      'external/v11/model.json',
+      '{"format":"mlcycle-logreg/v1","bias":',
+      '',
+    );
+    const brokenState = await promotionState(broken.version, 'production');
+    const before = await snapshot();
+    await expect(deploy(brokenState)).rejects.toMatchObject({
+      name: 'ArtifactValidationError',
+      message: expect.stringContaining('model artifact is not JSON'),
+    });
+    expect(await snapshot()).toBe(before);
+    const wrongData = `s3://${w.bucket}/datasets/other/shop.csv`;
+    await w.objects.put(parseS3Uri(wrongData), 'basket,spend\n3,10.5\n1,2\n', 'text/csv');
+    const mismatched = await registerExternal('external/v12/model.json', await trainedArtifact(), wrongData);
+    const state = await promotionState(mismatched.version, 'production');
+    const beforeMismatch = await snapshot();
+    await expect(deploy(state)).rejects.toMatchObject({
+      name: 'ArtifactValidationError',
+      message: expect.stringMatching(
+        /the model reads .*"sessions_per_week".*which the dataset sample .* does not have/,
+      ),
+    });
+    expect(await snapshot()).toBe(beforeMismatch);
+  });
+
+  it('reads only the head of a large sample, cut after a complete line', async () => {
+    const loc = { bucket: w.bucket, key: 'datasets/other/big.csv' };
+    const lines = ['a,b', ...Array.from({ length: 4000 }, (_, i) => `${i},${i * 2}`)];
+    await w.objects.put(loc, `${lines.join('\n')}\n`, 'text/csv');
+    const head = await readHead(w.objects, `s3://${loc.bucket}/${loc.key}`, 1000);
+    expect(head?.length).toBeLessThanOrEqual(1000);
+    expect(head?.endsWith('\n')).toBe(true);
+    expect(`${lines.join('\n')}\n`.startsWith(head ?? 'x')).toBe(true);
+    expect(await readHead(w.objects, `s3://${loc.bucket}/datasets/other/none.csv`)).toBeUndefined();
   });
 
   it('invalid state ⇒ ValidationError naming the field, nothing written', async () => {

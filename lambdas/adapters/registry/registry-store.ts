@@ -291,99 +291,151 @@ export class RegistryStore {
   async promote(input: PromoteInput): Promise<LedgerEntry> {
     const version = parseVersion(input.version);
     return withOptimisticRetry(`promoting ${input.model} ${version} to ${input.stage}`, async () => {
-      const [pointer, record] = await Promise.all([
-        this.getStage(input.model, input.stage),
-        this.requireVersion(input.model, version),
-      ]);
-      if (!SERVABLE.includes(record.status)) {
-        throw new IllegalTransitionError(
-          `${input.model} ${version} is ${record.status}; only ${SERVABLE.join(' or ')} versions can serve a stage`,
-        );
-      }
-      const seq = (pointer?.ledgerSeq ?? 0) + 1;
-      const at = this.now();
-      const entry: LedgerEntry = {
-        model: input.model,
-        stage: input.stage,
-        seq,
-        action: input.action,
-        fromVersion: pointer?.version ?? null,
-        toVersion: version,
-        actor: input.actor,
-        reason: input.reason,
-        at,
-        evidence: input.evidence ?? {},
-      };
-      const next: StagePointer = {
-        model: input.model,
-        stage: input.stage,
-        version,
-        ledgerSeq: seq,
-        since: at,
-      };
-      const statusChange =
-        record.status === 'ready'
-          ? undefined
-          : {
-              from: record.status,
-              to: 'ready' as const,
-              at,
-              reason: `${input.action} to ${input.stage}`,
-              actor: input.actor,
-            };
-      try {
-        await this.doc.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Put: {
-                  TableName: this.tableName,
-                  Item: {
-                    PK: keys.model(input.model),
-                    SK: keys.stage(input.stage),
-                    entity: 'stage',
-                    ...next,
-                  },
-                  ConditionExpression: pointer ? 'ledgerSeq = :seq' : 'attribute_not_exists(SK)',
-                  ...(pointer ? { ExpressionAttributeValues: { ':seq': pointer.ledgerSeq } } : {}),
-                },
-              },
-              {
-                Put: {
-                  TableName: this.tableName,
-                  Item: {
-                    PK: keys.model(input.model),
-                    SK: keys.ledger(input.stage, seq),
-                    entity: 'ledger',
-                    ...entry,
-                  },
-                  ConditionExpression: 'attribute_not_exists(SK)',
-                },
-              },
-              {
-                Update: {
-                  TableName: this.tableName,
-                  Key: { PK: keys.model(input.model), SK: keys.version(version) },
-                  UpdateExpression: statusChange
-                    ? 'SET #s = :ready, statusHistory = list_append(statusHistory, :change)'
-                    : 'SET lastPromotedAt = :at',
-                  ConditionExpression: '#s = :status',
-                  ExpressionAttributeNames: { '#s': 'status' },
-                  ExpressionAttributeValues: {
-                    ':status': record.status,
-                    ...(statusChange ? { ':ready': 'ready', ':change': [statusChange] } : { ':at': at }),
-                  },
-                },
-              },
-            ],
-          }),
-        );
-      } catch (err) {
-        if (isConditionFailure(err)) throw new RetryableConflict();
-        throw err;
-      }
-      return entry;
+      const out = await this.attemptPromote(input, version);
+      return out.entry;
     });
+  }
+
+  /**
+   * `promote`, at most once per idempotency key (e.g. one per pipeline execution): the key is
+   * kept in the ledger entry's evidence, and a call whose key is already in the stage's ledger
+   * returns that entry (`created: false`) and writes nothing, even when newer entries have moved
+   * the stage since — a redelivered Deploy must not move a stage back to what it deployed then.
+   * The key is looked up after the pointer is read and the write is conditional on that
+   * pointer, so two concurrent calls with one key cannot both append.
+   */
+  async promoteOnce(
+    input: PromoteInput & { idempotencyKey: string },
+  ): Promise<{ entry: LedgerEntry; created: boolean }> {
+    const version = parseVersion(input.version);
+    const { idempotencyKey, ...rest } = input;
+    const evidence: LedgerEntry['evidence'] & { idempotencyKey: string } = {
+      ...input.evidence,
+      idempotencyKey,
+    };
+    return withOptimisticRetry(`promoting ${input.model} ${version} to ${input.stage}`, () =>
+      this.attemptPromote({ ...rest, evidence }, version, () =>
+        this.findByIdempotencyKey(input.model, input.stage, idempotencyKey),
+      ),
+    );
+  }
+
+  /** The stage change recorded with this idempotency key (see promoteOnce), if any. */
+  async findByIdempotencyKey(model: string, stage: string, key: string): Promise<LedgerEntry | undefined> {
+    const items = await this.queryAll({
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      FilterExpression: 'evidence.idempotencyKey = :key',
+      ExpressionAttributeValues: {
+        ':pk': keys.model(model),
+        ':prefix': keys.ledgerPrefix(stage),
+        ':key': key,
+      },
+      ConsistentRead: true,
+    });
+    return items.map((i) => strip<LedgerEntry>(i) as LedgerEntry).find(isStageChange);
+  }
+
+  private async attemptPromote(
+    input: PromoteInput,
+    version: string,
+    existing?: () => Promise<LedgerEntry | undefined>,
+  ): Promise<{ entry: LedgerEntry; created: boolean }> {
+    const [pointer, record] = await Promise.all([
+      this.getStage(input.model, input.stage),
+      this.requireVersion(input.model, version),
+    ]);
+    // Read after the pointer: an entry committed before that read is visible here, and one
+    // committed after it fails the write's condition on the pointer, so the retry sees it.
+    const found = await existing?.();
+    if (found) return { entry: found, created: false };
+    if (!SERVABLE.includes(record.status)) {
+      throw new IllegalTransitionError(
+        `${input.model} ${version} is ${record.status}; only ${SERVABLE.join(' or ')} versions can serve a stage`,
+      );
+    }
+    const seq = (pointer?.ledgerSeq ?? 0) + 1;
+    const at = this.now();
+    const entry: LedgerEntry = {
+      model: input.model,
+      stage: input.stage,
+      seq,
+      action: input.action,
+      fromVersion: pointer?.version ?? null,
+      toVersion: version,
+      actor: input.actor,
+      reason: input.reason,
+      at,
+      evidence: input.evidence ?? {},
+    };
+    const next: StagePointer = {
+      model: input.model,
+      stage: input.stage,
+      version,
+      ledgerSeq: seq,
+      since: at,
+    };
+    const statusChange =
+      record.status === 'ready'
+        ? undefined
+        : {
+            from: record.status,
+            to: 'ready' as const,
+            at,
+            reason: `${input.action} to ${input.stage}`,
+            actor: input.actor,
+          };
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  PK: keys.model(input.model),
+                  SK: keys.stage(input.stage),
+                  entity: 'stage',
+                  ...next,
+                },
+                ConditionExpression: pointer ? 'ledgerSeq = :seq' : 'attribute_not_exists(SK)',
+                ...(pointer ? { ExpressionAttributeValues: { ':seq': pointer.ledgerSeq } } : {}),
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  PK: keys.model(input.model),
+                  SK: keys.ledger(input.stage, seq),
+                  entity: 'ledger',
+                  ...entry,
+                },
+                ConditionExpression: 'attribute_not_exists(SK)',
+              },
+            },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: { PK: keys.model(input.model), SK: keys.version(version) },
+                UpdateExpression: statusChange
+                  ? 'SET #s = :ready, statusHistory = list_append(statusHistory, :change)'
+                  : 'SET lastPromotedAt = :at',
+                ConditionExpression: '#s = :status',
+                ExpressionAttributeNames: { '#s': 'status' },
+                ExpressionAttributeValues: {
+                  ':status': record.status,
+                  ...(statusChange ? { ':ready': 'ready', ':change': [statusChange] } : { ':at': at }),
+                },
+              },
+            },
+          ],
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) throw new RetryableConflict();
+      throw err;
+    }
+    return { entry, created: true };
   }
 
   /** Ledger entries, newest first; with `at`, only those made at or before that time. */
