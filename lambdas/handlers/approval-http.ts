@@ -5,13 +5,14 @@ import { type DecisionDeps, recordDecision } from '../adapters/approval/decision
 import { cachedSigningKey } from '../adapters/approval/signing-key.js';
 import { createDocumentClient, createS3Client } from '../adapters/aws-clients.js';
 import { RegistryStore } from '../adapters/registry/registry-store.js';
-import { S3Objects } from '../adapters/s3-objects.js';
+import { parseS3Uri, S3Objects } from '../adapters/s3-objects.js';
 import { type DriftSummary, driftLatestKey } from '../contracts/drift-summary.js';
 import { ENV } from '../contracts/env.js';
 import { checkLinkAccess, refusalFor } from '../domain/approval/access.js';
 import { renderDecisionPage } from '../domain/approval/decision-page.js';
 import { messagePage } from '../domain/approval/html.js';
 import { formToken, type LinkCheck, verifyFormToken, verifyLink } from '../domain/approval/signing.js';
+import type { ApprovalRequest } from '../domain/approval/types.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, readEnv } from './kit/runtime.js';
 import { keySourceFrom, signingKeyEnvSchema } from './kit/signing-key-env.js';
@@ -45,6 +46,17 @@ function formFields(event: APIGatewayProxyEventV2): URLSearchParams {
   return new URLSearchParams(
     event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body,
   );
+}
+
+/** The candidate's model card: where the Approve state said it is, or beside the run's outputs. */
+function modelCardOf(d: ApprovalHttpDeps, request: ApprovalRequest): Promise<Record<string, unknown> | null> {
+  if (request.modelCardUri) {
+    const loc = parseS3Uri(request.modelCardUri);
+    // Only the artifacts bucket is readable by this function (and worth trusting on the page).
+    return loc.bucket === d.bucket ? optionalJson(d.objects, loc.bucket, loc.key) : Promise.resolve(null);
+  }
+  if (!request.runId) return Promise.resolve(null);
+  return optionalJson(d.objects, d.bucket, `runs/${request.model}/${request.runId}/model-card.json`);
 }
 
 async function optionalJson<T>(objects: S3Objects, bucket: string, key: string): Promise<T | null> {
@@ -90,11 +102,7 @@ export function makeApprovalHttpHandler(deps: () => ApprovalHttpDeps) {
     if (method === 'HEAD') return html(200, '');
     if (method === 'GET') {
       const [modelCard, drift] = await Promise.all([
-        optionalJson<Record<string, unknown>>(
-          d.objects,
-          d.bucket,
-          `runs/${request.model}/${request.runId}/model-card.json`,
-        ),
+        modelCardOf(d, request),
         optionalJson<DriftSummary>(d.objects, d.bucket, driftLatestKey(request.model)),
       ]);
       return html(

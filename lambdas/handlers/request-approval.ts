@@ -30,7 +30,8 @@ export const approvalPayloadSchema = z.object({
   model: z.string().min(1),
   stage: z.string().min(1),
   version: z.string().min(1),
-  runId: z.string().min(1),
+  /** Empty for a version registered outside a pipeline (`mlcycle models register`). */
+  runId: z.string(),
   requestedBy: z.string().min(1),
   reason: z.string().default(''),
   policy: z.object({
@@ -41,6 +42,7 @@ export const approvalPayloadSchema = z.object({
   }),
   gate: gateOutcomeSchema,
   metrics: metricsSchema.partial(),
+  modelCardUri: z.string().optional(),
 });
 
 /** What emailing approvers their links needs (requests and reminders alike). */

@@ -5,9 +5,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTraining } from '../../containers/trainer/src/train-job.js';
+import { ApprovalStore } from '../../lambdas/adapters/approval/approval-store.js';
 import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
-import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
+import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
+import { parseS3Uri, S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { loadConfig } from '../../lambdas/contracts/config-load.js';
+import { churnCsv } from '../../local/data/churn.js';
 import { type LocalStack, startLocalStack } from '../../local/runtime.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -64,6 +68,17 @@ describe('mlcycle models (CLI) against a running local stack', () => {
       child.on('error', fail);
       child.on('close', (code) => done({ code, stdout, stderr }));
     });
+  }
+
+  /** Polls until `probe` finds something (a deadline, not a timing assertion). */
+  async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = await probe();
+      if (found !== undefined) return found;
+      if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   /** Error lines the CLI printed, without Node's own warnings (e.g. the SDK's Node 20 notice). */
@@ -147,5 +162,94 @@ describe('mlcycle models (CLI) against a running local stack', () => {
       ['models', 'rollback', 'churn', '--stage', 'production', '--reason', 'why not'],
       /nothing serves churn in production/,
     );
+  });
+  it('an artifact of the reference trainer registered from outside: promote, approve as the approver, it serves', async () => {
+    const bucket = stack.endpoints.bucket;
+    const objects = new S3Objects(stack.s3.client);
+    const datasetUri = `s3://${bucket}/datasets/churn/churn-external.csv`;
+    await objects.put(parseS3Uri(datasetUri), churnCsv({ rows: 1500, seed: 11 }), 'text/csv');
+    // Trained elsewhere (the reference trainer, outputs under a scratch prefix); only the model
+    // file is kept, somewhere of its own: no holdout beside it, no run in the registry.
+    const summary = await runTraining(
+      {
+        MLCYCLE_MODEL: 'churn',
+        MLCYCLE_RUN_ID: 'offline-1',
+        MLCYCLE_DATASET_URI: datasetUri,
+        MLCYCLE_OUTPUT_URI: `s3://${bucket}/scratch/offline-1/`,
+        MLCYCLE_HYPERPARAMETERS: JSON.stringify({ epochs: 8, learningRate: 0.1, l2: 0.001, seed: 3 }),
+        MLCYCLE_TARGET: 'churned',
+        MLCYCLE_CODE_VERSION: 'c0ffee1',
+        MLCYCLE_EXCLUDE: 'player_id',
+        MLCYCLE_HOLDOUT_FRACTION: 0.2,
+      },
+      { s3: stack.s3.client },
+    );
+    const body = await objects.getBytes(parseS3Uri(summary.artifactUri));
+    const external = `s3://${bucket}/external/churn-offline/model.json`;
+    await objects.put(parseS3Uri(external), body, 'application/json');
+    const bodySha = createHash('sha256').update(body).digest('hex');
+
+    const reg = await cli(
+      'models',
+      'register',
+      'churn',
+      '--artifact',
+      external,
+      '--sha256',
+      bodySha,
+      '--metrics',
+      '{"auc":0.8,"accuracy":0.74,"precision":0.6,"recall":0.55,"f1":0.57,"logLoss":0.5}',
+      '--dataset',
+      datasetUri,
+      '--json',
+    );
+    expect(reg.code, reg.stderr).toBe(0);
+    const version = (JSON.parse(reg.stdout.trim().split('\n').at(-1) ?? '{}') as { version: string }).version;
+
+    const promote = await cli(
+      'models',
+      'promote',
+      'churn',
+      version,
+      '--stage',
+      'staging',
+      '--reason',
+      'offline',
+    );
+    expect(promote.code, promote.stderr).toBe(0);
+
+    const approvals = new ApprovalStore(createDocumentClient(stack.dynamo.client), stack.endpoints.tableName);
+    const pending = await until(
+      async () => (await approvals.listPending('churn')).find((r) => r.version === version),
+      'the approval request',
+    );
+    const approve = await cli('--as', 'ml-lead@studio.example', 'models', 'approve', pending.requestId);
+    expect(approve.code, approve.stderr).toBe(0);
+    expect(approve.stdout).toContain('quorum reached (1/1)');
+
+    const registry = new RegistryStore(createDocumentClient(stack.dynamo.client), stack.endpoints.tableName);
+    const pointer = await until(async () => {
+      const p = await registry.getStage('churn', 'staging');
+      return p?.version === version ? p : undefined;
+    }, 'staging to serve the version');
+    const [entry] = await registry.history('churn', { stage: 'staging' });
+    expect(entry).toMatchObject({ seq: pointer.ledgerSeq, action: 'promote', toVersion: version });
+    // Deploy proved it on real rows of its dataset (nothing lay beside the artifact).
+    const validation = entry?.evidence.validation as {
+      smokePredictions: number[];
+      smokeSample: { source: string; uri: string };
+    };
+    expect(validation.smokeSample).toMatchObject({ source: 'dataset', uri: datasetUri });
+    expect(validation.smokePredictions).toHaveLength(5);
+    for (const p of validation.smokePredictions) expect(p > 0 && p < 1).toBe(true);
+
+    const res = await fetch(`${stack.endpoints.api.replace(/\/+$/, '')}/models/churn/staging`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      version,
+      stage: 'staging',
+      artifact: { uri: external, sha256: bodySha },
+      ledgerSeq: pointer.ledgerSeq,
+    });
   });
 });

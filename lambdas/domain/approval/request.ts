@@ -19,6 +19,8 @@ export interface ApprovalAsk {
   readonly reminderSecondsBeforeExpiry: number;
   readonly gate: GateOutcome;
   readonly metrics: Partial<Metrics>;
+  /** s3:// URI of the candidate's model card, shown on the decision page. */
+  readonly modelCardUri?: string;
 }
 
 /**
@@ -72,6 +74,7 @@ export function buildApprovalRequest(
     executionArn: ask.executionArn,
     gate: ask.gate,
     metrics: ask.metrics,
+    ...(ask.modelCardUri ? { modelCardUri: ask.modelCardUri } : {}),
     serving,
   };
 }

@@ -38,6 +38,7 @@ export interface ApprovalRequest {
   /** Snapshots taken at request time, so the page shows the evidence the approvers were asked on. */
   readonly gate: GateOutcome;
   readonly metrics: Partial<Metrics>;
+  readonly modelCardUri?: string;
   readonly serving: ServingSnapshot | null;
   readonly completedAt?: string;
   /** One line on how it ended ("approved by …", "rejected by …: …", "expired: …"). */
