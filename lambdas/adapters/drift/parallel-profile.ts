@@ -113,7 +113,7 @@ class WorkerSlot {
     // A small young generation keeps each isolate's garbage (field strings) from growing RSS.
     this.worker = new Worker(entry.script, {
       workerData: init,
-      resourceLimits: { maxYoungGenerationSizeMb: 16 },
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
     this.worker.on('message', (msg: FromWorker) => {
       if (msg.type === 'done') {
