@@ -1,21 +1,12 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { loadConfig } from '../../lambdas/contracts/config-load.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { type LocalStack, startLocalStack } from '../../local/runtime.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const CONFIG = join(ROOT, 'mlcycle.config.yaml');
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import { DEFAULT_CONFIG as CONFIG, errorLines, ROOT, runCli } from '../support/cli.js';
 
 /**
  * `mlcycle drift baseline|check|report` as a user runs them: the CLI in a child process against a
@@ -55,28 +46,8 @@ describe('mlcycle drift (CLI) against a running local stack', () => {
     for (const d of [dir, data]) if (d) rmSync(d, { recursive: true, force: true });
   });
 
-  function cli(...args: string[]): Promise<Run> {
-    return new Promise((done, fail) => {
-      const child = spawn(process.execPath, ['bin/mlcycle.js', '--dir', dir, '-c', CONFIG, ...args], {
-        cwd: ROOT,
-        env: { ...process.env, MLCYCLE_USER: 'data-scientist@studio.example', MLCYCLE_DEBUG: '' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => {
-        stdout += d.toString();
-      });
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-      });
-      child.on('error', fail);
-      child.on('close', (code) => done({ code, stdout, stderr }));
-    });
-  }
+  const cli = (...args: string[]) => runCli(dir, args, { config: CONFIG });
 
-  /** Error lines the CLI printed, without Node's own warnings (e.g. the SDK's Node 20 notice). */
-  const errorLines = (r: Run) => r.stderr.split('\n').filter((l) => l.startsWith('mlcycle:'));
   const uploaded = () => new S3Objects(stack.s3.client).list(stack.endpoints.bucket, 'monitoring/');
   const alertsInOutbox = () => readdirSync(stack.endpoints.outboxDir, { withFileTypes: true }).length;
 

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTraining } from '../../containers/trainer/src/train-job.js';
@@ -13,15 +12,7 @@ import { parseS3Uri, S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { loadConfig } from '../../lambdas/contracts/config-load.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { type LocalStack, startLocalStack } from '../../local/runtime.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const CONFIG = join(ROOT, 'mlcycle.config.yaml');
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import { DEFAULT_CONFIG as CONFIG, errorLines, ROOT, runCli } from '../support/cli.js';
 
 /**
  * The registry commands as a user runs them: `mlcycle` in a child process against a local stack
@@ -50,25 +41,7 @@ describe('mlcycle models (CLI) against a running local stack', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  function cli(...args: string[]): Promise<Run> {
-    return new Promise((done, fail) => {
-      const child = spawn(process.execPath, ['bin/mlcycle.js', '--dir', dir, '-c', CONFIG, ...args], {
-        cwd: ROOT,
-        env: { ...process.env, MLCYCLE_USER: 'data-scientist@studio.example', MLCYCLE_DEBUG: '' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => {
-        stdout += d.toString();
-      });
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-      });
-      child.on('error', fail);
-      child.on('close', (code) => done({ code, stdout, stderr }));
-    });
-  }
+  const cli = (...args: string[]) => runCli(dir, args, { config: CONFIG });
 
   /** Polls until `probe` finds something (a deadline, not a timing assertion). */
   async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
@@ -80,9 +53,6 @@ describe('mlcycle models (CLI) against a running local stack', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-
-  /** Error lines the CLI printed, without Node's own warnings (e.g. the SDK's Node 20 notice). */
-  const errorLines = (r: Run) => r.stderr.split('\n').filter((l) => l.startsWith('mlcycle:'));
 
   async function tableItems(): Promise<string[]> {
     const doc = createDocumentClient(stack.dynamo.client);
