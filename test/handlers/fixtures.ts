@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { runTraining } from '../../containers/trainer/src/train-job.js';
 import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
@@ -21,7 +20,13 @@ import type { TrainingSummary } from '../../lambdas/domain/ml/training-summary.j
 import type { Lineage, VersionRecord } from '../../lambdas/domain/registry/types.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators/local-aws.js';
-import { startTestDynamo, startTestS3, type TestDynamo, type TestS3 } from '../support/emulators.js';
+import {
+  startTestDynamo,
+  startTestS3,
+  type TestDynamo,
+  type TestS3,
+  tableSnapshot,
+} from '../support/emulators.js';
 
 /**
  * Fixtures for the pipeline handlers' tests: the emulators, the environment exactly as the stack
@@ -106,19 +111,7 @@ export async function handlerWorld(
     outboxDir,
     store: new RegistryStore(dynamo.doc, table),
     objects,
-    async scan() {
-      const items: Record<string, unknown>[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await dynamo.doc.send(
-          new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start }),
-        );
-        items.push(...((page.Items ?? []) as Record<string, unknown>[]));
-        start = page.LastEvaluatedKey;
-      } while (start);
-      const id = (i: Record<string, unknown>) => `${String(i.PK)}|${String(i.SK)}`;
-      return JSON.stringify(items.sort((a, b) => (id(a) < id(b) ? -1 : 1)));
-    },
+    scan: () => tableSnapshot(dynamo.doc, table),
     async s3Snapshot() {
       const listed = await objects.list(bucket, '');
       const out: string[] = [];

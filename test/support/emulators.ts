@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
 import { type DynamoLocal, ensureRegistryTable, startDynamoLocal } from '../../local/emulators/dynamodb.js';
 import { ensureBucket, type S3Local, startS3Local } from '../../local/emulators/s3.js';
@@ -58,4 +58,19 @@ export async function startTestS3(): Promise<TestS3> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Every item of a table, sorted by key, as one string: for "nothing was written" checks. */
+export async function tableSnapshot(doc: DynamoDBDocumentClient, table: string): Promise<string> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(
+      new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start }),
+    );
+    items.push(...((page.Items ?? []) as Record<string, unknown>[]));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  const id = (i: Record<string, unknown>) => `${String(i.PK)}|${String(i.SK)}`;
+  return JSON.stringify(items.sort((a, b) => (id(a) < id(b) ? -1 : 1)));
 }

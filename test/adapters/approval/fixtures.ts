@@ -1,5 +1,4 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ApprovalStore } from '../../../lambdas/adapters/approval/approval-store.js';
 import type { TaskCallbacks } from '../../../lambdas/adapters/approval/decision-service.js';
@@ -8,7 +7,7 @@ import { RegistryStore } from '../../../lambdas/adapters/registry/registry-store
 import { S3Objects } from '../../../lambdas/adapters/s3-objects.js';
 import { makeApprovalHttpHandler } from '../../../lambdas/handlers/approval-http.js';
 import { makeRequestApprovalHandler } from '../../../lambdas/handlers/request-approval.js';
-import type { TestDynamo, TestS3 } from '../../support/emulators.js';
+import { type TestDynamo, type TestS3, tableSnapshot } from '../../support/emulators.js';
 
 /** A Step Functions client that records the callbacks it is asked to make. */
 export class RecordingSfn implements TaskCallbacks {
@@ -85,19 +84,7 @@ export async function approvalWorld(dynamo: TestDynamo, s3: TestS3): Promise<App
     key: async () => key,
     clock,
   }));
-  async function scan(): Promise<string> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await dynamo.doc.send(
-        new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start }),
-      );
-      items.push(...((page.Items ?? []) as Record<string, unknown>[]));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    const id = (i: Record<string, unknown>) => `${String(i.PK)}|${String(i.SK)}`;
-    return JSON.stringify(items.sort((a, b) => (id(a) < id(b) ? -1 : 1)));
-  }
+  const scan = () => tableSnapshot(dynamo.doc, table);
   return Object.assign(world, {
     table,
     bucket,
