@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { approvalOutcomeSchema } from '../../lambdas/contracts/pipeline.js';
 import { signLink } from '../../lambdas/domain/approval/signing.js';
 import {
   APPROVERS,
   type ApprovalWorld,
-  approvalWorld,
   decideThroughLink,
   getEvent,
   hiddenFields,
@@ -14,8 +13,8 @@ import {
   REQUESTOR,
   requestFor,
   T0,
+  useApprovalWorld,
 } from '../adapters/approval/fixtures.js';
-import { startTestDynamo, startTestS3, type TestDynamo, type TestS3 } from '../support/emulators.js';
 
 /** Plain, self-contained HTML: no scripts, no external stylesheets, images or fonts. */
 function expectPlainPage(body: string | undefined) {
@@ -38,16 +37,11 @@ const text = (html: string | undefined) =>
     .replace(/\s+/g, ' ');
 
 describe('approval-http handler (DynamoDB Local, s3rver, a recording Step Functions fake)', () => {
-  let dynamo: TestDynamo;
-  let s3: TestS3;
+  const suite = useApprovalWorld();
   let w: ApprovalWorld;
 
   beforeAll(async () => {
-    [dynamo, s3] = await Promise.all([startTestDynamo(), startTestS3()]);
-    w = await approvalWorld(dynamo, s3);
-  });
-  afterAll(async () => {
-    await Promise.all([dynamo?.stop(), s3?.stop()]);
+    w = suite().world;
   });
 
   it('emails each approver but the requestor a link of their own, under 300 characters, with no task token', async () => {

@@ -1,18 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { driftLatestKey } from '../../lambdas/contracts/drift-summary.js';
 import { signLink } from '../../lambdas/domain/approval/signing.js';
 import {
   APPROVERS,
   type ApprovalWorld,
-  approvalWorld,
   decideThroughLink,
   getEvent,
   linkFor,
   REQUESTOR,
   requestFor,
   T0,
+  useApprovalWorld,
 } from '../adapters/approval/fixtures.js';
-import { startTestDynamo, startTestS3, type TestDynamo, type TestS3 } from '../support/emulators.js';
 
 /**
  * Mail scanners and link previews open every link, repeatedly, with GET and HEAD. Whatever the
@@ -20,15 +19,13 @@ import { startTestDynamo, startTestS3, type TestDynamo, type TestS3 } from '../s
  * table scan is compared), nothing to S3, and send nothing to Step Functions.
  */
 describe('GET and HEAD of approval links change nothing', () => {
-  let dynamo: TestDynamo;
-  let s3: TestS3;
+  const suite = useApprovalWorld();
   let w: ApprovalWorld;
   const links: { label: string; url: URL | { id: string; t?: string } }[] = [];
   const statuses = new Map<string, Set<number>>();
 
   beforeAll(async () => {
-    [dynamo, s3] = await Promise.all([startTestDynamo(), startTestS3()]);
-    w = await approvalWorld(dynamo, s3);
+    w = suite().world;
     await w.objects.putJson(
       { bucket: w.bucket, key: driftLatestKey('churn') },
       {
@@ -78,9 +75,6 @@ describe('GET and HEAD of approval links change nothing', () => {
       url: { id: 'apr-unknownRequest000000', t: '0.abc.AAAAAAAAAAAAAAAAAAAAAA' },
     });
     links.push({ label: 'bad id', url: { id: '../../etc', t: '0.abc.AAAAAAAAAAAAAAAAAAAAAA' } });
-  });
-  afterAll(async () => {
-    await Promise.all([dynamo?.stop(), s3?.stop()]);
   });
 
   async function openAll(times: number) {

@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ApprovalStore } from '../../../lambdas/adapters/approval/approval-store.js';
 import { type DecisionResult, recordDecision } from '../../../lambdas/adapters/approval/decision-service.js';
 import type { Decision } from '../../../lambdas/domain/approval/types.js';
 import { makeApprovalHttpHandler } from '../../../lambdas/handlers/approval-http.js';
-import { startTestDynamo, startTestS3, type TestDynamo, type TestS3 } from '../../support/emulators.js';
+import type { TestDynamo } from '../../support/emulators.js';
 import {
   type ApprovalWorld,
-  approvalWorld,
   getEvent,
   hiddenFields,
   idOf,
@@ -14,6 +13,7 @@ import {
   postEvent,
   RecordingSfn,
   requestFor,
+  useApprovalWorld,
 } from './fixtures.js';
 
 /** Holds every decision writer after its write until `parties` have written: the worst interleaving. */
@@ -39,16 +39,13 @@ class BarrierStore extends ApprovalStore {
 }
 
 describe('concurrent decisions on DynamoDB Local', () => {
-  let dynamo: TestDynamo;
-  let s3: TestS3;
+  const suite = useApprovalWorld();
   let w: ApprovalWorld;
+  let dynamo: TestDynamo;
 
   beforeAll(async () => {
-    [dynamo, s3] = await Promise.all([startTestDynamo(), startTestS3()]);
-    w = await approvalWorld(dynamo, s3);
-  });
-  afterAll(async () => {
-    await Promise.all([dynamo?.stop(), s3?.stop()]);
+    w = suite().world;
+    dynamo = suite().dynamo;
   });
 
   it('the last two approvers of a 2-of-3 quorum posting at the same instant ⇒ exactly one SendTaskSuccess', async () => {

@@ -1,5 +1,6 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { afterAll, beforeAll } from 'vitest';
 import { ApprovalStore } from '../../../lambdas/adapters/approval/approval-store.js';
 import type { TaskCallbacks } from '../../../lambdas/adapters/approval/decision-service.js';
 import type { EmailMessage } from '../../../lambdas/adapters/notifier.js';
@@ -7,7 +8,13 @@ import { RegistryStore } from '../../../lambdas/adapters/registry/registry-store
 import { S3Objects } from '../../../lambdas/adapters/s3-objects.js';
 import { makeApprovalHttpHandler } from '../../../lambdas/handlers/approval-http.js';
 import { makeRequestApprovalHandler } from '../../../lambdas/handlers/request-approval.js';
-import { type TestDynamo, type TestS3, tableSnapshot } from '../../support/emulators.js';
+import {
+  startTestDynamo,
+  startTestS3,
+  type TestDynamo,
+  type TestS3,
+  tableSnapshot,
+} from '../../support/emulators.js';
 
 /** A Step Functions client that records the callbacks it is asked to make. */
 export class RecordingSfn implements TaskCallbacks {
@@ -47,6 +54,27 @@ export interface ApprovalWorld {
   readonly http: (e: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
   /** Scans the whole table, sorted, as JSON: equal before and after ⇒ nothing changed. */
   scan(): Promise<string>;
+}
+
+/**
+ * Starts DynamoDB Local and s3rver for the enclosing suite (beforeAll/afterAll) and builds the
+ * approval world on them; returns a getter, valid from the suite's first hook on.
+ */
+export function useApprovalWorld(): () => { world: ApprovalWorld; dynamo: TestDynamo } {
+  let dynamo: TestDynamo | undefined;
+  let s3: TestS3 | undefined;
+  let world: ApprovalWorld | undefined;
+  beforeAll(async () => {
+    [dynamo, s3] = await Promise.all([startTestDynamo(), startTestS3()]);
+    world = await approvalWorld(dynamo, s3);
+  });
+  afterAll(async () => {
+    await Promise.all([dynamo?.stop(), s3?.stop()]);
+  });
+  return () => {
+    if (!world || !dynamo) throw new Error('the approval world starts in beforeAll');
+    return { world, dynamo };
+  };
 }
 
 export async function approvalWorld(dynamo: TestDynamo, s3: TestS3): Promise<ApprovalWorld> {

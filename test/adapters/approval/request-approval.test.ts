@@ -1,10 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { sendReminders } from '../../../lambdas/handlers/request-approval.js';
-import { startTestDynamo, startTestS3, type TestDynamo, type TestS3 } from '../../support/emulators.js';
 import {
   APPROVERS,
   type ApprovalWorld,
-  approvalWorld,
   approvePayload,
   BASE_URL,
   decideThroughLink,
@@ -13,19 +11,15 @@ import {
   registerVersion,
   requestFor,
   T0,
+  useApprovalWorld,
 } from './fixtures.js';
 
 describe('request-approval on DynamoDB Local', () => {
-  let dynamo: TestDynamo;
-  let s3: TestS3;
+  const suite = useApprovalWorld();
   let w: ApprovalWorld;
 
   beforeAll(async () => {
-    [dynamo, s3] = await Promise.all([startTestDynamo(), startTestS3()]);
-    w = await approvalWorld(dynamo, s3);
-  });
-  afterAll(async () => {
-    await Promise.all([dynamo?.stop(), s3?.stop()]);
+    w = suite().world;
   });
 
   it('stores the task token server-side only, and a redelivered invocation keeps one request', async () => {
