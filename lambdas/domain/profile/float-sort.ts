@@ -8,14 +8,15 @@
  * top 32 bits) fall back to the native sort after a bounded amount of insertion work.
  */
 
-let keys = new Uint32Array(0);
+let keysBuffer = new Uint32Array(0);
 let keysScratch = new Uint32Array(0);
 let valuesScratch = new Float64Array(0);
-const counts = new Uint32Array(2048);
+/** Counts of the two 11-bit digits of the keys, made in one pass. */
+const digitCounts = new Uint32Array(2 * 2048);
 
 function ensureScratch(n: number): void {
-  if (keys.length >= n) return;
-  keys = new Uint32Array(n);
+  if (keysBuffer.length >= n) return;
+  keysBuffer = new Uint32Array(n);
   keysScratch = new Uint32Array(n);
   valuesScratch = new Float64Array(n);
 }
@@ -26,48 +27,63 @@ export function sortFloat64(a: Float64Array, n: number): void {
     return;
   }
   ensureScratch(n);
+  // Locals, not module bindings, in the loops: a bundler turns module consts into vars.
+  const counts = digitCounts;
   // Little-endian: the high word of double i is word 2i+1.
   const words = new Uint32Array(a.buffer, a.byteOffset, n * 2);
+  let srcKeys = keysBuffer;
+  let dstKeys = keysScratch;
+  let srcValues: Float64Array = a;
+  let dstValues: Float64Array = valuesScratch;
   let and = 0xffffffff;
   let or = 0;
   for (let i = 0; i < n; i++) {
     const h = words[2 * i + 1] as number;
     // Flip negatives entirely and positives' sign bit: unsigned order = numeric order.
     const key = (h & 0x80000000 ? ~h : h | 0x80000000) >>> 0;
-    keys[i] = key;
+    srcKeys[i] = key;
     and &= key;
     or |= key;
   }
   const differing = (and ^ or) >>> 0;
-  let srcKeys: Uint32Array = keys;
-  let dstKeys: Uint32Array = keysScratch;
-  let srcValues: Float64Array = a;
-  let dstValues: Float64Array = valuesScratch;
-  for (let shift = 0; shift < 32; shift += 11) {
-    if (((differing >>> shift) & 2047) === 0) continue;
+  if (differing) {
+    // Two 11-bit digits over the top 22 bits in which keys differ: enough to order 4,096 values
+    // all but for rare near-ties, which the insertion pass below settles on the full values.
+    const low = Math.max(0, 31 - Math.clz32(differing) - 21);
     counts.fill(0);
     for (let i = 0; i < n; i++) {
-      const digit = ((srcKeys[i] as number) >>> shift) & 2047;
-      counts[digit] = (counts[digit] as number) + 1;
+      const key = (srcKeys[i] as number) >>> low;
+      const d0 = key & 2047;
+      const d1 = 2048 + ((key >>> 11) & 2047);
+      counts[d0] = (counts[d0] as number) + 1;
+      counts[d1] = (counts[d1] as number) + 1;
     }
-    let sum = 0;
-    for (let d = 0; d < 2048; d++) {
-      const c = counts[d] as number;
-      counts[d] = sum;
-      sum += c;
+    for (let pass = 0; pass < 2; pass++) {
+      const shift = low + pass * 11;
+      const base = pass * 2048;
+      let sum = 0;
+      for (let d = base; d < base + 2048; d++) {
+        const c = counts[d] as number;
+        counts[d] = sum;
+        sum += c;
+      }
+      for (let i = 0; i < n; i++) {
+        const key = srcKeys[i] as number;
+        const digit = base + ((key >>> shift) & 2047);
+        const pos = counts[digit] as number;
+        counts[digit] = pos + 1;
+        dstKeys[pos] = key;
+        dstValues[pos] = srcValues[i] as number;
+      }
+      const keys = srcKeys;
+      srcKeys = dstKeys;
+      dstKeys = keys;
+      const values = srcValues;
+      srcValues = dstValues;
+      dstValues = values;
     }
-    for (let i = 0; i < n; i++) {
-      const key = srcKeys[i] as number;
-      const digit = (key >>> shift) & 2047;
-      const pos = counts[digit] as number;
-      counts[digit] = pos + 1;
-      dstKeys[pos] = key;
-      dstValues[pos] = srcValues[i] as number;
-    }
-    [srcKeys, dstKeys] = [dstKeys, srcKeys];
-    [srcValues, dstValues] = [dstValues, srcValues];
+    if (srcValues !== a) a.set(srcValues.subarray(0, n));
   }
-  if (srcValues !== a) a.set(srcValues.subarray(0, n));
   if (!insertionSort(a, n, n * 8)) a.subarray(0, n).sort();
 }
 

@@ -50,14 +50,18 @@ function coin(seed: number, index: number): number {
   return ((x ^ (x >>> 16)) >>> 0) & 1;
 }
 
-function mergeSorted(a: Float64Array, b: Float64Array): Float64Array {
-  if (!a.length) return b;
-  if (!b.length) return a;
-  const out = new Float64Array(a.length + b.length);
+/** Merges sorted a[0, aLength) and b[0, bLength) into out (which holds both). */
+function mergeSortedInto(
+  a: Float64Array,
+  aLength: number,
+  b: Float64Array,
+  bLength: number,
+  out: Float64Array,
+): void {
   let i = 0;
   let j = 0;
   let o = 0;
-  while (i < a.length && j < b.length) {
+  while (i < aLength && j < bLength) {
     const x = a[i] as number;
     const y = b[j] as number;
     if (x <= y) {
@@ -68,9 +72,13 @@ function mergeSorted(a: Float64Array, b: Float64Array): Float64Array {
       j++;
     }
   }
-  while (i < a.length) out[o++] = a[i++] as number;
-  while (j < b.length) out[o++] = b[j++] as number;
-  return out;
+  while (i < aLength) out[o++] = a[i++] as number;
+  while (j < bLength) out[o++] = b[j++] as number;
+}
+
+/** Room for n items, with headroom so a level that grows a little does not reallocate. */
+function room(n: number): Float64Array {
+  return new Float64Array(Math.max(MIN_CAPACITY, n + (n >> 2)));
 }
 
 export class KllSketch {
@@ -79,8 +87,16 @@ export class KllSketch {
   max = Number.NEGATIVE_INFINITY;
   private buffer: Float64Array;
   private buffered = 0;
-  /** levels[0] is unused while items sit in the buffer; levels[h ≥ 1] are sorted. */
+  /**
+   * Sorted items of weight 2^h in levels[h][0, sizes[h]) (level 0: once out of the buffer).
+   * The arrays are storage, reused: a merge writes into `scratch` and swaps it with the level,
+   * so once they have grown to their working sizes a flush allocates nothing (thousands of
+   * short-lived arrays per file would otherwise keep the garbage collector busy).
+   */
   private levels: Float64Array[] = [EMPTY];
+  private sizes: number[] = [0];
+  private scratch: Float64Array = EMPTY;
+  private promoted: Float64Array = EMPTY;
   private compactions = 0;
 
   constructor(
@@ -100,6 +116,34 @@ export class KllSketch {
     if (this.buffered === this.buffer.length) this.flushBuffer();
   }
 
+  /**
+   * update() for the first n values of a batch, in order: the same sketch as n update() calls,
+   * with the per-value work (NaN test, min/max, buffer store) in one tight loop.
+   */
+  updateMany(values: Float64Array, n: number): void {
+    let i = 0;
+    while (i < n) {
+      const room = this.buffer.length - this.buffered;
+      const end = Math.min(n, i + room);
+      let lo = this.min;
+      let hi = this.max;
+      let stored = this.buffered;
+      for (; i < end; i++) {
+        const x = values[i] as number;
+        // biome-ignore lint/suspicious/noSelfCompare: the cheapest NaN test on the hot path
+        if (x !== x) continue;
+        if (x < lo) lo = x;
+        if (x > hi) hi = x;
+        this.buffer[stored++] = x;
+      }
+      this.n += stored - this.buffered;
+      this.min = lo;
+      this.max = hi;
+      this.buffered = stored;
+      if (this.buffered === this.buffer.length) this.flushBuffer();
+    }
+  }
+
   private capacity(h: number): number {
     const depth = this.levels.length - 1 - h;
     return Math.max(MIN_CAPACITY, Math.ceil(this.k * (2 / 3) ** depth));
@@ -113,8 +157,26 @@ export class KllSketch {
 
   private stored(): number {
     let total = 0;
-    for (const level of this.levels) total += level.length;
+    for (const size of this.sizes) total += size;
     return total;
+  }
+
+  private addLevel(): void {
+    this.levels.push(EMPTY);
+    this.sizes.push(0);
+  }
+
+  /** Merges sorted src[0, count) into level h. */
+  private mergeInto(h: number, src: Float64Array, count: number): void {
+    if (!count) return;
+    const level = this.levels[h] as Float64Array;
+    const size = this.sizes[h] as number;
+    const total = size + count;
+    if (this.scratch.length < total) this.scratch = room(total);
+    mergeSortedInto(level, size, src, count, this.scratch);
+    this.levels[h] = this.scratch;
+    this.scratch = level;
+    this.sizes[h] = total;
   }
 
   /**
@@ -125,26 +187,30 @@ export class KllSketch {
   private flushBuffer(): void {
     if (this.buffered) {
       sortFloat64(this.buffer, this.buffered);
-      this.levels[0] = mergeSorted(this.levels[0] as Float64Array, this.buffer.slice(0, this.buffered));
+      this.mergeInto(0, this.buffer, this.buffered);
       this.buffered = 0;
     }
     while (this.stored() > this.totalCapacity()) {
       let h = 0;
-      while ((this.levels[h] as Float64Array).length < this.capacity(h)) h++;
-      if (h + 1 === this.levels.length) this.levels.push(EMPTY);
+      while ((this.sizes[h] as number) < this.capacity(h)) h++;
+      if (h + 1 === this.levels.length) this.addLevel();
       this.compact(h);
     }
   }
 
   private compact(h: number): void {
     const level = this.levels[h] as Float64Array;
-    const even = level.length & ~1;
+    const size = this.sizes[h] as number;
+    const even = size & ~1;
     const offset = coin(this.seed, this.compactions++);
-    const promoted = new Float64Array(even >> 1);
+    const half = even >> 1;
+    if (this.promoted.length < half) this.promoted = room(half);
+    const promoted = this.promoted;
     for (let i = offset, o = 0; i < even; i += 2) promoted[o++] = level[i] as number;
     // An odd item out stays behind at its own weight.
-    this.levels[h] = even === level.length ? EMPTY : level.slice(even);
-    this.levels[h + 1] = mergeSorted(this.levels[h + 1] as Float64Array, promoted);
+    if (even < size) level[0] = level[even] as number;
+    this.sizes[h] = size - even;
+    this.mergeInto(h + 1, promoted, half);
   }
 
   merge(other: KllSketch): void {
@@ -152,9 +218,9 @@ export class KllSketch {
     if (other.k !== this.k) throw new Error(`cannot merge a k=${other.k} sketch into a k=${this.k} one`);
     other.flushBuffer();
     this.flushBuffer();
-    while (this.levels.length < other.levels.length) this.levels.push(EMPTY);
+    while (this.levels.length < other.levels.length) this.addLevel();
     other.levels.forEach((items, h) => {
-      this.levels[h] = mergeSorted(this.levels[h] as Float64Array, items);
+      this.mergeInto(h, items, other.sizes[h] as number);
     });
     this.n += other.n;
     this.min = Math.min(this.min, other.min);
@@ -165,14 +231,14 @@ export class KllSketch {
 
   /** Retained items (for size checks). */
   get retained(): number {
-    return this.buffered + this.levels.reduce((s, l) => s + l.length, 0);
+    return this.buffered + this.stored();
   }
 
   /** The weighted sample, sorted by value: what the CDF and quantiles are read from. */
   weightedItems(): { values: Float64Array; cumulative: Float64Array; total: number } {
     this.flushBuffer();
     let runs: { values: Float64Array; weight: number }[] = this.levels.map((values, h) => ({
-      values,
+      values: values.subarray(0, this.sizes[h]),
       weight: 2 ** h,
     }));
     runs = runs.filter((r) => r.values.length);
@@ -214,7 +280,7 @@ export class KllSketch {
       n: this.n,
       min: this.n ? this.min : 0,
       max: this.n ? this.max : 0,
-      levels: this.levels.map((l) => Array.from(l)),
+      levels: this.levels.map((l, h) => Array.from(l.subarray(0, this.sizes[h]))),
       seed: this.seed,
       compactions: this.compactions,
     };
@@ -223,6 +289,7 @@ export class KllSketch {
   static fromJSON(state: KllState): KllSketch {
     const s = new KllSketch(state.k, state.seed);
     s.levels = state.levels.length ? state.levels.map((l) => Float64Array.from(l)) : [EMPTY];
+    s.sizes = s.levels.map((l) => l.length);
     s.n = state.n;
     s.min = state.n ? state.min : Number.POSITIVE_INFINITY;
     s.max = state.n ? state.max : Number.NEGATIVE_INFINITY;
