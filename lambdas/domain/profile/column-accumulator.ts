@@ -1,6 +1,9 @@
 import { KllSketch, type KllState } from './kll.js';
 import type { CategoricalProfile, ColumnKind, ColumnProfile, NumericProfile } from './profile.js';
 
+/** Numbers are folded into the moments and the sketch this many at a time. */
+const NUMBER_BATCH = 4096;
+
 /**
  * An accumulator's whole state as plain data: what a profiling worker thread sends back, and
  * what merges (byte ranges of one file profiled in parallel merge into the file's profile).
@@ -29,9 +32,18 @@ export interface ColumnState {
  * schema) it keeps both numeric statistics and capped category counts; `pin()` then settles the
  * kind from what it has seen (numeric if every present value parsed as a number), after which a
  * numeric column counts text as invalid (reported, scored as missing) and stops keeping counts.
+ *
+ * Numbers are gathered into a batch and folded in NUMBER_BATCH at a time: the batch's mean and
+ * sum of squared deviations in two passes, combined with the running ones by Chan et al.'s
+ * formula (as exact as Welford's one-at-a-time update, without a division per value), min/max,
+ * and one bulk sketch update. The result depends only on the values' order, not on who
+ * delivered them, so the fast and the general CSV paths profile a file identically.
  */
 export class ColumnAccumulator {
   private count = 0;
+  /** Values waiting in `batch` (counted in `count`, not yet in mean/m2/min/max/sketch). */
+  private batched = 0;
+  private batch: Float64Array | undefined;
   private missing = 0;
   private invalid = 0;
   private invalidExample: string | undefined;
@@ -55,7 +67,10 @@ export class ColumnAccumulator {
     private readonly seed: number,
   ) {
     this._kind = kind;
-    if (kind !== 'categorical') this.sketch = new KllSketch(sketchK, seed);
+    if (kind !== 'categorical') {
+      this.sketch = new KllSketch(sketchK, seed);
+      this.batch = new Float64Array(NUMBER_BATCH);
+    }
   }
 
   get kind(): ColumnKind | undefined {
@@ -82,32 +97,83 @@ export class ColumnAccumulator {
       return;
     }
     this.count++;
-    const d = x - this.mean;
-    this.mean += d / this.count;
-    this.m2 += d * (x - this.mean);
-    if (x < this.min) this.min = x;
-    if (x > this.max) this.max = x;
-    (this.sketch as KllSketch).update(x);
+    const batch = this.batch as Float64Array;
+    batch[this.batched++] = x;
+    if (this.batched === batch.length) this.foldNumbers();
     if (this._kind === undefined && text !== undefined) this.countCategory(text);
+  }
+
+  /** values[start, start + count): finite numbers of a numeric column, in order (the fast path). */
+  addNumbers(values: Float64Array, start: number, count: number): void {
+    if (this._kind !== 'numeric') {
+      for (let i = start; i < start + count; i++) this.addNumber(values[i] as number);
+      return;
+    }
+    const batch = this.batch as Float64Array;
+    this.numericSeen += count;
+    for (let i = start, end = start + count; i < end; ) {
+      const take = Math.min(end - i, batch.length - this.batched);
+      batch.set(values.subarray(i, i + take), this.batched);
+      this.batched += take;
+      this.count += take;
+      i += take;
+      if (this.batched === batch.length) this.foldNumbers();
+    }
+  }
+
+  /** Folds the batch into the moments, min/max and sketch. */
+  private foldNumbers(): void {
+    const n = this.batched;
+    const batch = this.batch;
+    if (!n || !batch) return;
+    this.batched = 0;
+    let sum = 0;
+    let lo = this.min;
+    let hi = this.max;
+    for (let i = 0; i < n; i++) {
+      const x = batch[i] as number;
+      sum += x;
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
+    const mean = sum / n;
+    let m2 = 0;
+    for (let i = 0; i < n; i++) {
+      const d = (batch[i] as number) - mean;
+      m2 += d * d;
+    }
+    this.min = lo;
+    this.max = hi;
+    const before = this.count - n;
+    const total = this.count;
+    const delta = mean - this.mean;
+    this.m2 += m2 + (delta * delta * before * n) / total;
+    this.mean += (delta * n) / total;
+    this.sketch?.updateMany(batch, n);
   }
 
   /** A present value that is not a number. */
   addText(text: string): void {
+    this.addTexts(text, 1);
+  }
+
+  /** `times` present values that are the same text (a batch of one category's occurrences). */
+  addTexts(text: string, times: number): void {
     if (this._kind === 'numeric') {
-      this.invalid++;
+      this.invalid += times;
       if (this.invalidExample === undefined) this.invalidExample = text.slice(0, 40);
       return;
     }
-    this.nonNumeric++;
-    if (this._kind === 'categorical') this.count++;
-    this.countCategory(text);
+    this.nonNumeric += times;
+    if (this._kind === 'categorical') this.count += times;
+    this.countCategory(text, times);
   }
 
-  private countCategory(text: string): void {
+  private countCategory(text: string, times = 1): void {
     const seen = this.counts.get(text);
-    if (seen !== undefined) this.counts.set(text, seen + 1);
-    else if (this.counts.size < this.cap) this.counts.set(text, 1);
-    else this.other++;
+    if (seen !== undefined) this.counts.set(text, seen + times);
+    else if (this.counts.size < this.cap) this.counts.set(text, times);
+    else this.other += times;
   }
 
   /** The kind the values so far support (undefined: no present value yet). */
@@ -126,11 +192,14 @@ export class ColumnAccumulator {
     } else if (kind === 'categorical') {
       this.count = this.nonNumeric + this.numericSeen;
       this.sketch = undefined;
+      this.batch = undefined;
+      this.batched = 0;
     }
     this._kind = kind;
   }
 
   state(): ColumnState {
+    this.foldNumbers();
     return {
       name: this.name,
       kind: this._kind,
@@ -152,6 +221,7 @@ export class ColumnAccumulator {
 
   /** Folds another accumulator's state (same column, other rows) into this one. */
   merge(s: ColumnState): void {
+    this.foldNumbers();
     if (s.kind !== this._kind) {
       throw new Error(
         `column "${this.name}" is ${s.kind ?? 'open'} in one part and ${this._kind ?? 'open'} in another`,
@@ -188,6 +258,7 @@ export class ColumnAccumulator {
   }
 
   finish(): ColumnProfile {
+    this.foldNumbers();
     const kind: ColumnKind = this._kind ?? (this.inferred() === 'numeric' ? 'numeric' : 'categorical');
     if (kind === 'numeric') {
       const p: NumericProfile = {

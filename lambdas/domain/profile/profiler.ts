@@ -1,6 +1,8 @@
 import { DataError } from '../errors.js';
 import { ColumnAccumulator, type ColumnState } from './column-accumulator.js';
-import { CsvScanner, fieldText, parseNumber } from './csv-scanner.js';
+import { FastCsvRows } from './csv-fast-rows.js';
+import { addCsvField, NULL_TOKENS } from './csv-field.js';
+import { CsvScanner, parseNumber } from './csv-scanner.js';
 import { DEFAULT_SKETCH_K } from './kll.js';
 import { addPrediction, mergePerformance, newPerformance, type PerformanceState } from './performance.js';
 import type { ColumnKind, Profile } from './profile.js';
@@ -24,30 +26,16 @@ export interface ProfileOptions {
    * profiled in parallel get their kinds from the first rows instead (see sniffKinds).
    */
   readonly pinAfterRows?: number;
+  /**
+   * CSV rows in the usual form go through the fast reader (FastCsvRows); false sends every row
+   * through the general one. The profile is the same either way (tests compare the two).
+   * @default true
+   */
+  readonly fastRows?: boolean;
 }
 
 export const DEFAULT_MAX_ROW_BYTES = 1 << 20;
 export const DEFAULT_PIN_AFTER_ROWS = 10_000;
-
-/**
- * Markers of a missing value besides an empty field: pandas' default na_values, case-sensitive
- * as there (so a category "na", e.g. North America, stays a category).
- */
-const NULL_TOKENS = new Set([
-  '',
-  'NA',
-  'N/A',
-  'n/a',
-  '#N/A',
-  '<NA>',
-  'NULL',
-  'null',
-  'NaN',
-  'nan',
-  '-NaN',
-  '-nan',
-  'None',
-]);
 
 /** Where a skipped row was: its row number within a block of the file (block 0 = whole file). */
 export interface RowRef {
@@ -92,13 +80,24 @@ export class Profiler {
   private readonly blockLines: [number, number][] = [];
   private readonly warnings: string[] = [];
   private csv: CsvScanner | undefined;
-  private jsonCarry: Buffer | undefined;
-  private jsonSkipping = false;
-  private jsonAtStart = true;
+  /** JSON Lines reading state (as CsvScanner keeps for CSV). */
+  private readonly json = {
+    carry: undefined as Buffer | undefined,
+    carryBase: 0,
+    received: 0,
+    skipping: false,
+    atStart: true,
+    stopAt: Number.POSITIVE_INFINITY,
+    stoppedAt: undefined as number | undefined,
+  };
+  /** Set for a part of a file split by byte ranges: its index, for row numbers. */
+  private partIndex: number | undefined;
   private perf: { state: PerformanceState; label: number; prediction: number } | undefined;
   private jsonLine = 0;
   private block = 0;
   private pinned = false;
+  /** The fast row reader, once every column's kind is settled (or stays open for good). */
+  private fast: FastCsvRows | undefined;
   private readonly maxRowBytes: number;
   private readonly pinAfterRows: number;
 
@@ -116,7 +115,7 @@ export class Profiler {
   }
 
   private newScanner(headerless: boolean): CsvScanner {
-    return new CsvScanner(
+    const scanner = new CsvScanner(
       {
         header: (columns) => this.header(columns),
         row: (buf, starts, ends, flags, count, line) => this.csvRow(buf, starts, ends, flags, count, line),
@@ -133,6 +132,26 @@ export class Profiler {
       this.maxRowBytes,
       headerless,
     );
+    scanner.fast = this.fastRows();
+    return scanner;
+  }
+
+  /**
+   * The fast path reads rows only once kinds cannot change any more: after pinning, or from the
+   * start when they never will (parts of a file profiled in parallel come with their kinds).
+   */
+  private fastRows(): FastCsvRows | undefined {
+    if (this.fast || !this.accumulators.length || this.options.fastRows === false) return this.fast;
+    if (!this.pinned && Number.isFinite(this.pinAfterRows)) return undefined;
+    this.fast = FastCsvRows.for({
+      accumulators: this.accumulators,
+      maxRowBytes: this.maxRowBytes,
+      performance: this.perf,
+      onRows: (rows) => {
+        this.rows += rows;
+      },
+    });
+    return this.fast;
   }
 
   private example(line: number): void {
@@ -171,15 +190,18 @@ export class Profiler {
       this.column(name);
     }
     const roles = this.options.performance;
-    if (!roles) return;
-    const label = columns.indexOf(roles.label);
-    const prediction = columns.indexOf(roles.prediction);
-    if (label >= 0 && prediction >= 0) this.perf = { state: newPerformance(), label, prediction };
+    if (roles) {
+      const label = columns.indexOf(roles.label);
+      const prediction = columns.indexOf(roles.prediction);
+      if (label >= 0 && prediction >= 0) this.perf = { state: newPerformance(), label, prediction };
+    }
+    if (this.csv) this.csv.fast = this.fastRows();
   }
 
   private pinKinds(): void {
     this.pinned = true;
     for (const acc of this.accumulators) acc.pin();
+    if (this.csv) this.csv.fast = this.fastRows();
   }
 
   private csvRow(
@@ -198,23 +220,13 @@ export class Profiler {
     }
     this.rows++;
     for (let c = 0; c < count; c++) {
-      const acc = accs[c] as ColumnAccumulator;
-      const s = starts[c] as number;
-      const e = ends[c] as number;
-      if (e <= s) {
-        acc.addMissing();
-        continue;
-      }
-      if (acc.wantsNumber && !(flags[c] as number)) {
-        const x = parseNumber(buf, s, e);
-        if (Number.isFinite(x)) {
-          acc.addNumber(x, acc.wantsText ? buf.toString('utf8', s, e).trim() : undefined);
-          continue;
-        }
-      }
-      const text = fieldText(buf, s, e, flags[c] as number).trim();
-      if (NULL_TOKENS.has(text)) acc.addMissing();
-      else acc.addText(text);
+      addCsvField(
+        accs[c] as ColumnAccumulator,
+        buf,
+        starts[c] as number,
+        ends[c] as number,
+        flags[c] as number,
+      );
     }
     const perf = this.perf;
     if (perf) {
@@ -269,24 +281,37 @@ export class Profiler {
 
   /** JSON Lines over bytes: whole lines are decoded (no split UTF-8), long ones skipped once. */
   private pushJson(chunk: Buffer, final: boolean): void {
-    let data = this.jsonCarry ? Buffer.concat([this.jsonCarry, chunk]) : chunk;
-    this.jsonCarry = undefined;
-    if (this.jsonAtStart && data.length) {
+    const json = this.json;
+    if (json.stoppedAt !== undefined) return;
+    let base = json.carry ? json.carryBase : json.received;
+    json.received += chunk.length;
+    let data = json.carry ? Buffer.concat([json.carry, chunk]) : chunk;
+    json.carry = undefined;
+    if (json.atStart && data.length) {
       if (data.length < 3 && data[0] === 0xef && !final) {
-        this.jsonCarry = data;
+        json.carry = data;
+        json.carryBase = base;
         return;
       }
-      if (data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) data = data.subarray(3);
-      this.jsonAtStart = false;
+      if (data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) {
+        data = data.subarray(3);
+        base += 3;
+      }
+      json.atStart = false;
     }
     let start = 0;
-    if (this.jsonSkipping) {
+    if (json.skipping) {
       const lf = data.indexOf(LF);
       if (lf < 0) return;
-      this.jsonSkipping = false;
+      json.skipping = false;
       start = lf + 1;
     }
+    const stopAt = json.stopAt - base;
     for (;;) {
+      if (start >= stopAt) {
+        json.stoppedAt = base + start;
+        return;
+      }
       const lf = data.indexOf(LF, start);
       if (lf < 0) break;
       if (lf - start > this.maxRowBytes) this.skipJson();
@@ -296,9 +321,12 @@ export class Profiler {
     if (start >= data.length) return;
     if (data.length - start > this.maxRowBytes) {
       this.skipJson();
-      this.jsonSkipping = !final;
+      json.skipping = !final;
     } else if (final) this.jsonRow(data.toString('utf8', start));
-    else this.jsonCarry = Buffer.from(data.subarray(start));
+    else {
+      json.carry = Buffer.from(data.subarray(start));
+      json.carryBase = base + start;
+    }
   }
 
   private skipJson(): void {
@@ -326,11 +354,30 @@ export class Profiler {
       this.blockLines.push([index, scanner.lines]);
     } else {
       this.jsonLine = 0;
-      this.jsonAtStart = false;
+      this.json.atStart = false;
       this.pushJson(block, true);
-      this.jsonSkipping = false;
+      this.json.skipping = false;
       this.blockLines.push([index, this.jsonLine]);
     }
+  }
+
+  /**
+   * Makes this profiler one part of a file split into byte ranges: it is pushed the bytes from
+   * a row start on, profiles every row that starts before `stopAt` bytes into them (finishing
+   * the row under way there) and leaves the rest to the next part. `index` orders the parts, so
+   * skipped rows get their row number in the file.
+   */
+  asPart(index: number, stopAt: number): void {
+    this.partIndex = index;
+    this.block = index;
+    this.json.atStart = false;
+    this.json.stopAt = stopAt;
+    if (this.csv) this.csv.stopAt = stopAt;
+  }
+
+  /** A part's end: where the first row it left starts (bytes into what it was pushed). */
+  get stoppedAt(): number | undefined {
+    return this.csv ? this.csv.stoppedAt : this.json.stoppedAt;
   }
 
   /** Kinds settled so far (the columns with values), for profiling the rest in parallel. */
@@ -350,10 +397,13 @@ export class Profiler {
 
   state(): ProfilerState {
     if (this.csv) this.csv.end();
-    else if (this.jsonCarry) {
-      const rest = this.jsonCarry;
-      this.jsonCarry = undefined;
-      this.pushJson(rest, true);
+    else {
+      if (this.json.carry) this.pushJson(Buffer.alloc(0), true);
+      this.json.carry = undefined;
+      this.json.stoppedAt ??= this.json.received;
+    }
+    if (this.partIndex !== undefined && !this.blockLines.some(([b]) => b === this.partIndex)) {
+      this.blockLines.push([this.partIndex, this.csv ? this.csv.lines : this.jsonLine]);
     }
     return {
       columns: this.accumulators.map((a) => a.state()),
