@@ -36,7 +36,8 @@ function isMissing(err: unknown): boolean {
 
 /** Thin helpers over an injected S3 client; NotFoundError names the missing URI. */
 export class S3Objects {
-  constructor(private readonly s3: S3Client) {}
+  /** `s3`: the injected client (worker threads reading byte ranges copy its configuration). */
+  constructor(readonly s3: S3Client) {}
 
   async getStream(loc: S3Location): Promise<Readable> {
     try {

@@ -13,7 +13,8 @@ import { readManifest } from '../registry/manifest.js';
 import { type S3Objects, s3Uri } from '../s3-objects.js';
 import type { DriftRecord, DriftStore } from './drift-store.js';
 import { dataChunks, formatOf } from './object-stream.js';
-import { type ParallelOptions, profileStream } from './parallel-profile.js';
+import { type ParallelOptions, profileSource, profileStream } from './parallel-profile.js';
+import { type RangeSource, s3ClientRecipe } from './range-reader.js';
 
 export interface MonitoringDeps {
   readonly store: DriftStore;
@@ -70,9 +71,23 @@ async function profileObject(
     categoricalCap: d.config.categoricalCap,
     ...(roles ? { performance: roles } : {}),
   };
+  if (!gzip) {
+    // split into byte ranges that worker threads (one per vCPU) read and profile, then merged
+    const head = await d.objects.head({ bucket: o.bucket, key: o.key });
+    if (!head) throw new NotFoundError(`${s3Uri(o.bucket, o.key)} does not exist`);
+    const source: RangeSource = {
+      kind: 's3',
+      bucket: o.bucket,
+      key: o.key,
+      etag: head.etag,
+      size: head.size,
+      client: await s3ClientRecipe(d.objects.s3),
+    };
+    return profileSource(source, options, d.parallel ?? {});
+  }
   const body = await d.objects.getStream({ bucket: o.bucket, key: o.key });
   try {
-    // split into blocks of rows profiled on worker threads (one per vCPU), then merged
+    // gzip cannot be split: one stream, cut into blocks of rows for the worker threads
     return await profileStream(dataChunks(body, gzip), options, d.parallel ?? {});
   } catch (err) {
     if (gzip && /incorrect header|unexpected end|invalid|header check/i.test((err as Error).message)) {

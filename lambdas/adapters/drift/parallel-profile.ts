@@ -1,12 +1,7 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
 import { BlockSplitter, type RowBlock } from '../../domain/profile/block-splitter.js';
 import { CsvScanner, fieldText } from '../../domain/profile/csv-scanner.js';
-import type { Profile } from '../../domain/profile/profile.js';
+import type { ColumnKind, Profile } from '../../domain/profile/profile.js';
 import {
   DEFAULT_MAX_ROW_BYTES,
   finishProfile,
@@ -15,55 +10,31 @@ import {
   Profiler,
   type ProfilerState,
 } from '../../domain/profile/profiler.js';
-import type { FromWorker, ProfileWorkerInit, ToWorker } from './profile-worker.js';
+import { partBytesFor, profileParts } from './profile-part.js';
+import { ProfileWorker, workerScript } from './profile-pool.js';
+import { type RangeSource, readFrom } from './range-reader.js';
 
 export interface ParallelOptions {
   /** Worker threads; default os.availableParallelism() (a Lambda has up to 6 vCPUs). 0/1: in-thread. */
   readonly workers?: number;
-  /** Bytes per block of rows sent to a worker. */
+  /** Bytes per block of rows sent to a worker (streams that cannot be split by range). */
   readonly blockBytes?: number;
   /** Blocks in flight per worker before the reader waits (bounds memory). */
   readonly inFlight?: number;
+  /** Sources at least this large are split into byte ranges (default 8 MB). */
+  readonly minRangeBytes?: number;
+  /** Bytes per byte-range part (default partBytesFor: 4–64 MB, about a sixteenth). */
+  readonly partBytes?: number;
+  /** Told how long each stage of a byte-range profile took (the benchmark prints them). */
+  readonly onStage?: (stage: ProfileStage, ms: number) => void;
 }
+
+/** Stages of profileSource: first megabyte and kinds; parts on the workers; merging them. */
+export type ProfileStage = 'sniff' | 'parts' | 'merge';
 
 const SNIFF_BYTES = 1 << 20;
-
-type WorkerEntry = { script: URL };
-
-let builtWorker: URL | undefined;
-
-/**
- * The worker script: bundled next to the handler in the Lambda asset; when running from source
- * (local runtime, tests, bench) the TypeScript entry is bundled once per process with esbuild
- * into a temporary .mjs, so the worker runs exactly like the Lambda's, without a TS loader in
- * every thread.
- */
-function workerEntry(): WorkerEntry | undefined {
-  const bundled = new URL('./profile-worker.mjs', import.meta.url);
-  if (bundled.protocol === 'file:' && existsSync(fileURLToPath(bundled))) return { script: bundled };
-  if (builtWorker) return { script: builtWorker };
-  const source = new URL('../../handlers/profile-worker.ts', import.meta.url);
-  if (source.protocol !== 'file:' || !existsSync(fileURLToPath(source))) return undefined;
-  try {
-    const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
-    const dir = mkdtempSync(join(tmpdir(), 'mlcycle-profile-worker-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    const outfile = join(dir, 'profile-worker.mjs');
-    esbuild.buildSync({
-      entryPoints: [fileURLToPath(source)],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      outfile,
-      logLevel: 'silent',
-    });
-    builtWorker = pathToFileURL(outfile);
-    return { script: builtWorker };
-  } catch {
-    return undefined;
-  }
-}
+const MIN_RANGE_BYTES = 8 << 20;
+const LF = 0x0a;
 
 export function defaultWorkers(): number {
   return availableParallelism();
@@ -88,78 +59,121 @@ function headerNames(header: Buffer): string[] {
   return names.length ? names : [fieldText(header, 0, header.length, 0)];
 }
 
-/** Kinds from the first rows, so every worker profiles every column the same way. */
-function sniffKinds(first: RowBlock, options: ProfileOptions, header: string[] | undefined) {
-  let bytes = first.bytes.subarray(0, SNIFF_BYTES);
-  if (bytes.length < first.bytes.length) bytes = bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1);
+/** Kinds from the first rows (whole rows in `bytes`), so every part profiles every column alike. */
+function sniffKinds(
+  bytes: Buffer,
+  options: ProfileOptions,
+  header: readonly string[] | undefined,
+): Record<string, ColumnKind> {
+  let rows = bytes.subarray(0, SNIFF_BYTES);
+  if (rows.length < bytes.length) rows = rows.subarray(0, rows.lastIndexOf(LF) + 1);
   const sniff = new Profiler({ ...options, pinAfterRows: Number.POSITIVE_INFINITY }, header);
-  sniff.pushBlock(bytes, 0);
+  sniff.pushBlock(rows, 0);
   return { ...sniff.kinds(), ...(options.kinds ?? {}) };
 }
 
-class WorkerSlot {
-  private pending = new Map<number, () => void>();
-  private waiters: (() => void)[] = [];
-  private stateResolve: ((s: ProfilerState) => void) | undefined;
-  failure: Error | undefined;
-  readonly worker: Worker;
+/** The CSV header row at the start of `head`: its names, where the data starts, its line count. */
+function findHeader(head: Buffer, maxRowBytes: number) {
+  let names: string[] | undefined;
+  const scanner: CsvScanner = new CsvScanner(
+    {
+      header: (columns) => {
+        names = columns;
+        scanner.stopAt = 0; // stop at the first data row: stoppedAt is where the data starts
+      },
+      row: () => undefined,
+      oversized: () => undefined,
+      unterminated: () => undefined,
+    },
+    maxRowBytes,
+  );
+  scanner.push(head);
+  if (!names) return undefined;
+  return { names, dataStart: scanner.stoppedAt ?? head.length, lines: scanner.lines };
+}
 
-  constructor(
-    entry: WorkerEntry,
-    init: ProfileWorkerInit,
-    onFailure: (err: Error) => void,
-    private readonly release: (bytes: ArrayBuffer) => void,
-  ) {
-    // A small young generation keeps each isolate's garbage (field strings) from growing RSS.
-    this.worker = new Worker(entry.script, {
-      workerData: init,
-      resourceLimits: { maxYoungGenerationSizeMb: 4 },
-    });
-    this.worker.on('message', (msg: FromWorker) => {
-      if (msg.type === 'done') {
-        this.release(msg.bytes);
-        this.pending.get(msg.index)?.();
-        this.pending.delete(msg.index);
-        this.waiters.shift()?.();
-      } else if (msg.type === 'state') this.stateResolve?.(msg.state);
-      else this.fail(new Error(`profiling worker failed: ${msg.message}`), onFailure);
-    });
-    this.worker.on('error', (err) => this.fail(err, onFailure));
-    this.worker.on('exit', (code) => {
-      if (code !== 0) this.fail(new Error(`profiling worker exited with code ${code}`), onFailure);
-    });
+async function readHead(source: RangeSource): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of readFrom(source, 0, SNIFF_BYTES)) {
+    chunks.push(chunk);
+    n += chunk.length;
+    if (n >= SNIFF_BYTES) break;
   }
+  return Buffer.concat(chunks);
+}
 
-  private fail(err: Error, onFailure: (err: Error) => void): void {
-    if (this.failure) return;
-    this.failure = err;
-    for (const w of this.waiters) w();
-    onFailure(err);
+/**
+ * Profiles a file that can be read by byte range (a local file, an uncompressed S3 object),
+ * with one pass over its bytes spread over worker threads: the header and the column kinds
+ * come from its first megabyte; then parts of 4–64 MB are profiled by the workers, each reading
+ * its own bytes (from disk, or with ranged GETs of the same object version) — the main thread
+ * only hands out parts — and their states merge in file order (see profileParts for why every
+ * row is profiled exactly once, quotes or not). Memory per worker is one part's sketches and a
+ * read buffer, whatever the file's size. Parts are laid out by size alone, so the profile is
+ * the same for any number of workers. Small sources, one worker, or no worker script: one
+ * streamed pass in this thread (profileStream).
+ */
+export async function profileSource(
+  source: RangeSource,
+  options: ProfileOptions,
+  parallel: ParallelOptions = {},
+): Promise<Profile> {
+  const workers = parallel.workers ?? defaultWorkers();
+  const script =
+    workers > 1 && source.size >= (parallel.minRangeBytes ?? MIN_RANGE_BYTES) ? workerScript() : undefined;
+  const streamed = () =>
+    profileStream(readFrom(source, 0, source.size), options, { ...parallel, workers: 0 });
+  if (!script) return streamed();
+  const maxRowBytes = options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES;
+  let lapStart = performance.now();
+  const lap = (stage: ProfileStage) => {
+    const now = performance.now();
+    parallel.onStage?.(stage, now - lapStart);
+    lapStart = now;
+  };
+  const head = await readHead(source);
+  let dataStart = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  let header: string[] | undefined;
+  let headerLines = 0;
+  if (options.format === 'csv') {
+    const found = findHeader(head, maxRowBytes);
+    // no header row within the first megabyte: the streamed pass says what is wrong
+    if (!found) return streamed();
+    ({ names: header, dataStart, lines: headerLines } = found);
   }
-
-  get inFlight(): number {
-    return this.pending.size;
-  }
-
-  async send(block: RowBlock, maxInFlight: number): Promise<void> {
-    while (this.pending.size >= maxInFlight && !this.failure) {
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
-    if (this.failure) throw this.failure;
-    this.pending.set(block.index, () => undefined);
-    const ab = block.bytes.buffer as ArrayBuffer;
-    this.worker.postMessage(
-      { type: 'block', index: block.index, bytes: ab, length: block.bytes.length } satisfies ToWorker,
-      [ab],
+  const kinds = sniffKinds(head.subarray(dataStart, head.lastIndexOf(LF) + 1), options, header);
+  const partOptions: ProfileOptions = { ...options, kinds };
+  lap('sniff');
+  const pool = Array.from(
+    { length: workers },
+    () => new ProfileWorker(script, { options: partOptions, header }, () => undefined),
+  );
+  try {
+    const parts = await profileParts(
+      source,
+      dataStart,
+      parallel.partBytes ?? partBytesFor(source.size - dataStart),
+      pool.map((w) => (task) => w.runPart(task)),
     );
-  }
-
-  state(): Promise<ProfilerState> {
-    return new Promise((resolve, reject) => {
-      if (this.failure) reject(this.failure);
-      this.stateResolve = resolve;
-      this.worker.postMessage({ type: 'finish' } satisfies ToWorker);
-    });
+    lap('parts');
+    const states = parts.map((p) => p.state);
+    const lines = new Map(states.flatMap((s) => s.blockLines));
+    const offsets: number[] = [];
+    let offset = headerLines;
+    for (let i = 0; i < parts.length; i++) {
+      offsets.push(offset);
+      offset += lines.get(i) ?? 0;
+    }
+    const merged = finishProfile(
+      mergeProfilerStates(states, partOptions),
+      options,
+      (part) => offsets[part] ?? 0,
+    );
+    lap('merge');
+    return merged;
+  } finally {
+    await Promise.all(pool.map((w) => w.terminate()));
   }
 }
 
@@ -178,8 +192,8 @@ export async function profileStream(
   parallel: ParallelOptions = {},
 ): Promise<Profile> {
   const workers = parallel.workers ?? defaultWorkers();
-  const entry = workers > 1 ? workerEntry() : undefined;
-  if (!entry) {
+  const script = workers > 1 ? workerScript() : undefined;
+  if (!script) {
     const profiler = new Profiler(options);
     for await (const chunk of chunks) profiler.push(chunk);
     return profiler.finish();
@@ -208,7 +222,7 @@ export async function profileStream(
   );
   const blockLines = new Map<number, number>();
   const skipped = new Map<number, number>();
-  let slots: WorkerSlot[] | undefined;
+  let slots: ProfileWorker[] | undefined;
   let local: Profiler | undefined;
   let header: string[] | undefined;
   let failure: Error | undefined;
@@ -216,14 +230,11 @@ export async function profileStream(
 
   const start = (first: RowBlock) => {
     header = options.format === 'csv' && splitter.header ? headerNames(splitter.header) : undefined;
-    const kinds = sniffKinds(first, options, header);
+    const kinds = sniffKinds(first.bytes, options, header);
     slots = Array.from({ length: workers }, (_, w) => {
-      const init: ProfileWorkerInit = {
-        options: { ...options, kinds, seed: (options.seed ?? 1) + 7919 * w },
-        header,
-      };
-      return new WorkerSlot(
-        entry,
+      const init = { options: { ...options, kinds, seed: (options.seed ?? 1) + 7919 * w }, header };
+      return new ProfileWorker(
+        script,
         init,
         (err) => {
           failure ??= err;
@@ -235,8 +246,8 @@ export async function profileStream(
   const dispatch = async (block: RowBlock) => {
     skipped.set(block.index, block.skippedBefore);
     if (!slots) start(block);
-    const pool = slots as WorkerSlot[];
-    await (pool[block.index % pool.length] as WorkerSlot).send(block, maxInFlight);
+    const pool = slots as ProfileWorker[];
+    await (pool[block.index % pool.length] as ProfileWorker).sendBlock(block, maxInFlight);
   };
 
   try {
@@ -271,7 +282,7 @@ export async function profileStream(
     let state: ProfilerState;
     if (local) state = local.state();
     else {
-      const states = await Promise.all((slots as WorkerSlot[]).map((s) => s.state()));
+      const states = await Promise.all((slots as ProfileWorker[]).map((s) => s.state()));
       if (failure) throw failure;
       state = mergeProfilerStates(states, options);
     }
@@ -288,6 +299,6 @@ export async function profileStream(
     }
     return finishProfile(state, options, (block) => offsets[block] ?? 0);
   } finally {
-    if (slots) await Promise.all(slots.map((s) => s.worker.terminate()));
+    if (slots) await Promise.all(slots.map((s) => s.terminate()));
   }
 }

@@ -1,45 +1,65 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { type ProfileOptions, Profiler } from '../../domain/profile/profiler.js';
+import { ERROR_NAMES } from '../../contracts/errors.js';
+import { type ProfileOptions, Profiler, type ProfilerState } from '../../domain/profile/profiler.js';
+import { type PartResult, type PartTask, profilePart } from './profile-part.js';
 
 /** What a profiling worker starts with (workerData). */
 export interface ProfileWorkerInit {
+  /** Kinds settled: every part and block profiles every column the same way. */
   readonly options: ProfileOptions;
-  /** CSV column names as in the header row (the blocks have no header). */
+  /** CSV column names as in the header row (blocks and parts have no header). */
   readonly header: readonly string[] | undefined;
 }
 
 export type ToWorker =
   | { type: 'block'; index: number; bytes: ArrayBuffer; length: number }
+  | { type: 'part'; task: PartTask }
   | { type: 'finish' };
 export type FromWorker =
   | { type: 'done'; index: number; bytes: ArrayBuffer }
-  | { type: 'state'; state: ReturnType<Profiler['state']> }
-  | { type: 'error'; message: string };
+  | { type: 'part'; result: PartResult }
+  | { type: 'state'; state: ProfilerState }
+  | { type: 'error'; name: string; message: string };
 
 /**
- * The body of a profiling worker thread: profiles the blocks of whole rows it is sent with the
- * domain Profiler and answers `finish` with its state, which the parent merges with the
- * others'. lambdas/handlers/profile-worker.ts is the entry the stack bundles next to the
- * baseline and drift handlers.
+ * The body of a profiling worker thread. Two ways to be fed: blocks of whole rows sent by the
+ * parent (a stream that cannot be split, e.g. gzip), profiled into one running state returned
+ * on `finish`; or parts of a file by byte range, which the worker reads itself (from disk or
+ * with its own S3 ranged GETs) and answers one by one. lambdas/handlers/profile-worker.ts is
+ * the entry the stack bundles next to the baseline and drift handlers.
  */
 export function runProfileWorker(): void {
   const port = parentPort;
   if (!port) throw new Error('runProfileWorker must run in a worker thread');
   const init = workerData as ProfileWorkerInit;
-  const profiler = new Profiler({ ...init.options, pinAfterRows: Number.POSITIVE_INFINITY }, init.header);
+  let profiler: Profiler | undefined;
+  const fail = (err: unknown) => {
+    const e = err as Error;
+    const name = e.name === ERROR_NAMES.dataError ? e.name : 'Error';
+    port.postMessage({ type: 'error', name, message: e.message } satisfies FromWorker);
+  };
   port.on('message', (msg: ToWorker) => {
     try {
       if (msg.type === 'block') {
+        profiler ??= new Profiler({ ...init.options, pinAfterRows: Number.POSITIVE_INFINITY }, init.header);
         profiler.pushBlock(Buffer.from(msg.bytes, 0, msg.length), msg.index);
         // the buffer goes back to the parent's pool: memory stays bounded, whatever the GC does
         port.postMessage({ type: 'done', index: msg.index, bytes: msg.bytes } satisfies FromWorker, [
           msg.bytes,
         ]);
+      } else if (msg.type === 'part') {
+        profilePart(msg.task, init.options, init.header).then(
+          (result) => port.postMessage({ type: 'part', result } satisfies FromWorker),
+          fail,
+        );
       } else {
-        port.postMessage({ type: 'state', state: profiler.state() } satisfies FromWorker);
+        const state = (
+          profiler ?? new Profiler({ ...init.options, pinAfterRows: Number.POSITIVE_INFINITY }, init.header)
+        ).state();
+        port.postMessage({ type: 'state', state } satisfies FromWorker);
       }
     } catch (err) {
-      port.postMessage({ type: 'error', message: (err as Error).message } satisfies FromWorker);
+      fail(err);
     }
   });
 }

@@ -30,6 +30,7 @@ describe('monitoring service on the emulators', () => {
   let deps: MonitoringDeps;
   let bucket: string;
   const alerts: { subject: string; message: string }[] = [];
+  const stages: string[] = [];
 
   beforeAll(async () => {
     [dynamo, s3] = await Promise.all([startTestDynamo(), startTestS3()]);
@@ -45,7 +46,15 @@ describe('monitoring service on the emulators', () => {
           return { id: String(alerts.length) };
         },
       },
-      parallel: { workers: 2, blockBytes: 64 << 10 },
+      // small parts and blocks, so these small files take the paths of large ones: uncompressed
+      // objects in byte ranges that worker threads read with their own ranged GETs, gzip in blocks
+      parallel: {
+        workers: 2,
+        blockBytes: 64 << 10,
+        minRangeBytes: 0,
+        partBytes: 64 << 10,
+        onStage: (stage) => stages.push(stage),
+      },
     };
   });
   afterAll(async () => {
@@ -68,9 +77,11 @@ describe('monitoring service on the emulators', () => {
 
   it('profiles a baseline, then flags a shifted gzip batch once, even when the event is delivered twice', async () => {
     const base = await upload('monitoring/churn/baseline/base.csv', csv(20_000, 2, 0));
+    stages.length = 0;
     const baseRecord = await processBaseline(deps, base);
     expect(baseRecord?.status).toBe('ok');
     expect(baseRecord?.rows).toBe(20_000);
+    expect(stages).toEqual(['sniff', 'parts', 'merge']); // read in byte ranges by the workers
 
     const before = alerts.length;
     const o = await upload('monitoring/churn/batches/day1.csv.gz', gzipSync(csv(5_000, 3, 1)));

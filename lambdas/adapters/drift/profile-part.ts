@@ -1,0 +1,127 @@
+import { type ProfileOptions, Profiler, type ProfilerState } from '../../domain/profile/profiler.js';
+import { type RangeSource, readFrom } from './range-reader.js';
+
+const LF = 0x0a;
+
+/** One part of a file split into byte ranges. */
+export interface PartTask {
+  readonly index: number;
+  readonly source: RangeSource;
+  /** Nominal byte range [start, end): the part profiles every row that starts in it. */
+  readonly start: number;
+  readonly end: number;
+  /**
+   * `start` is known to be a row start: the first part, or a part re-read from where the part
+   * before it really ended. Otherwise the part guesses: the first byte after a newline at or
+   * after start − 1 (wrong only when that newline sits inside a quoted field).
+   */
+  readonly knownStart: boolean;
+}
+
+export interface PartResult {
+  readonly index: number;
+  /** Where the part's first row started (absolute offset). */
+  readonly rowStart: number;
+  /** Where the first row it left to the next part starts: the first row start ≥ end. */
+  readonly rowEnd: number;
+  readonly state: ProfilerState;
+}
+
+/** Each part's sketches get a seed of their own, fixed by the part's place, not the thread. */
+export function partSeed(seed: number | undefined, index: number): number {
+  return (seed ?? 1) + 7919 * index;
+}
+
+/**
+ * Profiles one part: reads from the part's start (finding its first row if the start is a
+ * guess), profiles rows that start before its end, finishes the row under way there, and says
+ * where it really began and ended so the parts can be checked against each other.
+ */
+export async function profilePart(
+  task: PartTask,
+  options: ProfileOptions,
+  header: readonly string[] | undefined,
+): Promise<PartResult> {
+  const profiler = new Profiler(
+    { ...options, seed: partSeed(options.seed, task.index), pinAfterRows: Number.POSITIVE_INFINITY },
+    header,
+  );
+  let at = task.knownStart ? task.start : Math.max(0, task.start - 1);
+  let rowStart = task.knownStart ? task.start : -1;
+  if (rowStart >= 0) profiler.asPart(task.index, task.end - rowStart);
+  // chunks are done with before the next is read (the profiler copies what it keeps)
+  for await (const chunk of readFrom(task.source, at, task.end, true)) {
+    let bytes = chunk;
+    if (rowStart < 0) {
+      const lf = bytes.indexOf(LF);
+      if (lf < 0) {
+        at += bytes.length;
+        continue;
+      }
+      rowStart = at + lf + 1;
+      bytes = bytes.subarray(lf + 1);
+      profiler.asPart(task.index, task.end - rowStart);
+    }
+    at += chunk.length;
+    profiler.push(bytes);
+    if (profiler.stoppedAt !== undefined) break;
+  }
+  if (rowStart < 0) {
+    // no newline from here to the end: no row starts in this part
+    profiler.asPart(task.index, 0);
+    rowStart = task.source.size;
+  }
+  const state = profiler.state();
+  return { index: task.index, rowStart, rowEnd: rowStart + (profiler.stoppedAt ?? 0), state };
+}
+
+/** Parts of about a sixteenth of the data, 4–64 MB: enough to share among up to 6 vCPUs. */
+export function partBytesFor(dataBytes: number): number {
+  return Math.min(64 << 20, Math.max(4 << 20, Math.ceil(dataBytes / 16)));
+}
+
+/**
+ * Profiles [dataStart, size) of a source as parts of partBytes, as many at a time as there are
+ * runners (worker threads), then checks each boundary: part i+1 guessed its first row right
+ * exactly when it starts where part i ended. A wrong guess (a quoted field with a newline
+ * across the boundary) re-reads that part from where part i ended, which is a row start
+ * because part 0 starts at one and every earlier part has been checked. The parts therefore
+ * cover every row once, whatever the quotes, and normally each byte is read once.
+ */
+export async function profileParts(
+  source: RangeSource,
+  dataStart: number,
+  partBytes: number,
+  /** One per worker thread: part after part goes to whichever is free. */
+  runners: readonly ((task: PartTask) => Promise<PartResult>)[],
+): Promise<PartResult[]> {
+  const tasks: PartTask[] = [];
+  for (let start = dataStart, index = 0; start < source.size || index === 0; start += partBytes, index++) {
+    tasks.push({
+      index,
+      source,
+      start,
+      end: Math.min(source.size, start + partBytes),
+      knownStart: index === 0,
+    });
+  }
+  const results: PartResult[] = new Array(tasks.length);
+  let next = 0;
+  const lane = async (run: (task: PartTask) => Promise<PartResult>) => {
+    while (next < tasks.length) {
+      const task = tasks[next++] as PartTask;
+      results[task.index] = await run(task);
+    }
+  };
+  const first = runners[0];
+  if (!first) throw new Error('profileParts needs at least one runner');
+  await Promise.all(runners.slice(0, tasks.length).map(lane));
+  for (let i = 0; i + 1 < results.length; i++) {
+    const ended = (results[i] as PartResult).rowEnd;
+    if ((results[i + 1] as PartResult).rowStart !== ended) {
+      const task = tasks[i + 1] as PartTask;
+      results[i + 1] = await first({ ...task, start: ended, knownStart: true });
+    }
+  }
+  return results;
+}

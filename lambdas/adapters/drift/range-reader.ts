@@ -1,0 +1,163 @@
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { DataError } from '../../domain/errors.js';
+
+/** How a worker thread makes its own S3 client: what the injected client was configured with. */
+export interface S3ClientRecipe {
+  readonly region?: string;
+  /** Set when the client had an explicit endpoint (otherwise AWS_ENDPOINT_URL_S3 or AWS's). */
+  readonly endpoint?: string;
+  readonly forcePathStyle?: boolean;
+  readonly credentials?: {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly sessionToken?: string;
+  };
+}
+
+/**
+ * An uncompressed data file that parts can be read from independently, described as plain data
+ * so a worker thread can open its own ranges: a local file, or one version of an S3 object
+ * (reads are conditional on its ETag, so a part never mixes two uploads).
+ */
+export type RangeSource =
+  | { readonly kind: 'file'; readonly path: string; readonly size: number }
+  | {
+      readonly kind: 's3';
+      readonly bucket: string;
+      readonly key: string;
+      readonly etag: string;
+      readonly size: number;
+      readonly client: S3ClientRecipe;
+    };
+
+/** The recipe of an injected client: its resolved region, endpoint and credentials. */
+export async function s3ClientRecipe(client: S3Client): Promise<S3ClientRecipe> {
+  const config = client.config;
+  const endpoint = config.endpoint ? await config.endpoint() : undefined;
+  const credentials = await config.credentials();
+  return {
+    region: await config.region(),
+    ...(endpoint
+      ? {
+          endpoint: `${endpoint.protocol}//${endpoint.hostname}${endpoint.port ? `:${endpoint.port}` : ''}${endpoint.path ?? ''}`,
+        }
+      : {}),
+    forcePathStyle: config.forcePathStyle ?? false,
+    credentials: {
+      accessKeyId: credentials.accessKeyId,
+      secretAccessKey: credentials.secretAccessKey,
+      ...(credentials.sessionToken ? { sessionToken: credentials.sessionToken } : {}),
+    },
+  };
+}
+
+const FILE_CHUNK = 1 << 20;
+
+async function* fileChunks(path: string, start: number): AsyncIterable<Buffer> {
+  const file = await open(path, 'r');
+  const buffer = Buffer.allocUnsafe(FILE_CHUNK);
+  try {
+    for (let at = start; ; ) {
+      const { bytesRead } = await file.read(buffer, 0, FILE_CHUNK, at);
+      if (!bytesRead) return;
+      at += bytesRead;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await file.close();
+  }
+}
+/** S3 reads ask for the part plus this much, so the row under way at its end rarely needs a second GET. */
+const S3_OVERREAD = 1 << 20;
+
+let s3Client: { recipe: S3ClientRecipe; client: S3Client } | undefined;
+
+/** Loaded on first use: a worker reading local files never pays for the SDK's start-up. */
+const s3Sdk = async () => ({
+  ...(await import('@aws-sdk/client-s3')),
+  ...(await import('../s3-client.js')),
+});
+
+async function clientFor(recipe: S3ClientRecipe): Promise<S3Client> {
+  const { createS3Client } = await s3Sdk();
+  if (s3Client?.recipe !== recipe) {
+    s3Client = {
+      recipe,
+      client: createS3Client({
+        ...(recipe.region ? { region: recipe.region } : {}),
+        ...(recipe.endpoint ? { endpoint: recipe.endpoint } : {}),
+        ...(recipe.forcePathStyle ? { forcePathStyle: true } : {}),
+        ...(recipe.credentials ? { credentials: recipe.credentials } : {}),
+      }),
+    };
+  }
+  return s3Client.client;
+}
+
+async function* s3Range(
+  source: Extract<RangeSource, { kind: 's3' }>,
+  start: number,
+  end: number,
+): AsyncIterable<Buffer> {
+  let body: Readable | undefined;
+  const { GetObjectCommand } = await s3Sdk();
+  try {
+    const out = await (await clientFor(source.client)).send(
+      new GetObjectCommand({
+        Bucket: source.bucket,
+        Key: source.key,
+        Range: `bytes=${start}-${end - 1}`,
+        IfMatch: `"${source.etag}"`,
+      }),
+    );
+    body = out.Body as Readable;
+    for await (const chunk of body) yield chunk as Buffer;
+  } catch (err) {
+    if ((err as Error).name === 'PreconditionFailed') {
+      throw new DataError(
+        `s3://${source.bucket}/${source.key} was replaced while it was being profiled; the upload that replaced it is profiled on its own`,
+      );
+    }
+    throw err;
+  } finally {
+    body?.destroy();
+  }
+}
+
+/**
+ * The bytes of a source from `start` to its end, in chunks; a reader that has what it needs
+ * stops early by leaving the loop. `expectedEnd` is where the reader will probably stop: S3 is
+ * asked for up to there (plus a little) first, and only for the rest if the reader goes on.
+ */
+export async function* readFrom(
+  source: RangeSource,
+  start: number,
+  expectedEnd: number,
+  /**
+   * Files: read every chunk into one buffer, for a consumer done with each chunk before it asks
+   * for the next (a new megabyte per chunk is garbage the collector must chase).
+   * @default false
+   */
+  reuseBuffer = false,
+): AsyncIterable<Buffer> {
+  if (start >= source.size) return;
+  if (source.kind === 'file') {
+    if (reuseBuffer) {
+      yield* fileChunks(source.path, start);
+      return;
+    }
+    const stream = createReadStream(source.path, { start, highWaterMark: FILE_CHUNK });
+    try {
+      for await (const chunk of stream) yield chunk as Buffer;
+    } finally {
+      stream.destroy();
+    }
+    return;
+  }
+  const first = Math.min(source.size, Math.max(start + 1, expectedEnd + S3_OVERREAD));
+  yield* s3Range(source, start, first);
+  if (first < source.size) yield* s3Range(source, first, source.size);
+}
