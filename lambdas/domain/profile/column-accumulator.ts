@@ -1,4 +1,4 @@
-import { KllSketch, type KllState } from './kll.js';
+import { type KllPacked, KllSketch } from './kll.js';
 import type { CategoricalProfile, ColumnKind, ColumnProfile, NumericProfile } from './profile.js';
 
 /** Numbers are folded into the moments and the sketch this many at a time. */
@@ -20,7 +20,7 @@ export interface ColumnState {
   m2: number;
   min: number;
   max: number;
-  sketch: KllState | undefined;
+  sketch: KllPacked | undefined;
   counts: [string, number][];
   other: number;
   nonNumeric: number;
@@ -109,9 +109,10 @@ export class ColumnAccumulator {
       for (let i = start; i < start + count; i++) this.addNumber(values[i] as number);
       return;
     }
-    const batch = this.batch as Float64Array;
     this.numericSeen += count;
     for (let i = start, end = start + count; i < end; ) {
+      // re-read each time: a fold hands the full batch to the sketch and takes another array
+      const batch = this.batch as Float64Array;
       const take = Math.min(end - i, batch.length - this.batched);
       batch.set(values.subarray(i, i + take), this.batched);
       this.batched += take;
@@ -149,7 +150,8 @@ export class ColumnAccumulator {
     const delta = mean - this.mean;
     this.m2 += m2 + (delta * delta * before * n) / total;
     this.mean += (delta * n) / total;
-    this.sketch?.updateMany(batch, n);
+    // a full batch becomes the sketch's buffer as it is, and its empty one our next batch
+    if (this.sketch) this.batch = this.sketch.takeBatch(batch, n, lo, hi);
   }
 
   /** A present value that is not a number. */
@@ -211,7 +213,7 @@ export class ColumnAccumulator {
       m2: this.m2,
       min: this.min,
       max: this.max,
-      sketch: this.sketch?.toJSON(),
+      sketch: this.sketch?.toPacked(),
       counts: [...this.counts.entries()],
       other: this.other,
       nonNumeric: this.nonNumeric,
@@ -234,7 +236,7 @@ export class ColumnAccumulator {
       this.mean = n ? this.mean + (delta * s.count) / n : 0;
       this.min = Math.min(this.min, s.min);
       this.max = Math.max(this.max, s.max);
-      if (s.sketch) (this.sketch as KllSketch).merge(KllSketch.fromJSON(s.sketch));
+      if (s.sketch) (this.sketch as KllSketch).merge(KllSketch.fromPacked(s.sketch));
     }
     this.count = n;
     this.missing += s.missing;

@@ -32,6 +32,23 @@ export interface KllState {
   readonly compactions: number;
 }
 
+/**
+ * A sketch's state for handing between threads: every level's items in one typed array, which
+ * structured clone copies as a block (number[][] is cloned value by value: tens of milliseconds
+ * for the parts of a large file).
+ */
+export interface KllPacked {
+  readonly k: number;
+  readonly n: number;
+  readonly min: number;
+  readonly max: number;
+  readonly seed: number;
+  readonly compactions: number;
+  /** Items per level; the levels follow each other in `items`. */
+  readonly sizes: number[];
+  readonly items: Float64Array;
+}
+
 export const DEFAULT_SKETCH_K = 800;
 
 /** The normalised rank error a sketch with parameter k stays within at 99 % confidence. */
@@ -142,6 +159,27 @@ export class KllSketch {
       this.buffered = stored;
       if (this.buffered === this.buffer.length) this.flushBuffer();
     }
+  }
+
+  /**
+   * updateMany() for a full batch of finite values whose min and max the caller has, without
+   * copying: when the buffer is empty and the batch is its size, the two arrays change hands
+   * and the caller gets the (empty) buffer back to fill next. Otherwise the values are copied
+   * and the batch is returned. Either way the same sketch as updateMany().
+   */
+  takeBatch(batch: Float64Array, n: number, min: number, max: number): Float64Array {
+    if (this.buffered || n !== this.buffer.length || batch.length !== n) {
+      this.updateMany(batch, n);
+      return batch;
+    }
+    const empty = this.buffer;
+    this.buffer = batch;
+    this.buffered = n;
+    this.n += n;
+    if (min < this.min) this.min = min;
+    if (max > this.max) this.max = max;
+    this.flushBuffer();
+    return empty;
   }
 
   private capacity(h: number): number {
@@ -284,6 +322,43 @@ export class KllSketch {
       seed: this.seed,
       compactions: this.compactions,
     };
+  }
+
+  toPacked(): KllPacked {
+    this.flushBuffer();
+    const items = new Float64Array(this.stored());
+    let at = 0;
+    this.levels.forEach((level, h) => {
+      const size = this.sizes[h] as number;
+      items.set(level.subarray(0, size), at);
+      at += size;
+    });
+    return {
+      k: this.k,
+      n: this.n,
+      min: this.min,
+      max: this.max,
+      seed: this.seed,
+      compactions: this.compactions,
+      sizes: [...this.sizes],
+      items,
+    };
+  }
+
+  static fromPacked(p: KllPacked): KllSketch {
+    const s = new KllSketch(p.k, p.seed);
+    let at = 0;
+    s.levels = p.sizes.map((size) => {
+      at += size;
+      return p.items.slice(at - size, at);
+    });
+    if (!s.levels.length) s.levels = [EMPTY];
+    s.sizes = s.levels.map((l) => l.length);
+    s.n = p.n;
+    s.min = p.min;
+    s.max = p.max;
+    s.compactions = p.compactions;
+    return s;
   }
 
   static fromJSON(state: KllState): KllSketch {

@@ -2,7 +2,7 @@ import { DataError } from '../errors.js';
 import { ColumnAccumulator, type ColumnState } from './column-accumulator.js';
 import { FastCsvRows } from './csv-fast-rows.js';
 import { addCsvField, NULL_TOKENS } from './csv-field.js';
-import { CsvScanner, parseNumber } from './csv-scanner.js';
+import { CsvScanner, fieldText, parseNumber } from './csv-scanner.js';
 import { DEFAULT_SKETCH_K } from './kll.js';
 import { addPrediction, mergePerformance, newPerformance, type PerformanceState } from './performance.js';
 import type { ColumnKind, Profile } from './profile.js';
@@ -61,6 +61,68 @@ export interface ProfilerState {
 
 const LF = 0x0a;
 const MAX_EXAMPLES = 10;
+
+/** A CSV header's column names: blanks named by position, repeats made unique (and said). */
+export function columnNames(header: readonly string[]): { names: string[]; warnings: string[] } {
+  const seen = new Set<string>();
+  const warnings: string[] = [];
+  const names = header.map((raw, i) => {
+    let name = raw || `column_${i + 1}`;
+    if (seen.has(name)) {
+      warnings.push(
+        `column "${name}" appears twice in the header; the second is profiled as "${name}_${i + 1}"`,
+      );
+      name = `${name}_${i + 1}`;
+    }
+    seen.add(name);
+    return name;
+  });
+  return { names, warnings };
+}
+
+/**
+ * The kinds the first rows of a CSV file support, as a Profiler would settle them (numeric
+ * when every present value is a number, categorical when one is text, open when all are
+ * missing), without profiling them: a column's values are only classified. `rows`: whole data
+ * rows, no header; rows with the wrong number of fields are left out, as the profiler does.
+ */
+export function sniffCsvKinds(
+  rows: Buffer,
+  header: readonly string[],
+  maxRowBytes = DEFAULT_MAX_ROW_BYTES,
+): Record<string, ColumnKind> {
+  const { names } = columnNames(header);
+  const numbers = new Array<number>(names.length).fill(0);
+  const texts = new Array<number>(names.length).fill(0);
+  const scanner = new CsvScanner(
+    {
+      header: () => undefined,
+      row: (buf, starts, ends, flags, count) => {
+        if (count !== names.length) return;
+        for (let c = 0; c < count; c++) {
+          const s = starts[c] as number;
+          const e = ends[c] as number;
+          if (e <= s) continue;
+          const f = flags[c] as number;
+          if (!f && Number.isFinite(parseNumber(buf, s, e))) numbers[c] = (numbers[c] as number) + 1;
+          else if (!NULL_TOKENS.has(fieldText(buf, s, e, f).trim())) texts[c] = (texts[c] as number) + 1;
+        }
+      },
+      oversized: () => undefined,
+      unterminated: () => undefined,
+    },
+    maxRowBytes,
+    true,
+  );
+  scanner.push(rows);
+  scanner.end();
+  const kinds: Record<string, ColumnKind> = {};
+  names.forEach((name, c) => {
+    if (texts[c]) kinds[name] = 'categorical';
+    else if (numbers[c]) kinds[name] = 'numeric';
+  });
+  return kinds;
+}
 
 /**
  * One pass over a data file's bytes → its Profile, with bounded memory (sketches and capped
@@ -177,18 +239,9 @@ export class Profiler {
   }
 
   private header(columns: readonly string[]): void {
-    const seen = new Set<string>();
-    for (const [i, raw] of columns.entries()) {
-      let name = raw || `column_${i + 1}`;
-      if (seen.has(name)) {
-        this.warnings.push(
-          `column "${name}" appears twice in the header; the second is profiled as "${name}_${i + 1}"`,
-        );
-        name = `${name}_${i + 1}`;
-      }
-      seen.add(name);
-      this.column(name);
-    }
+    const { names, warnings } = columnNames(columns);
+    this.warnings.push(...warnings);
+    for (const name of names) this.column(name);
     const roles = this.options.performance;
     if (roles) {
       const label = columns.indexOf(roles.label);
@@ -424,51 +477,84 @@ export class Profiler {
   }
 }
 
+/**
+ * Merges the states of parts of one file (same options), one at a time in file order, so a
+ * caller can fold each part in as soon as it is done.
+ */
+export class ProfilerStateMerger {
+  private readonly byName = new Map<string, ColumnAccumulator>();
+  private rows = 0;
+  private ragged = 0;
+  private oversized = 0;
+  private unterminated = 0;
+  private headerOversized = false;
+  private examples: RowRef[] = [];
+  private readonly blockLines: [number, number][] = [];
+  private readonly warnings = new Set<string>();
+  private performance: PerformanceState | undefined;
+
+  constructor(private readonly options: ProfileOptions) {}
+
+  add(s: ProfilerState): void {
+    for (const c of s.columns) {
+      const acc = this.byName.get(c.name);
+      if (acc) acc.merge(c);
+      else {
+        const fresh = ColumnAccumulator.fromState(
+          c,
+          this.options.categoricalCap ?? 200,
+          this.options.sketchK ?? DEFAULT_SKETCH_K,
+          (this.options.seed ?? 1) + this.byName.size,
+        );
+        // a column first seen here (JSON keys appear anywhere) was missing from the rows before
+        if (this.rows) fresh.addMissing(this.rows);
+        this.byName.set(c.name, fresh);
+      }
+    }
+    if (s.rows) {
+      const seen = new Set(s.columns.map((c) => c.name));
+      for (const [name, acc] of this.byName) if (!seen.has(name)) acc.addMissing(s.rows);
+    }
+    this.rows += s.rows;
+    this.ragged += s.ragged;
+    this.oversized += s.oversized;
+    this.unterminated += s.unterminated;
+    this.headerOversized ||= s.headerOversized;
+    this.examples = this.examples
+      .concat(s.examples)
+      .sort((a, b) => a.block - b.block || a.line - b.line)
+      .slice(0, MAX_EXAMPLES);
+    this.blockLines.push(...s.blockLines);
+    for (const w of s.warnings) this.warnings.add(w);
+    if (s.performance) {
+      this.performance = this.performance ? mergePerformance(this.performance, s.performance) : s.performance;
+    }
+  }
+
+  state(): ProfilerState {
+    return {
+      columns: [...this.byName.values()].map((a) => a.state()),
+      rows: this.rows,
+      ragged: this.ragged,
+      oversized: this.oversized,
+      unterminated: this.unterminated,
+      headerOversized: this.headerOversized,
+      examples: this.examples,
+      blockLines: [...this.blockLines].sort((a, b) => a[0] - b[0]),
+      warnings: [...this.warnings],
+      performance: this.performance,
+    };
+  }
+}
+
 /** Merges the states of parts of one file (same options), in file order. */
 export function mergeProfilerStates(
   states: readonly ProfilerState[],
   options: ProfileOptions,
 ): ProfilerState {
-  const byName = new Map<string, ColumnAccumulator>();
-  for (const s of states) {
-    for (const c of s.columns) {
-      const acc = byName.get(c.name);
-      if (acc) acc.merge(c);
-      else {
-        byName.set(
-          c.name,
-          ColumnAccumulator.fromState(
-            c,
-            options.categoricalCap ?? 200,
-            options.sketchK ?? DEFAULT_SKETCH_K,
-            (options.seed ?? 1) + byName.size,
-          ),
-        );
-      }
-    }
-  }
-  // A column a part never saw (JSON keys appear anywhere) was missing from all that part's rows.
-  for (const s of states) {
-    const seen = new Set(s.columns.map((c) => c.name));
-    for (const [name, acc] of byName) if (!seen.has(name) && s.rows) acc.addMissing(s.rows);
-  }
-  const performances = states.flatMap((s) => (s.performance ? [s.performance] : []));
-  const first = performances[0];
-  return {
-    columns: [...byName.values()].map((a) => a.state()),
-    rows: states.reduce((n, s) => n + s.rows, 0),
-    ragged: states.reduce((n, s) => n + s.ragged, 0),
-    oversized: states.reduce((n, s) => n + s.oversized, 0),
-    unterminated: states.reduce((n, s) => n + s.unterminated, 0),
-    headerOversized: states.some((s) => s.headerOversized),
-    examples: states
-      .flatMap((s) => s.examples)
-      .sort((a, b) => a.block - b.block || a.line - b.line)
-      .slice(0, MAX_EXAMPLES),
-    blockLines: states.flatMap((s) => s.blockLines).sort((a, b) => a[0] - b[0]),
-    warnings: [...new Set(states.flatMap((s) => s.warnings))],
-    performance: first ? performances.slice(1).reduce(mergePerformance, first) : undefined,
-  };
+  const merger = new ProfilerStateMerger(options);
+  for (const s of states) merger.add(s);
+  return merger.state();
 }
 
 /**

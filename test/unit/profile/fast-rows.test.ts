@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Profile } from '../../../lambdas/domain/profile/profile.js';
 import { type ProfileOptions, Profiler } from '../../../lambdas/domain/profile/profiler.js';
+import { csv, line } from '../../support/csv-arbitraries.js';
 
 /**
  * The fast CSV reader must change nothing but speed: on any input, the profile it gives is the
@@ -10,76 +11,6 @@ import { type ProfileOptions, Profiler } from '../../../lambdas/domain/profile/p
  * back: quotes, doubled quotes, newlines in quotes, CRLF, exponents, spaces, null tokens,
  * invalid text, long digit strings, ragged and blank lines, over-long rows.
  */
-
-const numericField = fc.oneof(
-  { weight: 12, arbitrary: fc.double({ min: -1e6, max: 1e6, noNaN: true }).map((x) => x.toFixed(4)) },
-  { weight: 6, arbitrary: fc.integer({ min: -99_999, max: 99_999 }).map(String) },
-  { weight: 2, arbitrary: fc.constant('') },
-  {
-    weight: 4,
-    arbitrary: fc.constantFrom(
-      '1e5',
-      '-2.5E-3',
-      '+7',
-      ' 42 ',
-      '3.',
-      '.5',
-      '-0',
-      '-',
-      '.',
-      'NA',
-      'null',
-      'abc',
-      '"12.5"',
-      '"1""2"',
-      '0.30000000000000004',
-      '123456789012345678',
-      '1e999',
-      '007',
-      '1,5',
-    ),
-  },
-);
-
-const text = fc.constantFrom('eu', 'na', 'apac', 'sa', 'mea', 'x', 'é', '日本');
-const categoricalField = fc.oneof(
-  { weight: 12, arbitrary: text },
-  { weight: 2, arbitrary: fc.constant('') },
-  {
-    weight: 4,
-    arbitrary: fc.constantFrom(
-      '"eu"',
-      '"a, b"',
-      '"say ""hi"""',
-      '"two\nlines"',
-      '"cr\r\nlf"',
-      ' eu',
-      'eu ',
-      'eu\u00a0',
-      'NA',
-      'None',
-      '""',
-      'a"b',
-      '42',
-      'é"',
-    ),
-  },
-  { weight: 1, arbitrary: fc.string({ minLength: 1, maxLength: 6 }).filter((s) => !/[,"\n\r]/.test(s)) },
-);
-
-const row = fc.tuple(numericField, numericField, categoricalField, numericField, numericField);
-const line = fc.oneof(
-  { weight: 20, arbitrary: row.map((fields) => fields.join(',')) },
-  { weight: 1, arbitrary: fc.constantFrom('', '1,2', '1,2,3,4,5,6', 'x'.repeat(300), ',,,,') },
-);
-
-const csv = fc.record({
-  lines: fc.array(line, { minLength: 1, maxLength: 120 }),
-  crlf: fc.boolean(),
-  bom: fc.boolean(),
-  finalNewline: fc.boolean(),
-  chunk: fc.constantFrom(1, 3, 17, 64, 1000, 1 << 20),
-});
 
 const HEADER = 'x,y,region,label,prediction';
 
@@ -155,6 +86,40 @@ describe('fast CSV rows: the same profile as the general reader, bit for bit', (
         });
       }),
       settings,
+    );
+  });
+
+  it('on files long enough to fill every batch (rows, numbers, sketch buffers) many times', () => {
+    fc.assert(
+      fc.property(
+        fc.array(line, { minLength: 200, maxLength: 200 }),
+        fc.integer({ min: 0, max: 1000 }),
+        (odd, seed) => {
+          // mostly plain rows, so the fast path runs long stretches between the odd ones
+          const lines = [HEADER];
+          for (let i = 0; i < 15_000; i++) {
+            const x = ((i * 7919 + seed) % 100_003) / 7;
+            lines.push(
+              i % 75 === 0
+                ? (odd[i / 75] as string)
+                : `${x.toFixed(3)},-${i % 97},r${i % 11},${i % 2},0.${i % 1000}`,
+            );
+          }
+          bothWays(Buffer.from(`${lines.join('\n')}\n`), 65_536, {
+            format: 'csv',
+            kinds: {
+              x: 'numeric',
+              y: 'numeric',
+              region: 'categorical',
+              label: 'numeric',
+              prediction: 'numeric',
+            },
+            pinAfterRows: Number.POSITIVE_INFINITY,
+            performance: { label: 'label', prediction: 'prediction' },
+          });
+        },
+      ),
+      { seed: 77, numRuns: 12 },
     );
   });
 

@@ -179,6 +179,21 @@ describe('KLL sketch: serialisation and size', () => {
     expect(b.n).toBe(300_000);
   });
 
+  it('round-trips packed for threads (one typed array), and keeps going the same way afterwards', () => {
+    const data = sample(families.bimodal as (r: Random) => number, 120_000, 12);
+    const a = sketchOf(data.subarray(0, 100_000), DEFAULT_SKETCH_K, 4);
+    const b = KllSketch.fromPacked(structuredClone(a.toPacked()));
+    expect(JSON.stringify(b.toJSON())).toBe(JSON.stringify(a.toJSON()));
+    for (const x of data.subarray(100_000)) {
+      a.update(x);
+      b.update(x);
+    }
+    expect(JSON.stringify(b.toJSON())).toBe(JSON.stringify(a.toJSON()));
+    const empty = KllSketch.fromPacked(new KllSketch(DEFAULT_SKETCH_K, 1).toPacked());
+    empty.merge(a);
+    expect(empty.n).toBe(a.n);
+  });
+
   it('is deterministic: same values, same seed ⇒ same sketch; another seed differs', () => {
     const data = sample(families.normal as (r: Random) => number, 100_000, 9);
     expect(JSON.stringify(sketchOf(data, 800, 5).toJSON())).toBe(
