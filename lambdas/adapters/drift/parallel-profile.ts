@@ -9,9 +9,11 @@ import {
   type ProfileOptions,
   Profiler,
   type ProfilerState,
+  ProfilerStateMerger,
+  sniffCsvKinds,
 } from '../../domain/profile/profiler.js';
-import { partBytesFor, profileParts } from './profile-part.js';
-import { ProfileWorker, workerScript } from './profile-pool.js';
+import { partBytesFor, partsProfile, profileParts } from './profile-part.js';
+import { acquireWorkers, type ProfileWorker, releaseWorkers, workerScript } from './profile-pool.js';
 import { type RangeSource, readFrom } from './range-reader.js';
 
 export interface ParallelOptions {
@@ -67,9 +69,14 @@ function sniffKinds(
 ): Record<string, ColumnKind> {
   let rows = bytes.subarray(0, SNIFF_BYTES);
   if (rows.length < bytes.length) rows = rows.subarray(0, rows.lastIndexOf(LF) + 1);
-  const sniff = new Profiler({ ...options, pinAfterRows: Number.POSITIVE_INFINITY }, header);
-  sniff.pushBlock(rows, 0);
-  return { ...sniff.kinds(), ...(options.kinds ?? {}) };
+  let kinds: Record<string, ColumnKind>;
+  if (header) kinds = sniffCsvKinds(rows, header, options.maxRowBytes);
+  else {
+    const sniff = new Profiler({ ...options, pinAfterRows: Number.POSITIVE_INFINITY });
+    sniff.pushBlock(rows, 0);
+    kinds = sniff.kinds();
+  }
+  return { ...kinds, ...(options.kinds ?? {}) };
 }
 
 /** The CSV header row at the start of `head`: its names, where the data starts, its line count. */
@@ -132,48 +139,42 @@ export async function profileSource(
     parallel.onStage?.(stage, now - lapStart);
     lapStart = now;
   };
-  const head = await readHead(source);
-  let dataStart = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
-  let header: string[] | undefined;
-  let headerLines = 0;
-  if (options.format === 'csv') {
-    const found = findHeader(head, maxRowBytes);
-    // no header row within the first megabyte: the streamed pass says what is wrong
-    if (!found) return streamed();
-    ({ names: header, dataStart, lines: headerLines } = found);
-  }
-  const kinds = sniffKinds(head.subarray(dataStart, head.lastIndexOf(LF) + 1), options, header);
-  const partOptions: ProfileOptions = { ...options, kinds };
-  lap('sniff');
-  const pool = Array.from(
-    { length: workers },
-    () => new ProfileWorker(script, { options: partOptions, header }, () => undefined),
-  );
+  // threads start (a cold one takes a while) as this thread reads the header and sniffs kinds
+  const pool = acquireWorkers(script, workers, () => undefined);
+  let broken = true;
   try {
-    const parts = await profileParts(
+    const head = await readHead(source);
+    let dataStart = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+    let header: string[] | undefined;
+    let headerLines = 0;
+    if (options.format === 'csv') {
+      const found = findHeader(head, maxRowBytes);
+      if (!found) {
+        // no header row within the first megabyte: the streamed pass says what is wrong
+        broken = false;
+        return await streamed();
+      }
+      ({ names: header, dataStart, lines: headerLines } = found);
+    }
+    const kinds = sniffKinds(head.subarray(dataStart, head.lastIndexOf(LF) + 1), options, header);
+    const init = { options: { ...options, kinds }, header };
+    lap('sniff');
+    // parts are merged in file order as they come in, while the workers go on with the rest
+    const merger = new ProfilerStateMerger(init.options);
+    await profileParts(
       source,
       dataStart,
       parallel.partBytes ?? partBytesFor(source.size - dataStart),
-      pool.map((w) => (task) => w.runPart(task)),
+      pool.map((w) => (task) => w.runPart(task, init)),
+      (part) => merger.add(part.state),
     );
     lap('parts');
-    const states = parts.map((p) => p.state);
-    const lines = new Map(states.flatMap((s) => s.blockLines));
-    const offsets: number[] = [];
-    let offset = headerLines;
-    for (let i = 0; i < parts.length; i++) {
-      offsets.push(offset);
-      offset += lines.get(i) ?? 0;
-    }
-    const merged = finishProfile(
-      mergeProfilerStates(states, partOptions),
-      options,
-      (part) => offsets[part] ?? 0,
-    );
+    broken = false;
+    const merged = partsProfile(merger.state(), options, headerLines);
     lap('merge');
     return merged;
   } finally {
-    await Promise.all(pool.map((w) => w.terminate()));
+    await releaseWorkers(pool, broken);
   }
 }
 
@@ -227,20 +228,22 @@ export async function profileStream(
   let header: string[] | undefined;
   let failure: Error | undefined;
   let queued: RowBlock | undefined;
+  /** The workers answered with their states: nothing is left under way in them. */
+  let finished = false;
 
   const start = (first: RowBlock) => {
     header = options.format === 'csv' && splitter.header ? headerNames(splitter.header) : undefined;
     const kinds = sniffKinds(first.bytes, options, header);
-    slots = Array.from({ length: workers }, (_, w) => {
-      const init = { options: { ...options, kinds, seed: (options.seed ?? 1) + 7919 * w }, header };
-      return new ProfileWorker(
-        script,
-        init,
-        (err) => {
-          failure ??= err;
-        },
-        release,
-      );
+    slots = acquireWorkers(
+      script,
+      workers,
+      (err) => {
+        failure ??= err;
+      },
+      release,
+    );
+    slots.forEach((worker, w) => {
+      worker.begin({ options: { ...options, kinds, seed: (options.seed ?? 1) + 7919 * w }, header });
     });
   };
   const dispatch = async (block: RowBlock) => {
@@ -284,6 +287,7 @@ export async function profileStream(
     else {
       const states = await Promise.all((slots as ProfileWorker[]).map((s) => s.state()));
       if (failure) throw failure;
+      finished = true;
       state = mergeProfilerStates(states, options);
     }
     state.oversized += splitter.oversized;
@@ -299,6 +303,6 @@ export async function profileStream(
     }
     return finishProfile(state, options, (block) => offsets[block] ?? 0);
   } finally {
-    if (slots) await Promise.all(slots.map((s) => s.terminate()));
+    if (slots) await releaseWorkers(slots, failure !== undefined || !finished);
   }
 }

@@ -1,4 +1,10 @@
-import { type ProfileOptions, Profiler, type ProfilerState } from '../../domain/profile/profiler.js';
+import type { Profile } from '../../domain/profile/profile.js';
+import {
+  finishProfile,
+  type ProfileOptions,
+  Profiler,
+  type ProfilerState,
+} from '../../domain/profile/profiler.js';
 import { type RangeSource, readFrom } from './range-reader.js';
 
 const LF = 0x0a;
@@ -82,11 +88,13 @@ export function partBytesFor(dataBytes: number): number {
 
 /**
  * Profiles [dataStart, size) of a source as parts of partBytes, as many at a time as there are
- * runners (worker threads), then checks each boundary: part i+1 guessed its first row right
- * exactly when it starts where part i ended. A wrong guess (a quoted field with a newline
- * across the boundary) re-reads that part from where part i ended, which is a row start
- * because part 0 starts at one and every earlier part has been checked. The parts therefore
- * cover every row once, whatever the quotes, and normally each byte is read once.
+ * runners (worker threads), and hands each part to `accept` in file order as soon as it and
+ * all before it are done and checked (so merging overlaps the profiling). The check: part i+1
+ * guessed its first row right exactly when it starts where part i ended. A wrong guess (a
+ * quoted field with a newline across the boundary) is re-read from where part i ended, which
+ * is a row start because part 0 starts at one and every part before has been checked. The
+ * parts therefore cover every row once, whatever the quotes; normally each byte is read once.
+ * Returns the number of parts.
  */
 export async function profileParts(
   source: RangeSource,
@@ -94,7 +102,8 @@ export async function profileParts(
   partBytes: number,
   /** One per worker thread: part after part goes to whichever is free. */
   runners: readonly ((task: PartTask) => Promise<PartResult>)[],
-): Promise<PartResult[]> {
+  accept: (part: PartResult) => void,
+): Promise<number> {
   const tasks: PartTask[] = [];
   for (let start = dataStart, index = 0; start < source.size || index === 0; start += partBytes, index++) {
     tasks.push({
@@ -105,23 +114,48 @@ export async function profileParts(
       knownStart: index === 0,
     });
   }
-  const results: PartResult[] = new Array(tasks.length);
+  const done = new Map<number, PartResult>();
   let next = 0;
+  let nextStart = dataStart;
+  let queued = 0;
+  /** Accepts what is done in order; returns a part to re-read, if the next one guessed wrong. */
+  const settle = (): PartTask | undefined => {
+    for (let part = done.get(next); part; part = done.get(next)) {
+      done.delete(next);
+      if (part.rowStart !== nextStart) {
+        return { ...(tasks[next] as PartTask), start: nextStart, knownStart: true };
+      }
+      accept(part);
+      nextStart = part.rowEnd;
+      next++;
+    }
+    return undefined;
+  };
   const lane = async (run: (task: PartTask) => Promise<PartResult>) => {
-    while (next < tasks.length) {
-      const task = tasks[next++] as PartTask;
-      results[task.index] = await run(task);
+    let task = tasks[queued++];
+    while (task) {
+      const result = await run(task);
+      done.set(result.index, result);
+      // the lane that finds a wrong guess re-reads it at once; otherwise it takes the next part
+      task = settle() ?? tasks[queued++];
     }
   };
-  const first = runners[0];
-  if (!first) throw new Error('profileParts needs at least one runner');
-  await Promise.all(runners.slice(0, tasks.length).map(lane));
-  for (let i = 0; i + 1 < results.length; i++) {
-    const ended = (results[i] as PartResult).rowEnd;
-    if ((results[i + 1] as PartResult).rowStart !== ended) {
-      const task = tasks[i + 1] as PartTask;
-      results[i + 1] = await first({ ...task, start: ended, knownStart: true });
-    }
+  if (!runners.length) throw new Error('profileParts needs at least one runner');
+  await Promise.all(runners.map(lane));
+  if (next !== tasks.length) throw new Error(`profiled ${next} of ${tasks.length} parts`);
+  return tasks.length;
+}
+
+/**
+ * The profile of the merged parts: skipped rows get their line in the file from the lines each
+ * part read (`headerLines`: the lines before the data, i.e. the header row and any blank ones).
+ */
+export function partsProfile(state: ProfilerState, options: ProfileOptions, headerLines: number): Profile {
+  const offsets = new Map<number, number>();
+  let offset = headerLines;
+  for (const [part, lines] of [...state.blockLines].sort((a, b) => a[0] - b[0])) {
+    offsets.set(part, offset);
+    offset += lines;
   }
-  return results;
+  return finishProfile(state, options, (part) => offsets.get(part) ?? 0);
 }

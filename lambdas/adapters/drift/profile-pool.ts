@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -60,25 +60,22 @@ function errorFrom(name: string, message: string): Error {
 
 /**
  * One profiling worker thread, seen from the parent: blocks with a bounded number in flight,
- * parts one at a time, and the final state.
+ * parts one at a time, and the blocks' state. A worker serves one profile at a time (between
+ * acquireWorkers and releaseWorkers) and many over its life.
  */
 export class ProfileWorker {
   private pendingBlocks = new Set<number>();
   private waiters: (() => void)[] = [];
   private part: { resolve: (r: PartResult) => void; reject: (e: Error) => void } | undefined;
   private stateRequest: { resolve: (s: ProfilerState) => void; reject: (e: Error) => void } | undefined;
+  private onFailure: (err: Error) => void = () => undefined;
+  private release: (bytes: ArrayBuffer) => void = () => undefined;
   failure: Error | undefined;
   private readonly worker: Worker;
 
-  constructor(
-    script: URL,
-    init: ProfileWorkerInit,
-    private readonly onFailure: (err: Error) => void,
-    /** Takes back a block's buffer once the worker is done with it (a pool recycles them). */
-    private readonly release: (bytes: ArrayBuffer) => void = () => undefined,
-  ) {
+  constructor(script: URL) {
     // A small young generation keeps each isolate's garbage (field strings) from growing RSS.
-    this.worker = new Worker(script, { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    this.worker = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     this.worker.on('message', (msg: FromWorker) => {
       if (msg.type === 'done') {
         this.release(msg.bytes);
@@ -88,13 +85,14 @@ export class ProfileWorker {
         const part = this.part;
         this.part = undefined;
         part?.resolve(msg.result);
-      } else if (msg.type === 'state') this.stateRequest?.resolve(msg.state);
-      else this.fail(errorFrom(msg.name, msg.message));
+      } else if (msg.type === 'state') {
+        const request = this.stateRequest;
+        this.stateRequest = undefined;
+        request?.resolve(msg.state);
+      } else this.fail(errorFrom(msg.name, msg.message));
     });
     this.worker.on('error', (err) => this.fail(err));
-    this.worker.on('exit', (code) => {
-      if (code !== 0) this.fail(new Error(`profiling worker exited with code ${code}`));
-    });
+    this.worker.on('exit', (code) => this.fail(new Error(`profiling worker exited with code ${code}`)));
   }
 
   private fail(err: Error): void {
@@ -104,6 +102,25 @@ export class ProfileWorker {
     this.part?.reject(err);
     this.stateRequest?.reject(err);
     this.onFailure(err);
+  }
+
+  /** Taken for one profile: told of a failure; gives back block buffers to `release`. */
+  acquire(onFailure: (err: Error) => void, release: (bytes: ArrayBuffer) => void): void {
+    this.onFailure = onFailure;
+    this.release = release;
+    this.worker.ref();
+  }
+
+  /** Idle in the pool: it does not keep the process alive. */
+  idle(): void {
+    this.onFailure = () => undefined;
+    this.release = () => undefined;
+    this.worker.unref();
+  }
+
+  /** Starts a profile fed in blocks. */
+  begin(init: ProfileWorkerInit): void {
+    this.worker.postMessage({ type: 'begin', init } satisfies ToWorker);
   }
 
   /** Sends a block of whole rows, waiting while `maxInFlight` are still being profiled. */
@@ -121,18 +138,18 @@ export class ProfileWorker {
   }
 
   /** Profiles one part of a file (the worker reads it); one at a time per worker. */
-  runPart(task: PartTask): Promise<PartResult> {
+  runPart(task: PartTask, init: ProfileWorkerInit): Promise<PartResult> {
     return new Promise((resolve, reject) => {
       if (this.failure) {
         reject(this.failure);
         return;
       }
       this.part = { resolve, reject };
-      this.worker.postMessage({ type: 'part', task } satisfies ToWorker);
+      this.worker.postMessage({ type: 'part', task, init } satisfies ToWorker);
     });
   }
 
-  /** The state of everything sent as blocks. */
+  /** The state of the blocks since begin. */
   state(): Promise<ProfilerState> {
     return new Promise((resolve, reject) => {
       if (this.failure) {
@@ -147,4 +164,43 @@ export class ProfileWorker {
   async terminate(): Promise<void> {
     await this.worker.terminate();
   }
+}
+
+/** Idle workers, kept between profiles: a warm container does not start and re-JIT them. */
+const idleWorkers: ProfileWorker[] = [];
+
+/** n workers for one profile: idle ones first, new ones for the rest. */
+export function acquireWorkers(
+  script: URL,
+  n: number,
+  onFailure: (err: Error) => void,
+  release?: (bytes: ArrayBuffer) => void,
+): ProfileWorker[] {
+  const workers: ProfileWorker[] = [];
+  while (workers.length < n) {
+    let worker = idleWorkers.pop();
+    while (worker?.failure) worker = idleWorkers.pop();
+    worker ??= new ProfileWorker(script);
+    worker.acquire(onFailure, release ?? (() => undefined));
+    workers.push(worker);
+  }
+  return workers;
+}
+
+/**
+ * Gives workers back after a profile: healthy ones wait idle (up to one per CPU), failed ones
+ * and the rest are stopped. `broken`: the profile ended early, so work may still be under way
+ * in them; they are stopped too.
+ */
+export async function releaseWorkers(workers: readonly ProfileWorker[], broken: boolean): Promise<void> {
+  const stopping: Promise<void>[] = [];
+  for (const worker of workers) {
+    if (broken || worker.failure || idleWorkers.length >= availableParallelism()) {
+      stopping.push(worker.terminate());
+    } else {
+      worker.idle();
+      idleWorkers.push(worker);
+    }
+  }
+  await Promise.all(stopping);
 }

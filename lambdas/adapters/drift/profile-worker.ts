@@ -1,9 +1,9 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { ERROR_NAMES } from '../../contracts/errors.js';
 import { type ProfileOptions, Profiler, type ProfilerState } from '../../domain/profile/profiler.js';
 import { type PartResult, type PartTask, profilePart } from './profile-part.js';
 
-/** What a profiling worker starts with (workerData). */
+/** What a profile asks of a worker: the same for every part and block of one file. */
 export interface ProfileWorkerInit {
   /** Kinds settled: every part and block profiles every column the same way. */
   readonly options: ProfileOptions;
@@ -12,9 +12,10 @@ export interface ProfileWorkerInit {
 }
 
 export type ToWorker =
+  | { type: 'begin'; init: ProfileWorkerInit }
   | { type: 'block'; index: number; bytes: ArrayBuffer; length: number }
-  | { type: 'part'; task: PartTask }
-  | { type: 'finish' };
+  | { type: 'finish' }
+  | { type: 'part'; task: PartTask; init: ProfileWorkerInit };
 export type FromWorker =
   | { type: 'done'; index: number; bytes: ArrayBuffer }
   | { type: 'part'; result: PartResult }
@@ -22,41 +23,44 @@ export type FromWorker =
   | { type: 'error'; name: string; message: string };
 
 /**
- * The body of a profiling worker thread. Two ways to be fed: blocks of whole rows sent by the
- * parent (a stream that cannot be split, e.g. gzip), profiled into one running state returned
- * on `finish`; or parts of a file by byte range, which the worker reads itself (from disk or
+ * The body of a profiling worker thread, which serves one profile after another (a pool keeps
+ * it, and the code it has compiled, warm between them). Two ways to be fed: `begin`, blocks of
+ * whole rows sent by the parent (a stream that cannot be split, e.g. gzip) and `finish` for
+ * their state; or parts of a file by byte range, which the worker reads itself (from disk or
  * with its own S3 ranged GETs) and answers one by one. lambdas/handlers/profile-worker.ts is
  * the entry the stack bundles next to the baseline and drift handlers.
  */
 export function runProfileWorker(): void {
   const port = parentPort;
   if (!port) throw new Error('runProfileWorker must run in a worker thread');
-  const init = workerData as ProfileWorkerInit;
-  let profiler: Profiler | undefined;
+  let blocks: Profiler | undefined;
   const fail = (err: unknown) => {
     const e = err as Error;
     const name = e.name === ERROR_NAMES.dataError ? e.name : 'Error';
     port.postMessage({ type: 'error', name, message: e.message } satisfies FromWorker);
   };
+  const blockProfiler = (init: ProfileWorkerInit) =>
+    new Profiler({ ...init.options, pinAfterRows: Number.POSITIVE_INFINITY }, init.header);
   port.on('message', (msg: ToWorker) => {
     try {
-      if (msg.type === 'block') {
-        profiler ??= new Profiler({ ...init.options, pinAfterRows: Number.POSITIVE_INFINITY }, init.header);
-        profiler.pushBlock(Buffer.from(msg.bytes, 0, msg.length), msg.index);
+      if (msg.type === 'begin') blocks = blockProfiler(msg.init);
+      else if (msg.type === 'block') {
+        if (!blocks) throw new Error('a block arrived before begin');
+        blocks.pushBlock(Buffer.from(msg.bytes, 0, msg.length), msg.index);
         // the buffer goes back to the parent's pool: memory stays bounded, whatever the GC does
         port.postMessage({ type: 'done', index: msg.index, bytes: msg.bytes } satisfies FromWorker, [
           msg.bytes,
         ]);
-      } else if (msg.type === 'part') {
-        profilePart(msg.task, init.options, init.header).then(
+      } else if (msg.type === 'finish') {
+        if (!blocks) throw new Error('finish arrived before begin');
+        const state = blocks.state();
+        blocks = undefined;
+        port.postMessage({ type: 'state', state } satisfies FromWorker);
+      } else {
+        profilePart(msg.task, msg.init.options, msg.init.header).then(
           (result) => port.postMessage({ type: 'part', result } satisfies FromWorker),
           fail,
         );
-      } else {
-        const state = (
-          profiler ?? new Profiler({ ...init.options, pinAfterRows: Number.POSITIVE_INFINITY }, init.header)
-        ).state();
-        port.postMessage({ type: 'state', state } satisfies FromWorker);
       }
     } catch (err) {
       fail(err);

@@ -8,6 +8,7 @@ import { profileSource } from '../../../lambdas/adapters/drift/parallel-profile.
 import {
   type PartResult,
   type PartTask,
+  partsProfile,
   profilePart,
   profileParts,
 } from '../../../lambdas/adapters/drift/profile-part.js';
@@ -16,9 +17,8 @@ import { DataError } from '../../../lambdas/domain/errors.js';
 import { Random } from '../../../lambdas/domain/ml/random.js';
 import type { Profile } from '../../../lambdas/domain/profile/profile.js';
 import {
-  finishProfile,
-  mergeProfilerStates,
   type ProfileOptions,
+  ProfilerStateMerger,
   profileBytes,
 } from '../../../lambdas/domain/profile/profiler.js';
 import { expectSameProfile } from '../../support/profile-compare.js';
@@ -79,19 +79,9 @@ async function inThread(
     runs.push(task);
     return profilePart(task, options, header);
   };
-  const parts = await profileParts(source, dataStart, partBytes, [run, run, run]);
-  const lines = new Map(parts.flatMap((p) => p.state.blockLines));
-  const offsets: number[] = [];
-  let offset = headerLines;
-  parts.forEach((_, i) => {
-    offsets.push(offset);
-    offset += lines.get(i) ?? 0;
-  });
-  const state = mergeProfilerStates(
-    parts.map((p) => p.state),
-    options,
-  );
-  return { profile: finishProfile(state, options, (b) => offsets[b] ?? 0), runs };
+  const merger = new ProfilerStateMerger(options);
+  await profileParts(source, dataStart, partBytes, [run, run, run], (part) => merger.add(part.state));
+  return { profile: partsProfile(merger.state(), options, headerLines), runs };
 }
 
 describe('byte-range parts: every row profiled exactly once, quotes or not', () => {
