@@ -483,13 +483,16 @@ export class Profiler {
  */
 export class ProfilerStateMerger {
   private readonly byName = new Map<string, ColumnAccumulator>();
-  private rows = 0;
-  private ragged = 0;
-  private oversized = 0;
-  private unterminated = 0;
-  private headerOversized = false;
-  private examples: RowRef[] = [];
-  private readonly blockLines: [number, number][] = [];
+  /** Everything but the columns, warnings and performance, added up. */
+  private readonly totals: Omit<ProfilerState, 'columns' | 'warnings' | 'performance'> = {
+    rows: 0,
+    ragged: 0,
+    oversized: 0,
+    unterminated: 0,
+    headerOversized: false,
+    examples: [],
+    blockLines: [],
+  };
   private readonly warnings = new Set<string>();
   private performance: PerformanceState | undefined;
 
@@ -507,7 +510,7 @@ export class ProfilerStateMerger {
           (this.options.seed ?? 1) + this.byName.size,
         );
         // a column first seen here (JSON keys appear anywhere) was missing from the rows before
-        if (this.rows) fresh.addMissing(this.rows);
+        if (this.totals.rows) fresh.addMissing(this.totals.rows);
         this.byName.set(c.name, fresh);
       }
     }
@@ -515,16 +518,17 @@ export class ProfilerStateMerger {
       const seen = new Set(s.columns.map((c) => c.name));
       for (const [name, acc] of this.byName) if (!seen.has(name)) acc.addMissing(s.rows);
     }
-    this.rows += s.rows;
-    this.ragged += s.ragged;
-    this.oversized += s.oversized;
-    this.unterminated += s.unterminated;
-    this.headerOversized ||= s.headerOversized;
-    this.examples = this.examples
+    const t = this.totals;
+    t.rows += s.rows;
+    t.ragged += s.ragged;
+    t.oversized += s.oversized;
+    t.unterminated += s.unterminated;
+    t.headerOversized ||= s.headerOversized;
+    t.examples = t.examples
       .concat(s.examples)
       .sort((a, b) => a.block - b.block || a.line - b.line)
       .slice(0, MAX_EXAMPLES);
-    this.blockLines.push(...s.blockLines);
+    t.blockLines.push(...s.blockLines);
     for (const w of s.warnings) this.warnings.add(w);
     if (s.performance) {
       this.performance = this.performance ? mergePerformance(this.performance, s.performance) : s.performance;
@@ -533,14 +537,9 @@ export class ProfilerStateMerger {
 
   state(): ProfilerState {
     return {
+      ...this.totals,
       columns: [...this.byName.values()].map((a) => a.state()),
-      rows: this.rows,
-      ragged: this.ragged,
-      oversized: this.oversized,
-      unterminated: this.unterminated,
-      headerOversized: this.headerOversized,
-      examples: this.examples,
-      blockLines: [...this.blockLines].sort((a, b) => a[0] - b[0]),
+      blockLines: [...this.totals.blockLines].sort((a, b) => a[0] - b[0]),
       warnings: [...this.warnings],
       performance: this.performance,
     };

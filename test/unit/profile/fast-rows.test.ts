@@ -13,6 +13,13 @@ import { csv, line } from '../../support/csv-arbitraries.js';
  */
 
 const HEADER = 'x,y,region,label,prediction';
+const KINDS = {
+  x: 'numeric',
+  y: 'numeric',
+  region: 'categorical',
+  label: 'numeric',
+  prediction: 'numeric',
+} as const;
 
 function profile(bytes: Buffer, chunk: number, options: ProfileOptions): Profile {
   const p = new Profiler(options);
@@ -51,13 +58,7 @@ describe('fast CSV rows: the same profile as the general reader, bit for bit', (
         const bytes = Buffer.from(c.bom ? `\uFEFF${body}` : body);
         bothWays(bytes, c.chunk, {
           ...base,
-          kinds: {
-            x: 'numeric',
-            y: 'numeric',
-            region: 'categorical',
-            label: 'numeric',
-            prediction: 'numeric',
-          },
+          kinds: KINDS,
           pinAfterRows: Number.POSITIVE_INFINITY,
         });
       }),
@@ -107,13 +108,7 @@ describe('fast CSV rows: the same profile as the general reader, bit for bit', (
           }
           bothWays(Buffer.from(`${lines.join('\n')}\n`), 65_536, {
             format: 'csv',
-            kinds: {
-              x: 'numeric',
-              y: 'numeric',
-              region: 'categorical',
-              label: 'numeric',
-              prediction: 'numeric',
-            },
+            kinds: KINDS,
             pinAfterRows: Number.POSITIVE_INFINITY,
             performance: { label: 'label', prediction: 'prediction' },
           });
