@@ -44,6 +44,12 @@ export class CategoryTable {
   /** Occurrences of each entry not yet handed to the column (per batch). */
   readonly pending = new Int32Array(MAX_ENTRIES);
 
+  /** Keeps the entries, but as not counted yet (the column starts over). */
+  restart(): void {
+    for (let e = 0; e < this.size; e++) if (this.status[e] === COUNTED) this.status[e] = UNCOUNTED;
+    this.pending.fill(0);
+  }
+
   /** The entry of bytes buf[start, end) with hash h (FNV-1a over the bytes), or -1. */
   find(buf: Buffer, start: number, end: number, h: number): number {
     const length = end - start;

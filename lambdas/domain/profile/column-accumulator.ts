@@ -64,13 +64,35 @@ export class ColumnAccumulator {
     kind: ColumnKind | undefined,
     private readonly cap: number,
     private readonly sketchK: number,
-    private readonly seed: number,
+    private seed: number,
   ) {
     this._kind = kind;
     if (kind !== 'categorical') {
       this.sketch = new KllSketch(sketchK, seed);
       this.batch = new Float64Array(NUMBER_BATCH);
     }
+  }
+
+  /**
+   * Empty again for other rows of the same column (another part of the file), with a new seed;
+   * the kind stays, and the number batch and sketch keep their arrays.
+   */
+  restart(seed: number): void {
+    this.seed = seed;
+    this.count = 0;
+    this.batched = 0;
+    this.missing = 0;
+    this.invalid = 0;
+    this.invalidExample = undefined;
+    this.mean = 0;
+    this.m2 = 0;
+    this.min = Number.POSITIVE_INFINITY;
+    this.max = Number.NEGATIVE_INFINITY;
+    this.sketch?.reset(seed);
+    this.counts = new Map();
+    this.other = 0;
+    this.nonNumeric = 0;
+    this.numericSeen = 0;
   }
 
   get kind(): ColumnKind | undefined {

@@ -77,6 +77,13 @@ export class FastCsvRows {
     this.rawFirst = new Int32Array(this.columns + 1);
   }
 
+  /** For the same columns started over (Profiler.restart): nothing pending, categories uncounted. */
+  restart(): void {
+    this.batchRows = 0;
+    this.rawCount = 0;
+    for (const table of this.tables) table?.restart();
+  }
+
   /**
    * The fast path for these columns, or undefined where it does not apply: a single column
    * (a blank line and an empty value look alike there) or label/prediction columns that are
@@ -156,32 +163,35 @@ export class FastCsvRows {
           negative = true;
           b = buf[++pos] as number;
         }
-        let mantissa = 0;
-        let digits = 0;
+        // integer and fraction digits in 32-bit integers (up to 9 each), joined exactly below
+        let whole = 0;
+        const wholeStart = pos;
         let d = b - ZERO;
-        while (d >= 0 && d <= 9) {
-          mantissa = mantissa * 10 + d;
-          digits++;
+        while (d >>> 0 < 10) {
+          whole = (whole * 10 + d) | 0;
           b = buf[++pos] as number;
           d = b - ZERO;
         }
+        const wholeDigits = pos - wholeStart;
+        let fraction = 0;
         let scale = 0;
         if (b === DOT) {
           b = buf[++pos] as number;
           d = b - ZERO;
-          const fraction = pos;
-          while (d >= 0 && d <= 9) {
-            mantissa = mantissa * 10 + d;
+          const fractionStart = pos;
+          while (d >>> 0 < 10) {
+            fraction = (fraction * 10 + d) | 0;
             b = buf[++pos] as number;
             d = b - ZERO;
           }
-          scale = pos - fraction;
-          digits += scale;
+          scale = pos - fractionStart;
         }
+        const digits = wholeDigits + scale;
         const plain = b === sep || (b === CR && c === last && buf[pos + 1] === LF);
-        if (plain && digits > 0 && digits <= 15) {
-          // exact mantissa over an exact power of ten: one correctly rounded division
-          const x = scale ? mantissa / (pow10[scale] as number) : mantissa;
+        if (plain && digits > 0 && digits <= 15 && wholeDigits <= 9 && scale <= 9) {
+          // the exact mantissa (< 10^15) over an exact power of ten: one correctly rounded
+          // division, as parseNumber does
+          const x = scale ? (whole * (pow10[scale] as number) + fraction) / (pow10[scale] as number) : whole;
           values[cell] = negative ? -x : x;
         } else if (plain && pos === start) {
           values[cell] = Number.NaN; // empty: missing

@@ -8,16 +8,16 @@
  * top 32 bits) fall back to the native sort after a bounded amount of insertion work.
  */
 
-let keysBuffer = new Uint32Array(0);
-let keysScratch = new Uint32Array(0);
+let keysBuffer = new Int32Array(0);
+let keysScratch = new Int32Array(0);
 let valuesScratch = new Float64Array(0);
 /** Counts of the two 11-bit digits of the keys, made in one pass. */
-const digitCounts = new Uint32Array(2 * 2048);
+const digitCounts = new Int32Array(2 * 2048);
 
 function ensureScratch(n: number): void {
   if (keysBuffer.length >= n) return;
-  keysBuffer = new Uint32Array(n);
-  keysScratch = new Uint32Array(n);
+  keysBuffer = new Int32Array(n);
+  keysScratch = new Int32Array(n);
   valuesScratch = new Float64Array(n);
 }
 
@@ -30,22 +30,23 @@ export function sortFloat64(a: Float64Array, n: number): void {
   // Locals, not module bindings, in the loops: a bundler turns module consts into vars.
   const counts = digitCounts;
   // Little-endian: the high word of double i is word 2i+1.
-  const words = new Uint32Array(a.buffer, a.byteOffset, n * 2);
+  const words = new Int32Array(a.buffer, a.byteOffset, n * 2);
   let srcKeys = keysBuffer;
   let dstKeys = keysScratch;
   let srcValues: Float64Array = a;
   let dstValues: Float64Array = valuesScratch;
-  let and = 0xffffffff;
+  let and = -1;
   let or = 0;
   for (let i = 0; i < n; i++) {
     const h = words[2 * i + 1] as number;
-    // Flip negatives entirely and positives' sign bit: unsigned order = numeric order.
-    const key = (h & 0x80000000 ? ~h : h | 0x80000000) >>> 0;
+    // Flip negatives entirely and positives' sign bit: as unsigned, key order = numeric order.
+    // (Kept as int32, which V8 handles in registers; a uint32 over 2^31 becomes a double.)
+    const key = h < 0 ? ~h : h | 0x80000000;
     srcKeys[i] = key;
     and &= key;
     or |= key;
   }
-  const differing = (and ^ or) >>> 0;
+  const differing = and ^ or;
   if (differing) {
     // Two 11-bit digits over the top 22 bits in which keys differ: enough to order 4,096 values
     // all but for rare near-ties, which the insertion pass below settles on the full values.

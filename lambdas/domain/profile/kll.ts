@@ -118,9 +118,24 @@ export class KllSketch {
 
   constructor(
     readonly k = DEFAULT_SKETCH_K,
-    readonly seed = 1,
+    private coinSeed = 1,
   ) {
     this.buffer = new Float64Array(Math.max(LEVEL0_BUFFER, k));
+  }
+
+  get seed(): number {
+    return this.coinSeed;
+  }
+
+  /** Empty again, with a new seed; its arrays are kept for the next values. */
+  reset(seed: number): void {
+    this.coinSeed = seed;
+    this.n = 0;
+    this.min = Number.POSITIVE_INFINITY;
+    this.max = Number.NEGATIVE_INFINITY;
+    this.buffered = 0;
+    this.sizes.fill(0);
+    this.compactions = 0;
   }
 
   update(x: number): void {
@@ -240,7 +255,7 @@ export class KllSketch {
     const level = this.levels[h] as Float64Array;
     const size = this.sizes[h] as number;
     const even = size & ~1;
-    const offset = coin(this.seed, this.compactions++);
+    const offset = coin(this.coinSeed, this.compactions++);
     const half = even >> 1;
     if (this.promoted.length < half) this.promoted = room(half);
     const promoted = this.promoted;

@@ -118,6 +118,25 @@ describe('fast CSV rows: the same profile as the general reader, bit for bit', (
     );
   });
 
+  it('a profiler started over on other rows (restart) is a new one, to the bit', () => {
+    fc.assert(
+      fc.property(csv, csv, fc.integer({ min: 1, max: 1000 }), (first, second, seed) => {
+        const options: ProfileOptions = { ...base, kinds: KINDS, pinAfterRows: Number.POSITIVE_INFINITY };
+        const header = HEADER.split(',');
+        const rows = (c: typeof first) => Buffer.from(`${c.lines.join('\n')}\n`);
+        const reused = new Profiler(options, header);
+        reused.push(rows(first));
+        reused.state();
+        reused.restart(seed);
+        reused.push(rows(second));
+        const fresh = new Profiler({ ...options, seed }, header);
+        fresh.push(rows(second));
+        expect(JSON.stringify(reused.state())).toBe(JSON.stringify(fresh.state()));
+      }),
+      { seed: 5, numRuns: 200 },
+    );
+  });
+
   it('past the category table (more distinct values than it holds) and the cap', () => {
     const lines = [HEADER];
     for (let i = 0; i < 5000; i++) lines.push(`${i},${i % 7},c${(i * 7919) % 1500},${i % 2},0.${i % 10}`);
