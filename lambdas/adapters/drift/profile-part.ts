@@ -33,6 +33,35 @@ export interface PartResult {
   readonly state: ProfilerState;
 }
 
+/** The last CSV part's profiler in this thread, what it was made for, and whether it is in use. */
+let recycled: { key: string; profiler: Profiler; busy: boolean } | undefined;
+
+/**
+ * A profiler for a part: for another part of the same CSV file (same options and header), the
+ * last one started over, which keeps the arrays its columns have grown; otherwise a new one.
+ * Call done() when its state has been taken.
+ */
+function profilerFor(
+  options: ProfileOptions,
+  header: readonly string[] | undefined,
+  seed: number,
+): { profiler: Profiler; done: () => void } {
+  const partOptions = { ...options, seed, pinAfterRows: Number.POSITIVE_INFINITY };
+  if (options.format !== 'csv' || !header) return { profiler: new Profiler(partOptions, header), done: () => {} };
+  const key = JSON.stringify([options, header]);
+  if (recycled?.key === key && !recycled.busy) recycled.profiler.restart(seed);
+  else if (!recycled?.busy) recycled = { key, profiler: new Profiler(partOptions, header), busy: false };
+  else return { profiler: new Profiler(partOptions, header), done: () => {} }; // parts at once in one thread
+  const mine = recycled;
+  mine.busy = true;
+  return {
+    profiler: mine.profiler,
+    done: () => {
+      mine.busy = false;
+    },
+  };
+}
+
 /** Each part's sketches get a seed of their own, fixed by the part's place, not the thread. */
 export function partSeed(seed: number | undefined, index: number): number {
   return (seed ?? 1) + 7919 * index;
@@ -48,10 +77,15 @@ export async function profilePart(
   options: ProfileOptions,
   header: readonly string[] | undefined,
 ): Promise<PartResult> {
-  const profiler = new Profiler(
-    { ...options, seed: partSeed(options.seed, task.index), pinAfterRows: Number.POSITIVE_INFINITY },
-    header,
-  );
+  const { profiler, done } = profilerFor(options, header, partSeed(options.seed, task.index));
+  try {
+    return await readPart(task, profiler);
+  } finally {
+    done();
+  }
+}
+
+async function readPart(task: PartTask, profiler: Profiler): Promise<PartResult> {
   let at = task.knownStart ? task.start : Math.max(0, task.start - 1);
   let rowStart = task.knownStart ? task.start : -1;
   if (rowStart >= 0) profiler.asPart(task.index, task.end - rowStart);

@@ -56,20 +56,28 @@ export async function s3ClientRecipe(client: S3Client): Promise<S3ClientRecipe> 
 
 const FILE_CHUNK = 1 << 20;
 
+/** A file from `start` in chunks, read ahead into the other of two buffers while one is used. */
 async function* fileChunks(path: string, start: number): AsyncIterable<Buffer> {
   const file = await open(path, 'r');
-  const buffer = Buffer.allocUnsafe(FILE_CHUNK);
+  const buffers = [Buffer.allocUnsafe(FILE_CHUNK), Buffer.allocUnsafe(FILE_CHUNK)];
+  const read = (buffer: Buffer, at: number) =>
+    file.read(buffer, 0, FILE_CHUNK, at).then(({ bytesRead }) => buffer.subarray(0, bytesRead));
+  let at = start;
+  let next = read(buffers[0] as Buffer, at);
   try {
-    for (let at = start; ; ) {
-      const { bytesRead } = await file.read(buffer, 0, FILE_CHUNK, at);
-      if (!bytesRead) return;
-      at += bytesRead;
-      yield buffer.subarray(0, bytesRead);
+    for (let i = 1; ; i++) {
+      const chunk = await next;
+      if (!chunk.length) return;
+      at += chunk.length;
+      next = read(buffers[i % 2] as Buffer, at);
+      yield chunk;
     }
   } finally {
+    await next.catch(() => undefined);
     await file.close();
   }
 }
+
 /** S3 reads ask for the part plus this much, so the row under way at its end rarely needs a second GET. */
 const S3_OVERREAD = 1 << 20;
 
@@ -137,8 +145,8 @@ export async function* readFrom(
   start: number,
   expectedEnd: number,
   /**
-   * Files: read every chunk into one buffer, for a consumer done with each chunk before it asks
-   * for the next (a new megabyte per chunk is garbage the collector must chase).
+   * Files: read into two buffers used in turn, for a consumer done with each chunk before it
+   * asks for the next (a new megabyte per chunk is garbage the collector must chase).
    * @default false
    */
   reuseBuffer = false,
