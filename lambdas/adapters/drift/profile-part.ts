@@ -47,7 +47,8 @@ function profilerFor(
   seed: number,
 ): { profiler: Profiler; done: () => void } {
   const partOptions = { ...options, seed, pinAfterRows: Number.POSITIVE_INFINITY };
-  if (options.format !== 'csv' || !header) return { profiler: new Profiler(partOptions, header), done: () => {} };
+  if (options.format !== 'csv' || !header)
+    return { profiler: new Profiler(partOptions, header), done: () => {} };
   const key = JSON.stringify([options, header]);
   if (recycled?.key === key && !recycled.busy) recycled.profiler.restart(seed);
   else if (!recycled?.busy) recycled = { key, profiler: new Profiler(partOptions, header), busy: false };
