@@ -60,7 +60,7 @@ const MIN_CAPACITY = 8;
 const EMPTY = new Float64Array(0);
 
 /** A 32-bit integer hash (splitmix-style) so the coin needs no mutable RNG to serialise. */
-function coin(seed: number, index: number): number {
+export function coin(seed: number, index: number): number {
   let x = (seed ^ Math.imul(index + 1, 0x9e3779b9)) >>> 0;
   x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
   x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
@@ -114,6 +114,7 @@ export class KllSketch {
   private sizes: number[] = [0];
   private scratch: Float64Array = EMPTY;
   private promoted: Float64Array = EMPTY;
+  private promotedNext: Float64Array = EMPTY;
   private compactions = 0;
 
   constructor(
@@ -240,14 +241,67 @@ export class KllSketch {
   private flushBuffer(): void {
     if (this.buffered) {
       sortFloat64(this.buffer, this.buffered);
-      this.mergeInto(0, this.buffer, this.buffered);
+      const count = this.buffered;
       this.buffered = 0;
+      this.cascade(this.buffer, count);
     }
     while (this.stored() > this.totalCapacity()) {
       let h = 0;
       while ((this.sizes[h] as number) < this.capacity(h)) h++;
       if (h + 1 === this.levels.length) this.addLevel();
       this.compact(h);
+    }
+  }
+
+  /**
+   * Sorted new items into level 0, and the compactions the loop in flushBuffer would then make
+   * one level after another (each level's merge with what comes up from below, then its halving)
+   * done as one pass per level: the merged level is never written out, only the half that goes
+   * up. The same items, coins and order as merging and then compacting; stops with a plain merge
+   * where the loop would not compact the level next.
+   */
+  private cascade(items: Float64Array, count: number): void {
+    let src = items;
+    let n = count;
+    let stored = this.stored() + n;
+    for (let h = 0; ; h++) {
+      const size = this.sizes[h] as number;
+      const total = size + n;
+      if (total < this.capacity(h) || stored <= this.totalCapacity()) {
+        this.mergeInto(h, src, n);
+        return;
+      }
+      if (h + 1 === this.levels.length) this.addLevel();
+      const even = total & ~1;
+      const half = even >> 1;
+      // two buffers in turn: what went up last time is this level's input
+      let out = src === this.promoted ? this.promotedNext : this.promoted;
+      if (out.length < half) {
+        out = room(half);
+        if (src === this.promoted) this.promotedNext = out;
+        else this.promoted = out;
+      }
+      const level = this.levels[h] as Float64Array;
+      const offset = coin(this.coinSeed, this.compactions++);
+      let i = 0;
+      let k = 0;
+      let o = 0;
+      for (let j = 0; j < even; j++) {
+        let x: number;
+        if (i < size && (k >= n || (level[i] as number) <= (src[k] as number))) x = level[i++] as number;
+        else x = src[k++] as number;
+        if ((j & 1) === offset) out[o++] = x;
+      }
+      // an odd item out stays behind at its own weight (in storage that may not exist yet)
+      if (even < total) {
+        const last = i < size && (k >= n || (level[i] as number) <= (src[k] as number)) ? level[i] : src[k];
+        if (!level.length) this.levels[h] = room(MIN_CAPACITY);
+        (this.levels[h] as Float64Array)[0] = last as number;
+      }
+      this.sizes[h] = total - even;
+      stored -= half;
+      src = out;
+      n = half;
     }
   }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Random } from '../../../lambdas/domain/ml/random.js';
 import { sortFloat64 } from '../../../lambdas/domain/profile/float-sort.js';
 import {
+  coin,
   DEFAULT_SKETCH_K,
   KllSketch,
   rankErrorBound,
@@ -104,6 +105,65 @@ describe('KLL sketch: rank error', () => {
     expect(s.n).toBe(5);
     const d = new SketchDistribution(s);
     expect([...d.points()]).toEqual([Number.NEGATIVE_INFINITY, 1, 2, 3, Number.POSITIVE_INFINITY]);
+  });
+});
+
+/**
+ * The textbook lazy KLL the sketch implements, with plain arrays: sort the buffer into level 0,
+ * then while over the total capacity compact the lowest level at or over its own (merge, keep
+ * every other item from a coin's offset, an odd last item stays). The real one reuses storage
+ * and fuses merging with compacting; it must keep exactly these items.
+ */
+class ReferenceKll {
+  levels: number[][] = [[]];
+  buffer: number[] = [];
+  compactions = 0;
+  constructor(
+    readonly k: number,
+    readonly seed: number,
+  ) {}
+  capacity(h: number): number {
+    return Math.max(8, Math.ceil(this.k * (2 / 3) ** (this.levels.length - 1 - h)));
+  }
+  add(values: Iterable<number>): void {
+    for (const x of values) {
+      this.buffer.push(x);
+      if (this.buffer.length === Math.max(4096, this.k)) this.flush();
+    }
+  }
+  flush(): void {
+    this.levels[0] = [...(this.levels[0] as number[]), ...this.buffer].sort((a, b) => a - b);
+    this.buffer = [];
+    const stored = () => this.levels.reduce((n, l) => n + l.length, 0);
+    const total = () => this.levels.reduce((n, _, h) => n + this.capacity(h), 0);
+    while (stored() > total()) {
+      let h = 0;
+      while ((this.levels[h] as number[]).length < this.capacity(h)) h++;
+      if (h + 1 === this.levels.length) this.levels.push([]);
+      const level = this.levels[h] as number[];
+      const even = level.length & ~1;
+      const offset = coin(this.seed, this.compactions++);
+      const up = level.slice(0, even).filter((_, i) => (i & 1) === offset);
+      this.levels[h] = level.slice(even);
+      this.levels[h + 1] = [...(this.levels[h + 1] as number[]), ...up].sort((a, b) => a - b);
+    }
+  }
+}
+
+describe('KLL sketch: the textbook algorithm, exactly', () => {
+  it('keeps the items the plain lazy KLL keeps, for any batch sizes and k', () => {
+    const rng = new Random(31);
+    for (const k of [8, 16, 50, 200, 800]) {
+      const sketch = new KllSketch(k, 5);
+      const reference = new ReferenceKll(k, 5);
+      for (let step = 0; step < 60; step++) {
+        const batch = sample(families.wide as (r: Random) => number, 1 + Math.floor(rng.next() * 5000), step);
+        sketch.updateMany(batch, batch.length);
+        reference.add(batch);
+      }
+      reference.flush();
+      expect(sketch.toJSON().levels).toEqual(reference.levels);
+    }
   });
 });
 
