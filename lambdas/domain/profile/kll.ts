@@ -93,6 +93,33 @@ function mergeSortedInto(
   while (j < bLength) out[o++] = b[j++] as number;
 }
 
+/**
+ * Every other item, from `offset`, of the merge of sorted a[0, aLength) and b[0, bLength) (a
+ * first among equals), into out; returns the merge's last item, the odd one out when the
+ * total is odd. A function of its own, so V8 compiles it whole, not on-stack mid-loop before
+ * the comparison has run (level a is empty in a new sketch's first flushes).
+ */
+function halveMerged(
+  a: Float64Array,
+  aLength: number,
+  b: Float64Array,
+  bLength: number,
+  offset: number,
+  out: Float64Array,
+): number {
+  const even = (aLength + bLength) & ~1;
+  let i = 0;
+  let k = 0;
+  let o = 0;
+  for (let j = 0; j < even; j++) {
+    let x: number;
+    if (i < aLength && (k >= bLength || (a[i] as number) <= (b[k] as number))) x = a[i++] as number;
+    else x = b[k++] as number;
+    if ((j & 1) === offset) out[o++] = x;
+  }
+  return (i < aLength && (k >= bLength || (a[i] as number) <= (b[k] as number)) ? a[i] : b[k]) as number;
+}
+
 /** Room for n items, with headroom so a level that grows a little does not reallocate. */
 function room(n: number): Float64Array {
   return new Float64Array(Math.max(MIN_CAPACITY, n + (n >> 2)));
@@ -283,20 +310,11 @@ export class KllSketch {
       }
       const level = this.levels[h] as Float64Array;
       const offset = coin(this.coinSeed, this.compactions++);
-      let i = 0;
-      let k = 0;
-      let o = 0;
-      for (let j = 0; j < even; j++) {
-        let x: number;
-        if (i < size && (k >= n || (level[i] as number) <= (src[k] as number))) x = level[i++] as number;
-        else x = src[k++] as number;
-        if ((j & 1) === offset) out[o++] = x;
-      }
+      const last = halveMerged(level, size, src, n, offset, out);
       // an odd item out stays behind at its own weight (in storage that may not exist yet)
       if (even < total) {
-        const last = i < size && (k >= n || (level[i] as number) <= (src[k] as number)) ? level[i] : src[k];
         if (!level.length) this.levels[h] = room(MIN_CAPACITY);
-        (this.levels[h] as Float64Array)[0] = last as number;
+        (this.levels[h] as Float64Array)[0] = last;
       }
       this.sizes[h] = total - even;
       stored -= half;
