@@ -4,9 +4,11 @@ import { addCsvField, ESCAPED_QUOTES } from './csv-field.js';
 import { parseNumber } from './csv-scanner.js';
 import { addPrediction, type PerformanceState } from './performance.js';
 
-/** Rows per batch: the cells of a batch are kept until the batch is handed to the columns. */
+/** Rows per batch at most: the cells of a batch are kept until it is handed to the columns. */
 const ROWS = 2048;
-/** Fields per batch handed over as bytes (see addRaw). */
+/** Cells per batch at most (a file with thousands of columns gets shorter batches). */
+const CELLS = 1 << 20;
+/** Fields per batch handed over as bytes (see addRaw), at least. */
 const RAW_CAP = 4096;
 
 /* How the kernel reads a column. */
@@ -55,12 +57,14 @@ export class FastCsvRows {
   private readonly values: Float64Array;
   private readonly ids: Int32Array;
   private readonly tables: (CategoryTable | undefined)[];
-  private readonly rawRow = new Int32Array(RAW_CAP);
-  private readonly rawColumn = new Int32Array(RAW_CAP);
-  private readonly rawStart = new Int32Array(RAW_CAP);
-  private readonly rawEnd = new Int32Array(RAW_CAP);
-  private readonly rawFlags = new Uint8Array(RAW_CAP);
-  private readonly rawOrder = new Int32Array(RAW_CAP);
+  /** Rows per batch: each column's cells are a run of this many in `values` and `ids`. */
+  private readonly rowsPerBatch: number;
+  private readonly rawRow: Int32Array;
+  private readonly rawColumn: Int32Array;
+  private readonly rawStart: Int32Array;
+  private readonly rawEnd: Int32Array;
+  private readonly rawFlags: Uint8Array;
+  private readonly rawOrder: Int32Array;
   private readonly rawFirst: Int32Array;
   private rawCount = 0;
   private batchRows = 0;
@@ -71,8 +75,17 @@ export class FastCsvRows {
     this.plan = Uint8Array.from(accs, (a) =>
       a.kind === 'numeric' ? NUMERIC : a.kind === 'categorical' ? CATEGORICAL : GENERAL,
     );
-    this.values = new Float64Array(this.columns * ROWS);
-    this.ids = new Int32Array(this.columns * ROWS);
+    this.rowsPerBatch = Math.max(16, Math.min(ROWS, Math.floor(CELLS / this.columns)));
+    this.values = new Float64Array(this.columns * this.rowsPerBatch);
+    this.ids = new Int32Array(this.columns * this.rowsPerBatch);
+    // room for a whole batch's worth of odd fields per flush, and always for one full row
+    const raw = Math.max(RAW_CAP, 2 * this.columns);
+    this.rawRow = new Int32Array(raw);
+    this.rawColumn = new Int32Array(raw);
+    this.rawStart = new Int32Array(raw);
+    this.rawEnd = new Int32Array(raw);
+    this.rawFlags = new Uint8Array(raw);
+    this.rawOrder = new Int32Array(raw);
     this.tables = accs.map((a) => (a.kind === 'categorical' ? new CategoryTable() : undefined));
     this.rawFirst = new Int32Array(this.columns + 1);
   }
@@ -107,7 +120,7 @@ export class FastCsvRows {
    */
   rows(buf: Buffer, from: number, limit: number): number {
     const maxRowBytes = this.setup.maxRowBytes;
-    const rawLimit = RAW_CAP - this.columns;
+    const rawLimit = this.rawRow.length - this.columns;
     let pos = from;
     let taken = 0;
     while (pos < limit) {
@@ -119,7 +132,7 @@ export class FastCsvRows {
       }
       pos = next;
       taken++;
-      if (++this.batchRows === ROWS || this.rawCount > rawLimit) this.flush(buf);
+      if (++this.batchRows === this.rowsPerBatch || this.rawCount > rawLimit) this.flush(buf);
     }
     this.flush(buf);
     this.taken = taken;
@@ -142,7 +155,7 @@ export class FastCsvRows {
     const MINUS = 0x2d;
     const DOT = 0x2e;
     const ZERO = 0x30;
-    const stride = ROWS;
+    const stride = this.rowsPerBatch;
     const numeric = NUMERIC;
     const categorical = CATEGORICAL;
     const pow10 = POW10;
@@ -310,7 +323,7 @@ export class FastCsvRows {
         for (; raw < rawEnd; raw++) this.addRawField(acc, buf, this.rawOrder[raw] as number);
         continue;
       }
-      const base = c * ROWS;
+      const base = c * this.rowsPerBatch;
       let nextRaw = raw < rawEnd ? (this.rawRow[this.rawOrder[raw] as number] as number) : -1;
       let missing = 0;
       if (kind === NUMERIC) {
@@ -380,7 +393,7 @@ export class FastCsvRows {
     const cursor = (c: number) => {
       let raw = this.rawFirst[c] as number;
       const end = this.rawFirst[c + 1] as number;
-      const base = c * ROWS;
+      const base = c * this.rowsPerBatch;
       return (r: number): number => {
         const x = this.values[base + r] as number;
         // biome-ignore lint/suspicious/noSelfCompare: NaN marks an empty or a raw field

@@ -137,6 +137,28 @@ describe('fast CSV rows: the same profile as the general reader, bit for bit', (
     );
   });
 
+  it('a file thousands of columns wide (shorter batches, many odd fields in one row)', () => {
+    const columns = 5000;
+    const header = Array.from({ length: columns }, (_, c) => `c${c}`);
+    const kinds = Object.fromEntries(
+      header.map((h, c) => [h, c % 10 === 9 ? 'categorical' : 'numeric'] as const),
+    );
+    const lines = [header.join(',')];
+    for (let r = 0; r < 300; r++) {
+      const odd = r % 7 === 0; // rows where every numeric field is quoted: handed over as bytes
+      lines.push(
+        header
+          .map((_, c) => (c % 10 === 9 ? `v${(r * c) % 13}` : odd ? `"${r + c}"` : `${(r * 31 + c) % 997}.5`))
+          .join(','),
+      );
+    }
+    bothWays(Buffer.from(`${lines.join('\n')}\n`), 1 << 20, {
+      format: 'csv',
+      kinds,
+      pinAfterRows: Number.POSITIVE_INFINITY,
+    });
+  });
+
   it('past the category table (more distinct values than it holds) and the cap', () => {
     const lines = [HEADER];
     for (let i = 0; i < 5000; i++) lines.push(`${i},${i % 7},c${(i * 7919) % 1500},${i % 2},0.${i % 10}`);
