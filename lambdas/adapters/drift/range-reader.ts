@@ -88,7 +88,8 @@ async function* fileChunks(path: string, start: number): AsyncIterable<Buffer> {
 /** Past a part's end, S3 is read ahead this far too: the row under way there is usually short. */
 const S3_OVERREAD = 1 << 20;
 
-let s3Client: { recipe: S3ClientRecipe; client: S3Client } | undefined;
+/** This thread's client, and the recipe (as JSON: each part's task brings its own copy) it was made from. */
+let s3Client: { recipe: string; client: S3Client } | undefined;
 
 /** Loaded on first use: a worker reading local files never pays for the SDK's start-up. */
 const s3Sdk = async () => ({
@@ -98,9 +99,10 @@ const s3Sdk = async () => ({
 
 async function clientFor(recipe: S3ClientRecipe): Promise<S3Client> {
   const { createS3Client } = await s3Sdk();
-  if (s3Client?.recipe !== recipe) {
+  const key = JSON.stringify(recipe);
+  if (s3Client?.recipe !== key) {
     s3Client = {
-      recipe,
+      recipe: key,
       client: createS3Client({
         ...(recipe.region ? { region: recipe.region } : {}),
         ...(recipe.endpoint ? { endpoint: recipe.endpoint } : {}),
