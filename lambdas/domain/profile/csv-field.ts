@@ -24,19 +24,20 @@ export const NULL_TOKENS: ReadonlySet<string> = new Set([
 /** Flag bit of a field whose quotes were doubled inside it ("" stands for "). */
 export const ESCAPED_QUOTES = 1;
 
+/** What addCsvField tells a column: a ColumnAccumulator, or a sniff that only counts. */
+export type FieldSink = Pick<
+  ColumnAccumulator,
+  'wantsNumber' | 'wantsText' | 'addMissing' | 'addNumber' | 'addText'
+>;
+
 /**
  * What one CSV field, bytes buf[start, end), adds to its column: the definition both CSV paths
- * share (the fast row kernel hands over every field it does not take itself). Empty is missing;
- * a number (spaces around it allowed) is a number unless the column is categorical; other text
- * is trimmed, a null token is missing, the rest is text (invalid in a numeric column).
+ * and the kind sniff share (the fast row kernel hands over every field it does not take
+ * itself). Empty is missing; a number (spaces around it allowed) is a number unless the column
+ * is categorical; other text is trimmed, a null token is missing, the rest is text (invalid in
+ * a numeric column).
  */
-export function addCsvField(
-  acc: ColumnAccumulator,
-  buf: Buffer,
-  start: number,
-  end: number,
-  flags: number,
-): void {
+export function addCsvField(acc: FieldSink, buf: Buffer, start: number, end: number, flags: number): void {
   if (end <= start) {
     acc.addMissing();
     return;

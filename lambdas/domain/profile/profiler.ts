@@ -1,8 +1,8 @@
 import { DataError } from '../errors.js';
 import { ColumnAccumulator, type ColumnState } from './column-accumulator.js';
 import { FastCsvRows } from './csv-fast-rows.js';
-import { addCsvField, NULL_TOKENS } from './csv-field.js';
-import { CsvScanner, fieldText, parseNumber } from './csv-scanner.js';
+import { addCsvField, type FieldSink, NULL_TOKENS } from './csv-field.js';
+import { CsvScanner, parseNumber } from './csv-scanner.js';
 import { DEFAULT_SKETCH_K } from './kll.js';
 import { addPrediction, mergePerformance, newPerformance, type PerformanceState } from './performance.js';
 import type { ColumnKind, Profile } from './profile.js';
@@ -92,20 +92,27 @@ export function sniffCsvKinds(
   maxRowBytes = DEFAULT_MAX_ROW_BYTES,
 ): Record<string, ColumnKind> {
   const { names } = columnNames(header);
-  const numbers = new Array<number>(names.length).fill(0);
-  const texts = new Array<number>(names.length).fill(0);
+  // an open column as the profiler reads it (numbers first), counting what each value was
+  const seen = names.map(() => ({
+    numbers: 0,
+    texts: 0,
+    wantsNumber: true,
+    wantsText: false,
+    addMissing() {},
+    addNumber() {
+      this.numbers++;
+    },
+    addText() {
+      this.texts++;
+    },
+  }));
   const scanner = new CsvScanner(
     {
       header: () => undefined,
       row: (buf, starts, ends, flags, count) => {
         if (count !== names.length) return;
         for (let c = 0; c < count; c++) {
-          const s = starts[c] as number;
-          const e = ends[c] as number;
-          if (e <= s) continue;
-          const f = flags[c] as number;
-          if (!f && Number.isFinite(parseNumber(buf, s, e))) numbers[c] = (numbers[c] as number) + 1;
-          else if (!NULL_TOKENS.has(fieldText(buf, s, e, f).trim())) texts[c] = (texts[c] as number) + 1;
+          addCsvField(seen[c] as FieldSink, buf, starts[c] as number, ends[c] as number, flags[c] as number);
         }
       },
       oversized: () => undefined,
@@ -118,8 +125,9 @@ export function sniffCsvKinds(
   scanner.end();
   const kinds: Record<string, ColumnKind> = {};
   names.forEach((name, c) => {
-    if (texts[c]) kinds[name] = 'categorical';
-    else if (numbers[c]) kinds[name] = 'numeric';
+    const { numbers, texts } = seen[c] as { numbers: number; texts: number };
+    if (texts) kinds[name] = 'categorical';
+    else if (numbers) kinds[name] = 'numeric';
   });
   return kinds;
 }
