@@ -44,21 +44,9 @@ export function defaultWorkers(): number {
 
 /** The column names of a CSV header row (quotes, BOM handled as everywhere else). */
 function headerNames(header: Buffer): string[] {
-  let names: string[] = [];
-  const scanner = new CsvScanner(
-    {
-      header: (columns) => {
-        names = columns;
-      },
-      row: () => undefined,
-      oversized: () => undefined,
-      unterminated: () => undefined,
-    },
-    Number.POSITIVE_INFINITY,
+  return (
+    findHeader(header, Number.POSITIVE_INFINITY, true)?.names ?? [fieldText(header, 0, header.length, 0)]
   );
-  scanner.push(header);
-  scanner.end();
-  return names.length ? names : [fieldText(header, 0, header.length, 0)];
 }
 
 /** Kinds from the first rows (whole rows in `bytes`), so every part profiles every column alike. */
@@ -79,8 +67,11 @@ function sniffKinds(
   return { ...kinds, ...(options.kinds ?? {}) };
 }
 
-/** The CSV header row at the start of `head`: its names, where the data starts, its line count. */
-function findHeader(head: Buffer, maxRowBytes: number) {
+/**
+ * The CSV header row at the start of `head`: its names, where the data starts, its line count.
+ * `whole`: head is all there is, so a last row without a newline still counts.
+ */
+function findHeader(head: Buffer, maxRowBytes: number, whole = false) {
   let names: string[] | undefined;
   const scanner: CsvScanner = new CsvScanner(
     {
@@ -95,6 +86,7 @@ function findHeader(head: Buffer, maxRowBytes: number) {
     maxRowBytes,
   );
   scanner.push(head);
+  if (!names && whole) scanner.end();
   if (!names) return undefined;
   return { names, dataStart: scanner.stoppedAt ?? head.length, lines: scanner.lines };
 }
