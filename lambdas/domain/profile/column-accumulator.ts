@@ -167,13 +167,20 @@ export class ColumnAccumulator {
     }
     this.min = lo;
     this.max = hi;
-    const before = this.count - n;
-    const total = this.count;
-    const delta = mean - this.mean;
-    this.m2 += m2 + (delta * delta * before * n) / total;
-    this.mean += (delta * n) / total;
+    this.addMoments(mean, m2, this.count - n, n);
     // a full batch becomes the sketch's buffer as it is, and its empty one our next batch
     if (this.sketch) this.batch = this.sketch.takeBatch(batch, n, lo, hi);
+  }
+
+  /**
+   * Chan et al.'s combination: folds another group's mean and sum of squared deviations (of
+   * `added` values) into this column's, which hold `before` values.
+   */
+  private addMoments(mean: number, m2: number, before: number, added: number): void {
+    const total = before + added;
+    const delta = mean - this.mean;
+    this.m2 += m2 + (total ? (delta * delta * before * added) / total : 0);
+    this.mean = total ? this.mean + (delta * added) / total : 0;
   }
 
   /** A present value that is not a number. */
@@ -253,9 +260,7 @@ export class ColumnAccumulator {
     }
     const n = this.count + s.count;
     if (this._kind !== 'categorical') {
-      const delta = s.mean - this.mean;
-      this.m2 += s.m2 + (n ? (delta * delta * this.count * s.count) / n : 0);
-      this.mean = n ? this.mean + (delta * s.count) / n : 0;
+      this.addMoments(s.mean, s.m2, this.count, s.count);
       this.min = Math.min(this.min, s.min);
       this.max = Math.max(this.max, s.max);
       if (s.sketch) (this.sketch as KllSketch).merge(KllSketch.fromPacked(s.sketch));
