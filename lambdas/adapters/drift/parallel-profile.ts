@@ -95,7 +95,7 @@ async function readHead(source: RangeSource): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const chunk of readFrom(source, 0, SNIFF_BYTES)) {
-    chunks.push(chunk);
+    chunks.push(Buffer.from(chunk)); // a chunk is only good until the next is read
     n += chunk.length;
     if (n >= SNIFF_BYTES) break;
   }
@@ -121,6 +121,7 @@ export async function profileSource(
   const workers = parallel.workers ?? defaultWorkers();
   const script =
     workers > 1 && source.size >= (parallel.minRangeBytes ?? MIN_RANGE_BYTES) ? workerScript() : undefined;
+  // in this thread: the profiler copies what it keeps of a chunk, as readFrom requires
   const streamed = () =>
     profileStream(readFrom(source, 0, source.size), options, { ...parallel, workers: 0 });
   if (!script) return streamed();

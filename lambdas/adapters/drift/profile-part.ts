@@ -90,8 +90,8 @@ async function readPart(task: PartTask, profiler: Profiler): Promise<PartResult>
   let at = task.knownStart ? task.start : Math.max(0, task.start - 1);
   let rowStart = task.knownStart ? task.start : -1;
   if (rowStart >= 0) profiler.asPart(task.index, task.end - rowStart);
-  // chunks are done with before the next is read (the profiler copies what it keeps)
-  for await (const chunk of readFrom(task.source, at, task.end, true)) {
+  // the profiler copies what it keeps of a chunk, as readFrom requires
+  for await (const chunk of readFrom(task.source, at, task.end)) {
     let bytes = chunk;
     if (rowStart < 0) {
       const lf = bytes.indexOf(LF);

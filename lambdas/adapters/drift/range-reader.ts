@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -193,30 +192,17 @@ async function* s3Chunks(
  * The bytes of a source from `start` to its end, in chunks; a reader that has what it needs
  * stops early by leaving the loop. `expectedEnd` is where the reader will probably stop: S3 is
  * asked for up to there (plus a little) first, and only for the rest if the reader goes on.
+ * A chunk is only good until the next is asked for (a file is read into two buffers in turn:
+ * a new megabyte per chunk would be garbage for the collector); a reader that keeps one copies.
  */
 export async function* readFrom(
   source: RangeSource,
   start: number,
   expectedEnd: number,
-  /**
-   * Files: read into two buffers used in turn, for a consumer done with each chunk before it
-   * asks for the next (a new megabyte per chunk is garbage the collector must chase).
-   * @default false
-   */
-  reuseBuffer = false,
 ): AsyncIterable<Buffer> {
   if (start >= source.size) return;
   if (source.kind === 'file') {
-    if (reuseBuffer) {
-      yield* fileChunks(source.path, start);
-      return;
-    }
-    const stream = createReadStream(source.path, { start, highWaterMark: FILE_CHUNK });
-    try {
-      for await (const chunk of stream) yield chunk as Buffer;
-    } finally {
-      stream.destroy();
-    }
+    yield* fileChunks(source.path, start);
     return;
   }
   yield* s3Chunks(source, start, expectedEnd);

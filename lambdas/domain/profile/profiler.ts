@@ -381,7 +381,7 @@ export class Profiler {
     json.carry = undefined;
     if (json.atStart && data.length) {
       if (data.length < 3 && data[0] === 0xef && !final) {
-        json.carry = data;
+        json.carry = Buffer.from(data);
         json.carryBase = base;
         return;
       }

@@ -179,13 +179,13 @@ describe('S3 ranged reads', () => {
         [bytes.length - 10, bytes.length],
       ] as const) {
         const chunks: Buffer[] = [];
-        for await (const chunk of readFrom(source, start, expectedEnd)) chunks.push(chunk);
+        for await (const chunk of readFrom(source, start, expectedEnd)) chunks.push(Buffer.from(chunk));
         expect(Buffer.concat(chunks).equals(bytes.subarray(start))).toBe(true);
       }
       // a reader that stops early gets a prefix, and leaves nothing running
       const some: Buffer[] = [];
       for await (const chunk of readFrom(source, 100, 200)) {
-        some.push(chunk);
+        some.push(Buffer.from(chunk));
         if (Buffer.concat(some).length > 3000) break;
       }
       expect(bytes.subarray(100).subarray(0, Buffer.concat(some).length).equals(Buffer.concat(some))).toBe(
