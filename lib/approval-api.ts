@@ -1,5 +1,6 @@
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -7,15 +8,18 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secrets from 'aws-cdk-lib/aws-secretsmanager';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
+import type { HandlerName } from '../lambdas/contracts/handlers.js';
+import { HTTP_ROUTES, routeKey } from '../lambdas/contracts/routes.js';
 import { acknowledge } from './nag.js';
 
 export interface ApprovalApiProps {
   /** Prefix of resource names. */
   readonly project: string;
-  /** Serves `GET|HEAD|POST /approvals/{id}`. */
-  readonly approvalHandler: lambda.IFunction;
-  /** Serves `GET|HEAD /models/{name}/{stage}`. */
-  readonly manifestHandler: lambda.IFunction;
+  /**
+   * The function behind each handler the routes contract (lambdas/contracts/routes.ts) names:
+   * every route of the contract is declared, with its integration and authorisation.
+   */
+  readonly handlers: Readonly<Partial<Record<HandlerName, lambda.IFunction>>>;
   /** The SES identity approval emails come from (config `notifications.sender`). */
   readonly sender: string;
   /**
@@ -63,21 +67,31 @@ export class ApprovalApi extends Construct {
         ),
       },
     });
-    this.api.addRoutes({
-      path: '/approvals/{id}',
-      methods: [apigw.HttpMethod.GET, apigw.HttpMethod.HEAD, apigw.HttpMethod.POST],
-      integration: new HttpLambdaIntegration('Approvals', props.approvalHandler),
-    });
-    this.api.addRoutes({
-      path: '/models/{name}/{stage}',
-      methods: [apigw.HttpMethod.GET, apigw.HttpMethod.HEAD],
-      integration: new HttpLambdaIntegration('Manifests', props.manifestHandler),
-    });
+    // One integration per function; IAM authorisation on control routes (the caller signs with
+    // SigV4 and the handler maps the principal to a person), none on link and manifest routes.
+    const integrations = new Map<HandlerName, HttpLambdaIntegration>();
+    const iamAuth = new HttpIamAuthorizer();
+    for (const route of HTTP_ROUTES) {
+      const fn = props.handlers[route.handler];
+      if (!fn) throw new Error(`route ${routeKey(route)} needs the ${route.handler} function`);
+      let integration = integrations.get(route.handler);
+      if (!integration) {
+        integration = new HttpLambdaIntegration(`${route.handler}Integration`, fn);
+        integrations.set(route.handler, integration);
+      }
+      this.api.addRoutes({
+        path: route.path,
+        methods: [apigw.HttpMethod[route.method]],
+        integration,
+        ...(route.auth === 'iam' ? { authorizer: iamAuth } : {}),
+      });
+    }
     acknowledge(
       this.api,
       'AwsSolutions-APIG4',
-      'Approval routes authorise each request by the link’s HMAC signature, the approver it is bound to, its expiry and a ' +
-        'per-page anti-forgery value (an IAM or Cognito authorizer would break emailed links); client manifests are public by design.',
+      'Control routes (runs, promotions, rollbacks, registrations, CLI decisions) use the IAM authorizer. Approval-link routes ' +
+        'authorise each request by the link’s HMAC signature, the approver it is bound to, its expiry and a per-page anti-forgery ' +
+        'value (an IAM or Cognito authorizer would break emailed links); client manifests are public by design.',
     );
 
     this.signingKey = new secrets.Secret(this, 'SigningKey', {

@@ -126,10 +126,14 @@ export class LifecycleFunctions extends Construct {
     });
   }
 
-  /** Sets one contract variable on every function whose contract lists it (required or optional). */
-  setEnvironment(key: EnvName, value: string): void {
+  /**
+   * Sets one contract variable on every function whose contract lists it (required or optional),
+   * or only on the functions named in `only`.
+   */
+  setEnvironment(key: EnvName, value: string, only?: readonly HandlerName[]): void {
     for (const [name, contract] of Object.entries(HANDLERS) as [HandlerName, HandlerContract][]) {
       if (!contract.env.includes(key) && !(contract.optionalEnv ?? []).includes(key)) continue;
+      if (only && !only.includes(name)) continue;
       this.get(name).addEnvironment(key, value);
       this.setEnv.get(name)?.add(key);
     }

@@ -1,11 +1,12 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct, IConstruct } from 'constructs';
-import { type MlcycleConfig, monitoringRuntimeConfig } from '../lambdas/contracts/config-schema.js';
+import type { MlcycleConfig } from '../lambdas/contracts/config-schema.js';
 import { ENV } from '../lambdas/contracts/env.js';
 import { HANDLERS, type HandlerContract, type HandlerName } from '../lambdas/contracts/handlers.js';
-import { buildPipelineInput } from '../lambdas/contracts/pipeline.js';
+import { PARTITIONS } from '../lambdas/contracts/table.js';
 import { ApprovalApi } from './approval-api.js';
+import { DEPLOYED_CONFIG_PATH, DeployedConfig } from './deployed-config.js';
 import { type ExtraEntry, LifecycleFunctions } from './functions.js';
 import { LifecycleStateMachine } from './lifecycle-state-machine.js';
 import { Monitoring } from './monitoring.js';
@@ -47,6 +48,7 @@ export class MlcycleStack extends Stack {
   readonly lifecycle: LifecycleStateMachine;
   readonly api: ApprovalApi;
   readonly schedules: Schedules;
+  readonly deployedConfig: DeployedConfig;
 
   constructor(scope: Construct, id: string, props: MlcycleStackProps) {
     super(scope, id, props);
@@ -68,14 +70,23 @@ export class MlcycleStack extends Stack {
         [ENV.table]: table.tableName,
         [ENV.bucket]: bucket.bucketName,
         [ENV.emailSender]: config.notifications.sender,
-        [ENV.monitoringConfig]: JSON.stringify(monitoringRuntimeConfig(config)),
-        [ENV.archivalConfig]: JSON.stringify(config.archival),
+        [ENV.configFile]: DEPLOYED_CONFIG_PATH,
+        // Control routes believe API Gateway's IAM authorizer only (never a header).
+        [ENV.authMode]: 'iam',
       },
       extraEntries: props.extraEntries ?? { baseline: worker, drift: worker },
     });
     const fns = this.functions;
     const fn = (name: HandlerName) => fns.get(name);
     const role = (name: HandlerName) => fns.role(name);
+
+    // Every function that applies a policy reads it from the stack's own config layer.
+    this.deployedConfig = new DeployedConfig(this, 'DeployedConfig', { config });
+    for (const [name, contract] of Object.entries(HANDLERS) as [HandlerName, HandlerContract][]) {
+      if ((contract.env as readonly string[]).includes(ENV.configFile)) {
+        fn(name).addLayers(this.deployedConfig.layer);
+      }
+    }
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       project,
@@ -105,32 +116,21 @@ export class MlcycleStack extends Stack {
 
     this.api = new ApprovalApi(this, 'Approvals', {
       project,
-      approvalHandler: fn('approvalHttp'),
-      manifestHandler: fn('manifestHttp'),
+      handlers: Object.fromEntries(fns.all()),
       sender: config.notifications.sender,
     });
     fns.setEnvironment(ENV.approvalBaseUrl, this.api.url);
     fns.setEnvironment(ENV.signingSecretArn, this.api.signingKey.secretArn);
 
-    if (config.monitoring.retrainOnCritical.enabled) {
-      fns.setEnvironment(ENV.stateMachineArn, stateMachine.stateMachineArn);
-      fns.setEnvironment(
-        ENV.retrainInputs,
-        JSON.stringify(
-          Object.fromEntries(
-            Object.entries(config.models).map(([model, m]) => [
-              model,
-              buildPipelineInput(config, model, m.schedule.stage, {
-                requestedBy: 'mlcycle-drift',
-                trigger: 'drift',
-              }),
-            ]),
-          ),
-        ),
-      );
-      role('drift').addToPrincipalPolicy(
+    // Executions are started only through the start service, which records who asked: the
+    // control API, the weekly schedule and (when enabled) critical drift.
+    const starters: HandlerName[] = ['startHttp', 'scheduledRetrain'];
+    if (config.monitoring.retrainOnCritical.enabled) starters.push('drift');
+    fns.setEnvironment(ENV.stateMachineArn, stateMachine.stateMachineArn, starters);
+    for (const name of starters) {
+      role(name).addToPrincipalPolicy(
         new iam.PolicyStatement({
-          sid: 'RetrainOnCriticalDrift',
+          sid: 'StartLifecycle',
           actions: ['states:StartExecution'],
           resources: [stateMachine.stateMachineArn],
         }),
@@ -142,7 +142,11 @@ export class MlcycleStack extends Stack {
     const s = this.storage;
     const why = (what: string) =>
       `${what}; keys under the prefix are created at run time, so the prefix is the narrowest scope.`;
-    s.grantTableReadWrite(role('prepareRun'));
+    // Table writes are scoped by partition: the models of this config, or one kind of item.
+    const P = PARTITIONS;
+    const modelItems = models.map(P.model);
+    s.grantTableRead(role('admit'));
+    s.grantTableReadWrite(role('prepareRun'), modelItems);
     s.grantPrefixes(
       role('prepareRun'),
       [{ prefix: 'datasets/', read: true }],
@@ -154,22 +158,23 @@ export class MlcycleStack extends Stack {
       [{ prefix: 'runs/', read: true, write: true }],
       why('Evaluate reads the trained model and holdout of a run and writes its evaluation'),
     );
-    s.grantTableReadWrite(role('register'));
+    s.grantTableReadWrite(role('register'), modelItems);
     s.grantPrefixes(
       role('register'),
       [{ prefix: 'runs/', read: true }],
       why('Register reads the training summary of the run'),
     );
     s.grantTableRead(role('gate'));
-    s.grantTableReadWrite(role('requestApproval'));
+    s.grantTableReadWrite(role('requestApproval'), [P.approvals, P.approvalLookups]);
     s.grantPrefixes(
       role('requestApproval'),
       [{ prefix: 'deployments/', read: true }],
       why('RequestApproval reads the manifest of the version now serving'),
     );
     // Reminders list pending requests (GSI1) and their decisions, and mark a request reminded.
-    s.grantTableQueryAndUpdate(role('approvalReminders'));
-    s.grantTableReadWrite(role('approvalHttp'));
+    s.grantTableQueryAndUpdate(role('approvalReminders'), [P.approvals]);
+    // Decisions, and on a rejection the version's status and the ledger's reject entry.
+    s.grantTableReadWrite(role('approvalHttp'), [P.approvals, ...modelItems]);
     s.grantPrefixes(
       role('approvalHttp'),
       [
@@ -178,7 +183,7 @@ export class MlcycleStack extends Stack {
       ],
       why('The approval page shows the model card of the run and the latest drift summary'),
     );
-    s.grantTableReadWrite(role('deploy'));
+    s.grantTableReadWrite(role('deploy'), modelItems);
     s.grantPrefixes(
       role('deploy'),
       [
@@ -187,14 +192,19 @@ export class MlcycleStack extends Stack {
       ],
       why('Deploy validates the run’s artifact and publishes the client manifest'),
     );
-    s.grantTableReadWrite(role('recordFailure'));
+    s.grantTableReadWrite(role('recordFailure'), [...modelItems, P.approvals]);
     s.grantPrefixes(
       role('manifestHttp'),
       [{ prefix: 'deployments/', read: true }],
       why('The manifest endpoint serves client manifests only'),
     );
     for (const name of ['baseline', 'drift'] as const) {
-      s.grantTableReadWrite(role(name));
+      s.grantTableReadWrite(role(name), [
+        ...modelItems,
+        P.s3Events,
+        // A retrain on critical drift records who asked (the drift monitor) before it starts.
+        ...(name === 'drift' && starters.includes('drift') ? [P.executions] : []),
+      ]);
       s.grantPrefixes(
         role(name),
         [
@@ -205,13 +215,30 @@ export class MlcycleStack extends Stack {
         why(`The ${name} handler reads uploads under monitoring/ and writes profiles and reports`),
       );
     }
-    s.grantTableReadWrite(role('cleanup'));
+    s.grantTableReadWrite(role('cleanup'), modelItems);
     s.grantPrefixes(
       role('cleanup'),
       [{ prefix: 'runs/', delete: true }],
       why('Cleanup deletes the run outputs of versions the retention policy drops'),
     );
     s.grantList(role('cleanup'));
+
+    for (const name of ['startHttp', 'scheduledRetrain'] as const) {
+      // Reads the registry (is the version promotable?) and writes start records only.
+      s.grantTableReadWrite(role(name), [P.executions]);
+    }
+    // Rollbacks and registrations move a model's items; rollbacks republish the manifest after
+    // hashing the target's artifact, registrations hash the artifact they register.
+    s.grantTableReadWrite(role('registryHttp'), modelItems);
+    s.grantPrefixes(
+      role('registryHttp'),
+      [
+        { prefix: 'runs/', read: true },
+        { prefix: 'deployments/', read: true, write: true },
+      ],
+      why('Rollback and registration hash artifacts under runs/; a rollback republishes the client manifest'),
+    );
+    s.grantTableReadWrite(role('decisionHttp'), [P.approvals, ...modelItems]);
 
     // Both monitoring handlers alert: drift on high/critical severity, both on a file they cannot process.
     this.monitoring.grantPublish(role('baseline'));
@@ -224,29 +251,24 @@ export class MlcycleStack extends Stack {
     const approvers = Object.values(config.environments).flatMap((e) => e.approvers);
     this.api.grantSendEmail(role('requestApproval'), approvers);
     this.api.grantSendEmail(role('approvalReminders'), approvers);
-    // The approval callback, and nothing else, completes the Approve state's task token.
-    role('approvalHttp').addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'CompleteApprovals',
-        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
-        resources: [stateMachine.stateMachineArn],
-      }),
-    );
+    // The approval callbacks (an emailed link, or the CLI's signed decision), and nothing else,
+    // complete the Approve state's task token.
+    for (const name of ['approvalHttp', 'decisionHttp'] as const) {
+      role(name).addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'CompleteApprovals',
+          actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+          resources: [stateMachine.stateMachineArn],
+        }),
+      );
+    }
 
     this.schedules = new Schedules(this, 'Schedules', {
       project,
-      stateMachine,
+      retrainFunction: fn('scheduledRetrain'),
       retrains: Object.entries(config.models)
         .filter(([, m]) => m.schedule.enabled)
-        .map(([model, m]) => ({
-          model,
-          expression: m.schedule.retrain,
-          input: buildPipelineInput(config, model, m.schedule.stage, {
-            requestedBy: 'mlcycle-schedule',
-            trigger: 'schedule',
-            reason: 'weekly retrain',
-          }),
-        })),
+        .map(([model, m]) => ({ model, expression: m.schedule.retrain, stage: m.schedule.stage })),
       cleanupFunction: fn('cleanup'),
       scheduledFunctions: (Object.entries(HANDLERS) as [HandlerName, HandlerContract][]).flatMap(
         ([name, contract]) =>

@@ -1,19 +1,16 @@
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { PipelineInput } from '../lambdas/contracts/pipeline.js';
 import { kebab } from './functions.js';
 
-/** One scheduled retrain: a model, its EventBridge expression and the execution input. */
+/** One scheduled retrain: a model, its EventBridge expression and the stage it targets. */
 export interface RetrainSchedule {
   readonly model: string;
   /** EventBridge schedule expression, e.g. `cron(0 3 ? * MON *)`. */
   readonly expression: string;
-  /** The lifecycle state machine's input, built from the config at synth time. */
-  readonly input: PipelineInput;
+  /** The stage the retrain targets (for the rule's description; the function reads the config). */
+  readonly stage: string;
 }
 
 /** A Lambda the contract says runs on a schedule (lambdas/contracts/handlers.ts `schedule`). */
@@ -29,8 +26,11 @@ export interface ScheduledFunction {
 export interface SchedulesProps {
   /** Prefix of rule names. */
   readonly project: string;
-  /** Started by each retrain rule. */
-  readonly stateMachine: sfn.IStateMachine;
+  /**
+   * Invoked by each retrain rule with `{ "model": "<model>" }`: it starts the lifecycle through
+   * the start service, which records the schedule as the requestor.
+   */
+  readonly retrainFunction: lambda.IFunction;
   /** One rule per entry (models whose `schedule.enabled` is false are left out by the caller). */
   readonly retrains: readonly RetrainSchedule[];
   /** Applies the retention policy once a day. */
@@ -48,8 +48,8 @@ export interface SchedulesProps {
 }
 
 /**
- * EventBridge rules: a retrain per model on its schedule (starting the lifecycle with an input
- * built from the config, so the execution needs nothing else), the daily retention run, and the
+ * EventBridge rules: a retrain per model on its schedule (through the function that starts the
+ * lifecycle as the schedule), the daily retention run, and the
  * functions the handler contract schedules (approval reminders).
  */
 export class Schedules extends Construct {
@@ -60,21 +60,15 @@ export class Schedules extends Construct {
 
   constructor(scope: Construct, id: string, props: SchedulesProps) {
     super(scope, id);
-    // One role for all retrain targets, allowed to start this state machine only.
-    const role = new iam.Role(this, 'StartRole', {
-      assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
-      description: 'Starts the mlcycle lifecycle on schedule',
-    });
     const rules: Record<string, events.Rule> = {};
     for (const r of props.retrains) {
       rules[r.model] = new events.Rule(this, `Retrain-${r.model}`, {
         ruleName: `${props.project}-retrain-${r.model}`,
-        description: `Retrain ${r.model} for ${r.input.stage}`,
+        description: `Retrain ${r.model} for ${r.stage}`,
         schedule: events.Schedule.expression(r.expression),
         targets: [
-          new targets.SfnStateMachine(props.stateMachine, {
-            input: events.RuleTargetInput.fromObject(r.input),
-            role,
+          new targets.LambdaFunction(props.retrainFunction, {
+            event: events.RuleTargetInput.fromObject({ model: r.model }),
           }),
         ],
       });

@@ -168,8 +168,12 @@ export class Storage extends Construct {
     );
   }
 
-  /** Item reads and writes, including the transactions the registry uses for its ledger. */
-  grantTableReadWrite(role: iam.IRole): void {
+  /**
+   * Item reads, and writes limited to items whose partition key matches one of `partitions`
+   * (`MODEL#churn`, `APPROVAL#*`, …: the `dynamodb:LeadingKeys` condition), so a function can
+   * change only the kinds of items its use case owns. Transactions are checked item by item.
+   */
+  grantTableReadWrite(role: iam.IRole, partitions: readonly string[]): void {
     this.grantTableRead(role);
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -180,24 +184,35 @@ export class Storage extends Construct {
           'dynamodb:BatchWriteItem',
         ],
         resources: [this.table.tableArn],
+        conditions: leadingKeys(partitions),
       }),
     );
   }
 
   /**
-   * Only Query (table and GSI1) and UpdateItem (table): for a role that lists by key or index and
-   * changes attributes of existing items, and must not create, delete or read other items.
+   * Only Query (table and GSI1) and UpdateItem (table, on items of `partitions`): for a role that
+   * lists by key or index and changes attributes of existing items, and must not create, delete
+   * or read other items.
    */
-  grantTableQueryAndUpdate(role: iam.IRole): void {
+  grantTableQueryAndUpdate(role: iam.IRole, partitions: readonly string[]): void {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: this.tableResources() }),
     );
     role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [this.table.tableArn] }),
+      new iam.PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [this.table.tableArn],
+        conditions: leadingKeys(partitions),
+      }),
     );
   }
 
   private tableResources(): string[] {
     return [this.table.tableArn, `${this.table.tableArn}/index/${TABLE_KEYS.gsi1.indexName}`];
   }
+}
+
+function leadingKeys(partitions: readonly string[]): Record<string, unknown> {
+  if (!partitions.length) throw new Error('a table write grant names no partition');
+  return { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...partitions] } };
 }

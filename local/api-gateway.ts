@@ -1,25 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { HandlerName } from '../lambdas/contracts/handlers.js';
+import { HTTP_ROUTES, type RouteContract, routeKey } from '../lambdas/contracts/routes.js';
 import type { LocalLambdas } from './lambdas.js';
 
-/** A route of the HTTP API, as the CDK stack declares it. */
-export interface LocalRoute {
-  readonly method: 'GET' | 'HEAD' | 'POST';
-  /** `/approvals/{id}` style; `{x}` matches one path segment. */
-  readonly path: string;
-  readonly handler: HandlerName;
-}
+/** A route of the HTTP API: the contract's routes, which the CDK stack declares too. */
+export type LocalRoute = RouteContract;
 
-/** The routes of the stack's HTTP API (lib/approval-api.ts declares the same). */
-export const HTTP_ROUTES: readonly LocalRoute[] = [
-  { method: 'GET', path: '/approvals/{id}', handler: 'approvalHttp' },
-  { method: 'HEAD', path: '/approvals/{id}', handler: 'approvalHttp' },
-  { method: 'POST', path: '/approvals/{id}', handler: 'approvalHttp' },
-  { method: 'GET', path: '/models/{name}/{stage}', handler: 'manifestHttp' },
-  { method: 'HEAD', path: '/models/{name}/{stage}', handler: 'manifestHttp' },
-];
+/**
+ * Header the CLI sets with the `--as` name on the embedded default, where it stands in for
+ * API Gateway's IAM authorizer on `iam` routes (a local convenience: nothing authenticates it).
+ */
+export const LOCAL_ACTOR_HEADER = 'x-mlcycle-actor';
 
 function match(route: LocalRoute, method: string, path: string): Record<string, string> | undefined {
   if (route.method !== method) return undefined;
@@ -50,7 +42,7 @@ async function toEvent(req: IncomingMessage, route: LocalRoute, params: Record<s
   for (const [k, v] of url.searchParams) query[k] = v;
   const event: APIGatewayProxyEventV2 = {
     version: '2.0',
-    routeKey: `${route.method} ${route.path}`,
+    routeKey: routeKey(route),
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
     headers,
@@ -69,10 +61,14 @@ async function toEvent(req: IncomingMessage, route: LocalRoute, params: Record<s
         userAgent: headers['user-agent'] ?? '',
       },
       requestId: `${Date.now()}`,
-      routeKey: `${route.method} ${route.path}`,
+      routeKey: routeKey(route),
       stage: '$default',
       time: new Date().toUTCString(),
       timeEpoch: Date.now(),
+      // Where API Gateway puts what its authorizer established; only `iam` routes get one.
+      ...(route.auth === 'iam' && headers[LOCAL_ACTOR_HEADER]
+        ? { authorizer: { lambda: { localActor: headers[LOCAL_ACTOR_HEADER] } } }
+        : {}),
     },
     body: body.length ? body.toString('base64') : undefined,
     isBase64Encoded: body.length > 0,

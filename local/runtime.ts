@@ -3,10 +3,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import './polyfills.js';
 import { gitCodeVersion } from '../lambdas/contracts/code-version.js';
-import { type MlcycleConfig, monitoringRuntimeConfig } from '../lambdas/contracts/config-schema.js';
+import type { MlcycleConfig } from '../lambdas/contracts/config-schema.js';
 import { ENV, TRAINER_ENV } from '../lambdas/contracts/env.js';
 import { ASL_PLACEHOLDERS, HANDLERS, type HandlerName } from '../lambdas/contracts/handlers.js';
-import { buildPipelineInput } from '../lambdas/contracts/pipeline.js';
 import { startLocalApi } from './api-gateway.js';
 import { type DynamoLocal, ensureRegistryTable, startDynamoLocal } from './emulators/dynamodb.js';
 import { LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators/local-aws.js';
@@ -60,6 +59,8 @@ export interface LocalStack {
 export const LOCAL_TABLE = 'mlcycle-registry';
 export const LOCAL_BUCKET = 'mlcycle-artifacts';
 export const ENDPOINTS_FILE = 'endpoints.json';
+/** The config the stack runs with (what `MLCYCLE_CONFIG_FILE` names). */
+export const DEPLOYED_CONFIG_FILE = 'deployed-config.json';
 
 /** The state machine's placeholders, valued for the embedded default. */
 export function localSubstitutions(project: string): Record<string, string> {
@@ -135,16 +136,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const api = await startLocalApi(lambdas, { port: options.ports?.api ?? 0 });
     started.push(api);
 
-    const retrainInputs = Object.fromEntries(
-      Object.entries(options.config.models).map(([model, m]) => [
-        model,
-        buildPipelineInput(options.config, model, m.schedule.stage, {
-          requestedBy: 'mlcycle-drift',
-          trigger: 'drift',
-          reason: 'critical drift',
-        }),
-      ]),
-    );
+    // The deployed config of the embedded default: the config `up` started with. Handlers read
+    // every policy from this file, whatever config a CLI command is given later.
+    const configFile = join(dir, DEPLOYED_CONFIG_FILE);
+    writeFileSync(configFile, `${JSON.stringify(options.config, null, 2)}\n`);
     Object.assign(process.env, {
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
@@ -160,9 +155,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       [ENV.emailSender]: options.config.notifications.sender,
       [ENV.outboxDir]: outboxDir,
       [ENV.alertTopicArn]: `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${project}-alerts`,
-      [ENV.monitoringConfig]: JSON.stringify(monitoringRuntimeConfig(options.config)),
-      [ENV.archivalConfig]: JSON.stringify(options.config.archival),
-      [ENV.retrainInputs]: JSON.stringify(retrainInputs),
+      [ENV.configFile]: configFile,
+      [ENV.authMode]: 'local',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     });
     delete process.env.AWS_PROFILE;

@@ -51,7 +51,7 @@ export const registerArchiveCommands: RegisterCommands = (program, context) => {
           {
             keepLastVersions: ctx.config.archival.keepLastVersions,
             dryRun: Boolean(o.dryRun) || ctx.config.archival.dryRun,
-            actor: ctx.actor,
+            actor: ctx.actor ?? 'mlcycle-cli (aws)',
           },
         );
         ctx.output.result(report, () =>

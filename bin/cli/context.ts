@@ -2,13 +2,14 @@ import { userInfo } from 'node:os';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { fromIni } from '@aws-sdk/credential-providers';
+import { fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { Command } from 'commander';
 import { createDocumentClient, createS3Client } from '../../lambdas/adapters/aws-clients.js';
 import { loadConfig } from '../../lambdas/contracts/config-load.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators/local-aws.js';
 import { type LocalStack, runningStack, startLocalStack } from '../../local/runtime.js';
+import { ControlClient } from './control-client.js';
 import { createOutput } from './output.js';
 import type { CliContext } from './types.js';
 
@@ -71,12 +72,16 @@ export async function createContext(cmd: Command): Promise<CliContext> {
   const opts = globalOptions(cmd);
   const config = loadConfig(opts.config);
   const output = createOutput(Boolean(opts.json));
-  const actor = actorOf(opts);
-
   if (opts.aws || opts.profile) {
+    if (opts.as || process.env.MLCYCLE_USER) {
+      throw new ValidationError(
+        `${opts.as ? '--as' : 'MLCYCLE_USER'} is a local convenience and is refused with --aws: on AWS you act as your authenticated AWS principal, mapped to a person under identities in the config (see: mlcycle whoami --aws)`,
+      );
+    }
+    const credentials = opts.profile ? fromIni({ profile: opts.profile }) : fromNodeProviderChain();
     const clientConfig = {
       ...(opts.region ? { region: opts.region } : {}),
-      ...(opts.profile ? { credentials: fromIni({ profile: opts.profile }) } : {}),
+      credentials,
     };
     const cfn = new CloudFormationClient(clientConfig);
     const outputs = await stackOutputs(cfn, config.project);
@@ -85,9 +90,13 @@ export async function createContext(cmd: Command): Promise<CliContext> {
     const s3 = createS3Client(clientConfig);
     const sfn = new SFNClient(clientConfig);
     const doc = createDocumentClient(dynamo);
+    const region = await sfn.config.region();
+    const apiUrl = pick(outputs, 'ApiUrl', config.project);
     return {
       config,
       target: 'aws',
+      control: new ControlClient(apiUrl, { kind: 'iam', region, credentials }),
+      actor: null,
       tableName: pick(outputs, 'Table', config.project),
       bucket: pick(outputs, 'Bucket', config.project),
       stateMachineArn: pick(outputs, 'StateMachine', config.project),
@@ -95,13 +104,14 @@ export async function createContext(cmd: Command): Promise<CliContext> {
       doc,
       s3,
       sfn,
-      actor,
       output,
       async close() {
         for (const c of [doc, dynamo, s3, sfn]) c.destroy();
       },
     };
   }
+
+  const actor = actorOf(opts);
 
   let endpoints = runningStack(opts.dir);
   if (!endpoints) {
@@ -125,6 +135,7 @@ export async function createContext(cmd: Command): Promise<CliContext> {
   return {
     config,
     target: 'local',
+    control: new ControlClient(endpoints.api, { kind: 'local', actor }),
     tableName: endpoints.tableName,
     bucket: endpoints.bucket,
     stateMachineArn: endpoints.stateMachineArn,

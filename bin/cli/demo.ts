@@ -8,15 +8,16 @@ import {
   driftSummarySchema,
 } from '../../lambdas/contracts/drift-summary.js';
 import { clientManifestSchema } from '../../lambdas/contracts/manifest.js';
-import { buildPipelineInput, type GateOutcome, type Metrics } from '../../lambdas/contracts/pipeline.js';
+import type { GateOutcome, Metrics } from '../../lambdas/contracts/pipeline.js';
 import { loadModel, predictProba } from '../../lambdas/domain/ml/artifact.js';
+import type { StartedExecution } from '../../lambdas/services/pipeline/start.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { startLocalStack } from '../../local/runtime.js';
 import { globalOptions } from './context.js';
+import { ControlClient } from './control-client.js';
 import { type ApprovalVisit, approvalLinkIn, approveThroughLink, readOutbox } from './demo-approver.js';
 import { watchExecution } from './execution-watch.js';
 import { createOutput } from './output.js';
-import { startPipeline } from './pipeline.js';
 
 export interface DemoSummary {
   readonly execution: string;
@@ -68,7 +69,7 @@ export async function runDemo(options: {
   lap('stackStart', t);
   info(`  up in ${((Date.now() - t) / 1000).toFixed(1)} s; approval pages at ${stack.endpoints.api}`);
   try {
-    const { bucket, api, outboxDir, stateMachineArn } = stack.endpoints;
+    const { bucket, api, outboxDir } = stack.endpoints;
     const objects = new S3Objects(stack.s3.client);
     const { SFNClient } = await import('@aws-sdk/client-sfn');
     const sfn = new SFNClient({});
@@ -83,11 +84,14 @@ export async function runDemo(options: {
     lap('dataset', t);
     info(`▶ dataset: ${options.rows} seeded rows → s3://${bucket}/${datasetKey}`);
 
-    const input = buildPipelineInput(config, model, stage, {
-      requestedBy: REQUESTOR,
+    // As a person would: through the control API, which records who asks.
+    const control = new ControlClient(api, { kind: 'local', actor: REQUESTOR });
+    const { executionArn: execution } = await control.request<StartedExecution>('POST', '/runs', {
+      model,
+      stage,
       reason: 'demo: weekly retrain on fresh player data',
     });
-    const execution = await startPipeline(sfn, stateMachineArn, input);
+    const policy = config.environments[stage] ?? { quorum: 0, approvers: [] };
     info(`▶ lifecycle started: ${execution.split(':').pop()}`);
 
     const approvals: ApprovalVisit[] = [];
@@ -103,9 +107,9 @@ export async function runDemo(options: {
         }
         if (s.type === 'Fail') info(`  ✗ ${s.name}`);
         if (s.name !== 'Approve') return;
-        const quorum = input.policy.quorum;
+        const quorum = policy.quorum;
         info(
-          `  … Approve: ${quorum} of ${input.policy.approvers.length} approvals needed; acting as the approver(s) via the emailed link`,
+          `  … Approve: ${quorum} of ${policy.approvers.length} approvals needed; acting as the approver(s) via the emailed link`,
         );
         const deadline = Date.now() + 30_000;
         let emails = readOutbox(outboxDir).filter((m) => m.subject.toLowerCase().includes('approv'));

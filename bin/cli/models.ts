@@ -1,12 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { verifyArtifact } from '../../lambdas/adapters/registry/artifact-check.js';
 import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
-import { rollback } from '../../lambdas/adapters/registry/rollback.js';
-import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { metricsSchema } from '../../lambdas/contracts/pipeline.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
-import { isStageChange } from '../../lambdas/domain/registry/types.js';
+import { isStageChange, type LedgerEntry, type VersionRecord } from '../../lambdas/domain/registry/types.js';
 import type { CliContext, RegisterCommands } from './types.js';
 
 function requireStage(ctx: CliContext, stage: string): void {
@@ -156,10 +153,15 @@ export const registerModelsCommands: RegisterCommands = (program, context) => {
 
   models
     .command('register <model>')
-    .description('register an externally trained artifact as a new version')
-    .requiredOption('--artifact <s3uri>', 'model artifact')
+    .description(
+      'register an artifact trained elsewhere (from s3://<bucket>/runs/<model>/…) as a new version; its metrics are kept as reported',
+    )
+    .requiredOption('--artifact <s3uri>', 'model artifact under runs/<model>/ of the artifacts bucket')
     .requiredOption('--sha256 <hex>', "the artifact's sha256")
-    .requiredOption('--metrics <json|file>', 'evaluation metrics, e.g. \'{"auc":0.81}\'')
+    .option(
+      '--metrics <json|file>',
+      'metrics you measured, e.g. \'{"auc":0.81}\' (stored as reported; gates use measured ones)',
+    )
     .option('--version <semver>', 'explicit version (refused if it exists)')
     .option('--bump <part>', 'major, minor or patch', 'minor')
     .option('--dataset <s3uri>', 'training dataset', '')
@@ -169,66 +171,59 @@ export const registerModelsCommands: RegisterCommands = (program, context) => {
     .option('--json', 'print JSON')
     .action(async (model: string, o, cmd: Command) => {
       const ctx = await context(cmd);
-      await withStore(ctx, async (store) => {
-        if (!(model in ctx.config.models)) {
-          throw new ValidationError(
-            `unknown model "${model}"; the config defines: ${Object.keys(ctx.config.models).join(', ')}`,
-          );
-        }
-        if (!/^[0-9a-f]{64}$/.test(o.sha256))
-          throw new ValidationError(`--sha256 "${o.sha256}" is not 64 hex digits`);
+      try {
         if (!['major', 'minor', 'patch'].includes(o.bump))
           throw new ValidationError(`--bump "${o.bump}" must be major, minor or patch`);
-        const metrics = parseMetrics(o.metrics);
-        // The registry vouches for what it records: the artifact must exist with the stated hash.
-        await verifyArtifact(new S3Objects(ctx.s3), o.artifact, o.sha256);
-        const v = await store.registerVersion({
+        // The server checks the artifact's place and bytes, and records who registered it.
+        const v = await ctx.control.request<VersionRecord>('POST', '/versions', {
           model,
+          artifact: o.artifact,
+          sha256: o.sha256,
+          metrics: o.metrics ? parseMetrics(o.metrics) : {},
           ...(o.version ? { version: o.version } : { bump: o.bump }),
-          metrics,
-          lineage: {
-            parentVersion: null,
-            datasetUri: o.dataset,
-            datasetSha256: o.datasetSha256,
-            codeVersion: o.codeVersion,
-            runId: '',
-            hyperparameters: {},
-            framework: o.framework,
-            artifactUri: o.artifact,
-            artifactSha256: o.sha256,
-            author: ctx.actor,
-          },
+          dataset: o.dataset,
+          datasetSha256: o.datasetSha256,
+          codeVersion: o.codeVersion,
+          framework: o.framework,
         });
         ctx.output.result(
           v,
           () =>
-            `registered ${model} ${v.version} (validating); promote it with: mlcycle models promote ${model} ${v.version} --stage <stage>`,
+            `registered ${model} ${v.version} (validating, metrics reported: not gated on); promote it with: mlcycle models promote ${model} ${v.version} --stage <stage>`,
         );
-      });
+      } finally {
+        await ctx.close();
+      }
     });
 
   models
     .command('rollback <model>')
-    .description('move a stage back to the previous ledger entry (or --to a version), validated and audited')
+    .description(
+      'move a stage back to a version that served it before (the previous one, or --to), validated and audited',
+    )
     .requiredOption('-s, --stage <stage>', 'stage to roll back')
-    .option('--to <version>', 'version to roll back to (default: the one before the current)')
+    .option('--to <version>', 'a version that served the stage before (default: the one before the current)')
     .requiredOption('--reason <text>', 'why (kept in the ledger)')
     .option('--json', 'print JSON')
     .action(async (model: string, o: { stage: string; to?: string; reason: string }, cmd: Command) => {
       const ctx = await context(cmd);
-      await withStore(ctx, async (store) => {
-        requireStage(ctx, o.stage);
+      try {
         if (!o.reason.trim()) throw new ValidationError('--reason must say why you roll back');
-        const out = await rollback(
-          { store, objects: new S3Objects(ctx.s3), bucket: ctx.bucket },
-          { model, stage: o.stage, ...(o.to ? { to: o.to } : {}), reason: o.reason, actor: ctx.actor },
-        );
+        // Who may roll back, and to what, is the deployed policy's to decide.
+        const out = await ctx.control.request<{ entry: LedgerEntry }>('POST', '/rollbacks', {
+          model,
+          stage: o.stage,
+          ...(o.to ? { to: o.to } : {}),
+          reason: o.reason,
+        });
         ctx.output.result(
           out,
           () =>
-            `${model} ${o.stage}: ${out.entry.fromVersion} → ${out.entry.toVersion} (ledger #${out.entry.seq}); manifest republished`,
+            `${model} ${o.stage}: ${out.entry.fromVersion} → ${out.entry.toVersion} (ledger #${out.entry.seq}, by ${out.entry.actor}); manifest republished`,
         );
-      });
+      } finally {
+        await ctx.close();
+      }
     });
 
   models

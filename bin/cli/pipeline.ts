@@ -1,31 +1,28 @@
-import { ListExecutionsCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
-import type { PipelineInput } from '../../lambdas/contracts/pipeline.js';
-import { buildPipelineInput } from '../../lambdas/contracts/pipeline.js';
+import type { StartedExecution } from '../../lambdas/services/pipeline/start.js';
 import { inProcessStack } from './context.js';
 import { history, stateTimings, watchExecution } from './execution-watch.js';
 import type { CliContext, RegisterCommands } from './types.js';
 
-/** Execution names: readable, unique, within Step Functions' 80-character limit. */
-export function executionName(input: PipelineInput, now = new Date()): string {
-  const stamp = now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.(\d+)Z$/, '$1Z');
-  const kind = input.promote ? `promote-${input.promote.replace(/[^A-Za-z0-9]/g, '-')}` : input.trigger;
-  return `${input.model}-${input.stage}-${kind}-${stamp}`.slice(0, 80);
-}
-
-export async function startPipeline(sfn: SFNClient, stateMachineArn: string, input: PipelineInput) {
-  const out = await sfn.send(
-    new StartExecutionCommand({ stateMachineArn, name: executionName(input), input: JSON.stringify(input) }),
-  );
-  if (!out.executionArn) throw new Error('StartExecution returned no execution ARN');
-  return out.executionArn;
-}
-
 const fmtMs = (ms?: number) =>
   ms === undefined ? '…' : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+
+/**
+ * The end of a followed execution: its status, and for a failure the error and the cause (the
+ * one line RecordFailure wrote, e.g. "no dataset under s3://…"), with a non-zero exit.
+ */
+export function reportEnd(
+  ctx: CliContext,
+  executionArn: string,
+  final: { status?: string; error?: string; cause?: string },
+): void {
+  ctx.output.result(
+    { executionArn, status: final.status, error: final.error ?? null, cause: final.cause ?? null },
+    () => `${final.status}${final.error ? `: ${final.error}${final.cause ? ` — ${final.cause}` : ''}` : ''}`,
+  );
+  if (final.status !== 'SUCCEEDED') process.exitCode = 1;
+}
 
 /** Prints state-by-state progress and returns the final description. */
 export async function followExecution(ctx: CliContext, executionArn: string) {
@@ -63,15 +60,17 @@ export const registerPipelineCommands: RegisterCommands = (program, context) => 
     .action(async (opts, cmd: Command) => {
       const ctx = await context(cmd);
       try {
-        const stage = opts.stage ?? ctx.config.models[opts.model]?.schedule.stage ?? 'staging';
-        const input = buildPipelineInput(ctx.config, opts.model, stage, {
-          requestedBy: ctx.actor,
-          reason: opts.reason,
-          bump: opts.bump,
+        // The server picks the stage's default, checks the request against the deployed policy
+        // and records who asks: this command only says what is wanted.
+        const started = await ctx.control.request<StartedExecution>('POST', '/runs', {
+          model: opts.model,
+          ...(opts.stage ? { stage: opts.stage } : {}),
           ...(opts.dataset ? { dataset: opts.dataset } : {}),
+          bump: opts.bump,
+          reason: opts.reason,
         });
-        const executionArn = await startPipeline(ctx.sfn, ctx.stateMachineArn, input);
-        ctx.output.info(`started ${executionArn}`);
+        const { executionArn } = started;
+        ctx.output.info(`started ${executionArn} as ${started.requestedBy}`);
         // Without `mlcycle up` the execution lives in this process: follow it to the end.
         if (opts.wait || inProcessStack()) {
           if (inProcessStack()) {
@@ -80,11 +79,7 @@ export const registerPipelineCommands: RegisterCommands = (program, context) => 
             );
           }
           const final = await followExecution(ctx, executionArn);
-          ctx.output.result(
-            { executionArn, status: final.status, error: final.error ?? null },
-            () => `${final.status}${final.error ? `: ${final.error} — ${final.cause ?? ''}` : ''}`,
-          );
-          if (final.status !== 'SUCCEEDED') process.exitCode = 1;
+          reportEnd(ctx, executionArn, final);
         } else {
           ctx.output.result(
             { executionArn, status: 'RUNNING' },

@@ -1,23 +1,15 @@
 import type { Command } from 'commander';
 import { ApprovalStore } from '../../lambdas/adapters/approval/approval-store.js';
-import { recordDecision } from '../../lambdas/adapters/approval/decision-service.js';
-import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
-import { buildPipelineInput } from '../../lambdas/contracts/pipeline.js';
+import type { DecisionResult } from '../../lambdas/adapters/approval/decision-service.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
+import type { StartedExecution } from '../../lambdas/services/pipeline/start.js';
 import { inProcessStack } from './context.js';
-import { followExecution, startPipeline } from './pipeline.js';
-import type { CliContext, RegisterCommands } from './types.js';
+import { followExecution, reportEnd } from './pipeline.js';
+import { untilRequested } from './promotion-wait.js';
+import type { RegisterCommands } from './types.js';
 
 function modelsCommand(program: Command): Command {
   return program.commands.find((c) => c.name() === 'models') ?? program.command('models');
-}
-
-function requireStage(ctx: CliContext, stage: string): void {
-  if (!(stage in ctx.config.environments)) {
-    throw new ValidationError(
-      `unknown stage "${stage}"; the config defines: ${Object.keys(ctx.config.environments).join(', ')}`,
-    );
-  }
 }
 
 /**
@@ -38,23 +30,37 @@ export const registerPromotionCommands: RegisterCommands = (program, context) =>
     .action(async (model: string, version: string, opts, cmd: Command) => {
       const ctx = await context(cmd);
       try {
-        requireStage(ctx, opts.stage);
-        const input = buildPipelineInput(ctx.config, model, opts.stage, {
-          requestedBy: ctx.actor,
+        const started = await ctx.control.request<StartedExecution>('POST', '/promotions', {
+          model,
+          version,
+          stage: opts.stage,
           reason: opts.reason,
-          promote: version,
         });
-        const executionArn = await startPipeline(ctx.sfn, ctx.stateMachineArn, input);
-        ctx.output.info(`promotion of ${model} ${version} to ${opts.stage} started: ${executionArn}`);
+        const { executionArn } = started;
+        ctx.output.info(
+          `promotion of ${model} ${version} to ${opts.stage} started as ${started.requestedBy}: ${executionArn}`,
+        );
         if (opts.wait || inProcessStack()) {
-          const final = await followExecution(ctx, executionArn);
+          reportEnd(ctx, executionArn, await followExecution(ctx, executionArn));
+          return;
+        }
+        // Say "emailed" only once the request exists; a promotion that fails first says why.
+        const outcome = await untilRequested(ctx, executionArn, { model, version, stage: opts.stage });
+        if (outcome.kind === 'ended') {
+          reportEnd(ctx, executionArn, outcome.final);
+        } else if (outcome.kind === 'requested') {
+          const r = outcome.request;
+          const emailed = r.approvers.filter((a) => a !== r.requestedBy.toLowerCase());
           ctx.output.result(
-            { executionArn, status: final.status, error: final.error ?? null },
-            () => `${final.status}${final.error ? `: ${final.error}` : ''}`,
+            { executionArn, status: 'RUNNING', requestId: r.requestId, emailed, quorum: r.quorum },
+            () =>
+              `approvers have been emailed (${r.quorum} of ${emailed.join(', ')} needed); request ${r.requestId}`,
           );
-          if (final.status !== 'SUCCEEDED') process.exitCode = 1;
         } else {
-          ctx.output.result({ executionArn, status: 'RUNNING' }, () => 'approvers have been emailed');
+          ctx.output.result(
+            { executionArn, status: 'RUNNING' },
+            () => `still running before approval; follow it with: mlcycle pipeline status ${executionArn}`,
+          );
         }
       } finally {
         await ctx.close();
@@ -64,7 +70,9 @@ export const registerPromotionCommands: RegisterCommands = (program, context) =>
   for (const decision of ['approve', 'reject'] as const) {
     models
       .command(`${decision} <requestId>`)
-      .description(`${decision} a pending promotion request as --as (or the current user)`)
+      .description(
+        `${decision} a pending promotion request (as your AWS principal with --aws; locally as --as or the current user)`,
+      )
       .option('--comment <text>', 'kept with the decision and in the ledger', '')
       .option('--json', 'print JSON')
       .action(async (requestId: string, opts: { comment: string }, cmd: Command) => {
@@ -75,10 +83,12 @@ export const registerPromotionCommands: RegisterCommands = (program, context) =>
               'a rejection needs --comment "<why>" so the requestor knows what to fix',
             );
           }
-          const store = new ApprovalStore(ctx.doc, ctx.tableName);
-          const result = await recordDecision(
-            { store, sfn: ctx.sfn, registry: new RegistryStore(ctx.doc, ctx.tableName) },
-            { requestId, approver: ctx.actor, decision, comment: opts.comment, via: 'cli' },
+          // The same decision service as an emailed link, behind the control API: the server
+          // knows who decides, and the CLI never sees a task token.
+          const result = await ctx.control.request<DecisionResult>(
+            'POST',
+            `/approvals/${encodeURIComponent(requestId)}/decisions`,
+            { decision, comment: opts.comment },
           );
           ctx.output.result(result, () => {
             const state =

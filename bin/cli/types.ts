@@ -4,6 +4,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Command } from 'commander';
 import type { MlcycleConfig } from '../../lambdas/contracts/config-schema.js';
+import type { ControlClient } from './control-client.js';
 
 /**
  * What every CLI command gets: the validated config, SDK clients pointed at AWS (--aws or a
@@ -20,8 +21,16 @@ export interface CliContext {
   readonly doc: DynamoDBDocumentClient;
   readonly s3: S3Client;
   readonly sfn: SFNClient;
-  /** Who is acting (for ledgers and separation of duties): --as, MLCYCLE_USER, or the OS user. */
-  readonly actor: string;
+  /**
+   * The control API (start runs and promotions, decide, roll back, register): every change to
+   * what serves goes through it, as the caller the server authenticates.
+   */
+  readonly control: ControlClient;
+  /**
+   * Who acts locally: --as, MLCYCLE_USER, or the OS user (a local convenience, sent to the local
+   * gateway). Null on AWS, where the server knows the caller from the request's signature.
+   */
+  readonly actor: string | null;
   readonly output: Output;
   /** Releases clients and any emulators started for this command. */
   close(): Promise<void>;

@@ -1,12 +1,9 @@
-import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
 import { loadConfig } from '../../lambdas/contracts/config-load.js';
-import { buildPipelineInput } from '../../lambdas/contracts/pipeline.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { runningStack, startLocalStack } from '../../local/runtime.js';
 import { contractScheduleJobs, LocalScheduler, type ScheduledJob } from '../../local/scheduler/scheduler.js';
 import { globalOptions } from './context.js';
-import { startPipeline } from './pipeline.js';
 
 /**
  * `mlcycle up`: the whole stack in the foreground — emulators, the state machine, the approval
@@ -46,22 +43,18 @@ export function registerUpCommand(program: Command): void {
           }
         },
       });
-      const sfn = new SFNClient({});
       const jobs: ScheduledJob[] = [
         ...Object.entries(config.models)
           .filter(([, m]) => m.schedule.enabled)
           .map(([model, m]) => ({
             name: `retrain-${model}`,
             expression: m.schedule.retrain,
+            // The same function and event as the stack's EventBridge rule for this model.
             run: async () => {
-              const input = buildPipelineInput(config, model, m.schedule.stage, {
-                requestedBy: 'mlcycle-schedule',
-                trigger: 'schedule',
-                reason: 'scheduled retrain',
-              });
-              log(
-                `scheduled retrain started: ${await startPipeline(sfn, stack.endpoints.stateMachineArn, input)}`,
-              );
+              const out = (await stack.lambdas.invoke('scheduledRetrain', { model })) as {
+                executionArn: string;
+              };
+              log(`scheduled retrain started: ${out.executionArn}`);
             },
           })),
         {
@@ -116,7 +109,6 @@ export function registerUpCommand(program: Command): void {
       });
       log('stopping…');
       scheduler.stop();
-      sfn.destroy();
       await stack.stop();
     });
 }

@@ -111,6 +111,12 @@ const environmentSchema = z.strictObject({
   /** Reminder emails this many hours before expiry (omit for none). */
   reminderHoursBeforeExpiry: z.number().gt(0).optional(),
   gates: z.array(gateSchema).default([]),
+  /**
+   * Who may roll this stage back (to a version that served it before). Rolling back skips the
+   * gates and approvals of a promotion, so it is a privilege of its own.
+   * @default the environment's approvers
+   */
+  rollbackBy: z.array(email).optional(),
 });
 
 const severityThresholds = z
@@ -160,6 +166,18 @@ export const archivalSchema = z.strictObject({
 });
 export type ArchivalConfig = z.infer<typeof archivalSchema>;
 
+/**
+ * An AWS principal as API Gateway's IAM authorizer reports it: an IAM user, an IAM role (any
+ * session of it), or one assumed-role session (`arn:aws:sts::<account>:assumed-role/<role>/<session>`,
+ * e.g. an IAM Identity Center user whose session name is their user name).
+ */
+const principalArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:(iam::\d{12}:(user|role)\/[\w+=,.@/-]+|sts::\d{12}:assumed-role\/[\w+=,.@-]+\/[\w+=,.@-]+)$/,
+    'must be an IAM user or role ARN, or an STS assumed-role session ARN',
+  );
+
 export const configSchema = z
   .strictObject({
     /** Prefix of resource names (stack name, table, topic). */
@@ -176,6 +194,13 @@ export const configSchema = z
     environments: z.record(name, environmentSchema).refine((e) => Object.keys(e).length > 0, {
       message: 'must define at least one environment',
     }),
+    /**
+     * Who a person is on AWS: each person (the address used in approvers and rollbackBy) and the
+     * AWS principals that act as them. With `--aws`, the actor of every command is the caller's
+     * authenticated principal mapped through this table; an unmapped principal may do nothing
+     * that needs a person. Locally, `--as` names the actor instead (a local convenience).
+     */
+    identities: z.record(email, z.array(principalArn).min(1)).default({}),
     monitoring: monitoringSchema.prefault({}),
     archival: archivalSchema.prefault({}),
   })
@@ -196,6 +221,21 @@ export const configSchema = z
           input: env.approvers,
           message: 'lists an approver twice',
         });
+      }
+    }
+    const personOf = new Map<string, string>();
+    for (const [person, principals] of Object.entries(cfg.identities)) {
+      for (const principal of principals) {
+        const other = personOf.get(principal);
+        if (other && other !== person) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['identities', person],
+            input: principal,
+            message: `maps a principal that ${other} already maps: one principal is one person`,
+          });
+        }
+        personOf.set(principal, person);
       }
     }
     for (const [modelName, model] of Object.entries(cfg.models)) {

@@ -21,12 +21,19 @@ export const ENV = {
   outboxDir: 'MLCYCLE_OUTBOX_DIR',
   /** SNS topic for drift alerts and pipeline failure notices. */
   alertTopicArn: 'MLCYCLE_ALERT_TOPIC_ARN',
-  /** JSON of the validated `monitoring` config section (thresholds, alerting, retraining). */
-  monitoringConfig: 'MLCYCLE_MONITORING_CONFIG',
-  /** JSON of the validated `archival` config section (retention policies). */
-  archivalConfig: 'MLCYCLE_ARCHIVAL_CONFIG',
-  /** JSON map of model name → pipeline input used to start a retrain (drift-triggered). */
-  retrainInputs: 'MLCYCLE_RETRAIN_INPUTS',
+  /**
+   * The deployed config (validated mlcycle.config.yaml as JSON): a file in the functions' layer on
+   * AWS, the config `mlcycle up` started with locally. Every policy a handler applies (gates,
+   * approvers, quorum, who may roll back, identities, monitoring, archival) is read from it,
+   * never from an event.
+   */
+  configFile: 'MLCYCLE_CONFIG_FILE',
+  /**
+   * How the control API knows who calls: `iam` (API Gateway's IAM authorizer; the principal is
+   * mapped to a person through the config's `identities`) or `local` (the embedded default's
+   * gateway passes the `--as` name; a local convenience).
+   */
+  authMode: 'MLCYCLE_AUTH_MODE',
   /** Powertools logger service name and level. */
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   logLevel: 'POWERTOOLS_LOG_LEVEL',

@@ -25,8 +25,19 @@ export interface HandlerContract {
 
 const base = [ENV.table, ENV.bucket] as const;
 const mail = [ENV.emailSender] as const;
+/** Handlers that apply a policy read it from the deployed config. */
+const policy = [ENV.configFile] as const;
+/** Control routes: who calls is the authenticated principal (AWS) or the local `--as` name. */
+const control = [ENV.configFile, ENV.authMode] as const;
 
 export const HANDLERS = {
+  admit: {
+    entry: 'lambdas/handlers/admit.ts',
+    env: [ENV.table, ...policy],
+    aslPlaceholder: 'AdmitFunctionArn',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+  },
   prepareRun: {
     entry: 'lambdas/handlers/prepare-run.ts',
     env: base,
@@ -57,14 +68,14 @@ export const HANDLERS = {
   },
   gate: {
     entry: 'lambdas/handlers/gate.ts',
-    env: base,
+    env: [...base, ...policy],
     aslPlaceholder: 'GateFunctionArn',
     memoryMb: 256,
     timeoutSeconds: 30,
   },
   requestApproval: {
     entry: 'lambdas/handlers/request-approval.ts',
-    env: [...base, ENV.approvalBaseUrl, ENV.signingSecretArn, ...mail],
+    env: [...base, ...policy, ENV.approvalBaseUrl, ENV.signingSecretArn, ...mail],
     aslPlaceholder: 'RequestApprovalFunctionArn',
     memoryMb: 256,
     timeoutSeconds: 30,
@@ -86,7 +97,7 @@ export const HANDLERS = {
   },
   deploy: {
     entry: 'lambdas/handlers/deploy.ts',
-    env: base,
+    env: [...base, ...policy],
     aslPlaceholder: 'DeployFunctionArn',
     memoryMb: 1024,
     timeoutSeconds: 120,
@@ -107,22 +118,47 @@ export const HANDLERS = {
   baseline: {
     entry: 'lambdas/handlers/baseline.ts',
     // The alert topic too: a baseline that cannot be processed is alerted on (monitoring-deps).
-    env: [...base, ENV.monitoringConfig, ENV.alertTopicArn],
+    env: [...base, ...policy, ENV.alertTopicArn],
     memoryMb: 3008,
     timeoutSeconds: 900,
   },
   drift: {
     entry: 'lambdas/handlers/drift.ts',
-    env: [...base, ENV.monitoringConfig, ENV.alertTopicArn],
-    optionalEnv: [ENV.stateMachineArn, ENV.retrainInputs],
+    env: [...base, ...policy, ENV.alertTopicArn],
+    // Set when monitoring.retrainOnCritical is enabled: drift then starts retrains.
+    optionalEnv: [ENV.stateMachineArn],
     memoryMb: 3008,
     timeoutSeconds: 900,
   },
   cleanup: {
     entry: 'lambdas/handlers/cleanup.ts',
-    env: [...base, ENV.archivalConfig],
+    env: [...base, ...policy],
     memoryMb: 512,
     timeoutSeconds: 300,
+  },
+  startHttp: {
+    entry: 'lambdas/handlers/start-http.ts',
+    env: [...base, ...control, ENV.stateMachineArn],
+    memoryMb: 256,
+    timeoutSeconds: 15,
+  },
+  registryHttp: {
+    entry: 'lambdas/handlers/registry-http.ts',
+    env: [...base, ...control],
+    memoryMb: 512,
+    timeoutSeconds: 30,
+  },
+  decisionHttp: {
+    entry: 'lambdas/handlers/decision-http.ts',
+    env: [ENV.table, ...control],
+    memoryMb: 256,
+    timeoutSeconds: 15,
+  },
+  scheduledRetrain: {
+    entry: 'lambdas/handlers/scheduled-retrain.ts',
+    env: [...base, ...policy, ENV.stateMachineArn],
+    memoryMb: 256,
+    timeoutSeconds: 30,
   },
 } as const satisfies Record<string, HandlerContract>;
 

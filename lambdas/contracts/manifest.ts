@@ -22,6 +22,4 @@ export const clientManifestSchema = z.object({
 });
 export type ClientManifest = z.infer<typeof clientManifestSchema>;
 
-export function manifestKey(model: string, stage: string): string {
-  return `deployments/${model}/${stage}.json`;
-}
+export { manifestKey } from './s3-layout.js';

@@ -1,102 +1,77 @@
 import { z } from 'zod';
-import { ValidationError } from '../domain/errors.js';
-import { gateSchema, HIGHER_IS_BETTER, METRIC_NAMES, type MlcycleConfig } from './config-schema.js';
+import { HIGHER_IS_BETTER, METRIC_NAMES } from './config-schema.js';
+
+const name = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a model or stage name from the config');
 
 /**
- * The lifecycle state machine's execution input. Built from the config by the CLI, by the
- * EventBridge schedule (at synth time) and by drift-triggered retraining, so handlers never
- * need the whole config: everything a run needs travels with it.
+ * What a caller asks for: the lifecycle state machine's execution input, and nothing more. Who
+ * asked comes from the start record the start service writes before it starts the execution;
+ * the stage's policy (gates, approvers, quorum) and the model's training settings come from the
+ * deployed config. Unknown keys are refused, so an input that tries to carry a policy or an
+ * identity fails loudly instead of being quietly ignored.
  */
-export const pipelineInputSchema = z.object({
-  model: z.string().min(1),
-  /** Target environment (stage) of this run. */
-  stage: z.string().min(1),
-  requestedBy: z.string().min(1),
-  reason: z.string().default(''),
-  trigger: z.enum(['manual', 'schedule', 'drift']).default('manual'),
-  /** s3://bucket/key of the dataset; empty means the newest object under datasets/<model>/. */
+export const pipelineRequestSchema = z.strictObject({
+  model: name,
+  /** Target environment (stage) of this run or promotion. */
+  stage: name,
+  reason: z.string().max(500, 'must be at most 500 characters').default(''),
+  /** s3://<artifacts bucket>/datasets/<model>/… ; empty means the newest object there. */
   dataset: z.string().default(''),
   /** Which part of the semantic version to bump, or an explicit version. */
   bump: z.enum(['major', 'minor', 'patch']).default('minor'),
   version: z.string().default(''),
   /** Promote this existing version instead of training a new one. */
   promote: z.string().default(''),
-  training: z.object({
-    target: z.string().min(1),
-    exclude: z.array(z.string()).default([]),
-    hyperparameters: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
-    holdoutFraction: z.number().gt(0).lt(0.9),
-    timeoutSeconds: z.number().int().min(60),
-  }),
-  policy: z.object({
-    gates: z.array(gateSchema),
-    approvers: z.array(z.string()),
-    quorum: z.number().int().min(0),
-    approvalRequired: z.boolean(),
-    approvalTimeoutSeconds: z.number().int().min(1),
-    reminderSecondsBeforeExpiry: z.number().int().min(0).default(0),
-  }),
 });
-export type PipelineInput = z.infer<typeof pipelineInputSchema>;
+export type PipelineRequest = z.infer<typeof pipelineRequestSchema>;
+export type PipelineRequestInput = z.input<typeof pipelineRequestSchema>;
 
-export interface PipelineStartOptions {
-  readonly requestedBy: string;
-  readonly reason?: string;
-  readonly trigger?: PipelineInput['trigger'];
-  readonly dataset?: string;
-  readonly bump?: PipelineInput['bump'];
-  readonly version?: string;
-  readonly promote?: string;
-  /** Override of the approval wait, mostly for demos and tests. */
-  readonly approvalTimeoutSeconds?: number;
-}
+export const TRIGGERS = ['manual', 'schedule', 'drift'] as const;
+export type Trigger = (typeof TRIGGERS)[number];
 
-export function buildPipelineInput(
-  config: MlcycleConfig,
-  model: string,
-  stage: string,
-  options: PipelineStartOptions,
-): PipelineInput {
-  const modelConfig = config.models[model];
-  if (!modelConfig) {
-    throw new ValidationError(
-      `unknown model "${model}"; the config defines: ${Object.keys(config.models).join(', ')}`,
-    );
-  }
-  const env = config.environments[stage];
-  if (!env) {
-    throw new ValidationError(
-      `unknown stage "${stage}"; the config defines: ${Object.keys(config.environments).join(', ')}`,
-    );
-  }
-  const timeout = options.approvalTimeoutSeconds ?? Math.round(env.approvalTimeoutHours * 3600);
-  return pipelineInputSchema.parse({
-    model,
-    stage,
-    requestedBy: options.requestedBy,
-    reason: options.reason ?? '',
-    trigger: options.trigger ?? 'manual',
-    dataset: options.dataset ?? '',
-    bump: options.bump ?? 'minor',
-    version: options.version ?? '',
-    promote: options.promote ?? '',
-    training: {
-      target: modelConfig.target,
-      exclude: modelConfig.exclude,
-      hyperparameters: modelConfig.training.hyperparameters,
-      holdoutFraction: modelConfig.evaluation.holdoutFraction,
-      timeoutSeconds: modelConfig.training.timeoutMinutes * 60,
-    },
-    policy: {
-      gates: env.gates,
-      approvers: env.approvers,
-      quorum: env.quorum,
-      approvalRequired: env.quorum > 0,
-      approvalTimeoutSeconds: timeout,
-      reminderSecondsBeforeExpiry: Math.round((env.reminderHoursBeforeExpiry ?? 0) * 3600),
-    },
-  });
-}
+/**
+ * Written by the start service (server side, with the caller's authenticated identity) before
+ * it starts the execution named here. The first state admits an execution only with its start
+ * record: whoever can call StartExecution directly cannot choose who asked.
+ */
+export const startRecordSchema = z.object({
+  executionName: z.string().min(1),
+  request: pipelineRequestSchema,
+  requestedBy: z.string().min(1),
+  trigger: z.enum(TRIGGERS),
+  /** The AWS principal that asked (null locally and for schedules). */
+  principal: z.string().nullable(),
+  startedAt: z.string(),
+});
+export type StartRecord = z.infer<typeof startRecordSchema>;
+
+/** The model's training settings, from the deployed config (strings where Batch needs them). */
+export const trainingSettingsSchema = z.object({
+  target: z.string().min(1),
+  exclude: z.array(z.string()).default([]),
+  hyperparameters: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
+  holdoutFraction: z.number().gt(0).lt(0.9),
+  /** Batch's per-attempt duration (AttemptDurationSeconds). */
+  timeoutSeconds: z.number().int().min(60),
+});
+export type TrainingSettings = z.infer<typeof trainingSettingsSchema>;
+
+/**
+ * The execution's state once Admit has built it from the start record and the deployed config.
+ * Every later state reads only this (plus what earlier states added); nothing in it came from
+ * the caller but the request's own fields.
+ */
+export const pipelineStateSchema = z.object({
+  // Later states add their results beside these, so the state is not strict like the request.
+  ...pipelineRequestSchema.shape,
+  execution: z.object({ arn: z.string().min(1), name: z.string().min(1) }),
+  requestedBy: z.string().min(1),
+  trigger: z.enum(TRIGGERS),
+  training: trainingSettingsSchema,
+  /** How long the Approve state waits (its TimeoutSecondsPath), from the stage's policy. */
+  approvalWait: z.object({ timeoutSeconds: z.number().int().min(1) }),
+});
+export type PipelineState = z.infer<typeof pipelineStateSchema>;
 
 /** Metrics an evaluation reports (all in [0,1] but logLoss, which is ≥ 0). */
 export const metricsSchema = z.object(
@@ -124,7 +99,10 @@ export type RunInfo = z.infer<typeof runInfoSchema>;
 
 /** `$.evaluation`, written by the Evaluate state. */
 export const evaluationResultSchema = z.object({
-  metrics: metricsSchema,
+  /** Measured by the platform on the holdout (partial for a version registered from outside). */
+  metrics: metricsSchema.partial(),
+  /** What the registrant or trainer said, kept beside the measured ones; gates never use these. */
+  reportedMetrics: metricsSchema.partial().default({}),
   holdoutRows: z.number().int(),
   artifact: z.object({ uri: z.string(), sha256: z.string() }),
   modelCardUri: z.string(),
@@ -168,6 +146,7 @@ export type ApprovalOutcome = z.infer<typeof approvalOutcomeSchema>;
 
 /** What a failure path hands to RecordFailure. */
 export const FAILURE_KINDS = [
+  'preparation',
   'training',
   'evaluation',
   'registration',

@@ -10,3 +10,19 @@ export const TABLE_KEYS = {
   /** Epoch seconds; DynamoDB TTL deletes dedupe markers and finished approval tokens. */
   ttlAttribute: 'expiresAt',
 } as const;
+
+/**
+ * Partition-key prefixes of the item kinds (docs/registry-table.md). The stack scopes each
+ * function's writes to the partitions its use case owns (`dynamodb:LeadingKeys`).
+ */
+export const PARTITIONS = {
+  /** Everything about one model: versions, stages, ledger, runs, baseline, drift. */
+  model: (model: string) => `MODEL#${model}`,
+  /** Approval requests and their decisions (ids are random: the prefix is the narrowest scope). */
+  approvals: 'APPROVAL#*',
+  approvalLookups: 'APPROVALFOR#*',
+  /** Start records of executions (names are generated: the prefix is the narrowest scope). */
+  executions: 'EXECUTION#*',
+  /** Exactly-once markers of S3 event deliveries. */
+  s3Events: 'S3EVENT#*',
+} as const;

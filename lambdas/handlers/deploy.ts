@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { ApprovalStore } from '../adapters/approval/approval-store.js';
 import { createDocumentClient, createS3Client } from '../adapters/aws-clients.js';
+import { deployedConfig } from '../adapters/deployed-config.js';
 import { verifyArtifact } from '../adapters/registry/artifact-check.js';
 import { publishManifest } from '../adapters/registry/manifest.js';
 import { RegistryStore } from '../adapters/registry/registry-store.js';
@@ -7,6 +9,9 @@ import { type SmokeCandidate, smokeTestArtifact } from '../adapters/registry/smo
 import { childUri, parseS3Uri, S3Objects } from '../adapters/s3-objects.js';
 import { ENV } from '../contracts/env.js';
 import { type ClientManifest, manifestKey } from '../contracts/manifest.js';
+import { approvalGap } from '../domain/approval/deploy-authorization.js';
+import { ForbiddenError } from '../domain/errors.js';
+import { requireStage } from '../domain/pipeline/admission.js';
 import { isStageChange, type LedgerEntry, type VersionRecord } from '../domain/registry/types.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
@@ -15,10 +20,12 @@ import { approvedStateSchema } from './kit/state.js';
 const logger = createLogger('deploy');
 const deps = once(() => {
   const env = readEnv(registryEnvSchema);
+  const doc = createDocumentClient();
   return {
     bucket: env[ENV.bucket],
     objects: new S3Objects(createS3Client()),
-    store: new RegistryStore(createDocumentClient(), env[ENV.table]),
+    store: new RegistryStore(doc, env[ENV.table]),
+    approvals: new ApprovalStore(doc, env[ENV.table]),
   };
 });
 
@@ -105,6 +112,31 @@ async function validate(
 }
 
 /**
+ * Deploy moves nothing without the approvals the deployed policy asks of the stage now (the state
+ * says which request approved it; the store says whether it did).
+ */
+async function requireApproval(approvals: ApprovalStore, state: DeployState): Promise<void> {
+  const policy = requireStage(deployedConfig(), state.stage);
+  if (policy.quorum < 1) return;
+  const requestId = state.approval?.requestId;
+  const request = requestId ? await approvals.get(requestId) : undefined;
+  const decisions = request ? await approvals.decisions(request.requestId) : [];
+  const gap = approvalGap(
+    {
+      executionArn: state.execution.arn,
+      model: state.model,
+      version: state.registration.version,
+      stage: state.stage,
+      requestedBy: state.requestedBy,
+    },
+    policy,
+    request,
+    decisions,
+  );
+  if (gap) throw new ForbiddenError(`not deployed: ${gap}`);
+}
+
+/**
  * Deploy: validates the candidate (artifact exists, checksum matches the registry, the model
  * loads and predicts on real rows), then moves the stage pointer and appends the ledger entry in
  * one transaction, then publishes the client manifest.
@@ -116,8 +148,9 @@ async function validate(
  */
 export const handler = async (event: unknown): Promise<DeployResult> => {
   const state = parseInput(deployStateSchema, event, 'Deploy input');
-  const { bucket, objects, store } = deps();
+  const { bucket, objects, store, approvals } = deps();
   const { model, stage } = state;
+  await requireApproval(approvals, state);
   const version = await store.requireVersion(model, state.registration.version);
   const key = deploymentKey(state);
 

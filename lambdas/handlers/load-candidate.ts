@@ -3,7 +3,7 @@ import { dirname } from 'node:path/posix';
 import { createDocumentClient } from '../adapters/aws-clients.js';
 import { RegistryStore } from '../adapters/registry/registry-store.js';
 import { ENV } from '../contracts/env.js';
-import { pipelineInputSchema } from '../contracts/pipeline.js';
+import { pipelineStateSchema } from '../contracts/pipeline.js';
 import { ValidationError } from '../domain/errors.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
@@ -24,7 +24,7 @@ const PROMOTABLE = new Set(['validating', 'ready']);
  * every promotion of it): Deploy records it in the ledger to deploy at most once per execution.
  */
 export const handler = async (event: unknown) => {
-  const input = parseInput(pipelineInputSchema, event, 'execution input');
+  const input = parseInput(pipelineStateSchema, event, 'execution state');
   const { store } = deps();
   const version = await store.requireVersion(input.model, input.promote);
   if (!PROMOTABLE.has(version.status)) {
@@ -49,6 +49,7 @@ export const handler = async (event: unknown) => {
     },
     evaluation: {
       metrics: version.metrics,
+      reportedMetrics: version.reportedMetrics ?? {},
       holdoutRows: 0,
       artifact: { uri: version.lineage.artifactUri, sha256: version.lineage.artifactSha256 },
       modelCardUri: version.lineage.modelCardUri ?? `${artifactDir}model-card.json`,

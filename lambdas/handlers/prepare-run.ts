@@ -3,7 +3,8 @@ import { createDocumentClient, createS3Client } from '../adapters/aws-clients.js
 import { RegistryStore } from '../adapters/registry/registry-store.js';
 import { parseS3Uri, S3Objects, s3Uri } from '../adapters/s3-objects.js';
 import { ENV } from '../contracts/env.js';
-import { pipelineInputSchema, type RunInfo } from '../contracts/pipeline.js';
+import { pipelineStateSchema, type RunInfo } from '../contracts/pipeline.js';
+import { datasetsPrefix, runPrefix } from '../contracts/s3-layout.js';
 import { ValidationError } from '../domain/errors.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
@@ -31,7 +32,7 @@ export function newRunId(now: Date): string {
  * datasets/<model>/ unless one is named), allocates the run id and records the run.
  */
 export const handler = async (event: unknown): Promise<RunInfo> => {
-  const input = parseInput(pipelineInputSchema, event, 'execution input');
+  const input = parseInput(pipelineStateSchema, event, 'execution state');
   const { bucket, objects, store } = deps();
 
   let datasetUri = input.dataset;
@@ -41,7 +42,7 @@ export const handler = async (event: unknown): Promise<RunInfo> => {
       throw new ValidationError(`dataset ${datasetUri} does not exist; upload it or name another`);
     }
   } else {
-    const prefix = `datasets/${input.model}/`;
+    const prefix = datasetsPrefix(input.model);
     const candidates = (await objects.list(bucket, prefix)).filter((o) => o.size > 0 && !o.key.endsWith('/'));
     const newest = candidates.sort(
       (a, b) => b.lastModified.getTime() - a.lastModified.getTime() || (a.key < b.key ? 1 : -1),
@@ -59,7 +60,7 @@ export const handler = async (event: unknown): Promise<RunInfo> => {
   const run: RunInfo = {
     runId,
     datasetUri,
-    outputUri: s3Uri(bucket, `runs/${input.model}/${runId}/`),
+    outputUri: s3Uri(bucket, runPrefix(input.model, runId)),
     hyperparametersJson: JSON.stringify(input.training.hyperparameters),
     excludeCsv: input.training.exclude.join(','),
     holdoutFraction: String(input.training.holdoutFraction),
@@ -71,6 +72,7 @@ export const handler = async (event: unknown): Promise<RunInfo> => {
     stage: input.stage,
     status: 'training',
     trigger: input.trigger,
+    executionArn: input.execution.arn,
     requestedBy: input.requestedBy,
     reason: input.reason,
     datasetUri,

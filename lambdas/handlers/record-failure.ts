@@ -4,8 +4,8 @@ import { createDocumentClient } from '../adapters/aws-clients.js';
 import { alertPublisherFromEnv } from '../adapters/notifier.js';
 import { RegistryStore } from '../adapters/registry/registry-store.js';
 import { ENV } from '../contracts/env.js';
-import { FAILURE_KINDS, pipelineInputSchema, runInfoSchema } from '../contracts/pipeline.js';
-import { failureOutcome } from '../domain/pipeline/failure-outcome.js';
+import { FAILURE_KINDS, runInfoSchema } from '../contracts/pipeline.js';
+import { failedGates, failureCause, failureOutcome } from '../domain/pipeline/failure-outcome.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
 
 const logger = createLogger('record-failure');
@@ -24,7 +24,16 @@ const deps = once(() => {
   };
 });
 
-const failedStateSchema = pipelineInputSchema.extend({
+/**
+ * Lenient about everything but the failure kind: a failure to admit an execution arrives with the
+ * raw execution input, whatever it holds, and must still be recorded and alerted.
+ */
+const failedStateSchema = z.object({
+  model: z.string().catch('(unknown model)'),
+  stage: z.string().catch('(unknown stage)'),
+  promote: z.string().catch(''),
+  requestedBy: z.string().catch('(not admitted)'),
+  reason: z.string().catch(''),
   failureKind: z.enum(FAILURE_KINDS),
   run: runInfoSchema.optional(),
   registration: z.object({ version: z.string() }).optional(),
@@ -41,7 +50,9 @@ export const handler = async (event: unknown) => {
   const state = parseInput(failedStateSchema, event, 'RecordFailure input');
   const { store, approvals, alerts } = deps();
   const version = state.registration?.version;
-  const outcome = failureOutcome(state.failureKind, state.error?.Error, state.error?.Cause);
+  const found = failureOutcome(state.failureKind, state.error?.Error, state.error?.Cause);
+  const outcome =
+    state.failureKind === 'gate' && !found.detail ? { ...found, detail: failedGates(state.gate) } : found;
 
   // A promotion (LoadCandidate) carries the run that trained the version, which ended long ago
   // (or none, for a version registered outside a pipeline): only a run's own failure marks it.
@@ -89,5 +100,7 @@ export const handler = async (event: unknown) => {
     kind: state.failureKind,
     versionStatus: version ? outcome.versionStatus : null,
     notified: sent.id,
+    // The Fail state's cause: what the CLI and the console say about the execution.
+    cause: failureCause(outcome),
   };
 };

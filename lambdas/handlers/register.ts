@@ -2,13 +2,18 @@ import { createDocumentClient, createS3Client } from '../adapters/aws-clients.js
 import { RegistryStore } from '../adapters/registry/registry-store.js';
 import { childUri, parseS3Uri, S3Objects } from '../adapters/s3-objects.js';
 import { ENV } from '../contracts/env.js';
-import type { Registration } from '../contracts/pipeline.js';
+import { evaluationResultSchema, metricsSchema, type Registration } from '../contracts/pipeline.js';
 import { trainingSummarySchema } from '../domain/ml/training-summary.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
 import { evaluatedStateSchema } from './kit/state.js';
 
 const logger = createLogger('register');
+
+/** A trained run is registered with every metric the platform measured on its holdout. */
+const registerStateSchema = evaluatedStateSchema.extend({
+  evaluation: evaluationResultSchema.extend({ metrics: metricsSchema }),
+});
 const deps = once(() => {
   const env = readEnv(registryEnvSchema);
   return {
@@ -22,7 +27,7 @@ const deps = once(() => {
  * with its metrics and full lineage, status `validating` until the gate and approvals decide.
  */
 export const handler = async (event: unknown): Promise<Registration> => {
-  const state = parseInput(evaluatedStateSchema, event, 'Register input');
+  const state = parseInput(registerStateSchema, event, 'Register input');
   const { objects, store } = deps();
   const summary = parseInput(
     trainingSummarySchema,

@@ -2,9 +2,11 @@ import { z } from 'zod';
 import { ApprovalStore } from '../adapters/approval/approval-store.js';
 import { cachedSigningKey } from '../adapters/approval/signing-key.js';
 import { createDocumentClient, createS3Client } from '../adapters/aws-clients.js';
+import { deployedConfig } from '../adapters/deployed-config.js';
 import { type Mailer, mailerFromEnv } from '../adapters/notifier.js';
 import { readManifest } from '../adapters/registry/manifest.js';
 import { S3Objects } from '../adapters/s3-objects.js';
+import type { MlcycleConfig } from '../contracts/config-schema.js';
 import { ENV } from '../contracts/env.js';
 import { gateOutcomeSchema, metricsSchema } from '../contracts/pipeline.js';
 import { approvalEmail } from '../domain/approval/email.js';
@@ -17,6 +19,7 @@ import {
 } from '../domain/approval/request.js';
 import { signLink } from '../domain/approval/signing.js';
 import type { ApprovalRequest } from '../domain/approval/types.js';
+import { requireStage } from '../domain/pipeline/admission.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
 import { keySourceFrom, signingKeyEnvSchema } from './kit/signing-key-env.js';
@@ -34,15 +37,14 @@ export const approvalPayloadSchema = z.object({
   runId: z.string(),
   requestedBy: z.string().min(1),
   reason: z.string().default(''),
-  policy: z.object({
-    approvers: z.array(z.string()).min(1),
-    quorum: z.number().int().min(1),
-    approvalTimeoutSeconds: z.number().int().min(1),
-    reminderSecondsBeforeExpiry: z.number().int().min(0).default(0),
-  }),
   gate: gateOutcomeSchema,
   metrics: metricsSchema.partial(),
   modelCardUri: z.string().optional(),
+  /**
+   * The Approve state's own timeout (its TimeoutSecondsPath), computed by Admit from the same
+   * deployed policy this handler reads; passed so the embedded default's engine can enforce it.
+   */
+  approvalWait: z.object({ timeoutSeconds: z.number().int().min(1) }).optional(),
 });
 
 /** What emailing approvers their links needs (requests and reminders alike). */
@@ -56,6 +58,8 @@ export interface ApprovalMailDeps {
 export interface RequestApprovalDeps extends ApprovalMailDeps {
   readonly objects: S3Objects;
   readonly bucket: string;
+  /** The deployed config: who approves the stage, how many, for how long. */
+  readonly config: () => MlcycleConfig;
   readonly clock?: () => Date;
 }
 
@@ -86,7 +90,8 @@ async function emailApprovers(
 
 /**
  * Invoked by the Approve state with a task token: stores the request and the token server-side
- * (never in a URL), then emails each approver a link of their own. The state waits until the
+ * (never in a URL), then emails each approver of the stage (from the deployed config, never the
+ * payload) a link of their own. The state waits until the
  * approval callback completes the token, or its timeout ends the wait. A quorum that cannot be
  * reached fails here (ValidationError) instead of waiting for the timeout.
  */
@@ -95,14 +100,15 @@ export function makeRequestApprovalHandler(deps: () => RequestApprovalDeps) {
     const payload = parseInput(approvalPayloadSchema, event, 'Approve payload');
     const d = deps();
     const now = (d.clock ?? (() => new Date()))();
+    const env = requireStage(d.config(), payload.stage);
     const manifest = await readManifest(d.objects, d.bucket, payload.model, payload.stage);
     const request = buildApprovalRequest(
       {
         ...payload,
-        approvers: payload.policy.approvers,
-        quorum: payload.policy.quorum,
-        timeoutSeconds: payload.policy.approvalTimeoutSeconds,
-        reminderSecondsBeforeExpiry: payload.policy.reminderSecondsBeforeExpiry,
+        approvers: env.approvers,
+        quorum: env.quorum,
+        timeoutSeconds: Math.max(1, Math.round(env.approvalTimeoutHours * 3600)),
+        reminderSecondsBeforeExpiry: Math.round((env.reminderHoursBeforeExpiry ?? 0) * 3600),
       },
       manifest
         ? {
@@ -155,6 +161,7 @@ export const requestApprovalDeps = once((): RequestApprovalDeps => {
     store: new ApprovalStore(createDocumentClient(), env[ENV.table]),
     objects: new S3Objects(createS3Client()),
     bucket: env[ENV.bucket],
+    config: () => deployedConfig(),
     mailer: mailerFromEnv(),
     baseUrl: env[ENV.approvalBaseUrl],
     key: cachedSigningKey(keySourceFrom(env)),

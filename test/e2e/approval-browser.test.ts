@@ -4,9 +4,8 @@ import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvalLinkIn, readOutbox } from '../../bin/cli/demo-approver.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
-import { buildPipelineInput } from '../../lambdas/contracts/pipeline.js';
 import { churnCsv } from '../../local/data/churn.js';
-import { startTestStack, type TestStack } from '../support/local-stack.js';
+import { startAs, startTestStack, type TestStack } from '../support/local-stack.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUT = 'test-output';
@@ -30,11 +29,11 @@ describe.skipIf(!existsSync(CHROMIUM))('approval page in a real browser', () => 
   });
 
   it('opens the emailed link, approves, and the execution deploys', async () => {
-    const input = buildPipelineInput(t.config, 'churn', 'staging', {
-      requestedBy: 'requestor@studio.test',
+    const executionArn = await startAs(t.stack, 'requestor@studio.test', {
+      model: 'churn',
+      stage: 'staging',
       reason: 'browser test',
     });
-    const execution = t.stack.engine.startExecution(input);
     let link: string | undefined;
     for (let i = 0; i < 300 && !link; i++) {
       await new Promise((r) => setTimeout(r, 100));
@@ -74,7 +73,7 @@ describe.skipIf(!existsSync(CHROMIUM))('approval page in a real browser', () => 
     } finally {
       await browser.close();
     }
-    const done = await t.stack.engine.settled(execution.executionArn);
+    const done = await t.stack.engine.settled(executionArn);
     expect(done.status).toBe('SUCCEEDED');
     expect(
       done.events.some((e) => e.type === 'TaskStateExited' && JSON.stringify(e).includes('"Deploy"')),

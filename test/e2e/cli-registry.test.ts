@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { runTraining } from '../../containers/trainer/src/train-job.js';
 import { ApprovalStore } from '../../lambdas/adapters/approval/approval-store.js';
 import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
 import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
 import { parseS3Uri, S3Objects } from '../../lambdas/adapters/s3-objects.js';
-import { loadConfig } from '../../lambdas/contracts/config-load.js';
+import { parseConfig } from '../../lambdas/contracts/config-load.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { type LocalStack, startLocalStack } from '../../local/runtime.js';
 import { DEFAULT_CONFIG as CONFIG, errorLines, ROOT, runCli } from '../support/cli.js';
@@ -27,7 +28,11 @@ describe('mlcycle models (CLI) against a running local stack', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mlcycle-cli-'));
-    stack = await startLocalStack({ config: loadConfig(CONFIG), dir, root: ROOT, fresh: true });
+    // The repository's config, plus a stage without gates: a version registered from outside has
+    // reported metrics only, which no gate accepts.
+    const raw = parse(readFileSync(CONFIG, 'utf8')) as { environments: Record<string, unknown> };
+    raw.environments.sandbox = { approvers: ['ml-lead@studio.example'], quorum: 1 };
+    stack = await startLocalStack({ config: parseConfig(raw), dir, root: ROOT, fresh: true });
     const body = 'externally trained weights';
     sha = createHash('sha256').update(body).digest('hex');
     artifact = `s3://${stack.endpoints.bucket}/runs/churn/external/model.json`;
@@ -91,6 +96,9 @@ describe('mlcycle models (CLI) against a running local stack', () => {
       model: 'churn',
       version: '1.0.0',
       status: 'validating',
+      // What the registrant measured is theirs: kept as reported, nothing measured yet.
+      metrics: {},
+      reportedMetrics: { auc: 0.81, f1: 0.6 },
       lineage: { artifactSha256: sha, author: 'data-scientist@studio.example' },
     });
 
@@ -107,7 +115,8 @@ describe('mlcycle models (CLI) against a running local stack', () => {
     expect(stats).toMatchObject({ models: 1, versionsByStatus: { validating: 1 }, pendingPromotions: 1 });
   });
 
-  it('refuses bad input with one line naming the value, exit 2, and writes nothing', async () => {
+  // Each refusal is a CLI child process (a few seconds each on 2 cores): deadlines, not timings.
+  it('refuses bad registrations with one line naming the value, exit 2, and writes nothing', async () => {
     await expectRefused(register('--version', '1.2'), /"1\.2".*major\.minor\.patch/);
     await expectRefused(register('--version', '1.0.0'), /1\.0\.0 already exists/);
     await expectRefused(register('--bump', 'huge'), /--bump "huge"/);
@@ -119,6 +128,9 @@ describe('mlcycle models (CLI) against a running local stack', () => {
       ['models', 'register', 'nosuch', '--artifact', artifact, '--sha256', sha, '--metrics', '{}'],
       /unknown model "nosuch"/,
     );
+  }, 180_000);
+
+  it('refuses bad reads, unauthorised rollbacks and artifacts from elsewhere: one line, exit 2, nothing written', async () => {
     await expectRefused(['models', 'show', 'churn', '9.9.9'], /9\.9\.9/);
     await expectRefused(
       ['models', 'history', 'churn', '--stage', 'qa'],
@@ -130,9 +142,35 @@ describe('mlcycle models (CLI) against a running local stack', () => {
     );
     await expectRefused(
       ['models', 'rollback', 'churn', '--stage', 'production', '--reason', 'why not'],
+      /data-scientist@studio\.example may not roll back production/,
+    );
+    await expectRefused(
+      [
+        '--as',
+        'ml-lead@studio.example',
+        'models',
+        'rollback',
+        'churn',
+        '--stage',
+        'production',
+        '--reason',
+        'why not',
+      ],
       /nothing serves churn in production/,
     );
-  });
+    // Artifacts come only from the model's run prefix of the artifacts bucket.
+    for (const elsewhere of [
+      `s3://${stack.endpoints.bucket}/external/model.json`,
+      `s3://${stack.endpoints.bucket}/runs/other-model/x/model.json`,
+      `s3://${stack.endpoints.bucket}/runs/churn/../../deployments/churn/model.json`,
+      's3://attacker-bucket/runs/churn/model.json',
+    ]) {
+      await expectRefused(
+        ['models', 'register', 'churn', '--artifact', elsewhere, '--sha256', sha],
+        /is not an object under s3:\/\/mlcycle-artifacts\/runs\/churn\//,
+      );
+    }
+  }, 180_000);
   it('an artifact of the reference trainer registered from outside: promote, approve as the approver, it serves', async () => {
     const bucket = stack.endpoints.bucket;
     const objects = new S3Objects(stack.s3.client);
@@ -155,7 +193,7 @@ describe('mlcycle models (CLI) against a running local stack', () => {
       { s3: stack.s3.client },
     );
     const body = await objects.getBytes(parseS3Uri(summary.artifactUri));
-    const external = `s3://${bucket}/external/churn-offline/model.json`;
+    const external = `s3://${bucket}/runs/churn/external-offline/model.json`;
     await objects.put(parseS3Uri(external), body, 'application/json');
     const bodySha = createHash('sha256').update(body).digest('hex');
 
@@ -176,7 +214,8 @@ describe('mlcycle models (CLI) against a running local stack', () => {
     expect(reg.code, reg.stderr).toBe(0);
     const version = (JSON.parse(reg.stdout.trim().split('\n').at(-1) ?? '{}') as { version: string }).version;
 
-    const promote = await cli(
+    // Its metrics were only reported: a stage with gates refuses it, and says why.
+    const gated = await cli(
       'models',
       'promote',
       'churn',
@@ -186,8 +225,22 @@ describe('mlcycle models (CLI) against a running local stack', () => {
       '--reason',
       'offline',
     );
+    expect(gated.code).toBe(1);
+    expect(gated.stdout + gated.stderr).toMatch(
+      /GateFailed.*auc was not measured by mlcycle \(0\.8 was only reported at registration/,
+    );
+    const promote = await cli(
+      'models',
+      'promote',
+      'churn',
+      version,
+      '--stage',
+      'sandbox',
+      '--reason',
+      'offline',
+    );
     expect(promote.code, promote.stderr).toBe(0);
-
+    expect(promote.stdout).toMatch(/approvers have been emailed/);
     const approvals = new ApprovalStore(createDocumentClient(stack.dynamo.client), stack.endpoints.tableName);
     const pending = await until(
       async () => (await approvals.listPending('churn')).find((r) => r.version === version),
@@ -199,10 +252,10 @@ describe('mlcycle models (CLI) against a running local stack', () => {
 
     const registry = new RegistryStore(createDocumentClient(stack.dynamo.client), stack.endpoints.tableName);
     const pointer = await until(async () => {
-      const p = await registry.getStage('churn', 'staging');
+      const p = await registry.getStage('churn', 'sandbox');
       return p?.version === version ? p : undefined;
-    }, 'staging to serve the version');
-    const [entry] = await registry.history('churn', { stage: 'staging' });
+    }, 'sandbox to serve the version');
+    const [entry] = await registry.history('churn', { stage: 'sandbox' });
     expect(entry).toMatchObject({ seq: pointer.ledgerSeq, action: 'promote', toVersion: version });
     // Deploy proved it on real rows of its dataset (nothing lay beside the artifact).
     const validation = entry?.evidence.validation as {
@@ -213,11 +266,11 @@ describe('mlcycle models (CLI) against a running local stack', () => {
     expect(validation.smokePredictions).toHaveLength(5);
     for (const p of validation.smokePredictions) expect(p > 0 && p < 1).toBe(true);
 
-    const res = await fetch(`${stack.endpoints.api.replace(/\/+$/, '')}/models/churn/staging`);
+    const res = await fetch(`${stack.endpoints.api.replace(/\/+$/, '')}/models/churn/sandbox`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({
       version,
-      stage: 'staging',
+      stage: 'sandbox',
       artifact: { uri: external, sha256: bodySha },
       ledgerSeq: pointer.ledgerSeq,
     });

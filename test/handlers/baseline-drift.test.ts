@@ -7,12 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DriftStore } from '../../lambdas/adapters/drift/drift-store.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { loadConfig } from '../../lambdas/contracts/config-load.js';
-import { monitoringRuntimeConfig } from '../../lambdas/contracts/config-schema.js';
 import { ENV } from '../../lambdas/contracts/env.js';
 import { HANDLERS } from '../../lambdas/contracts/handlers.js';
 import { esc } from '../../lambdas/domain/approval/html.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators/local-aws.js';
+import { deployedConfigFile } from '../support/deployed-config.js';
 import { startTestDynamo, startTestS3, type TestDynamo, type TestS3 } from '../support/emulators.js';
 
 type S3Handler = (
@@ -129,9 +129,8 @@ describe('baseline and drift handlers on S3 events', () => {
     const stackEnv: Partial<Record<string, string>> = {
       [ENV.table]: table,
       [ENV.bucket]: bucket,
-      [ENV.monitoringConfig]: JSON.stringify(
-        monitoringRuntimeConfig(loadConfig(join(ROOT, 'mlcycle.config.yaml'))),
-      ),
+      // The deployed config, as the stack's layer holds it: the repository's config.
+      [ENV.configFile]: deployedConfigFile(loadConfig(join(ROOT, 'mlcycle.config.yaml'))),
       [ENV.alertTopicArn]: TOPIC,
     };
     for (const name of ['baseline', 'drift'] as const) {
@@ -139,7 +138,6 @@ describe('baseline and drift handlers on S3 events', () => {
     }
     delete process.env[ENV.outboxDir];
     delete process.env[ENV.stateMachineArn];
-    delete process.env[ENV.retrainInputs];
     Object.assign(process.env, stackEnv, {
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,

@@ -1,8 +1,17 @@
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { rollback } from '../../lambdas/adapters/registry/rollback.js';
 import { ENV } from '../../lambdas/contracts/env.js';
 import type { StageChangeAction } from '../../lambdas/domain/registry/types.js';
-import { type HandlerWorld, handlerWorld, lineageFor, METRICS, REQUESTOR, sha256 } from './fixtures.js';
+import {
+  fixtureConfig,
+  type HandlerWorld,
+  handlerWorld,
+  lineageFor,
+  METRICS,
+  REQUESTOR,
+  sha256,
+} from './fixtures.js';
 
 type Handler = (event: unknown) => Promise<unknown>;
 
@@ -19,9 +28,30 @@ const scheduledEvent = {
   detail: {},
 };
 
-/** Imports a fresh copy of the handler, so it reads the archival config set now. */
+/** The deployed config of this suite: two models, and the archival section under test. */
+const configWith = (archival: unknown) =>
+  JSON.stringify({
+    ...fixtureConfig({
+      models: {
+        churn: { target: 'churned' },
+        matchmaker: { target: 'churned' },
+      },
+    }),
+    archival,
+  });
+
+/** Deploys a config with this archival section (raw text: it may be invalid) and imports the handler. */
 async function cleanupWith(archival: string): Promise<Handler> {
-  process.env[ENV.archivalConfig] = archival;
+  let parsed: unknown = archival;
+  try {
+    parsed = JSON.parse(archival);
+  } catch {
+    // kept as text: the deployed config then is not JSON at all
+  }
+  writeFileSync(
+    process.env[ENV.configFile] as string,
+    typeof parsed === 'string' ? parsed : configWith(parsed),
+  );
   vi.resetModules();
   return ((await import('../../lambdas/handlers/cleanup.js')) as { handler: Handler }).handler;
 }
@@ -62,7 +92,8 @@ describe('cleanup handler (daily retention, DynamoDB Local + s3rver)', () => {
   const bytes = (...runs: string[]) => runs.reduce((n, r) => n + (runBytes.get(r) ?? Number.NaN), 0);
 
   beforeAll(async () => {
-    w = await handlerWorld('cleanup', { [ENV.archivalConfig]: JSON.stringify({ keepLastVersions: 2 }) });
+    w = await handlerWorld('cleanup');
+    writeFileSync(process.env[ENV.configFile] as string, configWith({ keepLastVersions: 2 }));
     // churn: production went 1.0.0 → 1.1.0 → 1.2.0; 1.3.0 was rejected, 1.4.0 failed;
     // 1.5.0 serves staging and 1.6.0 is still under review.
     const c = [];
@@ -144,8 +175,8 @@ describe('cleanup handler (daily retention, DynamoDB Local + s3rver)', () => {
 
     // What it kept still works: the rollback target's artifact validates and the stage moves.
     const back = await rollback(
-      { store: w.store, objects: w.objects, bucket: w.bucket },
-      { model: 'matchmaker', stage: 'production', reason: 'after cleanup', actor: REQUESTOR },
+      { store: w.store, objects: w.objects, bucket: w.bucket, config: JSON.parse(configWith({})) },
+      { model: 'matchmaker', stage: 'production', reason: 'after cleanup', actor: 'a@studio.test' },
     );
     expect(back.entry).toMatchObject({ action: 'rollback', fromVersion: '1.1.0', toVersion: '1.0.0' });
   });
@@ -164,7 +195,7 @@ describe('cleanup handler (daily retention, DynamoDB Local + s3rver)', () => {
     expect(await snapshot()).toBe(before);
   });
 
-  it(`a bad ${ENV.archivalConfig} ⇒ ValidationError naming the variable and the key, nothing changed`, async () => {
+  it('a bad archival section in the deployed config ⇒ ValidationError naming the key, nothing changed', async () => {
     const before = await snapshot();
     for (const [config, says] of [
       [JSON.stringify({ keepLastVersions: 0 }), 'keepLastVersions'],
@@ -174,7 +205,7 @@ describe('cleanup handler (daily retention, DynamoDB Local + s3rver)', () => {
       const handler = await cleanupWith(config);
       const failure = handler(scheduledEvent);
       await expect(failure).rejects.toMatchObject({ name: 'ValidationError' });
-      await expect(failure).rejects.toThrow(ENV.archivalConfig);
+      await expect(failure).rejects.toThrow('deployed config');
       await expect(failure).rejects.toThrow(says);
     }
     expect(await snapshot()).toBe(before);

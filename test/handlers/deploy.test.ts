@@ -9,7 +9,7 @@ import { parseCsv } from '../../lambdas/domain/ml/dataset.js';
 import type { TrainingSummary } from '../../lambdas/domain/ml/training-summary.js';
 import type { VersionRecord } from '../../lambdas/domain/registry/types.js';
 import {
-  approvalOf,
+  approvedState,
   evaluationOf,
   type HandlerWorld,
   handlerWorld,
@@ -17,7 +17,7 @@ import {
   lineageFor,
   MODEL,
   passedGate,
-  pipelineInput,
+  pipelineState,
   putRun,
   REQUESTOR,
   registerTrained,
@@ -62,17 +62,20 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
     return { run, version: await registerTrained(w, run, summary) };
   }
   /** The Deploy state's input: everything before it, with $.approval when approvers decided. */
-  function deployState(run: RunInfo, version: VersionRecord, stage = 'staging') {
+  async function deployState(run: RunInfo, version: VersionRecord, stage = 'staging') {
     const t = trained.get(run.runId);
     if (!t) throw new Error(`run ${run.runId} was not trained`);
-    return lifecycleState({
-      input: pipelineInput({ stage, reason: 'better recall' }),
-      run,
-      evaluation: evaluationOf(run, t.summary),
-      registration: { version: version.version, parentVersion: null },
-      gate: passedGate(),
-      approval: approvalOf(`req-${version.version}`),
-    });
+    return approvedState(
+      w,
+      lifecycleState({
+        input: pipelineState({ stage, reason: 'better recall' }),
+        run,
+        evaluation: evaluationOf(run, t.summary),
+        registration: { version: version.version, parentVersion: null },
+        gate: passedGate(),
+      }),
+      `req-${version.version}`,
+    );
   }
   const deploy = async (event: unknown) => (await handler(event)) as DeployResult;
   /** What the model predicts on the first rows of a CSV, computed here independently of Deploy. */
@@ -96,7 +99,8 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
     const { run, version } = await candidate('r1');
     const artifact = await w.objects.getBytes(parseS3Uri(version.lineage.artifactUri));
 
-    const out = await deploy(deployState(run, version));
+    const state = await deployState(run, version);
+    const out = await deploy(state);
 
     expect(out).toEqual({
       version: '1.0.0',
@@ -131,7 +135,7 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
         reason: 'better recall',
         evidence: {
           gate: passedGate(),
-          approvals: approvalOf('req-1.0.0').approvedBy,
+          approvals: state.approval.approvedBy,
           validation: out.validation,
           requestId: 'req-1.0.0',
           idempotencyKey: 'run:r1',
@@ -159,7 +163,7 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
 
   it('is idempotent when redelivered: no second ledger entry, and a lost manifest is republished', async () => {
     const version = await w.store.requireVersion(MODEL, '1.0.0');
-    const state = deployState(runInfo(w.bucket, 'r1'), version);
+    const state = await deployState(runInfo(w.bucket, 'r1'), version);
     const ledgerBefore = await w.store.history(MODEL);
     const manifestBefore = await readManifest(w.objects, w.bucket, MODEL, 'staging');
 
@@ -186,7 +190,7 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
 
   it('the next version replaces it: previous version and the next ledger sequence number', async () => {
     const { run, version } = await candidate('r2');
-    const out = await deploy(deployState(run, version));
+    const out = await deploy(await deployState(run, version));
     expect(out).toMatchObject({ version: '1.1.0', previousVersion: '1.0.0', ledgerSeq: 2 });
     expect(await w.store.getStage(MODEL, 'staging')).toMatchObject({ version: '1.1.0', ledgerSeq: 2 });
     expect(await readManifest(w.objects, w.bucket, MODEL, 'staging')).toMatchObject({
@@ -199,7 +203,7 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
   it('a Deploy redelivered after a newer version deployed moves nothing back and adds no ledger entry', async () => {
     // r1's Deploy (1.0.0) is delivered again — a Lambda retry, a Step Functions Retry — after
     // r2's execution deployed 1.1.0 to the same stage.
-    const state = deployState(runInfo(w.bucket, 'r1'), await w.store.requireVersion(MODEL, '1.0.0'));
+    const state = await deployState(runInfo(w.bucket, 'r1'), await w.store.requireVersion(MODEL, '1.0.0'));
     const first = (await w.store.history(MODEL, { stage: 'staging' })).find((e) => e.seq === 1);
     const before = await snapshot();
 
@@ -222,8 +226,9 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
     const { run, version } = await candidate('r3');
     const loc = parseS3Uri(version.lineage.artifactUri);
     await w.s3.local.client.send(new DeleteObjectCommand({ Bucket: loc.bucket, Key: loc.key }));
+    const state = await deployState(run, version);
     const before = await snapshot();
-    await expect(deploy(deployState(run, version))).rejects.toMatchObject({
+    await expect(deploy(state)).rejects.toMatchObject({
       name: 'ArtifactValidationError',
       message: expect.stringContaining(`artifact ${version.lineage.artifactUri} does not exist`),
     });
@@ -237,8 +242,9 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
     const model = JSON.parse(await w.objects.getText(loc)) as { bias: number };
     model.bias += 0.5;
     await w.objects.put(loc, JSON.stringify(model), 'application/json');
+    const state = await deployState(run, version);
     const before = await snapshot();
-    await expect(deploy(deployState(run, version))).rejects.toMatchObject({
+    await expect(deploy(state)).rejects.toMatchObject({
       name: 'ArtifactValidationError',
       message: expect.stringContaining(`but the registry recorded ${version.lineage.artifactSha256}`),
     });
@@ -265,8 +271,9 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
       metrics: (await w.store.requireVersion(MODEL, '1.0.0')).metrics,
       lineage: lineageFor(w.bucket, 'r5', { artifactSha256: sha256(broken) }),
     });
+    const state = await deployState(run, version);
     const before = await snapshot();
-    await expect(deploy(deployState(run, version))).rejects.toMatchObject({
+    await expect(deploy(state)).rejects.toMatchObject({
       name: 'ArtifactValidationError',
       message: expect.stringContaining('model artifact is not JSON'),
     });
@@ -276,8 +283,9 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
   it('refuses a version that may not serve (rejected) with IllegalTransitionError, untouched', async () => {
     const { run, version } = await candidate('r6');
     await w.store.transition(MODEL, version.version, 'rejected', 'gate failed', 'mlcycle');
+    const state = await deployState(run, version);
     const before = await snapshot();
-    await expect(deploy(deployState(run, version))).rejects.toMatchObject({
+    await expect(deploy(state)).rejects.toMatchObject({
       name: 'IllegalTransitionError',
       message: expect.stringContaining(`${version.version} is rejected`),
     });
@@ -304,11 +312,14 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
     const { handler: loadCandidate } = (await import('../../lambdas/handlers/load-candidate.js')) as {
       handler: Handler;
     };
-    const loaded = (await loadCandidate(pipelineInput({ stage, promote: version }))) as Record<
+    const loaded = (await loadCandidate(pipelineState({ stage, promote: version }))) as Record<
       string,
       unknown
     >;
-    return { ...loaded, gate: passedGate(), approval: approvalOf(`req-${stage}-${version}`) };
+    const candidate = loaded as ReturnType<typeof pipelineState> & {
+      registration: { version: string; parentVersion: string | null };
+    };
+    return { ...(await approvedState(w, candidate, `req-${stage}-${version}`)), gate: passedGate() };
   }
   const trainedArtifact = async () => {
     const r1 = trained.get('r1');
@@ -418,7 +429,7 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
 
   it('invalid state ⇒ ValidationError naming the field, nothing written', async () => {
     const version = await w.store.requireVersion(MODEL, '1.1.0');
-    const state = deployState(runInfo(w.bucket, 'r2'), version);
+    const state = await deployState(runInfo(w.bucket, 'r2'), version);
     const { gate: _g, ...noGate } = state;
     const before = await snapshot();
     await expect(deploy(noGate)).rejects.toMatchObject({

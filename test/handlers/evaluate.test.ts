@@ -3,7 +3,7 @@ import { runTraining } from '../../containers/trainer/src/train-job.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import {
   evaluationResultSchema,
-  type PipelineInput,
+  type PipelineState,
   type RunInfo,
 } from '../../lambdas/contracts/pipeline.js';
 import { toCsv } from '../../lambdas/domain/ml/dataset.js';
@@ -19,7 +19,7 @@ describe('evaluate handler', () => {
   let objects: S3Objects;
   let handler: Handler;
 
-  const pipelineInput: PipelineInput = {
+  const pipelineState: PipelineState = {
     model: 'churn',
     stage: 'staging',
     requestedBy: 'ml-lead@studio.example',
@@ -29,6 +29,7 @@ describe('evaluate handler', () => {
     bump: 'minor',
     version: '',
     promote: '',
+    execution: { arn: 'arn:aws:states:us-east-1:000000000000:execution:mlcycle-lifecycle:e1', name: 'e1' },
     training: {
       target: 'churned',
       exclude: ['player_id'],
@@ -36,26 +37,19 @@ describe('evaluate handler', () => {
       holdoutFraction: 0.2,
       timeoutSeconds: 600,
     },
-    policy: {
-      gates: [],
-      approvers: [],
-      quorum: 0,
-      approvalRequired: false,
-      approvalTimeoutSeconds: 60,
-      reminderSecondsBeforeExpiry: 0,
-    },
+    approvalWait: { timeoutSeconds: 60 },
   };
   const runInfo = (runId: string): RunInfo => ({
     runId,
     datasetUri: `s3://${bucket}/datasets/churn/d.csv`,
     outputUri: `s3://${bucket}/runs/churn/${runId}/`,
-    hyperparametersJson: JSON.stringify(pipelineInput.training.hyperparameters),
+    hyperparametersJson: JSON.stringify(pipelineState.training.hyperparameters),
     excludeCsv: 'player_id',
     holdoutFraction: '0.2',
     startedAt: '2026-01-01T00:00:00.000Z',
   });
   const state = (runId: string) => ({
-    ...pipelineInput,
+    ...pipelineState,
     run: runInfo(runId),
     somethingLater: { kept: true },
   });
@@ -102,6 +96,7 @@ describe('evaluate handler', () => {
     const result = evaluationResultSchema.parse(await handler(state('good')));
     expect(result).toEqual({
       metrics: expect.objectContaining({ auc: expect.any(Number), f1: expect.any(Number) }),
+      reportedMetrics: {},
       holdoutRows: 800,
       artifact: { uri: summary.artifactUri, sha256: summary.sha256 },
       modelCardUri: `s3://${bucket}/runs/churn/good/model-card.json`,
@@ -154,7 +149,7 @@ describe('evaluate handler', () => {
       name: 'NotFoundError',
       message: expect.stringContaining('runs/churn/never-trained/training-summary.json does not exist'),
     });
-    await expect(handler(pipelineInput)).rejects.toMatchObject({
+    await expect(handler(pipelineState)).rejects.toMatchObject({
       name: 'ValidationError',
       message: expect.stringContaining('Evaluate input: run'),
     });

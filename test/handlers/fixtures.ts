@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTraining } from '../../containers/trainer/src/train-job.js';
+import { ApprovalStore } from '../../lambdas/adapters/approval/approval-store.js';
 import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
+import { parseConfig } from '../../lambdas/contracts/config-load.js';
+import type { MlcycleConfig } from '../../lambdas/contracts/config-schema.js';
 import { ENV, type EnvName } from '../../lambdas/contracts/env.js';
 import { HANDLERS, type HandlerName } from '../../lambdas/contracts/handlers.js';
 import type {
@@ -12,7 +15,7 @@ import type {
   EvaluationResult,
   GateOutcome,
   Metrics,
-  PipelineInput,
+  PipelineState,
   Registration,
   RunInfo,
 } from '../../lambdas/contracts/pipeline.js';
@@ -63,6 +66,8 @@ export interface HandlerWorld {
   s3Snapshot(): Promise<string>;
   /** Alerts written to the outbox, oldest first. */
   outbox(): string[];
+  /** Replaces the deployed config the handlers read (as a redeploy of the stack would). */
+  deploy(config: MlcycleConfig): void;
   stop(): Promise<void>;
 }
 
@@ -75,14 +80,19 @@ export interface HandlerWorld {
 export async function handlerWorld(
   handler: HandlerName,
   values: Partial<Record<EnvName, string>> = {},
+  config: MlcycleConfig = fixtureConfig(),
 ): Promise<HandlerWorld> {
   const [dynamo, s3] = await Promise.all([startTestDynamo(), startTestS3()]);
   const [table, bucket] = await Promise.all([dynamo.newTable(), s3.newBucket()]);
   const outboxDir = mkdtempSync(join(tmpdir(), 'mlcycle-handler-outbox-'));
+  const configFile = join(outboxDir, '..', `${table}-deployed-config.json`);
+  writeFileSync(configFile, JSON.stringify(config));
   const known: Partial<Record<EnvName, string>> = {
     [ENV.table]: table,
     [ENV.bucket]: bucket,
     [ENV.alertTopicArn]: ALERT_TOPIC,
+    [ENV.configFile]: configFile,
+    [ENV.authMode]: 'local',
     ...values,
   };
   for (const key of Object.keys(process.env)) if (key.startsWith('MLCYCLE_')) delete process.env[key];
@@ -126,15 +136,48 @@ export async function handlerWorld(
         .sort()
         .map((f) => readFileSync(join(outboxDir, f), 'utf8'));
     },
+    deploy(next) {
+      writeFileSync(configFile, JSON.stringify(next));
+    },
     async stop() {
       await Promise.all([dynamo.stop(), s3.stop()]);
       rmSync(outboxDir, { recursive: true, force: true });
+      rmSync(configFile, { force: true });
     },
   };
 }
 
-/** The execution input as `buildPipelineInput` makes it for the CLI and the schedule. */
-export function pipelineInput(overrides: Partial<PipelineInput> = {}): PipelineInput {
+/**
+ * The deployed config of the handler tests: staging needs 1 of a@ and b@ (no gates), production
+ * 2 of a@, b@ and c@; the requestor is neither. A handler reads every policy from it.
+ */
+export function fixtureConfig(overrides: Record<string, unknown> = {}): MlcycleConfig {
+  return parseConfig(
+    {
+      models: {
+        [MODEL]: {
+          target: 'churned',
+          exclude: ['player_id'],
+          training: {
+            hyperparameters: { epochs: 6, learningRate: 0.1, l2: 0.001, seed: 7 },
+            timeoutMinutes: 60,
+          },
+        },
+      },
+      environments: {
+        staging: { approvers: ['a@studio.test', 'b@studio.test'], quorum: 1, approvalTimeoutHours: 1 },
+        production: { approvers: ['a@studio.test', 'b@studio.test', 'c@studio.test'], quorum: 2 },
+      },
+      ...overrides,
+    },
+    'handler test config',
+  );
+}
+
+export const EXECUTION_ARN = `arn:aws:states:${LOCAL_REGION}:000000000000:execution:mlcycle-lifecycle:churn-staging-test`;
+
+/** The state Admit builds for a run (the request, who asked, the training settings, the wait). */
+export function pipelineState(overrides: Partial<PipelineState> = {}): PipelineState {
   return {
     model: MODEL,
     stage: 'staging',
@@ -145,6 +188,7 @@ export function pipelineInput(overrides: Partial<PipelineInput> = {}): PipelineI
     bump: 'minor',
     version: '',
     promote: '',
+    execution: { arn: EXECUTION_ARN, name: EXECUTION_ARN.split(':').pop() as string },
     training: {
       target: 'churned',
       exclude: ['player_id'],
@@ -152,20 +196,12 @@ export function pipelineInput(overrides: Partial<PipelineInput> = {}): PipelineI
       holdoutFraction: 0.2,
       timeoutSeconds: 3600,
     },
-    policy: {
-      gates: [],
-      approvers: ['a@studio.test', 'b@studio.test'],
-      quorum: 1,
-      approvalRequired: true,
-      approvalTimeoutSeconds: 3600,
-      reminderSecondsBeforeExpiry: 0,
-    },
+    approvalWait: { timeoutSeconds: 3600 },
     ...overrides,
   };
 }
-
 /** `$.run`, as PrepareRun returns it. */
-export function runInfo(bucket: string, runId: string, input: PipelineInput = pipelineInput()): RunInfo {
+export function runInfo(bucket: string, runId: string, input: PipelineState = pipelineState()): RunInfo {
   return {
     runId,
     datasetUri: `s3://${bucket}/datasets/${input.model}/churn.csv`,
@@ -178,7 +214,7 @@ export function runInfo(bucket: string, runId: string, input: PipelineInput = pi
 }
 
 /** The run record PrepareRun writes. */
-export async function putRun(world: HandlerWorld, run: RunInfo, input: PipelineInput = pipelineInput()) {
+export async function putRun(world: HandlerWorld, run: RunInfo, input: PipelineState = pipelineState()) {
   await world.store.putRun({
     model: input.model,
     runId: run.runId,
@@ -206,7 +242,7 @@ export async function uploadDataset(world: HandlerWorld): Promise<void> {
 export async function train(
   world: HandlerWorld,
   run: RunInfo,
-  input = pipelineInput(),
+  input = pipelineState(),
 ): Promise<TrainingSummary> {
   return runTraining(
     {
@@ -232,6 +268,7 @@ export function evaluationOf(
 ): EvaluationResult {
   return {
     metrics,
+    reportedMetrics: {},
     holdoutRows: summary.holdoutRows,
     artifact: { uri: summary.artifactUri, sha256: summary.sha256 },
     modelCardUri: `${run.outputUri}model-card.json`,
@@ -270,7 +307,7 @@ export const passedGate = (servingVersion: string | null = null): GateOutcome =>
 
 /** The state after each Task, as the ASL accumulates it (execution input + ResultPaths). */
 export function lifecycleState(parts: {
-  input?: PipelineInput;
+  input?: PipelineState;
   run: RunInfo;
   evaluation?: EvaluationResult;
   registration?: Registration;
@@ -278,7 +315,7 @@ export function lifecycleState(parts: {
   approval?: ApprovalOutcome;
 }) {
   return {
-    ...(parts.input ?? pipelineInput()),
+    ...(parts.input ?? pipelineState()),
     run: parts.run,
     train: trainResult(parts.run.runId),
     ...(parts.evaluation ? { evaluation: parts.evaluation } : {}),
@@ -324,4 +361,72 @@ export async function registerTrained(
       datasetSha256: summary.datasetSha256,
     }),
   });
+}
+
+/**
+ * Records, through the approval store, that a Deploy state's promotion was approved by the stage's
+ * quorum in the fixture config (a@ for staging; a@ and b@ for production), as the Approve state
+ * would have: a request of that execution, completed `approved`. Returns the state with its
+ * `$.approval`.
+ */
+export async function approvedState<
+  S extends {
+    model: string;
+    stage: string;
+    execution: { arn: string };
+    registration?: Registration;
+    requestedBy: string;
+  },
+>(
+  world: HandlerWorld,
+  state: S,
+  requestId = `req-${state.stage}-${state.registration?.version ?? 'x'}-${Math.random().toString(36).slice(2, 8)}`,
+): Promise<S & { approval: ApprovalOutcome }> {
+  const store = new ApprovalStore(world.dynamo.doc, world.table);
+  const version = state.registration?.version ?? '';
+  const approvers =
+    state.stage === 'production'
+      ? ['a@studio.test', 'b@studio.test', 'c@studio.test']
+      : ['a@studio.test', 'b@studio.test'];
+  const deciders = state.stage === 'production' ? ['a@studio.test', 'b@studio.test'] : ['a@studio.test'];
+  const at = new Date().toISOString();
+  await store.create({
+    requestId,
+    model: state.model,
+    version,
+    stage: state.stage,
+    runId: '',
+    requestedBy: state.requestedBy,
+    reason: '',
+    approvers,
+    quorum: deciders.length,
+    status: 'pending',
+    createdAt: at,
+    expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+    reminderSecondsBeforeExpiry: 0,
+    taskToken: `token-${requestId}`,
+    executionArn: state.execution.arn,
+    gate: passedGate(),
+    metrics: METRICS,
+    serving: null,
+  });
+  for (const approver of deciders) {
+    await store.putDecision({
+      requestId,
+      approver,
+      decision: 'approve',
+      comment: 'fine',
+      decidedAt: at,
+      via: 'link',
+    });
+  }
+  await store.complete(requestId, 'approved', `approved by ${deciders.join(', ')}`);
+  return {
+    ...state,
+    approval: {
+      requestId,
+      approvedBy: deciders.map((approver) => ({ approver, comment: 'fine', decidedAt: at })),
+      completedAt: at,
+    },
+  };
 }

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GateConfig } from '../../lambdas/contracts/config-schema.js';
 import { gateOutcomeSchema, type Metrics } from '../../lambdas/contracts/pipeline.js';
 import {
+  fixtureConfig,
   type HandlerWorld,
   handlerWorld,
   lifecycleState,
   lineageFor,
   METRICS,
   MODEL,
-  pipelineInput,
+  pipelineState,
   REQUESTOR,
   runInfo,
 } from './fixtures.js';
@@ -26,14 +26,23 @@ describe('gate handler (Gate state, DynamoDB Local)', () => {
     stage = 'staging',
     approvalRequired = true,
   ) => {
-    const base = pipelineInput({ stage });
-    const input = { ...base, policy: { ...base.policy, gates: gates as GateConfig[], approvalRequired } };
+    const input = pipelineState({ stage });
+    // The gates and whether approval is needed are the deployed policy's, not the state's.
+    w.deploy(
+      fixtureConfig({
+        environments: {
+          staging: { approvers: ['a@studio.test'] },
+          [stage]: { approvers: ['a@studio.test'], quorum: approvalRequired ? 1 : 0, gates },
+        },
+      }),
+    );
     const run = runInfo(w.bucket, 'candidate');
     return lifecycleState({
       input,
       run,
       evaluation: {
         metrics,
+        reportedMetrics: {},
         holdoutRows: 240,
         artifact: { uri: `${run.outputUri}model.json`, sha256: 'c'.repeat(64) },
         modelCardUri: `${run.outputUri}model-card.json`,
@@ -200,11 +209,14 @@ describe('gate handler (Gate state, DynamoDB Local)', () => {
       name: 'ValidationError',
       message: expect.stringContaining('Gate input: registration'),
     });
-    await expect(
-      handler(stateFor([{ metric: 'auc', operator: '=>', threshold: 0.7, required: true }])),
-    ).rejects.toMatchObject({ name: 'ValidationError', message: expect.stringContaining('policy.gates.0') });
-    await expect(
-      handler(stateFor([{ metric: 'roc', operator: '>=', threshold: 0.7, required: true }])),
-    ).rejects.toMatchObject({ name: 'ValidationError', message: expect.stringContaining('policy.gates.0') });
+  });
+
+  it('gates come from the deployed config: a policy carried in the state changes nothing', async () => {
+    const strict = stateFor([{ metric: 'auc', operator: '>=', threshold: 0.99, required: true }]);
+    const forged = { ...strict, policy: { gates: [], approvers: [], quorum: 0, approvalRequired: false } };
+    const outcome = gateOutcomeSchema.parse(await handler(forged));
+    expect(outcome.passed).toBe(false);
+    expect(outcome.approvalRequired).toBe(true);
+    expect(outcome.results[0]).toMatchObject({ metric: 'auc', threshold: 0.99, passed: false });
   });
 });

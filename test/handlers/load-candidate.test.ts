@@ -6,7 +6,7 @@ import {
   lineageFor,
   METRICS,
   MODEL,
-  pipelineInput,
+  pipelineState,
   putRun,
   REQUESTOR,
   runInfo,
@@ -19,7 +19,7 @@ describe('load-candidate handler (LoadCandidate state, DynamoDB Local)', () => {
   let handler: Handler;
   /** The execution input of `mlcycle models promote churn <version> --stage production`. */
   const promotion = (version: string) =>
-    pipelineInput({ stage: 'production', promote: version, reason: 'staging looked good' });
+    pipelineState({ stage: 'production', promote: version, reason: 'staging looked good' });
 
   beforeAll(async () => {
     w = await handlerWorld('loadCandidate');
@@ -68,6 +68,7 @@ describe('load-candidate handler (LoadCandidate state, DynamoDB Local)', () => {
       },
       evaluation: {
         metrics: METRICS,
+        reportedMetrics: {},
         holdoutRows: 0,
         artifact: { uri: `s3://${w.bucket}/runs/churn/r1/model.json`, sha256: 'b'.repeat(64) },
         modelCardUri: `s3://${w.bucket}/runs/churn/r1/model-card.json`,
@@ -78,8 +79,8 @@ describe('load-candidate handler (LoadCandidate state, DynamoDB Local)', () => {
     // DynamoDB keeps no key order in maps: compare the JSON's content, which the trainer parses.
     expect(JSON.parse(state.run.hyperparametersJson)).toEqual({ epochs: 6, seed: 7 });
     expect(out).not.toHaveProperty('somethingElse');
-    // The Approve state reads $.requestedBy, $.reason, $.policy, $.registration.version, $.run.runId.
-    expect(state.policy).toEqual(input.policy);
+    // The Approve state reads $.requestedBy, $.reason, $.approvalWait, $.registration.version, $.run.runId.
+    expect(state.approvalWait).toEqual(input.approvalWait);
     expect(await w.scan()).toBe(before);
   });
 
@@ -144,11 +145,9 @@ describe('load-candidate handler (LoadCandidate state, DynamoDB Local)', () => {
       name: 'ValidationError',
       message: expect.stringContaining('stage'),
     });
-    await expect(
-      handler({ ...input, policy: { ...input.policy, approvalTimeoutSeconds: 0 } }),
-    ).rejects.toMatchObject({
+    await expect(handler({ ...input, approvalWait: { timeoutSeconds: 0 } })).rejects.toMatchObject({
       name: 'ValidationError',
-      message: expect.stringContaining('policy.approvalTimeoutSeconds'),
+      message: expect.stringContaining('approvalWait.timeoutSeconds'),
     });
   });
 });

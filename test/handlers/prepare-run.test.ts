@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInfoSchema } from '../../lambdas/contracts/pipeline.js';
-import { type HandlerWorld, handlerWorld, MODEL, pipelineInput, REQUESTOR } from './fixtures.js';
+import { type HandlerWorld, handlerWorld, MODEL, pipelineState, REQUESTOR } from './fixtures.js';
 
 type Handler = (event: unknown) => Promise<unknown>;
 
@@ -20,7 +20,7 @@ describe('prepare-run handler (PrepareRun state, DynamoDB Local + s3rver)', () =
   it('refuses to start when no dataset was uploaded for the model, naming the prefix, writing nothing', async () => {
     await put('datasets/churnx/other-model.csv', 'a,b\n1,2\n');
     const before = await w.scan();
-    await expect(handler(pipelineInput())).rejects.toMatchObject({
+    await expect(handler(pipelineState())).rejects.toMatchObject({
       name: 'ValidationError',
       message: expect.stringContaining(`no dataset under s3://${w.bucket}/datasets/churn/`),
     });
@@ -33,7 +33,7 @@ describe('prepare-run handler (PrepareRun state, DynamoDB Local + s3rver)', () =
     // Folder markers and empty uploads are never training data, whatever their names.
     await put('datasets/churn/', '');
     await put('datasets/churn/zz-empty.csv', '');
-    const input = pipelineInput({ trigger: 'schedule', reason: 'weekly retrain' });
+    const input = pipelineState({ trigger: 'schedule', reason: 'weekly retrain' });
 
     const run = runInfoSchema.parse(await handler(input));
 
@@ -56,6 +56,7 @@ describe('prepare-run handler (PrepareRun state, DynamoDB Local + s3rver)', () =
       stage: 'staging',
       status: 'training',
       trigger: 'schedule',
+      executionArn: input.execution.arn,
       requestedBy: REQUESTOR,
       reason: 'weekly retrain',
       datasetUri: run.datasetUri,
@@ -67,13 +68,12 @@ describe('prepare-run handler (PrepareRun state, DynamoDB Local + s3rver)', () =
   it('uses a named dataset, applies the input defaults, and gives every run its own id', async () => {
     await put('uploads/churn-holiday.csv', 'sessions,churned\n5,1\n');
     const {
-      trigger: _t,
       reason: _r,
       bump: _b,
       version: _v,
       promote: _p,
       ...minimal
-    } = pipelineInput({
+    } = pipelineState({
       dataset: `s3://${w.bucket}/uploads/churn-holiday.csv`,
     });
     const runs = await Promise.all([handler(minimal), handler(minimal)]).then((r) =>
@@ -91,11 +91,11 @@ describe('prepare-run handler (PrepareRun state, DynamoDB Local + s3rver)', () =
   it('refuses a named dataset that does not exist, or is not an s3:// URI, writing nothing', async () => {
     const before = await w.scan();
     const missing = `s3://${w.bucket}/uploads/nope.csv`;
-    await expect(handler(pipelineInput({ dataset: missing }))).rejects.toMatchObject({
+    await expect(handler(pipelineState({ dataset: missing }))).rejects.toMatchObject({
       name: 'ValidationError',
       message: expect.stringContaining(`dataset ${missing} does not exist`),
     });
-    await expect(handler(pipelineInput({ dataset: '/tmp/churn.csv' }))).rejects.toMatchObject({
+    await expect(handler(pipelineState({ dataset: '/tmp/churn.csv' }))).rejects.toMatchObject({
       name: 'ValidationError',
       message: expect.stringContaining('"/tmp/churn.csv" is not an s3://bucket/key URI'),
     });
@@ -103,13 +103,13 @@ describe('prepare-run handler (PrepareRun state, DynamoDB Local + s3rver)', () =
   });
 
   it('invalid execution input ⇒ ValidationError naming the field', async () => {
-    const input = pipelineInput();
+    const input = pipelineState();
     const cases: [unknown, RegExp][] = [
-      [{ ...input, model: undefined }, /execution input: model/],
+      [{ ...input, model: undefined }, /execution state: model/],
       [{ ...input, training: { ...input.training, target: undefined } }, /training\.target/],
       [{ ...input, training: { ...input.training, holdoutFraction: 0.95 } }, /training\.holdoutFraction/],
       [{ ...input, trigger: 'cron' }, /trigger/],
-      [{ ...input, policy: { ...input.policy, quorum: -1 } }, /policy\.quorum/],
+      [{ ...input, execution: undefined }, /execution state: execution/],
     ];
     const before = await w.scan();
     for (const [event, field] of cases) {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApprovalStore } from '../../lambdas/adapters/approval/approval-store.js';
 import { publishManifest } from '../../lambdas/adapters/registry/manifest.js';
-import type { FailureKind, PipelineInput, RunInfo } from '../../lambdas/contracts/pipeline.js';
+import type { FailureKind, PipelineState, RunInfo } from '../../lambdas/contracts/pipeline.js';
 import {
   type HandlerWorld,
   handlerWorld,
@@ -9,7 +9,7 @@ import {
   METRICS,
   MODEL,
   passedGate,
-  pipelineInput,
+  pipelineState,
   putRun,
   REQUESTOR,
   runInfo,
@@ -56,11 +56,11 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
       run?: RunInfo;
       version?: string;
       error?: { Error: string; Cause?: string };
-      input?: PipelineInput;
+      input?: PipelineState;
     },
   ) {
     return {
-      ...(parts.input ?? pipelineInput()),
+      ...(parts.input ?? pipelineState()),
       ...(parts.run ? { run: parts.run } : {}),
       ...(parts.run && parts.version
         ? {
@@ -136,7 +136,14 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
       failedState('training', { run, error: { Error: 'States.TaskFailed', Cause: cause } }),
     );
 
-    expect(out).toEqual({ kind: 'training', versionStatus: null, notified: expect.any(String) });
+    expect(out).toEqual({
+      kind: 'training',
+      versionStatus: null,
+      notified: expect.any(String),
+      // The execution's cause (its Fail state's CausePath): what the CLI prints.
+      cause:
+        'training failed: States.TaskFailed: target column "churned" is not in the dataset — Essential container in task exited',
+    });
     expect(await w.store.getRun(MODEL, 'r-train')).toMatchObject({
       status: 'failed',
       finishedAt: expect.any(String),
@@ -162,7 +169,12 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
       ...failedState('gate', { run, version }),
       gate: { ...passedGate('1.0.0'), passed: false },
     });
-    expect(out).toEqual({ kind: 'gate', versionStatus: 'rejected', notified: expect.any(String) });
+    expect(out).toEqual({
+      kind: 'gate',
+      versionStatus: 'rejected',
+      notified: expect.any(String),
+      cause: 'a required gate failed',
+    });
     const v = await w.store.getVersion(MODEL, version);
     expect(v?.status).toBe('rejected');
     expect(v?.statusHistory.at(-1)).toMatchObject({
@@ -226,7 +238,12 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
     const out = await record(
       failedState('timeout', { run, version, error: { Error: 'States.Timeout', Cause: '' } }),
     );
-    expect(out).toEqual({ kind: 'timeout', versionStatus: 'rejected', notified: expect.any(String) });
+    expect(out).toEqual({
+      kind: 'timeout',
+      versionStatus: 'rejected',
+      notified: expect.any(String),
+      cause: 'approval expired before quorum was reached: States.Timeout',
+    });
     expect(await approvals.get(`req-${version}`)).toMatchObject({
       status: 'expired',
       outcomeNote: 'approval expired before quorum was reached',
@@ -265,7 +282,7 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
     // The state LoadCandidate built: $.run is the run that trained the version, long finished.
     const out = await record(
       failedState('rejected', {
-        input: pipelineInput({ stage: 'production', promote: version }),
+        input: pipelineState({ stage: 'production', promote: version }),
         run: runInfo(w.bucket, 'r0'),
         version,
         error: { Error: 'ApprovalRejected', Cause: 'rejected by a@studio.test: not yet' },
@@ -280,12 +297,12 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
 
   it('invalid input ⇒ ValidationError naming the field, nothing written', async () => {
     const before = await w.scan();
-    await expect(handler({ ...pipelineInput(), failureKind: 'explosion' })).rejects.toMatchObject({
+    await expect(handler({ ...pipelineState(), failureKind: 'explosion' })).rejects.toMatchObject({
       name: 'ValidationError',
       message: expect.stringContaining('RecordFailure input: failureKind'),
     });
     await expect(
-      handler({ ...pipelineInput(), failureKind: 'deploy', error: { Cause: 'no name' } }),
+      handler({ ...pipelineState(), failureKind: 'deploy', error: { Cause: 'no name' } }),
     ).rejects.toMatchObject({ name: 'ValidationError', message: expect.stringContaining('error.Error') });
     expect(await w.scan()).toBe(before);
   });

@@ -8,7 +8,7 @@ import {
   lifecycleState,
   METRICS,
   MODEL,
-  pipelineInput,
+  pipelineState,
   putRun,
   REQUESTOR,
   runInfo,
@@ -25,8 +25,8 @@ describe('register handler (Register state, DynamoDB Local + s3rver)', () => {
   let summary: TrainingSummary;
 
   /** The Register state's input: execution input, $.run, $.train, $.evaluation. */
-  const stateFor = (r: RunInfo, s: TrainingSummary, overrides: Parameters<typeof pipelineInput>[0] = {}) =>
-    lifecycleState({ input: pipelineInput(overrides), run: r, evaluation: evaluationOf(r, s) });
+  const stateFor = (r: RunInfo, s: TrainingSummary, overrides: Parameters<typeof pipelineState>[0] = {}) =>
+    lifecycleState({ input: pipelineState(overrides), run: r, evaluation: evaluationOf(r, s) });
   /** A fresh run record sharing the trained outputs (as a retried pipeline would see them). */
   const freshRun = async (runId: string) => {
     const r = { ...runInfo(w.bucket, runId), outputUri: run.outputUri };

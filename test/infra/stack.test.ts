@@ -5,7 +5,6 @@ import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gitCodeVersion } from '../../lambdas/contracts/code-version.js';
 import { parseConfig } from '../../lambdas/contracts/config-load.js';
-import { archivalSchema, monitoringRuntimeSchema } from '../../lambdas/contracts/config-schema.js';
 import { ENV, TRAINER_ENV } from '../../lambdas/contracts/env.js';
 import {
   ASL_PLACEHOLDERS,
@@ -13,7 +12,8 @@ import {
   type HandlerContract,
   type HandlerName,
 } from '../../lambdas/contracts/handlers.js';
-import { pipelineInputSchema } from '../../lambdas/contracts/pipeline.js';
+import { HTTP_ROUTES, routeKey } from '../../lambdas/contracts/routes.js';
+import { DEPLOYED_CONFIG_PATH } from '../../lib/deployed-config.js';
 import { ASL_FILE, REPO_ROOT } from '../../lib/paths.js';
 import {
   type AttachedStatement,
@@ -56,6 +56,8 @@ let statements: AttachedStatement[];
 const fnId = (name: HandlerName) =>
   s.stack.getLogicalId(s.stack.functions.get(name).node.defaultChild as CfnElement);
 const idOf = (construct: IConstruct) => s.stack.getLogicalId(construct.node.defaultChild as CfnElement);
+const roleId = (name: HandlerName) =>
+  s.stack.getLogicalId(s.stack.functions.role(name).node.defaultChild as CfnElement);
 const props = (id: string) => {
   const r = resources[id];
   if (!r) throw new Error(`no resource ${id}`);
@@ -355,10 +357,8 @@ describe('Lambdas', () => {
       for (const [key, value] of Object.entries(env)) {
         const ref = expectedRefs[key];
         if (ref) expect(refOf(value), `${name} ${key}`).toBe(ref);
-        if (key === ENV.monitoringConfig)
-          expect(() => monitoringRuntimeSchema.parse(JSON.parse(value as string))).not.toThrow();
-        if (key === ENV.archivalConfig)
-          expect(archivalSchema.parse(JSON.parse(value as string))).toEqual(config.archival);
+        if (key === ENV.configFile) expect(value).toBe(DEPLOYED_CONFIG_PATH);
+        if (key === ENV.authMode) expect(value).toBe('iam');
         if (key === ENV.emailSender) expect(value).toBe(config.notifications.sender);
         if (key === ENV.approvalBaseUrl) expect(JSON.stringify(value)).toContain(idOf(s.stack.api.api));
       }
@@ -379,11 +379,10 @@ describe('Lambdas', () => {
 });
 
 describe('schedules', () => {
-  it('retrains each scheduled model weekly by starting the state machine with a valid input', () => {
+  it('retrains each scheduled model weekly through the start function, which records the schedule as requestor', () => {
+    const retrain = fnId('scheduledRetrain');
     const rules = resourcesOf(s.template, 'AWS::Events::Rule').filter(([, r]) =>
-      list(r.Properties?.Targets as { Arn: unknown }[]).some(
-        (t) => refOf(t.Arn) === idOf(s.stack.lifecycle.stateMachine),
-      ),
+      list(r.Properties?.Targets as { Arn: unknown }[]).some((t) => refOf(t.Arn) === retrain),
     );
     const scheduled = Object.entries(config.models).filter(([, m]) => m.schedule.enabled);
     expect(rules).toHaveLength(scheduled.length);
@@ -394,19 +393,15 @@ describe('schedules', () => {
       expect(fields).toHaveLength(6);
       expect(fields[2]).toBe('?');
       expect(fields[4]).toMatch(/^(MON|TUE|WED|THU|FRI|SAT|SUN|[1-7])$/);
-      const target = list(rule?.[1].Properties?.Targets as { Input: string; RoleArn: unknown }[])[0];
-      const input = pipelineInputSchema.parse(JSON.parse(target?.Input ?? 'null'));
-      expect(input).toMatchObject({ model, stage: m.schedule.stage, trigger: 'schedule' });
-      const role = refOf(target?.RoleArn);
-      const granted = statements.filter((a) => a.roles.includes(role));
-      expect(granted.map((a) => a.statement)).toEqual([
-        {
-          Action: 'states:StartExecution',
-          Effect: 'Allow',
-          Resource: { Ref: idOf(s.stack.lifecycle.stateMachine) },
-        },
-      ]);
+      const target = list(rule?.[1].Properties?.Targets as { Input: string }[])[0];
+      // The event names the model only: stage, settings and policy come from the deployed config.
+      expect(JSON.parse(target?.Input ?? 'null')).toEqual({ model });
     }
+    // Nothing but the start functions (and drift, when it retrains) may start an execution.
+    const starters = statements
+      .filter((a) => actionsOf(a.statement).includes('states:StartExecution'))
+      .flatMap((a) => a.roles);
+    expect([...new Set(starters)].sort()).toEqual([roleId('startHttp'), roleId('scheduledRetrain')].sort());
   });
 
   it('runs the cleanup Lambda daily', () => {
@@ -530,7 +525,7 @@ describe('approval reminders', () => {
 });
 
 describe('approval API, secret, email and alerts', () => {
-  it('routes GET/HEAD/POST /approvals/{id} and GET/HEAD /models/{name}/{stage} to their Lambdas', () => {
+  it('declares exactly the routes contract: each route to its Lambda, control routes behind the IAM authorizer', () => {
     const integrations = new Map(
       resourcesOf(s.template, 'AWS::ApiGatewayV2::Integration').map(([id, r]) => [
         id,
@@ -545,15 +540,27 @@ describe('approval API, secret, email and alerts', () => {
       return {
         key: r.Properties?.RouteKey,
         fn: integration ? integrations.get(integration) : 'no integration',
+        auth: r.Properties?.AuthorizationType ?? 'NONE',
       };
     });
-    expect(routes.sort((a, b) => String(a.key).localeCompare(String(b.key)))).toEqual([
-      { key: 'GET /approvals/{id}', fn: fnId('approvalHttp') },
-      { key: 'GET /models/{name}/{stage}', fn: fnId('manifestHttp') },
-      { key: 'HEAD /approvals/{id}', fn: fnId('approvalHttp') },
-      { key: 'HEAD /models/{name}/{stage}', fn: fnId('manifestHttp') },
-      { key: 'POST /approvals/{id}', fn: fnId('approvalHttp') },
-    ]);
+    const byKey = (a: { key: unknown }, b: { key: unknown }) => String(a.key).localeCompare(String(b.key));
+    expect(routes.sort(byKey)).toEqual(
+      HTTP_ROUTES.map((r) => ({
+        key: routeKey(r),
+        fn: fnId(r.handler),
+        auth: r.auth === 'iam' ? 'AWS_IAM' : 'NONE',
+      })).sort(byKey),
+    );
+    // Runs, promotions, rollbacks, registrations and CLI decisions are never open.
+    for (const key of [
+      'POST /runs',
+      'POST /promotions',
+      'POST /rollbacks',
+      'POST /versions',
+      'POST /approvals/{id}/decisions',
+    ]) {
+      expect(routes.find((r) => r.key === key)?.auth, key).toBe('AWS_IAM');
+    }
     const stage = resourcesOf(s.template, 'AWS::ApiGatewayV2::Stage')[0]?.[1].Properties ?? {};
     expect(stage.AccessLogSettings).toBeDefined();
     expect(stage.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: expect.any(Number) });
@@ -622,29 +629,25 @@ describe('least-privilege IAM', () => {
     expect(flat.every((f) => /job-definition\/[a-z0-9-]+(:\*)?"/.test(f))).toBe(true);
   });
 
-  it('lets only the approval callback Lambda complete task tokens, and only of this state machine', () => {
+  it('lets only the approval callbacks (link and signed CLI decision) complete task tokens, of this state machine', () => {
     for (const action of ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat']) {
       const found = granting(action);
       if (action === 'states:SendTaskHeartbeat') {
         expect(found).toEqual([]);
         continue;
       }
-      expect(
-        found.map((a) => a.roles),
-        action,
-      ).toEqual([[idOf(s.stack.functions.role('approvalHttp'))]]);
-      expect(found[0]?.statement.Resource).toEqual(smArn());
+      expect(found.flatMap((a) => a.roles).sort(), action).toEqual(
+        [roleId('approvalHttp'), roleId('decisionHttp')].sort(),
+      );
+      for (const f of found) expect(f.statement.Resource).toEqual(smArn());
     }
   });
 
-  it('lets only the retrain schedule start executions (drift retraining is off in the default config)', () => {
+  it('lets only the start service start executions (drift retraining is off in the default config)', () => {
     const starting = granting('states:StartExecution');
-    expect(starting).toHaveLength(1);
-    expect(starting[0]?.statement.Resource).toEqual(smArn());
-    expect(starting[0]?.roles).toEqual(
-      Object.values(s.stack.schedules.retrainRules).length
-        ? [expect.stringMatching(/^SchedulesStartRole/)]
-        : [],
+    for (const a of starting) expect(a.statement.Resource).toEqual(smArn());
+    expect(starting.flatMap((a) => a.roles).sort()).toEqual(
+      [roleId('startHttp'), roleId('scheduledRetrain')].sort(),
     );
   });
 
@@ -701,9 +704,8 @@ describe('drift retraining (retrainOnCritical on)', () => {
     expect(Object.keys(env).sort()).toEqual(
       [...HANDLERS.drift.env, ...HANDLERS.drift.optionalEnv, ENV.serviceName].sort(),
     );
-    const inputs = JSON.parse(env[ENV.retrainInputs] as string) as Record<string, unknown>;
-    expect(Object.keys(inputs).sort()).toEqual([...models].sort());
-    for (const input of Object.values(inputs)) expect(() => pipelineInputSchema.parse(input)).not.toThrow();
+    // No retrain inputs in the environment: the start service builds them from the config layer.
+    expect(JSON.stringify(env)).not.toContain('hyperparameters');
     const sm = r.stack.getLogicalId(r.stack.lifecycle.stateMachine.node.defaultChild as CfnElement);
     expect(refOf(env[ENV.stateMachineArn])).toBe(sm);
     const role = r.stack.getLogicalId(r.stack.functions.role('drift').node.defaultChild as CfnElement);
@@ -713,7 +715,7 @@ describe('drift retraining (retrainOnCritical on)', () => {
     expect(starts.filter((a) => a.roles.includes(role)).map((a) => a.statement.Resource)).toEqual([
       { Ref: sm },
     ]);
-    // Nothing else in the other functions changes.
+    // Nothing else in the other functions changes (the start functions always have the ARN).
     for (const [name, contract] of HANDLER_ENTRIES.filter(([n]) => n !== 'drift')) {
       const id = r.stack.getLogicalId(r.stack.functions.get(name).node.defaultChild as CfnElement);
       const vars = r.template.toJSON().Resources[id].Properties.Environment.Variables as Record<

@@ -5,9 +5,8 @@ import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
 import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { gitCodeVersion } from '../../lambdas/contracts/code-version.js';
-import { buildPipelineInput, type PipelineInput } from '../../lambdas/contracts/pipeline.js';
 import { churnCsv } from '../../local/data/churn.js';
-import { startTestStack, type TestStack } from '../support/local-stack.js';
+import { startAs, startTestStack, type TestStack, testConfig } from '../support/local-stack.js';
 
 /**
  * Local executions of the one ASL file on the embedded default: every path ends in the
@@ -22,7 +21,21 @@ describe('lifecycle state machine on the embedded default', () => {
   const REQUESTOR = 'requestor@studio.test';
 
   beforeAll(async () => {
-    t = await startTestStack();
+    // Besides staging and production: a stage whose gate no model passes, and one whose approval
+    // wait ends after 2 s. The policy is the stack's; nothing in a request can change it.
+    const base = testConfig();
+    t = await startTestStack(
+      testConfig({
+        environments: {
+          ...base.environments,
+          strict: {
+            approvers: ['lead@studio.test'],
+            gates: [{ metric: 'auc', operator: '>=', threshold: 0.999 }],
+          },
+          hurried: { approvers: ['lead@studio.test'], approvalTimeoutHours: 2 / 3600 },
+        },
+      }),
+    );
     const doc = createDocumentClient(t.stack.dynamo.client);
     store = new RegistryStore(doc, t.stack.endpoints.tableName);
     approvals = new ApprovalStore(doc, t.stack.endpoints.tableName);
@@ -33,20 +46,26 @@ describe('lifecycle state machine on the embedded default', () => {
       churnCsv({ rows: 3000, seed: 11 }),
       'text/csv',
     );
-    await objects.put({ bucket, key: 'bad/no-target.csv' }, 'player_id,level\n1,3\n2,4\n', 'text/csv');
+    await objects.put(
+      { bucket, key: 'datasets/churn/bad-no-target.csv' },
+      'player_id,level\n1,3\n2,4\n',
+      'text/csv',
+    );
   });
   afterAll(async () => {
     await t?.stop();
   });
 
-  function input(overrides: Partial<PipelineInput> = {}, stage = 'staging'): PipelineInput {
-    const base = buildPipelineInput(t.config, 'churn', stage, { requestedBy: REQUESTOR, reason: 'test' });
-    return { ...base, ...overrides };
-  }
+  const dataset = (name: string) => `s3://${t.stack.endpoints.bucket}/datasets/churn/${name}`;
 
-  async function run(i: PipelineInput, approve?: 'approve' | 'reject') {
+  async function run(request: { stage?: string; dataset?: string } = {}, approve?: 'approve' | 'reject') {
     const before = readOutbox(t.stack.endpoints.outboxDir).length;
-    const record = t.stack.engine.startExecution(i);
+    const executionArn = await startAs(t.stack, REQUESTOR, {
+      model: 'churn',
+      stage: request.stage ?? 'staging',
+      dataset: request.dataset ?? dataset('churn.csv'),
+      reason: 'test',
+    });
     if (approve) {
       const deadline = Date.now() + 30_000;
       let link: string | undefined;
@@ -60,11 +79,11 @@ describe('lifecycle state machine on the embedded default', () => {
       if (!link) throw new Error('no approval email arrived');
       await approveThroughLink(link, approve, approve === 'approve' ? 'fine' : 'AUC too close to noise', []);
     }
-    return t.stack.engine.settled(record.executionArn);
+    return t.stack.engine.settled(executionArn);
   }
 
   it('happy path: trains, registers, gates, waits for approval through the link, deploys', async () => {
-    const result = await run(input(), 'approve');
+    const result = await run({}, 'approve');
     expect(result.error ?? '').toBe('');
     expect(result.status).toBe('SUCCEEDED');
     const versions = await store.listVersions('churn');
@@ -88,7 +107,7 @@ describe('lifecycle state machine on the embedded default', () => {
   it('training failure: ends TrainingFailed, run failed, nothing registered, serving untouched', async () => {
     const serving = await store.getStage('churn', 'staging');
     const count = (await store.listVersions('churn')).length;
-    const result = await run(input({ dataset: `s3://${t.stack.endpoints.bucket}/bad/no-target.csv` }));
+    const result = await run({ dataset: dataset('bad-no-target.csv') });
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('mlcycle.TrainingFailed');
     expect(await store.listVersions('churn')).toHaveLength(count);
@@ -99,11 +118,7 @@ describe('lifecycle state machine on the embedded default', () => {
 
   it('gate failure: ends GateFailed, version rejected with evidence, serving untouched', async () => {
     const serving = await store.getStage('churn', 'staging');
-    const i = input();
-    const result = await run({
-      ...i,
-      policy: { ...i.policy, gates: [{ metric: 'auc', operator: '>=', threshold: 0.999, required: true }] },
-    });
+    const result = await run({ stage: 'strict' });
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('mlcycle.GateFailed');
     const newest = (await store.listVersions('churn'))[0];
@@ -113,7 +128,7 @@ describe('lifecycle state machine on the embedded default', () => {
 
   it('rejection: ends ApprovalRejected, version rejected, serving untouched', async () => {
     const serving = await store.getStage('churn', 'staging');
-    const result = await run(input(), 'reject');
+    const result = await run({}, 'reject');
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('mlcycle.ApprovalRejected');
     const newest = (await store.listVersions('churn'))[0];
@@ -122,15 +137,14 @@ describe('lifecycle state machine on the embedded default', () => {
   });
 
   it('approval timeout: ends ApprovalTimedOut, request expired, serving untouched', async () => {
-    const serving = await store.getStage('churn', 'staging');
-    const i = input();
-    const result = await run({ ...i, policy: { ...i.policy, approvalTimeoutSeconds: 2 } });
+    const serving = await store.getStage('churn', 'hurried');
+    const result = await run({ stage: 'hurried' });
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('mlcycle.ApprovalTimedOut');
     const newest = (await store.listVersions('churn'))[0];
     expect(newest?.status).toBe('rejected');
-    const request = await approvals.findForVersion('churn', newest?.version ?? '', 'staging');
+    const request = await approvals.findForVersion('churn', newest?.version ?? '', 'hurried');
     expect(request?.status).toBe('expired');
-    expect(await store.getStage('churn', 'staging')).toEqual(serving);
+    expect(await store.getStage('churn', 'hurried')).toEqual(serving);
   });
 });

@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ControlClient } from '../../bin/cli/control-client.js';
 import { parseConfig } from '../../lambdas/contracts/config-load.js';
 import type { MlcycleConfig } from '../../lambdas/contracts/config-schema.js';
+import type { StartedExecution } from '../../lambdas/services/pipeline/start.js';
 import { type LocalStack, startLocalStack } from '../../local/runtime.js';
 
 /** A small config for tests: fast training, one approver on staging, 2-of-3 on production. */
@@ -59,4 +61,20 @@ export async function startTestStack(config = testConfig()): Promise<TestStack> 
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The control API of a local stack, acting as `actor` (as the CLI does with --as). */
+export function controlAs(stack: LocalStack, actor: string): ControlClient {
+  return new ControlClient(stack.endpoints.api, { kind: 'local', actor });
+}
+
+/** Starts a run (POST /runs) or a promotion (POST /promotions) as `actor`; returns the execution ARN. */
+export async function startAs(
+  stack: LocalStack,
+  actor: string,
+  body: Record<string, unknown>,
+): Promise<string> {
+  const path = 'version' in body ? '/promotions' : '/runs';
+  const started = await controlAs(stack, actor).request<StartedExecution>('POST', path, body);
+  return started.executionArn;
 }

@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { MonitoringRuntimeConfig } from '../../contracts/config-schema.js';
 import { type DriftSummary, driftLatestKey } from '../../contracts/drift-summary.js';
-import type { PipelineInput } from '../../contracts/pipeline.js';
 import { type CompareOptions, compareProfiles, type DriftResult } from '../../domain/drift/compare.js';
 import { renderDriftReport } from '../../domain/drift/report-html.js';
 import { atLeast } from '../../domain/drift/severity.js';
@@ -22,9 +20,11 @@ export interface MonitoringDeps {
   readonly bucket: string;
   readonly config: MonitoringRuntimeConfig;
   readonly alerts: AlertPublisher;
-  readonly sfn?: SFNClient;
-  readonly stateMachineArn?: string;
-  readonly retrainInputs?: Record<string, PipelineInput>;
+  /**
+   * Starts a retrain of a model through the start service (recorded as asked by the drift
+   * monitor), returning the execution ARN; absent when retraining on drift is not wired.
+   */
+  readonly retrain?: (model: string, reason: string) => Promise<string>;
   readonly fetch?: typeof fetch;
   readonly clock?: () => Date;
   /** Worker threads for profiling (default: one per available CPU). */
@@ -326,20 +326,10 @@ export async function processBatch(d: MonitoringDeps, o: UploadedObject): Promis
     if (
       result.overallSeverity === 'critical' &&
       d.config.retrainOnCritical.enabled &&
-      d.sfn &&
-      d.stateMachineArn &&
-      d.retrainInputs?.[model] &&
+      d.retrain &&
       (await d.store.claimRetrain(model, now, d.config.retrainOnCritical.cooldownHours))
     ) {
-      const input: PipelineInput = { ...d.retrainInputs[model], reason: `critical drift in ${o.key}` };
-      const out = await d.sfn.send(
-        new StartExecutionCommand({
-          stateMachineArn: d.stateMachineArn,
-          name: `${model}-drift-${now.getTime()}`,
-          input: JSON.stringify(input),
-        }),
-      );
-      retrainExecution = out.executionArn;
+      retrainExecution = await d.retrain(model, `critical drift in ${o.key}`);
     }
     if (alert) {
       const text = alertText(model, o, result, reportUri);

@@ -140,6 +140,7 @@ export class RegistryStore {
         version,
         status,
         metrics: input.metrics,
+        ...(input.reportedMetrics ? { reportedMetrics: input.reportedMetrics } : {}),
         lineage: input.lineage,
         createdAt: now,
         statusHistory: [

@@ -1,25 +1,51 @@
+import type { MlcycleConfig } from '../../contracts/config-schema.js';
 import type { ClientManifest } from '../../contracts/manifest.js';
+import { normalizeEmail } from '../../domain/approval/quorum.js';
+import { ForbiddenError, ValidationError } from '../../domain/errors.js';
+import { requireModel, requireStage } from '../../domain/pipeline/admission.js';
 import { rollbackTarget } from '../../domain/registry/rollback-target.js';
+import { SERVABLE } from '../../domain/registry/status.js';
 import type { LedgerEntry } from '../../domain/registry/types.js';
 import type { S3Objects } from '../s3-objects.js';
 import { verifyArtifact } from './artifact-check.js';
 import { publishManifest } from './manifest.js';
 import type { RegistryStore } from './registry-store.js';
 
+/** Who may roll a stage back: its `rollbackBy` list, or its approvers when it has none. */
+export function mayRollBack(config: MlcycleConfig, stage: string, actor: string): boolean {
+  const env = requireStage(config, stage);
+  const allowed = (env.rollbackBy ?? env.approvers).map(normalizeEmail);
+  return allowed.includes(normalizeEmail(actor));
+}
+
 /**
- * Rolls a stage back to the previous ledger entry's version (or a named one): validates the
+ * Rolls a stage back, by someone the deployed policy allows, to a version that served it before
+ * and was not rejected for it since (the previous one by default, or a named one): validates the
  * target's artifact first — nothing is written if it is missing or altered — then moves the
- * pointer with a `rollback` ledger entry and republishes the client manifest.
+ * pointer with a `rollback` ledger entry naming who and why, and republishes the client manifest.
  */
 export async function rollback(
-  deps: { store: RegistryStore; objects: S3Objects; bucket: string },
+  deps: { store: RegistryStore; objects: S3Objects; bucket: string; config: MlcycleConfig },
   input: { model: string; stage: string; to?: string; reason: string; actor: string },
 ): Promise<{ entry: LedgerEntry; manifest: ClientManifest }> {
-  const { store, objects, bucket } = deps;
+  const { store, objects, bucket, config } = deps;
+  requireModel(config, input.model);
+  const env = requireStage(config, input.stage);
+  if (!mayRollBack(config, input.stage, input.actor)) {
+    throw new ForbiddenError(
+      `${input.actor} may not roll back ${input.stage} (allowed: ${(env.rollbackBy ?? env.approvers).join(', ') || 'nobody'}; set environments.${input.stage}.rollbackBy)`,
+    );
+  }
+  if (!input.reason.trim()) throw new ValidationError('a rollback needs a reason, kept in the ledger');
   const pointer = await store.getStage(input.model, input.stage);
   const ledger = await store.history(input.model, { stage: input.stage });
   const target = rollbackTarget(input.model, input.stage, pointer, ledger, input.to);
   const version = await store.requireVersion(input.model, target);
+  if (!SERVABLE.includes(version.status)) {
+    throw new ValidationError(
+      `${input.model} ${target} is ${version.status} and cannot serve again; promote another version`,
+    );
+  }
   const checked = await verifyArtifact(objects, version.lineage.artifactUri, version.lineage.artifactSha256);
   const entry = await store.promote({
     model: input.model,

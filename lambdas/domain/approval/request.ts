@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { GateOutcome, Metrics } from '../../contracts/pipeline.js';
 import { ValidationError } from '../errors.js';
+import { checkQuorumReachable, normalizeEmail } from './quorum.js';
 import type { ApprovalRequest, ServingSnapshot } from './types.js';
 
 /** What the Approve state asks for (its Payload, minus transport details). */
@@ -32,7 +33,7 @@ export function requestIdFor(taskToken: string): string {
   return `apr-${createHash('sha256').update(taskToken).digest('base64url').slice(0, 20)}`;
 }
 
-export const normalizeEmail = (address: string) => address.trim().toLowerCase();
+export { normalizeEmail };
 
 /**
  * Builds the request the approvers will be asked on. Fails when the quorum cannot be reached
@@ -45,17 +46,10 @@ export function buildApprovalRequest(
   now: Date,
 ): ApprovalRequest {
   const approvers = [...new Set(ask.approvers.map(normalizeEmail).filter(Boolean))];
-  const requestor = normalizeEmail(ask.requestedBy);
-  const eligible = approvers.filter((a) => a !== requestor);
   if (ask.quorum < 1) {
     throw new ValidationError(`quorum ${ask.quorum} for ${ask.stage} asks for no approval: it must be ≥ 1`);
   }
-  if (eligible.length < ask.quorum) {
-    throw new ValidationError(
-      `quorum ${ask.quorum} for ${ask.stage} cannot be reached: approvers are [${approvers.join(', ')}]` +
-        (eligible.length < approvers.length ? ` and ${requestor} asked, so may not approve` : ''),
-    );
-  }
+  checkQuorumReachable(ask.stage, approvers, ask.quorum, ask.requestedBy);
   return {
     requestId: requestIdFor(ask.taskToken),
     model: ask.model,

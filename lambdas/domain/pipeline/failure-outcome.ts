@@ -9,6 +9,7 @@ export interface FailureOutcome {
 }
 
 const summaries: Record<FailureKind, { status: FailureOutcome['versionStatus']; summary: string }> = {
+  preparation: { status: 'failed', summary: 'the run or promotion could not be started' },
   training: { status: 'failed', summary: 'training failed' },
   evaluation: { status: 'failed', summary: 'evaluation failed' },
   registration: { status: 'failed', summary: 'registration failed' },
@@ -26,6 +27,23 @@ const summaries: Record<FailureKind, { status: FailureOutcome['versionStatus']; 
 export function failureOutcome(kind: FailureKind, error?: string, cause?: string): FailureOutcome {
   const { status, summary } = summaries[kind];
   return { versionStatus: status, summary, detail: describeCause(error, cause) };
+}
+
+/** The one line an execution's failure is known by (its Fail state's cause, the CLI's last line). */
+export function failureCause(outcome: FailureOutcome): string {
+  return outcome.detail ? `${outcome.summary}: ${outcome.detail}` : outcome.summary;
+}
+
+/** The required gates that failed, for a gate failure's detail. */
+export function failedGates(gate: unknown): string {
+  const results = (gate as { results?: { required?: boolean; passed?: boolean; detail?: string }[] })
+    ?.results;
+  if (!Array.isArray(results)) return '';
+  return results
+    .filter((r) => r.required && !r.passed)
+    .map((r) => r.detail ?? '')
+    .filter(Boolean)
+    .join('; ');
 }
 
 function describeCause(error?: string, cause?: string): string {

@@ -13,9 +13,21 @@ const compare: Record<string, (a: number, b: number) => boolean> = {
 
 const fmt = (n: number) => Number(n.toFixed(6)).toString();
 
-function metricOf(metrics: Partial<Metrics>, metric: MetricName, whose: string): number {
+function metricOf(
+  metrics: Partial<Metrics>,
+  metric: MetricName,
+  whose: string,
+  reported: Partial<Metrics> = {},
+): number {
   const value = metrics[metric];
   if (typeof value !== 'number' || !Number.isFinite(value)) {
+    const claimed = reported[metric];
+    if (typeof claimed === 'number') {
+      throw new ValidationError(
+        `gate on "${metric}" cannot be checked: ${whose}'s ${metric} was not measured by mlcycle ` +
+          `(${claimed} was only reported at registration, and gates run on measured metrics)`,
+      );
+    }
     throw new ValidationError(
       `gate on "${metric}" cannot be checked: ${whose} has no ${metric} (it has: ${Object.keys(metrics).join(', ') || 'no metrics'})`,
     );
@@ -33,9 +45,11 @@ export function evaluateGates(
   metrics: Partial<Metrics>,
   serving: { version: string; metrics: Partial<Metrics> } | null,
   approvalRequired: boolean,
+  /** Metrics the candidate's registrant reported: named in the refusal, never compared. */
+  reported: Partial<Metrics> = {},
 ): GateOutcome {
   const results: GateResult[] = gates.map((gate) => {
-    const value = metricOf(metrics, gate.metric, 'the candidate');
+    const value = metricOf(metrics, gate.metric, 'the candidate', reported);
     if ('operator' in gate) {
       const passed = (compare[gate.operator] as (a: number, b: number) => boolean)(value, gate.threshold);
       return {

@@ -11,6 +11,8 @@ export interface RunRecord {
   stage: string;
   status: RunStatus;
   trigger: string;
+  /** The lifecycle execution that runs it. */
+  executionArn?: string;
   requestedBy: string;
   reason: string;
   datasetUri: string;
@@ -48,7 +50,10 @@ export interface VersionRecord {
   model: string;
   version: string;
   status: VersionStatus;
+  /** Measured by mlcycle on a holdout it kept; the only metrics gates use. */
   metrics: Partial<Metrics>;
+  /** What the registrant said (an artifact registered from outside); shown, never gated on. */
+  reportedMetrics?: Partial<Metrics>;
   lineage: Lineage;
   createdAt: string;
   statusHistory: StatusChange[];
@@ -61,6 +66,7 @@ export interface RegisterVersionInput {
   version?: string;
   lineage: Lineage;
   metrics: Partial<Metrics>;
+  reportedMetrics?: Partial<Metrics>;
   status?: VersionStatus;
 }
 

@@ -1,46 +1,60 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { createDocumentClient, createS3Client } from '../../adapters/aws-clients.js';
+import { deployedConfig } from '../../adapters/deployed-config.js';
 import { DriftStore } from '../../adapters/drift/drift-store.js';
 import type { MonitoringDeps } from '../../adapters/drift/monitoring-service.js';
 import { alertPublisherFromEnv } from '../../adapters/notifier.js';
 import { S3Objects } from '../../adapters/s3-objects.js';
-import { monitoringRuntimeSchema } from '../../contracts/config-schema.js';
+import { monitoringRuntimeConfig } from '../../contracts/config-schema.js';
 import { ENV } from '../../contracts/env.js';
-import { pipelineInputSchema } from '../../contracts/pipeline.js';
+import { startPipeline } from '../../services/pipeline/start.js';
 import { createLogger, once, readEnv } from './runtime.js';
-
-const json = <T extends z.ZodType>(schema: T) =>
-  z.string().transform((text, ctx) => {
-    try {
-      return schema.parse(JSON.parse(text)) as z.infer<T>;
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: `is not valid: ${(err as Error).message.slice(0, 200)}` });
-      return z.NEVER;
-    }
-  });
+import { startDeps } from './start-deps.js';
 
 const envSchema = z.object({
   [ENV.table]: z.string().min(1),
   [ENV.bucket]: z.string().min(1),
-  [ENV.monitoringConfig]: json(monitoringRuntimeSchema),
+  [ENV.configFile]: z.string().min(1),
   [ENV.stateMachineArn]: z.string().optional(),
-  [ENV.retrainInputs]: json(z.record(z.string(), pipelineInputSchema)).optional(),
 });
+
+/** The drift monitor asks for retrains as the platform itself, never as a person. */
+export const DRIFT_REQUESTOR = 'mlcycle-drift';
 
 /** Adapters for the baseline and drift handlers, built once per container. */
 export const monitoringDeps = once((): MonitoringDeps => {
   const env = readEnv(envSchema);
-  const retrain = env[ENV.retrainInputs];
+  const config = deployedConfig();
+  const doc = createDocumentClient();
+  const stateMachineArn = env[ENV.stateMachineArn];
+  const starting = stateMachineArn
+    ? startDeps(
+        doc,
+        { table: env[ENV.table], bucket: env[ENV.bucket], stateMachineArn },
+        config,
+        new SFNClient({}),
+      )
+    : undefined;
   return {
-    store: new DriftStore(createDocumentClient(), env[ENV.table]),
+    store: new DriftStore(doc, env[ENV.table]),
     objects: new S3Objects(createS3Client()),
     bucket: env[ENV.bucket],
-    config: env[ENV.monitoringConfig],
+    config: monitoringRuntimeConfig(config),
     alerts: alertPublisherFromEnv(),
     logger: createLogger('monitoring'),
-    ...(env[ENV.stateMachineArn] && retrain
-      ? { sfn: new SFNClient({}), stateMachineArn: env[ENV.stateMachineArn], retrainInputs: retrain }
+    ...(starting
+      ? {
+          retrain: async (model: string, reason: string) => {
+            const stage = config.models[model]?.schedule.stage ?? '';
+            const started = await startPipeline(
+              starting,
+              { model, stage, reason },
+              { person: DRIFT_REQUESTOR, trigger: 'drift', principal: null },
+            );
+            return started.executionArn;
+          },
+        }
       : {}),
   };
 });

@@ -3,7 +3,7 @@ import {
   approvalOutcomeSchema,
   evaluationResultSchema,
   gateOutcomeSchema,
-  pipelineInputSchema,
+  pipelineStateSchema,
   registrationSchema,
   runInfoSchema,
 } from '../../contracts/pipeline.js';
@@ -12,7 +12,7 @@ import {
  * The lifecycle state as it grows through the states (each adds its ResultPath). Handlers parse
  * just the part they need, so a missing predecessor output is a clear validation error.
  */
-export const preparedStateSchema = pipelineInputSchema.extend({ run: runInfoSchema });
+export const preparedStateSchema = pipelineStateSchema.extend({ run: runInfoSchema });
 export const evaluatedStateSchema = preparedStateSchema.extend({ evaluation: evaluationResultSchema });
 export const registeredStateSchema = evaluatedStateSchema.extend({ registration: registrationSchema });
 export const gatedStateSchema = registeredStateSchema.extend({ gate: gateOutcomeSchema });

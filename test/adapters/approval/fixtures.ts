@@ -6,6 +6,7 @@ import type { TaskCallbacks } from '../../../lambdas/adapters/approval/decision-
 import type { EmailMessage } from '../../../lambdas/adapters/notifier.js';
 import { RegistryStore } from '../../../lambdas/adapters/registry/registry-store.js';
 import { S3Objects } from '../../../lambdas/adapters/s3-objects.js';
+import { parseConfig } from '../../../lambdas/contracts/config-load.js';
 import { makeApprovalHttpHandler } from '../../../lambdas/handlers/approval-http.js';
 import { makeRequestApprovalHandler } from '../../../lambdas/handlers/request-approval.js';
 import {
@@ -94,15 +95,24 @@ export async function approvalWorld(dynamo: TestDynamo, s3: TestS3): Promise<App
       return { id: String(mails.length) };
     },
   };
-  const requestApproval = makeRequestApprovalHandler(() => ({
+  // The deployed policy of the stage is what each payload's `policy` describes: the suites state
+  // "given this policy" that way, and the handler reads it from the config, never the payload.
+  let deployed = configWithPolicy(undefined);
+  const handleRequest = makeRequestApprovalHandler(() => ({
     store,
     objects,
     bucket,
+    config: () => deployed,
     mailer,
     baseUrl: BASE_URL,
     key: async () => key,
     clock,
   }));
+  const requestApproval = (event: unknown) => {
+    const { policy, ...payload } = event as { policy?: PolicyFixture };
+    deployed = configWithPolicy(policy);
+    return handleRequest(payload);
+  };
   const http = makeApprovalHttpHandler(() => ({
     store,
     registry,
@@ -126,6 +136,35 @@ export async function approvalWorld(dynamo: TestDynamo, s3: TestS3): Promise<App
     http,
     scan,
   });
+}
+
+/** What a suite says the deployed production policy is, beside an Approve payload. */
+export interface PolicyFixture {
+  readonly approvers: readonly string[];
+  readonly quorum: number;
+  readonly approvalTimeoutSeconds: number;
+  readonly reminderSecondsBeforeExpiry: number;
+}
+
+/** A deployed config whose production stage has this policy (2 of the three approvers by default). */
+export function configWithPolicy(policy: PolicyFixture | undefined) {
+  return parseConfig(
+    {
+      models: { churn: { target: 'churned' } },
+      environments: {
+        staging: { approvers: [APPROVERS[0]] },
+        production: {
+          approvers: [...(policy?.approvers ?? APPROVERS)],
+          quorum: policy?.quorum ?? 2,
+          approvalTimeoutHours: (policy?.approvalTimeoutSeconds ?? 72 * 3600) / 3600,
+          ...(policy?.reminderSecondsBeforeExpiry
+            ? { reminderHoursBeforeExpiry: policy.reminderSecondsBeforeExpiry / 3600 }
+            : {}),
+        },
+      },
+    },
+    'approval test config',
+  );
 }
 
 /** The Approve state's payload for a version, with a 2-of-3 production policy by default. */

@@ -4,9 +4,8 @@ import { ApprovalStore } from '../../../lambdas/adapters/approval/approval-store
 import { createDocumentClient } from '../../../lambdas/adapters/aws-clients.js';
 import { RegistryStore } from '../../../lambdas/adapters/registry/registry-store.js';
 import { S3Objects } from '../../../lambdas/adapters/s3-objects.js';
-import { buildPipelineInput } from '../../../lambdas/contracts/pipeline.js';
 import { churnCsv } from '../../../local/data/churn.js';
-import { startTestStack, type TestStack } from '../../support/local-stack.js';
+import { startAs, startTestStack, type TestStack } from '../../support/local-stack.js';
 
 /**
  * Decisions made through the emailed links, end to end on the embedded default: an approval
@@ -37,11 +36,11 @@ describe('approval decisions in the registry and the promotion ledger', () => {
 
   async function runAndDecide(decision: 'approve' | 'reject', comment: string) {
     const before = readOutbox(t.stack.endpoints.outboxDir).length;
-    const input = buildPipelineInput(t.config, 'churn', 'staging', {
-      requestedBy: 'ds@studio.test',
+    const executionArn = await startAs(t.stack, 'ds@studio.test', {
+      model: 'churn',
+      stage: 'staging',
       reason: 'weekly',
     });
-    const record = t.stack.engine.startExecution(input);
     const deadline = Date.now() + 30_000;
     let link: string | undefined;
     while (!link && Date.now() < deadline) {
@@ -55,7 +54,7 @@ describe('approval decisions in the registry and the promotion ledger', () => {
     expect(link.length).toBeLessThan(300);
     const visit = await approveThroughLink(link, decision, comment, ['churn']);
     expect(visit.postStatus).toBe(200);
-    return t.stack.engine.settled(record.executionArn);
+    return t.stack.engine.settled(executionArn);
   }
 
   it('an approval is in the ledger entry of the promotion, with the approver and the comment', async () => {

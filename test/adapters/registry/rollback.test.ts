@@ -6,6 +6,7 @@ import { readManifest } from '../../../lambdas/adapters/registry/manifest.js';
 import { RegistryStore } from '../../../lambdas/adapters/registry/registry-store.js';
 import { rollback } from '../../../lambdas/adapters/registry/rollback.js';
 import { S3Objects } from '../../../lambdas/adapters/s3-objects.js';
+import { parseConfig } from '../../../lambdas/contracts/config-load.js';
 import type { Lineage } from '../../../lambdas/domain/registry/types.js';
 import { startTestDynamo, startTestS3, type TestDynamo, type TestS3 } from '../../support/emulators.js';
 
@@ -62,7 +63,22 @@ describe('rollback on DynamoDB Local and s3rver', () => {
       action: 'promote',
     });
 
-  const deps = () => ({ store, objects, bucket });
+  /** The deployed policy: production approvers may roll back; ops@ may too, explicitly. */
+  const config = parseConfig(
+    {
+      models: { churn: { target: 'churned' } },
+      environments: {
+        staging: { approvers: ['lead@studio.test'] },
+        production: {
+          approvers: ['lead@studio.test', 'other@studio.test'],
+          quorum: 1,
+          rollbackBy: ['lead@studio.test', 'ops@studio.test'],
+        },
+      },
+    },
+    'rollback test config',
+  );
+  const deps = () => ({ store, objects, bucket, config });
   const tableItems = async () => {
     const out = await dynamo.doc.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
     return (out.Items ?? []).map((i) => JSON.stringify(i)).sort();
@@ -132,7 +148,7 @@ describe('rollback on DynamoDB Local and s3rver', () => {
       rollback(deps(), { model: 'churn', stage: 'production', reason: 'x', actor: 'lead@studio.test' }),
     ).rejects.toMatchObject({
       name: 'ValidationError',
-      message: expect.stringMatching(/first version to serve production.*--to/),
+      message: expect.stringMatching(/first version to serve production/),
     });
     expect(await store.history('churn', { stage: 'production' })).toEqual(before);
   });
@@ -170,12 +186,104 @@ describe('rollback on DynamoDB Local and s3rver', () => {
     const v2 = await version('r2');
     await promote(v1);
     await promote(v2);
+    const as = 'lead@studio.test';
     await expect(
-      rollback(deps(), { model: 'churn', stage: 'production', to: v2, reason: 'x', actor: 'a@b' }),
+      rollback(deps(), { model: 'churn', stage: 'production', to: v2, reason: 'x', actor: as }),
     ).rejects.toThrow(`churn ${v2} already serves production`);
     await expect(
-      rollback(deps(), { model: 'churn', stage: 'production', to: '9.9.9', reason: 'x', actor: 'a@b' }),
-    ).rejects.toMatchObject({ name: 'NotFoundError' });
+      rollback(deps(), { model: 'churn', stage: 'production', to: '9.9.9', reason: 'x', actor: as }),
+    ).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringContaining('never served production'),
+    });
     expect((await store.getStage('churn', 'production'))?.version).toBe(v2);
+  });
+
+  it('is a back door to nothing: a version that never served the stage is refused with "use promote", writing nothing', async () => {
+    const v1 = await version('r1');
+    const v2 = await version('r2');
+    const neverGated = await version('r3');
+    await promote(v1);
+    await promote(v2);
+    const snapshot = await tableItems();
+    await expect(
+      rollback(deps(), {
+        model: 'churn',
+        stage: 'production',
+        to: neverGated,
+        reason: 'ship it without approvals',
+        actor: 'lead@studio.test',
+      }),
+    ).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringMatching(
+        new RegExp(
+          `churn ${neverGated} never served production.*mlcycle models promote churn ${neverGated} --stage production`,
+        ),
+      ),
+    });
+    expect(await tableItems()).toEqual(snapshot);
+  });
+
+  it('refuses a version rejected for the stage since it last served, by name and when walking back', async () => {
+    const v1 = await version('r1');
+    const v2 = await version('r2');
+    const v3 = await version('r3');
+    await promote(v1);
+    await promote(v2);
+    // v1 was proposed again and rejected, then v3 shipped: v1 is no rollback target any more.
+    await store.recordRejection({
+      model: 'churn',
+      stage: 'production',
+      version: v1,
+      requestId: 'req-again',
+      actor: 'other@studio.test',
+      reason: 'the crash bug is back in it',
+      evidence: {},
+    });
+    await promote(v3);
+    const snapshot = await tableItems();
+    await expect(
+      rollback(deps(), {
+        model: 'churn',
+        stage: 'production',
+        to: v1,
+        reason: 'x',
+        actor: 'lead@studio.test',
+      }),
+    ).rejects.toThrow(new RegExp(`churn ${v1} was rejected for production by other@studio.test`));
+    expect(await tableItems()).toEqual(snapshot);
+    // The default walks back to v2 (it served, and nobody rejected it since).
+    const out = await rollback(deps(), {
+      model: 'churn',
+      stage: 'production',
+      reason: 'v3 regressed',
+      actor: 'lead@studio.test',
+    });
+    expect(out.entry).toMatchObject({ fromVersion: v3, toVersion: v2 });
+  });
+
+  it('only those the stage allows may roll back (rollbackBy, else its approvers); the ledger names who', async () => {
+    const v1 = await version('r1');
+    const v2 = await version('r2');
+    await promote(v1);
+    await promote(v2);
+    const snapshot = await tableItems();
+    for (const actor of ['dev@studio.test', 'other@studio.test']) {
+      await expect(
+        rollback(deps(), { model: 'churn', stage: 'production', reason: 'x', actor }),
+      ).rejects.toMatchObject({
+        name: 'ForbiddenError',
+        message: expect.stringContaining(`${actor} may not roll back production`),
+      });
+    }
+    expect(await tableItems()).toEqual(snapshot);
+    const out = await rollback(deps(), {
+      model: 'churn',
+      stage: 'production',
+      reason: 'paged: crash rate',
+      actor: 'ops@studio.test',
+    });
+    expect(out.entry).toMatchObject({ action: 'rollback', actor: 'ops@studio.test', toVersion: v1 });
   });
 });

@@ -1,0 +1,38 @@
+import type { HandlerName } from './handlers.js';
+
+/**
+ * How a route knows its caller: `link` routes authorise each request themselves (the approval
+ * link's HMAC signature) or are public (client manifests); `iam` routes are SigV4-signed and
+ * checked by API Gateway's IAM authorizer on AWS, and carry the `--as` name locally.
+ */
+export type RouteAuth = 'link' | 'iam';
+
+export interface RouteContract {
+  readonly method: 'GET' | 'HEAD' | 'POST';
+  /** `/approvals/{id}` style; `{x}` matches one path segment. */
+  readonly path: string;
+  readonly handler: HandlerName;
+  readonly auth: RouteAuth;
+}
+
+/**
+ * The HTTP API, route by route: the CDK stack declares exactly these, and the embedded default's
+ * gateway serves exactly these.
+ */
+export const HTTP_ROUTES: readonly RouteContract[] = [
+  { method: 'GET', path: '/approvals/{id}', handler: 'approvalHttp', auth: 'link' },
+  // Mail scanners probe links with HEAD; HTTP APIs do not answer HEAD from a GET route.
+  { method: 'HEAD', path: '/approvals/{id}', handler: 'approvalHttp', auth: 'link' },
+  { method: 'POST', path: '/approvals/{id}', handler: 'approvalHttp', auth: 'link' },
+  { method: 'GET', path: '/models/{name}/{stage}', handler: 'manifestHttp', auth: 'link' },
+  { method: 'HEAD', path: '/models/{name}/{stage}', handler: 'manifestHttp', auth: 'link' },
+  { method: 'POST', path: '/runs', handler: 'startHttp', auth: 'iam' },
+  { method: 'POST', path: '/promotions', handler: 'startHttp', auth: 'iam' },
+  { method: 'POST', path: '/rollbacks', handler: 'registryHttp', auth: 'iam' },
+  { method: 'POST', path: '/versions', handler: 'registryHttp', auth: 'iam' },
+  { method: 'GET', path: '/whoami', handler: 'registryHttp', auth: 'iam' },
+  { method: 'POST', path: '/approvals/{id}/decisions', handler: 'decisionHttp', auth: 'iam' },
+];
+
+/** The route key API Gateway puts in `event.routeKey`, e.g. `POST /runs`. */
+export const routeKey = (route: Pick<RouteContract, 'method' | 'path'>) => `${route.method} ${route.path}`;

@@ -1,0 +1,32 @@
+/**
+ * Who an AWS principal is, by the config's `identities` table (person → principals). A listed
+ * IAM user or assumed-role session matches itself only; a listed IAM role matches every session
+ * of it (`arn:aws:sts::<account>:assumed-role/<role name>/<any session>`), so list a role only if
+ * the person is the only one who can assume it.
+ */
+export function personOf(
+  identities: Readonly<Record<string, readonly string[]>>,
+  principalArn: string,
+): string | undefined {
+  for (const [person, principals] of Object.entries(identities)) {
+    if (principals.some((p) => principalMatches(p, principalArn))) return person.trim().toLowerCase();
+  }
+  return undefined;
+}
+
+const ROLE = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/;
+const SESSION = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/;
+
+export function principalMatches(listed: string, caller: string): boolean {
+  if (listed === caller) return true;
+  const role = ROLE.exec(listed);
+  const session = SESSION.exec(caller);
+  // Roles are case-insensitive in IAM; the partition and account must be the same.
+  return Boolean(
+    role &&
+      session &&
+      role[1] === session[1] &&
+      role[2] === session[2] &&
+      role[3]?.toLowerCase() === session[3]?.toLowerCase(),
+  );
+}

@@ -1,0 +1,60 @@
+import type { EnvironmentConfig, MlcycleConfig, ModelConfig } from '../../contracts/config-schema.js';
+import {
+  type PipelineState,
+  pipelineStateSchema,
+  type StartRecord,
+  type TrainingSettings,
+} from '../../contracts/pipeline.js';
+import { NotFoundError } from '../errors.js';
+
+/**
+ * What the deployed config says about one execution. The config is the deployed stack's (a file
+ * in the functions' layer on AWS, the one `mlcycle up` started with locally), never the caller's.
+ */
+export function requireModel(config: MlcycleConfig, model: string): ModelConfig {
+  const found = config.models[model];
+  if (!found) {
+    throw new NotFoundError(
+      `unknown model "${model}"; the deployed config defines: ${Object.keys(config.models).join(', ')}`,
+    );
+  }
+  return found;
+}
+
+export function requireStage(config: MlcycleConfig, stage: string): EnvironmentConfig {
+  const found = config.environments[stage];
+  if (!found) {
+    throw new NotFoundError(
+      `unknown stage "${stage}"; the deployed config defines: ${Object.keys(config.environments).join(', ')}`,
+    );
+  }
+  return found;
+}
+
+export function trainingSettings(config: MlcycleConfig, model: string): TrainingSettings {
+  const m = requireModel(config, model);
+  return {
+    target: m.target,
+    exclude: m.exclude,
+    hyperparameters: m.training.hyperparameters,
+    holdoutFraction: m.evaluation.holdoutFraction,
+    timeoutSeconds: m.training.timeoutMinutes * 60,
+  };
+}
+
+/** The state Admit hands on: the request as recorded, the policy's wait and the training settings. */
+export function admittedState(
+  config: MlcycleConfig,
+  record: StartRecord,
+  execution: { arn: string; name: string },
+): PipelineState {
+  const env = requireStage(config, record.request.stage);
+  return pipelineStateSchema.parse({
+    ...record.request,
+    execution,
+    requestedBy: record.requestedBy,
+    trigger: record.trigger,
+    training: trainingSettings(config, record.request.model),
+    approvalWait: { timeoutSeconds: Math.max(1, Math.round(env.approvalTimeoutHours * 3600)) },
+  });
+}

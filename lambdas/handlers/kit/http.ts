@@ -1,0 +1,32 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { isMlcycleError, ValidationError } from '../../domain/errors.js';
+
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+
+const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+/** The request body as JSON; a body that is not JSON is the caller's mistake (400). */
+export function jsonBody(event: APIGatewayProxyEventV2): unknown {
+  if (!event.body) return {};
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ValidationError('the request body is not JSON');
+  }
+}
+
+/**
+ * The answer for an error: a domain error says what was wrong with its own status; anything
+ * else is logged and answered 500 without internals (as API Gateway does).
+ */
+export function errorResult(err: unknown, logger: Logger): HttpResult {
+  if (isMlcycleError(err)) return json(err.status, { error: err.name, message: err.message });
+  logger.error('request failed', err as Error);
+  return json(500, { message: 'Internal Server Error' });
+}

@@ -1,0 +1,135 @@
+import { randomBytes } from 'node:crypto';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { parseS3Uri } from '../../adapters/s3-objects.js';
+import { describeZodError } from '../../contracts/config-load.js';
+import type { MlcycleConfig } from '../../contracts/config-schema.js';
+import {
+  type PipelineRequest,
+  type PipelineRequestInput,
+  pipelineRequestSchema,
+  type StartRecord,
+  type Trigger,
+} from '../../contracts/pipeline.js';
+import { datasetsPrefix } from '../../contracts/s3-layout.js';
+import { checkQuorumReachable } from '../../domain/approval/quorum.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors.js';
+import { requireModel, requireStage } from '../../domain/pipeline/admission.js';
+import { parseVersion } from '../../domain/registry/semver.js';
+import { SERVABLE } from '../../domain/registry/status.js';
+import type { VersionRecord } from '../../domain/registry/types.js';
+
+/** What starting an execution needs; an SFNClient satisfies `sfn`. */
+export interface StartDeps {
+  /** The deployed config (never the caller's). */
+  readonly config: MlcycleConfig;
+  readonly bucket: string;
+  readonly stateMachineArn: string;
+  readonly starts: {
+    put(record: StartRecord): Promise<void>;
+    delete(executionName: string): Promise<void>;
+  };
+  readonly registry: { getVersion(model: string, version: string): Promise<VersionRecord | undefined> };
+  readonly sfn: { send(command: StartExecutionCommand): Promise<{ executionArn?: string }> };
+  readonly clock?: () => Date;
+}
+
+/** Who asks: an authenticated person, or the platform itself for schedules and drift. */
+export interface Requestor {
+  readonly person: string;
+  readonly trigger: Trigger;
+  readonly principal: string | null;
+}
+
+export interface StartedExecution {
+  readonly executionArn: string;
+  readonly executionName: string;
+  readonly requestedBy: string;
+  readonly request: PipelineRequest;
+}
+
+/**
+ * Starts a training run or a promotion: checks the request against the deployed config and the
+ * registry (so a doomed request is refused now, with the reason, instead of failing in an
+ * execution), records who asked, then starts the execution. If StartExecution fails, the record
+ * is removed again.
+ */
+export async function startPipeline(
+  deps: StartDeps,
+  input: PipelineRequestInput,
+  who: Requestor,
+): Promise<StartedExecution> {
+  const parsed = pipelineRequestSchema.safeParse(input, { reportInput: true });
+  if (!parsed.success) throw new ValidationError(describeZodError(parsed.error, 'request'));
+  const request = parsed.data;
+  requireModel(deps.config, request.model);
+  const env = requireStage(deps.config, request.stage);
+  if (request.promote) await checkPromotable(deps, request);
+  else checkTrainingRequest(deps, request);
+  checkQuorumReachable(request.stage, env.approvers, env.quorum, who.person);
+
+  const now = (deps.clock ?? (() => new Date()))();
+  const executionName = executionNameFor(request, who.trigger, now);
+  const record: StartRecord = {
+    executionName,
+    request,
+    requestedBy: who.person,
+    trigger: who.trigger,
+    principal: who.principal,
+    startedAt: now.toISOString(),
+  };
+  await deps.starts.put(record);
+  let executionArn: string | undefined;
+  try {
+    const out = await deps.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: deps.stateMachineArn,
+        name: executionName,
+        input: JSON.stringify(request),
+      }),
+    );
+    executionArn = out.executionArn;
+  } catch (err) {
+    await deps.starts.delete(executionName).catch(() => undefined);
+    throw err;
+  }
+  if (!executionArn) throw new Error('StartExecution returned no execution ARN');
+  return { executionArn, executionName, requestedBy: who.person, request };
+}
+
+async function checkPromotable(deps: StartDeps, request: PipelineRequest): Promise<void> {
+  const version = parseVersion(request.promote);
+  const record = await deps.registry.getVersion(request.model, version);
+  if (!record) throw new NotFoundError(`model ${request.model} has no version ${version}`);
+  if (!SERVABLE.includes(record.status)) {
+    throw new ConflictError(
+      `${request.model} ${version} is ${record.status}; only ${SERVABLE.join(' or ')} versions can be promoted`,
+    );
+  }
+}
+
+function checkTrainingRequest(deps: StartDeps, request: PipelineRequest): void {
+  if (request.version) parseVersion(request.version);
+  if (!request.dataset) return;
+  const prefix = datasetsPrefix(request.model);
+  const where = parseS3Uri(request.dataset);
+  if (where.bucket !== deps.bucket || !where.key.startsWith(prefix) || where.key.endsWith('/')) {
+    throw new ValidationError(
+      `dataset ${request.dataset} is not an object under s3://${deps.bucket}/${prefix}; upload it there (mlcycle datasets upload ${request.model} <file>)`,
+    );
+  }
+}
+
+/**
+ * Readable, unique, and within Step Functions' 80 characters: `<model>-<stage>-<kind>-<time>-<rand>`.
+ * The random tail keeps two requests in the same millisecond apart.
+ */
+export function executionNameFor(request: PipelineRequest, trigger: Trigger, now: Date): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.(\d+)Z$/, '$1Z');
+  const kind = request.promote ? `promote-${request.promote.replace(/[^A-Za-z0-9]/g, '-')}` : trigger;
+  const tail = randomBytes(2).toString('hex');
+  const head = `${request.model}-${request.stage}-${kind}-${stamp}`.slice(0, 80 - tail.length - 1);
+  return `${head}-${tail}`;
+}

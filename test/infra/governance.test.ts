@@ -1,0 +1,143 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CfnElement } from 'aws-cdk-lib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../lambdas/contracts/config-load.js';
+import { ENV } from '../../lambdas/contracts/env.js';
+import { HANDLERS, type HandlerContract, type HandlerName } from '../../lambdas/contracts/handlers.js';
+import { DEPLOYED_CONFIG_PATH } from '../../lib/deployed-config.js';
+import {
+  actionsOf,
+  type CfnResource,
+  defaultRawConfig,
+  identityStatements,
+  list,
+  refOf,
+  resourcesOf,
+  type SynthesizedApp,
+  synthApp,
+} from './support.js';
+
+/**
+ * Governance in the template: the policy every function applies is the stack's own config (a
+ * layer), and each function may write only the table partitions its use case owns.
+ */
+let s: SynthesizedApp;
+const config = parseConfig(defaultRawConfig());
+const fnId = (name: HandlerName) =>
+  s.stack.getLogicalId(s.stack.functions.get(name).node.defaultChild as CfnElement);
+const roleId = (name: HandlerName) =>
+  s.stack.getLogicalId(s.stack.functions.role(name).node.defaultChild as CfnElement);
+
+beforeAll(() => {
+  s = synthApp(defaultRawConfig(), { bundle: false });
+});
+afterAll(() => s?.dispose());
+
+describe('the deployed config', () => {
+  it('is one layer holding this config; every function that applies a policy has it and points at it', () => {
+    const layers = resourcesOf(s.template, 'AWS::Lambda::LayerVersion');
+    expect(layers).toHaveLength(1);
+    const [layerId] = layers[0] as [string, CfnResource];
+    const readers = (Object.entries(HANDLERS) as [HandlerName, HandlerContract][]).filter(([, c]) =>
+      (c.env as readonly string[]).includes(ENV.configFile),
+    );
+    expect(readers.map(([n]) => n)).toEqual(
+      expect.arrayContaining([
+        'admit',
+        'gate',
+        'requestApproval',
+        'deploy',
+        'startHttp',
+        'registryHttp',
+        'decisionHttp',
+      ]),
+    );
+    const resources = s.template.toJSON().Resources as Record<string, CfnResource>;
+    for (const [name] of readers) {
+      const p = resources[fnId(name)]?.Properties ?? {};
+      expect(list(p.Layers as unknown[]).map(refOf), name).toContain(layerId);
+      const env = (p.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(env[ENV.configFile], name).toBe(DEPLOYED_CONFIG_PATH);
+    }
+  });
+
+  it("the layer's asset is exactly the validated config, at the path the functions read", () => {
+    const file = join(s.outdir, `asset.${assetHash()}`, 'mlcycle', 'config.json');
+    expect(existsSync(file), file).toBe(true);
+    expect(parseConfig(JSON.parse(readFileSync(file, 'utf8')))).toEqual(config);
+    expect(DEPLOYED_CONFIG_PATH).toBe('/opt/mlcycle/config.json');
+  });
+});
+
+/** The asset hash of the config layer (its S3 key in the template is `<hash>.zip`). */
+function assetHash(): string {
+  const [, layer] = resourcesOf(s.template, 'AWS::Lambda::LayerVersion')[0] as [string, CfnResource];
+  const content = layer.Properties?.Content as { S3Key: unknown } | undefined;
+  const key = JSON.stringify(content?.S3Key);
+  const hash = /([0-9a-f]{64})\.zip/.exec(key)?.[1];
+  if (!hash) throw new Error(`no asset hash in ${key}`);
+  return hash;
+}
+
+describe('table writes', () => {
+  const WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+
+  /** The partition patterns a role may write, or 'ANY' if a write statement has no LeadingKeys condition. */
+  function writablePartitions(name: HandlerName): string[] | 'ANY' | 'NONE' {
+    const found = identityStatements(s.template).filter(
+      (a) => a.roles.includes(roleId(name)) && actionsOf(a.statement).some((x) => WRITE.includes(x)),
+    );
+    if (!found.length) return 'NONE';
+    const keys: string[] = [];
+    for (const a of found) {
+      const c = (a.statement.Condition ?? {}) as Record<string, Record<string, unknown>>;
+      const lk = c['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+      if (!lk) return 'ANY';
+      keys.push(...list(lk as string[]));
+    }
+    return [...new Set(keys)].sort();
+  }
+
+  const models = Object.keys(config.models).map((m) => `MODEL#${m}`);
+  const expected: Partial<Record<HandlerName, string[] | 'NONE'>> = {
+    admit: 'NONE',
+    loadCandidate: 'NONE',
+    evaluate: 'NONE',
+    gate: 'NONE',
+    manifestHttp: 'NONE',
+    prepareRun: models,
+    register: models,
+    deploy: models,
+    cleanup: models,
+    registryHttp: models,
+    requestApproval: ['APPROVAL#*', 'APPROVALFOR#*'],
+    approvalReminders: ['APPROVAL#*'],
+    approvalHttp: ['APPROVAL#*', ...models],
+    decisionHttp: ['APPROVAL#*', ...models],
+    recordFailure: ['APPROVAL#*', ...models],
+    startHttp: ['EXECUTION#*'],
+    scheduledRetrain: ['EXECUTION#*'],
+    baseline: ['S3EVENT#*', ...models],
+    drift: ['S3EVENT#*', ...models],
+  };
+
+  it.each(Object.keys(HANDLERS) as HandlerName[])(
+    '%s writes only the partitions its use case owns (dynamodb:LeadingKeys)',
+    (name) => {
+      const got = writablePartitions(name);
+      expect(got, name).not.toBe('ANY');
+      const want = expected[name];
+      if (want === undefined) throw new Error(`no expectation for ${name}: add one`);
+      expect(got).toEqual(want === 'NONE' ? 'NONE' : [...want].sort());
+    },
+  );
+
+  it('nothing that starts executions may write the registry, and nothing else may write start records', () => {
+    for (const name of Object.keys(HANDLERS) as HandlerName[]) {
+      const got = writablePartitions(name);
+      const writesStarts = Array.isArray(got) && got.includes('EXECUTION#*');
+      expect(writesStarts, name).toBe(name === 'startHttp' || name === 'scheduledRetrain');
+    }
+  });
+});
