@@ -1,4 +1,5 @@
 import type { ClientManifest } from '../../contracts/manifest.js';
+import { buildClientManifest } from '../../domain/registry/manifest.js';
 import { rollbackTarget } from '../../domain/registry/rollback-target.js';
 import type { LedgerEntry } from '../../domain/registry/types.js';
 import type { S3Objects } from '../s3-objects.js';
@@ -30,19 +31,7 @@ export async function rollback(
     action: 'rollback',
     evidence: { validation: { sha256: checked.sha256, size: checked.size } },
   });
-  const manifest: ClientManifest = {
-    schema: 'mlcycle.manifest/v1',
-    model: input.model,
-    stage: input.stage,
-    version: target,
-    artifact: { uri: version.lineage.artifactUri, sha256: checked.sha256 },
-    metrics: version.metrics,
-    promotedAt: entry.at,
-    promotedBy: entry.actor,
-    ledgerSeq: entry.seq,
-    previousVersion: entry.fromVersion,
-    action: 'rollback',
-  };
+  const manifest = buildClientManifest(entry, version, checked.sha256);
   await publishManifest(objects, bucket, manifest);
   return { entry, manifest };
 }

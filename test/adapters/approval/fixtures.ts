@@ -96,8 +96,7 @@ export async function approvalWorld(dynamo: TestDynamo, s3: TestS3): Promise<App
   };
   const requestApproval = makeRequestApprovalHandler(() => ({
     store,
-    objects,
-    bucket,
+    registry,
     mailer,
     baseUrl: BASE_URL,
     key: async () => key,
