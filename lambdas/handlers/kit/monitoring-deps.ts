@@ -1,6 +1,6 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
-import { createDocumentClient, createS3Client } from '../../adapters/aws-clients.js';
+import { createDocumentClient, createS3Client, withTransientErrors } from '../../adapters/aws-clients.js';
 import { DriftStore } from '../../adapters/drift/drift-store.js';
 import type { MonitoringDeps } from '../../adapters/drift/monitoring-service.js';
 import { alertPublisherFromEnv } from '../../adapters/notifier.js';
@@ -40,7 +40,11 @@ export const monitoringDeps = once((): MonitoringDeps => {
     alerts: alertPublisherFromEnv(),
     logger: createLogger('monitoring'),
     ...(env[ENV.stateMachineArn] && retrain
-      ? { sfn: new SFNClient({}), stateMachineArn: env[ENV.stateMachineArn], retrainInputs: retrain }
+      ? {
+          sfn: withTransientErrors(new SFNClient({})),
+          stateMachineArn: env[ENV.stateMachineArn],
+          retrainInputs: retrain,
+        }
       : {}),
   };
 });
