@@ -2,6 +2,7 @@
 import '../local/polyfills.js';
 import { Command, CommanderError } from 'commander';
 import { isMlcycleError } from '../lambdas/domain/errors.js';
+import { neutralizeLines } from '../lambdas/domain/text.js';
 import { registerArchiveCommands } from './cli/archive.js';
 import { createContext } from './cli/context.js';
 import { registerDatasetCommands } from './cli/datasets.js';
@@ -21,6 +22,8 @@ const program = new Command('mlcycle')
   .option('--dir <dir>', 'local state folder', process.env.MLCYCLE_DIR ?? '.mlcycle')
   .option('--as <identity>', 'who is acting (approvals, ledger); default $MLCYCLE_USER or the OS user')
   .showHelpAfterError()
+  // Commander quotes what was typed in its errors; no control character reaches the terminal.
+  .configureOutput({ outputError: (text, write) => write(neutralizeLines(text)) })
   .exitOverride();
 
 registerUpCommand(program);
@@ -38,9 +41,10 @@ try {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode;
   } else {
-    // One clear line; the stack only when asked for.
+    // One clear line, neutralised (messages quote names and values from users and data); the
+    // stack only when asked for.
     const e = err as Error;
-    console.error(`mlcycle: ${isMlcycleError(e) ? '' : `${e.name}: `}${e.message}`);
+    console.error(neutralizeLines(`mlcycle: ${isMlcycleError(e) ? '' : `${e.name}: `}${e.message}`));
     if (process.env.MLCYCLE_DEBUG) console.error(e.stack);
     process.exitCode = isMlcycleError(e) && e.status < 500 ? 2 : 1;
   }

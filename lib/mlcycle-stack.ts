@@ -165,12 +165,8 @@ export class MlcycleStack extends Stack {
       why('Register reads the training summary of the run'),
     );
     s.grantTableRead(role('gate'));
+    // RequestApproval reads what serves from the registry (the public manifest names nobody): no S3.
     s.grantTableReadWrite(role('requestApproval'), [P.approvals, P.approvalLookups]);
-    s.grantPrefixes(
-      role('requestApproval'),
-      [{ prefix: 'deployments/', read: true }],
-      why('RequestApproval reads the manifest of the version now serving'),
-    );
     // Reminders list pending requests (GSI1) and their decisions, and mark a request reminded.
     s.grantTableQueryAndUpdate(role('approvalReminders'), [P.approvals]);
     // Decisions, and on a rejection the version's status and the ledger's reject entry.

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../lambdas/contracts/config-load.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
+import { neutralizeInline } from '../../lambdas/domain/text.js';
 import { runningStack, startLocalStack } from '../../local/runtime.js';
 import { contractScheduleJobs, LocalScheduler, type ScheduledJob } from '../../local/scheduler/scheduler.js';
 import { globalOptions } from './context.js';
@@ -29,7 +30,9 @@ export function registerUpCommand(program: Command): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new ValidationError(`--port "${opts.port}" is not a TCP port number`);
       }
-      const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
+      // Log lines quote S3 keys, execution names and results: shown, never acted on.
+      const log = (line: string) =>
+        console.log(`${new Date().toISOString().slice(11, 19)} ${neutralizeInline(line)}`);
       const stack = await startLocalStack({
         config,
         dir: g.dir,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { ENV } from '../contracts/env.js';
+import { withTransientErrors } from './transient-errors.js';
 
 export interface EmailMessage {
   readonly to: readonly string[];
@@ -114,7 +115,9 @@ export class OutboxAlertPublisher implements AlertPublisher {
 export function mailerFromEnv(env: NodeJS.ProcessEnv = process.env): Mailer {
   const from = env[ENV.emailSender] ?? 'mlcycle@example.com';
   const outbox = env[ENV.outboxDir];
-  return outbox ? new OutboxMailer(outbox, from) : new SesMailer(new SESv2Client({}), from);
+  return outbox
+    ? new OutboxMailer(outbox, from)
+    : new SesMailer(withTransientErrors(new SESv2Client({})), from);
 }
 
 export function alertPublisherFromEnv(env: NodeJS.ProcessEnv = process.env): AlertPublisher {
@@ -123,5 +126,5 @@ export function alertPublisherFromEnv(env: NodeJS.ProcessEnv = process.env): Ale
     return new OutboxAlertPublisher(new OutboxMailer(outbox, env[ENV.emailSender] ?? 'mlcycle@local'));
   const topic = env[ENV.alertTopicArn];
   if (!topic) throw new Error(`${ENV.alertTopicArn} is not set: alerts need an SNS topic`);
-  return new SnsAlertPublisher(new SNSClient({}), topic);
+  return new SnsAlertPublisher(withTransientErrors(new SNSClient({})), topic);
 }

@@ -11,8 +11,10 @@ export abstract class MlcycleError extends Error {
   constructor(
     message: string,
     readonly details?: Record<string, unknown>,
+    /** `cause`: the error this one stands for (kept for logs; not part of the message). */
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -38,7 +40,11 @@ export class IllegalTransitionError extends MlcycleError {
   readonly status = 409;
 }
 
-/** Worth retrying: throttling, a timeout talking to a dependency. The ASL retries only these. */
+/**
+ * Worth retrying: throttling, a timeout, a refused or reset connection, a 5xx from a dependency.
+ * The ASL retries only these. AWS SDK clients built by lambdas/adapters raise it themselves
+ * (transient-errors.ts), after the SDK's own retries, with the SDK's error as `cause`.
+ */
 export class TransientError extends MlcycleError {
   override readonly name = ERROR_NAMES.transient;
   readonly status = 503;

@@ -8,10 +8,11 @@ import { RegistryStore } from '../adapters/registry/registry-store.js';
 import { type SmokeCandidate, smokeTestArtifact } from '../adapters/registry/smoke-sample.js';
 import { childUri, parseS3Uri, S3Objects } from '../adapters/s3-objects.js';
 import { ENV } from '../contracts/env.js';
-import { type ClientManifest, manifestKey } from '../contracts/manifest.js';
+import { manifestKey } from '../contracts/manifest.js';
 import { approvalGap } from '../domain/approval/deploy-authorization.js';
 import { ForbiddenError } from '../domain/errors.js';
 import { requireStage } from '../domain/pipeline/admission.js';
+import { buildClientManifest } from '../domain/registry/manifest.js';
 import { isStageChange, type LedgerEntry, type VersionRecord } from '../domain/registry/types.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
@@ -206,20 +207,7 @@ export const handler = async (event: unknown): Promise<DeployResult> => {
       serving: supersededBy,
     });
   } else {
-    const manifest: ClientManifest = {
-      schema: 'mlcycle.manifest/v1',
-      model,
-      stage,
-      version: entry.toVersion,
-      artifact: { uri: version.lineage.artifactUri, sha256: validation.sha256 },
-      metrics: version.metrics,
-      promotedAt: entry.at,
-      promotedBy: entry.actor,
-      ledgerSeq: entry.seq,
-      previousVersion: entry.fromVersion,
-      action: 'promote',
-    };
-    await publishManifest(objects, bucket, manifest);
+    await publishManifest(objects, bucket, buildClientManifest(entry, version, validation.sha256));
   }
   // A promotion of an existing version has no run of its own: the run in its state is the one
   // that trained the version (or none, for one registered outside a pipeline), and it is not ours

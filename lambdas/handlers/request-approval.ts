@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { ApprovalStore } from '../adapters/approval/approval-store.js';
 import { cachedSigningKey } from '../adapters/approval/signing-key.js';
-import { createDocumentClient, createS3Client } from '../adapters/aws-clients.js';
+import { createDocumentClient } from '../adapters/aws-clients.js';
 import { deployedConfig } from '../adapters/deployed-config.js';
 import { type Mailer, mailerFromEnv } from '../adapters/notifier.js';
-import { readManifest } from '../adapters/registry/manifest.js';
-import { S3Objects } from '../adapters/s3-objects.js';
+import { RegistryStore } from '../adapters/registry/registry-store.js';
 import type { MlcycleConfig } from '../contracts/config-schema.js';
 import { ENV } from '../contracts/env.js';
 import { gateOutcomeSchema, metricsSchema } from '../contracts/pipeline.js';
@@ -18,7 +17,7 @@ import {
   reminderDue,
 } from '../domain/approval/request.js';
 import { signLink } from '../domain/approval/signing.js';
-import type { ApprovalRequest } from '../domain/approval/types.js';
+import type { ApprovalRequest, ServingSnapshot } from '../domain/approval/types.js';
 import { requireStage } from '../domain/pipeline/admission.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
@@ -56,11 +55,34 @@ export interface ApprovalMailDeps {
 }
 
 export interface RequestApprovalDeps extends ApprovalMailDeps {
-  readonly objects: S3Objects;
-  readonly bucket: string;
+  readonly registry: RegistryStore;
   /** The deployed config: who approves the stage, how many, for how long. */
   readonly config: () => MlcycleConfig;
   readonly clock?: () => Date;
+}
+
+/**
+ * What serves the stage now, for the approvers' side-by-side: the registry's stage pointer, the
+ * ledger entry that moved it there (who, when) and that version's metrics. Not the public client
+ * manifest, which names nobody.
+ */
+export async function servingSnapshot(
+  registry: RegistryStore,
+  model: string,
+  stage: string,
+): Promise<ServingSnapshot | null> {
+  const pointer = await registry.getStage(model, stage);
+  if (!pointer) return null;
+  const [entry, version] = await Promise.all([
+    registry.getLedgerEntry(model, stage, pointer.ledgerSeq),
+    registry.getVersion(model, pointer.version),
+  ]);
+  return {
+    version: pointer.version,
+    metrics: version?.metrics ?? {},
+    promotedAt: entry?.at ?? pointer.since,
+    promotedBy: entry?.actor ?? '',
+  };
 }
 
 /**
@@ -101,7 +123,7 @@ export function makeRequestApprovalHandler(deps: () => RequestApprovalDeps) {
     const d = deps();
     const now = (d.clock ?? (() => new Date()))();
     const env = requireStage(d.config(), payload.stage);
-    const manifest = await readManifest(d.objects, d.bucket, payload.model, payload.stage);
+    const serving = await servingSnapshot(d.registry, payload.model, payload.stage);
     const request = buildApprovalRequest(
       {
         ...payload,
@@ -110,14 +132,7 @@ export function makeRequestApprovalHandler(deps: () => RequestApprovalDeps) {
         timeoutSeconds: Math.max(1, Math.round(env.approvalTimeoutHours * 3600)),
         reminderSecondsBeforeExpiry: Math.round((env.reminderHoursBeforeExpiry ?? 0) * 3600),
       },
-      manifest
-        ? {
-            version: manifest.version,
-            metrics: manifest.metrics,
-            promotedAt: manifest.promotedAt,
-            promotedBy: manifest.promotedBy,
-          }
-        : null,
+      serving,
       now,
     );
     const created = await d.store.create(request);
@@ -157,10 +172,10 @@ export const requestApprovalDeps = once((): RequestApprovalDeps => {
   const env = readEnv(
     registryEnvSchema.and(signingKeyEnvSchema).and(z.object({ [ENV.approvalBaseUrl]: z.url() })),
   );
+  const doc = createDocumentClient();
   return {
-    store: new ApprovalStore(createDocumentClient(), env[ENV.table]),
-    objects: new S3Objects(createS3Client()),
-    bucket: env[ENV.bucket],
+    store: new ApprovalStore(doc, env[ENV.table]),
+    registry: new RegistryStore(doc, env[ENV.table]),
     config: () => deployedConfig(),
     mailer: mailerFromEnv(),
     baseUrl: env[ENV.approvalBaseUrl],

@@ -150,7 +150,6 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
       artifact: { uri: version.lineage.artifactUri, sha256: sha256(artifact) },
       metrics: version.metrics,
       promotedAt: ledger[0]?.at,
-      promotedBy: REQUESTOR,
       ledgerSeq: 1,
       previousVersion: null,
       action: 'promote',

@@ -110,7 +110,6 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
       artifact: { uri: v.lineage.artifactUri, sha256: v.lineage.artifactSha256 },
       metrics: METRICS,
       promotedAt: entry.at,
-      promotedBy: REQUESTOR,
       ledgerSeq: entry.seq,
       previousVersion: null,
       action: 'promote',

@@ -450,6 +450,18 @@ export class RegistryStore {
       .sort((a, b) => (a.at === b.at ? b.seq - a.seq : a.at < b.at ? 1 : -1));
   }
 
+  /** The stage change with this sequence number (a stage pointer's `ledgerSeq` names one). */
+  async getLedgerEntry(model: string, stage: string, seq: number): Promise<LedgerEntry | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { PK: keys.model(model), SK: keys.ledger(stage, seq) },
+        ConsistentRead: true,
+      }),
+    );
+    return strip<LedgerEntry>(out.Item);
+  }
+
   /** The ledger entry that was in force for a stage at time T (what was serving then). */
   async servingAt(model: string, stage: string, at: Date): Promise<LedgerEntry | undefined> {
     return (await this.history(model, { stage, at })).find(isStageChange);

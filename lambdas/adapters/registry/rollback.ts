@@ -3,6 +3,7 @@ import type { ClientManifest } from '../../contracts/manifest.js';
 import { normalizeEmail } from '../../domain/approval/quorum.js';
 import { ForbiddenError, ValidationError } from '../../domain/errors.js';
 import { requireModel, requireStage } from '../../domain/pipeline/admission.js';
+import { buildClientManifest } from '../../domain/registry/manifest.js';
 import { rollbackTarget } from '../../domain/registry/rollback-target.js';
 import { SERVABLE } from '../../domain/registry/status.js';
 import type { LedgerEntry } from '../../domain/registry/types.js';
@@ -56,19 +57,7 @@ export async function rollback(
     action: 'rollback',
     evidence: { validation: { sha256: checked.sha256, size: checked.size } },
   });
-  const manifest: ClientManifest = {
-    schema: 'mlcycle.manifest/v1',
-    model: input.model,
-    stage: input.stage,
-    version: target,
-    artifact: { uri: version.lineage.artifactUri, sha256: checked.sha256 },
-    metrics: version.metrics,
-    promotedAt: entry.at,
-    promotedBy: entry.actor,
-    ledgerSeq: entry.seq,
-    previousVersion: entry.fromVersion,
-    action: 'rollback',
-  };
+  const manifest = buildClientManifest(entry, version, checked.sha256);
   await publishManifest(objects, bucket, manifest);
   return { entry, manifest };
 }

@@ -65,9 +65,18 @@ export function verifyLink(
 ): LinkCheck {
   if (!token) return { ok: false, reason: 'missing' };
   const match = TOKEN_SHAPE.exec(token);
-  const approver = match ? approvers[Number(match[1])] : undefined;
+  const index = match ? Number(match[1]) : Number.NaN;
+  const approver = match ? approvers[index] : undefined;
   const expiresAt = match ? Number.parseInt(match[2] as string, 36) : Number.NaN;
-  if (!match || approver === undefined || !Number.isSafeInteger(expiresAt)) {
+  if (
+    !match ||
+    approver === undefined ||
+    !Number.isSafeInteger(expiresAt) ||
+    // Only the spelling signLink writes: `00.…` or `0.0tpi…` name the same claims, so they
+    // would verify, and one link would have many valid forms (and dodge any record of it).
+    String(index) !== match[1] ||
+    expiresAt.toString(36) !== match[2]
+  ) {
     return { ok: false, reason: 'malformed' };
   }
   const claims: LinkClaims = { requestId, approver, expiresAt };
@@ -108,6 +117,10 @@ export function verifyFormToken(
   const match = /^([0-9a-z]{1,12})\.([A-Za-z0-9_-]{1,32})\.([A-Za-z0-9_-]{22})$/.exec(value);
   if (!match) return { ok: false, reason: 'malformed' };
   const issuedAt = Number.parseInt(match[1] as string, 36);
+  // Only the spelling formToken writes (no leading zeros), as for link tokens.
+  if (!Number.isSafeInteger(issuedAt) || issuedAt.toString(36) !== match[1]) {
+    return { ok: false, reason: 'malformed' };
+  }
   const expected = mac(key, 'form', [
     requestId,
     approver.toLowerCase(),

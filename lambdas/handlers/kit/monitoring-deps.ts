@@ -1,6 +1,6 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
-import { createDocumentClient, createS3Client } from '../../adapters/aws-clients.js';
+import { createDocumentClient, createS3Client, withTransientErrors } from '../../adapters/aws-clients.js';
 import { deployedConfig } from '../../adapters/deployed-config.js';
 import { DriftStore } from '../../adapters/drift/drift-store.js';
 import type { MonitoringDeps } from '../../adapters/drift/monitoring-service.js';
@@ -33,7 +33,7 @@ export const monitoringDeps = once((): MonitoringDeps => {
         doc,
         { table: env[ENV.table], bucket: env[ENV.bucket], stateMachineArn },
         config,
-        new SFNClient({}),
+        withTransientErrors(new SFNClient({})),
       )
     : undefined;
   return {

@@ -1,6 +1,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import type { KeySource } from '../../adapters/approval/signing-key.js';
+import { withTransientErrors } from '../../adapters/transient-errors.js';
 import { ENV } from '../../contracts/env.js';
 
 /** Either the Secrets Manager secret (AWS) or a key file (embedded default) must be set. */
@@ -17,5 +18,9 @@ export const signingKeyEnvSchema = z
 export function keySourceFrom(env: z.infer<typeof signingKeyEnvSchema>): KeySource {
   const file = env[ENV.signingSecretFile];
   if (file) return { kind: 'file', path: file };
-  return { kind: 'secret', client: new SecretsManagerClient({}), arn: env[ENV.signingSecretArn] as string };
+  return {
+    kind: 'secret',
+    client: withTransientErrors(new SecretsManagerClient({})),
+    arn: env[ENV.signingSecretArn] as string,
+  };
 }

@@ -1,5 +1,6 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { withTransientErrors } from '../../adapters/aws-clients.js';
 import { StartStore } from '../../adapters/pipeline/start-store.js';
 import { RegistryStore } from '../../adapters/registry/registry-store.js';
 import type { MlcycleConfig } from '../../contracts/config-schema.js';
@@ -10,7 +11,7 @@ export function startDeps(
   doc: DynamoDBDocumentClient,
   names: { table: string; bucket: string; stateMachineArn: string },
   config: MlcycleConfig,
-  sfn: SFNClient = new SFNClient({}),
+  sfn: SFNClient = withTransientErrors(new SFNClient({})),
 ): StartDeps {
   return {
     config,

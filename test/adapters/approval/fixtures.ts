@@ -100,8 +100,7 @@ export async function approvalWorld(dynamo: TestDynamo, s3: TestS3): Promise<App
   let deployed = configWithPolicy(undefined);
   const handleRequest = makeRequestApprovalHandler(() => ({
     store,
-    objects,
-    bucket,
+    registry,
     config: () => deployed,
     mailer,
     baseUrl: BASE_URL,

@@ -114,6 +114,8 @@ describe('rollback on DynamoDB Local and s3rver', () => {
       ledgerSeq: 3,
       artifact: { sha256: sha('model weights of r1') },
     });
+    // public: who rolled back (and who promoted before) stays in the ledger
+    expect(await objects.getText({ bucket, key: 'deployments/churn/production.json' })).not.toContain('@');
     expect((await store.history('churn', { stage: 'production' })).map((e) => e.action)).toEqual([
       'rollback',
       'promote',
