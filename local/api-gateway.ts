@@ -96,10 +96,11 @@ function send(res: ServerResponse, method: string, result: APIGatewayProxyStruct
  * The stack's HTTP API on loopback: requests become payload-v2 events for the same handlers.
  */
 export async function startLocalApi(
-  lambdas: LocalLambdas,
-  options: { port?: number; routes?: readonly LocalRoute[] } = {},
+  lambdas: Pick<LocalLambdas, 'invoke'>,
+  options: { port?: number; routes?: readonly LocalRoute[]; log?: (line: string) => void } = {},
 ): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const routes = options.routes ?? HTTP_ROUTES;
+  const log = options.log ?? ((line: string) => console.error(line));
   const server = createServer(async (req, res) => {
     const method = req.method ?? 'GET';
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -111,11 +112,14 @@ export async function startLocalApi(
         const result = (await lambdas.invoke(route.handler, event)) as APIGatewayProxyStructuredResultV2;
         send(res, method, result);
       } catch (err) {
-        // As API Gateway answers when the integration itself fails.
+        // As API Gateway answers when the integration itself fails: nothing about the cause
+        // reaches the caller; the detail goes to the local log (CloudWatch's place on AWS).
+        const e = err as Error;
+        log(`HTTP ${method} ${path} (${route.handler}) failed: ${e.name}: ${e.message}`);
         send(res, method, {
           statusCode: 500,
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ message: 'Internal Server Error', detail: (err as Error).message }),
+          body: JSON.stringify({ message: 'Internal Server Error' }),
         });
       }
       return;

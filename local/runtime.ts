@@ -132,7 +132,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     const sfnApi = await startSfnApiServer(engine, options.ports?.sfn ?? 0);
     started.push(sfnApi);
-    const api = await startLocalApi(lambdas, { port: options.ports?.api ?? 0 });
+    const api = await startLocalApi(lambdas, { port: options.ports?.api ?? 0, log });
     started.push(api);
 
     const retrainInputs = Object.fromEntries(
