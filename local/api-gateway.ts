@@ -2,6 +2,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { HandlerName } from '../lambdas/contracts/handlers.js';
+import {
+  HTTP_API_MAX_BODY_BYTES,
+  lingerBeforeClose,
+  PayloadTooLargeError,
+  readBodyWithin,
+} from './http-body.js';
 import type { LocalLambdas } from './lambdas.js';
 
 /** A route of the HTTP API, as the CDK stack declares it. */
@@ -40,9 +46,7 @@ function match(route: LocalRoute, method: string, path: string): Record<string, 
 
 async function toEvent(req: IncomingMessage, route: LocalRoute, params: Record<string, string>) {
   const url = new URL(req.url ?? '/', 'http://localhost');
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const body = Buffer.concat(chunks);
+  const body = await readBodyWithin(req, HTTP_API_MAX_BODY_BYTES);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers))
     if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
@@ -112,6 +116,17 @@ export async function startLocalApi(
         const result = (await lambdas.invoke(route.handler, event)) as APIGatewayProxyStructuredResultV2;
         send(res, method, result);
       } catch (err) {
+        if (err instanceof PayloadTooLargeError) {
+          // API Gateway refuses it before any integration runs; the unread rest of the body is
+          // not worth draining, so the connection closes after this answer.
+          lingerBeforeClose(req.socket);
+          send(res, method, {
+            statusCode: 413,
+            headers: { 'content-type': 'application/json', connection: 'close' },
+            body: JSON.stringify({ message: 'Request Entity Too Large' }),
+          });
+          return;
+        }
         // As API Gateway answers when the integration itself fails: nothing about the cause
         // reaches the caller; the detail goes to the local log (CloudWatch's place on AWS).
         const e = err as Error;
