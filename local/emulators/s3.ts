@@ -4,6 +4,7 @@ import type { S3EventRecord } from 'aws-lambda';
 import S3rver from 's3rver';
 import { createS3Client } from '../../lambdas/adapters/aws-clients.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
+import { guardStorePaths } from './s3-path-guard.js';
 
 export interface S3Local {
   readonly endpoint: string;
@@ -34,6 +35,7 @@ export async function startS3Local(options: S3LocalOptions): Promise<S3Local> {
     allowMismatchedSignatures: true,
     vhostBuckets: false,
   });
+  guardStorePaths(server.store, options.directory);
   const address = await server.run();
   const endpoint = `http://127.0.0.1:${address.port}`;
   const client = createS3Client({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });

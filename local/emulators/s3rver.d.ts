@@ -12,8 +12,17 @@ declare module 's3rver' {
     vhostBuckets?: boolean;
     configureBuckets?: { name: string; configs?: (string | Buffer)[] }[];
   }
+  /** The parts of s3rver's FilesystemStore that local/emulators/s3-path-guard.ts wraps. */
+  export interface S3rverStore {
+    getBucketPath(bucket: string): string;
+    getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+    initiateUpload(bucket: string, key: string, uploadId: string, metadata: unknown): Promise<void>;
+    putPart(bucket: string, uploadId: string, partNumber: string, content: unknown): Promise<unknown>;
+    putObjectMultipart(bucket: string, uploadId: string, parts: unknown): Promise<unknown>;
+  }
   export default class S3rver extends EventEmitter {
     constructor(options?: S3rverOptions);
+    readonly store: S3rverStore;
     run(): Promise<AddressInfo>;
     close(): Promise<void>;
   }
