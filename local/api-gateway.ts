@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { HandlerName } from '../lambdas/contracts/handlers.js';
 import {
@@ -9,6 +8,7 @@ import {
   readBodyWithin,
 } from './http-body.js';
 import type { LocalLambdas } from './lambdas.js';
+import { listen } from './listen.js';
 
 /** A route of the HTTP API, as the CDK stack declares it. */
 export interface LocalRoute {
@@ -145,8 +145,7 @@ export async function startLocalApi(
       body: JSON.stringify({ message: 'Not Found' }),
     });
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { port } = await listen(server, options.port ?? 0);
   return {
     url: `http://127.0.0.1:${port}/`,
     server,

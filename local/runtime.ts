@@ -13,6 +13,7 @@ import { LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators/loca
 import { ensureBucket, type S3Local, startS3Local } from './emulators/s3.js';
 import { LocalLambdas, localFunctionArn } from './lambdas.js';
 import { LocalS3Notifications, monitoringRules } from './s3-notifications.js';
+import { startTogether } from './start-together.js';
 import { startSfnApiServer } from './stepfunctions/api-server.js';
 import { runBatchJobLocally, type SubmitJobParameters } from './stepfunctions/batch.js';
 import { ASL_FILE, loadDefinition } from './stepfunctions/definition.js';
@@ -99,10 +100,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${project}-lifecycle`;
   const outboxDir = join(dir, 'outbox');
 
-  const [dynamo, s3] = await Promise.all([
+  const [dynamo, s3] = await startTogether([
     startDynamoLocal({ dataDir: join(dir, 'dynamodb'), port: options.ports?.dynamodb ?? 0 }),
     startS3Local({ directory: join(dir, 's3'), port: options.ports?.s3 ?? 0 }),
-  ]);
+  ] as const);
   const started: { close(): Promise<void> }[] = [];
   try {
     await Promise.all([

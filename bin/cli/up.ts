@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../lambdas/contracts/config-load.js';
 import { buildPipelineInput } from '../../lambdas/contracts/pipeline.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
+import { PortInUseError } from '../../local/listen.js';
 import { runningStack, startLocalStack } from '../../local/runtime.js';
 import { contractScheduleJobs, LocalScheduler, type ScheduledJob } from '../../local/scheduler/scheduler.js';
 import { globalOptions } from './context.js';
@@ -45,6 +46,12 @@ export function registerUpCommand(program: Command): void {
             log(`${execution.name}: ${event.type}`);
           }
         },
+      }).catch((err: unknown) => {
+        // The stack has stopped what it started; say which flag picks another port.
+        if (err instanceof PortInUseError && err.port === port) {
+          throw new PortInUseError(port, 'pass --port <free port>');
+        }
+        throw err;
       });
       const sfn = new SFNClient({});
       const jobs: ScheduledJob[] = [

@@ -1,5 +1,6 @@
 declare module 's3rver' {
   import type { EventEmitter } from 'node:events';
+  import type { RequestListener } from 'node:http';
   import type { AddressInfo } from 'node:net';
 
   interface S3rverOptions {
@@ -23,6 +24,8 @@ declare module 's3rver' {
   export default class S3rver extends EventEmitter {
     constructor(options?: S3rverOptions);
     readonly store: S3rverStore;
+    /** Koa's request listener: s3rver's routes, for an http.Server of one's own. */
+    callback(): RequestListener;
     run(): Promise<AddressInfo>;
     close(): Promise<void>;
   }
