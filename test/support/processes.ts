@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { commandLineOf, isRunning } from '../../local/process-info.js';
+import { isDynamoJvmOf } from '../../local/emulators/dynamodb-process.js';
+import { isRunning } from '../../local/process-info.js';
 import { DEFAULT_CONFIG, ROOT } from './cli.js';
 
 /** Pids of every DynamoDB Local JVM whose database folder is `dataDir` (Linux: reads /proc). */
@@ -9,10 +10,7 @@ export function dynamoJvmsOf(dataDir: string): number[] {
   return readdirSync('/proc')
     .filter((name) => /^\d+$/.test(name))
     .map(Number)
-    .filter((pid) => {
-      const cmd = commandLineOf(pid);
-      return cmd?.includes('DynamoDBLocal.jar') && cmd.includes(`-dbPath ${dataDir}`) && isRunning(pid);
-    });
+    .filter((pid) => isDynamoJvmOf(pid, dataDir) && isRunning(pid));
 }
 
 /** Polls `condition` until it holds; fails naming `what` after `timeoutMs` (a deadline, not a timing). */

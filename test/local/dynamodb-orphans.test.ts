@@ -1,0 +1,55 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DynamoLocal, startDynamoLocal } from '../../local/emulators/dynamodb.js';
+import { PID_FILE, stopOrphanedDynamoLocal } from '../../local/emulators/dynamodb-process.js';
+import { isRunning } from '../../local/process-info.js';
+import { dynamoJvmsOf } from '../support/processes.js';
+
+describe('stopOrphanedDynamoLocal', () => {
+  let root: string;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'mlcycle-orphans-'));
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  const dataDirWith = (name: string, record: string) => {
+    const dataDir = join(root, name, 'dynamodb');
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(join(dataDir, PID_FILE), record);
+    return dataDir;
+  };
+
+  it('refuses while the process that started the JVM is alive, and leaves the JVM alone', async () => {
+    const dataDir = join(root, 'live', 'dynamodb');
+    let dynamo: DynamoLocal | undefined;
+    try {
+      dynamo = await startDynamoLocal({ dataDir });
+      const [jvm] = dynamoJvmsOf(dataDir);
+      await expect(stopOrphanedDynamoLocal(dataDir)).rejects.toThrow(
+        `the local state in ${join(root, 'live')} is in use by process ${process.pid}`,
+      );
+      expect(jvm !== undefined && isRunning(jvm)).toBe(true);
+    } finally {
+      await dynamo?.stop();
+    }
+    expect(dynamoJvmsOf(dataDir)).toEqual([]);
+    expect(existsSync(join(dataDir, PID_FILE))).toBe(false);
+  });
+
+  it('never signals a pid the OS has given to another program (here: this test process)', async () => {
+    const dataDir = dataDirWith(
+      'recycled',
+      JSON.stringify({ owner: 999_999_999, watchdog: 1, jvm: process.pid }),
+    );
+    expect(await stopOrphanedDynamoLocal(dataDir)).toBeUndefined();
+    expect(existsSync(join(dataDir, PID_FILE))).toBe(false);
+  });
+
+  it('drops a half-written pid file', async () => {
+    const dataDir = dataDirWith('torn', '{"owner": 12');
+    expect(await stopOrphanedDynamoLocal(dataDir)).toBeUndefined();
+    expect(existsSync(join(dataDir, PID_FILE))).toBe(false);
+  });
+});
