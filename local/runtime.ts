@@ -9,6 +9,7 @@ import { ASL_PLACEHOLDERS, HANDLERS, type HandlerName } from '../lambdas/contrac
 import { buildPipelineInput } from '../lambdas/contracts/pipeline.js';
 import { startLocalApi } from './api-gateway.js';
 import { type DynamoLocal, ensureRegistryTable, startDynamoLocal } from './emulators/dynamodb.js';
+import { stopOrphanedDynamoLocal } from './emulators/dynamodb-process.js';
 import { LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators/local-aws.js';
 import { ensureBucket, type S3Local, startS3Local } from './emulators/s3.js';
 import { LocalLambdas, localFunctionArn } from './lambdas.js';
@@ -94,7 +95,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const codeVersion = gitCodeVersion(root) ?? 'unknown';
   const dir = resolve(options.dir ?? '.mlcycle');
   const log = options.log ?? (() => undefined);
-  if (options.fresh) rmSync(dir, { recursive: true, force: true });
+  if (options.fresh) {
+    // Its pid file goes with the folder: stop a killed run's JVM first (refused if one is live).
+    await stopOrphanedDynamoLocal(join(dir, 'dynamodb'));
+    rmSync(dir, { recursive: true, force: true });
+  }
   mkdirSync(dir, { recursive: true });
   const project = options.config.project;
   const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${project}-lifecycle`;

@@ -26,7 +26,7 @@ export function registerUpCommand(program: Command): void {
       const other = runningStack(g.dir);
       if (other) {
         throw new ValidationError(
-          `a local stack already runs from ${g.dir} (pid ${other.pid}); stop it first or use --dir for another`,
+          `a local stack already runs from ${g.dir} (pid ${other.pid}); stop it first (npx mlcycle down) or use --dir for another`,
         );
       }
       const port = Number(opts.port);

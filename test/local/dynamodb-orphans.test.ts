@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DynamoLocal, startDynamoLocal } from '../../local/emulators/dynamodb.js';
 import { PID_FILE, stopOrphanedDynamoLocal } from '../../local/emulators/dynamodb-process.js';
 import { isRunning } from '../../local/process-info.js';
+import { startLocalStack } from '../../local/runtime.js';
+import { testConfig } from '../support/local-stack.js';
 import { dynamoJvmsOf } from '../support/processes.js';
 
 describe('stopOrphanedDynamoLocal', () => {
@@ -21,7 +23,7 @@ describe('stopOrphanedDynamoLocal', () => {
     return dataDir;
   };
 
-  it('refuses while the process that started the JVM is alive, and leaves the JVM alone', async () => {
+  it('refuses while the process that started the JVM is alive, and leaves the JVM and its folder alone', async () => {
     const dataDir = join(root, 'live', 'dynamodb');
     let dynamo: DynamoLocal | undefined;
     try {
@@ -31,6 +33,11 @@ describe('stopOrphanedDynamoLocal', () => {
         `the local state in ${join(root, 'live')} is in use by process ${process.pid}`,
       );
       expect(jvm !== undefined && isRunning(jvm)).toBe(true);
+      // Nor may a fresh start wipe the folder under it.
+      writeFileSync(join(root, 'live', 'keep.txt'), 'state');
+      const fresh = startLocalStack({ config: testConfig(), dir: join(root, 'live'), fresh: true });
+      await expect(fresh).rejects.toThrow(`is in use by process ${process.pid}`);
+      expect(existsSync(join(root, 'live', 'keep.txt'))).toBe(true);
     } finally {
       await dynamo?.stop();
     }
