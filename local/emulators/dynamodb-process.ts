@@ -26,8 +26,9 @@ const WATCHDOG = join(dirname(fileURLToPath(import.meta.url)), WATCHDOG_NAME);
 export const PID_FILE = 'dynamodb-local.pids.json';
 
 interface PidRecord {
-  /** The process that started it (and whose death should end it). */
+  /** The process that started it, named in the "in use" message. */
   readonly owner: number;
+  /** Alive exactly while the owner is. */
   readonly watchdog: number;
   readonly jvm: number;
 }
@@ -90,14 +91,20 @@ const delay = (ms: number) =>
 /** Whether `pid` is DynamoDB Local serving `dataDir` (so a recycled pid is never signalled). */
 export function isDynamoJvmOf(pid: number, dataDir: string): boolean {
   const cmd = commandLineOf(pid);
-  if (!cmd?.includes('DynamoDBLocal.jar') || cmd.includes(WATCHDOG_NAME)) return false; // the watchdog shows the JVM's arguments too
+  // The watchdog's command line shows the JVM's arguments too.
+  if (!cmd?.includes('DynamoDBLocal.jar') || cmd.includes(WATCHDOG_NAME)) return false;
   return `${cmd} `.includes(` -dbPath ${dataDir} `);
 }
 
+function isWatchdogOf(pid: number, dataDir: string): boolean {
+  const cmd = commandLineOf(pid);
+  return cmd?.includes(WATCHDOG_NAME) === true && `${cmd} `.includes(` -dbPath ${dataDir} `);
+}
+
 /**
- * Stops the JVM a previous run left serving `dataDir` when the process that started it has died
- * (e.g. `up` and its watchdog killed together). Returns the pid it stopped, if any. Refuses when
- * that process is still alive: two JVMs on one database file corrupt each other's writes.
+ * Stops the JVM a previous run left serving `dataDir` once nothing watches it any more (e.g. `up`
+ * and its watchdog killed together). Returns the pid it stopped, if any. Refuses while the run
+ * that started it is alive: two JVMs on one database file lose each other's writes.
  */
 export async function stopOrphanedDynamoLocal(dataDir: string): Promise<number | undefined> {
   const file = join(dataDir, PID_FILE);
@@ -113,7 +120,9 @@ export async function stopOrphanedDynamoLocal(dataDir: string): Promise<number |
     rmSync(file, { force: true });
     return undefined;
   }
-  if (isRunning(record.owner)) {
+  // Its watchdog lives exactly as long as the process that started it (and, unlike that
+  // process's pid, can be recognised): alive, the JVM is in use, not orphaned.
+  if (isRunning(record.watchdog) && isWatchdogOf(record.watchdog, dataDir)) {
     throw new ValidationError(
       `the local state in ${dirname(dataDir)} is in use by process ${record.owner}; wait for it to finish or stop it (npx mlcycle down --dir ${dirname(dataDir)})`,
     );

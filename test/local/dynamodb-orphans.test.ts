@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { PID_FILE, stopOrphanedDynamoLocal } from '../../local/emulators/dynamod
 import { isRunning } from '../../local/process-info.js';
 import { startLocalStack } from '../../local/runtime.js';
 import { testConfig } from '../support/local-stack.js';
-import { dynamoJvmsOf } from '../support/processes.js';
+import { dynamoJvmsOf, waitUntil } from '../support/processes.js';
 
 describe('stopOrphanedDynamoLocal', () => {
   let root: string;
@@ -43,6 +43,19 @@ describe('stopOrphanedDynamoLocal', () => {
     }
     expect(dynamoJvmsOf(dataDir)).toEqual([]);
     expect(existsSync(join(dataDir, PID_FILE))).toBe(false);
+  });
+
+  it('stops a JVM whose watchdog was killed, though the process that started it lives on', async () => {
+    const dataDir = join(root, 'orphan', 'dynamodb');
+    const dynamo = await startDynamoLocal({ dataDir });
+    const [jvm] = dynamoJvmsOf(dataDir);
+    if (jvm === undefined) throw new Error('no JVM found');
+    const { watchdog } = JSON.parse(readFileSync(join(dataDir, PID_FILE), 'utf8')) as { watchdog: number };
+    process.kill(watchdog, 'SIGKILL');
+    await waitUntil(() => !isRunning(watchdog), 10_000, 'the watchdog to die');
+    expect(await stopOrphanedDynamoLocal(dataDir)).toBe(jvm);
+    expect(isRunning(jvm)).toBe(false);
+    await dynamo.stop();
   });
 
   it('never signals a pid the OS has given to another program (here: this test process)', async () => {
