@@ -28,7 +28,7 @@ export const PID_FILE = 'dynamodb-local.pids.json';
 interface PidRecord {
   /** The process that started it, named in the "in use" message. */
   readonly owner: number;
-  /** Alive exactly while the owner is. */
+  /** Ends with the owner (after stopping the JVM). */
   readonly watchdog: number;
   readonly jvm: number;
 }
@@ -120,9 +120,10 @@ export async function stopOrphanedDynamoLocal(dataDir: string): Promise<number |
     rmSync(file, { force: true });
     return undefined;
   }
-  // Its watchdog lives exactly as long as the process that started it (and, unlike that
-  // process's pid, can be recognised): alive, the JVM is in use, not orphaned.
-  if (isRunning(record.watchdog) && isWatchdogOf(record.watchdog, dataDir)) {
+  // In use while the process that started it lives. Its pid alone may have been reused after a
+  // crash, but then its watchdog (recognisable by command line) is gone: it ends with its owner,
+  // at most a grace period later (while it stops the JVM, with the owner already dead).
+  if (isRunning(record.owner) && isRunning(record.watchdog) && isWatchdogOf(record.watchdog, dataDir)) {
     throw new ValidationError(
       `the local state in ${dirname(dataDir)} is in use by process ${record.owner}; wait for it to finish or stop it (npx mlcycle down --dir ${dirname(dataDir)})`,
     );
