@@ -49,13 +49,18 @@ describe('stopOrphanedDynamoLocal', () => {
     const dataDir = join(root, 'orphan', 'dynamodb');
     const dynamo = await startDynamoLocal({ dataDir });
     const [jvm] = dynamoJvmsOf(dataDir);
-    if (jvm === undefined) throw new Error('no JVM found');
-    const { watchdog } = JSON.parse(readFileSync(join(dataDir, PID_FILE), 'utf8')) as { watchdog: number };
-    process.kill(watchdog, 'SIGKILL');
-    await waitUntil(() => !isRunning(watchdog), 10_000, 'the watchdog to die');
-    expect(await stopOrphanedDynamoLocal(dataDir)).toBe(jvm);
-    expect(isRunning(jvm)).toBe(false);
-    await dynamo.stop();
+    try {
+      if (jvm === undefined) throw new Error('no JVM found');
+      const { watchdog } = JSON.parse(readFileSync(join(dataDir, PID_FILE), 'utf8')) as { watchdog: number };
+      process.kill(watchdog, 'SIGKILL');
+      await waitUntil(() => !isRunning(watchdog), 10_000, 'the watchdog to die');
+      expect(await stopOrphanedDynamoLocal(dataDir)).toBe(jvm);
+      expect(isRunning(jvm)).toBe(false);
+    } finally {
+      // Nothing else would stop it if this test failed: its watchdog is gone.
+      if (jvm !== undefined && isRunning(jvm)) process.kill(jvm, 'SIGKILL');
+      await dynamo.stop();
+    }
   });
 
   it('never signals a pid the OS has given to another program (here: this test process)', async () => {
