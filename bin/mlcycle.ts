@@ -7,6 +7,7 @@ import { registerArchiveCommands } from './cli/archive.js';
 import { createContext } from './cli/context.js';
 import { registerDatasetCommands } from './cli/datasets.js';
 import { registerDemoCommand } from './cli/demo.js';
+import { registerDownCommand } from './cli/down.js';
 import { registerDriftCommands } from './cli/drift.js';
 import { registerModelsCommands } from './cli/models.js';
 import { registerPipelineCommands } from './cli/pipeline.js';
@@ -27,6 +28,7 @@ const program = new Command('mlcycle')
   .exitOverride();
 
 registerUpCommand(program);
+registerDownCommand(program);
 registerDemoCommand(program);
 registerDatasetCommands(program, createContext);
 registerPipelineCommands(program, createContext);

@@ -1,8 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { HTTP_ROUTES, type RouteContract, routeKey } from '../lambdas/contracts/routes.js';
+import {
+  HTTP_API_MAX_BODY_BYTES,
+  lingerBeforeClose,
+  PayloadTooLargeError,
+  readBodyWithin,
+} from './http-body.js';
 import type { LocalLambdas } from './lambdas.js';
+import { listen } from './listen.js';
 
 /** A route of the HTTP API: the contract's routes, which the CDK stack declares too. */
 export type LocalRoute = RouteContract;
@@ -32,9 +38,7 @@ function match(route: LocalRoute, method: string, path: string): Record<string, 
 
 async function toEvent(req: IncomingMessage, route: LocalRoute, params: Record<string, string>) {
   const url = new URL(req.url ?? '/', 'http://localhost');
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const body = Buffer.concat(chunks);
+  const body = await readBodyWithin(req, HTTP_API_MAX_BODY_BYTES);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers))
     if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
@@ -92,10 +96,11 @@ function send(res: ServerResponse, method: string, result: APIGatewayProxyStruct
  * The stack's HTTP API on loopback: requests become payload-v2 events for the same handlers.
  */
 export async function startLocalApi(
-  lambdas: LocalLambdas,
-  options: { port?: number; routes?: readonly LocalRoute[] } = {},
+  lambdas: Pick<LocalLambdas, 'invoke'>,
+  options: { port?: number; routes?: readonly LocalRoute[]; log?: (line: string) => void } = {},
 ): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const routes = options.routes ?? HTTP_ROUTES;
+  const log = options.log ?? ((line: string) => console.error(line));
   const server = createServer(async (req, res) => {
     const method = req.method ?? 'GET';
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -107,11 +112,25 @@ export async function startLocalApi(
         const result = (await lambdas.invoke(route.handler, event)) as APIGatewayProxyStructuredResultV2;
         send(res, method, result);
       } catch (err) {
-        // As API Gateway answers when the integration itself fails.
+        if (err instanceof PayloadTooLargeError) {
+          // API Gateway refuses it before any integration runs; the unread rest of the body is
+          // not worth draining, so the connection closes after this answer.
+          lingerBeforeClose(req.socket);
+          send(res, method, {
+            statusCode: 413,
+            headers: { 'content-type': 'application/json', connection: 'close' },
+            body: JSON.stringify({ message: 'Request Entity Too Large' }),
+          });
+          return;
+        }
+        // As API Gateway answers when the integration itself fails: nothing about the cause
+        // reaches the caller; the detail goes to the local log (CloudWatch's place on AWS).
+        const e = err as Error;
+        log(`HTTP ${method} ${path} (${route.handler}) failed: ${e.name}: ${e.message}`);
         send(res, method, {
           statusCode: 500,
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ message: 'Internal Server Error', detail: (err as Error).message }),
+          body: JSON.stringify({ message: 'Internal Server Error' }),
         });
       }
       return;
@@ -122,8 +141,7 @@ export async function startLocalApi(
       body: JSON.stringify({ message: 'Not Found' }),
     });
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { port } = await listen(server, options.port ?? 0);
   return {
     url: `http://127.0.0.1:${port}/`,
     server,

@@ -8,10 +8,12 @@ import { ENV, TRAINER_ENV } from '../lambdas/contracts/env.js';
 import { ASL_PLACEHOLDERS, HANDLERS, type HandlerName } from '../lambdas/contracts/handlers.js';
 import { startLocalApi } from './api-gateway.js';
 import { type DynamoLocal, ensureRegistryTable, startDynamoLocal } from './emulators/dynamodb.js';
+import { stopOrphanedDynamoLocal } from './emulators/dynamodb-process.js';
 import { LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators/local-aws.js';
 import { ensureBucket, type S3Local, startS3Local } from './emulators/s3.js';
 import { LocalLambdas, localFunctionArn } from './lambdas.js';
 import { LocalS3Notifications, monitoringRules } from './s3-notifications.js';
+import { startTogether } from './start-together.js';
 import { startSfnApiServer } from './stepfunctions/api-server.js';
 import { runBatchJobLocally, type SubmitJobParameters } from './stepfunctions/batch.js';
 import { ASL_FILE, loadDefinition } from './stepfunctions/definition.js';
@@ -94,16 +96,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const codeVersion = gitCodeVersion(root) ?? 'unknown';
   const dir = resolve(options.dir ?? '.mlcycle');
   const log = options.log ?? (() => undefined);
-  if (options.fresh) rmSync(dir, { recursive: true, force: true });
+  if (options.fresh) {
+    // Its pid file goes with the folder: stop a killed run's JVM first (refused if one is live).
+    await stopOrphanedDynamoLocal(join(dir, 'dynamodb'));
+    rmSync(dir, { recursive: true, force: true });
+  }
   mkdirSync(dir, { recursive: true });
   const project = options.config.project;
   const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${project}-lifecycle`;
   const outboxDir = join(dir, 'outbox');
 
-  const [dynamo, s3] = await Promise.all([
+  const [dynamo, s3] = await startTogether([
     startDynamoLocal({ dataDir: join(dir, 'dynamodb'), port: options.ports?.dynamodb ?? 0 }),
     startS3Local({ directory: join(dir, 's3'), port: options.ports?.s3 ?? 0 }),
-  ]);
+  ] as const);
   const started: { close(): Promise<void> }[] = [];
   try {
     await Promise.all([
@@ -133,7 +139,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     const sfnApi = await startSfnApiServer(engine, options.ports?.sfn ?? 0);
     started.push(sfnApi);
-    const api = await startLocalApi(lambdas, { port: options.ports?.api ?? 0 });
+    const api = await startLocalApi(lambdas, { port: options.ports?.api ?? 0, log });
     started.push(api);
 
     // The deployed config of the embedded default: the config `up` started with. Handlers read

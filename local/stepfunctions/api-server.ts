@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../listen.js';
 import { type ExecutionRecord, type LocalStepFunctions, SfnApiError } from './engine.js';
 
 const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
@@ -123,8 +123,7 @@ export async function startSfnApiServer(
     res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
     res.end(JSON.stringify(payload));
   });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const { port: bound } = server.address() as AddressInfo;
+  const { port: bound } = await listen(server, port);
   return {
     endpoint: `http://127.0.0.1:${bound}`,
     server,
