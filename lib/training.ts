@@ -162,12 +162,7 @@ export class Training extends Construct {
         { imageType: batch.EcsMachineImageType.ECS_AL2023 },
       ],
       spot,
-      ...(spot
-        ? {
-            spotBidPercentage: Math.min(...configs.map((t) => t.maxSpotPricePercent)),
-            allocationStrategy: batch.AllocationStrategy.SPOT_PRICE_CAPACITY_OPTIMIZED,
-          }
-        : {}),
+      ...(spot ? { allocationStrategy: batch.AllocationStrategy.SPOT_PRICE_CAPACITY_OPTIMIZED } : {}),
       minvCpus: 0,
       maxvCpus: props.maxvCpus ?? Math.max(16, 4 * largestJob),
       replaceComputeEnvironment: false,
@@ -235,7 +230,8 @@ export class Training extends Construct {
         timeout: Duration.minutes(m.training.timeoutMinutes),
         propagateTags: true,
         // Retry only when Spot takes the instance away; a failing trainer fails the run at once.
-        retryAttempts: 3,
+        // The Train task's budget counts these attempts (trainingBudget in the config schema).
+        retryAttempts: m.training.spot ? m.training.spotAttempts : 1,
         retryStrategies: [
           batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.SPOT_INSTANCE_RECLAIMED),
           batch.RetryStrategy.of(batch.Action.EXIT, batch.Reason.custom({ onReason: '*' })),

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { ValidationError } from '../domain/errors.js';
-import { gateSchema, HIGHER_IS_BETTER, METRIC_NAMES, type MlcycleConfig } from './config-schema.js';
+import { executionBudget, trainTaskTimeoutSeconds } from '../domain/pipeline/budgets.js';
+import {
+  gateSchema,
+  HIGHER_IS_BETTER,
+  METRIC_NAMES,
+  type MlcycleConfig,
+  trainingBudget,
+} from './config-schema.js';
 
 /**
  * The lifecycle state machine's execution input. Built from the config by the CLI, by the
@@ -26,7 +33,13 @@ export const pipelineInputSchema = z.object({
     exclude: z.array(z.string()).default([]),
     hyperparameters: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
     holdoutFraction: z.number().gt(0).lt(0.9),
+    /** Batch's per-attempt timeout (the Train state's `Timeout.AttemptDurationSeconds`). */
     timeoutSeconds: z.number().int().min(60),
+    /**
+     * The Train task's timeout (its TimeoutSecondsPath): every attempt Batch may make, each
+     * after its wait for capacity and start-up (lambdas/domain/pipeline/budgets.ts).
+     */
+    taskTimeoutSeconds: z.number().int().min(60),
   }),
   policy: z.object({
     gates: z.array(gateSchema),
@@ -70,6 +83,19 @@ export function buildPipelineInput(
     );
   }
   const timeout = options.approvalTimeoutSeconds ?? Math.round(env.approvalTimeoutHours * 3600);
+  const taskTimeoutSeconds = trainTaskTimeoutSeconds(trainingBudget(config.batch, modelConfig.training));
+  // The config's own waits are checked when it is parsed; an override is checked here.
+  const budget = executionBudget({
+    trainTaskSeconds: options.promote ? 0 : taskTimeoutSeconds,
+    approvalWaitSeconds: timeout,
+  });
+  if (!budget.fits) {
+    const h = (s: number) => Math.floor((s / 3600) * 10) / 10;
+    throw new ValidationError(
+      `an approval wait of ${h(timeout)} h would outlast the execution timeout (one year) with ${model}'s ` +
+        `training budget: at most ${h(budget.maxApprovalWaitSeconds)} h`,
+    );
+  }
   return pipelineInputSchema.parse({
     model,
     stage,
@@ -86,6 +112,7 @@ export function buildPipelineInput(
       hyperparameters: modelConfig.training.hyperparameters,
       holdoutFraction: modelConfig.evaluation.holdoutFraction,
       timeoutSeconds: modelConfig.training.timeoutMinutes * 60,
+      taskTimeoutSeconds,
     },
     policy: {
       gates: env.gates,
@@ -178,3 +205,6 @@ export const FAILURE_KINDS = [
   'deploy',
 ] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
+
+/** The execution's clocks, for the ASL check at synth (lib/ imports only contracts). */
+export { EXECUTION_TIMEOUT_SECONDS, LAMBDA_STEPS_ALLOWANCE_SECONDS } from '../domain/pipeline/budgets.js';

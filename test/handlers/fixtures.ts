@@ -151,6 +151,7 @@ export function pipelineInput(overrides: Partial<PipelineInput> = {}): PipelineI
       hyperparameters: { epochs: 6, learningRate: 0.1, l2: 0.001, seed: 7 },
       holdoutFraction: 0.2,
       timeoutSeconds: 3600,
+      taskTimeoutSeconds: 14400,
     },
     policy: {
       gates: [],
