@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ASL_PLACEHOLDERS } from '../lambdas/contracts/handlers.js';
+import { aslBudgetProblems, type BudgetedDefinition } from './asl-budget.js';
 import { acknowledge, addScopedStatement } from './nag.js';
 import { ASL_FILE } from './paths.js';
 
@@ -63,6 +64,12 @@ export class LifecycleStateMachine extends Construct {
     const unused = Object.keys(substitutions).filter((p) => !placeholders.includes(p));
     if (unused.length) throw new Error(`${file}: no placeholder for substitution(s) ${unused.join(', ')}`);
     this.substitutions = substitutions;
+    // Placeholders sit inside JSON strings, so the unsubstituted text parses.
+    const parsed = JSON.parse(definition) as BudgetedDefinition & {
+      States: Record<string, Record<string, unknown>>;
+    };
+    const problems = aslBudgetProblems(parsed);
+    if (problems.length) throw new Error(`${file}: the timeouts do not add up: ${problems.join('; ')}`);
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
