@@ -10,6 +10,17 @@ import { aslBudgetProblems, type BudgetedDefinition } from './asl-budget.js';
 import { acknowledge, addScopedStatement } from './nag.js';
 import { ASL_FILE } from './paths.js';
 
+/** The tag keys the definition's Batch SubmitJob tasks set (`Tags`, with or without `.$`). */
+export function submitJobTagKeys(definition: { States: Record<string, Record<string, unknown>> }): string[] {
+  const keys = new Set<string>();
+  for (const state of Object.values(definition.States)) {
+    if (typeof state.Resource !== 'string' || !state.Resource.includes(':batch:submitJob')) continue;
+    const tags = (state.Parameters as { Tags?: Record<string, unknown> } | undefined)?.Tags ?? {};
+    for (const key of Object.keys(tags)) keys.add(key.replace(/\.\$$/, ''));
+  }
+  return [...keys].sort();
+}
+
 /** Every `${Name}` placeholder in an ASL text, sorted. */
 export function aslPlaceholders(text: string): string[] {
   return [...new Set([...text.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1] as string))].sort();
@@ -110,20 +121,34 @@ export class LifecycleStateMachine extends Construct {
       'SubmitJob names a job definition by name; `<name>:*` admits its revisions and nothing else.',
     );
     const stack = Stack.of(this);
+    const jobs = stack.formatArn({
+      service: 'batch',
+      resource: 'job',
+      resourceName: '*',
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    const tagKeys = submitJobTagKeys(parsed);
+    if (tagKeys.length) {
+      // Batch authorises the tags of a tagged SubmitJob as batch:TagResource on the queue, the
+      // job definition and the new job; without it every training job fails with AccessDenied.
+      addScopedStatement(
+        this.role,
+        new iam.PolicyStatement({
+          sid: 'TagTrainingJobs',
+          actions: ['batch:TagResource'],
+          resources: [props.jobQueueArn, ...props.jobDefinitionArns, jobs],
+          conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': tagKeys } },
+        }),
+        'Tags are authorised on the job being created, whose id is known only then; the condition admits only the ASL’s own tag keys.',
+      );
+    }
     addScopedStatement(
       this.role,
       new iam.PolicyStatement({
         sid: 'StopTrainingJobs',
         // `.sync` terminates the job when the execution stops or the task times out.
         actions: ['batch:TerminateJob'],
-        resources: [
-          stack.formatArn({
-            service: 'batch',
-            resource: 'job',
-            resourceName: '*',
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          }),
-        ],
+        resources: [jobs],
       }),
       'Job ids exist only once a job is submitted; TerminateJob is limited to jobs of this account and region.',
     );
