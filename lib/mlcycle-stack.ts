@@ -1,4 +1,4 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct, IConstruct } from 'constructs';
 import { type MlcycleConfig, monitoringRuntimeConfig } from '../lambdas/contracts/config-schema.js';
@@ -88,7 +88,13 @@ export class MlcycleStack extends Stack {
     });
     fns.setEnvironment(ENV.alertTopicArn, this.monitoring.topic.topicArn);
 
-    this.training = new Training(this, 'Training', { project, models: config.models, storage: this.storage });
+    this.training = new Training(this, 'Training', {
+      project,
+      models: config.models,
+      storage: this.storage,
+      capacityWait: Duration.minutes(config.batch.capacityWaitMinutes),
+      interfaceEndpoints: config.batch.vpcEndpoints,
+    });
 
     const invoked: Record<string, ReturnType<typeof fn>> = {};
     for (const [name, contract] of Object.entries(HANDLERS) as [HandlerName, HandlerContract][]) {
