@@ -7,6 +7,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ASL_PLACEHOLDERS } from '../lambdas/contracts/handlers.js';
 import { aslBudgetProblems, type BudgetedDefinition } from './asl-budget.js';
+import { vendedLogGroupName } from './log-groups.js';
 import { acknowledge, addScopedStatement } from './nag.js';
 import { ASL_FILE } from './paths.js';
 
@@ -87,6 +88,7 @@ export class LifecycleStateMachine extends Construct {
       description: 'mlcycle lifecycle state machine',
     });
     this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: vendedLogGroupName('states', `${props.project}-lifecycle`),
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
     });
     this.stateMachine = new sfn.StateMachine(this, 'Resource', {

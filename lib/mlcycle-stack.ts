@@ -54,9 +54,10 @@ export class MlcycleStack extends Stack {
     const project = config.project;
     const models = Object.keys(config.models);
 
+    // The table's name is CloudFormation's: it is retained on delete, and a fixed name would make
+    // the next deploy collide with it. The CLI finds it through the TableName output.
     this.storage = new Storage(this, 'Storage', {
       archival: config.archival,
-      tableName: `${project}-registry`,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     const { bucket, table } = this.storage;
@@ -114,6 +115,7 @@ export class MlcycleStack extends Stack {
       approvalHandler: fn('approvalHttp'),
       manifestHandler: fn('manifestHttp'),
       sender: config.notifications.sender,
+      senderDomain: config.notifications.senderDomain,
     });
     fns.setEnvironment(ENV.approvalBaseUrl, this.api.url);
     fns.setEnvironment(ENV.signingSecretArn, this.api.signingKey.secretArn);
@@ -279,6 +281,13 @@ export class MlcycleStack extends Stack {
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.url,
       description: 'Approval pages and client manifests',
+    });
+    // SES verifies the domain once these CNAME records are published in its DNS.
+    this.api.dkimRecords.forEach((record, i) => {
+      new CfnOutput(this, `DkimRecord${i + 1}`, {
+        value: `${record.name} CNAME ${record.value}`,
+        description: `DKIM record ${i + 1} of 3 for ${config.notifications.senderDomain}: publish it in DNS`,
+      });
     });
 
     this.acknowledgeProviderFindings();
