@@ -73,6 +73,7 @@ export class MlcycleStack extends Stack {
         [ENV.archivalConfig]: JSON.stringify(config.archival),
       },
       extraEntries: props.extraEntries ?? { baseline: worker, drift: worker },
+      reservedConcurrency: config.monitoring.reservedConcurrency || {},
     });
     const fns = this.functions;
     const fn = (name: HandlerName) => fns.get(name);
