@@ -347,7 +347,11 @@ describe('the deployed stack', () => {
       .resolves({ Stacks: [deployedStack] });
     reachable();
     const urls: string[] = [];
-    const r = await checkStack(ctx({}, { fetch: async (url) => (urls.push(url), { status: 404 }) }));
+    const fetch = async (url: string) => {
+      urls.push(url);
+      return { status: 404 };
+    };
+    const r = await checkStack(ctx({}, { fetch }));
     expect(r).toMatchObject({ status: 'pass' });
     expect(urls).toEqual(['https://abc.execute-api.eu-west-1.amazonaws.com/models/churn/staging']);
   });
