@@ -7,6 +7,7 @@ import { registerArchiveCommands } from './cli/archive.js';
 import { createContext } from './cli/context.js';
 import { registerDatasetCommands } from './cli/datasets.js';
 import { registerDemoCommand } from './cli/demo.js';
+import { registerDoctorCommand } from './cli/doctor.js';
 import { registerDownCommand } from './cli/down.js';
 import { registerDriftCommands } from './cli/drift.js';
 import { registerModelsCommands } from './cli/models.js';
@@ -36,6 +37,7 @@ registerModelsCommands(program, createContext);
 registerPromotionCommands(program, createContext);
 registerDriftCommands(program, createContext);
 registerArchiveCommands(program, createContext);
+registerDoctorCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,4 +1,5 @@
 import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -10,7 +11,31 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
 import type { HandlerName } from '../lambdas/contracts/handlers.js';
 import { HTTP_ROUTES, routeKey } from '../lambdas/contracts/routes.js';
+import { vendedLogGroupName } from './log-groups.js';
 import { acknowledge } from './nag.js';
+
+/**
+ * One JSON line per request, from HTTP API context variables only (CDK's default is the REST
+ * API's common log format, whose caller, user and resourcePath fields log "-" on an HTTP API).
+ * The path, never the query string: approval links carry their signed token there.
+ */
+export const ACCESS_LOG_FORMAT = JSON.stringify({
+  requestId: '$context.requestId',
+  time: '$context.requestTime',
+  ip: '$context.identity.sourceIp',
+  userAgent: '$context.identity.userAgent',
+  method: '$context.httpMethod',
+  routeKey: '$context.routeKey',
+  path: '$context.path',
+  protocol: '$context.protocol',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  latencyMs: '$context.responseLatency',
+  integrationStatus: '$context.integration.status',
+  integrationLatencyMs: '$context.integration.latency',
+  integrationError: '$context.integration.error',
+  error: '$context.error.message',
+});
 
 export interface ApprovalApiProps {
   /** Prefix of resource names. */
@@ -20,8 +45,14 @@ export interface ApprovalApiProps {
    * every route of the contract is declared, with its integration and authorisation.
    */
   readonly handlers: Readonly<Partial<Record<HandlerName, lambda.IFunction>>>;
-  /** The SES identity approval emails come from (config `notifications.sender`). */
+  /** The address approval emails come from (config `notifications.sender`). */
   readonly sender: string;
+  /**
+   * Verify this domain (Easy DKIM) instead of the sender address: mail is DKIM-signed for the
+   * domain and passes DMARC. Its three CNAME records are in `dkimRecords`.
+   * @default - an address identity for `sender`, verified by a link SES mails to it
+   */
+  readonly senderDomain?: string;
   /**
    * Stage throttling. Approval traffic is tiny; the manifest route is what clients poll.
    * @default 50 requests/s, burst 100
@@ -45,11 +76,21 @@ export class ApprovalApi extends Construct {
   readonly signingKey: secrets.Secret;
   readonly identity: ses.EmailIdentity;
   readonly configurationSet: ses.ConfigurationSet;
+  readonly accessLogGroup: logs.LogGroup;
+  /** The DNS records that verify the domain identity (none for an address identity). */
+  readonly dkimRecords: readonly ses.DkimRecord[];
   private readonly sender: string;
+  /** The identity SES authorises sending against: the domain, or the sender address. */
+  private readonly identityName: string;
 
   constructor(scope: Construct, id: string, props: ApprovalApiProps) {
     super(scope, id);
     this.sender = props.sender;
+    this.identityName = props.senderDomain ?? props.sender;
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      logGroupName: vendedLogGroupName('apigateway', `${props.project}-api`),
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+    });
     this.api = new apigw.HttpApi(this, 'Api', {
       apiName: `${props.project}-api`,
       description: 'mlcycle approval pages and client manifests',
@@ -60,11 +101,8 @@ export class ApprovalApi extends Construct {
       autoDeploy: true,
       throttle: props.throttle ?? { rateLimit: 50, burstLimit: 100 },
       accessLogSettings: {
-        destination: new apigw.LogGroupLogDestination(
-          new logs.LogGroup(this, 'AccessLogs', {
-            retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
-          }),
-        ),
+        destination: new apigw.LogGroupLogDestination(this.accessLogGroup),
+        format: AccessLogFormat.custom(ACCESS_LOG_FORMAT),
       },
     });
     // One integration per function; IAM authorisation on control routes (the caller signs with
@@ -109,10 +147,17 @@ export class ApprovalApi extends Construct {
       reputationMetrics: true,
       suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
     });
+    // A domain identity signs with Easy DKIM (2048-bit keys SES rotates); an address identity is
+    // for trials: it sends once its owner clicks SES's link, but unsigned mail from a domain that
+    // publishes DMARC is likely to land in spam.
     this.identity = new ses.EmailIdentity(this, 'Sender', {
-      identity: ses.Identity.email(props.sender),
+      identity: props.senderDomain
+        ? ses.Identity.domain(props.senderDomain)
+        : ses.Identity.email(props.sender),
       configurationSet: this.configurationSet,
+      ...(props.senderDomain ? { dkimSigning: true, dkimIdentity: ses.DkimIdentity.easyDkim() } : {}),
     });
+    this.dkimRecords = props.senderDomain ? this.identity.dkimRecords : [];
   }
 
   /** Base URL of the API, ending in `/`. */
@@ -126,7 +171,8 @@ export class ApprovalApi extends Construct {
   }
 
   /**
-   * ses:SendEmail from the sender address only, through its identity and configuration set.
+   * ses:SendEmail from the sender address only, through its identity (the domain or the address)
+   * and configuration set.
    * While the account is in the SES sandbox, SES also authorises each recipient's identity, so
    * the recipients' identities (the approvers) are listed too.
    */
@@ -144,9 +190,9 @@ export class ApprovalApi extends Construct {
         sid: 'SendApprovalEmails',
         actions: ['ses:SendEmail'],
         resources: [
-          identity(this.identity.emailIdentityName),
+          identity(this.identityName),
           ...[...new Set(recipients.map((r) => r.toLowerCase()))]
-            .filter((r) => r !== this.sender.toLowerCase())
+            .filter((r) => r !== this.identityName.toLowerCase())
             .map(identity),
           stack.formatArn({
             service: 'ses',

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import type { EnvName } from '../lambdas/contracts/env.js';
 import { ENV } from '../lambdas/contracts/env.js';
 import { HANDLERS, type HandlerContract, type HandlerName } from '../lambdas/contracts/handlers.js';
+import { environmentSize, environmentSizeProblem } from './lambda-environment-size.js';
 import { acknowledge } from './nag.js';
 import { fromRoot, REPO_ROOT } from './paths.js';
 
@@ -38,6 +39,13 @@ export interface LifecycleFunctionsProps {
    * @default - none
    */
   readonly extraEntries?: Partial<Record<HandlerName, readonly ExtraEntry[]>>;
+  /**
+   * Reserved concurrency per function: at most that many run at once, and the account keeps
+   * that many for it. AWS refuses a reservation that leaves fewer than its minimum unreserved
+   * (100, or all of a new account's quota of 10), so the deploy fails on such accounts.
+   * @default - none reserved
+   */
+  readonly reservedConcurrency?: Partial<Record<HandlerName, number>>;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /** @default lambda.Architecture.ARM_64 */
@@ -87,6 +95,9 @@ export class LifecycleFunctions extends Construct {
         memorySize: contract.memoryMb,
         timeout: Duration.seconds(contract.timeoutSeconds),
         tracing: lambda.Tracing.ACTIVE,
+        ...(props.reservedConcurrency?.[name] !== undefined
+          ? { reservedConcurrentExecutions: props.reservedConcurrency[name] }
+          : {}),
         role,
         logGroup,
         environment: { [ENV.serviceName]: `${props.project}-${kebab(name)}` },
@@ -123,6 +134,18 @@ export class LifecycleFunctions extends Construct {
             .filter((key) => !this.setEnv.get(name)?.has(key))
             .map((key) => `${name} requires ${key}, and the stack gives it no value`),
         ),
+    });
+    // So does an environment Lambda would refuse at deploy (4 KB), naming the largest variables.
+    this.node.addValidation({
+      validate: () =>
+        this.all().flatMap(([name, fn]) => {
+          const cfn = fn.node.defaultChild as lambda.CfnFunction;
+          // The L1 property resolves with its own (camelCase) keys, not the template's.
+          const env = Stack.of(this).resolve(cfn.environment) as
+            | { variables?: Record<string, unknown> }
+            | undefined;
+          return environmentSizeProblem(name, environmentSize(env?.variables ?? {})) ?? [];
+        }),
     });
   }
 

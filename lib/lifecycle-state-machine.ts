@@ -6,8 +6,21 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ASL_PLACEHOLDERS } from '../lambdas/contracts/handlers.js';
+import { aslBudgetProblems, type BudgetedDefinition } from './asl-budget.js';
+import { vendedLogGroupName } from './log-groups.js';
 import { acknowledge, addScopedStatement } from './nag.js';
 import { ASL_FILE } from './paths.js';
+
+/** The tag keys the definition's Batch SubmitJob tasks set (`Tags`, with or without `.$`). */
+export function submitJobTagKeys(definition: { States: Record<string, Record<string, unknown>> }): string[] {
+  const keys = new Set<string>();
+  for (const state of Object.values(definition.States)) {
+    if (typeof state.Resource !== 'string' || !state.Resource.includes(':batch:submitJob')) continue;
+    const tags = (state.Parameters as { Tags?: Record<string, unknown> } | undefined)?.Tags ?? {};
+    for (const key of Object.keys(tags)) keys.add(key.replace(/\.\$$/, ''));
+  }
+  return [...keys].sort();
+}
 
 /** Every `${Name}` placeholder in an ASL text, sorted. */
 export function aslPlaceholders(text: string): string[] {
@@ -63,12 +76,19 @@ export class LifecycleStateMachine extends Construct {
     const unused = Object.keys(substitutions).filter((p) => !placeholders.includes(p));
     if (unused.length) throw new Error(`${file}: no placeholder for substitution(s) ${unused.join(', ')}`);
     this.substitutions = substitutions;
+    // Placeholders sit inside JSON strings, so the unsubstituted text parses.
+    const parsed = JSON.parse(definition) as BudgetedDefinition & {
+      States: Record<string, Record<string, unknown>>;
+    };
+    const problems = aslBudgetProblems(parsed);
+    if (problems.length) throw new Error(`${file}: the timeouts do not add up: ${problems.join('; ')}`);
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
       description: 'mlcycle lifecycle state machine',
     });
     this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: vendedLogGroupName('states', `${props.project}-lifecycle`),
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
     });
     this.stateMachine = new sfn.StateMachine(this, 'Resource', {
@@ -103,20 +123,34 @@ export class LifecycleStateMachine extends Construct {
       'SubmitJob names a job definition by name; `<name>:*` admits its revisions and nothing else.',
     );
     const stack = Stack.of(this);
+    const jobs = stack.formatArn({
+      service: 'batch',
+      resource: 'job',
+      resourceName: '*',
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    const tagKeys = submitJobTagKeys(parsed);
+    if (tagKeys.length) {
+      // Batch authorises the tags of a tagged SubmitJob as batch:TagResource on the queue, the
+      // job definition and the new job; without it every training job fails with AccessDenied.
+      addScopedStatement(
+        this.role,
+        new iam.PolicyStatement({
+          sid: 'TagTrainingJobs',
+          actions: ['batch:TagResource'],
+          resources: [props.jobQueueArn, ...props.jobDefinitionArns, jobs],
+          conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': tagKeys } },
+        }),
+        'Tags are authorised on the job being created, whose id is known only then; the condition admits only the ASL’s own tag keys.',
+      );
+    }
     addScopedStatement(
       this.role,
       new iam.PolicyStatement({
         sid: 'StopTrainingJobs',
         // `.sync` terminates the job when the execution stops or the task times out.
         actions: ['batch:TerminateJob'],
-        resources: [
-          stack.formatArn({
-            service: 'batch',
-            resource: 'job',
-            resourceName: '*',
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          }),
-        ],
+        resources: [jobs],
       }),
       'Job ids exist only once a job is submitted; TerminateJob is limited to jobs of this account and region.',
     );

@@ -1,4 +1,4 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct, IConstruct } from 'constructs';
 import type { MlcycleConfig } from '../lambdas/contracts/config-schema.js';
@@ -56,9 +56,10 @@ export class MlcycleStack extends Stack {
     const project = config.project;
     const models = Object.keys(config.models);
 
+    // The table's name is CloudFormation's: it is retained on delete, and a fixed name would make
+    // the next deploy collide with it. The CLI finds it through the TableName output.
     this.storage = new Storage(this, 'Storage', {
       archival: config.archival,
-      tableName: `${project}-registry`,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     const { bucket, table } = this.storage;
@@ -75,6 +76,7 @@ export class MlcycleStack extends Stack {
         [ENV.authMode]: 'iam',
       },
       extraEntries: props.extraEntries ?? { baseline: worker, drift: worker },
+      reservedConcurrency: config.monitoring.reservedConcurrency || {},
     });
     const fns = this.functions;
     const fn = (name: HandlerName) => fns.get(name);
@@ -99,7 +101,13 @@ export class MlcycleStack extends Stack {
     });
     fns.setEnvironment(ENV.alertTopicArn, this.monitoring.topic.topicArn);
 
-    this.training = new Training(this, 'Training', { project, models: config.models, storage: this.storage });
+    this.training = new Training(this, 'Training', {
+      project,
+      models: config.models,
+      storage: this.storage,
+      capacityWait: Duration.minutes(config.batch.capacityWaitMinutes),
+      interfaceEndpoints: config.batch.vpcEndpoints,
+    });
 
     const invoked: Record<string, ReturnType<typeof fn>> = {};
     for (const [name, contract] of Object.entries(HANDLERS) as [HandlerName, HandlerContract][]) {
@@ -118,6 +126,7 @@ export class MlcycleStack extends Stack {
       project,
       handlers: Object.fromEntries(fns.all()),
       sender: config.notifications.sender,
+      senderDomain: config.notifications.senderDomain,
     });
     fns.setEnvironment(ENV.approvalBaseUrl, this.api.url);
     fns.setEnvironment(ENV.signingSecretArn, this.api.signingKey.secretArn);
@@ -291,6 +300,13 @@ export class MlcycleStack extends Stack {
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.url,
       description: 'Approval pages and client manifests',
+    });
+    // SES verifies the domain once these CNAME records are published in its DNS.
+    this.api.dkimRecords.forEach((record, i) => {
+      new CfnOutput(this, `DkimRecord${i + 1}`, {
+        value: `${record.name} CNAME ${record.value}`,
+        description: `DKIM record ${i + 1} of 3 for ${config.notifications.senderDomain}: publish it in DNS`,
+      });
     });
 
     this.acknowledgeProviderFindings();

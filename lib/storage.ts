@@ -10,8 +10,12 @@ import { addScopedStatement } from './nag.js';
 export interface StorageProps {
   /** Retention and storage-class policy of the artifacts bucket (config `archival`). */
   readonly archival: ArchivalConfig;
-  /** Physical name of the registry table. */
-  readonly tableName: string;
+  /**
+   * Physical name of the registry table. Leave it to CloudFormation for a deployed stack: the
+   * table is retained on delete, and a fixed name makes the next deploy collide with it.
+   * @default - a name CloudFormation generates
+   */
+  readonly tableName?: string;
   /**
    * What happens to the bucket and the table when the stack is deleted. Both hold the registry
    * and every model ever trained, so they outlive the stack unless a caller decides otherwise.
@@ -104,7 +108,7 @@ export class Storage extends Construct {
     });
 
     this.table = new dynamodb.Table(this, 'Registry', {
-      tableName: props.tableName,
+      ...(props.tableName ? { tableName: props.tableName } : {}),
       partitionKey: { name: TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,

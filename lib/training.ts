@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ArnFormat, Aws, Duration, IgnoreMode, Size, Stack } from 'aws-cdk-lib';
 import * as batch from 'aws-cdk-lib/aws-batch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -60,11 +61,24 @@ export interface TrainingProps {
    */
   readonly maxvCpus?: number;
   /**
-   * NAT gateways of the training VPC. One keeps cost down; S3 traffic (datasets, runs) bypasses
-   * NAT through a gateway endpoint either way.
+   * NAT gateways of the training VPC. One keeps cost down; S3 traffic (datasets, runs, and the
+   * layers of ECR images, which ECR serves from S3) bypasses NAT through a gateway endpoint.
    * @default 1
    */
   readonly natGateways?: number;
+  /**
+   * How long a job may wait RUNNABLE for capacity (Spot, a vCPU quota, instance availability)
+   * before the queue cancels it with the reason. Batch accepts 10 minutes to 24 hours.
+   * @default Duration.hours(1)
+   */
+  readonly capacityWait?: Duration;
+  /**
+   * Interface endpoints for ECR (API and registry), ECS (the agent's three endpoints) and
+   * CloudWatch Logs in the training subnets, so the platform's own traffic does not depend on the
+   * NAT gateway's AZ. Each costs about $0.01/h per AZ, so it is a choice (docs/deploy.md).
+   * @default false
+   */
+  readonly interfaceEndpoints?: boolean;
   /**
    * Root volume of training instances (GPU images are large).
    * @default 100 GiB
@@ -82,13 +96,34 @@ export interface TrainingProps {
 }
 
 /**
+ * The endpoints Batch's ECS instances call: the agent registers and reports (ecs, ecs-agent,
+ * ecs-telemetry), pulls the image (ecr.api, ecr.dkr; layers come from S3) and ships logs.
+ */
+const INTERFACE_ENDPOINTS: Readonly<Record<string, ec2.InterfaceVpcEndpointAwsService>> = {
+  EcrApi: ec2.InterfaceVpcEndpointAwsService.ECR,
+  EcrDocker: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+  Ecs: ec2.InterfaceVpcEndpointAwsService.ECS,
+  EcsAgent: ec2.InterfaceVpcEndpointAwsService.ECS_AGENT,
+  EcsTelemetry: ec2.InterfaceVpcEndpointAwsService.ECS_TELEMETRY,
+  Logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+};
+
+/** Reasons a job can be stuck RUNNABLE that no wait will fix: cancel them at Batch's minimum. */
+const MISCONFIGURED = [
+  batch.JobStateTimeLimitActionsReason.COMPUTE_ENVIRONMENT_MAX_RESOURCE,
+  batch.JobStateTimeLimitActionsReason.JOB_RESOURCE_REQUIREMENT,
+];
+
+/**
  * AWS Batch GPU training: a VPC (2 AZs, private subnets with egress, flow logs), one managed EC2
  * compute environment on the GPU instance types of all models (NVIDIA ECS AMI, encrypted root
- * volume, IMDSv2), a job queue, and one job definition per model with its own resources.
+ * volume, IMDSv2), a job queue that cancels jobs stuck without capacity, and one job definition
+ * per model with its own resources, running an image built for linux/amd64.
  *
  * One queue serves all models because the state machine names one queue. The compute
- * environment is Spot only when every model allows Spot, bid at the lowest
- * `maxSpotPricePercent` of them: a model that asks for On-Demand is never interrupted.
+ * environment is Spot only when every model allows Spot: a model that asks for On-Demand is
+ * never interrupted. There is no Spot bid: price-capacity-optimized picks the pools, and Spot
+ * never costs more than On-Demand.
  */
 export class Training extends Construct {
   readonly vpc: ec2.Vpc;
@@ -125,11 +160,34 @@ export class Training extends Construct {
     });
     this.vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
 
+    // Everything the instances and the trainer need is an HTTPS API: the ECS agent's endpoints,
+    // ECR, S3 and CloudWatch Logs. DNS, NTP and the instance metadata and credential endpoints
+    // are link-local or the VPC resolver, which security groups do not filter. A destination
+    // list would break trainers that call another AWS API or download packages, hence port 443
+    // to anywhere (through the endpoints or the NAT gateway), and nothing else.
     const securityGroup = new ec2.SecurityGroup(this, 'InstancesSg', {
       vpc: this.vpc,
-      description: 'mlcycle training instances: no inbound, egress to ECR, S3 and CloudWatch',
-      allowAllOutbound: true,
+      description:
+        'mlcycle training instances: no inbound; outbound HTTPS only (ECS, ECR, S3, CloudWatch Logs)',
+      allowAllOutbound: false,
     });
+    securityGroup.addEgressRule(
+      ec2.Peer.anyIpv4(),
+      ec2.Port.tcp(443),
+      'HTTPS to the ECS agent endpoints, ECR, S3 and CloudWatch Logs',
+    );
+    if (props.interfaceEndpoints) {
+      for (const [id, service] of Object.entries(INTERFACE_ENDPOINTS)) {
+        const endpoint = this.vpc.addInterfaceEndpoint(id, {
+          service,
+          subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+          privateDnsEnabled: true,
+          // Reachable from the training instances only, not from the whole VPC.
+          open: false,
+        });
+        endpoint.connections.allowFrom(securityGroup, ec2.Port.tcp(443), 'HTTPS from the training instances');
+      }
+    }
     const launchTemplate = new ec2.LaunchTemplate(this, 'InstanceTemplate', {
       requireImdsv2: true,
       blockDevices: [
@@ -162,12 +220,7 @@ export class Training extends Construct {
         { imageType: batch.EcsMachineImageType.ECS_AL2023 },
       ],
       spot,
-      ...(spot
-        ? {
-            spotBidPercentage: Math.min(...configs.map((t) => t.maxSpotPricePercent)),
-            allocationStrategy: batch.AllocationStrategy.SPOT_PRICE_CAPACITY_OPTIMIZED,
-          }
-        : {}),
+      ...(spot ? { allocationStrategy: batch.AllocationStrategy.SPOT_PRICE_CAPACITY_OPTIMIZED } : {}),
       minvCpus: 0,
       maxvCpus: props.maxvCpus ?? Math.max(16, 4 * largestJob),
       replaceComputeEnvironment: false,
@@ -181,6 +234,22 @@ export class Training extends Construct {
     this.queue = new batch.JobQueue(this, 'Queue', {
       jobQueueName: `${props.project}-training`,
       computeEnvironments: [{ computeEnvironment: this.computeEnvironment, order: 1 }],
+      // A job nobody can run would sit RUNNABLE until the Train timeout; the queue cancels it
+      // with the reason instead (a new account's Spot G/VT quota is 0), and RecordFailure says it.
+      jobStateTimeLimitActions: [
+        {
+          action: batch.JobStateTimeLimitActionsAction.CANCEL,
+          maxTime: props.capacityWait ?? Duration.hours(1),
+          reason: batch.JobStateTimeLimitActionsReason.INSUFFICIENT_INSTANCE_CAPACITY,
+          state: batch.JobStateTimeLimitActionsState.RUNNABLE,
+        },
+        ...MISCONFIGURED.map((reason) => ({
+          action: batch.JobStateTimeLimitActionsAction.CANCEL,
+          maxTime: Duration.minutes(10),
+          reason,
+          state: batch.JobStateTimeLimitActionsState.RUNNABLE,
+        })),
+      ],
     });
 
     const logGroup = new logs.LogGroup(this, 'TrainerLogs', { retention });
@@ -188,9 +257,11 @@ export class Training extends Construct {
     const imageFor = (folder: string): ecs.ContainerImage => {
       let image = images.get(folder);
       if (!image) {
-        // fromAsset stages the context at synth; the image is built and pushed at deploy.
+        // fromAsset stages the context at synth; the image is built and pushed at deploy. The GPU
+        // instances are x86, so an Arm laptop must not build its own architecture.
         image = ecs.ContainerImage.fromAsset(REPO_ROOT, {
           file: `${folder.replace(/\/+$/, '')}/Dockerfile`,
+          platform: Platform.LINUX_AMD64,
           exclude: trainerContextExcludes(folder),
           ignoreMode: IgnoreMode.DOCKER,
         });
@@ -235,7 +306,8 @@ export class Training extends Construct {
         timeout: Duration.minutes(m.training.timeoutMinutes),
         propagateTags: true,
         // Retry only when Spot takes the instance away; a failing trainer fails the run at once.
-        retryAttempts: 3,
+        // The Train task's budget counts these attempts (trainingBudget in the config schema).
+        retryAttempts: m.training.spot ? m.training.spotAttempts : 1,
         retryStrategies: [
           batch.RetryStrategy.of(batch.Action.RETRY, batch.Reason.SPOT_INSTANCE_RECLAIMED),
           batch.RetryStrategy.of(batch.Action.EXIT, batch.Reason.custom({ onReason: '*' })),

@@ -51,8 +51,13 @@ export const trainingSettingsSchema = z.object({
   exclude: z.array(z.string()).default([]),
   hyperparameters: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
   holdoutFraction: z.number().gt(0).lt(0.9),
-  /** Batch's per-attempt duration (AttemptDurationSeconds). */
+  /** Batch's per-attempt duration (the Train state's `Timeout.AttemptDurationSeconds`). */
   timeoutSeconds: z.number().int().min(60),
+  /**
+   * The Train task's timeout (its TimeoutSecondsPath): every attempt Batch may make, each after
+   * its wait for capacity and start-up (lambdas/domain/pipeline/budgets.ts).
+   */
+  taskTimeoutSeconds: z.number().int().min(60),
 });
 export type TrainingSettings = z.infer<typeof trainingSettingsSchema>;
 
@@ -157,3 +162,6 @@ export const FAILURE_KINDS = [
   'deploy',
 ] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
+
+/** The execution's clocks, for the ASL check at synth (lib/ imports only contracts). */
+export { EXECUTION_TIMEOUT_SECONDS, LAMBDA_STEPS_ALLOWANCE_SECONDS } from '../domain/pipeline/budgets.js';

@@ -64,7 +64,12 @@ export function handleSfnCall(engine: LocalStepFunctions, operation: string, bod
     case 'GetExecutionHistory': {
       const e = engine.describe(str(body, 'executionArn'));
       const events = e.events.map((ev) => ({ ...ev, timestamp: seconds(ev.timestamp) }));
-      return { events: body.reverseOrder ? events.reverse() : events };
+      const ordered = body.reverseOrder ? events.reverse() : events;
+      // Pages as AWS pages them (default 100, at most 1000), the token being the next offset.
+      const size = Math.min(Number(body.maxResults) || 100, 1000);
+      const from = typeof body.nextToken === 'string' ? Number(body.nextToken) || 0 : 0;
+      const next = from + size < ordered.length ? String(from + size) : undefined;
+      return { events: ordered.slice(from, from + size), ...(next ? { nextToken: next } : {}) };
     }
     case 'DescribeStateMachine':
       return {

@@ -88,10 +88,13 @@ export class LocalStepFunctions {
 
   /** TimeoutSecondsPath per Task state, enforced here (see localDefinition). */
   private readonly timeoutPaths: Record<string, string>;
+  /** The definition's top-level TimeoutSeconds, enforced here (see localDefinition). */
+  private readonly executionTimeoutSeconds: number | undefined;
 
   constructor(private readonly options: LocalStepFunctionsOptions) {
-    const { definition, timeoutPaths } = localDefinition(options.definition);
+    const { definition, timeoutPaths, executionTimeoutSeconds } = localDefinition(options.definition);
     this.timeoutPaths = timeoutPaths;
+    this.executionTimeoutSeconds = executionTimeoutSeconds;
     this.machine = new StateMachine(definition as never, {
       validationOptions: { checkArn: false },
     });
@@ -175,6 +178,14 @@ export class LocalStepFunctions {
       } as never,
     });
     this.aborts.set(record.executionArn, execution.abort);
+    let timedOut = false;
+    const clock =
+      this.executionTimeoutSeconds === undefined
+        ? undefined
+        : longTimer(this.executionTimeoutSeconds * 1000, () => {
+            timedOut = true;
+            execution.abort();
+          });
     const collecting = this.collect(record, execution.eventLogs);
     try {
       const output = await execution.result;
@@ -182,9 +193,12 @@ export class LocalStepFunctions {
       record.output = JSON.stringify(output);
     } catch (err) {
       const e = err as Error;
-      if (e.name === 'ExecutionAbortedError') record.status = 'ABORTED';
+      if (timedOut) record.status = 'TIMED_OUT';
+      else if (e.name === 'ExecutionAbortedError') record.status = 'ABORTED';
       else if (e.name === 'ExecutionTimeoutError') record.status = 'TIMED_OUT';
       else record.status = 'FAILED';
+    } finally {
+      clock?.cancel();
     }
     await collecting;
     const failed = record.events.find((ev) => ev.type === 'ExecutionFailed') as
@@ -193,6 +207,10 @@ export class LocalStepFunctions {
     if (failed?.executionFailedEventDetails) {
       record.error = failed.executionFailedEventDetails.error;
       record.cause = failed.executionFailedEventDetails.cause;
+    }
+    if (timedOut) {
+      record.error = 'States.Timeout';
+      record.cause = `The execution ran longer than its TimeoutSeconds (${this.executionTimeoutSeconds} s).`;
     }
     record.stopDate = Date.now();
     for (const [t, pending] of this.tokens) {
@@ -237,12 +255,16 @@ export class LocalStepFunctions {
         throw new Error(`state ${name}: resource ${resource} has no local implementation`);
       }
       const path = this.timeoutPaths[name];
+      const carried = state.Parameters !== undefined;
       overrides[name] = (input) => {
-        const work = run(input);
+        const { seconds, params } = path
+          ? taskTimeout(path, input, carried)
+          : { seconds: undefined, params: input };
+        const work = run(params);
         // The library races tasks against timeouts and aborts; a task that loses the race
         // still settles later, and must not surface as an unhandled rejection.
         work.catch(() => undefined);
-        return path ? withTimeout(work, dynamicTimeout(path, input), () => this.expireToken(token)) : work;
+        return path ? withTimeout(work, seconds, () => this.expireToken(token)) : work;
       };
     }
     return overrides;
@@ -346,20 +368,53 @@ function resolvePath(value: unknown, path: string): unknown {
 }
 
 /**
- * The timeout a TimeoutSecondsPath gives, read from what the override can see. Step Functions
- * resolves the path against the state input, but aws-local-stepfunctions resolves it against the
- * input after Parameters; the raw field is found under the Lambda Payload, or in the Batch job's
- * own Timeout that the ASL passes alongside.
+ * Parameters key under which localDefinition makes the library resolve a Task's
+ * TimeoutSecondsPath (the override sees only the input after Parameters); taken out again
+ * before the task runs.
  */
-function dynamicTimeout(path: string, input: unknown): number | undefined {
-  const i = input as Record<string, unknown> | undefined;
-  const candidates = [
-    resolvePath(input, path),
-    resolvePath(i?.Payload, path),
-    resolvePath(i, '$.Timeout.AttemptDurationSeconds'),
-  ];
-  const seconds = candidates.find((c) => typeof c === 'number' && c > 0);
-  return typeof seconds === 'number' ? seconds : undefined;
+const TIMEOUT_PARAMETER = 'MlcycleLocalTimeoutSeconds';
+
+/** A TimeoutSecondsPath that does not resolve fails the state, as States.Runtime does on AWS. */
+class StatesRuntime extends Error {
+  override readonly name = 'States.Runtime';
+}
+
+/**
+ * The timeout a TimeoutSecondsPath gives, with Step Functions' semantics: read from the state's
+ * input. A Task with Parameters carries it in TIMEOUT_PARAMETER (see localDefinition); one
+ * without receives the state's input itself.
+ */
+function taskTimeout(path: string, input: unknown, carried: boolean): { seconds: number; params: unknown } {
+  let seconds: unknown;
+  let params = input;
+  if (carried && input && typeof input === 'object') {
+    const { [TIMEOUT_PARAMETER]: value, ...rest } = input as Record<string, unknown>;
+    seconds = value;
+    params = rest;
+  } else {
+    seconds = resolvePath(input, path);
+  }
+  if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds <= 0) {
+    throw new StatesRuntime(
+      `TimeoutSecondsPath ${path} did not resolve to a positive integer (got ${JSON.stringify(seconds)})`,
+    );
+  }
+  return { seconds, params };
+}
+
+/**
+ * setTimeout for any delay: Node fires a delay of 2^31 ms (24.8 days) or more at once, and the
+ * lifecycle's execution timeout is a year. Unref'd, like the task timers.
+ */
+function longTimer(ms: number, fire: () => void): { cancel: () => void } {
+  const MAX = 2 ** 31 - 1;
+  let timer: NodeJS.Timeout;
+  const arm = (left: number) => {
+    timer = setTimeout(() => (left > MAX ? arm(left - MAX) : fire()), Math.min(left, MAX));
+    timer.unref();
+  };
+  arm(ms);
+  return { cancel: () => clearTimeout(timer) };
 }
 
 async function withTimeout<T>(
@@ -368,19 +423,19 @@ async function withTimeout<T>(
   onTimeout: () => void,
 ): Promise<T> {
   if (seconds === undefined) return work;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: { cancel: () => void } | undefined;
+  // A wait of days must not by itself keep a CLI process running (longTimer is unref'd);
+  // servers keep `up` alive. An approval wait may exceed Node's 24.8-day setTimeout limit.
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+    timer = longTimer(seconds * 1000, () => {
       onTimeout();
       reject(new StatesTimeout(`the task did not finish within ${seconds} s`));
-    }, seconds * 1000);
-    // A wait of days must not by itself keep a CLI process running; servers keep `up` alive.
-    timer.unref();
+    });
   });
   try {
     return await Promise.race([work, timeout]);
   } finally {
-    clearTimeout(timer);
+    timer?.cancel();
   }
 }
 
@@ -391,12 +446,16 @@ async function withTimeout<T>(
 const NO_LIBRARY_TIMEOUT = 2_000_000;
 
 /**
- * The definition as the library runs it: TimeoutSecondsPath is taken out (and enforced by the
- * engine, with Step Functions' semantics) so the library's own reading cannot fail the state.
+ * The definition as the library runs it: the execution's TimeoutSeconds and each Task's
+ * TimeoutSecondsPath are taken out (and enforced by the
+ * engine, with Step Functions' semantics: the path is read from the state input) so the
+ * library's own reading, which resolves it against the input after Parameters, cannot fail or
+ * mistime the state.
  */
 export function localDefinition(definition: AslDefinition): {
   definition: AslDefinition;
   timeoutPaths: Record<string, string>;
+  executionTimeoutSeconds: number | undefined;
 } {
   const timeoutPaths: Record<string, string> = {};
   const states: Record<string, AslState> = {};
@@ -404,8 +463,24 @@ export function localDefinition(definition: AslDefinition): {
     if (state.Type === 'Task' && typeof state.TimeoutSecondsPath === 'string') {
       const { TimeoutSecondsPath, ...rest } = state;
       timeoutPaths[name] = TimeoutSecondsPath as string;
-      states[name] = { ...rest, TimeoutSeconds: NO_LIBRARY_TIMEOUT } as AslState;
+      // With Parameters, the override sees only their result: the library resolves the path
+      // against the state input for us, under a key the override removes again.
+      const parameters = rest.Parameters
+        ? { ...rest.Parameters, [`${TIMEOUT_PARAMETER}.$`]: TimeoutSecondsPath }
+        : undefined;
+      states[name] = {
+        ...rest,
+        ...(parameters ? { Parameters: parameters } : {}),
+        TimeoutSeconds: NO_LIBRARY_TIMEOUT,
+      } as AslState;
     } else states[name] = state;
   }
-  return { definition: { ...definition, States: states }, timeoutPaths };
+  // The library arms one setTimeout for the execution's TimeoutSeconds, which Node fires at once
+  // past 24.8 days; the engine enforces it instead (longTimer).
+  const { TimeoutSeconds, ...rest } = definition;
+  return {
+    definition: { ...rest, States: states } as AslDefinition,
+    timeoutPaths,
+    executionTimeoutSeconds: typeof TimeoutSeconds === 'number' ? TimeoutSeconds : undefined,
+  };
 }

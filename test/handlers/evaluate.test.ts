@@ -36,6 +36,7 @@ describe('evaluate handler', () => {
       hyperparameters: { epochs: 15, seed: 4 },
       holdoutFraction: 0.2,
       timeoutSeconds: 600,
+      taskTimeoutSeconds: 2400,
     },
     approvalWait: { timeoutSeconds: 60 },
   };

@@ -195,6 +195,7 @@ export function pipelineState(overrides: Partial<PipelineState> = {}): PipelineS
       hyperparameters: { epochs: 6, learningRate: 0.1, l2: 0.001, seed: 7 },
       holdoutFraction: 0.2,
       timeoutSeconds: 3600,
+      taskTimeoutSeconds: 14400,
     },
     approvalWait: { timeoutSeconds: 3600 },
     ...overrides,

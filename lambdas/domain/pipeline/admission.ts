@@ -1,4 +1,9 @@
-import type { EnvironmentConfig, MlcycleConfig, ModelConfig } from '../../contracts/config-schema.js';
+import {
+  type EnvironmentConfig,
+  type MlcycleConfig,
+  type ModelConfig,
+  trainingBudget,
+} from '../../contracts/config-schema.js';
 import {
   type PipelineState,
   pipelineStateSchema,
@@ -6,6 +11,7 @@ import {
   type TrainingSettings,
 } from '../../contracts/pipeline.js';
 import { NotFoundError } from '../errors.js';
+import { trainTaskTimeoutSeconds } from './budgets.js';
 
 /**
  * What the deployed config says about one execution. The config is the deployed stack's (a file
@@ -39,6 +45,7 @@ export function trainingSettings(config: MlcycleConfig, model: string): Training
     hyperparameters: m.training.hyperparameters,
     holdoutFraction: m.evaluation.holdoutFraction,
     timeoutSeconds: m.training.timeoutMinutes * 60,
+    taskTimeoutSeconds: trainTaskTimeoutSeconds(trainingBudget(config.batch, m.training)),
   };
 }
 

@@ -21,6 +21,21 @@ const summaries: Record<FailureKind, { status: FailureOutcome['versionStatus']; 
 };
 
 /**
+ * What to check when the job queue cancelled a job that waited RUNNABLE too long, by the reason
+ * Batch names ("Canceled by JobStateTimeLimit action due to reason: <reason>").
+ */
+const STUCK_RUNNABLE: Readonly<Record<string, string>> = {
+  'CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY':
+    'no capacity: check the Spot G/VT quota (Service Quotas L-3819A6DF, 0 vCPUs on new accounts; ' +
+    'L-DB2E81BA for On-Demand) and that the instance types are offered in this region; `mlcycle doctor --aws` checks the quota',
+  'MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE':
+    "the job needs more vCPUs than the compute environment's maxvCpus: lower training.resources.vcpus",
+  'MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT':
+    'no instance type of the compute environment has the GPUs, vCPUs and memory the job asks for: ' +
+    'adjust training.resources or training.instanceTypes',
+};
+
+/**
  * What a failure means for the registry and the people told about it. Step Functions hands over
  * the caught error's name and cause (often a JSON document, e.g. a Batch job description).
  */
@@ -52,7 +67,8 @@ function describeCause(error?: string, cause?: string): string {
   try {
     const parsed = JSON.parse(text) as Record<string, unknown>;
     const container = parsed.Container as { Reason?: string } | undefined;
-    const message = parsed.errorMessage ?? parsed.StatusReason;
+    const stuck = typeof parsed.StatusReason === 'string' ? stuckRunnable(parsed.StatusReason) : undefined;
+    const message = stuck ?? parsed.errorMessage ?? parsed.StatusReason;
     text =
       [container?.Reason, typeof message === 'string' ? message : undefined].filter(Boolean).join(' — ') ||
       text;
@@ -61,4 +77,10 @@ function describeCause(error?: string, cause?: string): string {
   }
   const line = [error, text].filter(Boolean).join(': ');
   return line.length > 500 ? `${line.slice(0, 497)}...` : line;
+}
+
+function stuckRunnable(statusReason: string): string | undefined {
+  if (!/JobStateTimeLimit/i.test(statusReason)) return undefined;
+  const reason = Object.keys(STUCK_RUNNABLE).find((r) => statusReason.includes(r));
+  return reason ? `${STUCK_RUNNABLE[reason]} (${statusReason})` : undefined;
 }

@@ -34,3 +34,38 @@ describe('failureOutcome', () => {
     expect(failureOutcome('gate').detail).toBe('');
   });
 });
+
+describe('failureOutcome of a job the queue cancelled', () => {
+  it('says "no capacity" and which quota to check when no instance could be had', () => {
+    const cause = JSON.stringify({
+      JobName: 'mlcycle-churn-r1',
+      Status: 'FAILED',
+      StatusReason:
+        'Canceled by JobStateTimeLimit action due to reason: CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY',
+    });
+    const detail = failureOutcome('training', 'States.TaskFailed', cause).detail;
+    expect(detail).toMatch(
+      /^States\.TaskFailed: no capacity: check the Spot G\/VT quota \(Service Quotas L-3819A6DF/,
+    );
+    expect(detail).toContain('CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY');
+  });
+
+  it('names the setting to change when the job can never fit', () => {
+    const cause = (reason: string) =>
+      JSON.stringify({
+        Status: 'FAILED',
+        StatusReason: `Canceled by JobStateTimeLimit action due to reason: ${reason}`,
+      });
+    expect(
+      failureOutcome(
+        'training',
+        'States.TaskFailed',
+        cause('MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE'),
+      ).detail,
+    ).toMatch(/maxvCpus: lower training\.resources\.vcpus/);
+    expect(
+      failureOutcome('training', 'States.TaskFailed', cause('MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT'))
+        .detail,
+    ).toMatch(/training\.resources or training\.instanceTypes/);
+  });
+});
