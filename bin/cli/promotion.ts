@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { ApprovalStore } from '../../lambdas/adapters/approval/approval-store.js';
-import { recordDecision } from '../../lambdas/adapters/approval/decision-service.js';
 import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
 import { buildPipelineInput } from '../../lambdas/contracts/pipeline.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
+import { recordDecision } from '../../lambdas/services/approvals/decide.js';
 import { inProcessStack } from './context.js';
 import { followExecution, startPipeline } from './pipeline.js';
 import type { CliContext, RegisterCommands } from './types.js';

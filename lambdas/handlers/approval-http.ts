@@ -1,7 +1,6 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ApprovalStore } from '../adapters/approval/approval-store.js';
-import { type DecisionDeps, recordDecision } from '../adapters/approval/decision-service.js';
 import { cachedSigningKey } from '../adapters/approval/signing-key.js';
 import { createDocumentClient, createS3Client } from '../adapters/aws-clients.js';
 import { RegistryStore } from '../adapters/registry/registry-store.js';
@@ -13,6 +12,7 @@ import { renderDecisionPage } from '../domain/approval/decision-page.js';
 import { messagePage } from '../domain/approval/html.js';
 import { formToken, type LinkCheck, verifyFormToken, verifyLink } from '../domain/approval/signing.js';
 import type { ApprovalRequest } from '../domain/approval/types.js';
+import { type DecisionDeps, recordDecision } from '../services/approvals/decide.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, readEnv } from './kit/runtime.js';
 import { keySourceFrom, signingKeyEnvSchema } from './kit/signing-key-env.js';

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ApprovalStore } from '../../../lambdas/adapters/approval/approval-store.js';
-import { type DecisionResult, recordDecision } from '../../../lambdas/adapters/approval/decision-service.js';
 import type { Decision } from '../../../lambdas/domain/approval/types.js';
 import { makeApprovalHttpHandler } from '../../../lambdas/handlers/approval-http.js';
+import { type DecisionResult, recordDecision } from '../../../lambdas/services/approvals/decide.js';
 import type { TestDynamo } from '../../support/emulators.js';
 import {
   type ApprovalWorld,

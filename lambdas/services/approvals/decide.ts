@@ -1,4 +1,6 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import type { ApprovalStore } from '../../adapters/approval/approval-store.js';
+import type { RegistryStore } from '../../adapters/registry/registry-store.js';
 import { ERROR_NAMES } from '../../contracts/errors.js';
 import type { ApprovalOutcome } from '../../contracts/pipeline.js';
 import {
@@ -20,8 +22,6 @@ import type {
 } from '../../domain/approval/types.js';
 import { ConflictError } from '../../domain/errors.js';
 import { canTransition } from '../../domain/registry/status.js';
-import type { RegistryStore } from '../registry/registry-store.js';
-import type { ApprovalStore } from './approval-store.js';
 
 /**
  * The two Step Functions calls the approval flow makes. An `SFNClient` satisfies it; tests
