@@ -80,17 +80,25 @@ export const registerPromotionCommands: RegisterCommands = (program, context) =>
             { store, sfn: ctx.sfn, registry: new RegistryStore(ctx.doc, ctx.tableName) },
             { requestId, approver: ctx.actor, decision, comment: opts.comment, via: 'cli' },
           );
+          // A decision that was taken is reported, whatever became of its delivery.
+          const delivering =
+            result.delivery === 'pending'
+              ? ' (recorded; Step Functions has not confirmed it yet: it is being delivered, with retries)'
+              : '';
           ctx.output.result(result, () => {
             const state =
               result.outcome === 'approved'
-                ? `quorum reached (${result.approvals}/${result.needed}): the pipeline deploys`
+                ? `quorum reached (${result.approvals}/${result.needed}): the pipeline deploys${delivering}`
                 : result.outcome === 'rejected'
-                  ? 'the promotion is stopped'
+                  ? `the promotion is stopped${delivering}`
                   : result.outcome === 'waiting'
                     ? `${result.approvals}/${result.needed} approvals so far`
-                    : `the request is ${result.outcome}`;
+                    : result.outcome === 'closed'
+                      ? `recorded, but the pipeline execution had already ended: nothing will deploy${result.note ? ` (${result.note})` : ''}`
+                      : `the request is ${result.outcome}`;
             return `${decision === 'approve' ? 'approved' : 'rejected'} ${requestId} as ${result.approver}: ${state}`;
           });
+          if (result.outcome === 'closed') process.exitCode = 1;
         } finally {
           await ctx.close();
         }

@@ -1,8 +1,7 @@
-import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import type { ApprovalStore } from '../../adapters/approval/approval-store.js';
+import type { ApprovalStore, Completion } from '../../adapters/approval/approval-store.js';
 import type { RegistryStore } from '../../adapters/registry/registry-store.js';
-import { ERROR_NAMES } from '../../contracts/errors.js';
-import type { ApprovalOutcome } from '../../contracts/pipeline.js';
+import { RetryableConflict, withOptimisticRetry } from '../../adapters/registry/retry.js';
+import type { TaskCallbacks } from '../../adapters/stepfunctions/task-callbacks.js';
 import {
   alreadyDecided,
   checkDecisionContent,
@@ -13,6 +12,7 @@ import {
   tally,
 } from '../../domain/approval/policy.js';
 import { normalizeEmail } from '../../domain/approval/request.js';
+import { SIGNAL_LEASE_SECONDS, taskSignalFor } from '../../domain/approval/signal.js';
 import type {
   ApprovalRequest,
   Decision,
@@ -22,14 +22,9 @@ import type {
 } from '../../domain/approval/types.js';
 import { ConflictError } from '../../domain/errors.js';
 import { canTransition } from '../../domain/registry/status.js';
+import { type Delivery, deliverSignal } from './deliver.js';
 
-/**
- * The two Step Functions calls the approval flow makes. An `SFNClient` satisfies it; tests
- * inject a fake that records the calls.
- */
-export interface TaskCallbacks {
-  send(command: SendTaskSuccessCommand | SendTaskFailureCommand): Promise<unknown>;
-}
+export type { TaskCallbacks } from '../../adapters/stepfunctions/task-callbacks.js';
 
 export interface DecisionDeps {
   readonly store: ApprovalStore;
@@ -40,6 +35,8 @@ export interface DecisionDeps {
    */
   readonly registry: Pick<RegistryStore, 'getVersion' | 'transition' | 'recordRejection'>;
   readonly clock?: () => Date;
+  /** Waits between delivery attempts. @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export interface DecisionInput {
@@ -54,30 +51,113 @@ export interface DecisionResult {
   readonly requestId: string;
   readonly approver: string;
   readonly decision: DecisionKind;
-  /** What the request is now: still waiting, or how it ended. */
+  /**
+   * What the request is now: still waiting, or how it ended — `closed` when the decision
+   * completed it but its execution no longer waited, so nothing deploys.
+   */
   readonly outcome: 'waiting' | FinalStatus;
   readonly approvals: number;
   readonly needed: number;
-  /** True for the one caller that completed the request and signalled Step Functions. */
+  /** True for the one caller whose decision completed the request. */
   readonly completedByThisDecision: boolean;
+  /**
+   * For the decision that completed the request: whether Step Functions took the callback, it
+   * is still being delivered (retried by the reconciler), or the execution had already ended.
+   */
+  readonly delivery?: Delivery;
+  /** One line on how the request ended (its outcome note), once it has. */
+  readonly note?: string;
   /** On a rejection that completed the request: whether the version was marked `rejected`. */
   readonly versionRejected?: boolean;
   /** On a rejection that completed the request: whether the ledger has its `reject` entry. */
   readonly ledgerRecorded?: boolean;
 }
 
+/** Attempts at writing a decision that keeps meeting concurrent decisions on the same request. */
+const WRITE_ATTEMPTS = 20;
+
 /**
- * Records a decision — from an emailed link or the CLI, one code path — and completes the
- * request when it is decisive: SendTaskSuccess exactly once at quorum, SendTaskFailure
- * (ApprovalRejected, which the ASL catches) on a rejection, after marking the version rejected
- * with the comment. Throws the domain error whose status the HTTP layer answers with.
+ * Records a decision — from an emailed link, the CLI or the IAM-authorised API, one code path.
+ * The decision, the tally it completes and the completion are one conditional write on the
+ * request (see ApprovalStore.recordDecision): exactly one decision completes a request, and any
+ * decision arriving after it is refused with what was decided (409) and stores nothing.
+ *
+ * The completing decision stores the callback owed to Step Functions ("approved, signal
+ * pending") with itself, then delivers it: SendTaskSuccess at quorum, SendTaskFailure
+ * ApprovalRejected (which the ASL catches) on a rejection, after marking the version rejected.
+ * A delivery that fails leaves the signal owed for the reconciler; a decision that was taken is
+ * never answered with an error.
  */
 export async function recordDecision(deps: DecisionDeps, input: DecisionInput): Promise<DecisionResult> {
   const now = (deps.clock ?? (() => new Date()))();
-  const request = await deps.store.require(input.requestId);
+  const written = await withOptimisticRetry(
+    `recording the decision of ${input.approver} on ${input.requestId}`,
+    () => writeDecision(deps.store, input, now),
+    { attempts: WRITE_ATTEMPTS },
+  );
+  const { request, decision, result } = written;
+  const base = {
+    requestId: input.requestId,
+    approver: decision.approver,
+    decision: input.decision,
+    approvals: result.approvals,
+    needed: result.needed,
+  };
+  if (result.outcome === 'waiting') {
+    // Another decision may have completed the request since ours; say how it stands now.
+    const current = await deps.store.get(input.requestId).catch(() => undefined);
+    const outcome = current && current.status !== 'pending' ? current.status : 'waiting';
+    return {
+      ...base,
+      outcome,
+      completedByThisDecision: false,
+      ...(outcome !== 'waiting' && current?.outcomeNote ? { note: current.outcomeNote } : {}),
+    };
+  }
+
+  const completed: ApprovalRequest = {
+    ...request,
+    status: result.outcome,
+    outcomeNote: written.completion.note,
+    signal: written.completion.signal,
+    signalStatus: 'pending',
+  };
+  let rejection: { versionRejected: boolean; ledgerRecorded: boolean } | undefined;
+  if (result.outcome === 'rejected') {
+    // Before the SendTaskFailure, so RecordFailure finds the version already rejected and
+    // keeps the approver's reason. A failure here must not keep the pipeline waiting:
+    // RecordFailure still marks the version (with the cause, which carries the comment).
+    rejection = await recordRejection(deps, request, result);
+  }
+  const delivered = await deliverSignal(deps, completed);
+  return {
+    ...base,
+    outcome: delivered.request.status as FinalStatus,
+    completedByThisDecision: true,
+    delivery: delivered.delivery,
+    ...(delivered.request.outcomeNote ? { note: delivered.request.outcomeNote } : {}),
+    ...(rejection ?? {}),
+  };
+}
+
+interface Written {
+  readonly request: ApprovalRequest;
+  readonly decision: Decision;
+  readonly result: Tally;
+  readonly completion: Completion;
+}
+
+/**
+ * One attempt: read the request and its decisions, check who may decide, tally with this
+ * decision, and write it (with the completion when decisive) on the condition that nothing
+ * changed since the read. Asks for another round when something did; throws what the approver
+ * should hear when the request is no longer open to them.
+ */
+async function writeDecision(store: ApprovalStore, input: DecisionInput, now: Date): Promise<Written> {
+  const { request, decisions } = await store.snapshot(input.requestId);
   checkMayDecide(request, input.approver, now);
   checkDecisionContent(input.decision, input.comment);
-  const earlier = decisionOf(await deps.store.decisions(input.requestId), input.approver);
+  const earlier = decisionOf(decisions, input.approver);
   if (earlier) throw alreadyDecided(earlier);
 
   const decision: Decision = {
@@ -88,74 +168,63 @@ export async function recordDecision(deps: DecisionDeps, input: DecisionInput): 
     decidedAt: now.toISOString(),
     via: input.via,
   };
-  const refused = await deps.store.putDecision(decision);
-  if (refused) await explainRefusal(deps.store, input, now);
-
-  const decisions = await deps.store.decisions(input.requestId);
-  const result = tally(request, decisions);
-  const base = {
-    requestId: input.requestId,
-    approver: decision.approver,
-    decision: input.decision,
-    approvals: result.approvals,
-    needed: result.needed,
-  };
-  if (result.outcome === 'waiting') return { ...base, outcome: 'waiting', completedByThisDecision: false };
-
-  const won = await deps.store.complete(input.requestId, result.outcome, outcomeNote(result));
-  if (!won) {
-    // Another decision completed the request between our write and our tally.
-    const final = await deps.store.require(input.requestId);
-    const outcome = final.status === 'pending' ? result.outcome : final.status;
-    return { ...base, outcome, completedByThisDecision: false };
+  const result = tally(request, [...decisions, decision]);
+  const completion: Completion | undefined =
+    result.outcome === 'waiting'
+      ? undefined
+      : {
+          status: result.outcome,
+          note: outcomeNote(result),
+          signal: taskSignalFor(request, result, now),
+          leaseUntil: new Date(now.getTime() + SIGNAL_LEASE_SECONDS * 1000).toISOString(),
+        };
+  const write = await store.recordDecision(decision, decisions.length, completion);
+  if (write === 'recorded') {
+    return { request, decision, result, completion: completion as Completion };
   }
-  if (result.outcome === 'rejected') {
-    // Before the SendTaskFailure, so RecordFailure finds the version already rejected and
-    // keeps the approver's reason. A failure here must not keep the pipeline waiting:
-    // RecordFailure still marks the version (with the cause, which carries the comment).
-    const versionRejected = await markRejected(deps.registry, request, result.by).catch(() => false);
-    const decisions = await deps.store.decisions(input.requestId);
-    const ledgerRecorded = await deps.registry
-      .recordRejection({
-        model: request.model,
-        stage: request.stage,
-        version: request.version,
-        requestId: request.requestId,
-        actor: result.by.approver,
-        reason: result.by.comment,
-        evidence: {
-          gate: request.gate,
-          approvals: decisions.map((d) => ({
-            approver: d.approver,
-            decision: d.decision,
-            comment: d.comment,
-            at: d.decidedAt,
-          })),
-        },
-      })
-      // The audit entry must not keep the pipeline waiting; the decision items still hold it,
-      // and the result says it is missing.
-      .then(
-        () => true,
-        () => false,
-      );
-    await signal(deps.sfn, request, result, now);
-    return { ...base, outcome: 'rejected', completedByThisDecision: true, versionRejected, ledgerRecorded };
+  if (write === 'already-decided') {
+    // The same approver's other post (a double click) got there first.
+    const mine = decisionOf(await store.decisions(input.requestId), input.approver);
+    if (mine) throw alreadyDecided(mine);
+    throw new ConflictError(`request ${input.requestId} changed while deciding; open the link again`);
   }
-  await signal(deps.sfn, request, result, now);
-  return { ...base, outcome: result.outcome, completedByThisDecision: true };
+  // Another decision landed, or the request completed or closed: read it again. The next round
+  // refuses with what was decided when it is no longer pending.
+  throw new RetryableConflict(write);
 }
 
-/** The decision was refused by the store: throw what the approver should hear. */
-async function explainRefusal(store: ApprovalStore, input: DecisionInput, now: Date): Promise<never> {
-  const [current, decisions] = await Promise.all([
-    store.require(input.requestId),
-    store.decisions(input.requestId),
-  ]);
-  const mine = decisionOf(decisions, input.approver);
-  if (mine) throw alreadyDecided(mine);
-  checkMayDecide(current, input.approver, now);
-  throw new ConflictError(`request ${input.requestId} changed while deciding; open the link again`);
+async function recordRejection(
+  deps: DecisionDeps,
+  request: ApprovalRequest,
+  result: Extract<Tally, { outcome: 'rejected' }>,
+): Promise<{ versionRejected: boolean; ledgerRecorded: boolean }> {
+  const versionRejected = await markRejected(deps.registry, request, result.by).catch(() => false);
+  const decisions = await deps.store.decisions(request.requestId).catch(() => [result.by]);
+  const ledgerRecorded = await deps.registry
+    .recordRejection({
+      model: request.model,
+      stage: request.stage,
+      version: request.version,
+      requestId: request.requestId,
+      actor: result.by.approver,
+      reason: result.by.comment,
+      evidence: {
+        gate: request.gate,
+        approvals: decisions.map((d) => ({
+          approver: d.approver,
+          decision: d.decision,
+          comment: d.comment,
+          at: d.decidedAt,
+        })),
+      },
+    })
+    // The audit entry must not keep the pipeline waiting; the decision items still hold it,
+    // and the result says it is missing.
+    .then(
+      () => true,
+      () => false,
+    );
+  return { versionRejected, ledgerRecorded };
 }
 
 async function markRejected(
@@ -174,35 +243,4 @@ async function markRejected(
     by.approver,
   );
   return true;
-}
-
-async function signal(
-  sfn: TaskCallbacks,
-  request: ApprovalRequest,
-  result: Exclude<Tally, { outcome: 'waiting' }>,
-  now: Date,
-): Promise<void> {
-  if (result.outcome === 'approved') {
-    const output: ApprovalOutcome = {
-      requestId: request.requestId,
-      approvedBy: result.approvedBy.map((d) => ({
-        approver: d.approver,
-        comment: d.comment,
-        decidedAt: d.decidedAt,
-      })),
-      completedAt: now.toISOString(),
-    };
-    await sfn.send(
-      new SendTaskSuccessCommand({ taskToken: request.taskToken, output: JSON.stringify(output) }),
-    );
-    return;
-  }
-  await sfn.send(
-    new SendTaskFailureCommand({
-      taskToken: request.taskToken,
-      error: ERROR_NAMES.approvalRejected,
-      // Step Functions caps the cause at 32,768 characters; comments are far shorter.
-      cause: outcomeNote(result).slice(0, 32_000),
-    }),
-  );
 }
