@@ -60,11 +60,10 @@ export function describeWaitEnd(end: WaitEnd): string {
 
 /** The note a request gets when it is closed because its execution stopped waiting. */
 export function closingNote(request: ApprovalRequest, end: WaitEnd): string {
-  const how = describeWaitEnd(end);
-  if (request.status === 'approved') {
-    return `${request.outcomeNote ?? 'approved'}, but the pipeline execution ${how} before it could deploy: nothing will deploy`;
-  }
-  if (request.status === 'rejected')
-    return `${request.outcomeNote ?? 'rejected'}; the pipeline execution ${how}`;
-  return `the pipeline execution ${how} before a decision was reached: nothing will deploy`;
+  const how = `the pipeline execution ${describeWaitEnd(end)}`;
+  if (request.status === 'rejected') return `${request.outcomeNote ?? 'rejected'}; ${how}`;
+  const approved = request.status === 'approved';
+  const before =
+    end.kind === 'missing' ? '' : approved ? ' before it could deploy' : ' before a decision was reached';
+  return `${approved ? `${request.outcomeNote ?? 'approved'}, but ` : ''}${how}${before}: nothing will deploy`;
 }

@@ -9,6 +9,8 @@ export interface FailureOutcome {
 }
 
 const summaries: Record<FailureKind, { status: FailureOutcome['versionStatus']; summary: string }> = {
+  // Nothing is registered yet, so the status is never applied.
+  preparation: { status: 'failed', summary: 'the run or promotion could not be prepared' },
   training: { status: 'failed', summary: 'training failed' },
   evaluation: { status: 'failed', summary: 'evaluation failed' },
   registration: { status: 'failed', summary: 'registration failed' },
@@ -43,4 +45,32 @@ function describeCause(error?: string, cause?: string): string {
   }
   const line = [error, text].filter(Boolean).join(': ');
   return line.length > 500 ? `${line.slice(0, 497)}...` : line;
+}
+
+/** How an execution ended without its RecordFailure state having recorded it. */
+export type EndedStatus = 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export interface ExecutionEndOutcome extends FailureOutcome {
+  /** Recorded as the run's failure kind: `aborted`, `timed-out` or `failed`. */
+  readonly kind: string;
+}
+
+/**
+ * What an execution that ended outside the ASL's failure paths means: it was stopped, it ran
+ * past the state machine's timeout, or it failed where nothing caught it (RecordFailure itself
+ * failing, the local runtime going away). A version it registered never passed: `failed`.
+ */
+export function executionEndOutcome(
+  status: EndedStatus,
+  error?: string,
+  cause?: string,
+): ExecutionEndOutcome {
+  const summary =
+    status === 'ABORTED'
+      ? 'the pipeline execution was stopped'
+      : status === 'TIMED_OUT'
+        ? 'the pipeline execution timed out'
+        : `the pipeline execution failed${error ? ` (${error})` : ''}`;
+  const kind = status === 'ABORTED' ? 'aborted' : status === 'TIMED_OUT' ? 'timed-out' : 'failed';
+  return { kind, versionStatus: 'failed', summary, detail: describeCause(error, cause) };
 }
