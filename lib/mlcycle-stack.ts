@@ -6,6 +6,7 @@ import { ENV } from '../lambdas/contracts/env.js';
 import { HANDLERS, type HandlerContract, type HandlerName } from '../lambdas/contracts/handlers.js';
 import { buildPipelineInput } from '../lambdas/contracts/pipeline.js';
 import { ApprovalApi } from './approval-api.js';
+import { ExecutionOutcomes } from './execution-outcomes.js';
 import { type ExtraEntry, LifecycleFunctions } from './functions.js';
 import { LifecycleStateMachine } from './lifecycle-state-machine.js';
 import { Monitoring } from './monitoring.js';
@@ -47,6 +48,7 @@ export class MlcycleStack extends Stack {
   readonly lifecycle: LifecycleStateMachine;
   readonly api: ApprovalApi;
   readonly schedules: Schedules;
+  readonly executionOutcomes: ExecutionOutcomes;
 
   constructor(scope: Construct, id: string, props: MlcycleStackProps) {
     super(scope, id, props);
@@ -83,7 +85,14 @@ export class MlcycleStack extends Stack {
       models,
       baselineFunction: fn('baseline'),
       driftFunction: fn('drift'),
-      asyncFunctions: [fn('baseline'), fn('drift'), fn('cleanup'), fn('approvalReminders')],
+      asyncFunctions: [
+        fn('baseline'),
+        fn('drift'),
+        fn('cleanup'),
+        fn('approvalReminders'),
+        fn('executionEnded'),
+        fn('approvalReconciler'),
+      ],
       alertEmails: config.monitoring.alerts.email,
     });
     fns.setEnvironment(ENV.alertTopicArn, this.monitoring.topic.topicArn);
@@ -232,6 +241,24 @@ export class MlcycleStack extends Stack {
         resources: [stateMachine.stateMachineArn],
       }),
     );
+
+    // How executions end: the execution-ended handler on the state machine's status changes
+    // (closes approval requests, fails runs, alerts once), the reconciler on its schedule (owed
+    // callbacks, requests of ended executions), and an alarm on failed executions.
+    this.executionOutcomes = new ExecutionOutcomes(this, 'ExecutionOutcomes', {
+      project,
+      stateMachine,
+      alertTopic: this.monitoring.topic,
+      subscribers: (Object.entries(HANDLERS) as [HandlerName, HandlerContract][]).flatMap(([name, c]) =>
+        c.onExecutionStatus ? [{ name, fn: fn(name), statuses: c.onExecutionStatus }] : [],
+      ),
+    });
+    for (const name of ['executionEnded', 'approvalReconciler'] as const) {
+      s.grantTableReadWrite(role(name));
+      this.monitoring.grantPublish(role(name));
+      this.executionOutcomes.grantReadExecutions(role(name));
+    }
+    this.executionOutcomes.grantCompleteTasks(role('approvalReconciler'));
 
     this.schedules = new Schedules(this, 'Schedules', {
       project,
