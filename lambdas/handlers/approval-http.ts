@@ -215,7 +215,9 @@ const defaultDeps = once((): ApprovalHttpDeps => {
     registry: new RegistryStore(doc, env[ENV.table]),
     objects: new S3Objects(createS3Client()),
     bucket: env[ENV.bucket],
-    sfn: new SFNClient({}),
+    // The approver waits on the page (the function has 15 s): each callback attempt is bounded,
+    // and the decision service retries; what still fails is left to the reconciler.
+    sfn: new SFNClient({ maxAttempts: 1, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } }),
     key: cachedSigningKey(keySourceFrom(env)),
   };
 });

@@ -32,7 +32,8 @@ export function makeApprovalReconcilerHandler(deps: () => ReconcileDeps) {
 
 const defaultDeps = once((): ReconcileDeps => {
   const env = readEnv(executionEndedEnvSchema);
-  const sfn = new SFNClient({});
+  // Bounded calls: one unreachable endpoint must not use up the run (the next run tries again).
+  const sfn = new SFNClient({ requestHandler: { connectionTimeout: 2000, requestTimeout: 5000 } });
   const doc = createDocumentClient();
   const ended = executionEndedDeps(env, { doc, sfn });
   return {

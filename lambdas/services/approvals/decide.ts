@@ -129,7 +129,8 @@ export async function recordDecision(deps: DecisionDeps, input: DecisionInput): 
     // RecordFailure still marks the version (with the cause, which carries the comment).
     rejection = await recordRejection(deps, request, result);
   }
-  const delivered = await deliverSignal(deps, completed);
+  // Two tries while the approver waits for the page; the reconciler takes over after that.
+  const delivered = await deliverSignal(deps, completed, { attempts: 2 });
   return {
     ...base,
     outcome: delivered.request.status as FinalStatus,
