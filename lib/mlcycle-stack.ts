@@ -7,6 +7,7 @@ import { HANDLERS, type HandlerContract, type HandlerName } from '../lambdas/con
 import { PARTITIONS } from '../lambdas/contracts/table.js';
 import { ApprovalApi } from './approval-api.js';
 import { DEPLOYED_CONFIG_PATH, DeployedConfig } from './deployed-config.js';
+import { ExecutionOutcomes } from './execution-outcomes.js';
 import { type ExtraEntry, LifecycleFunctions } from './functions.js';
 import { LifecycleStateMachine } from './lifecycle-state-machine.js';
 import { Monitoring } from './monitoring.js';
@@ -49,6 +50,7 @@ export class MlcycleStack extends Stack {
   readonly api: ApprovalApi;
   readonly schedules: Schedules;
   readonly deployedConfig: DeployedConfig;
+  readonly executionOutcomes: ExecutionOutcomes;
 
   constructor(scope: Construct, id: string, props: MlcycleStackProps) {
     super(scope, id, props);
@@ -96,7 +98,14 @@ export class MlcycleStack extends Stack {
       models,
       baselineFunction: fn('baseline'),
       driftFunction: fn('drift'),
-      asyncFunctions: [fn('baseline'), fn('drift'), fn('cleanup'), fn('approvalReminders')],
+      asyncFunctions: [
+        fn('baseline'),
+        fn('drift'),
+        fn('cleanup'),
+        fn('approvalReminders'),
+        fn('executionEnded'),
+        fn('approvalReconciler'),
+      ],
       alertEmails: config.monitoring.alerts.email,
     });
     fns.setEnvironment(ENV.alertTopicArn, this.monitoring.topic.topicArn);
@@ -197,7 +206,8 @@ export class MlcycleStack extends Stack {
       ],
       why('Deploy validates the run’s artifact and publishes the client manifest'),
     );
-    s.grantTableReadWrite(role('recordFailure'), [...modelItems, P.approvals]);
+    // The run and version, a pending request, and the execution's failure record (its alert marker).
+    s.grantTableReadWrite(role('recordFailure'), [...modelItems, P.approvals, P.executions]);
     s.grantPrefixes(
       role('manifestHttp'),
       [{ prefix: 'deployments/', read: true }],
@@ -208,7 +218,7 @@ export class MlcycleStack extends Stack {
         ...modelItems,
         P.s3Events,
         // A retrain on critical drift records who asked (the drift monitor) before it starts.
-        ...(name === 'drift' && starters.includes('drift') ? [P.executions] : []),
+        ...(name === 'drift' && starters.includes('drift') ? [P.starts] : []),
       ]);
       s.grantPrefixes(
         role(name),
@@ -230,7 +240,7 @@ export class MlcycleStack extends Stack {
 
     for (const name of ['startHttp', 'scheduledRetrain'] as const) {
       // Reads the registry (is the version promotable?) and writes start records only.
-      s.grantTableReadWrite(role(name), [P.executions]);
+      s.grantTableReadWrite(role(name), [P.starts]);
     }
     // Rollbacks and registrations move a model's items; rollbacks republish the manifest after
     // hashing the target's artifact, registrations hash the artifact they register.
@@ -267,6 +277,25 @@ export class MlcycleStack extends Stack {
         }),
       );
     }
+
+    // How executions end: the execution-ended handler on the state machine's status changes
+    // (closes approval requests, fails runs, alerts once), the reconciler on its schedule (owed
+    // callbacks, requests of ended executions), and an alarm on failed executions.
+    this.executionOutcomes = new ExecutionOutcomes(this, 'ExecutionOutcomes', {
+      project,
+      stateMachine,
+      alertTopic: this.monitoring.topic,
+      subscribers: (Object.entries(HANDLERS) as [HandlerName, HandlerContract][]).flatMap(([name, c]) =>
+        c.onExecutionStatus ? [{ name, fn: fn(name), statuses: c.onExecutionStatus }] : [],
+      ),
+    });
+    for (const name of ['executionEnded', 'approvalReconciler'] as const) {
+      // Requests and their callbacks, failure records, and a run's and version's status.
+      s.grantTableReadWrite(role(name), [P.approvals, P.executions, ...modelItems]);
+      this.monitoring.grantPublish(role(name));
+      this.executionOutcomes.grantReadExecutions(role(name));
+    }
+    this.executionOutcomes.grantCompleteTasks(role('approvalReconciler'));
 
     this.schedules = new Schedules(this, 'Schedules', {
       project,

@@ -1,11 +1,20 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import './polyfills.js';
 import { gitCodeVersion } from '../lambdas/contracts/code-version.js';
 import type { MlcycleConfig } from '../lambdas/contracts/config-schema.js';
 import { ENV, TRAINER_ENV } from '../lambdas/contracts/env.js';
-import { ASL_PLACEHOLDERS, HANDLERS, type HandlerName } from '../lambdas/contracts/handlers.js';
+import {
+  type ExecutionEndedStatus,
+  executionStatusChangeEvent,
+} from '../lambdas/contracts/execution-events.js';
+import {
+  ASL_PLACEHOLDERS,
+  HANDLERS,
+  type HandlerContract,
+  type HandlerName,
+} from '../lambdas/contracts/handlers.js';
 import { startLocalApi } from './api-gateway.js';
 import { type DynamoLocal, ensureRegistryTable, startDynamoLocal } from './emulators/dynamodb.js';
 import { stopOrphanedDynamoLocal } from './emulators/dynamodb-process.js';
@@ -76,6 +85,13 @@ export function localSubstitutions(project: string): Record<string, string> {
   return values;
 }
 
+/** Handlers the contract subscribes to an execution ending with this status (HandlerContract.onExecutionStatus). */
+function subscribedTo(status: string): HandlerName[] {
+  return (Object.entries(HANDLERS) as [HandlerName, HandlerContract][])
+    .filter(([, c]) => (c.onExecutionStatus as readonly string[] | undefined)?.includes(status))
+    .map(([name]) => name);
+}
+
 function signingKeyFile(dir: string): string {
   const file = join(dir, 'secrets', 'approval-signing.key');
   if (!existsSync(file)) {
@@ -123,6 +139,28 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       definition: loadDefinition(join(root, ASL_FILE), localSubstitutions(project)),
       dir: join(dir, 'executions'),
       ...(options.onExecutionEvent ? { onEvent: options.onExecutionEvent } : {}),
+      // What the stack's EventBridge rule does on AWS: the handlers subscribed to an ended
+      // execution's status get the same "Execution Status Change" event.
+      onExecutionEnded: async (execution) => {
+        for (const name of subscribedTo(execution.status)) {
+          try {
+            await lambdas.invoke(
+              name,
+              executionStatusChangeEvent(
+                {
+                  ...execution,
+                  status: execution.status as ExecutionEndedStatus,
+                  stopDate: execution.stopDate ?? Date.now(),
+                },
+                { region: LOCAL_REGION, account: LOCAL_ACCOUNT, id: randomUUID() },
+              ),
+            );
+          } catch (err) {
+            log(`${name} failed for ${execution.name}: ${(err as Error).message}`);
+            throw err;
+          }
+        }
+      },
       runner: {
         lambda: (arn, input) => lambdas.invoke(lambdas.nameOf(arn), input),
         invokeAsync: async (fn, payload) => {
@@ -166,6 +204,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     });
     delete process.env.AWS_PROFILE;
+    // Executions a previous run of the runtime left running (or whose end it could not report)
+    // were failed on load: close what they left open now that the handlers can run.
+    await engine.notifyUnreported();
 
     const notifications = new LocalS3Notifications(
       lambdas,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ApprovalStore } from '../../lambdas/adapters/approval/approval-store.js';
-import type { DecisionResult } from '../../lambdas/adapters/approval/decision-service.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
+import type { DecisionResult } from '../../lambdas/services/approvals/decide.js';
 import type { StartedExecution } from '../../lambdas/services/pipeline/start.js';
 import { inProcessStack } from './context.js';
 import { followExecution, reportEnd } from './pipeline.js';
@@ -90,17 +90,25 @@ export const registerPromotionCommands: RegisterCommands = (program, context) =>
             `/approvals/${encodeURIComponent(requestId)}/decisions`,
             { decision, comment: opts.comment },
           );
+          // A decision that was taken is reported, whatever became of its delivery.
+          const delivering =
+            result.delivery === 'pending'
+              ? ' (recorded; Step Functions has not confirmed it yet: it is being delivered, with retries)'
+              : '';
           ctx.output.result(result, () => {
             const state =
               result.outcome === 'approved'
-                ? `quorum reached (${result.approvals}/${result.needed}): the pipeline deploys`
+                ? `quorum reached (${result.approvals}/${result.needed}): the pipeline deploys${delivering}`
                 : result.outcome === 'rejected'
-                  ? 'the promotion is stopped'
+                  ? `the promotion is stopped${delivering}`
                   : result.outcome === 'waiting'
                     ? `${result.approvals}/${result.needed} approvals so far`
-                    : `the request is ${result.outcome}`;
+                    : result.outcome === 'closed'
+                      ? `recorded, but the pipeline execution had already ended: nothing will deploy${result.note ? ` (${result.note})` : ''}`
+                      : `the request is ${result.outcome}`;
             return `${decision === 'approve' ? 'approved' : 'rejected'} ${requestId} as ${result.approver}: ${state}`;
           });
+          if (result.outcome === 'closed') process.exitCode = 1;
         } finally {
           await ctx.close();
         }

@@ -1,4 +1,5 @@
 import { ENV, type EnvName } from './env.js';
+import { EXECUTION_ENDED_STATUSES, type ExecutionEndedStatus } from './execution-events.js';
 
 /**
  * Every Lambda handler: its entry file (relative to the repository root), the environment it
@@ -21,6 +22,12 @@ export interface HandlerContract {
    * rule in the stack, and by the local scheduler while `mlcycle up` runs.
    */
   readonly schedule?: string;
+  /**
+   * Statuses of the lifecycle's "Step Functions Execution Status Change" events the handler is
+   * invoked with: by an EventBridge rule in the stack, and by the local engine when one of its
+   * executions ends so.
+   */
+  readonly onExecutionStatus?: readonly ExecutionEndedStatus[];
 }
 
 const base = [ENV.table, ENV.bucket] as const;
@@ -108,6 +115,25 @@ export const HANDLERS = {
     aslPlaceholder: 'RecordFailureFunctionArn',
     memoryMb: 256,
     timeoutSeconds: 30,
+  },
+  executionEnded: {
+    entry: 'lambdas/handlers/execution-ended.ts',
+    // Closes the execution's approval requests, fails its run and alerts once: the table, the
+    // alert topic, and (granted in the stack) this state machine's execution history.
+    env: [ENV.table, ENV.alertTopicArn],
+    memoryMb: 256,
+    timeoutSeconds: 60,
+    onExecutionStatus: EXECUTION_ENDED_STATUSES,
+  },
+  approvalReconciler: {
+    entry: 'lambdas/handlers/approval-reconciler.ts',
+    // Redelivers owed approval callbacks and closes requests whose execution ended (through the
+    // execution-ended use case, hence the alert topic).
+    env: [ENV.table, ENV.alertTopicArn],
+    memoryMb: 256,
+    timeoutSeconds: 120,
+    // The safety net under delivery with retries and the execution-ended event.
+    schedule: 'rate(5 minutes)',
   },
   manifestHttp: {
     entry: 'lambdas/handlers/manifest-http.ts',

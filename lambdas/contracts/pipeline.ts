@@ -151,6 +151,7 @@ export type ApprovalOutcome = z.infer<typeof approvalOutcomeSchema>;
 
 /** What a failure path hands to RecordFailure. */
 export const FAILURE_KINDS = [
+  /** The first states (PrepareRun, LoadCandidate): no run and no registration exist. */
   'preparation',
   'training',
   'evaluation',

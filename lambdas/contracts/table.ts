@@ -21,7 +21,9 @@ export const PARTITIONS = {
   /** Approval requests and their decisions (ids are random: the prefix is the narrowest scope). */
   approvals: 'APPROVAL#*',
   approvalLookups: 'APPROVALFOR#*',
-  /** Start records of executions (names are generated: the prefix is the narrowest scope). */
+  /** Start records: who asked for an execution (names are generated: the prefix is the narrowest scope). */
+  starts: 'START#*',
+  /** What became of an execution that failed: its failure record and alert marker. */
   executions: 'EXECUTION#*',
   /** Exactly-once markers of S3 event deliveries. */
   s3Events: 'S3EVENT#*',

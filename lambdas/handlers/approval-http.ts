@@ -1,7 +1,6 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ApprovalStore } from '../adapters/approval/approval-store.js';
-import { type DecisionDeps, recordDecision } from '../adapters/approval/decision-service.js';
 import { cachedSigningKey } from '../adapters/approval/signing-key.js';
 import { createDocumentClient, createS3Client } from '../adapters/aws-clients.js';
 import { RegistryStore } from '../adapters/registry/registry-store.js';
@@ -13,6 +12,7 @@ import { renderDecisionPage } from '../domain/approval/decision-page.js';
 import { messagePage } from '../domain/approval/html.js';
 import { formToken, type LinkCheck, verifyFormToken, verifyLink } from '../domain/approval/signing.js';
 import type { ApprovalRequest } from '../domain/approval/types.js';
+import { type DecisionDeps, type DecisionResult, recordDecision } from '../services/approvals/decide.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, readEnv } from './kit/runtime.js';
 import { keySourceFrom, signingKeyEnvSchema } from './kit/signing-key-env.js';
@@ -145,25 +145,66 @@ export function makeApprovalHttpHandler(deps: () => ApprovalHttpDeps) {
         comment: fields.get('comment') ?? '',
         via: 'link',
       });
-      logger.info('decision recorded', { requestId, approver, decision, outcome: result.outcome });
-      const headline =
-        result.outcome === 'approved'
-          ? 'Approved: quorum reached, deployment proceeds'
-          : result.outcome === 'rejected'
-            ? 'Rejected: the promotion is stopped'
-            : `Recorded: ${result.approvals} of ${result.needed} approvals`;
-      return html(
-        200,
-        messagePage(
-          headline,
-          `Your decision (${decision}) on ${request.model} ${request.version} → ${request.stage} was recorded.`,
-        ),
-      );
+      logger.info('decision recorded', {
+        requestId,
+        approver,
+        decision,
+        outcome: result.outcome,
+        delivery: result.delivery,
+      });
+      const answer = decisionAnswer(result, `${request.model} ${request.version} → ${request.stage}`);
+      return html(answer.status, messagePage(answer.title, answer.message, answer.detail));
     } catch (err) {
       const refusal = refusalFor(err, (await d.store.get(requestId)) ?? request);
       return html(refusal.status, refusal.page);
     }
   };
+}
+
+/**
+ * What the approver is told once their decision is stored: 200 when it stands (still waiting,
+ * or the pipeline has its answer), 202 when the pipeline has not confirmed it yet (it is being
+ * delivered, with retries), 410 when the pipeline had already ended so nothing will deploy.
+ */
+function decisionAnswer(
+  result: DecisionResult,
+  what: string,
+): { status: 200 | 202 | 410; title: string; message: string; detail?: string } {
+  const yours = `Your decision (${result.decision}) on ${what} was recorded.`;
+  const pending =
+    result.delivery === 'pending'
+      ? ' The pipeline has not confirmed it yet: it is being delivered, and retried until it is.'
+      : '';
+  if (result.outcome === 'approved') {
+    return {
+      status: pending ? 202 : 200,
+      title: 'Approved: quorum reached, deployment proceeds',
+      message: `${yours}${pending}`,
+    };
+  }
+  if (result.outcome === 'rejected') {
+    return {
+      status: pending ? 202 : 200,
+      title: 'Rejected: the promotion is stopped',
+      message: `${yours}${pending}`,
+    };
+  }
+  if (result.outcome === 'closed') {
+    return {
+      status: 410,
+      title: 'Recorded, but nothing will deploy',
+      message: `${yours} The pipeline run that asked had already ended, so nothing will deploy.`,
+      ...(result.note ? { detail: result.note } : {}),
+    };
+  }
+  if (result.outcome === 'waiting') {
+    return {
+      status: 200,
+      title: `Recorded: ${result.approvals} of ${result.needed} approvals`,
+      message: yours,
+    };
+  }
+  return { status: 200, title: `Recorded; the request is ${result.outcome}`, message: yours };
 }
 
 const defaultDeps = once((): ApprovalHttpDeps => {
@@ -174,7 +215,9 @@ const defaultDeps = once((): ApprovalHttpDeps => {
     registry: new RegistryStore(doc, env[ENV.table]),
     objects: new S3Objects(createS3Client()),
     bucket: env[ENV.bucket],
-    sfn: new SFNClient({}),
+    // The approver waits on the page (the function has 15 s): each callback attempt is bounded,
+    // and the decision service retries; what still fails is left to the reconciler.
+    sfn: new SFNClient({ maxAttempts: 1, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } }),
     key: cachedSigningKey(keySourceFrom(env)),
   };
 });

@@ -5,21 +5,11 @@ import { createDocumentClient } from '../adapters/aws-clients.js';
 import { mailerFromEnv } from '../adapters/notifier.js';
 import { ENV } from '../contracts/env.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
+import { scheduledEventSchema } from './kit/scheduled-event.js';
 import { keySourceFrom, signingKeyEnvSchema } from './kit/signing-key-env.js';
 import { type ApprovalMailDeps, sendReminders } from './request-approval.js';
 
 const logger = createLogger('approval-reminders');
-
-/**
- * The EventBridge scheduled event (the stack's rule, or `mlcycle up`'s local scheduler, which
- * sends the same shape). Only the fields the handler logs are read.
- */
-export const scheduledEventSchema = z.object({
-  'detail-type': z.literal('Scheduled Event'),
-  source: z.string().min(1),
-  time: z.iso.datetime({ offset: true }),
-  resources: z.array(z.string()).default([]),
-});
 
 export interface ApprovalRemindersDeps extends ApprovalMailDeps {
   readonly clock?: () => Date;

@@ -75,8 +75,15 @@ export function scheduledEvent(ruleName: string, at: Date) {
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
+/** A scheduled handler's result lists what it acted on; all lists empty means it found nothing to do. */
+function didSomething(result: unknown): boolean {
+  if (!result || typeof result !== 'object') return true;
+  const lists = Object.values(result).filter(Array.isArray);
+  return lists.length === 0 || lists.some((l) => l.length > 0);
+}
+
 /**
- * The handlers whose contract has a `schedule` (approval reminders), as the stack's rules run
+ * The handlers whose contract has a `schedule` (approval reminders, the approval reconciler), as the stack's rules run
  * them: the same handler, the same expression, EventBridge's scheduled event. A run that did
  * something logs its result.
  */
@@ -96,8 +103,7 @@ export function contractScheduleJobs(
         quiet: true,
         run: async () => {
           const result = await invoke(name, scheduledEvent(`${project}-${job}`, now()));
-          const reminded = (result as { reminded?: unknown } | null)?.reminded;
-          if (!Array.isArray(reminded) || reminded.length > 0) log(`${job}: ${JSON.stringify(result)}`);
+          if (didSomething(result)) log(`${job}: ${JSON.stringify(result)}`);
         },
       },
     ];

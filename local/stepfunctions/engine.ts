@@ -20,7 +20,20 @@ export interface ExecutionRecord {
   error?: string;
   cause?: string;
   events: HistoryEvent[];
+  /**
+   * Whether `onExecutionEnded` has run for this execution since it ended. False until it has
+   * (e.g. the process stopped first): the next start of the runtime runs it then.
+   */
+  endNotified?: boolean;
 }
+
+/** The errors the local runtime fails an execution with when it cannot keep running it. */
+export const LOCAL_RUNTIME_ERRORS = {
+  /** `mlcycle up` was stopped (Ctrl-C, SIGTERM) while the execution ran. */
+  stopped: 'mlcycle.LocalRuntimeStopped',
+  /** The process went away without stopping (killed, crashed); found on the next start. */
+  restarted: 'mlcycle.LocalRuntimeRestarted',
+} as const;
 
 /** Errors in the shape of the Step Functions API (`__type` names the SDK maps to classes). */
 export class SfnApiError extends Error {
@@ -72,6 +85,12 @@ export interface LocalStepFunctionsOptions {
   /** Folder that keeps one JSON file per execution, so status survives a restart. */
   readonly dir: string;
   readonly onEvent?: (execution: ExecutionRecord, event: HistoryEvent) => void;
+  /**
+   * Called once an execution has ended, whatever its status, before `settled` resolves: the
+   * runtime delivers the "Execution Status Change" event EventBridge would. A rejection leaves
+   * the execution to be notified again on the next start (`notifyUnreported`).
+   */
+  readonly onExecutionEnded?: (execution: ExecutionRecord) => Promise<void>;
 }
 
 /**
@@ -85,6 +104,8 @@ export class LocalStepFunctions {
   private readonly running = new Map<string, Promise<void>>();
   private readonly aborts = new Map<string, () => void>();
   private readonly machine: StateMachine;
+  /** Set by stopAll: executions aborted from now on fail as "the runtime stopped". */
+  private stopping = false;
 
   /** TimeoutSecondsPath per Task state, enforced here (see localDefinition). */
   private readonly timeoutPaths: Record<string, string>;
@@ -114,15 +135,41 @@ export class LocalStepFunctions {
     for (const file of readdirSync(this.options.dir).filter((f) => f.endsWith('.json'))) {
       const record = JSON.parse(readFileSync(join(this.options.dir, file), 'utf8')) as ExecutionRecord;
       if (record.status === 'RUNNING') {
-        // The process that ran it is gone; say so rather than pretend it still runs.
-        record.status = 'ABORTED';
-        record.stopDate = Date.now();
-        record.error = 'mlcycle.LocalRuntimeRestarted';
-        record.cause = 'The local runtime stopped while this execution was running.';
+        // The process that ran it is gone (killed before it could stop cleanly), and an
+        // execution cannot be resumed: fail it and say so. `notifyUnreported` then closes what
+        // it left open (approval requests, its run), as for any ended execution.
+        failAsInterrupted(
+          record,
+          LOCAL_RUNTIME_ERRORS.restarted,
+          `mlcycle up went away while this execution was running${atState(record)}; executions do not survive a restart of the local runtime, so it was failed when the runtime started again: nothing it was doing takes effect (approval requests are closed, nothing deploys). Start it again if it is still wanted.`,
+        );
         this.persist(record);
       }
       this.executions.set(record.executionArn, record);
     }
+  }
+
+  /**
+   * Runs `onExecutionEnded` for executions that ended without it having run (failed on this
+   * start, or ended while the hook could not complete). Call once the handlers can run.
+   */
+  async notifyUnreported(): Promise<void> {
+    for (const record of this.executions.values()) {
+      if (record.status !== 'RUNNING' && record.endNotified === false) await this.notifyEnded(record);
+    }
+  }
+
+  private async notifyEnded(record: ExecutionRecord): Promise<void> {
+    if (!this.options.onExecutionEnded) return;
+    try {
+      await this.options.onExecutionEnded(record);
+      record.endNotified = true;
+    } catch {
+      // Left false: the next start of the runtime tries again (and the reconciler closes
+      // whatever approval requests it left open meanwhile).
+      record.endNotified = false;
+    }
+    this.persist(record);
   }
 
   private persist(record: ExecutionRecord): void {
@@ -212,7 +259,17 @@ export class LocalStepFunctions {
       record.error = 'States.Timeout';
       record.cause = `The execution ran longer than its TimeoutSeconds (${this.executionTimeoutSeconds} s).`;
     }
-    record.stopDate = Date.now();
+    if (record.status === 'ABORTED' && this.stopping) {
+      // Not a StopExecution: the runtime itself is going away. Fail it and say so.
+      record.events = record.events.filter((ev) => ev.type !== 'ExecutionAborted');
+      failAsInterrupted(
+        record,
+        LOCAL_RUNTIME_ERRORS.stopped,
+        `mlcycle up was stopped while this execution was running${atState(record)}; executions do not survive a restart of the local runtime, so it was failed: nothing it was doing takes effect (approval requests are closed, nothing deploys). Start it again if it is still wanted.`,
+      );
+    }
+    record.stopDate ??= Date.now();
+    record.endNotified = false;
     for (const [t, pending] of this.tokens) {
       if (pending.executionArn !== record.executionArn) continue;
       // An execution that ended (stopped, aborted on shutdown) settles its waits, so their
@@ -223,6 +280,7 @@ export class LocalStepFunctions {
     }
     this.aborts.delete(record.executionArn);
     this.persist(record);
+    await this.notifyEnded(record);
   }
 
   private async collect(record: ExecutionRecord, logs: AsyncGenerator<EventLog>): Promise<void> {
@@ -343,11 +401,42 @@ export class LocalStepFunctions {
     return this.describe(executionArn);
   }
 
-  /** Aborts whatever still runs (used on shutdown). */
+  /**
+   * Shutdown: fails whatever still runs (mlcycle.LocalRuntimeStopped, the ended-execution hook
+   * closing what each left open), and waits for it.
+   */
   async stopAll(): Promise<void> {
+    this.stopping = true;
     for (const abort of this.aborts.values()) abort();
     await Promise.allSettled(this.running.values());
   }
+}
+
+/** ` (at <state>)`: the state an execution was in, from its history (the last state entered). */
+function atState(record: ExecutionRecord): string {
+  const entered = [...record.events].reverse().find((ev) => ev.type.endsWith('StateEntered')) as
+    | { stateEnteredEventDetails?: { name?: string } }
+    | undefined;
+  const name = entered?.stateEnteredEventDetails?.name;
+  return name ? ` (at ${name})` : '';
+}
+
+/** Ends a record as FAILED with the runtime's error, and the ExecutionFailed event saying why. */
+function failAsInterrupted(record: ExecutionRecord, error: string, cause: string): void {
+  const now = Date.now();
+  record.status = 'FAILED';
+  record.stopDate = now;
+  record.error = error;
+  record.cause = cause;
+  record.endNotified = false;
+  const id = record.events.length + 1;
+  record.events.push({
+    id,
+    previousEventId: id - 1,
+    timestamp: now,
+    type: 'ExecutionFailed',
+    executionFailedEventDetails: { error, cause },
+  });
 }
 
 /** States.Timeout, as Step Functions raises it when a Task outlives its timeout. */

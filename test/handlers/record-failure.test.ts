@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApprovalStore } from '../../lambdas/adapters/approval/approval-store.js';
+import { ExecutionFailures } from '../../lambdas/adapters/pipeline/execution-failures.js';
 import { publishManifest } from '../../lambdas/adapters/registry/manifest.js';
 import type { FailureKind, PipelineState, RunInfo } from '../../lambdas/contracts/pipeline.js';
+import { LOCAL_REGION } from '../../local/emulators/local-aws.js';
 import {
   type HandlerWorld,
   handlerWorld,
@@ -19,13 +21,18 @@ type Handler = (event: unknown) => Promise<unknown>;
 interface FailureRecord {
   kind: FailureKind;
   versionStatus: 'failed' | 'rejected' | null;
-  notified: string;
+  notified: string | null;
 }
+let executions = 0;
+/** A new execution of the lifecycle (RecordFailure's Parameters carry $$.Execution.Id). */
+const newExecution = () =>
+  `arn:aws:states:${LOCAL_REGION}:000000000000:execution:mlcycle-lifecycle:run-${++executions}`;
 
 describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)', () => {
   let w: HandlerWorld;
   let handler: Handler;
   let approvals: ApprovalStore;
+  let failures: ExecutionFailures;
   /** What serves staging (pointer and client manifest bytes) before any failure. */
   let serving: string;
 
@@ -78,12 +85,20 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
       failureKind,
     };
   }
-  const record = async (event: unknown) => (await handler(event)) as FailureRecord;
+  /** Invokes RecordFailure as the state does: `{ executionArn: $$.Execution.Id, state: $ }`. */
+  /** The table without the executions' failure records (RecordFailure adds one per execution). */
+  const registryScan = async () =>
+    JSON.stringify(
+      (JSON.parse(await w.scan()) as { PK: string }[]).filter((i) => !i.PK.startsWith('EXECUTION#')),
+    );
+  const record = async (state: unknown, executionArn = newExecution()) =>
+    (await handler({ executionArn, state })) as FailureRecord;
   const lastAlert = () => w.outbox().at(-1) ?? '';
 
   beforeAll(async () => {
     w = await handlerWorld('recordFailure');
     approvals = new ApprovalStore(w.dynamo.doc, w.table);
+    failures = new ExecutionFailures(w.dynamo.doc, w.table);
     // 1.0.0 serves staging, trained by run r0.
     const run = runInfo(w.bucket, 'r0');
     await putRun(w, run);
@@ -189,7 +204,8 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
     expect(lastAlert()).toContain(`Subject: [mlcycle] churn ${version} → staging: a required gate failed`);
     expect(await servingNow()).toBe(serving);
 
-    // Redelivered: the status is already where it belongs, so nothing fails and nothing moves.
+    // Redelivered (a new execution): the status is already where it belongs, so nothing fails
+    // and nothing moves.
     await record({ ...failedState('gate', { run, version }), gate: { ...passedGate(), passed: false } });
     expect((await w.store.getVersion(MODEL, version))?.statusHistory).toEqual(v?.statusHistory);
   });
@@ -277,7 +293,8 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
 
   it('a failed promotion of an existing version leaves the version and the run that trained it as they were', async () => {
     const version = (await w.store.getStage(MODEL, 'staging'))?.version ?? '';
-    const before = await w.scan();
+    const before = await registryScan();
+    const executionArn = newExecution();
     // The state LoadCandidate built: $.run is the run that trained the version, long finished.
     const out = await record(
       failedState('rejected', {
@@ -286,23 +303,103 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
         version,
         error: { Error: 'ApprovalRejected', Cause: 'rejected by a@studio.test: not yet' },
       }),
+      executionArn,
     );
     expect(out).toMatchObject({ kind: 'rejected' });
-    expect(await w.scan()).toBe(before);
+    expect(await registryScan()).toBe(before);
+    // Only the failure of the execution is recorded, without the run (it is not this execution's).
+    const recorded = await failures.get(executionArn);
+    expect(recorded).toMatchObject({ kind: 'rejected', version, stage: 'production' });
+    expect(recorded?.runId).toBeUndefined();
     expect(lastAlert()).toContain(
       `Subject: [mlcycle] churn ${version} → production: rejected by an approver`,
     );
   });
 
+  it('preparation failure (no run, no registration): recorded with its cause and alerted, nothing else written', async () => {
+    const before = await w.scan();
+    const executionArn = newExecution();
+    const out = await record(
+      failedState('preparation', {
+        input: pipelineState({ trigger: 'schedule', requestedBy: 'mlcycle-schedule' }),
+        error: {
+          Error: 'NotFoundError',
+          Cause: `{"errorType":"NotFoundError","errorMessage":"no dataset under s3://${w.bucket}/datasets/churn/"}`,
+        },
+      }),
+      executionArn,
+    );
+    expect(out).toEqual({
+      kind: 'preparation',
+      versionStatus: null,
+      notified: expect.any(String),
+      cause: `the run or promotion could not be started: NotFoundError: no dataset under s3://${w.bucket}/datasets/churn/`,
+    });
+    const alert = lastAlert();
+    expect(alert).toContain('Subject: [mlcycle] churn → staging: the run or promotion could not be started');
+    expect(alert).toContain(`Detail: NotFoundError: no dataset under s3://${w.bucket}/datasets/churn/`);
+    expect(alert).toContain('Version: (not registered)');
+    expect(await failures.get(executionArn)).toMatchObject({
+      executionArn,
+      model: MODEL,
+      stage: 'staging',
+      kind: 'preparation',
+      summary: 'the run or promotion could not be started',
+      detail: `NotFoundError: no dataset under s3://${w.bucket}/datasets/churn/`,
+      recordedBy: 'recordFailure',
+      alertedAt: expect.any(String),
+      alertId: out.notified,
+    });
+    // Only the execution's failure record was added.
+    const added = JSON.parse(await w.scan()).filter(
+      (i: { PK: string }) => !JSON.parse(before).some((b: { PK: string }) => b.PK === i.PK),
+    );
+    expect(added.map((i: { PK: string; SK: string }) => `${i.PK}|${i.SK}`)).toEqual([
+      `EXECUTION#${executionArn}|FAILURE`,
+    ]);
+  });
+
+  it('retried by the ASL (same execution): records again, alerts once', async () => {
+    const { run, version } = await registeredRun('r-retried');
+    const executionArn = newExecution();
+    const state = failedState('deploy', {
+      run,
+      version,
+      error: { Error: 'ArtifactValidationError', Cause: 'checksum mismatch' },
+    });
+    const alerts = w.outbox().length;
+    const first = await record(state, executionArn);
+    const second = await record(state, executionArn);
+    expect(first.notified).toEqual(expect.any(String));
+    expect(second).toEqual({
+      kind: 'deploy',
+      versionStatus: 'failed',
+      notified: null,
+      cause: 'deployment validation or promotion failed: ArtifactValidationError: checksum mismatch',
+    });
+    expect(w.outbox()).toHaveLength(alerts + 1);
+    expect((await w.store.getRun(MODEL, 'r-retried'))?.status).toBe('failed');
+  });
+
   it('invalid input ⇒ ValidationError naming the field, nothing written', async () => {
     const before = await w.scan();
-    await expect(handler({ ...pipelineState(), failureKind: 'explosion' })).rejects.toMatchObject({
+    const executionArn = newExecution();
+    await expect(
+      handler({ executionArn, state: { ...pipelineState(), failureKind: 'explosion' } }),
+    ).rejects.toMatchObject({
       name: 'ValidationError',
-      message: expect.stringContaining('RecordFailure input: failureKind'),
+      message: expect.stringContaining('RecordFailure input: state.failureKind'),
     });
     await expect(
-      handler({ ...pipelineState(), failureKind: 'deploy', error: { Cause: 'no name' } }),
+      handler({
+        executionArn,
+        state: { ...pipelineState(), failureKind: 'deploy', error: { Cause: 'no name' } },
+      }),
     ).rejects.toMatchObject({ name: 'ValidationError', message: expect.stringContaining('error.Error') });
+    await expect(handler({ ...pipelineState(), failureKind: 'deploy' })).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: expect.stringContaining('executionArn'),
+    });
     expect(await w.scan()).toBe(before);
   });
 });

@@ -425,9 +425,9 @@ describe('approval reminders', () => {
   const reminderRole = () => idOf(s.stack.functions.role('approvalReminders'));
   const ofRole = (role: string) => statements.filter((a) => a.roles.includes(role)).map((a) => a.statement);
 
-  it('is the only contract handler with a schedule, and its rule invokes it on that schedule', () => {
+  it('is, with the approval reconciler, a contract handler with a schedule, and its rule invokes it on that schedule', () => {
     const scheduled = HANDLER_ENTRIES.filter(([, c]) => c.schedule);
-    expect(scheduled.map(([name]) => name)).toEqual(['approvalReminders']);
+    expect(scheduled.map(([name]) => name)).toEqual(['approvalReminders', 'approvalReconciler']);
     expect(HANDLERS.approvalReminders.schedule).toMatch(/^rate\(\d+ (minute|minutes|hour|hours)\)$/);
     const rules = resourcesOf(s.template, 'AWS::Events::Rule').filter(([, r]) =>
       list(r.Properties?.Targets as { Arn: unknown }[]).some((t) => refOf(t.Arn) === reminders()),
@@ -629,7 +629,7 @@ describe('least-privilege IAM', () => {
     expect(flat.every((f) => /job-definition\/[a-z0-9-]+(:\*)?"/.test(f))).toBe(true);
   });
 
-  it('lets only the approval callbacks (link and signed CLI decision) complete task tokens, of this state machine', () => {
+  it('lets only the approval callbacks (link, signed CLI decision) and the reconciler complete task tokens, of this state machine', () => {
     for (const action of ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat']) {
       const found = granting(action);
       if (action === 'states:SendTaskHeartbeat') {
@@ -637,7 +637,7 @@ describe('least-privilege IAM', () => {
         continue;
       }
       expect(found.flatMap((a) => a.roles).sort(), action).toEqual(
-        [roleId('approvalHttp'), roleId('decisionHttp')].sort(),
+        [roleId('approvalHttp'), roleId('decisionHttp'), roleId('approvalReconciler')].sort(),
       );
       for (const f of found) expect(f.statement.Resource).toEqual(smArn());
     }

@@ -58,6 +58,34 @@ describe('lifecycle ASL', () => {
     }
   });
 
+  it('retries RecordFailure for minutes (transient errors and its own timeout), with the execution id to alert once', () => {
+    const state = asl.States.RecordFailure as {
+      Parameters?: Record<string, string>;
+      Retry?: {
+        ErrorEquals: string[];
+        MaxAttempts?: number;
+        IntervalSeconds?: number;
+        BackoffRate?: number;
+        MaxDelaySeconds?: number;
+      }[];
+    };
+    expect(state.Parameters).toEqual({ 'executionArn.$': '$$.Execution.Id', 'state.$': '$' });
+    const retry = state.Retry?.find((r) => r.ErrorEquals.includes('TransientError'));
+    expect(retry?.ErrorEquals).toEqual(
+      expect.arrayContaining(['TransientError', 'States.Timeout', 'Lambda.ServiceException']),
+    );
+    expect(retry?.MaxAttempts ?? 0).toBeGreaterThanOrEqual(6);
+    // The longest it keeps trying (before jitter): at least two minutes.
+    let total = 0;
+    for (let i = 0; i < (retry?.MaxAttempts ?? 0); i++) {
+      total += Math.min(
+        (retry?.IntervalSeconds ?? 1) * (retry?.BackoffRate ?? 2) ** i,
+        retry?.MaxDelaySeconds ?? Infinity,
+      );
+    }
+    expect(total).toBeGreaterThanOrEqual(120);
+  });
+
   it('gives every Task a timeout (locally a Task without one times out after 60 s)', () => {
     for (const [name, state] of Object.entries(asl.States)) {
       if (state.Type !== 'Task') continue;

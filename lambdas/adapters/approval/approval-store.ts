@@ -7,11 +7,13 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { TABLE_KEYS } from '../../contracts/table.js';
 import { normalizeEmail } from '../../domain/approval/request.js';
-import type { ApprovalRequest, Decision, FinalStatus } from '../../domain/approval/types.js';
+import type { ApprovalRequest, Decision, FinalStatus, TaskSignal } from '../../domain/approval/types.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import { type Item, queryAll } from '../dynamo-query.js';
 
 const PENDING_INDEX = 'APPROVALS#PENDING';
+/** Requests whose decision is taken and whose callback Step Functions has not confirmed yet. */
+const SIGNAL_INDEX = 'APPROVALS#SIGNAL';
 const k = {
   request: (id: string) => ({ PK: `APPROVAL#${id}`, SK: 'REQUEST' }),
   decision: (id: string, approver: string) => ({
@@ -41,14 +43,31 @@ function strip<T>(item: Item | undefined): T | undefined {
   return rest as T;
 }
 
-/** Why a decision could not be stored: the approver decided before, or the request is closed. */
-export type DecisionRefusal = 'already-decided' | 'not-pending';
+/**
+ * What became of a decision's write: stored; refused because this approver decided before, or
+ * because the request changed since the decider read it (another decision, or it completed or
+ * closed: the caller reads it again and decides what to say); or cancelled by a concurrent
+ * transaction on the same item (nothing was written: try again).
+ */
+export type DecisionWrite = 'recorded' | 'already-decided' | 'request-changed' | 'conflict';
+
+/** The completion a decisive decision writes together with itself. */
+export interface Completion {
+  readonly status: 'approved' | 'rejected';
+  readonly note: string;
+  /** The callback owed to the execution, delivered after the write and by the reconciler. */
+  readonly signal: TaskSignal;
+  /** Until when the deciding caller alone delivers the signal. */
+  readonly leaseUntil: string;
+}
 
 /**
- * Approval requests and decisions. A request and its lookup item are written together; each
- * decision is its own item, written only while the request is pending and only once per
- * approver; the request's completion is a conditional status change, so exactly one caller
- * completes it (and only that caller signals Step Functions).
+ * Approval requests and decisions. A request and its lookup item are written together; a
+ * decision is written in one transaction with the request item, on the condition that the
+ * request is still pending and holds exactly the decisions the decider counted; the decision
+ * that completes the request sets its final status and the callback it owes Step Functions in
+ * that same transaction. So exactly one decision completes a request, nothing lands after it,
+ * and an approved/rejected request always says whether its execution has been told.
  */
 export class ApprovalStore {
   constructor(
@@ -130,37 +149,48 @@ export class ApprovalStore {
   }
 
   /**
-   * Records one approver's decision in one transaction with a check that the request is still
-   * pending: a decision never lands on a completed request, and an approver decides once.
-   * Returns the refusal instead of throwing so the caller can say what was decided.
+   * The request and its decisions, as a decider reads them before deciding. The decisions are
+   * read after the request, and a decision is only written if the count it was made on is still
+   * the stored one, so a decision made on a stale read is refused, never miscounted.
    */
-  async putDecision(decision: Decision): Promise<DecisionRefusal | undefined> {
-    // Two transactions touching the request item at the same instant can cancel each other
-    // (TransactionConflict) on DynamoDB; neither was written, so retry with a little jitter.
-    for (let attempt = 1; ; attempt++) {
-      const outcome = await this.tryPutDecision(decision);
-      if (outcome !== 'conflict') return outcome;
-      if (attempt >= 8) {
-        throw new ConflictError(`another decision on ${decision.requestId} was being recorded; try again`);
-      }
-      await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
-    }
+  async snapshot(requestId: string): Promise<{ request: ApprovalRequest; decisions: Decision[] }> {
+    const request = await this.require(requestId);
+    return { request, decisions: await this.decisions(requestId) };
   }
 
-  private async tryPutDecision(decision: Decision): Promise<DecisionRefusal | 'conflict' | undefined> {
+  /**
+   * Writes one decision, and the completion when it is decisive, in one transaction with the
+   * request item: only while the request is pending, only once per approver, and only if the
+   * request still holds the `counted` decisions the tally was made on.
+   */
+  async recordDecision(decision: Decision, counted: number, completion?: Completion): Promise<DecisionWrite> {
+    const now = this.clock().toISOString();
+    const values: Record<string, unknown> = {
+      ':pending': 'pending',
+      ':counted': counted,
+      ':next': counted + 1,
+    };
+    let update = 'SET #n = :next';
+    if (completion) {
+      update +=
+        ', #s = :to, completedAt = :now, outcomeNote = :note, #sig = :signal, signalStatus = :owed,' +
+        ' signalAttempts = :zero, signalLeaseUntil = :lease, GSI1PK = :signals, GSI1SK = :sk';
+      Object.assign(values, {
+        ':to': completion.status,
+        ':now': now,
+        ':note': completion.note,
+        ':signal': completion.signal,
+        ':owed': 'pending',
+        ':zero': 0,
+        ':lease': completion.leaseUntil,
+        ':signals': SIGNAL_INDEX,
+        ':sk': `${now}#${decision.requestId}`,
+      });
+    }
     try {
       await this.doc.send(
         new TransactWriteCommand({
           TransactItems: [
-            {
-              ConditionCheck: {
-                TableName: this.tableName,
-                Key: k.request(decision.requestId),
-                ConditionExpression: '#s = :pending',
-                ExpressionAttributeNames: { '#s': 'status' },
-                ExpressionAttributeValues: { ':pending': 'pending' },
-              },
-            },
             {
               Put: {
                 TableName: this.tableName,
@@ -168,24 +198,156 @@ export class ApprovalStore {
                 ConditionExpression: 'attribute_not_exists(PK)',
               },
             },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: k.request(decision.requestId),
+                UpdateExpression: update,
+                // A request from before decisionCount existed has none: its first decision sets it.
+                ConditionExpression: '#s = :pending AND (#n = :counted OR attribute_not_exists(#n))',
+                ExpressionAttributeNames: {
+                  '#s': 'status',
+                  '#n': 'decisionCount',
+                  ...(completion ? { '#sig': 'signal' } : {}),
+                },
+                ExpressionAttributeValues: values,
+              },
+            },
           ],
         }),
       );
-      return undefined;
+      return 'recorded';
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
-      const [request, put] = cancellationCodes(err);
+      const [put, request] = cancellationCodes(err);
       if (put === 'ConditionalCheckFailed') return 'already-decided';
-      if (request === 'ConditionalCheckFailed') return 'not-pending';
+      if (request === 'ConditionalCheckFailed') return 'request-changed';
       return 'conflict';
     }
   }
 
+  // ---- the callback a decided request owes Step Functions -------------------------------
+
+  /** Decided requests whose callback is not confirmed yet (the reconciler's work list). */
+  async listSignalsPending(): Promise<ApprovalRequest[]> {
+    const items = await this.queryAll({
+      IndexName: TABLE_KEYS.gsi1.indexName,
+      KeyConditionExpression: 'GSI1PK = :p',
+      ExpressionAttributeValues: { ':p': SIGNAL_INDEX },
+    });
+    return items.map((i) => strip<ApprovalRequest>(i) as ApprovalRequest);
+  }
+
   /**
-   * Moves a pending request to its final status. Returns false when another caller got there
-   * first — the caller that gets true is the only one that may signal Step Functions.
+   * Takes the signal over for `leaseSeconds` if nobody holds it: false while the deciding caller
+   * (or another reconciler run) still does.
    */
-  async complete(requestId: string, status: FinalStatus, note: string): Promise<boolean> {
+  async claimSignal(requestId: string, leaseSeconds: number): Promise<boolean> {
+    const now = this.clock();
+    return this.conditional({
+      Key: k.request(requestId),
+      UpdateExpression: 'SET signalLeaseUntil = :lease',
+      ConditionExpression:
+        'signalStatus = :owed AND (attribute_not_exists(signalLeaseUntil) OR signalLeaseUntil <= :now)',
+      ExpressionAttributeValues: {
+        ':owed': 'pending',
+        ':now': now.toISOString(),
+        ':lease': new Date(now.getTime() + leaseSeconds * 1000).toISOString(),
+      },
+    });
+  }
+
+  /** Step Functions took the callback. */
+  async signalDelivered(requestId: string): Promise<boolean> {
+    return this.conditional({
+      Key: k.request(requestId),
+      UpdateExpression:
+        'SET signalStatus = :done, signalSettledAt = :now ADD signalAttempts :one REMOVE GSI1PK, GSI1SK, signalLeaseUntil',
+      ConditionExpression: 'signalStatus = :owed',
+      ExpressionAttributeValues: {
+        ':owed': 'pending',
+        ':done': 'delivered',
+        ':now': this.clock().toISOString(),
+        ':one': 1,
+      },
+    });
+  }
+
+  /** A delivery attempt failed without an answer from Step Functions; the lease is released. */
+  async signalFailed(requestId: string, error: string): Promise<boolean> {
+    const now = this.clock().toISOString();
+    return this.conditional({
+      Key: k.request(requestId),
+      UpdateExpression: 'SET signalLastError = :error, signalLeaseUntil = :now ADD signalAttempts :one',
+      ConditionExpression: 'signalStatus = :owed',
+      ExpressionAttributeValues: {
+        ':owed': 'pending',
+        ':error': error.slice(0, 500),
+        ':now': now,
+        ':one': 1,
+      },
+    });
+  }
+
+  /**
+   * The execution no longer waits for the callback. An approved request is closed (the approval
+   * took no effect: nothing deploys); a rejected one stays rejected (nothing deploys either).
+   */
+  async signalUndeliverable(request: ApprovalRequest, note: string): Promise<boolean> {
+    const closing = request.status === 'approved';
+    return this.conditional({
+      Key: k.request(request.requestId),
+      UpdateExpression: closing
+        ? 'SET signalStatus = :gone, signalSettledAt = :now, #s = :closed, #decided = :was, outcomeNote = :note REMOVE GSI1PK, GSI1SK, signalLeaseUntil'
+        : 'SET signalStatus = :gone, signalSettledAt = :now, outcomeNote = :note REMOVE GSI1PK, GSI1SK, signalLeaseUntil',
+      ConditionExpression: 'signalStatus = :owed AND #s = :was',
+      ExpressionAttributeNames: { '#s': 'status', ...(closing ? { '#decided': 'decided' } : {}) },
+      ExpressionAttributeValues: {
+        ':owed': 'pending',
+        ':gone': 'undeliverable',
+        ':now': this.clock().toISOString(),
+        ':was': request.status,
+        ':note': note,
+        ...(closing ? { ':closed': 'closed' } : {}),
+      },
+    });
+  }
+
+  /** Closes a still-pending request whose execution ended: no decision can take effect any more. */
+  async close(requestId: string, note: string): Promise<boolean> {
+    return this.complete(requestId, 'closed', note);
+  }
+
+  /**
+   * The requests an execution may still be waiting on: undecided ones, and decided ones whose
+   * callback is not confirmed. (An execution has at most a few; both lists are short.)
+   */
+  async openForExecution(executionArn: string): Promise<ApprovalRequest[]> {
+    const [pending, signals] = await Promise.all([this.listPending(), this.listSignalsPending()]);
+    return [...pending, ...signals].filter((r) => r.executionArn === executionArn);
+  }
+
+  private async conditional(
+    input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>,
+  ): Promise<boolean> {
+    try {
+      await this.doc.send(new UpdateCommand({ TableName: this.tableName, ...input }));
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Moves a pending request to a final status that owes Step Functions nothing (expired,
+   * closed). Returns false when it was no longer pending.
+   */
+  async complete(
+    requestId: string,
+    status: Exclude<FinalStatus, 'approved' | 'rejected'>,
+    note: string,
+  ): Promise<boolean> {
     try {
       await this.doc.send(
         new UpdateCommand({

@@ -3,7 +3,7 @@ import { type StartRecord, startRecordSchema } from '../../contracts/pipeline.js
 import { ConflictError } from '../../domain/errors.js';
 import { isConditionFailure } from '../registry/retry.js';
 
-const key = (executionName: string) => ({ PK: `EXECUTION#${executionName}`, SK: 'START' });
+const key = (executionName: string) => ({ PK: `START#${executionName}`, SK: 'START' });
 
 /**
  * Start records: who asked for an execution, and what, written by the start service before it

@@ -98,6 +98,41 @@ export class RegistryStore {
     }
   }
 
+  /**
+   * Marks a run failed if it has not finished (training, evaluating or registered): its
+   * execution ended without saying so. False when the run is unknown or already finished.
+   */
+  async failRunIfActive(
+    model: string,
+    runId: string,
+    failure: NonNullable<RunRecord['failure']>,
+    finishedAt: string,
+  ): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { PK: keys.model(model), SK: keys.run(runId) },
+          UpdateExpression: 'SET #s = :failed, finishedAt = :at, failure = :failure',
+          ConditionExpression: 'attribute_exists(SK) AND #s IN (:training, :evaluating, :registered)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: {
+            ':failed': 'failed',
+            ':at': finishedAt,
+            ':failure': failure,
+            ':training': 'training',
+            ':evaluating': 'evaluating',
+            ':registered': 'registered',
+          },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
   async getRun(model: string, runId: string): Promise<RunRecord | undefined> {
     const out = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { PK: keys.model(model), SK: keys.run(runId) } }),

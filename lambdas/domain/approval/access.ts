@@ -35,6 +35,15 @@ export function expiredPage(request: ApprovalRequest): string {
   );
 }
 
+/** The execution that asked ended before a decision took effect: nothing will deploy. */
+export function closedPage(request: ApprovalRequest): string {
+  return messagePage(
+    'This request is closed',
+    `The pipeline run that asked to promote ${what(request)} has ended, so nothing will deploy; links for it no longer work.`,
+    request.outcomeNote ?? 'Ask the requestor to start the promotion again if it is still wanted.',
+  );
+}
+
 export function alreadyDecidedPage(request: ApprovalRequest, mine: Decision): string {
   const done = request.status === 'pending' ? '' : ` The request is ${request.status}.`;
   return messagePage(
@@ -54,7 +63,8 @@ export function completedPage(request: ApprovalRequest): string {
 
 /**
  * Who may use a link, decided on reads only (a GET must change nothing): 403 for a missing,
- * altered or foreign link and for the requestor; 404 for an unknown request; 410 once expired;
+ * altered or foreign link and for the requestor; 404 for an unknown request; 410 once expired
+ * or closed (its execution ended: nothing will deploy);
  * 409 when this approver already decided or the request is complete, saying what was decided.
  * The signature is checked before anything is said about the request's state.
  */
@@ -80,6 +90,7 @@ export function checkLinkAccess(
       'This link was altered or is not a link mlcycle sent. Use the link from your email.',
     );
   }
+  if (request.status === 'closed') return { ok: false, refusal: { status: 410, page: closedPage(request) } };
   if (!link.ok || isExpired(request, now)) {
     return { ok: false, refusal: { status: 410, page: expiredPage(request) } };
   }
@@ -96,7 +107,9 @@ export function checkLinkAccess(
 
 /** The page for a domain error raised while deciding (anything else is rethrown). */
 export function refusalFor(err: unknown, request: ApprovalRequest): Refusal {
-  if (err instanceof ApprovalExpired) return { status: 410, page: expiredPage(request) };
+  if (err instanceof ApprovalExpired) {
+    return { status: 410, page: request.status === 'closed' ? closedPage(request) : expiredPage(request) };
+  }
   if (err instanceof ConflictError) {
     const earlier = err.details?.decision as Decision | undefined;
     if (earlier) return { status: 409, page: alreadyDecidedPage(request, earlier) };

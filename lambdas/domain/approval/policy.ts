@@ -16,8 +16,9 @@ export function decisionOf(decisions: readonly Decision[], approver: string): De
 
 /**
  * Who may decide, checked in this order: an approver of the environment, not the person who
- * asked (separation of duties), while the request is open and unexpired. Throws the error whose
- * status the HTTP layer answers with (403, 410, 409).
+ * asked (separation of duties), while the request is open (not closed because its execution
+ * ended, not expired, not decided). Throws the error whose status the HTTP layer answers with
+ * (403, 410, 409).
  */
 export function checkMayDecide(request: ApprovalRequest, approver: string, now: Date): void {
   const who = normalizeEmail(approver);
@@ -28,6 +29,12 @@ export function checkMayDecide(request: ApprovalRequest, approver: string, now: 
   }
   if (normalizeEmail(request.requestedBy) === who) {
     throw new ForbiddenError(`${approver} asked for this promotion and so may not approve or reject it`);
+  }
+  if (request.status === 'closed') {
+    // Gone, like an expired link: the execution that asked no longer waits for anyone.
+    throw new ApprovalExpired(
+      `request ${request.requestId} is closed${request.outcomeNote ? ` (${request.outcomeNote})` : ''}`,
+    );
   }
   if (isExpired(request, now)) {
     throw new ApprovalExpired(`request ${request.requestId} expired at ${request.expiresAt}`);

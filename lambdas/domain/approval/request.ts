@@ -61,6 +61,7 @@ export function buildApprovalRequest(
     approvers,
     quorum: ask.quorum,
     status: 'pending',
+    decisionCount: 0,
     createdAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + ask.timeoutSeconds * 1000).toISOString(),
     reminderSecondsBeforeExpiry: ask.reminderSecondsBeforeExpiry,

@@ -1,7 +1,23 @@
 import type { GateOutcome, Metrics } from '../../contracts/pipeline.js';
 
-export type RequestStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+/**
+ * `closed`: the execution that asked ended (stopped, failed, timed out, the local runtime went
+ * away) before a decision could take effect, so nothing deploys whatever was decided.
+ */
+export type RequestStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'closed';
 export type FinalStatus = Exclude<RequestStatus, 'pending'>;
+
+/** The callback a decided request owes its waiting execution, stored with the decision that completed it. */
+export type TaskSignal =
+  | { readonly kind: 'success'; readonly output: string }
+  | { readonly kind: 'failure'; readonly error: string; readonly cause: string };
+
+/**
+ * `pending`: owed, not yet confirmed by Step Functions (delivered with retries, then by the
+ * reconciler); `delivered`: Step Functions took it; `undeliverable`: the execution no longer
+ * waits for it (it ended), so it never will.
+ */
+export type SignalStatus = 'pending' | 'delivered' | 'undeliverable';
 export type DecisionKind = 'approve' | 'reject';
 /** Where a decision came from: an emailed link (HTTP) or `mlcycle models approve|reject`. */
 export type DecisionChannel = 'link' | 'cli';
@@ -43,6 +59,22 @@ export interface ApprovalRequest {
   readonly completedAt?: string;
   /** One line on how it ended ("approved by …", "rejected by …: …", "expired: …"). */
   readonly outcomeNote?: string;
+  /**
+   * Decisions recorded so far. Every decision is written on the condition that it is unchanged
+   * since the decider read them, so the tally that completes a request counts exactly what is
+   * stored (absent on requests created before it existed: read as "no condition yet").
+   */
+  readonly decisionCount?: number;
+  /** Set, with `signalStatus`, by the decision that completed the request. */
+  readonly signal?: TaskSignal;
+  readonly signalStatus?: SignalStatus;
+  readonly signalAttempts?: number;
+  readonly signalLastError?: string;
+  /** The deliverer holds the signal until then; the reconciler takes it over afterwards. */
+  readonly signalLeaseUntil?: string;
+  readonly signalSettledAt?: string;
+  /** On a closed request that had been decided: what was decided (it took no effect). */
+  readonly decided?: 'approved' | 'rejected';
 }
 
 export interface Decision {

@@ -9,6 +9,7 @@ export interface FailureOutcome {
 }
 
 const summaries: Record<FailureKind, { status: FailureOutcome['versionStatus']; summary: string }> = {
+  // Nothing is registered yet, so the status is never applied.
   preparation: { status: 'failed', summary: 'the run or promotion could not be started' },
   training: { status: 'failed', summary: 'training failed' },
   evaluation: { status: 'failed', summary: 'evaluation failed' },
@@ -83,4 +84,32 @@ function stuckRunnable(statusReason: string): string | undefined {
   if (!/JobStateTimeLimit/i.test(statusReason)) return undefined;
   const reason = Object.keys(STUCK_RUNNABLE).find((r) => statusReason.includes(r));
   return reason ? `${STUCK_RUNNABLE[reason]} (${statusReason})` : undefined;
+}
+
+/** How an execution ended without its RecordFailure state having recorded it. */
+export type EndedStatus = 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export interface ExecutionEndOutcome extends FailureOutcome {
+  /** Recorded as the run's failure kind: `aborted`, `timed-out` or `failed`. */
+  readonly kind: string;
+}
+
+/**
+ * What an execution that ended outside the ASL's failure paths means: it was stopped, it ran
+ * past the state machine's timeout, or it failed where nothing caught it (RecordFailure itself
+ * failing, the local runtime going away). A version it registered never passed: `failed`.
+ */
+export function executionEndOutcome(
+  status: EndedStatus,
+  error?: string,
+  cause?: string,
+): ExecutionEndOutcome {
+  const summary =
+    status === 'ABORTED'
+      ? 'the pipeline execution was stopped'
+      : status === 'TIMED_OUT'
+        ? 'the pipeline execution timed out'
+        : `the pipeline execution failed${error ? ` (${error})` : ''}`;
+  const kind = status === 'ABORTED' ? 'aborted' : status === 'TIMED_OUT' ? 'timed-out' : 'failed';
+  return { kind, versionStatus: 'failed', summary, detail: describeCause(error, cause) };
 }

@@ -1,8 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ApprovalStore } from '../../../lambdas/adapters/approval/approval-store.js';
-import { type DecisionResult, recordDecision } from '../../../lambdas/adapters/approval/decision-service.js';
-import type { Decision } from '../../../lambdas/domain/approval/types.js';
 import { makeApprovalHttpHandler } from '../../../lambdas/handlers/approval-http.js';
+import { type DecisionResult, recordDecision } from '../../../lambdas/services/approvals/decide.js';
 import type { TestDynamo } from '../../support/emulators.js';
 import {
   type ApprovalWorld,
@@ -16,9 +15,14 @@ import {
   useApprovalWorld,
 } from './fixtures.js';
 
-/** Holds every decision writer after its write until `parties` have written: the worst interleaving. */
+/**
+ * Holds each of the first `parties` deciders after it has read the request and its decisions
+ * until all of them have: every one decides on the same snapshot and writes at once — the worst
+ * interleaving for the conditional write. (Later reads, the losers' second rounds, pass.)
+ */
 class BarrierStore extends ApprovalStore {
   private waiting: (() => void)[] = [];
+  private arrived = 0;
   constructor(
     world: ApprovalWorld,
     doc: TestDynamo['doc'],
@@ -26,15 +30,16 @@ class BarrierStore extends ApprovalStore {
   ) {
     super(doc, world.table, () => world.now);
   }
-  override async putDecision(decision: Decision) {
-    const refused = await super.putDecision(decision);
+  override async snapshot(requestId: string) {
+    const read = await super.snapshot(requestId);
+    if (++this.arrived > this.parties) return read;
     await new Promise<void>((resolve) => {
       this.waiting.push(resolve);
       if (this.waiting.length >= this.parties) {
         for (const release of this.waiting.splice(0)) release();
       }
     });
-    return refused;
+    return read;
   }
 }
 
@@ -73,7 +78,12 @@ describe('concurrent decisions on DynamoDB Local', () => {
         forms.map((f, i) => http(postEvent(requestId, { ...f, decision: 'approve', comment: `last ${i}` }))),
       );
       expect(answers.map((a) => a.statusCode)).toEqual([200, 200]);
-      for (const a of answers) expect(a.body).toContain('Approved: quorum reached');
+      // Both decided on the same snapshot: one write lands first (1 of 2), the other is made
+      // again on the new count and completes. The first page says the quorum was reached when
+      // the completion landed before its answer, else what it counted.
+      const bodies = answers.map((a) => a.body ?? '');
+      expect(bodies.filter((b) => b.includes('Approved: quorum reached')).length).toBeGreaterThanOrEqual(1);
+      for (const b of bodies) expect(b).toMatch(/Approved: quorum reached|Recorded: 1 of 2 approvals/);
       expect(sfn.successes).toHaveLength(1);
       expect(sfn.failures).toHaveLength(0);
       const output = JSON.parse(sfn.successes[0]?.output ?? '{}') as { approvedBy: { approver: string }[] };
@@ -110,12 +120,12 @@ describe('concurrent decisions on DynamoDB Local', () => {
     }
   });
 
-  it('concurrent approvals at quorum (all five of a 3-of-5 at once, forced to interleave) ⇒ exactly one completion', async () => {
+  it('concurrent approvals at quorum (all five of a 3-of-5 at once, forced to interleave) ⇒ exactly one completion, and nothing lands after it', async () => {
     const approvers = ['a@studio.test', 'b@studio.test', 'c@studio.test', 'd@studio.test', 'e@studio.test'];
     const { requestId } = await requestFor(w, { approvers, quorum: 3 });
     const sfn = new RecordingSfn();
     const store = new BarrierStore(w, dynamo.doc, 5);
-    const results = await Promise.all(
+    const results = await Promise.allSettled(
       approvers.map((approver) =>
         recordDecision(
           { store, registry: w.registry, sfn, clock: () => w.now },
@@ -123,38 +133,87 @@ describe('concurrent decisions on DynamoDB Local', () => {
         ),
       ),
     );
-    expect(results.filter((r) => r.completedByThisDecision)).toHaveLength(1);
-    expect(results.every((r) => r.outcome === 'approved')).toBe(true);
+    const recorded = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+    expect(recorded).toHaveLength(3);
+    expect(recorded.filter((r) => r.completedByThisDecision)).toHaveLength(1);
+    expect(recorded.find((r) => r.completedByThisDecision)).toMatchObject({
+      outcome: 'approved',
+      delivery: 'delivered',
+    });
+    // The two that came after the quorum are told what was decided, and are not stored.
+    expect(refused).toHaveLength(2);
+    for (const e of refused) {
+      expect(e).toMatchObject({
+        name: 'ConflictError',
+        message: expect.stringContaining('is already approved'),
+      });
+    }
     expect(sfn.calls).toHaveLength(1);
     expect(sfn.successes).toHaveLength(1);
-    expect(await w.store.decisions(requestId)).toHaveLength(5);
+    const stored = (await w.store.decisions(requestId)).map((d) => d.approver).sort();
+    expect(stored).toEqual(recorded.map((r) => r.approver).sort());
+    const output = JSON.parse(sfn.successes[0]?.output ?? '{}') as { approvedBy: { approver: string }[] };
+    expect(output.approvedBy.map((a) => a.approver).sort()).toEqual(stored);
   });
 
-  it('an approval and a rejection at the same instant ⇒ one callback in all, and the veto wins when both are counted', async () => {
-    const { requestId, version } = await requestFor(w);
-    const sfn = new RecordingSfn();
-    const store = new BarrierStore(w, dynamo.doc, 3);
-    const results = await Promise.all([
-      recordDecision(
-        { store, registry: w.registry, sfn, clock: () => w.now },
-        { requestId, approver: 'a@studio.test', decision: 'approve', comment: '', via: 'link' },
-      ),
-      recordDecision(
-        { store, registry: w.registry, sfn, clock: () => w.now },
-        { requestId, approver: 'b@studio.test', decision: 'approve', comment: '', via: 'link' },
-      ),
-      recordDecision(
-        { store, registry: w.registry, sfn, clock: () => w.now },
-        { requestId, approver: 'c@studio.test', decision: 'reject', comment: 'too risky', via: 'link' },
-      ),
-    ]);
-    expect(sfn.calls).toHaveLength(1);
-    expect(sfn.failures).toMatchObject([
-      { error: 'ApprovalRejected', cause: 'rejected by c@studio.test: too risky' },
-    ]);
-    expect(results.filter((r) => r.completedByThisDecision)).toHaveLength(1);
-    expect(results.every((r) => r.outcome === 'rejected')).toBe(true);
-    expect((await w.registry.requireVersion('churn', version)).status).toBe('rejected');
+  it('an approval and a rejection at the same instant ⇒ one callback in all; the first decisive write wins and the other is refused, not stored', async () => {
+    for (let round = 0; round < 4; round++) {
+      const { requestId, version } = await requestFor(w);
+      const sfn = new RecordingSfn();
+      const store = new BarrierStore(w, dynamo.doc, 3);
+      const deps = { store, registry: w.registry, sfn, clock: () => w.now };
+      const results = await Promise.allSettled([
+        recordDecision(deps, {
+          requestId,
+          approver: 'a@studio.test',
+          decision: 'approve',
+          comment: '',
+          via: 'link',
+        }),
+        recordDecision(deps, {
+          requestId,
+          approver: 'b@studio.test',
+          decision: 'approve',
+          comment: '',
+          via: 'link',
+        }),
+        recordDecision(deps, {
+          requestId,
+          approver: 'c@studio.test',
+          decision: 'reject',
+          comment: 'too risky',
+          via: 'link',
+        }),
+      ]);
+      const final = (await w.store.require(requestId)).status;
+      expect(['approved', 'rejected']).toContain(final);
+      expect(sfn.calls).toHaveLength(1);
+      const recorded = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      expect(recorded.filter((r) => r.completedByThisDecision)).toHaveLength(1);
+      for (const r of results) {
+        if (r.status === 'rejected') {
+          expect(r.reason).toMatchObject({
+            name: 'ConflictError',
+            message: expect.stringContaining(`is already ${final}`),
+          });
+        }
+      }
+      // What is stored is exactly what was recorded: nothing landed after the completion.
+      const stored = await w.store.decisions(requestId);
+      expect(stored.map((d) => d.approver).sort()).toEqual(recorded.map((r) => r.approver).sort());
+      if (final === 'rejected') {
+        expect(sfn.failures).toMatchObject([
+          { error: 'ApprovalRejected', cause: 'rejected by c@studio.test: too risky' },
+        ]);
+        expect((await w.registry.requireVersion('churn', version)).status).toBe('rejected');
+        expect(stored.filter((d) => d.decision === 'approve').length).toBeLessThan(2);
+      } else {
+        expect(sfn.successes).toHaveLength(1);
+        expect(stored.map((d) => d.decision)).toEqual(['approve', 'approve']);
+        expect((await w.registry.requireVersion('churn', version)).status).toBe('validating');
+      }
+    }
   });
 
   it('one approver posting twice at once records one decision', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FAILURE_KINDS } from '../../../lambdas/contracts/pipeline.js';
-import { failureOutcome } from '../../../lambdas/domain/pipeline/failure-outcome.js';
+import { executionEndOutcome, failureOutcome } from '../../../lambdas/domain/pipeline/failure-outcome.js';
 
 describe('failureOutcome', () => {
   it('rejects the version for policy outcomes and fails it for broken runs', () => {
@@ -32,6 +32,31 @@ describe('failureOutcome', () => {
     );
     expect(failureOutcome('deploy', 'E', 'x'.repeat(2000)).detail.length).toBeLessThanOrEqual(500);
     expect(failureOutcome('gate').detail).toBe('');
+  });
+
+  it('a preparation failure (no run, nothing registered) says so', () => {
+    expect(failureOutcome('preparation', 'NotFoundError', 'model churn has no version 9.9.9')).toMatchObject({
+      summary: 'the run or promotion could not be started',
+      detail: 'NotFoundError: model churn has no version 9.9.9',
+    });
+  });
+
+  it('an execution that ended outside the failure paths: stopped, timed out or failed, with its error and cause', () => {
+    expect(executionEndOutcome('ABORTED')).toEqual({
+      kind: 'aborted',
+      versionStatus: 'failed',
+      summary: 'the pipeline execution was stopped',
+      detail: '',
+    });
+    expect(executionEndOutcome('TIMED_OUT').summary).toBe('the pipeline execution timed out');
+    expect(
+      executionEndOutcome('FAILED', 'mlcycle.LocalRuntimeRestarted', 'mlcycle up was restarted'),
+    ).toEqual({
+      kind: 'failed',
+      versionStatus: 'failed',
+      summary: 'the pipeline execution failed (mlcycle.LocalRuntimeRestarted)',
+      detail: 'mlcycle.LocalRuntimeRestarted: mlcycle up was restarted',
+    });
   });
 });
 

@@ -1,0 +1,189 @@
+import type { ApprovalStore } from '../../adapters/approval/approval-store.js';
+import type { Executions } from '../../adapters/stepfunctions/executions.js';
+import type { ExecutionEndedStatus } from '../../contracts/execution-events.js';
+import { FAILURE_KINDS, type FailureKind } from '../../contracts/pipeline.js';
+import { closingNote, type WaitEnd } from '../../domain/approval/signal.js';
+import {
+  type ExecutionEndOutcome,
+  executionEndOutcome,
+  failureOutcome,
+} from '../../domain/pipeline/failure-outcome.js';
+import { alertOnce, failureMessage, type PipelineFailureDeps, settleVersion } from './record-failure.js';
+
+/** An execution of the lifecycle that ended without deploying, as its status-change event says. */
+export interface EndedExecution {
+  readonly executionArn: string;
+  readonly status: ExecutionEndedStatus;
+  readonly error?: string;
+  readonly cause?: string;
+  /** The execution input (JSON text), when the event carried it. */
+  readonly input?: string;
+}
+
+export interface ExecutionEndedDeps extends PipelineFailureDeps {
+  readonly approvals: Pick<
+    ApprovalStore,
+    'expireForVersion' | 'openForExecution' | 'close' | 'signalUndeliverable'
+  >;
+  /** Reads the state the execution ended with, from its history. */
+  readonly executions: Pick<Executions, 'lastState'>;
+}
+
+export interface ExecutionEndedResult {
+  readonly executionArn: string;
+  readonly status: ExecutionEndedStatus;
+  /** Approval requests closed (or whose callback was given up) because the execution ended. */
+  readonly closedRequests: readonly string[];
+  /** The run marked failed, if it had not finished. */
+  readonly runFailed: string | null;
+  /** The version moved to failed/rejected, if it was still undecided. */
+  readonly versionSettled: string | null;
+  /** The alert's id, or null when the execution had been alerted already (by RecordFailure). */
+  readonly notified: string | null;
+}
+
+type Json = Record<string, unknown>;
+const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+const obj = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined);
+
+function parseInput(text: string | undefined): Json | undefined {
+  try {
+    return text ? obj(JSON.parse(text)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An execution ended (stopped, timed out, or failed where nothing caught it — RecordFailure
+ * failing too, the local runtime going away). Makes the records agree with it:
+ * - its approval requests are closed: an undecided one can no longer take effect, and an
+ *   approval whose callback was not delivered took none (nothing deploys); pages say so, and
+ *   no reminders go out;
+ * - its run, if not finished, is failed with the execution's error and cause, and a version it
+ *   registered that is still undecided is failed (or, when RecordFailure had been reached, moved
+ *   where that failure path leaves it);
+ * - the failure is recorded and alerted, unless RecordFailure already did: once per execution.
+ * Idempotent: EventBridge may deliver the event twice, and the reconciler calls it too.
+ */
+export async function handleExecutionEnded(
+  deps: ExecutionEndedDeps,
+  ended: EndedExecution,
+): Promise<ExecutionEndedResult> {
+  const now = (deps.clock ?? (() => new Date()))();
+  const end: WaitEnd = {
+    kind: 'ended',
+    status: ended.status,
+    ...(ended.error ? { error: ended.error } : {}),
+  };
+  const closedRequests: string[] = [];
+  for (const request of await deps.approvals.openForExecution(ended.executionArn)) {
+    const note = closingNote(request, end);
+    const closed =
+      request.status === 'pending'
+        ? await deps.approvals.close(request.requestId, note)
+        : await deps.approvals.signalUndeliverable(request, note);
+    if (closed) closedRequests.push(request.requestId);
+  }
+
+  // The state as far as the execution got (its history), else what it was started with.
+  const state =
+    (await deps.executions.lastState(ended.executionArn).catch(() => undefined)) ?? parseInput(ended.input);
+  const model = str(state?.model);
+  const stage = str(state?.stage) ?? '?';
+  const promote = str(state?.promote);
+  const runId = str(obj(state?.run)?.runId);
+  const version = str(obj(state?.registration)?.version);
+  const reached = str(state?.failureKind);
+  const failureKind = (FAILURE_KINDS as readonly string[]).includes(reached ?? '')
+    ? (reached as FailureKind)
+    : undefined;
+  const outcome: ExecutionEndOutcome = failureKind
+    ? {
+        // RecordFailure was reached and did not finish: do what it would have done.
+        ...failureOutcome(failureKind, str(obj(state?.error)?.Error), str(obj(state?.error)?.Cause)),
+        kind: failureKind,
+      }
+    : executionEndOutcome(ended.status, ended.error, ended.cause);
+  const detail = [outcome.detail, failureKind ? `the execution then ${endedHow(ended)}` : '']
+    .filter(Boolean)
+    .join('; ');
+
+  let runFailed: string | null = null;
+  let versionSettled: string | null = null;
+  if (model && !promote) {
+    if (
+      runId &&
+      (await deps.registry.failRunIfActive(
+        model,
+        runId,
+        { kind: outcome.kind, error: ended.error ?? ended.status, cause: detail || outcome.summary },
+        now.toISOString(),
+      ))
+    ) {
+      runFailed = runId;
+    }
+    if (version && (await settleVersion(deps, model, version, outcome.versionStatus, outcome.summary))) {
+      versionSettled = version;
+    }
+  }
+
+  const name = ended.executionArn.split(':').pop() ?? ended.executionArn;
+  const alert = model
+    ? failureMessage(
+        {
+          model,
+          stage,
+          requestedBy: str(state?.requestedBy) ?? '?',
+          reason: str(state?.reason) ?? '',
+          ...(runId ? { run: { runId } } : {}),
+          ...(version ? { registration: { version } } : {}),
+        },
+        { summary: outcome.summary, detail },
+        [
+          `Execution: ${ended.executionArn} (${ended.status})`,
+          closedRequests.length
+            ? `Approval requests closed (nothing will deploy): ${closedRequests.join(', ')}.`
+            : '',
+          runFailed ? `The run ${runFailed} was marked failed.` : '',
+        ],
+      )
+    : {
+        subject: `[mlcycle] execution ${name}: ${outcome.summary}`,
+        message: [
+          `Execution: ${ended.executionArn} (${ended.status})`,
+          outcome.detail ? `Detail: ${outcome.detail}` : '',
+        ]
+          .filter(Boolean)
+          .join('\n'),
+      };
+  const notified = await alertOnce(
+    deps,
+    'executionEnded',
+    {
+      executionArn: ended.executionArn,
+      ...(model ? { model } : {}),
+      ...(model ? { stage } : {}),
+      kind: outcome.kind,
+      summary: outcome.summary,
+      detail,
+      ...(runId && !promote ? { runId } : {}),
+      ...(version ? { version } : {}),
+    },
+    alert,
+  );
+  return {
+    executionArn: ended.executionArn,
+    status: ended.status,
+    closedRequests,
+    runFailed,
+    versionSettled,
+    notified,
+  };
+}
+
+function endedHow(ended: EndedExecution): string {
+  if (ended.status === 'ABORTED') return 'was stopped before RecordFailure finished';
+  if (ended.status === 'TIMED_OUT') return 'timed out before RecordFailure finished';
+  return `failed before RecordFailure finished${ended.error ? ` (${ended.error})` : ''}`;
+}
