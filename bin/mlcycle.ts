@@ -14,6 +14,7 @@ import { registerModelsCommands } from './cli/models.js';
 import { registerPipelineCommands } from './cli/pipeline.js';
 import { registerPromotionCommands } from './cli/promotion.js';
 import { registerUpCommand } from './cli/up.js';
+import { registerWhoamiCommand } from './cli/whoami.js';
 
 const program = new Command('mlcycle')
   .description('ML lifecycle on AWS — or whole on this laptop (the default)')
@@ -22,7 +23,10 @@ const program = new Command('mlcycle')
   .option('--profile <name>', 'AWS profile (implies --aws)')
   .option('--region <region>', 'AWS region')
   .option('--dir <dir>', 'local state folder', process.env.MLCYCLE_DIR ?? '.mlcycle')
-  .option('--as <identity>', 'who is acting (approvals, ledger); default $MLCYCLE_USER or the OS user')
+  .option(
+    '--as <identity>',
+    'who is acting, locally only (a convenience: nothing authenticates it); default $MLCYCLE_USER or the OS user. Refused with --aws',
+  )
   .showHelpAfterError()
   // Commander quotes what was typed in its errors; no control character reaches the terminal.
   .configureOutput({ outputError: (text, write) => write(neutralizeLines(text)) })
@@ -38,6 +42,7 @@ registerPromotionCommands(program, createContext);
 registerDriftCommands(program, createContext);
 registerArchiveCommands(program, createContext);
 registerDoctorCommand(program);
+registerWhoamiCommand(program, createContext);
 
 try {
   await program.parseAsync(process.argv);

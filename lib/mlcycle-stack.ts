@@ -12,6 +12,7 @@ import { type ExtraEntry, LifecycleFunctions } from './functions.js';
 import { LifecycleStateMachine } from './lifecycle-state-machine.js';
 import { Monitoring } from './monitoring.js';
 import { acknowledge } from './nag.js';
+import { OperatorAccess } from './operator-access.js';
 import { Schedules } from './schedules.js';
 import { Storage } from './storage.js';
 import { Training } from './training.js';
@@ -50,6 +51,7 @@ export class MlcycleStack extends Stack {
   readonly api: ApprovalApi;
   readonly schedules: Schedules;
   readonly deployedConfig: DeployedConfig;
+  readonly operators: OperatorAccess;
   readonly executionOutcomes: ExecutionOutcomes;
 
   constructor(scope: Construct, id: string, props: MlcycleStackProps) {
@@ -317,6 +319,19 @@ export class MlcycleStack extends Stack {
               ]
             : [],
       ),
+    });
+
+    this.operators = new OperatorAccess(this, 'Operators', {
+      project,
+      api: this.api.api,
+      table,
+      bucket,
+      stateMachine,
+    });
+    new CfnOutput(this, 'OperatorPolicyArn', {
+      value: this.operators.policy.managedPolicyArn,
+      description:
+        'Attach to the IAM users/roles of people who run mlcycle --aws (and map them under identities)',
     });
 
     // The CLI finds resources by these output names (bin/cli/context.ts).

@@ -143,3 +143,54 @@ describe('table writes', () => {
     }
   });
 });
+
+describe('operator access (mlcycle --aws)', () => {
+  const statementsOf = () => {
+    const policies = resourcesOf(s.template, 'AWS::IAM::ManagedPolicy').filter(
+      ([, r]) => r.Properties?.ManagedPolicyName === `${config.project}-operator`,
+    );
+    expect(policies).toHaveLength(1);
+    const doc = policies[0]?.[1].Properties?.PolicyDocument as { Statement: Record<string, unknown>[] };
+    return doc.Statement;
+  };
+
+  it('may call exactly the IAM-authorised control routes, on this API', () => {
+    const invoke = statementsOf().filter((st) => list(st.Action as string[]).includes('execute-api:Invoke'));
+    const routes = invoke.flatMap((st) => list(st.Resource as unknown[])).map((r) => JSON.stringify(r));
+    const apiId = s.stack.getLogicalId(s.stack.api.api.node.defaultChild as CfnElement);
+    for (const r of routes) expect(r).toContain(apiId);
+    const paths = routes.map((r) => /\$default\/([A-Z]+\/[^"]*)"/.exec(r)?.[1]).sort();
+    expect(paths).toEqual(
+      [
+        'GET/whoami',
+        'POST/approvals/*/decisions',
+        'POST/promotions',
+        'POST/rollbacks',
+        'POST/runs',
+        'POST/versions',
+      ].sort(),
+    );
+  });
+
+  it('cannot start executions, complete approvals, or write the registry or what serves', () => {
+    const actions = statementsOf().flatMap((st) => list(st.Action as string[]));
+    for (const forbidden of [
+      'states:StartExecution',
+      'states:SendTaskSuccess',
+      'states:SendTaskFailure',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+      'lambda:InvokeFunction',
+    ]) {
+      expect(actions).not.toContain(forbidden);
+    }
+    const puts = statementsOf().filter((st) => list(st.Action as string[]).includes('s3:PutObject'));
+    const prefixes = puts
+      .flatMap((st) => list(st.Resource as unknown[]))
+      .map((r) => /\/([a-z]+\/)\*"/.exec(JSON.stringify(r))?.[1])
+      .sort();
+    expect(prefixes).toEqual(['datasets/', 'monitoring/']);
+  });
+});
