@@ -75,7 +75,7 @@ export async function createContext(cmd: Command): Promise<CliContext> {
   if (opts.aws || opts.profile) {
     if (opts.as || process.env.MLCYCLE_USER) {
       throw new ValidationError(
-        `${opts.as ? '--as' : 'MLCYCLE_USER'} is a local convenience and is refused with --aws: on AWS you act as your authenticated AWS principal, mapped to a person under identities in the config (see: mlcycle whoami --aws)`,
+        `${opts.as ? '--as' : 'MLCYCLE_USER'} is a local convenience and is refused with --aws: on AWS you act as your authenticated AWS principal, mapped to a person under identities in the config (see: mlcycle --aws whoami)`,
       );
     }
     const credentials = opts.profile ? fromIni({ profile: opts.profile }) : fromNodeProviderChain();

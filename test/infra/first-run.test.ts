@@ -162,6 +162,37 @@ describe('4. the timeouts add up', () => {
   });
 });
 
+describe('5. many models with retraining on critical drift still deploy', () => {
+  it('keeps retrain inputs out of the environment: eight models synthesise, every function well under 4 KB', () => {
+    const raw = defaultRawConfig() as Record<string, Record<string, unknown>>;
+    const churn = (raw.models as Record<string, unknown>).churn;
+    const models = Object.fromEntries(
+      ['churn', 'ltv', 'matchmaker', 'toxicity', 'fraud', 'difficulty', 'recommender', 'payer'].map((m) => [
+        m,
+        churn,
+      ]),
+    );
+    const many = synthApp(
+      { ...raw, models, monitoring: { ...raw.monitoring, retrainOnCritical: { enabled: true } } },
+      { bundle: false },
+    );
+    try {
+      for (const [id, r] of resourcesOf(many.template, 'AWS::Lambda::Function')) {
+        const vars = (r.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+          ?.Variables;
+        expect(JSON.stringify(vars ?? {}).length, id).toBeLessThan(1500);
+      }
+      // Drift starts retrains through the start service: it has the state machine's ARN, no inputs.
+      const drift = resources(many)[idOf(many, many.stack.functions.get('drift'))]?.Properties ?? {};
+      const env = (drift.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(Object.keys(env)).toContain('MLCYCLE_STATE_MACHINE_ARN');
+      expect(JSON.stringify(env)).not.toContain('hyperparameters');
+    } finally {
+      many.dispose();
+    }
+  });
+});
+
 describe('6. a redeploy after `cdk destroy` does not collide with what was retained', () => {
   it('gives no retained resource a fixed physical name', () => {
     const nameKeys = [
