@@ -39,6 +39,4 @@ export const driftSummarySchema = z.object({
 });
 export type DriftSummary = z.infer<typeof driftSummarySchema>;
 
-export function driftLatestKey(model: string): string {
-  return `reports/${model}/drift/latest.json`;
-}
+export { driftLatestKey } from './s3-layout.js';

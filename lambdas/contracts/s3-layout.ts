@@ -3,12 +3,43 @@
  * the local runtime and the CDK grants build keys and prefixes only through these.
  */
 
+/** The top-level prefixes, each with one purpose (and its own IAM grants). */
+export const PREFIXES = {
+  datasets: 'datasets/',
+  runs: 'runs/',
+  monitoring: 'monitoring/',
+  reports: 'reports/',
+  deployments: 'deployments/',
+} as const;
+
 /** Training data of a model: `datasets/<model>/…`. */
-export const datasetsPrefix = (model: string) => `datasets/${model}/`;
+export const datasetsPrefix = (model: string) => `${PREFIXES.datasets}${model}/`;
+export const datasetKey = (model: string, fileName: string) => `${datasetsPrefix(model)}${fileName}`;
 
 /** Everything a run writes: `runs/<model>/<runId>/…`. Also where external artifacts are registered from. */
-export const runsPrefix = (model: string) => `runs/${model}/`;
+export const runsPrefix = (model: string) => `${PREFIXES.runs}${model}/`;
 export const runPrefix = (model: string, runId: string) => `${runsPrefix(model)}${runId}/`;
+export const runFileKey = (model: string, runId: string, name: string) => `${runPrefix(model, runId)}${name}`;
+
+/** Uploads that start monitoring: a baseline to profile, or a production batch to compare. */
+export type MonitoringUpload = 'baseline' | 'batches';
+export const monitoringPrefix = (model: string, kind: MonitoringUpload) =>
+  `${PREFIXES.monitoring}${model}/${kind}/`;
+export const monitoringKey = (model: string, kind: MonitoringUpload, fileName: string) =>
+  `${monitoringPrefix(model, kind)}${fileName}`;
+
+/** What monitoring writes: profiles and drift reports of a model. */
+export const reportsPrefix = (model: string) => `${PREFIXES.reports}${model}/`;
+export const baselineProfileKey = (model: string) => `${reportsPrefix(model)}profiles/baseline.json`;
+/** The baseline profile as a given upload made it (kept: a later baseline replaces the current one). */
+export const baselineSnapshotKey = (model: string, batchId: string) =>
+  `${reportsPrefix(model)}profiles/baseline-${batchId}.json`;
+export const batchProfileKey = (model: string, batchId: string) =>
+  `${reportsPrefix(model)}profiles/batch-${batchId}.json`;
+/** Prefix of one drift check's outputs (`.json`, `.html`): sortable by time. */
+export const driftReportBase = (model: string, at: Date, batchId: string) =>
+  `${reportsPrefix(model)}drift/${at.toISOString().replace(/[:.]/g, '-')}-${batchId}`;
+export const driftLatestKey = (model: string) => `${reportsPrefix(model)}drift/latest.json`;
 
 /** The client manifest of a stage. */
-export const manifestKey = (model: string, stage: string) => `deployments/${model}/${stage}.json`;
+export const manifestKey = (model: string, stage: string) => `${PREFIXES.deployments}${model}/${stage}.json`;
