@@ -9,6 +9,7 @@ import { TABLE_KEYS } from '../../contracts/table.js';
 import { normalizeEmail } from '../../domain/approval/request.js';
 import type { ApprovalRequest, Decision, FinalStatus, TaskSignal } from '../../domain/approval/types.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import { cancellationCodes, isConditionFailure } from '../dynamo-conditions.js';
 import { type Item, queryAll } from '../dynamo-query.js';
 
 const PENDING_INDEX = 'APPROVALS#PENDING';
@@ -25,17 +26,6 @@ const k = {
     SK: 'LOOKUP',
   }),
 };
-
-function isConditionFailure(err: unknown): boolean {
-  const name = (err as Error).name;
-  return name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException';
-}
-
-/** Per-item reasons of a cancelled transaction ('ConditionalCheckFailed', 'None', ...). */
-function cancellationCodes(err: unknown): string[] {
-  const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-  return reasons.map((r) => r.Code ?? 'None');
-}
 
 function strip<T>(item: Item | undefined): T | undefined {
   if (!item) return undefined;

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { DriftRecord } from '../../domain/drift/record.js';
 import type { ColumnKind } from '../../domain/profile/profile.js';
+import { isConditionFailure } from '../dynamo-conditions.js';
 
 export type { DriftRecord };
 
@@ -19,8 +20,6 @@ export interface BaselinePointer {
   kinds: Record<string, ColumnKind>;
   createdAt: string;
 }
-
-const isConditionFailure = (err: unknown) => (err as Error).name === 'ConditionalCheckFailedException';
 
 /**
  * Drift items in the registry table: a BASELINE pointer and DRIFT#<time>#<batch> records in the

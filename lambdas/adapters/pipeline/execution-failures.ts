@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure } from '../registry/retry.js';
+import { isConditionFailure } from '../dynamo-conditions.js';
 
 /** Who records a failed execution: its RecordFailure state, or the handler of its end. */
 export type FailureRecorder = 'recordFailure' | 'executionEnded';

@@ -1,7 +1,7 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type StartRecord, startRecordSchema } from '../../contracts/pipeline.js';
 import { ConflictError } from '../../domain/errors.js';
-import { isConditionFailure } from '../registry/retry.js';
+import { isConditionFailure } from '../dynamo-conditions.js';
 
 const key = (executionName: string) => ({ PK: `START#${executionName}`, SK: 'START' });
 

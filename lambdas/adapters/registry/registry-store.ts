@@ -26,9 +26,14 @@ import {
   type StagePointer,
   type VersionRecord,
 } from '../../domain/registry/types.js';
+import {
+  cancellationCodes,
+  isConditionFailure,
+  RetryableConflict,
+  withOptimisticRetry,
+} from '../dynamo-conditions.js';
 import { type Item, queryAll } from '../dynamo-query.js';
 import { keys } from './keys.js';
-import { cancellationCodes, isConditionFailure, RetryableConflict, withOptimisticRetry } from './retry.js';
 
 function strip<T>(item: Item | undefined): T | undefined {
   if (!item) return undefined;

@@ -1,4 +1,4 @@
-import { ConflictError } from '../../domain/errors.js';
+import { ConflictError } from '../domain/errors.js';
 
 export function isConditionFailure(err: unknown): boolean {
   const name = (err as Error).name;
