@@ -236,13 +236,23 @@ describe('governance attacks (issue 9) against a running local stack', () => {
     // A version whose measured AUC is 0.1, and one registered from outside claiming 0.1: the
     // deployed production gates refuse both, whatever the caller's config says.
     for (const [version, why] of [
-      ['1.3.0', /auc 0\.1\d* .*0\.75/],
+      [
+        '1.3.0',
+        /auc 0\.1\d* fails >= 0\.75; f1 0\.12\d* fails >= 0\.5; auc 0\.1\d* vs 0\.85\d* serving \(1\.1\.0\)/,
+      ],
       ['1.6.0', /auc was not measured by mlcycle/],
     ] as const) {
-      const r = await cli(
-        ['--config', evilConfig, 'models', 'promote', MODEL, version, '--stage', 'production', '--wait'],
-        {},
-      );
+      const r = await cli([
+        '--config',
+        evilConfig,
+        'models',
+        'promote',
+        MODEL,
+        version,
+        '--stage',
+        'production',
+        '--wait',
+      ]);
       expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(1);
       const last = r.stdout.trim().split('\n').at(-1) ?? '';
       expect(last).toMatch(/^FAILED: mlcycle\.GateFailed — a required gate failed: /);
