@@ -114,9 +114,16 @@ async function validate(
 
 /**
  * Deploy moves nothing without the approvals the deployed policy asks of the stage now (the state
- * says which request approved it; the store says whether it did).
+ * says which request approved it; the store says whether it did), and an approval deploys once:
+ * a state that carries one which already moved the stage under another deployment key (an
+ * earlier deployment's state with a new promotion id or run) is a replay, refused.
  */
-async function requireApproval(approvals: ApprovalStore, state: DeployState): Promise<void> {
+async function requireApproval(
+  approvals: ApprovalStore,
+  store: RegistryStore,
+  state: DeployState,
+  key: string | undefined,
+): Promise<void> {
   const policy = requireStage(deployedConfig(), state.stage);
   if (policy.quorum < 1) return;
   const requestId = state.approval?.requestId;
@@ -135,6 +142,12 @@ async function requireApproval(approvals: ApprovalStore, state: DeployState): Pr
     decisions,
   );
   if (gap) throw new ForbiddenError(`not deployed: ${gap}`);
+  const used = requestId ? await store.findByApprovalRequest(state.model, state.stage, requestId) : undefined;
+  if (used && used.evidence.idempotencyKey !== key) {
+    throw new ForbiddenError(
+      `not deployed: approval request ${requestId} was used already: ledger #${used.seq} deployed ${state.model} ${used.toVersion} to ${state.stage} with it (an approval deploys once)`,
+    );
+  }
 }
 
 /**
@@ -151,9 +164,9 @@ export const handler = async (event: unknown): Promise<DeployResult> => {
   const state = parseInput(deployStateSchema, event, 'Deploy input');
   const { bucket, objects, store, approvals } = deps();
   const { model, stage } = state;
-  await requireApproval(approvals, state);
-  const version = await store.requireVersion(model, state.registration.version);
   const key = deploymentKey(state);
+  await requireApproval(approvals, store, state, key);
+  const version = await store.requireVersion(model, state.registration.version);
 
   let entry: LedgerEntry | undefined = key ? await store.findByIdempotencyKey(model, stage, key) : undefined;
   let redelivered = entry !== undefined;
