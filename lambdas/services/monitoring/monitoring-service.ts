@@ -1,4 +1,11 @@
 import { createHash } from 'node:crypto';
+import type { DriftRecord, DriftStore } from '../../adapters/drift/drift-store.js';
+import { dataChunks, formatOf } from '../../adapters/drift/object-stream.js';
+import { type ParallelOptions, profileSource, profileStream } from '../../adapters/drift/parallel-profile.js';
+import { type RangeSource, s3ClientRecipe } from '../../adapters/drift/range-reader.js';
+import type { AlertPublisher } from '../../adapters/notifier.js';
+import { readManifest } from '../../adapters/registry/manifest.js';
+import { type S3Objects, s3Uri } from '../../adapters/s3-objects.js';
 import type { MonitoringRuntimeConfig } from '../../contracts/config-schema.js';
 import { type DriftSummary, driftLatestKey } from '../../contracts/drift-summary.js';
 import { type CompareOptions, compareProfiles, type DriftResult } from '../../domain/drift/compare.js';
@@ -6,13 +13,6 @@ import { renderDriftReport } from '../../domain/drift/report-html.js';
 import { atLeast } from '../../domain/drift/severity.js';
 import { DataError, isMlcycleError, NotFoundError } from '../../domain/errors.js';
 import type { ColumnKind, Profile } from '../../domain/profile/profile.js';
-import type { AlertPublisher } from '../notifier.js';
-import { readManifest } from '../registry/manifest.js';
-import { type S3Objects, s3Uri } from '../s3-objects.js';
-import type { DriftRecord, DriftStore } from './drift-store.js';
-import { dataChunks, formatOf } from './object-stream.js';
-import { type ParallelOptions, profileSource, profileStream } from './parallel-profile.js';
-import { type RangeSource, s3ClientRecipe } from './range-reader.js';
 
 export interface MonitoringDeps {
   readonly store: DriftStore;
