@@ -7,7 +7,7 @@ import { alertPublisherFromEnv } from '../../adapters/notifier.js';
 import { S3Objects } from '../../adapters/s3-objects.js';
 import { monitoringRuntimeConfig } from '../../contracts/config-schema.js';
 import { ENV } from '../../contracts/env.js';
-import type { MonitoringDeps } from '../../services/monitoring/monitoring-service.js';
+import type { MonitoringDeps } from '../../services/monitoring/deps.js';
 import { startPipeline } from '../../services/pipeline/start.js';
 import { createLogger, once, readEnv } from './runtime.js';
 import { startDeps } from './start-deps.js';

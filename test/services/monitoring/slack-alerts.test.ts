@@ -5,12 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DriftStore } from '../../../lambdas/adapters/drift/drift-store.js';
 import { S3Objects } from '../../../lambdas/adapters/s3-objects.js';
 import { monitoringRuntimeSchema } from '../../../lambdas/contracts/config-schema.js';
-import {
-  type MonitoringDeps,
-  processBaseline,
-  processBatch,
-  type UploadedObject,
-} from '../../../lambdas/services/monitoring/monitoring-service.js';
+import { processBaseline } from '../../../lambdas/services/monitoring/baseline.js';
+import { processBatch } from '../../../lambdas/services/monitoring/batch-check.js';
+import type { MonitoringDeps, UploadedObject } from '../../../lambdas/services/monitoring/deps.js';
+
 import { type ChurnDrift, churnCsv } from '../../../local/data/churn.js';
 import { startTestDynamo, startTestS3, type TestDynamo, type TestS3 } from '../../support/emulators.js';
 
