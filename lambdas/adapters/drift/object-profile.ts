@@ -1,6 +1,6 @@
 import { DataError, NotFoundError } from '../../domain/errors.js';
 import type { Profile } from '../../domain/profile/profile.js';
-import type { ProfileOptions } from '../../domain/profile/profiler.js';
+import type { ProfileOptions } from '../../domain/profile/profile-options.js';
 import { type S3Location, type S3Objects, s3Uri } from '../s3-objects.js';
 import { dataChunks, formatOf } from './object-stream.js';
 import { type ParallelOptions, profileSource, profileStream } from './parallel-profile.js';

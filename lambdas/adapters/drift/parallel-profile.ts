@@ -1,17 +1,16 @@
 import { availableParallelism } from 'node:os';
 import { BlockSplitter, type RowBlock } from '../../domain/profile/block-splitter.js';
+import { sniffCsvKinds } from '../../domain/profile/csv-header.js';
 import { CsvScanner, fieldText } from '../../domain/profile/csv-scanner.js';
+import { finishProfile } from '../../domain/profile/finish-profile.js';
 import type { ColumnKind, Profile } from '../../domain/profile/profile.js';
+import { DEFAULT_MAX_ROW_BYTES, type ProfileOptions } from '../../domain/profile/profile-options.js';
+import { Profiler } from '../../domain/profile/profiler.js';
 import {
-  DEFAULT_MAX_ROW_BYTES,
-  finishProfile,
   mergeProfilerStates,
-  type ProfileOptions,
-  Profiler,
   type ProfilerState,
   ProfilerStateMerger,
-  sniffCsvKinds,
-} from '../../domain/profile/profiler.js';
+} from '../../domain/profile/profiler-state.js';
 import { partBytesFor, partsProfile, profileParts } from './profile-part.js';
 import { acquireWorkers, type ProfileWorker, releaseWorkers, workerScript } from './profile-pool.js';
 import { type RangeSource, readFrom } from './range-reader.js';
