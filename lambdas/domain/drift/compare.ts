@@ -1,6 +1,6 @@
 import type { Severity } from '../../contracts/drift-summary.js';
 import type { Metrics } from '../../contracts/pipeline.js';
-import { KllSketch, SketchDistribution } from '../profile/kll.js';
+import { KllSketch } from '../profile/kll.js';
 import { performanceMetrics } from '../profile/performance.js';
 import {
   type CategoricalProfile,
@@ -10,6 +10,7 @@ import {
   type Profile,
   variance,
 } from '../profile/profile.js';
+import { SketchDistribution } from '../profile/sketch-distribution.js';
 import { recommend } from './recommend.js';
 import { maxSeverity, SEVERITY_ORDER, severityOf, type Thresholds } from './severity.js';
 import {
