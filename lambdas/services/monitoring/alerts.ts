@@ -1,5 +1,5 @@
 import { s3Uri } from '../../adapters/s3-objects.js';
-import type { DriftResult } from '../../domain/drift/compare.js';
+import type { DriftResult } from '../../domain/drift/drift-result.js';
 import type { MonitoringDeps, UploadedObject, UploadKind } from './deps.js';
 
 /**

@@ -2,7 +2,7 @@ import type { DriftRecord } from '../../adapters/drift/drift-store.js';
 import { s3Uri } from '../../adapters/s3-objects.js';
 import type { DriftSummary } from '../../contracts/drift-summary.js';
 import { batchProfileKey, driftLatestKey, driftReportBase } from '../../contracts/s3-layout.js';
-import type { DriftResult, FeatureDrift } from '../../domain/drift/compare.js';
+import type { DriftResult, FeatureDrift } from '../../domain/drift/drift-result.js';
 import { renderDriftReport } from '../../domain/drift/report-html.js';
 import type { Profile } from '../../domain/profile/profile.js';
 import type { MonitoringDeps, UploadRecordBase } from './deps.js';

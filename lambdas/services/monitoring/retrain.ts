@@ -1,4 +1,4 @@
-import type { DriftResult } from '../../domain/drift/compare.js';
+import type { DriftResult } from '../../domain/drift/drift-result.js';
 import type { MonitoringDeps, UploadedObject } from './deps.js';
 
 /**
