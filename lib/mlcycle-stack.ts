@@ -98,8 +98,7 @@ export class MlcycleStack extends Stack {
       project,
       bucket,
       models,
-      baselineFunction: fn('baseline'),
-      driftFunction: fn('drift'),
+      handlers: Object.fromEntries(fns.all()),
       asyncFunctions: [
         fn('baseline'),
         fn('drift'),

@@ -15,13 +15,14 @@ import {
   type HandlerContract,
   type HandlerName,
 } from '../lambdas/contracts/handlers.js';
+import { notificationRules } from '../lambdas/contracts/notifications.js';
 import { startLocalApi } from './api-gateway.js';
 import { type DynamoLocal, ensureRegistryTable, startDynamoLocal } from './emulators/dynamodb.js';
 import { stopOrphanedDynamoLocal } from './emulators/dynamodb-process.js';
 import { LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators/local-aws.js';
 import { ensureBucket, type S3Local, startS3Local } from './emulators/s3.js';
 import { LocalLambdas, localFunctionArn } from './lambdas.js';
-import { LocalS3Notifications, monitoringRules } from './s3-notifications.js';
+import { LocalS3Notifications } from './s3-notifications.js';
 import { startTogether } from './start-together.js';
 import { startSfnApiServer } from './stepfunctions/api-server.js';
 import { runBatchJobLocally, type SubmitJobParameters } from './stepfunctions/batch.js';
@@ -210,7 +211,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const notifications = new LocalS3Notifications(
       lambdas,
-      monitoringRules(Object.keys(options.config.models)),
+      notificationRules(Object.keys(options.config.models)),
       log,
     );
     s3.onObjectEvent((record) => notifications.deliver(record));
