@@ -4,16 +4,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { BUNDLING, esbuildCommand } from '../lambdas/contracts/bundling.js';
 import type { EnvName } from '../lambdas/contracts/env.js';
 import { ENV } from '../lambdas/contracts/env.js';
 import { HANDLERS, type HandlerContract, type HandlerName } from '../lambdas/contracts/handlers.js';
 import { environmentSize, environmentSizeProblem } from './lambda-environment-size.js';
 import { acknowledge } from './nag.js';
 import { fromRoot, REPO_ROOT } from './paths.js';
-
-/** Node ESM bundles still meet CommonJS dependencies that call `require`. */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 /** A second file bundled next to a handler, e.g. a worker-thread script it starts. */
 export interface ExtraEntry {
@@ -101,16 +98,16 @@ export class LifecycleFunctions extends Construct {
         role,
         logGroup,
         environment: { [ENV.serviceName]: `${props.project}-${kebab(name)}` },
+        // The options of lambdas/contracts/bundling.ts (the profiling worker is built with them locally).
         bundling: {
-          format: nodejs.OutputFormat.ESM,
-          target: 'node22',
-          mainFields: ['module', 'main'],
-          banner: ESM_REQUIRE_BANNER,
+          format: { esm: nodejs.OutputFormat.ESM }[BUNDLING.format],
+          target: BUNDLING.target,
+          mainFields: [...BUNDLING.mainFields],
+          banner: BUNDLING.banner,
           // The SDK goes into the bundle: the versions the tests ran against, not the runtime's.
           bundleAwsSDK: true,
-          minify: true,
-          // No source maps: they would need NODE_OPTIONS, and the env is exactly the contract's.
-          sourceMap: false,
+          minify: BUNDLING.minify,
+          sourceMap: BUNDLING.sourcemap,
           ...(extra.length ? { commandHooks: extraEntryHooks(extra) } : {}),
         },
       });
@@ -185,11 +182,12 @@ function extraEntryHooks(extra: readonly ExtraEntry[]): nodejs.ICommandHooks {
     beforeBundling: () => [],
     beforeInstall: () => [],
     afterBundling: (inputDir: string, outputDir: string) =>
-      extra.map(
-        (e) =>
-          `"${inputDir}/node_modules/.bin/esbuild" "${inputDir}/${e.entry}" --bundle --platform=node ` +
-          `--format=esm --target=node22 --main-fields=module,main --minify ` +
-          `--outfile="${outputDir}/${e.outfile}" --banner:js="${ESM_REQUIRE_BANNER}"`,
+      extra.map((e) =>
+        esbuildCommand(
+          `${inputDir}/node_modules/.bin/esbuild`,
+          `${inputDir}/${e.entry}`,
+          `${outputDir}/${e.outfile}`,
+        ),
       ),
   };
 }
