@@ -119,13 +119,9 @@ export class MlcycleStack extends Stack {
       interfaceEndpoints: config.batch.vpcEndpoints,
     });
 
-    const invoked: Record<string, ReturnType<typeof fn>> = {};
-    for (const [name, contract] of Object.entries(HANDLERS) as [HandlerName, HandlerContract][]) {
-      if (contract.aslPlaceholder) invoked[contract.aslPlaceholder] = fn(name);
-    }
     this.lifecycle = new LifecycleStateMachine(this, 'Lifecycle', {
       project,
-      functions: invoked,
+      functions: Object.fromEntries(fns.all()),
       jobQueueArn: this.training.queue.jobQueueArn,
       jobDefinitionPrefix: this.training.jobDefinitionPrefix,
       jobDefinitionArns: this.training.jobDefinitionArns(),

@@ -9,13 +9,9 @@ import {
   type ExecutionEndedStatus,
   executionStatusChangeEvent,
 } from '../lambdas/contracts/execution-events.js';
-import {
-  ASL_PLACEHOLDERS,
-  HANDLERS,
-  type HandlerContract,
-  type HandlerName,
-} from '../lambdas/contracts/handlers.js';
+import { HANDLERS, type HandlerContract, type HandlerName } from '../lambdas/contracts/handlers.js';
 import { notificationRules } from '../lambdas/contracts/notifications.js';
+import { ASL_FILE, aslSubstitutions } from '../lambdas/contracts/state-machine.js';
 import { startLocalApi } from './api-gateway.js';
 import { type DynamoLocal, ensureRegistryTable, startDynamoLocal } from './emulators/dynamodb.js';
 import { stopOrphanedDynamoLocal } from './emulators/dynamodb-process.js';
@@ -26,7 +22,7 @@ import { LocalS3Notifications } from './s3-notifications.js';
 import { startTogether } from './start-together.js';
 import { startSfnApiServer } from './stepfunctions/api-server.js';
 import { runBatchJobLocally, type SubmitJobParameters } from './stepfunctions/batch.js';
-import { ASL_FILE, loadDefinition } from './stepfunctions/definition.js';
+import { loadDefinition } from './stepfunctions/definition.js';
 import { type ExecutionRecord, LocalStepFunctions } from './stepfunctions/engine.js';
 import type { HistoryEvent } from './stepfunctions/history.js';
 
@@ -76,14 +72,11 @@ export const DEPLOYED_CONFIG_FILE = 'deployed-config.json';
 
 /** The state machine's placeholders, valued for the embedded default. */
 export function localSubstitutions(project: string): Record<string, string> {
-  const values: Record<string, string> = {
-    [ASL_PLACEHOLDERS.trainingJobQueueArn]: `arn:aws:batch:${LOCAL_REGION}:${LOCAL_ACCOUNT}:job-queue/${project}-training`,
-    [ASL_PLACEHOLDERS.trainingJobDefinitionPrefix]: `${project}-trainer-`,
-  };
-  for (const [name, contract] of Object.entries(HANDLERS)) {
-    if ('aslPlaceholder' in contract) values[contract.aslPlaceholder] = localFunctionArn(name as HandlerName);
-  }
-  return values;
+  return aslSubstitutions({
+    trainingJobQueueArn: `arn:aws:batch:${LOCAL_REGION}:${LOCAL_ACCOUNT}:job-queue/${project}-training`,
+    trainingJobDefinitionPrefix: `${project}-trainer-`,
+    functionArn: localFunctionArn,
+  });
 }
 
 /** Handlers the contract subscribes to an execution ending with this status (HandlerContract.onExecutionStatus). */
