@@ -5,8 +5,12 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { BUNDLING, esbuildCommand } from '../lambdas/contracts/bundling.js';
-import type { EnvName } from '../lambdas/contracts/env.js';
-import { ENV } from '../lambdas/contracts/env.js';
+import { ENV, type EnvName } from '../lambdas/contracts/env.js';
+import {
+  type FunctionEnvWorld,
+  functionEnvironment,
+  standInsFor,
+} from '../lambdas/contracts/function-env.js';
 import { HANDLERS, type HandlerContract, type HandlerName } from '../lambdas/contracts/handlers.js';
 import { environmentSize, environmentSizeProblem } from './lambda-environment-size.js';
 import { acknowledge } from './nag.js';
@@ -23,13 +27,6 @@ export interface ExtraEntry {
 export interface LifecycleFunctionsProps {
   /** Prefix of function names. */
   readonly project: string;
-  /**
-   * Values of the contract's environment variables known when the functions are created. Each
-   * function gets exactly the variables its contract lists (optional ones only when a value is
-   * given); values of resources built later are added with `setEnvironment`.
-   * @default - none
-   */
-  readonly environment?: Partial<Record<EnvName, string>>;
   /**
    * Extra files bundled into a function's asset, built by the same esbuild with the same
    * settings.
@@ -63,10 +60,12 @@ export interface LifecycleFunctionsProps {
 export class LifecycleFunctions extends Construct {
   private readonly fns = new Map<HandlerName, nodejs.NodejsFunction>();
   private readonly roles = new Map<HandlerName, iam.Role>();
-  private readonly setEnv = new Map<HandlerName, Set<EnvName>>();
+  private readonly applied = new Map<HandlerName, Record<string, string>>();
+  private readonly project: string;
 
   constructor(scope: Construct, id: string, props: LifecycleFunctionsProps) {
     super(scope, id);
+    this.project = props.project;
     const runtime = props.runtime ?? lambda.Runtime.NODEJS_24_X;
     for (const [name, contract] of Object.entries(HANDLERS) as [HandlerName, HandlerContract][]) {
       const group = new Construct(this, name);
@@ -81,7 +80,7 @@ export class LifecycleFunctions extends Construct {
       logGroup.grantWrite(role);
       const extra = props.extraEntries?.[name] ?? [];
       const fn = new nodejs.NodejsFunction(group, 'Function', {
-        functionName: `${props.project}-${kebab(name)}`,
+        functionName: functionName(props.project, name),
         description: `mlcycle ${name} (${contract.entry})`,
         entry: fromRoot(contract.entry),
         handler: 'handler',
@@ -97,7 +96,7 @@ export class LifecycleFunctions extends Construct {
           : {}),
         role,
         logGroup,
-        environment: { [ENV.serviceName]: `${props.project}-${kebab(name)}` },
+        // Set by applyEnvironment, from the contract, once the resources it names exist.
         // The options of lambdas/contracts/bundling.ts (the profiling worker is built with them locally).
         bundling: {
           format: { esm: nodejs.OutputFormat.ESM }[BUNDLING.format],
@@ -118,17 +117,13 @@ export class LifecycleFunctions extends Construct {
       );
       this.fns.set(name, fn);
       this.roles.set(name, role);
-      this.setEnv.set(name, new Set());
-    }
-    for (const [key, value] of Object.entries(props.environment ?? {}) as [EnvName, string | undefined][]) {
-      if (value !== undefined) this.setEnvironment(key, value);
     }
     // A required variable without a value fails synth, naming the function and the variable.
     this.node.addValidation({
       validate: () =>
         (Object.entries(HANDLERS) as [HandlerName, HandlerContract][]).flatMap(([name, contract]) =>
           contract.env
-            .filter((key) => !this.setEnv.get(name)?.has(key))
+            .filter((key) => ![key, ...standInsFor(key)].some((k) => k in (this.applied.get(name) ?? {})))
             .map((key) => `${name} requires ${key}, and the stack gives it no value`),
         ),
     });
@@ -147,16 +142,26 @@ export class LifecycleFunctions extends Construct {
   }
 
   /**
-   * Sets one contract variable on every function whose contract lists it (required or optional),
-   * or only on the functions named in `only`.
+   * Sets each function's environment as the contract builds it (lambdas/contracts/function-env.ts)
+   * from the stack's resources: exactly the variables its contract lists (optional ones where the
+   * world says), and its logger's service name. Once, when every resource it names exists.
    */
-  setEnvironment(key: EnvName, value: string, only?: readonly HandlerName[]): void {
-    for (const [name, contract] of Object.entries(HANDLERS) as [HandlerName, HandlerContract][]) {
-      if (!contract.env.includes(key) && !(contract.optionalEnv ?? []).includes(key)) continue;
-      if (only && !only.includes(name)) continue;
-      this.get(name).addEnvironment(key, value);
-      this.setEnv.get(name)?.add(key);
+  applyEnvironment(world: FunctionEnvWorld): void {
+    if (this.applied.size) throw new Error('the functions’ environment is already set');
+    const values = {
+      [ENV.serviceName]: (name: HandlerName) => functionName(this.project, name),
+      ...world.values,
+    };
+    for (const [name, fn] of this.all()) {
+      const env = functionEnvironment(name, { ...world, values });
+      for (const [key, value] of Object.entries(env)) fn.addEnvironment(key, value);
+      this.applied.set(name, env);
     }
+  }
+
+  /** The functions whose environment has a variable (e.g. the state machine's ARN: they may start it). */
+  given(key: EnvName): HandlerName[] {
+    return [...this.applied].filter(([, env]) => key in env).map(([name]) => name);
   }
 
   get(name: HandlerName): nodejs.NodejsFunction {
@@ -190,6 +195,11 @@ function extraEntryHooks(extra: readonly ExtraEntry[]): nodejs.ICommandHooks {
         ),
       ),
   };
+}
+
+/** A function's name: `<project>-<handler in kebab case>` (also its logger's service name). */
+export function functionName(project: string, name: HandlerName): string {
+  return `${project}-${kebab(name)}`;
 }
 
 export function kebab(name: string): string {

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct, IConstruct } from 'constructs';
 import type { MlcycleConfig } from '../lambdas/contracts/config-schema.js';
 import { ENV } from '../lambdas/contracts/env.js';
+import { optionalEnvironment } from '../lambdas/contracts/function-env.js';
 import { HANDLERS, type HandlerContract, type HandlerName } from '../lambdas/contracts/handlers.js';
 import { PARTITIONS } from '../lambdas/contracts/table.js';
 import { ApprovalApi } from './approval-api.js';
@@ -71,14 +72,6 @@ export class MlcycleStack extends Stack {
     const worker = [PROFILE_WORKER];
     this.functions = new LifecycleFunctions(this, 'Functions', {
       project,
-      environment: {
-        [ENV.table]: table.tableName,
-        [ENV.bucket]: bucket.bucketName,
-        [ENV.emailSender]: config.notifications.sender,
-        [ENV.configFile]: DEPLOYED_CONFIG_PATH,
-        // Control routes believe API Gateway's IAM authorizer only (never a header).
-        [ENV.authMode]: 'iam',
-      },
       extraEntries: props.extraEntries ?? { baseline: worker, drift: worker },
       reservedConcurrency: config.monitoring.reservedConcurrency || {},
     });
@@ -109,7 +102,6 @@ export class MlcycleStack extends Stack {
       ],
       alertEmails: config.monitoring.alerts.email,
     });
-    fns.setEnvironment(ENV.alertTopicArn, this.monitoring.topic.topicArn);
 
     this.training = new Training(this, 'Training', {
       project,
@@ -134,14 +126,29 @@ export class MlcycleStack extends Stack {
       sender: config.notifications.sender,
       senderDomain: config.notifications.senderDomain,
     });
-    fns.setEnvironment(ENV.approvalBaseUrl, this.api.url);
-    fns.setEnvironment(ENV.signingSecretArn, this.api.signingKey.secretArn);
+
+    // Every function's environment, built by the contract from this stack's resources (the local
+    // runtime builds its own from its endpoints with the same builder).
+    fns.applyEnvironment({
+      values: {
+        [ENV.table]: table.tableName,
+        [ENV.bucket]: bucket.bucketName,
+        [ENV.emailSender]: config.notifications.sender,
+        [ENV.configFile]: DEPLOYED_CONFIG_PATH,
+        // Control routes believe API Gateway's IAM authorizer only (never a header).
+        [ENV.authMode]: 'iam',
+        [ENV.alertTopicArn]: this.monitoring.topic.topicArn,
+        [ENV.approvalBaseUrl]: this.api.url,
+        [ENV.signingSecretArn]: this.api.signingKey.secretArn,
+        [ENV.stateMachineArn]: stateMachine.stateMachineArn,
+      },
+      optional: optionalEnvironment(config),
+    });
 
     // Executions are started only through the start service, which records who asked: the
-    // control API, the weekly schedule and (when enabled) critical drift.
-    const starters: HandlerName[] = ['startHttp', 'scheduledRetrain'];
-    if (config.monitoring.retrainOnCritical.enabled) starters.push('drift');
-    fns.setEnvironment(ENV.stateMachineArn, stateMachine.stateMachineArn, starters);
+    // functions given the state machine's ARN (the control API, the weekly schedule and, when
+    // enabled, critical drift).
+    const starters = fns.given(ENV.stateMachineArn);
     for (const name of starters) {
       role(name).addToPrincipalPolicy(
         new iam.PolicyStatement({

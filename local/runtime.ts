@@ -9,6 +9,11 @@ import {
   type ExecutionEndedStatus,
   executionStatusChangeEvent,
 } from '../lambdas/contracts/execution-events.js';
+import {
+  type FunctionEnvWorld,
+  optionalEnvironment,
+  sharedEnvironment,
+} from '../lambdas/contracts/function-env.js';
 import { HANDLERS, type HandlerContract, type HandlerName } from '../lambdas/contracts/handlers.js';
 import { notificationRules } from '../lambdas/contracts/notifications.js';
 import { ASL_FILE, aslSubstitutions } from '../lambdas/contracts/state-machine.js';
@@ -77,6 +82,46 @@ export function localSubstitutions(project: string): Record<string, string> {
     trainingJobDefinitionPrefix: `${project}-trainer-`,
     functionArn: localFunctionArn,
   });
+}
+
+/** The files and endpoints of a running embedded default that the functions' environment names. */
+export interface LocalResources {
+  readonly stateMachineArn: string;
+  readonly apiUrl: string;
+  readonly signingKeyFile: string;
+  readonly outboxDir: string;
+  readonly configFile: string;
+}
+
+/**
+ * The functions' environment in the embedded default, built by the contract
+ * (lambdas/contracts/function-env.ts) from local values, as the stack builds it from its resources.
+ *
+ * The handlers share one process here, so they share one environment (sharedEnvironment: the union
+ * of each one's). Per handler it cannot be: process.env is one object for the whole process, the
+ * handlers run concurrently (executions, S3 events and HTTP requests at once), and modules shared
+ * by several handlers are evaluated once and keep what they read (e.g. kit/monitoring-deps.ts,
+ * built once for baseline and drift). Only a process or worker per handler would isolate it.
+ */
+export function localEnvironment(config: MlcycleConfig, local: LocalResources): FunctionEnvWorld {
+  return {
+    values: {
+      [ENV.table]: LOCAL_TABLE,
+      [ENV.bucket]: LOCAL_BUCKET,
+      [ENV.stateMachineArn]: local.stateMachineArn,
+      [ENV.approvalBaseUrl]: local.apiUrl,
+      [ENV.signingSecretFile]: local.signingKeyFile,
+      [ENV.emailSender]: config.notifications.sender,
+      [ENV.outboxDir]: local.outboxDir,
+      // The handlers' schemas require a topic; with an outbox, alerts go there instead.
+      [ENV.alertTopicArn]: `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${config.project}-alerts`,
+      [ENV.configFile]: local.configFile,
+      // The local gateway passes the `--as` name (a local convenience).
+      [ENV.authMode]: 'local',
+      [ENV.logLevel]: process.env[ENV.logLevel] ?? 'WARN',
+    },
+    optional: optionalEnvironment(config),
+  };
 }
 
 /** Handlers the contract subscribes to an execution ending with this status (HandlerContract.onExecutionStatus). */
@@ -185,17 +230,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_ENDPOINT_URL_SFN: sfnApi.endpoint,
-      [ENV.table]: LOCAL_TABLE,
-      [ENV.bucket]: LOCAL_BUCKET,
-      [ENV.stateMachineArn]: stateMachineArn,
-      [ENV.approvalBaseUrl]: api.url,
-      [ENV.signingSecretFile]: signingKeyFile(dir),
-      [ENV.emailSender]: options.config.notifications.sender,
-      [ENV.outboxDir]: outboxDir,
-      [ENV.alertTopicArn]: `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${project}-alerts`,
-      [ENV.configFile]: configFile,
-      [ENV.authMode]: 'local',
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      // Every handler runs in this one process, so they share one environment: the union of what
+      // the contract gives each (localEnvironment); see there why it cannot be per handler.
+      ...sharedEnvironment(
+        localEnvironment(options.config, {
+          stateMachineArn,
+          apiUrl: api.url,
+          signingKeyFile: signingKeyFile(dir),
+          outboxDir,
+          configFile,
+        }),
+      ),
     });
     delete process.env.AWS_PROFILE;
     // Executions a previous run of the runtime left running (or whose end it could not report)
