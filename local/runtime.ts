@@ -17,7 +17,7 @@ import {
 import { HANDLERS, type HandlerContract, type HandlerName } from '../lambdas/contracts/handlers.js';
 import { notificationRules } from '../lambdas/contracts/notifications.js';
 import { ASL_FILE, aslSubstitutions } from '../lambdas/contracts/state-machine.js';
-import { startLocalApi } from './api-gateway.js';
+import { type LocalRoute, startLocalApi } from './api-gateway.js';
 import { type DynamoLocal, ensureRegistryTable, startDynamoLocal } from './emulators/dynamodb.js';
 import { stopOrphanedDynamoLocal } from './emulators/dynamodb-process.js';
 import { LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators/local-aws.js';
@@ -64,6 +64,10 @@ export interface LocalStack {
   readonly engine: LocalStepFunctions;
   readonly lambdas: LocalLambdas;
   readonly notifications: LocalS3Notifications;
+  /** The routes its HTTP API serves (the contract's). */
+  readonly routes: readonly LocalRoute[];
+  /** What the functions' environment was built from (localEnvironment). */
+  readonly functionEnv: FunctionEnvWorld;
   readonly dynamo: DynamoLocal;
   readonly s3: S3Local;
   stop(): Promise<void>;
@@ -122,6 +126,15 @@ export function localEnvironment(config: MlcycleConfig, local: LocalResources): 
     },
     optional: optionalEnvironment(config),
   };
+}
+
+/** S3 event notifications as the stack configures them on the bucket, for the config's models. */
+export function localNotifications(
+  config: MlcycleConfig,
+  lambdas: Pick<LocalLambdas, 'invoke'>,
+  log?: (line: string) => void,
+): LocalS3Notifications {
+  return new LocalS3Notifications(lambdas, notificationRules(Object.keys(config.models)), log);
 }
 
 /** Handlers the contract subscribes to an execution ending with this status (HandlerContract.onExecutionStatus). */
@@ -223,6 +236,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // every policy from this file, whatever config a CLI command is given later.
     const configFile = join(dir, DEPLOYED_CONFIG_FILE);
     writeFileSync(configFile, `${JSON.stringify(options.config, null, 2)}\n`);
+    const functionEnv = localEnvironment(options.config, {
+      stateMachineArn,
+      apiUrl: api.url,
+      signingKeyFile: signingKeyFile(dir),
+      outboxDir,
+      configFile,
+    });
     Object.assign(process.env, {
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
@@ -232,26 +252,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_ENDPOINT_URL_SFN: sfnApi.endpoint,
       // Every handler runs in this one process, so they share one environment: the union of what
       // the contract gives each (localEnvironment); see there why it cannot be per handler.
-      ...sharedEnvironment(
-        localEnvironment(options.config, {
-          stateMachineArn,
-          apiUrl: api.url,
-          signingKeyFile: signingKeyFile(dir),
-          outboxDir,
-          configFile,
-        }),
-      ),
+      ...sharedEnvironment(functionEnv),
     });
     delete process.env.AWS_PROFILE;
     // Executions a previous run of the runtime left running (or whose end it could not report)
     // were failed on load: close what they left open now that the handlers can run.
     await engine.notifyUnreported();
 
-    const notifications = new LocalS3Notifications(
-      lambdas,
-      notificationRules(Object.keys(options.config.models)),
-      log,
-    );
+    const notifications = localNotifications(options.config, lambdas, log);
     s3.onObjectEvent((record) => notifications.deliver(record));
 
     const endpoints: LocalEndpoints = {
@@ -273,6 +281,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       engine,
       lambdas,
       notifications,
+      routes: api.routes,
+      functionEnv,
       dynamo,
       s3,
       async stop() {

@@ -14,8 +14,9 @@ export class LocalS3Notifications {
   readonly failures: { key: string; handler: HandlerName; error: string }[] = [];
 
   constructor(
-    private readonly lambdas: LocalLambdas,
-    private readonly rules: readonly NotificationRule[],
+    private readonly lambdas: Pick<LocalLambdas, 'invoke'>,
+    /** The rules it applies (the stack's: lambdas/contracts/notifications.ts). */
+    readonly rules: readonly NotificationRule[],
     private readonly log: (line: string) => void = () => undefined,
   ) {}
 
