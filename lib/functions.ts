@@ -12,6 +12,7 @@ import {
   standInsFor,
 } from '../lambdas/contracts/function-env.js';
 import { HANDLERS, type HandlerContract, type HandlerName } from '../lambdas/contracts/handlers.js';
+import { kebab } from '../lambdas/contracts/names.js';
 import { environmentSize, environmentSizeProblem } from './lambda-environment-size.js';
 import { acknowledge } from './nag.js';
 import { fromRoot, REPO_ROOT } from './paths.js';
@@ -200,8 +201,4 @@ function extraEntryHooks(extra: readonly ExtraEntry[]): nodejs.ICommandHooks {
 /** A function's name: `<project>-<handler in kebab case>` (also its logger's service name). */
 export function functionName(project: string, name: HandlerName): string {
   return `${project}-${kebab(name)}`;
-}
-
-export function kebab(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }

@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { HandlerName } from '../lambdas/contracts/handlers.js';
+import { stateMachineName } from '../lambdas/contracts/names.js';
 import { aslFunctions, aslSubstitutions, readAsl } from '../lambdas/contracts/state-machine.js';
 import { aslBudgetProblems, type BudgetedDefinition } from './asl-budget.js';
 import { vendedLogGroupName } from './log-groups.js';
@@ -82,11 +83,11 @@ export class LifecycleStateMachine extends Construct {
       description: 'mlcycle lifecycle state machine',
     });
     this.logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: vendedLogGroupName('states', `${props.project}-lifecycle`),
+      logGroupName: vendedLogGroupName('states', stateMachineName(props.project)),
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
     });
     this.stateMachine = new sfn.StateMachine(this, 'Resource', {
-      stateMachineName: `${props.project}-lifecycle`,
+      stateMachineName: stateMachineName(props.project),
       // Inline (DefinitionString), not an S3 asset: the template shows the deployed definition,
       // and CloudFormation replaces each `${Placeholder}` from definitionSubstitutions.
       definitionBody: sfn.DefinitionBody.fromString(definition),

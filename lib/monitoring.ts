@@ -12,6 +12,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { HandlerName } from '../lambdas/contracts/handlers.js';
+import { alertTopicName } from '../lambdas/contracts/names.js';
 import { notificationRules } from '../lambdas/contracts/notifications.js';
 import { acknowledge } from './nag.js';
 
@@ -59,7 +60,7 @@ export class Monitoring extends Construct {
       }),
     );
     this.topic = new sns.Topic(this, 'Alerts', {
-      topicName: `${props.project}-alerts`,
+      topicName: alertTopicName(props.project),
       displayName: `${props.project} alerts`,
       masterKey: this.key,
       enforceSSL: true,

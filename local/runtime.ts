@@ -15,6 +15,12 @@ import {
   sharedEnvironment,
 } from '../lambdas/contracts/function-env.js';
 import { HANDLERS, type HandlerContract, type HandlerName } from '../lambdas/contracts/handlers.js';
+import {
+  alertTopicName,
+  jobDefinitionPrefix,
+  stateMachineName,
+  trainingQueueName,
+} from '../lambdas/contracts/names.js';
 import { notificationRules } from '../lambdas/contracts/notifications.js';
 import { ASL_FILE, aslSubstitutions } from '../lambdas/contracts/state-machine.js';
 import { type LocalRoute, startLocalApi } from './api-gateway.js';
@@ -82,8 +88,8 @@ export const DEPLOYED_CONFIG_FILE = 'deployed-config.json';
 /** The state machine's placeholders, valued for the embedded default. */
 export function localSubstitutions(project: string): Record<string, string> {
   return aslSubstitutions({
-    trainingJobQueueArn: `arn:aws:batch:${LOCAL_REGION}:${LOCAL_ACCOUNT}:job-queue/${project}-training`,
-    trainingJobDefinitionPrefix: `${project}-trainer-`,
+    trainingJobQueueArn: `arn:aws:batch:${LOCAL_REGION}:${LOCAL_ACCOUNT}:job-queue/${trainingQueueName(project)}`,
+    trainingJobDefinitionPrefix: jobDefinitionPrefix(project),
     functionArn: localFunctionArn,
   });
 }
@@ -118,7 +124,7 @@ export function localEnvironment(config: MlcycleConfig, local: LocalResources): 
       [ENV.emailSender]: config.notifications.sender,
       [ENV.outboxDir]: local.outboxDir,
       // The handlers' schemas require a topic; with an outbox, alerts go there instead.
-      [ENV.alertTopicArn]: `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${config.project}-alerts`,
+      [ENV.alertTopicArn]: `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${alertTopicName(config.project)}`,
       [ENV.configFile]: local.configFile,
       // The local gateway passes the `--as` name (a local convenience).
       [ENV.authMode]: 'local',
@@ -171,7 +177,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
   mkdirSync(dir, { recursive: true });
   const project = options.config.project;
-  const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${project}-lifecycle`;
+  const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${stateMachineName(project)}`;
   const outboxDir = join(dir, 'outbox');
 
   const [dynamo, s3] = await startTogether([

@@ -13,7 +13,7 @@ import {
   STAND_INS,
   sharedEnvironment,
 } from '../../lambdas/contracts/function-env.js';
-import { HANDLERS, type HandlerName } from '../../lambdas/contracts/handlers.js';
+import { HANDLERS, type HandlerContract, type HandlerName } from '../../lambdas/contracts/handlers.js';
 import type { NotificationRule } from '../../lambdas/contracts/notifications.js';
 import type { RouteAuth, RouteContract } from '../../lambdas/contracts/routes.js';
 import { aslPlaceholders, substitute } from '../../lambdas/contracts/state-machine.js';
@@ -24,6 +24,7 @@ import {
   localSubstitutions,
   startLocalStack,
 } from '../../local/runtime.js';
+import { contractScheduleJobs } from '../../local/scheduler/scheduler.js';
 import { defaultRawConfig, refOf, resourcesOf, type SynthesizedApp, synthApp } from './support.js';
 
 /**
@@ -188,6 +189,37 @@ describe.each(Object.entries(CONFIGS))(
       for (const key of Object.values(ENV)) {
         expect(process.env[key], key).toBe(shared[key]);
       }
+    });
+
+    it('name the same resources: the state machine, the alert topic, the schedule rules of handlers', async () => {
+      const [, machine] = resourcesOf(aws.template, 'AWS::StepFunctions::StateMachine')[0] ?? [];
+      expect(local.endpoints.stateMachineArn.split(':').pop()).toBe(machine?.Properties?.StateMachineName);
+      const [, topic] = resourcesOf(aws.template, 'AWS::SNS::Topic')[0] ?? [];
+      expect(process.env[ENV.alertTopicArn]?.split(':').pop()).toBe(topic?.Properties?.TopicName);
+
+      // The rules that invoke a handler on its contract's schedule, and what the local scheduler
+      // invokes that handler with: the same expression, and an event from a rule of the same name.
+      const stackRules = resourcesOf(aws.template, 'AWS::Events::Rule').flatMap(([, r]) => {
+        const p = r.Properties as { Name: string; ScheduleExpression?: string; Targets: { Arn: unknown }[] };
+        const handler = handlerOf(p.Targets[0]?.Arn);
+        return p.ScheduleExpression && (HANDLERS[handler] as HandlerContract).schedule
+          ? [{ handler, rule: p.Name, expression: p.ScheduleExpression }]
+          : [];
+      });
+      expect(stackRules.length).toBeGreaterThan(0);
+      const fired: { handler: HandlerName; rule: string | undefined; expression: string }[] = [];
+      const jobs = contractScheduleJobs(
+        config.project,
+        async (handler, event) => {
+          const rule = (event as { resources: string[] }).resources[0]?.split('/').pop();
+          fired.push({ handler, rule, expression: (HANDLERS[handler] as HandlerContract).schedule ?? '' });
+          return {};
+        },
+        () => undefined,
+      );
+      for (const job of jobs) await job.run();
+      expect(fired).toEqual(stackRules);
+      expect(jobs.map((j) => j.expression)).toEqual(stackRules.map((r) => r.expression));
     });
 
     it('substitute the same placeholders of the same definition, with the same handlers', () => {
