@@ -11,6 +11,7 @@ import { gitCodeVersion } from '../lambdas/contracts/code-version.js';
 import type { ModelConfig } from '../lambdas/contracts/config-schema.js';
 import { ENV, TRAINER_ENV } from '../lambdas/contracts/env.js';
 import { jobDefinitionPrefix, trainingQueueName } from '../lambdas/contracts/names.js';
+import { datasetsPrefix, runsPrefix } from '../lambdas/contracts/s3-layout.js';
 import { acknowledge } from './nag.js';
 import { fromRoot, REPO_ROOT } from './paths.js';
 import type { Storage } from './storage.js';
@@ -276,13 +277,13 @@ export class Training extends Construct {
     for (const [model, m] of models) {
       const jobRole = new iam.Role(this, `${model}JobRole`, {
         assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
-        description: `mlcycle training job of ${model}: reads datasets/${model}/, writes runs/${model}/`,
+        description: `mlcycle training job of ${model}: reads ${datasetsPrefix(model)}, writes ${runsPrefix(model)}`,
       });
       props.storage.grantPrefixes(
         jobRole,
         [
-          { prefix: `datasets/${model}/`, read: true },
-          { prefix: `runs/${model}/`, write: true },
+          { prefix: datasetsPrefix(model), read: true },
+          { prefix: runsPrefix(model), write: true },
         ],
         `The ${model} training job reads only its datasets and writes only its runs; object keys under them are created per run.`,
       );
