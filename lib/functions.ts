@@ -56,7 +56,8 @@ export interface LifecycleFunctionsProps {
  * One NodejsFunction per handler in the contract (lambdas/contracts/handlers.ts), each with its
  * own role (no managed policies: it may write its own log group and X-Ray traces, everything
  * else is granted by the stack), memory and timeout from the contract, X-Ray tracing and a log
- * group with retention. Bundled by the local esbuild as ESM: no Docker.
+ * group with retention. Bundled by the local esbuild as ESM: no Docker. The environment is set
+ * by `applyEnvironment`, from the contract, once the resources it names exist.
  */
 export class LifecycleFunctions extends Construct {
   private readonly fns = new Map<HandlerName, nodejs.NodejsFunction>();
@@ -97,7 +98,6 @@ export class LifecycleFunctions extends Construct {
           : {}),
         role,
         logGroup,
-        // Set by applyEnvironment, from the contract, once the resources it names exist.
         // The options of lambdas/contracts/bundling.ts (the profiling worker is built with them locally).
         bundling: {
           format: { esm: nodejs.OutputFormat.ESM }[BUNDLING.format],
