@@ -4,16 +4,18 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { EnvName } from '../lambdas/contracts/env.js';
-import { ENV } from '../lambdas/contracts/env.js';
+import { BUNDLING, esbuildCommand } from '../lambdas/contracts/bundling.js';
+import { ENV, type EnvName } from '../lambdas/contracts/env.js';
+import {
+  type FunctionEnvWorld,
+  functionEnvironment,
+  standInsFor,
+} from '../lambdas/contracts/function-env.js';
 import { HANDLERS, type HandlerContract, type HandlerName } from '../lambdas/contracts/handlers.js';
+import { kebab } from '../lambdas/contracts/names.js';
 import { environmentSize, environmentSizeProblem } from './lambda-environment-size.js';
 import { acknowledge } from './nag.js';
 import { fromRoot, REPO_ROOT } from './paths.js';
-
-/** Node ESM bundles still meet CommonJS dependencies that call `require`. */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 /** A second file bundled next to a handler, e.g. a worker-thread script it starts. */
 export interface ExtraEntry {
@@ -26,13 +28,6 @@ export interface ExtraEntry {
 export interface LifecycleFunctionsProps {
   /** Prefix of function names. */
   readonly project: string;
-  /**
-   * Values of the contract's environment variables known when the functions are created. Each
-   * function gets exactly the variables its contract lists (optional ones only when a value is
-   * given); values of resources built later are added with `setEnvironment`.
-   * @default - none
-   */
-  readonly environment?: Partial<Record<EnvName, string>>;
   /**
    * Extra files bundled into a function's asset, built by the same esbuild with the same
    * settings.
@@ -61,15 +56,18 @@ export interface LifecycleFunctionsProps {
  * One NodejsFunction per handler in the contract (lambdas/contracts/handlers.ts), each with its
  * own role (no managed policies: it may write its own log group and X-Ray traces, everything
  * else is granted by the stack), memory and timeout from the contract, X-Ray tracing and a log
- * group with retention. Bundled by the local esbuild as ESM: no Docker.
+ * group with retention. Bundled by the local esbuild as ESM: no Docker. The environment is set
+ * by `applyEnvironment`, from the contract, once the resources it names exist.
  */
 export class LifecycleFunctions extends Construct {
   private readonly fns = new Map<HandlerName, nodejs.NodejsFunction>();
   private readonly roles = new Map<HandlerName, iam.Role>();
-  private readonly setEnv = new Map<HandlerName, Set<EnvName>>();
+  private readonly applied = new Map<HandlerName, Record<string, string>>();
+  private readonly project: string;
 
   constructor(scope: Construct, id: string, props: LifecycleFunctionsProps) {
     super(scope, id);
+    this.project = props.project;
     const runtime = props.runtime ?? lambda.Runtime.NODEJS_24_X;
     for (const [name, contract] of Object.entries(HANDLERS) as [HandlerName, HandlerContract][]) {
       const group = new Construct(this, name);
@@ -84,7 +82,7 @@ export class LifecycleFunctions extends Construct {
       logGroup.grantWrite(role);
       const extra = props.extraEntries?.[name] ?? [];
       const fn = new nodejs.NodejsFunction(group, 'Function', {
-        functionName: `${props.project}-${kebab(name)}`,
+        functionName: functionName(props.project, name),
         description: `mlcycle ${name} (${contract.entry})`,
         entry: fromRoot(contract.entry),
         handler: 'handler',
@@ -100,17 +98,16 @@ export class LifecycleFunctions extends Construct {
           : {}),
         role,
         logGroup,
-        environment: { [ENV.serviceName]: `${props.project}-${kebab(name)}` },
+        // The options of lambdas/contracts/bundling.ts (the profiling worker is built with them locally).
         bundling: {
-          format: nodejs.OutputFormat.ESM,
-          target: 'node22',
-          mainFields: ['module', 'main'],
-          banner: ESM_REQUIRE_BANNER,
+          format: { esm: nodejs.OutputFormat.ESM }[BUNDLING.format],
+          target: BUNDLING.target,
+          mainFields: [...BUNDLING.mainFields],
+          banner: BUNDLING.banner,
           // The SDK goes into the bundle: the versions the tests ran against, not the runtime's.
           bundleAwsSDK: true,
-          minify: true,
-          // No source maps: they would need NODE_OPTIONS, and the env is exactly the contract's.
-          sourceMap: false,
+          minify: BUNDLING.minify,
+          sourceMap: BUNDLING.sourcemap,
           ...(extra.length ? { commandHooks: extraEntryHooks(extra) } : {}),
         },
       });
@@ -121,17 +118,13 @@ export class LifecycleFunctions extends Construct {
       );
       this.fns.set(name, fn);
       this.roles.set(name, role);
-      this.setEnv.set(name, new Set());
-    }
-    for (const [key, value] of Object.entries(props.environment ?? {}) as [EnvName, string | undefined][]) {
-      if (value !== undefined) this.setEnvironment(key, value);
     }
     // A required variable without a value fails synth, naming the function and the variable.
     this.node.addValidation({
       validate: () =>
         (Object.entries(HANDLERS) as [HandlerName, HandlerContract][]).flatMap(([name, contract]) =>
           contract.env
-            .filter((key) => !this.setEnv.get(name)?.has(key))
+            .filter((key) => ![key, ...standInsFor(key)].some((k) => k in (this.applied.get(name) ?? {})))
             .map((key) => `${name} requires ${key}, and the stack gives it no value`),
         ),
     });
@@ -150,16 +143,26 @@ export class LifecycleFunctions extends Construct {
   }
 
   /**
-   * Sets one contract variable on every function whose contract lists it (required or optional),
-   * or only on the functions named in `only`.
+   * Sets each function's environment as the contract builds it (lambdas/contracts/function-env.ts)
+   * from the stack's resources: exactly the variables its contract lists (optional ones where the
+   * world says), and its logger's service name. Once, when every resource it names exists.
    */
-  setEnvironment(key: EnvName, value: string, only?: readonly HandlerName[]): void {
-    for (const [name, contract] of Object.entries(HANDLERS) as [HandlerName, HandlerContract][]) {
-      if (!contract.env.includes(key) && !(contract.optionalEnv ?? []).includes(key)) continue;
-      if (only && !only.includes(name)) continue;
-      this.get(name).addEnvironment(key, value);
-      this.setEnv.get(name)?.add(key);
+  applyEnvironment(world: FunctionEnvWorld): void {
+    if (this.applied.size) throw new Error('the functions’ environment is already set');
+    const values = {
+      [ENV.serviceName]: (name: HandlerName) => functionName(this.project, name),
+      ...world.values,
+    };
+    for (const [name, fn] of this.all()) {
+      const env = functionEnvironment(name, { ...world, values });
+      for (const [key, value] of Object.entries(env)) fn.addEnvironment(key, value);
+      this.applied.set(name, env);
     }
+  }
+
+  /** The functions whose environment has a variable (e.g. the state machine's ARN: they may start it). */
+  given(key: EnvName): HandlerName[] {
+    return [...this.applied].filter(([, env]) => key in env).map(([name]) => name);
   }
 
   get(name: HandlerName): nodejs.NodejsFunction {
@@ -185,15 +188,17 @@ function extraEntryHooks(extra: readonly ExtraEntry[]): nodejs.ICommandHooks {
     beforeBundling: () => [],
     beforeInstall: () => [],
     afterBundling: (inputDir: string, outputDir: string) =>
-      extra.map(
-        (e) =>
-          `"${inputDir}/node_modules/.bin/esbuild" "${inputDir}/${e.entry}" --bundle --platform=node ` +
-          `--format=esm --target=node22 --main-fields=module,main --minify ` +
-          `--outfile="${outputDir}/${e.outfile}" --banner:js="${ESM_REQUIRE_BANNER}"`,
+      extra.map((e) =>
+        esbuildCommand(
+          `${inputDir}/node_modules/.bin/esbuild`,
+          `${inputDir}/${e.entry}`,
+          `${outputDir}/${e.outfile}`,
+        ),
       ),
   };
 }
 
-export function kebab(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+/** A function's name: `<project>-<handler in kebab case>` (also its logger's service name). */
+export function functionName(project: string, name: HandlerName): string {
+  return `${project}-${kebab(name)}`;
 }

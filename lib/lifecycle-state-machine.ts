@@ -1,11 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ASL_PLACEHOLDERS } from '../lambdas/contracts/handlers.js';
+import type { HandlerName } from '../lambdas/contracts/handlers.js';
+import { stateMachineName } from '../lambdas/contracts/names.js';
+import { aslFunctions, aslSubstitutions, readAsl } from '../lambdas/contracts/state-machine.js';
 import { aslBudgetProblems, type BudgetedDefinition } from './asl-budget.js';
 import { vendedLogGroupName } from './log-groups.js';
 import { acknowledge, addScopedStatement } from './nag.js';
@@ -22,16 +23,11 @@ export function submitJobTagKeys(definition: { States: Record<string, Record<str
   return [...keys].sort();
 }
 
-/** Every `${Name}` placeholder in an ASL text, sorted. */
-export function aslPlaceholders(text: string): string[] {
-  return [...new Set([...text.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1] as string))].sort();
-}
-
 export interface LifecycleStateMachineProps {
   /** Prefix of the state machine's name (`<project>-lifecycle`). */
   readonly project: string;
-  /** The Lambda each ASL placeholder names (HANDLERS[*].aslPlaceholder → function). */
-  readonly functions: Readonly<Record<string, lambda.IFunction>>;
+  /** The function behind each handler a Task invokes (those with HANDLERS[*].aslPlaceholder). */
+  readonly functions: Readonly<Partial<Record<HandlerName, lambda.IFunction>>>;
   /** ARN of the training job queue (`${TrainingJobQueueArn}`). */
   readonly jobQueueArn: string;
   /** Prefix of the per-model job definition names (`${TrainingJobDefinitionPrefix}`). */
@@ -63,18 +59,17 @@ export class LifecycleStateMachine extends Construct {
   constructor(scope: Construct, id: string, props: LifecycleStateMachineProps) {
     super(scope, id);
     const file = props.definitionFile ?? ASL_FILE;
-    const substitutions: Record<string, string> = {
-      [ASL_PLACEHOLDERS.trainingJobQueueArn]: props.jobQueueArn,
-      [ASL_PLACEHOLDERS.trainingJobDefinitionPrefix]: props.jobDefinitionPrefix,
-    };
-    for (const [placeholder, fn] of Object.entries(props.functions))
-      substitutions[placeholder] = fn.functionArn;
-    const definition = readFileSync(file, 'utf8');
-    const placeholders = aslPlaceholders(definition);
-    const missing = placeholders.filter((p) => !(p in substitutions));
-    if (missing.length) throw new Error(`${file}: no value for placeholder(s) ${missing.join(', ')}`);
-    const unused = Object.keys(substitutions).filter((p) => !placeholders.includes(p));
-    if (unused.length) throw new Error(`${file}: no placeholder for substitution(s) ${unused.join(', ')}`);
+    const invoked = aslFunctions().map((name) => {
+      const fn = props.functions[name];
+      if (!fn) throw new Error(`${file} invokes the ${name} function, and none was given`);
+      return fn;
+    });
+    const substitutions = aslSubstitutions({
+      trainingJobQueueArn: props.jobQueueArn,
+      trainingJobDefinitionPrefix: props.jobDefinitionPrefix,
+      functionArn: (name) => (props.functions[name] as lambda.IFunction).functionArn,
+    });
+    const definition = readAsl(file, substitutions);
     this.substitutions = substitutions;
     // Placeholders sit inside JSON strings, so the unsubstituted text parses.
     const parsed = JSON.parse(definition) as BudgetedDefinition & {
@@ -88,11 +83,11 @@ export class LifecycleStateMachine extends Construct {
       description: 'mlcycle lifecycle state machine',
     });
     this.logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: vendedLogGroupName('states', `${props.project}-lifecycle`),
+      logGroupName: vendedLogGroupName('states', stateMachineName(props.project)),
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
     });
     this.stateMachine = new sfn.StateMachine(this, 'Resource', {
-      stateMachineName: `${props.project}-lifecycle`,
+      stateMachineName: stateMachineName(props.project),
       // Inline (DefinitionString), not an S3 asset: the template shows the deployed definition,
       // and CloudFormation replaces each `${Placeholder}` from definitionSubstitutions.
       definitionBody: sfn.DefinitionBody.fromString(definition),
@@ -110,7 +105,7 @@ export class LifecycleStateMachine extends Construct {
       new iam.PolicyStatement({
         sid: 'InvokeLifecycleFunctions',
         actions: ['lambda:InvokeFunction'],
-        resources: Object.values(props.functions).map((fn) => fn.functionArn),
+        resources: invoked.map((fn) => fn.functionArn),
       }),
     );
     addScopedStatement(

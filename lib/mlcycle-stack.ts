@@ -1,13 +1,13 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct, IConstruct } from 'constructs';
 import type { MlcycleConfig } from '../lambdas/contracts/config-schema.js';
 import { ENV } from '../lambdas/contracts/env.js';
+import { optionalEnvironment } from '../lambdas/contracts/function-env.js';
 import { HANDLERS, type HandlerContract, type HandlerName } from '../lambdas/contracts/handlers.js';
-import { PARTITIONS } from '../lambdas/contracts/table.js';
 import { ApprovalApi } from './approval-api.js';
 import { DEPLOYED_CONFIG_PATH, DeployedConfig } from './deployed-config.js';
 import { ExecutionOutcomes } from './execution-outcomes.js';
+import { functionAccess, grantFunctionAccess } from './function-access.js';
 import { type ExtraEntry, LifecycleFunctions } from './functions.js';
 import { LifecycleStateMachine } from './lifecycle-state-machine.js';
 import { Monitoring } from './monitoring.js';
@@ -71,14 +71,6 @@ export class MlcycleStack extends Stack {
     const worker = [PROFILE_WORKER];
     this.functions = new LifecycleFunctions(this, 'Functions', {
       project,
-      environment: {
-        [ENV.table]: table.tableName,
-        [ENV.bucket]: bucket.bucketName,
-        [ENV.emailSender]: config.notifications.sender,
-        [ENV.configFile]: DEPLOYED_CONFIG_PATH,
-        // Control routes believe API Gateway's IAM authorizer only (never a header).
-        [ENV.authMode]: 'iam',
-      },
       extraEntries: props.extraEntries ?? { baseline: worker, drift: worker },
       reservedConcurrency: config.monitoring.reservedConcurrency || {},
     });
@@ -98,8 +90,7 @@ export class MlcycleStack extends Stack {
       project,
       bucket,
       models,
-      baselineFunction: fn('baseline'),
-      driftFunction: fn('drift'),
+      handlers: Object.fromEntries(fns.all()),
       asyncFunctions: [
         fn('baseline'),
         fn('drift'),
@@ -110,7 +101,6 @@ export class MlcycleStack extends Stack {
       ],
       alertEmails: config.monitoring.alerts.email,
     });
-    fns.setEnvironment(ENV.alertTopicArn, this.monitoring.topic.topicArn);
 
     this.training = new Training(this, 'Training', {
       project,
@@ -120,13 +110,9 @@ export class MlcycleStack extends Stack {
       interfaceEndpoints: config.batch.vpcEndpoints,
     });
 
-    const invoked: Record<string, ReturnType<typeof fn>> = {};
-    for (const [name, contract] of Object.entries(HANDLERS) as [HandlerName, HandlerContract][]) {
-      if (contract.aslPlaceholder) invoked[contract.aslPlaceholder] = fn(name);
-    }
     this.lifecycle = new LifecycleStateMachine(this, 'Lifecycle', {
       project,
-      functions: invoked,
+      functions: Object.fromEntries(fns.all()),
       jobQueueArn: this.training.queue.jobQueueArn,
       jobDefinitionPrefix: this.training.jobDefinitionPrefix,
       jobDefinitionArns: this.training.jobDefinitionArns(),
@@ -139,146 +125,29 @@ export class MlcycleStack extends Stack {
       sender: config.notifications.sender,
       senderDomain: config.notifications.senderDomain,
     });
-    fns.setEnvironment(ENV.approvalBaseUrl, this.api.url);
-    fns.setEnvironment(ENV.signingSecretArn, this.api.signingKey.secretArn);
+
+    // Every function's environment, built by the contract from this stack's resources (the local
+    // runtime builds its own from its endpoints with the same builder).
+    fns.applyEnvironment({
+      values: {
+        [ENV.table]: table.tableName,
+        [ENV.bucket]: bucket.bucketName,
+        [ENV.emailSender]: config.notifications.sender,
+        [ENV.configFile]: DEPLOYED_CONFIG_PATH,
+        // Control routes believe API Gateway's IAM authorizer only (never a header).
+        [ENV.authMode]: 'iam',
+        [ENV.alertTopicArn]: this.monitoring.topic.topicArn,
+        [ENV.approvalBaseUrl]: this.api.url,
+        [ENV.signingSecretArn]: this.api.signingKey.secretArn,
+        [ENV.stateMachineArn]: stateMachine.stateMachineArn,
+      },
+      optional: optionalEnvironment(config),
+    });
 
     // Executions are started only through the start service, which records who asked: the
-    // control API, the weekly schedule and (when enabled) critical drift.
-    const starters: HandlerName[] = ['startHttp', 'scheduledRetrain'];
-    if (config.monitoring.retrainOnCritical.enabled) starters.push('drift');
-    fns.setEnvironment(ENV.stateMachineArn, stateMachine.stateMachineArn, starters);
-    for (const name of starters) {
-      role(name).addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'StartLifecycle',
-          actions: ['states:StartExecution'],
-          resources: [stateMachine.stateMachineArn],
-        }),
-      );
-    }
-
-    // Least privilege, function by function: prefixes of the S3 layout, table actions, and the
-    // few other resources each one touches.
-    const s = this.storage;
-    const why = (what: string) =>
-      `${what}; keys under the prefix are created at run time, so the prefix is the narrowest scope.`;
-    // Table writes are scoped by partition: the models of this config, or one kind of item.
-    const P = PARTITIONS;
-    const modelItems = models.map(P.model);
-    s.grantTableRead(role('admit'));
-    s.grantTableReadWrite(role('prepareRun'), modelItems);
-    s.grantPrefixes(
-      role('prepareRun'),
-      [{ prefix: 'datasets/', read: true }],
-      why('PrepareRun picks the newest dataset of the model'),
-    );
-    s.grantTableRead(role('loadCandidate'));
-    s.grantPrefixes(
-      role('evaluate'),
-      [{ prefix: 'runs/', read: true, write: true }],
-      why('Evaluate reads the trained model and holdout of a run and writes its evaluation'),
-    );
-    s.grantTableReadWrite(role('register'), modelItems);
-    s.grantPrefixes(
-      role('register'),
-      [{ prefix: 'runs/', read: true }],
-      why('Register reads the training summary of the run'),
-    );
-    s.grantTableRead(role('gate'));
-    // RequestApproval reads what serves from the registry (the public manifest names nobody): no S3.
-    s.grantTableReadWrite(role('requestApproval'), [P.approvals, P.approvalLookups]);
-    // Reminders list pending requests (GSI1) and their decisions, and mark a request reminded.
-    s.grantTableQueryAndUpdate(role('approvalReminders'), [P.approvals]);
-    // Decisions, and on a rejection the version's status and the ledger's reject entry.
-    s.grantTableReadWrite(role('approvalHttp'), [P.approvals, ...modelItems]);
-    s.grantPrefixes(
-      role('approvalHttp'),
-      [
-        { prefix: 'runs/', read: true },
-        { prefix: 'reports/', read: true },
-      ],
-      why('The approval page shows the model card of the run and the latest drift summary'),
-    );
-    s.grantTableReadWrite(role('deploy'), modelItems);
-    s.grantPrefixes(
-      role('deploy'),
-      [
-        { prefix: 'runs/', read: true },
-        { prefix: 'deployments/', read: true, write: true },
-      ],
-      why('Deploy validates the run’s artifact and publishes the client manifest'),
-    );
-    // The run and version, a pending request, and the execution's failure record (its alert marker).
-    s.grantTableReadWrite(role('recordFailure'), [...modelItems, P.approvals, P.executions]);
-    s.grantPrefixes(
-      role('manifestHttp'),
-      [{ prefix: 'deployments/', read: true }],
-      why('The manifest endpoint serves client manifests only'),
-    );
-    for (const name of ['baseline', 'drift'] as const) {
-      s.grantTableReadWrite(role(name), [
-        ...modelItems,
-        P.s3Events,
-        // A retrain on critical drift records who asked (the drift monitor) before it starts.
-        ...(name === 'drift' && starters.includes('drift') ? [P.starts] : []),
-      ]);
-      s.grantPrefixes(
-        role(name),
-        [
-          { prefix: 'monitoring/', read: true },
-          { prefix: 'reports/', read: true, write: true },
-          ...(name === 'drift' ? [{ prefix: 'deployments/', read: true }] : []),
-        ],
-        why(`The ${name} handler reads uploads under monitoring/ and writes profiles and reports`),
-      );
-    }
-    s.grantTableReadWrite(role('cleanup'), modelItems);
-    s.grantPrefixes(
-      role('cleanup'),
-      [{ prefix: 'runs/', delete: true }],
-      why('Cleanup deletes the run outputs of versions the retention policy drops'),
-    );
-    s.grantList(role('cleanup'));
-
-    for (const name of ['startHttp', 'scheduledRetrain'] as const) {
-      // Reads the registry (is the version promotable?) and writes start records only.
-      s.grantTableReadWrite(role(name), [P.starts]);
-    }
-    // Rollbacks and registrations move a model's items; rollbacks republish the manifest after
-    // hashing the target's artifact, registrations hash the artifact they register.
-    s.grantTableReadWrite(role('registryHttp'), modelItems);
-    s.grantPrefixes(
-      role('registryHttp'),
-      [
-        { prefix: 'runs/', read: true },
-        { prefix: 'deployments/', read: true, write: true },
-      ],
-      why('Rollback and registration hash artifacts under runs/; a rollback republishes the client manifest'),
-    );
-    s.grantTableReadWrite(role('decisionHttp'), [P.approvals, ...modelItems]);
-
-    // Both monitoring handlers alert: drift on high/critical severity, both on a file they cannot process.
-    this.monitoring.grantPublish(role('baseline'));
-    this.monitoring.grantPublish(role('drift'));
-    this.monitoring.grantPublish(role('recordFailure'));
-    this.api.grantReadSigningKey(role('requestApproval'));
-    this.api.grantReadSigningKey(role('approvalHttp'));
-    // Reminders carry the same signed links as the first email, through the same SES path.
-    this.api.grantReadSigningKey(role('approvalReminders'));
-    const approvers = Object.values(config.environments).flatMap((e) => e.approvers);
-    this.api.grantSendEmail(role('requestApproval'), approvers);
-    this.api.grantSendEmail(role('approvalReminders'), approvers);
-    // The approval callbacks (an emailed link, or the CLI's signed decision), and nothing else,
-    // complete the Approve state's task token.
-    for (const name of ['approvalHttp', 'decisionHttp'] as const) {
-      role(name).addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'CompleteApprovals',
-          actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
-          resources: [stateMachine.stateMachineArn],
-        }),
-      );
-    }
+    // functions given the state machine's ARN (the control API, the weekly schedule and, when
+    // enabled, critical drift).
+    const starters = fns.given(ENV.stateMachineArn);
 
     // How executions end: the execution-ended handler on the state machine's status changes
     // (closes approval requests, fails runs, alerts once), the reconciler on its schedule (owed
@@ -291,13 +160,17 @@ export class MlcycleStack extends Stack {
         c.onExecutionStatus ? [{ name, fn: fn(name), statuses: c.onExecutionStatus }] : [],
       ),
     });
-    for (const name of ['executionEnded', 'approvalReconciler'] as const) {
-      // Requests and their callbacks, failure records, and a run's and version's status.
-      s.grantTableReadWrite(role(name), [P.approvals, P.executions, ...modelItems]);
-      this.monitoring.grantPublish(role(name));
-      this.executionOutcomes.grantReadExecutions(role(name));
-    }
-    this.executionOutcomes.grantCompleteTasks(role('approvalReconciler'));
+
+    // Least privilege, function by function (lib/function-access.ts): table partitions, prefixes
+    // of the S3 layout, and the few other resources each one touches.
+    grantFunctionAccess(functionAccess({ models, starters }), role, {
+      storage: this.storage,
+      stateMachine,
+      monitoring: this.monitoring,
+      api: this.api,
+      executionOutcomes: this.executionOutcomes,
+      approvers: Object.values(config.environments).flatMap((e) => e.approvers),
+    });
 
     this.schedules = new Schedules(this, 'Schedules', {
       project,

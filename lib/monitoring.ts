@@ -11,6 +11,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { HandlerName } from '../lambdas/contracts/handlers.js';
+import { alertTopicName } from '../lambdas/contracts/names.js';
+import { notificationRules } from '../lambdas/contracts/notifications.js';
 import { acknowledge } from './nag.js';
 
 export interface MonitoringProps {
@@ -18,12 +21,13 @@ export interface MonitoringProps {
   readonly project: string;
   /** The artifacts bucket whose uploads start the monitoring handlers. */
   readonly bucket: s3.IBucket;
-  /** Models to watch: uploads under `monitoring/<model>/baseline/` and `monitoring/<model>/batches/`. */
+  /**
+   * Models to watch: uploads under `monitoring/<model>/baseline/` and `monitoring/<model>/batches/`
+   * (the notification rules of lambdas/contracts/notifications.ts).
+   */
   readonly models: readonly string[];
-  /** Profiles an uploaded baseline. */
-  readonly baselineFunction: lambda.IFunction;
-  /** Compares an uploaded batch with the baseline. */
-  readonly driftFunction: lambda.IFunction;
+  /** The function behind each handler the notification rules name (baseline, drift). */
+  readonly handlers: Readonly<Partial<Record<HandlerName, lambda.IFunction>>>;
   /** Functions invoked asynchronously (S3 events, schedules) whose failures nobody would see. */
   readonly asyncFunctions: readonly lambda.IFunction[];
   /** Addresses subscribed to alerts (config `monitoring.alerts.email`). */
@@ -56,7 +60,7 @@ export class Monitoring extends Construct {
       }),
     );
     this.topic = new sns.Topic(this, 'Alerts', {
-      topicName: `${props.project}-alerts`,
+      topicName: alertTopicName(props.project),
       displayName: `${props.project} alerts`,
       masterKey: this.key,
       enforceSSL: true,
@@ -64,17 +68,13 @@ export class Monitoring extends Construct {
     for (const email of props.alertEmails)
       this.topic.addSubscription(new subscriptions.EmailSubscription(email));
 
-    for (const model of props.models) {
-      props.bucket.addEventNotification(
-        s3.EventType.OBJECT_CREATED,
-        new s3n.LambdaDestination(props.baselineFunction),
-        { prefix: `monitoring/${model}/baseline/` },
-      );
-      props.bucket.addEventNotification(
-        s3.EventType.OBJECT_CREATED,
-        new s3n.LambdaDestination(props.driftFunction),
-        { prefix: `monitoring/${model}/batches/` },
-      );
+    for (const rule of notificationRules(props.models)) {
+      const fn = props.handlers[rule.handler];
+      if (!fn) throw new Error(`uploads under ${rule.prefix} need the ${rule.handler} function`);
+      props.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(fn), {
+        prefix: rule.prefix,
+        ...(rule.suffix !== undefined ? { suffix: rule.suffix } : {}),
+      });
     }
 
     this.deadLetters = new sqs.Queue(this, 'FailedInvocations', {

@@ -6,6 +6,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { HTTP_ROUTES } from '../lambdas/contracts/routes.js';
+import { PREFIXES } from '../lambdas/contracts/s3-layout.js';
 import { TABLE_KEYS } from '../lambdas/contracts/table.js';
 import { acknowledgeWildcards, wildcardFindings } from './nag.js';
 
@@ -76,9 +77,13 @@ export class OperatorAccess extends Construct {
       new iam.PolicyStatement({
         sid: 'ReadArtifacts',
         actions: ['s3:GetObject'],
-        resources: ['runs/*', 'reports/*', 'deployments/*', 'datasets/*', 'monitoring/*'].map((p) =>
-          props.bucket.arnForObjects(p),
-        ),
+        resources: [
+          PREFIXES.runs,
+          PREFIXES.reports,
+          PREFIXES.deployments,
+          PREFIXES.datasets,
+          PREFIXES.monitoring,
+        ].map((p) => props.bucket.arnForObjects(`${p}*`)),
       }),
       new iam.PolicyStatement({
         sid: 'ListArtifacts',
@@ -89,7 +94,7 @@ export class OperatorAccess extends Construct {
         sid: 'UploadData',
         // Datasets to train on, and files to monitor; never runs/, deployments/ or reports/.
         actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
-        resources: ['datasets/*', 'monitoring/*'].map((p) => props.bucket.arnForObjects(p)),
+        resources: [PREFIXES.datasets, PREFIXES.monitoring].map((p) => props.bucket.arnForObjects(`${p}*`)),
       }),
     ];
     this.policy = new iam.ManagedPolicy(this, 'Policy', {

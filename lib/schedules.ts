@@ -2,7 +2,8 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { kebab } from './functions.js';
+import type { HandlerName } from '../lambdas/contracts/handlers.js';
+import { scheduleRuleName } from '../lambdas/contracts/names.js';
 
 /** One scheduled retrain: a model, its EventBridge expression and the stage it targets. */
 export interface RetrainSchedule {
@@ -16,7 +17,7 @@ export interface RetrainSchedule {
 /** A Lambda the contract says runs on a schedule (lambdas/contracts/handlers.ts `schedule`). */
 export interface ScheduledFunction {
   /** Contract name, e.g. `approvalReminders`; the rule is named `<project>-<kebab-name>`. */
-  readonly name: string;
+  readonly name: HandlerName;
   readonly fn: lambda.IFunction;
   /** EventBridge schedule expression, e.g. `rate(15 minutes)`. */
   readonly expression: string;
@@ -83,7 +84,7 @@ export class Schedules extends Construct {
     const functionRules: Record<string, events.Rule> = {};
     for (const f of props.scheduledFunctions ?? []) {
       functionRules[f.name] = new events.Rule(this, `Run-${f.name}`, {
-        ruleName: `${props.project}-${kebab(f.name)}`,
+        ruleName: scheduleRuleName(props.project, f.name),
         description: f.description,
         schedule: events.Schedule.expression(f.expression),
         targets: [new targets.LambdaFunction(f.fn)],

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
 import type { ArchivalConfig } from '../lambdas/contracts/config-schema.js';
+import { PREFIXES } from '../lambdas/contracts/s3-layout.js';
 import { TABLE_KEYS } from '../lambdas/contracts/table.js';
 import { addScopedStatement } from './nag.js';
 
@@ -84,7 +85,7 @@ export class Storage extends Construct {
           // rarely: they move to cheaper classes, but only to ones readable at once (Glacier
           // Instant Retrieval), since a rollback must hash an old artifact without a restore.
           // Registry retention decides what is deleted.
-          prefix: 'runs/',
+          prefix: PREFIXES.runs,
           transitions: [
             {
               storageClass: s3.StorageClass.INFREQUENT_ACCESS,

@@ -10,6 +10,8 @@ import { Construct } from 'constructs';
 import { gitCodeVersion } from '../lambdas/contracts/code-version.js';
 import type { ModelConfig } from '../lambdas/contracts/config-schema.js';
 import { ENV, TRAINER_ENV } from '../lambdas/contracts/env.js';
+import { jobDefinitionPrefix, trainingQueueName } from '../lambdas/contracts/names.js';
+import { datasetsPrefix, runsPrefix } from '../lambdas/contracts/s3-layout.js';
 import { acknowledge } from './nag.js';
 import { fromRoot, REPO_ROOT } from './paths.js';
 import type { Storage } from './storage.js';
@@ -138,7 +140,7 @@ export class Training extends Construct {
     super(scope, id);
     const models = Object.entries(props.models);
     if (models.length === 0) throw new Error('Training needs at least one model');
-    this.jobDefinitionPrefix = `${props.project}-trainer-`;
+    this.jobDefinitionPrefix = jobDefinitionPrefix(props.project);
     const retention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
     const codeVersion = props.codeVersion ?? gitCodeVersion(REPO_ROOT) ?? 'unknown';
 
@@ -232,7 +234,7 @@ export class Training extends Construct {
     );
 
     this.queue = new batch.JobQueue(this, 'Queue', {
-      jobQueueName: `${props.project}-training`,
+      jobQueueName: trainingQueueName(props.project),
       computeEnvironments: [{ computeEnvironment: this.computeEnvironment, order: 1 }],
       // A job nobody can run would sit RUNNABLE until the Train timeout; the queue cancels it
       // with the reason instead (a new account's Spot G/VT quota is 0), and RecordFailure says it.
@@ -275,13 +277,13 @@ export class Training extends Construct {
     for (const [model, m] of models) {
       const jobRole = new iam.Role(this, `${model}JobRole`, {
         assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
-        description: `mlcycle training job of ${model}: reads datasets/${model}/, writes runs/${model}/`,
+        description: `mlcycle training job of ${model}: reads ${datasetsPrefix(model)}, writes ${runsPrefix(model)}`,
       });
       props.storage.grantPrefixes(
         jobRole,
         [
-          { prefix: `datasets/${model}/`, read: true },
-          { prefix: `runs/${model}/`, write: true },
+          { prefix: datasetsPrefix(model), read: true },
+          { prefix: runsPrefix(model), write: true },
         ],
         `The ${model} training job reads only its datasets and writes only its runs; object keys under them are created per run.`,
       );

@@ -98,7 +98,7 @@ function send(res: ServerResponse, method: string, result: APIGatewayProxyStruct
 export async function startLocalApi(
   lambdas: Pick<LocalLambdas, 'invoke'>,
   options: { port?: number; routes?: readonly LocalRoute[]; log?: (line: string) => void } = {},
-): Promise<{ url: string; server: Server; close(): Promise<void> }> {
+): Promise<{ url: string; server: Server; routes: readonly LocalRoute[]; close(): Promise<void> }> {
   const routes = options.routes ?? HTTP_ROUTES;
   const log = options.log ?? ((line: string) => console.error(line));
   const server = createServer(async (req, res) => {
@@ -145,6 +145,7 @@ export async function startLocalApi(
   return {
     url: `http://127.0.0.1:${port}/`,
     server,
+    routes,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -10,22 +10,30 @@ import {
   executionStatusChangeEvent,
 } from '../lambdas/contracts/execution-events.js';
 import {
-  ASL_PLACEHOLDERS,
-  HANDLERS,
-  type HandlerContract,
-  type HandlerName,
-} from '../lambdas/contracts/handlers.js';
-import { startLocalApi } from './api-gateway.js';
+  type FunctionEnvWorld,
+  optionalEnvironment,
+  sharedEnvironment,
+} from '../lambdas/contracts/function-env.js';
+import { HANDLERS, type HandlerContract, type HandlerName } from '../lambdas/contracts/handlers.js';
+import {
+  alertTopicName,
+  jobDefinitionPrefix,
+  stateMachineName,
+  trainingQueueName,
+} from '../lambdas/contracts/names.js';
+import { notificationRules } from '../lambdas/contracts/notifications.js';
+import { ASL_FILE, aslSubstitutions } from '../lambdas/contracts/state-machine.js';
+import { type LocalRoute, startLocalApi } from './api-gateway.js';
 import { type DynamoLocal, ensureRegistryTable, startDynamoLocal } from './emulators/dynamodb.js';
 import { stopOrphanedDynamoLocal } from './emulators/dynamodb-process.js';
 import { LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators/local-aws.js';
 import { ensureBucket, type S3Local, startS3Local } from './emulators/s3.js';
 import { LocalLambdas, localFunctionArn } from './lambdas.js';
-import { LocalS3Notifications, monitoringRules } from './s3-notifications.js';
+import { LocalS3Notifications } from './s3-notifications.js';
 import { startTogether } from './start-together.js';
 import { startSfnApiServer } from './stepfunctions/api-server.js';
 import { runBatchJobLocally, type SubmitJobParameters } from './stepfunctions/batch.js';
-import { ASL_FILE, loadDefinition } from './stepfunctions/definition.js';
+import { loadDefinition } from './stepfunctions/definition.js';
 import { type ExecutionRecord, LocalStepFunctions } from './stepfunctions/engine.js';
 import type { HistoryEvent } from './stepfunctions/history.js';
 
@@ -62,6 +70,10 @@ export interface LocalStack {
   readonly engine: LocalStepFunctions;
   readonly lambdas: LocalLambdas;
   readonly notifications: LocalS3Notifications;
+  /** The routes its HTTP API serves (the contract's). */
+  readonly routes: readonly LocalRoute[];
+  /** What the functions' environment was built from (localEnvironment). */
+  readonly functionEnv: FunctionEnvWorld;
   readonly dynamo: DynamoLocal;
   readonly s3: S3Local;
   stop(): Promise<void>;
@@ -75,14 +87,60 @@ export const DEPLOYED_CONFIG_FILE = 'deployed-config.json';
 
 /** The state machine's placeholders, valued for the embedded default. */
 export function localSubstitutions(project: string): Record<string, string> {
-  const values: Record<string, string> = {
-    [ASL_PLACEHOLDERS.trainingJobQueueArn]: `arn:aws:batch:${LOCAL_REGION}:${LOCAL_ACCOUNT}:job-queue/${project}-training`,
-    [ASL_PLACEHOLDERS.trainingJobDefinitionPrefix]: `${project}-trainer-`,
+  return aslSubstitutions({
+    trainingJobQueueArn: `arn:aws:batch:${LOCAL_REGION}:${LOCAL_ACCOUNT}:job-queue/${trainingQueueName(project)}`,
+    trainingJobDefinitionPrefix: jobDefinitionPrefix(project),
+    functionArn: localFunctionArn,
+  });
+}
+
+/** The files and endpoints of a running embedded default that the functions' environment names. */
+export interface LocalResources {
+  readonly stateMachineArn: string;
+  readonly apiUrl: string;
+  readonly signingKeyFile: string;
+  readonly outboxDir: string;
+  readonly configFile: string;
+}
+
+/**
+ * The functions' environment in the embedded default, built by the contract
+ * (lambdas/contracts/function-env.ts) from local values, as the stack builds it from its resources.
+ *
+ * The handlers share one process here, so they share one environment (sharedEnvironment: the union
+ * of each one's). Per handler it cannot be: process.env is one object for the whole process, the
+ * handlers run concurrently (executions, S3 events and HTTP requests at once), and modules shared
+ * by several handlers are evaluated once and keep what they read (e.g. kit/monitoring-deps.ts,
+ * built once for baseline and drift). Only a process or worker per handler would isolate it.
+ */
+export function localEnvironment(config: MlcycleConfig, local: LocalResources): FunctionEnvWorld {
+  return {
+    values: {
+      [ENV.table]: LOCAL_TABLE,
+      [ENV.bucket]: LOCAL_BUCKET,
+      [ENV.stateMachineArn]: local.stateMachineArn,
+      [ENV.approvalBaseUrl]: local.apiUrl,
+      [ENV.signingSecretFile]: local.signingKeyFile,
+      [ENV.emailSender]: config.notifications.sender,
+      [ENV.outboxDir]: local.outboxDir,
+      // The handlers' schemas require a topic; with an outbox, alerts go there instead.
+      [ENV.alertTopicArn]: `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${alertTopicName(config.project)}`,
+      [ENV.configFile]: local.configFile,
+      // The local gateway passes the `--as` name (a local convenience).
+      [ENV.authMode]: 'local',
+      [ENV.logLevel]: process.env[ENV.logLevel] ?? 'WARN',
+    },
+    optional: optionalEnvironment(config),
   };
-  for (const [name, contract] of Object.entries(HANDLERS)) {
-    if ('aslPlaceholder' in contract) values[contract.aslPlaceholder] = localFunctionArn(name as HandlerName);
-  }
-  return values;
+}
+
+/** S3 event notifications as the stack configures them on the bucket, for the config's models. */
+export function localNotifications(
+  config: MlcycleConfig,
+  lambdas: Pick<LocalLambdas, 'invoke'>,
+  log?: (line: string) => void,
+): LocalS3Notifications {
+  return new LocalS3Notifications(lambdas, notificationRules(Object.keys(config.models)), log);
 }
 
 /** Handlers the contract subscribes to an execution ending with this status (HandlerContract.onExecutionStatus). */
@@ -119,7 +177,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
   mkdirSync(dir, { recursive: true });
   const project = options.config.project;
-  const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${project}-lifecycle`;
+  const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${stateMachineName(project)}`;
   const outboxDir = join(dir, 'outbox');
 
   const [dynamo, s3] = await startTogether([
@@ -184,6 +242,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // every policy from this file, whatever config a CLI command is given later.
     const configFile = join(dir, DEPLOYED_CONFIG_FILE);
     writeFileSync(configFile, `${JSON.stringify(options.config, null, 2)}\n`);
+    const functionEnv = localEnvironment(options.config, {
+      stateMachineArn,
+      apiUrl: api.url,
+      signingKeyFile: signingKeyFile(dir),
+      outboxDir,
+      configFile,
+    });
     Object.assign(process.env, {
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
@@ -191,28 +256,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_ENDPOINT_URL_SFN: sfnApi.endpoint,
-      [ENV.table]: LOCAL_TABLE,
-      [ENV.bucket]: LOCAL_BUCKET,
-      [ENV.stateMachineArn]: stateMachineArn,
-      [ENV.approvalBaseUrl]: api.url,
-      [ENV.signingSecretFile]: signingKeyFile(dir),
-      [ENV.emailSender]: options.config.notifications.sender,
-      [ENV.outboxDir]: outboxDir,
-      [ENV.alertTopicArn]: `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${project}-alerts`,
-      [ENV.configFile]: configFile,
-      [ENV.authMode]: 'local',
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      // Every handler runs in this one process, so they share one environment: the union of what
+      // the contract gives each (localEnvironment); see there why it cannot be per handler.
+      ...sharedEnvironment(functionEnv),
     });
     delete process.env.AWS_PROFILE;
     // Executions a previous run of the runtime left running (or whose end it could not report)
     // were failed on load: close what they left open now that the handlers can run.
     await engine.notifyUnreported();
 
-    const notifications = new LocalS3Notifications(
-      lambdas,
-      monitoringRules(Object.keys(options.config.models)),
-      log,
-    );
+    const notifications = localNotifications(options.config, lambdas, log);
     s3.onObjectEvent((record) => notifications.deliver(record));
 
     const endpoints: LocalEndpoints = {
@@ -234,6 +287,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       engine,
       lambdas,
       notifications,
+      routes: api.routes,
+      functionEnv,
       dynamo,
       s3,
       async stop() {

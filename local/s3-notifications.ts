@@ -1,34 +1,22 @@
 import type { S3Event, S3EventRecord } from 'aws-lambda';
 import type { HandlerName } from '../lambdas/contracts/handlers.js';
+import { matchesRule, type NotificationRule } from '../lambdas/contracts/notifications.js';
 import type { LocalLambdas } from './lambdas.js';
-
-/** An S3 event notification as the CDK stack configures it: event type + prefix filter. */
-export interface NotificationRule {
-  readonly prefix: string;
-  readonly suffix?: string;
-  readonly handler: HandlerName;
-}
-
-/** The stack's notification rules for the models in the config. */
-export function monitoringRules(models: readonly string[]): NotificationRule[] {
-  return models.flatMap((model) => [
-    { prefix: `monitoring/${model}/baseline/`, handler: 'baseline' as const },
-    { prefix: `monitoring/${model}/batches/`, handler: 'drift' as const },
-  ]);
-}
 
 /**
  * Delivers s3rver's object events to the handlers the way S3 → Lambda does: only
- * ObjectCreated events matching a rule's prefix/suffix (filters applied here, since s3rver has
- * none), asynchronously, retried twice on error like an async Lambda invocation.
+ * ObjectCreated events matching a rule's prefix/suffix (the stack's rules, from
+ * lambdas/contracts/notifications.ts; filters applied here, since s3rver has none),
+ * asynchronously, retried twice on error like an async Lambda invocation.
  */
 export class LocalS3Notifications {
   private readonly inFlight = new Set<Promise<void>>();
   readonly failures: { key: string; handler: HandlerName; error: string }[] = [];
 
   constructor(
-    private readonly lambdas: LocalLambdas,
-    private readonly rules: readonly NotificationRule[],
+    private readonly lambdas: Pick<LocalLambdas, 'invoke'>,
+    /** The rules it applies (the stack's: lambdas/contracts/notifications.ts). */
+    readonly rules: readonly NotificationRule[],
     private readonly log: (line: string) => void = () => undefined,
   ) {}
 
@@ -36,8 +24,7 @@ export class LocalS3Notifications {
     if (!record.eventName.startsWith('ObjectCreated:')) return;
     const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
     for (const rule of this.rules) {
-      if (!key.startsWith(rule.prefix)) continue;
-      if (rule.suffix && !key.endsWith(rule.suffix)) continue;
+      if (!matchesRule(rule, key)) continue;
       const task = this.invoke(rule.handler, { Records: [record] }, key).finally(() =>
         this.inFlight.delete(task),
       );

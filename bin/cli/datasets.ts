@@ -1,11 +1,11 @@
-import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { Upload } from '@aws-sdk/lib-storage';
 import type { Command } from 'commander';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
+import { datasetKey } from '../../lambdas/contracts/s3-layout.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { churnCsv } from '../../local/data/churn.js';
 import type { CliContext, RegisterCommands } from './types.js';
+import { localFileSize, uploadFile } from './upload.js';
 
 function requireModel(ctx: CliContext, model: string): void {
   if (!(model in ctx.config.models)) {
@@ -27,17 +27,9 @@ export const registerDatasetCommands: RegisterCommands = (program, context) => {
       const ctx = await context(cmd);
       try {
         requireModel(ctx, model);
-        try {
-          statSync(file);
-        } catch {
-          throw new ValidationError(`cannot read "${file}"`);
-        }
-        const key = `datasets/${model}/${basename(file)}`;
-        await new Upload({
-          client: ctx.s3,
-          params: { Bucket: ctx.bucket, Key: key, Body: createReadStream(file) },
-        }).done();
-        ctx.output.result({ uri: `s3://${ctx.bucket}/${key}` }, () => `uploaded s3://${ctx.bucket}/${key}`);
+        localFileSize(file);
+        const uri = await uploadFile(ctx, datasetKey(model, basename(file)), file);
+        ctx.output.result({ uri }, () => `uploaded ${uri}`);
       } finally {
         await ctx.close();
       }
@@ -58,7 +50,7 @@ export const registerDatasetCommands: RegisterCommands = (program, context) => {
         if (!Number.isInteger(rows) || rows < 100)
           throw new ValidationError(`--rows "${o.rows}" must be an integer ≥ 100`);
         if (!Number.isInteger(seed)) throw new ValidationError(`--seed "${o.seed}" must be an integer`);
-        const key = `datasets/${model}/${model}-synthetic-seed${seed}.csv`;
+        const key = datasetKey(model, `${model}-synthetic-seed${seed}.csv`);
         await new S3Objects(ctx.s3).put({ bucket: ctx.bucket, key }, churnCsv({ rows, seed }), 'text/csv');
         ctx.output.result(
           { uri: `s3://${ctx.bucket}/${key}`, rows },

@@ -1,15 +1,15 @@
-import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Upload } from '@aws-sdk/lib-storage';
 import type { Command } from 'commander';
 import { type DriftRecord, DriftStore } from '../../lambdas/adapters/drift/drift-store.js';
 import { formatOf } from '../../lambdas/adapters/drift/object-stream.js';
 import { SEVERITIES, type Severity } from '../../lambdas/contracts/drift-summary.js';
+import { type MonitoringUpload, monitoringKey } from '../../lambdas/contracts/s3-layout.js';
 import { summarizeTrend } from '../../lambdas/domain/drift/trend.js';
 import { DataError, NotFoundError, ValidationError } from '../../lambdas/domain/errors.js';
 import { inProcessStack } from './context.js';
 import type { CliContext, RegisterCommands } from './types.js';
+import { localFileSize, uploadFile } from './upload.js';
 
 /** Polls for the record the S3 event produced for a key (local or AWS alike). */
 export async function waitForDriftRecord(
@@ -58,18 +58,11 @@ async function uploadAndWait(
   ctx: CliContext,
   model: string,
   file: string,
-  kind: 'baseline' | 'batches',
+  kind: MonitoringUpload,
   timeout: number,
 ) {
   knownModel(ctx, model);
-  let size: number;
-  try {
-    const stat = statSync(file);
-    if (!stat.isFile()) throw new Error('not a file');
-    size = stat.size;
-  } catch {
-    throw new ValidationError(`cannot read "${file}": not an existing file`);
-  }
+  const size = localFileSize(file);
   formatOf(file);
   // Refused here rather than uploaded: the handler would only record that there is no baseline.
   if (kind === 'batches' && !(await new DriftStore(ctx.doc, ctx.tableName).getBaseline(model))) {
@@ -77,12 +70,13 @@ async function uploadAndWait(
       `no baseline for ${model}; profile one first: mlcycle drift baseline ${model} <file>`,
     );
   }
-  const key = `monitoring/${model}/${kind}/${new Date().toISOString().replace(/[:.]/g, '-')}-${basename(file)}`;
+  const key = monitoringKey(
+    model,
+    kind,
+    `${new Date().toISOString().replace(/[:.]/g, '-')}-${basename(file)}`,
+  );
   ctx.output.info(`uploading ${file} (${(size / 1e6).toFixed(1)} MB) → s3://${ctx.bucket}/${key}`);
-  await new Upload({
-    client: ctx.s3,
-    params: { Bucket: ctx.bucket, Key: key, Body: createReadStream(file) },
-  }).done();
+  await uploadFile(ctx, key, file);
   await inProcessStack()?.notifications.idle();
   return waitForDriftRecord(ctx.doc, ctx.tableName, model, key, timeout * 1000);
 }

@@ -1,6 +1,7 @@
 /**
  * Environment variable names shared by the CDK constructs (which set them) and the handlers
  * (whose zod schemas require them). One list, so a construct sets exactly what a handler reads.
+ * Which function gets which, with what value, is built in function-env.ts for both worlds.
  */
 export const ENV = {
   /** DynamoDB registry table (single-table design, see lambdas/adapters/registry/README.md). */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MlcycleConfig } from '../../lambdas/contracts/config-schema.js';
 import { HANDLERS, type HandlerContract, type HandlerName } from '../../lambdas/contracts/handlers.js';
+import { kebab, scheduleRuleName } from '../../lambdas/contracts/names.js';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../emulators/local-aws.js';
 import { nextFireTime } from './schedule-expression.js';
 
@@ -73,8 +74,6 @@ export function scheduledEvent(ruleName: string, at: Date) {
   };
 }
 
-const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-
 /** A scheduled handler's result lists what it acted on; all lists empty means it found nothing to do. */
 function didSomething(result: unknown): boolean {
   if (!result || typeof result !== 'object') return true;
@@ -102,7 +101,7 @@ export function contractScheduleJobs(
         expression: contract.schedule,
         quiet: true,
         run: async () => {
-          const result = await invoke(name, scheduledEvent(`${project}-${job}`, now()));
+          const result = await invoke(name, scheduledEvent(scheduleRuleName(project, name), now()));
           if (didSomething(result)) log(`${job}: ${JSON.stringify(result)}`);
         },
       },

@@ -79,7 +79,7 @@ describe('boundaries', () => {
         (m) => m[1] ?? '',
       );
       for (const spec of imports.filter((i) => i.includes('lambdas/'))) {
-        expect(spec, file).toMatch(/^\.\.\/lambdas\/contracts\/[a-z-]+\.js$/);
+        expect(spec, file).toMatch(/^\.\.\/lambdas\/contracts\/[a-z0-9-]+\.js$/);
       }
     }
   });

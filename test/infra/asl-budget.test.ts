@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HANDLERS } from '../../lambdas/contracts/handlers.js';
 import {
   EXECUTION_TIMEOUT_SECONDS,
   LAMBDA_STEPS_ALLOWANCE_SECONDS,
 } from '../../lambdas/contracts/pipeline.js';
+import { aslFunctions } from '../../lambdas/contracts/state-machine.js';
 import { aslBudgetProblems, type BudgetedDefinition, fixedTaskSeconds } from '../../lib/asl-budget.js';
 import { LifecycleStateMachine } from '../../lib/lifecycle-state-machine.js';
 import { ASL_FILE } from '../../lib/paths.js';
@@ -96,20 +96,14 @@ describe('LifecycleStateMachine', () => {
     writeFileSync(file, JSON.stringify({ ...asl, TimeoutSeconds: 1_209_600 }));
     const stack = new Stack(new App(), 'S');
     const functions = Object.fromEntries(
-      Object.values(HANDLERS).flatMap((h) =>
-        'aslPlaceholder' in h
-          ? [
-              [
-                h.aslPlaceholder,
-                lambda.Function.fromFunctionArn(
-                  stack,
-                  h.aslPlaceholder,
-                  `arn:aws:lambda:us-east-1:123456789012:function:${h.aslPlaceholder}`,
-                ),
-              ],
-            ]
-          : [],
-      ),
+      aslFunctions().map((name) => [
+        name,
+        lambda.Function.fromFunctionArn(
+          stack,
+          name,
+          `arn:aws:lambda:us-east-1:123456789012:function:${name}`,
+        ),
+      ]),
     );
     const props = {
       project: 'mlcycle',

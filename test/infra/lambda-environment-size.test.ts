@@ -25,9 +25,8 @@ function synthFunctions(sender: string): void {
   outdirs.push(outdir);
   const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Functions');
-  new LifecycleFunctions(stack, 'Fns', {
-    project: 'mlcycle',
-    environment: {
+  new LifecycleFunctions(stack, 'Fns', { project: 'mlcycle' }).applyEnvironment({
+    values: {
       [ENV.table]: 'registry',
       [ENV.bucket]: 'artifacts',
       [ENV.emailSender]: sender,

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_NAMES } from '../../lambdas/contracts/errors.js';
 import { ASL_PLACEHOLDERS, HANDLERS } from '../../lambdas/contracts/handlers.js';
+import { aslPlaceholders } from '../../lambdas/contracts/state-machine.js';
 import { localSubstitutions } from '../../local/runtime.js';
-import { aslPlaceholders, loadDefinition } from '../../local/stepfunctions/definition.js';
+import { loadDefinition } from '../../local/stepfunctions/definition.js';
 
 const FILE = 'state-machines/lifecycle.asl.json';
 const text = readFileSync(FILE, 'utf8');
@@ -104,6 +105,10 @@ describe('lifecycle ASL', () => {
     const def = loadDefinition(FILE, localSubstitutions('mlcycle'));
     expect(JSON.stringify(def)).not.toMatch(/\$\{/);
     expect(() => loadDefinition(FILE, {})).toThrow(/no value for placeholder/);
+    // As the stack: a value without a placeholder is a mistake too (a renamed placeholder, say).
+    expect(() => loadDefinition(FILE, { ...localSubstitutions('mlcycle'), StrayFunctionArn: 'arn' })).toThrow(
+      /no placeholder for substitution\(s\) StrayFunctionArn/,
+    );
   });
 
   it('routes every failure through RecordFailure to a named Fail state', () => {

@@ -2,8 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ASL_FILE } from '../../lambdas/contracts/state-machine.js';
 import { localSubstitutions } from '../../local/runtime.js';
-import { ASL_FILE, loadDefinition } from '../../local/stepfunctions/definition.js';
+import { loadDefinition } from '../../local/stepfunctions/definition.js';
 import { type ExecutionRecord, LocalStepFunctions } from '../../local/stepfunctions/engine.js';
 
 const SM = 'arn:aws:states:us-east-1:000000000000:stateMachine:mlcycle-lifecycle';

@@ -4,6 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { esbuildOptions } from '../../contracts/bundling.js';
 import { ERROR_NAMES } from '../../contracts/errors.js';
 import { DataError } from '../../domain/errors.js';
 import type { RowBlock } from '../../domain/profile/block-splitter.js';
@@ -30,20 +31,8 @@ export function workerScript(): URL | undefined {
     const dir = mkdtempSync(join(tmpdir(), 'mlcycle-profile-worker-'));
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const outfile = join(dir, 'profile-worker.mjs');
-    esbuild.buildSync({
-      entryPoints: [fileURLToPath(source)],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      outfile,
-      logLevel: 'silent',
-      // as the stack bundles it (lib/functions.ts): ESM builds of dependencies, and a require
-      mainFields: ['module', 'main'],
-      banner: {
-        js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-      },
-    });
+    // As the stack bundles it (lambdas/contracts/bundling.ts).
+    esbuild.buildSync({ ...esbuildOptions(fileURLToPath(source), outfile), logLevel: 'silent' });
     builtWorker = pathToFileURL(outfile);
     return builtWorker;
   } catch {

@@ -1,0 +1,216 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import type { HandlerName } from '../lambdas/contracts/handlers.js';
+import { PREFIXES } from '../lambdas/contracts/s3-layout.js';
+import { PARTITIONS } from '../lambdas/contracts/table.js';
+import type { ApprovalApi } from './approval-api.js';
+import type { ExecutionOutcomes } from './execution-outcomes.js';
+import type { Monitoring } from './monitoring.js';
+import type { PrefixGrant, Storage } from './storage.js';
+
+/** What a function may do on the registry table. */
+export type TableAccess =
+  /** Item reads and queries only. */
+  | { readonly read: true }
+  /** Reads, and writes to items of these partitions (`dynamodb:LeadingKeys`). */
+  | { readonly write: readonly string[] }
+  /** Query, and UpdateItem on items of these partitions; no other read, no create or delete. */
+  | { readonly queryAndUpdate: readonly string[] };
+
+/**
+ * Everything one function may touch besides its own logs and traces. Granted in this order (so
+ * each role's policy reads the same every synth): the state machine, the table, objects, listing,
+ * alerts, the signing key, email, executions, task tokens.
+ */
+export interface FunctionAccess {
+  /** states:StartExecution on the lifecycle (the functions given its ARN). */
+  readonly startExecutions?: boolean;
+  readonly table?: TableAccess;
+  /** Object access under prefixes of the artifacts bucket, and why (the IAM5 acknowledgement). */
+  readonly objects?: { readonly grants: readonly PrefixGrant[]; readonly why: string };
+  /** s3:ListBucket without reading objects (readers get it with their read). */
+  readonly list?: boolean;
+  /** Publish to the alert topic. */
+  readonly alerts?: boolean;
+  /** Read the key that signs approval links. */
+  readonly signingKey?: boolean;
+  /** Send email from the sender, to the approvers. */
+  readonly email?: boolean;
+  /** Read the lifecycle's executions and their history. */
+  readonly followExecutions?: boolean;
+  /** Complete the Approve state's task tokens (SendTaskSuccess/SendTaskFailure). */
+  readonly completeTasks?: boolean;
+}
+
+const read = (prefix: string): PrefixGrant => ({ prefix, read: true });
+/** Keys under a prefix are created at run time, so the prefix is the narrowest scope. */
+const why = (what: string) =>
+  `${what}; keys under the prefix are created at run time, so the prefix is the narrowest scope.`;
+
+/**
+ * Least privilege, function by function: which partitions of the table it may write (the models of
+ * this config, or one kind of item), which prefixes of the S3 layout it may read or write, and the
+ * few other resources each one touches.
+ */
+export function functionAccess(props: {
+  readonly models: readonly string[];
+  /** The functions that start executions (given the state machine's ARN). */
+  readonly starters: readonly HandlerName[];
+}): Partial<Record<HandlerName, FunctionAccess>> {
+  const P = PARTITIONS;
+  const modelItems = props.models.map(P.model);
+  const starts = (name: HandlerName) => props.starters.includes(name);
+  const monitor = (name: 'baseline' | 'drift'): FunctionAccess => ({
+    startExecutions: starts(name),
+    // A retrain on critical drift records who asked (the drift monitor) before it starts.
+    table: { write: [...modelItems, P.s3Events, ...(starts(name) ? [P.starts] : [])] },
+    objects: {
+      grants: [
+        read(PREFIXES.monitoring),
+        { prefix: PREFIXES.reports, read: true, write: true },
+        ...(name === 'drift' ? [read(PREFIXES.deployments)] : []),
+      ],
+      why: why(`The ${name} handler reads uploads under monitoring/ and writes profiles and reports`),
+    },
+    // Both alert: drift on high/critical severity, both on a file they cannot process.
+    alerts: true,
+  });
+  // Requests and their callbacks, failure records, and a run's and version's status.
+  const executionOutcome: FunctionAccess = {
+    table: { write: [P.approvals, P.executions, ...modelItems] },
+    alerts: true,
+    followExecutions: true,
+  };
+  // Reads the registry (is the version promotable?) and writes start records only.
+  const starter = (name: HandlerName): FunctionAccess => ({
+    startExecutions: starts(name),
+    table: { write: [P.starts] },
+  });
+  return {
+    admit: { table: { read: true } },
+    prepareRun: {
+      table: { write: modelItems },
+      objects: {
+        grants: [read(PREFIXES.datasets)],
+        why: why('PrepareRun picks the newest dataset of the model'),
+      },
+    },
+    loadCandidate: { table: { read: true } },
+    evaluate: {
+      objects: {
+        grants: [{ prefix: PREFIXES.runs, read: true, write: true }],
+        why: why('Evaluate reads the trained model and holdout of a run and writes its evaluation'),
+      },
+    },
+    register: {
+      table: { write: modelItems },
+      objects: { grants: [read(PREFIXES.runs)], why: why('Register reads the training summary of the run') },
+    },
+    gate: { table: { read: true } },
+    // Reads what serves from the registry (the public manifest names nobody): no S3.
+    requestApproval: {
+      table: { write: [P.approvals, P.approvalLookups] },
+      signingKey: true,
+      email: true,
+    },
+    // Lists pending requests (GSI1) and their decisions, marks a request reminded, and mails the
+    // same signed links as the first email, through the same SES path.
+    approvalReminders: { table: { queryAndUpdate: [P.approvals] }, signingKey: true, email: true },
+    // Decisions, and on a rejection the version's status and the ledger's reject entry; an
+    // emailed link completes the Approve state's task token.
+    approvalHttp: {
+      table: { write: [P.approvals, ...modelItems] },
+      objects: {
+        grants: [read(PREFIXES.runs), read(PREFIXES.reports)],
+        why: why('The approval page shows the model card of the run and the latest drift summary'),
+      },
+      signingKey: true,
+      completeTasks: true,
+    },
+    deploy: {
+      table: { write: modelItems },
+      objects: {
+        grants: [read(PREFIXES.runs), { prefix: PREFIXES.deployments, read: true, write: true }],
+        why: why('Deploy validates the run’s artifact and publishes the client manifest'),
+      },
+    },
+    // The run and version, a pending request, and the execution's failure record (its alert marker).
+    recordFailure: { table: { write: [...modelItems, P.approvals, P.executions] }, alerts: true },
+    executionEnded: executionOutcome,
+    // Also redelivers owed approval callbacks.
+    approvalReconciler: { ...executionOutcome, completeTasks: true },
+    manifestHttp: {
+      objects: {
+        grants: [read(PREFIXES.deployments)],
+        why: why('The manifest endpoint serves client manifests only'),
+      },
+    },
+    baseline: monitor('baseline'),
+    drift: monitor('drift'),
+    cleanup: {
+      table: { write: modelItems },
+      objects: {
+        grants: [{ prefix: PREFIXES.runs, delete: true }],
+        why: why('Cleanup deletes the run outputs of versions the retention policy drops'),
+      },
+      list: true,
+    },
+    startHttp: starter('startHttp'),
+    scheduledRetrain: starter('scheduledRetrain'),
+    // Rollbacks and registrations move a model's items; rollbacks republish the manifest after
+    // hashing the target's artifact, registrations hash the artifact they register.
+    registryHttp: {
+      table: { write: modelItems },
+      objects: {
+        grants: [read(PREFIXES.runs), { prefix: PREFIXES.deployments, read: true, write: true }],
+        why: why(
+          'Rollback and registration hash artifacts under runs/; a rollback republishes the client manifest',
+        ),
+      },
+    },
+    // The CLI's signed decision completes the Approve state's task token, as a link does.
+    decisionHttp: { table: { write: [P.approvals, ...modelItems] }, completeTasks: true },
+  };
+}
+
+/** The resources the grants name. */
+export interface AccessTargets {
+  readonly storage: Storage;
+  readonly stateMachine: IStateMachine;
+  readonly monitoring: Monitoring;
+  readonly api: ApprovalApi;
+  readonly executionOutcomes: ExecutionOutcomes;
+  /** Addresses approval email goes to (SES sandbox: recipients are authorised too). */
+  readonly approvers: readonly string[];
+}
+
+/** Grants each function's row of the table to its role. */
+export function grantFunctionAccess(
+  rows: Partial<Record<HandlerName, FunctionAccess>>,
+  role: (name: HandlerName) => iam.Role,
+  to: AccessTargets,
+): void {
+  for (const [name, access] of Object.entries(rows) as [HandlerName, FunctionAccess][]) {
+    const r = role(name);
+    if (access.startExecutions) {
+      r.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'StartLifecycle',
+          actions: ['states:StartExecution'],
+          resources: [to.stateMachine.stateMachineArn],
+        }),
+      );
+    }
+    const table = access.table;
+    if (table && 'read' in table) to.storage.grantTableRead(r);
+    if (table && 'write' in table) to.storage.grantTableReadWrite(r, table.write);
+    if (table && 'queryAndUpdate' in table) to.storage.grantTableQueryAndUpdate(r, table.queryAndUpdate);
+    if (access.objects) to.storage.grantPrefixes(r, access.objects.grants, access.objects.why);
+    if (access.list) to.storage.grantList(r);
+    if (access.alerts) to.monitoring.grantPublish(r);
+    if (access.signingKey) to.api.grantReadSigningKey(r);
+    if (access.email) to.api.grantSendEmail(r, to.approvers);
+    if (access.followExecutions) to.executionOutcomes.grantReadExecutions(r);
+    if (access.completeTasks) to.executionOutcomes.grantCompleteTasks(r);
+  }
+}
