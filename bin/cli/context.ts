@@ -5,7 +5,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { Command } from 'commander';
 import { createDocumentClient, createS3Client } from '../../lambdas/adapters/aws-clients.js';
-import { loadConfig } from '../../lambdas/contracts/config-load.js';
+import { loadConfig } from '../../lambdas/adapters/config-file.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators/local-aws.js';
 import { type LocalStack, runningStack, startLocalStack } from '../../local/runtime.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { loadConfig } from '../../lambdas/adapters/config-file.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
-import { loadConfig } from '../../lambdas/contracts/config-load.js';
 import {
   type DriftSummary,
   driftLatestKey,

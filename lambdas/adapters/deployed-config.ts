@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { parseConfig } from '../contracts/config-load.js';
 import type { MlcycleConfig } from '../contracts/config-schema.js';
 import { ENV } from '../contracts/env.js';
 import { ValidationError } from '../domain/errors.js';
+import { parseConfig } from './config-file.js';
 
 let cached: { path: string; text: string; config: MlcycleConfig } | undefined;
 

@@ -55,7 +55,7 @@ export const trainingSettingsSchema = z.object({
   timeoutSeconds: z.number().int().min(60),
   /**
    * The Train task's timeout (its TimeoutSecondsPath): every attempt Batch may make, each after
-   * its wait for capacity and start-up (lambdas/domain/pipeline/budgets.ts).
+   * its wait for capacity and start-up (lambdas/contracts/budgets.ts).
    */
   taskTimeoutSeconds: z.number().int().min(60),
 });
@@ -165,4 +165,4 @@ export const FAILURE_KINDS = [
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 /** The execution's clocks, for the ASL check at synth (lib/ imports only contracts). */
-export { EXECUTION_TIMEOUT_SECONDS, LAMBDA_STEPS_ALLOWANCE_SECONDS } from '../domain/pipeline/budgets.js';
+export { EXECUTION_TIMEOUT_SECONDS, LAMBDA_STEPS_ALLOWANCE_SECONDS } from './budgets.js';

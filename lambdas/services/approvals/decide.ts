@@ -1,6 +1,6 @@
 import type { ApprovalStore, Completion } from '../../adapters/approval/approval-store.js';
-import type { RegistryStore } from '../../adapters/registry/registry-store.js';
 import { RetryableConflict, withOptimisticRetry } from '../../adapters/dynamo-conditions.js';
+import type { RegistryStore } from '../../adapters/registry/registry-store.js';
 import type { TaskCallbacks } from '../../adapters/stepfunctions/task-callbacks.js';
 import {
   alreadyDecided,

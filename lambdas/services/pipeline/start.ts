@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { parseS3Uri } from '../../adapters/s3-objects.js';
-import { describeZodError } from '../../contracts/config-load.js';
 import type { MlcycleConfig } from '../../contracts/config-schema.js';
 import {
   type PipelineRequest,
@@ -11,6 +10,7 @@ import {
   type Trigger,
 } from '../../contracts/pipeline.js';
 import { datasetsPrefix } from '../../contracts/s3-layout.js';
+import { describeZodError } from '../../contracts/zod-errors.js';
 import { checkQuorumReachable } from '../../domain/approval/quorum.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors.js';
 import { requireModel, requireStage } from '../../domain/pipeline/admission.js';

@@ -2,10 +2,10 @@ import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll } from 'vitest';
 import { ApprovalStore } from '../../../lambdas/adapters/approval/approval-store.js';
+import { parseConfig } from '../../../lambdas/adapters/config-file.js';
 import type { EmailMessage } from '../../../lambdas/adapters/notifier.js';
 import { RegistryStore } from '../../../lambdas/adapters/registry/registry-store.js';
 import { S3Objects } from '../../../lambdas/adapters/s3-objects.js';
-import { parseConfig } from '../../../lambdas/contracts/config-load.js';
 import { makeApprovalHttpHandler } from '../../../lambdas/handlers/approval-http.js';
 import { makeRequestApprovalHandler } from '../../../lambdas/handlers/request-approval.js';
 import type { TaskCallbacks } from '../../../lambdas/services/approvals/decide.js';

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../lambdas/adapters/config-file.js';
 import { readManifest } from '../../../lambdas/adapters/registry/manifest.js';
 import { RegistryStore } from '../../../lambdas/adapters/registry/registry-store.js';
 import { rollback } from '../../../lambdas/adapters/registry/rollback.js';
 import { S3Objects } from '../../../lambdas/adapters/s3-objects.js';
-import { parseConfig } from '../../../lambdas/contracts/config-load.js';
 import type { Lineage } from '../../../lambdas/domain/registry/types.js';
 import { startTestDynamo, startTestS3, type TestDynamo, type TestS3 } from '../../support/emulators.js';
 
