@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -98,6 +99,18 @@ export class S3Objects {
     const hash = createHash('sha256');
     for await (const chunk of await this.getStream(loc)) hash.update(chunk as Uint8Array);
     return hash.digest('hex');
+  }
+
+  /** Deletes the keys, a thousand per request (S3's most); in a versioned bucket, their current versions. */
+  async deleteAll(bucket: string, keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      await this.s3.send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true },
+        }),
+      );
+    }
   }
 
   /** Every object under a prefix (follows continuation tokens). */

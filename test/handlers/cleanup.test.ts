@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { rollback } from '../../lambdas/adapters/registry/rollback.js';
 import { ENV } from '../../lambdas/contracts/env.js';
 import type { StageChangeAction } from '../../lambdas/domain/registry/types.js';
+import { rollback } from '../../lambdas/services/registry/rollback.js';
 import {
   fixtureConfig,
   type HandlerWorld,

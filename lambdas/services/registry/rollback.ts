@@ -1,3 +1,7 @@
+import { verifyArtifact } from '../../adapters/registry/artifact-check.js';
+import { publishManifest } from '../../adapters/registry/manifest.js';
+import type { RegistryStore } from '../../adapters/registry/registry-store.js';
+import type { S3Objects } from '../../adapters/s3-objects.js';
 import type { MlcycleConfig } from '../../contracts/config-schema.js';
 import type { ClientManifest } from '../../contracts/manifest.js';
 import { normalizeEmail } from '../../domain/approval/quorum.js';
@@ -7,10 +11,6 @@ import { buildClientManifest } from '../../domain/registry/manifest.js';
 import { rollbackTarget } from '../../domain/registry/rollback-target.js';
 import { SERVABLE } from '../../domain/registry/status.js';
 import type { LedgerEntry } from '../../domain/registry/types.js';
-import type { S3Objects } from '../s3-objects.js';
-import { verifyArtifact } from './artifact-check.js';
-import { publishManifest } from './manifest.js';
-import type { RegistryStore } from './registry-store.js';
 
 /** Who may roll a stage back: its `rollbackBy` list, or its approvers when it has none. */
 export function mayRollBack(config: MlcycleConfig, stage: string, actor: string): boolean {

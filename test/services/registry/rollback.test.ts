@@ -5,9 +5,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lambdas/adapters/config-file.js';
 import { readManifest } from '../../../lambdas/adapters/registry/manifest.js';
 import { RegistryStore } from '../../../lambdas/adapters/registry/registry-store.js';
-import { rollback } from '../../../lambdas/adapters/registry/rollback.js';
 import { S3Objects } from '../../../lambdas/adapters/s3-objects.js';
 import type { Lineage } from '../../../lambdas/domain/registry/types.js';
+import { rollback } from '../../../lambdas/services/registry/rollback.js';
 import { startTestDynamo, startTestS3, type TestDynamo, type TestS3 } from '../../support/emulators.js';
 
 const metrics = { auc: 0.8, accuracy: 0.7, precision: 0.6, recall: 0.5, f1: 0.55, logLoss: 0.5 };
