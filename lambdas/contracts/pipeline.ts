@@ -149,6 +149,25 @@ export const approvalOutcomeSchema = z.object({
 });
 export type ApprovalOutcome = z.infer<typeof approvalOutcomeSchema>;
 
+/**
+ * The lifecycle state as it grows through the states (each adds its ResultPath). Handlers parse
+ * just the part they need, so a missing predecessor output is a clear validation error.
+ */
+export const preparedStateSchema = pipelineStateSchema.extend({ run: runInfoSchema });
+export const evaluatedStateSchema = preparedStateSchema.extend({ evaluation: evaluationResultSchema });
+export const registeredStateSchema = evaluatedStateSchema.extend({ registration: registrationSchema });
+export const gatedStateSchema = registeredStateSchema.extend({ gate: gateOutcomeSchema });
+export const approvedStateSchema = gatedStateSchema.extend({ approval: approvalOutcomeSchema.optional() });
+/** Deploy's input: `promotionId` is set by LoadCandidate, one per promotion execution. */
+export const deployStateSchema = approvedStateSchema.extend({ promotionId: z.string().min(1).optional() });
+
+export type PreparedState = z.infer<typeof preparedStateSchema>;
+export type EvaluatedState = z.infer<typeof evaluatedStateSchema>;
+export type RegisteredState = z.infer<typeof registeredStateSchema>;
+export type GatedState = z.infer<typeof gatedStateSchema>;
+export type ApprovedState = z.infer<typeof approvedStateSchema>;
+export type DeployState = z.infer<typeof deployStateSchema>;
+
 /** What a failure path hands to RecordFailure. */
 export const FAILURE_KINDS = [
   /** The first states (PrepareRun, LoadCandidate): no run and no registration exist. */

@@ -9,6 +9,7 @@ import { type SmokeCandidate, smokeTestArtifact } from '../adapters/registry/smo
 import { childUri, parseS3Uri, S3Objects } from '../adapters/s3-objects.js';
 import { ENV } from '../contracts/env.js';
 import { manifestKey } from '../contracts/manifest.js';
+import { approvedStateSchema } from '../contracts/pipeline.js';
 import { approvalGap } from '../domain/approval/deploy-authorization.js';
 import { ForbiddenError } from '../domain/errors.js';
 import { requireStage } from '../domain/pipeline/admission.js';
@@ -16,7 +17,6 @@ import { buildClientManifest } from '../domain/registry/manifest.js';
 import { isStageChange, type LedgerEntry, type VersionRecord } from '../domain/registry/types.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
-import { approvedStateSchema } from './kit/state.js';
 
 const logger = createLogger('deploy');
 const deps = once(() => {

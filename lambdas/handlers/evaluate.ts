@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
 import { createS3Client } from '../adapters/aws-clients.js';
 import { childUri, parseS3Uri, S3Objects } from '../adapters/s3-objects.js';
-import type { EvaluationResult } from '../contracts/pipeline.js';
+import { type EvaluationResult, preparedStateSchema } from '../contracts/pipeline.js';
 import { ArtifactValidationError } from '../domain/errors.js';
 import { loadModel } from '../domain/ml/artifact.js';
 import { evaluateModel } from '../domain/ml/evaluate.js';
 import { trainingSummarySchema } from '../domain/ml/training-summary.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
-import { preparedStateSchema } from './kit/state.js';
 
 export { evaluateModel };
 

@@ -2,12 +2,11 @@ import { createDocumentClient } from '../adapters/aws-clients.js';
 import { deployedConfig } from '../adapters/deployed-config.js';
 import { RegistryStore } from '../adapters/registry/registry-store.js';
 import { ENV } from '../contracts/env.js';
-import type { GateOutcome } from '../contracts/pipeline.js';
+import { type GateOutcome, registeredStateSchema } from '../contracts/pipeline.js';
 import { requireStage } from '../domain/pipeline/admission.js';
 import { evaluateGates } from '../domain/registry/gates.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
-import { registeredStateSchema } from './kit/state.js';
 
 const logger = createLogger('gate');
 const deps = once(() => {

@@ -2,11 +2,15 @@ import { createDocumentClient, createS3Client } from '../adapters/aws-clients.js
 import { RegistryStore } from '../adapters/registry/registry-store.js';
 import { childUri, parseS3Uri, S3Objects } from '../adapters/s3-objects.js';
 import { ENV } from '../contracts/env.js';
-import { evaluationResultSchema, metricsSchema, type Registration } from '../contracts/pipeline.js';
+import {
+  evaluatedStateSchema,
+  evaluationResultSchema,
+  metricsSchema,
+  type Registration,
+} from '../contracts/pipeline.js';
 import { trainingSummarySchema } from '../domain/ml/training-summary.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
-import { evaluatedStateSchema } from './kit/state.js';
 
 const logger = createLogger('register');
 

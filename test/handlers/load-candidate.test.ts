@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registeredStateSchema } from '../../lambdas/handlers/kit/state.js';
+import { registeredStateSchema } from '../../lambdas/contracts/pipeline.js';
 import {
   type HandlerWorld,
   handlerWorld,
