@@ -168,6 +168,28 @@ export type GatedState = z.infer<typeof gatedStateSchema>;
 export type ApprovedState = z.infer<typeof approvedStateSchema>;
 export type DeployState = z.infer<typeof deployStateSchema>;
 
+/** The Approve state's Payload (see the ASL). */
+export const approvalPayloadSchema = z.object({
+  taskToken: z.string().min(1),
+  executionArn: z.string().min(1),
+  model: z.string().min(1),
+  stage: z.string().min(1),
+  version: z.string().min(1),
+  /** Empty for a version registered outside a pipeline (`mlcycle models register`). */
+  runId: z.string(),
+  requestedBy: z.string().min(1),
+  reason: z.string().default(''),
+  gate: gateOutcomeSchema,
+  metrics: metricsSchema.partial(),
+  modelCardUri: z.string().optional(),
+  /**
+   * The Approve state's own timeout (its TimeoutSecondsPath), computed by Admit from the same
+   * deployed policy the Approve task reads; passed so the embedded default's engine can enforce it.
+   */
+  approvalWait: z.object({ timeoutSeconds: z.number().int().min(1) }).optional(),
+});
+export type ApprovalPayload = z.infer<typeof approvalPayloadSchema>;
+
 /** What a failure path hands to RecordFailure. */
 export const FAILURE_KINDS = [
   /** The first states (PrepareRun, LoadCandidate): no run and no registration exist. */
