@@ -10,10 +10,36 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
   return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
+/** What an HTML page of the approval links is answered with: no caching, framing, scripts or referrer. */
+const HTML_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-frame-options': 'DENY',
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+};
+
+export function html(statusCode: number, body: string, headers: Record<string, string> = {}): HttpResult {
+  return { statusCode, headers: { ...HTML_HEADERS, ...headers }, body };
+}
+
+/** The request body, decoded. */
+function bodyText(event: APIGatewayProxyEventV2): string {
+  if (!event.body) return '';
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}
+
+/** A form's fields (application/x-www-form-urlencoded). */
+export function formFields(event: APIGatewayProxyEventV2): URLSearchParams {
+  return new URLSearchParams(bodyText(event));
+}
+
 /** The request body as JSON; a body that is not JSON is the caller's mistake (400). */
 export function jsonBody(event: APIGatewayProxyEventV2): unknown {
   if (!event.body) return {};
-  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const text = bodyText(event);
   try {
     return JSON.parse(text);
   } catch {
