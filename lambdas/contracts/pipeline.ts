@@ -158,11 +158,16 @@ export const evaluatedStateSchema = preparedStateSchema.extend({ evaluation: eva
 export const registeredStateSchema = evaluatedStateSchema.extend({ registration: registrationSchema });
 export const gatedStateSchema = registeredStateSchema.extend({ gate: gateOutcomeSchema });
 export const approvedStateSchema = gatedStateSchema.extend({ approval: approvalOutcomeSchema.optional() });
+/** Register's input: a trained run is registered with every metric measured on its holdout. */
+export const registerStateSchema = evaluatedStateSchema.extend({
+  evaluation: evaluationResultSchema.extend({ metrics: metricsSchema }),
+});
 /** Deploy's input: `promotionId` is set by LoadCandidate, one per promotion execution. */
 export const deployStateSchema = approvedStateSchema.extend({ promotionId: z.string().min(1).optional() });
 
 export type PreparedState = z.infer<typeof preparedStateSchema>;
 export type EvaluatedState = z.infer<typeof evaluatedStateSchema>;
+export type RegisterState = z.infer<typeof registerStateSchema>;
 export type RegisteredState = z.infer<typeof registeredStateSchema>;
 export type GatedState = z.infer<typeof gatedStateSchema>;
 export type ApprovedState = z.infer<typeof approvedStateSchema>;

@@ -1,11 +1,11 @@
+import { readTrainingSummary } from '../../adapters/pipeline/training-summary.js';
 import { readVerifiedArtifact } from '../../adapters/registry/artifact-check.js';
 import { childUri, parseS3Uri, type S3Objects } from '../../adapters/s3-objects.js';
 import type { EvaluationResult, PreparedState } from '../../contracts/pipeline.js';
-import { describeZodError } from '../../contracts/zod-errors.js';
-import { ArtifactValidationError, ValidationError } from '../../domain/errors.js';
+import { ArtifactValidationError } from '../../domain/errors.js';
 import { loadModel } from '../../domain/ml/artifact.js';
 import { evaluateModel } from '../../domain/ml/evaluate.js';
-import { type TrainingSummary, trainingSummarySchema } from '../../domain/ml/training-summary.js';
+import type { TrainingSummary } from '../../domain/ml/training-summary.js';
 
 export interface EvaluateDeps {
   readonly objects: S3Objects;
@@ -14,13 +14,10 @@ export interface EvaluateDeps {
 
 /** The trainer's summary of this run, refused if it is another run's. */
 async function trainingSummaryOf(objects: S3Objects, state: PreparedState): Promise<TrainingSummary> {
-  const uri = childUri(state.run.outputUri, 'training-summary.json');
-  const parsed = trainingSummarySchema.safeParse(await objects.getJson(parseS3Uri(uri)));
-  if (!parsed.success) throw new ValidationError(describeZodError(parsed.error, uri));
-  const summary = parsed.data;
+  const summary = await readTrainingSummary(objects, state.run.outputUri);
   if (summary.model !== state.model || summary.runId !== state.run.runId) {
     throw new ArtifactValidationError(
-      `${uri} is for ${summary.model} run ${summary.runId}, not ${state.model} run ${state.run.runId}`,
+      `${childUri(state.run.outputUri, 'training-summary.json')} is for ${summary.model} run ${summary.runId}, not ${state.model} run ${state.run.runId}`,
     );
   }
   return summary;
