@@ -4,24 +4,25 @@ import { createDocumentClient, createS3Client } from '../adapters/aws-clients.js
 import { deployedConfig } from '../adapters/deployed-config.js';
 import { RegistryStore } from '../adapters/registry/registry-store.js';
 import { S3Objects } from '../adapters/s3-objects.js';
+import type { MlcycleConfig } from '../contracts/config-schema.js';
 import { ENV } from '../contracts/env.js';
 import { ValidationError } from '../domain/errors.js';
 import { registerExternalVersion } from '../services/registry/register-external.js';
 import { rollback } from '../services/registry/rollback.js';
-import { authEnvSchema, callerOf } from './kit/caller.js';
-import { errorResult, type HttpResult, json, jsonBody } from './kit/http.js';
+import { type AuthMode, authEnvSchema, callerOf } from './kit/caller.js';
+import { type HttpResult, httpHandler, json, jsonBody } from './kit/http.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
 
 const logger = createLogger('registry-http');
-const deps = once(() => {
-  const env = readEnv(registryEnvSchema.and(authEnvSchema));
-  return {
-    env,
-    store: new RegistryStore(createDocumentClient(), env[ENV.table]),
-    objects: new S3Objects(createS3Client()),
-  };
-});
+
+export interface RegistryHttpDeps {
+  readonly authMode: AuthMode;
+  readonly config: () => MlcycleConfig;
+  readonly store: RegistryStore;
+  readonly objects: S3Objects;
+  readonly bucket: string;
+}
 
 const rollbackBody = z.strictObject({
   model: z.string(),
@@ -36,26 +37,19 @@ const rollbackBody = z.strictObject({
  * trained elsewhere, from the model's run prefix, with reported metrics), and GET /whoami (who
  * the caller is to mlcycle).
  */
-export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
-  try {
-    const { env, store, objects } = deps();
-    const config = deployedConfig();
-    const caller = callerOf(event, env[ENV.authMode], config);
-    const bucket = env[ENV.bucket];
+export function makeRegistryHttpHandler(deps: () => RegistryHttpDeps) {
+  return httpHandler(logger, async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
+    const { authMode, store, objects, bucket, ...d } = deps();
+    const config = d.config();
+    const caller = callerOf(event, authMode, config);
     switch (event.routeKey) {
       case 'GET /whoami':
         return json(200, caller);
       case 'POST /rollbacks': {
-        const b = parseInput(rollbackBody, jsonBody(event), 'rollback');
+        const { to, ...b } = parseInput(rollbackBody, jsonBody(event), 'rollback');
         const out = await rollback(
           { store, objects, bucket, config },
-          {
-            model: b.model,
-            stage: b.stage,
-            ...(b.to ? { to: b.to } : {}),
-            reason: b.reason,
-            actor: caller.person,
-          },
+          { ...b, ...(to ? { to } : {}), actor: caller.person },
         );
         logger.info('rolled back', {
           model: b.model,
@@ -66,8 +60,9 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpResult
         return json(200, out);
       }
       case 'POST /versions': {
+        const registry = store;
         const record = await registerExternalVersion(
-          { config, bucket, objects, registry: store },
+          { config, bucket, objects, registry },
           jsonBody(event),
           caller.person,
         );
@@ -77,7 +72,18 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpResult
       default:
         throw new ValidationError(`no route ${event.routeKey}`);
     }
-  } catch (err) {
-    return errorResult(err, logger);
-  }
-};
+  });
+}
+
+export const handler = makeRegistryHttpHandler(
+  once((): RegistryHttpDeps => {
+    const env = readEnv(registryEnvSchema.and(authEnvSchema));
+    return {
+      authMode: env[ENV.authMode],
+      config: () => deployedConfig(),
+      store: new RegistryStore(createDocumentClient(), env[ENV.table]),
+      objects: new S3Objects(createS3Client()),
+      bucket: env[ENV.bucket],
+    };
+  }),
+);

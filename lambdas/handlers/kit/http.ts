@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { isMlcycleError, ValidationError } from '../../domain/errors.js';
+import { correlationIds, type LambdaHandler, lambdaHandler } from './lambda.js';
 
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
@@ -55,4 +56,21 @@ export function errorResult(err: unknown, logger: Logger): HttpResult {
   if (isMlcycleError(err)) return json(err.status, { error: err.name, message: err.message });
   logger.error('request failed', err as Error);
   return json(500, { message: 'Internal Server Error' });
+}
+
+/**
+ * A JSON route's handler: the kit wrapper (the API Gateway request id as correlation id), and
+ * every error answered by errorResult.
+ */
+export function httpHandler(
+  logger: Logger,
+  handle: (event: APIGatewayProxyEventV2) => Promise<HttpResult>,
+): LambdaHandler<APIGatewayProxyEventV2, HttpResult> {
+  return lambdaHandler(logger, correlationIds.http, async (event: APIGatewayProxyEventV2) => {
+    try {
+      return await handle(event);
+    } catch (err) {
+      return errorResult(err, logger);
+    }
+  });
 }
