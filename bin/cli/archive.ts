@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
+import { Registry } from '../../lambdas/adapters/registry/registry.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { applyRetention } from '../../lambdas/services/registry/retention.js';
@@ -43,7 +43,7 @@ export const registerArchiveCommands: RegisterCommands = (program, context) => {
       try {
         const report = await applyRetention(
           {
-            store: new RegistryStore(ctx.doc, ctx.tableName),
+            registry: new Registry(ctx.doc, ctx.tableName),
             objects: new S3Objects(ctx.s3),
             bucket: ctx.bucket,
           },

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ApprovalStore } from '../adapters/approval/approval-store.js';
 import { cachedSigningKey } from '../adapters/approval/signing-key.js';
 import { createDocumentClient, createS3Client } from '../adapters/aws-clients.js';
-import { RegistryStore } from '../adapters/registry/registry-store.js';
+import { Registry } from '../adapters/registry/registry.js';
 import { S3Objects } from '../adapters/s3-objects.js';
 import { ENV } from '../contracts/env.js';
 import { messagePage } from '../domain/approval/html.js';
@@ -56,7 +56,7 @@ export const handler = makeApprovalHttpHandler(
     const doc = createDocumentClient();
     return {
       store: new ApprovalStore(doc, env[ENV.table]),
-      registry: new RegistryStore(doc, env[ENV.table]),
+      registry: new Registry(doc, env[ENV.table]),
       objects: new S3Objects(createS3Client()),
       bucket: env[ENV.bucket],
       // The approver waits on the page (the function has 15 s): each callback attempt is bounded,

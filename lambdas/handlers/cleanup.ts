@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { createDocumentClient, createS3Client } from '../adapters/aws-clients.js';
 import { deployedConfig } from '../adapters/deployed-config.js';
-import { RegistryStore } from '../adapters/registry/registry-store.js';
+import { Registry } from '../adapters/registry/registry.js';
 import { S3Objects } from '../adapters/s3-objects.js';
 import type { MlcycleConfig } from '../contracts/config-schema.js';
 import { ENV } from '../contracts/env.js';
@@ -49,7 +49,7 @@ export const handler = makeCleanupHandler(
   once((): CleanupDeps => {
     const env = readEnv(envSchema);
     return {
-      store: new RegistryStore(createDocumentClient(), env[ENV.table]),
+      registry: new Registry(createDocumentClient(), env[ENV.table]),
       objects: new S3Objects(createS3Client()),
       bucket: env[ENV.bucket],
       config: () => deployedConfig(),

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ApprovalStore } from '../adapters/approval/approval-store.js';
 import { createDocumentClient } from '../adapters/aws-clients.js';
 import { deployedConfig } from '../adapters/deployed-config.js';
-import { RegistryStore } from '../adapters/registry/registry-store.js';
+import { Registry } from '../adapters/registry/registry.js';
 import type { MlcycleConfig } from '../contracts/config-schema.js';
 import { ENV } from '../contracts/env.js';
 import { type DecisionDeps, recordDecision } from '../services/approvals/decide.js';
@@ -56,7 +56,7 @@ export const handler = makeDecisionHttpHandler(
       authMode: env[ENV.authMode],
       config: () => deployedConfig(),
       store: new ApprovalStore(doc, env[ENV.table]),
-      registry: new RegistryStore(doc, env[ENV.table]),
+      registry: new Registry(doc, env[ENV.table]),
       sfn: new SFNClient({}),
     };
   }),

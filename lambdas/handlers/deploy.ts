@@ -1,7 +1,7 @@
 import { ApprovalStore } from '../adapters/approval/approval-store.js';
 import { createDocumentClient, createS3Client } from '../adapters/aws-clients.js';
 import { deployedConfig } from '../adapters/deployed-config.js';
-import { RegistryStore } from '../adapters/registry/registry-store.js';
+import { Registry } from '../adapters/registry/registry.js';
 import { S3Objects } from '../adapters/s3-objects.js';
 import { ENV } from '../contracts/env.js';
 import { deployStateSchema } from '../contracts/pipeline.js';
@@ -39,7 +39,7 @@ export const handler = makeDeployHandler(
     return {
       bucket: env[ENV.bucket],
       objects: new S3Objects(createS3Client()),
-      store: new RegistryStore(doc, env[ENV.table]),
+      registry: new Registry(doc, env[ENV.table]),
       approvals: new ApprovalStore(doc, env[ENV.table]),
       config: () => deployedConfig(),
     };

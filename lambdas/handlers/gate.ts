@@ -1,6 +1,6 @@
 import { createDocumentClient } from '../adapters/aws-clients.js';
 import { deployedConfig } from '../adapters/deployed-config.js';
-import { RegistryStore } from '../adapters/registry/registry-store.js';
+import { Registry } from '../adapters/registry/registry.js';
 import { ENV } from '../contracts/env.js';
 import { type GateOutcome, registeredStateSchema } from '../contracts/pipeline.js';
 import { type GateDeps, gateCandidate } from '../services/pipeline/gate.js';
@@ -28,7 +28,7 @@ export const handler = makeGateHandler(
   once((): GateDeps => {
     const env = readEnv(registryEnvSchema);
     return {
-      store: new RegistryStore(createDocumentClient(), env[ENV.table]),
+      registry: new Registry(createDocumentClient(), env[ENV.table]),
       config: () => deployedConfig(),
     };
   }),

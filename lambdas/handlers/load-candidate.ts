@@ -1,5 +1,5 @@
 import { createDocumentClient } from '../adapters/aws-clients.js';
-import { RegistryStore } from '../adapters/registry/registry-store.js';
+import { Registry } from '../adapters/registry/registry.js';
 import { ENV } from '../contracts/env.js';
 import { pipelineStateSchema } from '../contracts/pipeline.js';
 import { type LoadCandidateDeps, loadCandidate } from '../services/pipeline/load-candidate.js';
@@ -29,6 +29,6 @@ export function makeLoadCandidateHandler(deps: () => LoadCandidateDeps) {
 export const handler = makeLoadCandidateHandler(
   once((): LoadCandidateDeps => {
     const env = readEnv(registryEnvSchema);
-    return { store: new RegistryStore(createDocumentClient(), env[ENV.table]) };
+    return { registry: new Registry(createDocumentClient(), env[ENV.table]) };
   }),
 );

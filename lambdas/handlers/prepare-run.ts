@@ -1,5 +1,5 @@
 import { createDocumentClient, createS3Client } from '../adapters/aws-clients.js';
-import { RegistryStore } from '../adapters/registry/registry-store.js';
+import { Registry } from '../adapters/registry/registry.js';
 import { S3Objects } from '../adapters/s3-objects.js';
 import { ENV } from '../contracts/env.js';
 import { pipelineStateSchema, type RunInfo } from '../contracts/pipeline.js';
@@ -29,7 +29,7 @@ export const handler = makePrepareRunHandler(
     return {
       bucket: env[ENV.bucket],
       objects: new S3Objects(createS3Client()),
-      store: new RegistryStore(createDocumentClient(), env[ENV.table]),
+      registry: new Registry(createDocumentClient(), env[ENV.table]),
     };
   }),
 );

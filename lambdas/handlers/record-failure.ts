@@ -3,7 +3,7 @@ import { ApprovalStore } from '../adapters/approval/approval-store.js';
 import { createDocumentClient } from '../adapters/aws-clients.js';
 import { alertPublisherFromEnv } from '../adapters/notifier.js';
 import { ExecutionFailures } from '../adapters/pipeline/execution-failures.js';
-import { RegistryStore } from '../adapters/registry/registry-store.js';
+import { Registry } from '../adapters/registry/registry.js';
 import { ENV } from '../contracts/env.js';
 import { FAILURE_KINDS, runInfoSchema } from '../contracts/pipeline.js';
 import { type PipelineFailureDeps, recordFailure } from '../services/pipeline/record-failure.js';
@@ -64,7 +64,7 @@ export const handler = makeRecordFailureHandler(
     const env = readEnv(envSchema);
     const doc = createDocumentClient();
     return {
-      registry: new RegistryStore(doc, env[ENV.table]),
+      registry: new Registry(doc, env[ENV.table]),
       approvals: new ApprovalStore(doc, env[ENV.table]),
       failures: new ExecutionFailures(doc, env[ENV.table]),
       alerts: alertPublisherFromEnv(),

@@ -1,5 +1,5 @@
 import { createDocumentClient, createS3Client } from '../adapters/aws-clients.js';
-import { RegistryStore } from '../adapters/registry/registry-store.js';
+import { Registry } from '../adapters/registry/registry.js';
 import { S3Objects } from '../adapters/s3-objects.js';
 import { ENV } from '../contracts/env.js';
 import { type Registration, registerStateSchema } from '../contracts/pipeline.js';
@@ -25,7 +25,7 @@ export const handler = makeRegisterHandler(
     const env = readEnv(registryEnvSchema);
     return {
       objects: new S3Objects(createS3Client()),
-      store: new RegistryStore(createDocumentClient(), env[ENV.table]),
+      registry: new Registry(createDocumentClient(), env[ENV.table]),
     };
   }),
 );

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { createDocumentClient, createS3Client } from '../adapters/aws-clients.js';
 import { deployedConfig } from '../adapters/deployed-config.js';
-import { RegistryStore } from '../adapters/registry/registry-store.js';
+import { Registry } from '../adapters/registry/registry.js';
 import { S3Objects } from '../adapters/s3-objects.js';
 import type { MlcycleConfig } from '../contracts/config-schema.js';
 import { ENV } from '../contracts/env.js';
@@ -19,7 +19,7 @@ const logger = createLogger('registry-http');
 export interface RegistryHttpDeps {
   readonly authMode: AuthMode;
   readonly config: () => MlcycleConfig;
-  readonly store: RegistryStore;
+  readonly registry: Registry;
   readonly objects: S3Objects;
   readonly bucket: string;
 }
@@ -39,7 +39,7 @@ const rollbackBody = z.strictObject({
  */
 export function makeRegistryHttpHandler(deps: () => RegistryHttpDeps) {
   return httpHandler(logger, async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
-    const { authMode, store, objects, bucket, ...d } = deps();
+    const { authMode, registry, objects, bucket, ...d } = deps();
     const config = d.config();
     const caller = callerOf(event, authMode, config);
     switch (event.routeKey) {
@@ -48,7 +48,7 @@ export function makeRegistryHttpHandler(deps: () => RegistryHttpDeps) {
       case 'POST /rollbacks': {
         const { to, ...b } = parseInput(rollbackBody, jsonBody(event), 'rollback');
         const out = await rollback(
-          { store, objects, bucket, config },
+          { registry, objects, bucket, config },
           { ...b, ...(to ? { to } : {}), actor: caller.person },
         );
         logger.info('rolled back', {
@@ -60,7 +60,6 @@ export function makeRegistryHttpHandler(deps: () => RegistryHttpDeps) {
         return json(200, out);
       }
       case 'POST /versions': {
-        const registry = store;
         const record = await registerExternalVersion(
           { config, bucket, objects, registry },
           jsonBody(event),
@@ -81,7 +80,7 @@ export const handler = makeRegistryHttpHandler(
     return {
       authMode: env[ENV.authMode],
       config: () => deployedConfig(),
-      store: new RegistryStore(createDocumentClient(), env[ENV.table]),
+      registry: new Registry(createDocumentClient(), env[ENV.table]),
       objects: new S3Objects(createS3Client()),
       bucket: env[ENV.bucket],
     };

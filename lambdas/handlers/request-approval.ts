@@ -4,7 +4,7 @@ import { cachedSigningKey } from '../adapters/approval/signing-key.js';
 import { createDocumentClient } from '../adapters/aws-clients.js';
 import { deployedConfig } from '../adapters/deployed-config.js';
 import { mailerFromEnv } from '../adapters/notifier.js';
-import { RegistryStore } from '../adapters/registry/registry-store.js';
+import { Registry } from '../adapters/registry/registry.js';
 import { ENV } from '../contracts/env.js';
 import { approvalPayloadSchema } from '../contracts/pipeline.js';
 import { type RequestApprovalDeps, requestApproval } from '../services/approvals/request.js';
@@ -40,7 +40,7 @@ export const handler = makeRequestApprovalHandler(
     const doc = createDocumentClient();
     return {
       store: new ApprovalStore(doc, env[ENV.table]),
-      registry: new RegistryStore(doc, env[ENV.table]),
+      registry: new Registry(doc, env[ENV.table]),
       config: () => deployedConfig(),
       mailer: mailerFromEnv(),
       baseUrl: env[ENV.approvalBaseUrl],

@@ -5,7 +5,7 @@ import { ApprovalStore } from '../../adapters/approval/approval-store.js';
 import { createDocumentClient } from '../../adapters/aws-clients.js';
 import { alertPublisherFromEnv } from '../../adapters/notifier.js';
 import { ExecutionFailures } from '../../adapters/pipeline/execution-failures.js';
-import { RegistryStore } from '../../adapters/registry/registry-store.js';
+import { Registry } from '../../adapters/registry/registry.js';
 import { Executions } from '../../adapters/stepfunctions/executions.js';
 import { ENV } from '../../contracts/env.js';
 import type { ExecutionEndedDeps } from '../../services/pipeline/execution-ended.js';
@@ -25,7 +25,7 @@ export function executionEndedDeps(
 ): ExecutionEndedDeps {
   const { doc, sfn } = clients;
   return {
-    registry: new RegistryStore(doc, env[ENV.table]),
+    registry: new Registry(doc, env[ENV.table]),
     approvals: new ApprovalStore(doc, env[ENV.table]),
     failures: new ExecutionFailures(doc, env[ENV.table]),
     executions: new Executions(sfn),

@@ -3,7 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { withTransientErrors } from '../../adapters/aws-clients.js';
 import { deployedConfig } from '../../adapters/deployed-config.js';
 import { StartStore } from '../../adapters/pipeline/start-store.js';
-import { RegistryStore } from '../../adapters/registry/registry-store.js';
+import { Registry } from '../../adapters/registry/registry.js';
 import type { MlcycleConfig } from '../../contracts/config-schema.js';
 import type { StartDeps } from '../../services/pipeline/start.js';
 
@@ -14,7 +14,7 @@ function startAdapters(doc: DynamoDBDocumentClient, names: StartNames, sfn: SFNC
     bucket: names.bucket,
     stateMachineArn: names.stateMachineArn,
     starts: new StartStore(doc, names.table),
-    registry: new RegistryStore(doc, names.table),
+    registry: new Registry(doc, names.table),
     sfn,
   } satisfies Omit<StartDeps, 'config'>;
 }

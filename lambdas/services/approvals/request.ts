@@ -1,4 +1,4 @@
-import type { RegistryStore } from '../../adapters/registry/registry-store.js';
+import type { Registry } from '../../adapters/registry/registry.js';
 import type { MlcycleConfig } from '../../contracts/config-schema.js';
 import type { ApprovalPayload } from '../../contracts/pipeline.js';
 import { buildApprovalRequest } from '../../domain/approval/request.js';
@@ -7,7 +7,7 @@ import { requireStage } from '../../domain/pipeline/admission.js';
 import { type ApprovalMailDeps, emailApprovers } from './mail.js';
 
 export interface RequestApprovalDeps extends ApprovalMailDeps {
-  readonly registry: RegistryStore;
+  readonly registry: Pick<Registry, 'stages' | 'versions'>;
   /** The deployed config: who approves the stage, how many, for how long. */
   readonly config: () => MlcycleConfig;
   readonly clock?: () => Date;
@@ -29,15 +29,15 @@ export interface ApprovalRequested {
  * manifest, which names nobody.
  */
 export async function servingSnapshot(
-  registry: RegistryStore,
+  registry: Pick<Registry, 'stages' | 'versions'>,
   model: string,
   stage: string,
 ): Promise<ServingSnapshot | null> {
-  const pointer = await registry.getStage(model, stage);
+  const pointer = await registry.stages.getStage(model, stage);
   if (!pointer) return null;
   const [entry, version] = await Promise.all([
-    registry.getLedgerEntry(model, stage, pointer.ledgerSeq),
-    registry.getVersion(model, pointer.version),
+    registry.stages.getLedgerEntry(model, stage, pointer.ledgerSeq),
+    registry.versions.getVersion(model, pointer.version),
   ]);
   return {
     version: pointer.version,

@@ -1,6 +1,6 @@
 import type { ApprovalStore } from '../../adapters/approval/approval-store.js';
 import { publishManifest } from '../../adapters/registry/manifest.js';
-import type { RegistryStore } from '../../adapters/registry/registry-store.js';
+import type { Registry } from '../../adapters/registry/registry.js';
 import type { S3Objects } from '../../adapters/s3-objects.js';
 import type { MlcycleConfig } from '../../contracts/config-schema.js';
 import { manifestKey } from '../../contracts/manifest.js';
@@ -15,7 +15,7 @@ import { type DeployValidation, validateCandidate, validationSchema } from './va
 export interface DeployDeps {
   readonly bucket: string;
   readonly objects: S3Objects;
-  readonly store: RegistryStore;
+  readonly registry: Registry;
   readonly approvals: Pick<ApprovalStore, 'get' | 'decisions'>;
   /** The deployed config: the approvals the stage asks for now. */
   readonly config: () => MlcycleConfig;
@@ -88,23 +88,25 @@ async function requireApproval(deps: DeployDeps, state: DeployState): Promise<vo
  * deployment has moved the stage since, it leaves the stage and the manifest alone.
  */
 export async function deploy(deps: DeployDeps, state: DeployState): Promise<DeployResult> {
-  const { bucket, objects, store } = deps;
+  const { bucket, objects, registry } = deps;
   const { model, stage } = state;
   await requireApproval(deps, state);
-  const version = await store.requireVersion(model, state.registration.version);
+  const version = await registry.versions.requireVersion(model, state.registration.version);
   const key = deploymentKey(state);
 
-  let entry: LedgerEntry | undefined = key ? await store.findByIdempotencyKey(model, stage, key) : undefined;
+  let entry: LedgerEntry | undefined = key
+    ? await registry.stages.findByIdempotencyKey(model, stage, key)
+    : undefined;
   let redelivered = entry !== undefined;
   const recorded = validationSchema.safeParse(entry?.evidence.validation);
   const validation = recorded.success ? recorded.data : await validateCandidate(objects, state, version);
 
   if (!entry && !key) {
     // No key to recognise a redelivery by: a stage already at this version is taken as done.
-    const current = await store.getStage(model, stage);
+    const current = await registry.stages.getStage(model, stage);
     const newest =
       current?.version === version.version
-        ? (await store.history(model, { stage })).find(isStageChange)
+        ? (await registry.stages.history(model, { stage })).find(isStageChange)
         : undefined;
     if (newest?.toVersion === version.version) entry = newest;
   }
@@ -126,13 +128,13 @@ export async function deploy(deps: DeployDeps, state: DeployState): Promise<Depl
       },
     };
     if (key) {
-      const once = await store.promoteOnce({ ...promotion, idempotencyKey: key });
+      const once = await registry.stages.promoteOnce({ ...promotion, idempotencyKey: key });
       entry = once.entry;
       redelivered = !once.created;
-    } else entry = await store.promote(promotion);
+    } else entry = await registry.stages.promote(promotion);
   }
 
-  const pointer = await store.getStage(model, stage);
+  const pointer = await registry.stages.getStage(model, stage);
   const supersededBy =
     pointer && pointer.ledgerSeq !== entry.seq
       ? { version: pointer.version, ledgerSeq: pointer.ledgerSeq }
@@ -145,9 +147,9 @@ export async function deploy(deps: DeployDeps, state: DeployState): Promise<Depl
   // to end — failing on it here would report a deploy failure after the stage already moved.
   // A redelivery ends the run only if the first delivery died before it did (keeping its time).
   if (!state.promote) {
-    const ended = redelivered && (await store.getRun(model, state.run.runId))?.status === 'succeeded';
+    const ended = redelivered && (await registry.runs.getRun(model, state.run.runId))?.status === 'succeeded';
     if (!ended) {
-      await store.updateRun(model, state.run.runId, {
+      await registry.runs.updateRun(model, state.run.runId, {
         status: 'succeeded',
         finishedAt: (deps.clock ?? (() => new Date()))().toISOString(),
       });

@@ -114,7 +114,7 @@ export async function handleExecutionEnded(
   if (model && !promote) {
     if (
       runId &&
-      (await deps.registry.failRunIfActive(
+      (await deps.registry.runs.failRunIfActive(
         model,
         runId,
         { kind: outcome.kind, error: ended.error ?? ended.status, cause: detail || outcome.summary },

@@ -1,11 +1,11 @@
-import type { RegistryStore } from '../../adapters/registry/registry-store.js';
+import type { Registry } from '../../adapters/registry/registry.js';
 import type { MlcycleConfig } from '../../contracts/config-schema.js';
 import type { GateOutcome, RegisteredState } from '../../contracts/pipeline.js';
 import { requireStage } from '../../domain/pipeline/admission.js';
 import { evaluateGates } from '../../domain/registry/gates.js';
 
 export interface GateDeps {
-  readonly store: Pick<RegistryStore, 'getStage' | 'getVersion'>;
+  readonly registry: Pick<Registry, 'stages' | 'versions'>;
   /** The deployed config: the stage's gates and whether it needs approval. */
   readonly config: () => MlcycleConfig;
 }
@@ -17,9 +17,11 @@ export interface GateDeps {
  * and ends up in the ledger or the failure record.
  */
 export async function gateCandidate(deps: GateDeps, state: RegisteredState): Promise<GateOutcome> {
-  const { store } = deps;
-  const pointer = await store.getStage(state.model, state.stage);
-  const servingRecord = pointer ? await store.getVersion(state.model, pointer.version) : undefined;
+  const { registry } = deps;
+  const pointer = await registry.stages.getStage(state.model, state.stage);
+  const servingRecord = pointer
+    ? await registry.versions.getVersion(state.model, pointer.version)
+    : undefined;
   const env = requireStage(deps.config(), state.stage);
   return evaluateGates(
     env.gates,

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path/posix';
-import type { RegistryStore } from '../../adapters/registry/registry-store.js';
+import type { Registry } from '../../adapters/registry/registry.js';
 import { childUri } from '../../adapters/s3-objects.js';
 import type { PipelineState, RegisteredState } from '../../contracts/pipeline.js';
 import { ValidationError } from '../../domain/errors.js';
 
 export interface LoadCandidateDeps {
-  readonly store: Pick<RegistryStore, 'requireVersion' | 'getRun'>;
+  readonly registry: Pick<Registry, 'versions' | 'runs'>;
 }
 
 const PROMOTABLE = new Set(['validating', 'ready']);
@@ -23,14 +23,16 @@ export async function loadCandidate(
   deps: LoadCandidateDeps,
   input: PipelineState,
 ): Promise<RegisteredState & { promotionId: string }> {
-  const { store } = deps;
-  const version = await store.requireVersion(input.model, input.promote);
+  const { registry } = deps;
+  const version = await registry.versions.requireVersion(input.model, input.promote);
   if (!PROMOTABLE.has(version.status)) {
     throw new ValidationError(
       `${input.model} ${version.version} is ${version.status}; only validating or ready versions can be promoted`,
     );
   }
-  const run = version.lineage.runId ? await store.getRun(input.model, version.lineage.runId) : undefined;
+  const run = version.lineage.runId
+    ? await registry.runs.getRun(input.model, version.lineage.runId)
+    : undefined;
   const artifactDir = `${dirname(version.lineage.artifactUri)}/`;
   return {
     ...input,

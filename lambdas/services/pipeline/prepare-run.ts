@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { RegistryStore } from '../../adapters/registry/registry-store.js';
+import type { Registry } from '../../adapters/registry/registry.js';
 import { parseS3Uri, type S3Objects, s3Uri } from '../../adapters/s3-objects.js';
 import type { PipelineState, RunInfo } from '../../contracts/pipeline.js';
 import { datasetsPrefix, runPrefix } from '../../contracts/s3-layout.js';
@@ -8,7 +8,7 @@ import { ValidationError } from '../../domain/errors.js';
 export interface PrepareRunDeps {
   readonly bucket: string;
   readonly objects: S3Objects;
-  readonly store: Pick<RegistryStore, 'putRun'>;
+  readonly registry: Pick<Registry, 'runs'>;
   readonly clock?: () => Date;
 }
 
@@ -62,7 +62,7 @@ export async function prepareRun(deps: PrepareRunDeps, input: PipelineState): Pr
     holdoutFraction: String(input.training.holdoutFraction),
     startedAt: now.toISOString(),
   };
-  await deps.store.putRun({
+  await deps.registry.runs.putRun({
     model: input.model,
     runId,
     stage: input.stage,

@@ -1,11 +1,11 @@
 import { readTrainingSummary } from '../../adapters/pipeline/training-summary.js';
-import type { RegistryStore } from '../../adapters/registry/registry-store.js';
+import type { Registry } from '../../adapters/registry/registry.js';
 import type { S3Objects } from '../../adapters/s3-objects.js';
 import type { RegisterState, Registration } from '../../contracts/pipeline.js';
 
 export interface RegisterDeps {
   readonly objects: S3Objects;
-  readonly store: Pick<RegistryStore, 'getStage' | 'registerVersion' | 'updateRun'>;
+  readonly registry: Pick<Registry, 'stages' | 'versions' | 'runs'>;
 }
 
 /**
@@ -14,11 +14,11 @@ export interface RegisterDeps {
  * approvals decide; the run is marked registered with that version.
  */
 export async function registerRun(deps: RegisterDeps, state: RegisterState): Promise<Registration> {
-  const { objects, store } = deps;
+  const { objects, registry } = deps;
   const summary = await readTrainingSummary(objects, state.run.outputUri);
   // The parent is what serves the target stage now: the version this one would replace.
-  const serving = await store.getStage(state.model, state.stage);
-  const record = await store.registerVersion({
+  const serving = await registry.stages.getStage(state.model, state.stage);
+  const record = await registry.versions.registerVersion({
     model: state.model,
     ...(state.version ? { version: state.version } : { bump: state.bump }),
     metrics: state.evaluation.metrics,
@@ -36,7 +36,7 @@ export async function registerRun(deps: RegisterDeps, state: RegisterState): Pro
       modelCardUri: state.evaluation.modelCardUri,
     },
   });
-  await store.updateRun(state.model, state.run.runId, {
+  await registry.runs.updateRun(state.model, state.run.runId, {
     status: 'registered',
     version: record.version,
     metrics: state.evaluation.metrics,

@@ -28,7 +28,9 @@ export interface StartDeps {
     put(record: StartRecord): Promise<void>;
     delete(executionName: string): Promise<void>;
   };
-  readonly registry: { getVersion(model: string, version: string): Promise<VersionRecord | undefined> };
+  readonly registry: {
+    readonly versions: { getVersion(model: string, version: string): Promise<VersionRecord | undefined> };
+  };
   readonly sfn: { send(command: StartExecutionCommand): Promise<{ executionArn?: string }> };
   readonly clock?: () => Date;
 }
@@ -98,7 +100,7 @@ export async function startPipeline(
 
 async function checkPromotable(deps: StartDeps, request: PipelineRequest): Promise<void> {
   const version = parseVersion(request.promote);
-  const record = await deps.registry.getVersion(request.model, version);
+  const record = await deps.registry.versions.getVersion(request.model, version);
   if (!record) throw new NotFoundError(`model ${request.model} has no version ${version}`);
   if (!SERVABLE.includes(record.status)) {
     throw new ConflictError(

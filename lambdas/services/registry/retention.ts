@@ -1,10 +1,10 @@
-import type { RegistryStore } from '../../adapters/registry/registry-store.js';
+import type { Registry } from '../../adapters/registry/registry.js';
 import type { S3Objects } from '../../adapters/s3-objects.js';
 import { runPrefix } from '../../contracts/s3-layout.js';
 import { type RetentionDecision, retentionPlan } from '../../domain/retention/policy.js';
 
 export interface RetentionDeps {
-  readonly store: RegistryStore;
+  readonly registry: Registry;
   readonly objects: S3Objects;
   readonly bucket: string;
 }
@@ -31,11 +31,11 @@ export async function applyRetention(
   options: { keepLastVersions: number; dryRun: boolean; actor: string },
 ): Promise<CleanupReport> {
   const out: CleanupReport['models'][number][] = [];
-  for (const { model } of await deps.store.listModels()) {
+  for (const { model } of await deps.registry.catalog.listModels()) {
     const [versions, pointers, ledger] = await Promise.all([
-      deps.store.listVersions(model),
-      deps.store.listStages(model),
-      deps.store.history(model),
+      deps.registry.versions.listVersions(model),
+      deps.registry.stages.listStages(model),
+      deps.registry.stages.history(model),
     ]);
     const plan = retentionPlan(versions, pointers, ledger, options.keepLastVersions);
     const archived = plan.filter((d) => d.action === 'archive');
@@ -46,7 +46,13 @@ export async function applyRetention(
       reclaimedBytes += objects.reduce((s, o) => s + o.size, 0);
       deletedObjects += objects.length;
       if (options.dryRun) continue;
-      await deps.store.transition(model, d.version, 'archived', 'retention policy', options.actor);
+      await deps.registry.versions.transition(
+        model,
+        d.version,
+        'archived',
+        'retention policy',
+        options.actor,
+      );
       await deps.objects.deleteAll(
         deps.bucket,
         objects.map((o) => o.key),

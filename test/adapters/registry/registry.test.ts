@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RegistryStore } from '../../../lambdas/adapters/registry/registry-store.js';
+import { Registry } from '../../../lambdas/adapters/registry/registry.js';
 import type { Lineage } from '../../../lambdas/domain/registry/types.js';
 import { startTestDynamo, type TestDynamo } from '../../support/emulators.js';
 
@@ -18,9 +18,9 @@ const lineage = (runId: string, over: Partial<Lineage> = {}): Lineage => ({
 });
 const metrics = { auc: 0.8, accuracy: 0.7, precision: 0.6, recall: 0.5, f1: 0.55, logLoss: 0.5 };
 
-describe('RegistryStore on DynamoDB Local', () => {
+describe('the registry adapters (runs, versions, stages and ledger, catalog) on DynamoDB Local', () => {
   let dynamo: TestDynamo;
-  let store: RegistryStore;
+  let store: Registry;
   beforeAll(async () => {
     dynamo = await startTestDynamo();
   });
@@ -28,24 +28,33 @@ describe('RegistryStore on DynamoDB Local', () => {
     await dynamo?.stop();
   });
   beforeEach(async () => {
-    store = new RegistryStore(dynamo.doc, await dynamo.newTable());
+    store = new Registry(dynamo.doc, await dynamo.newTable());
   });
 
   it('allocates 1.0.0 first, then bumps from the highest allocated version', async () => {
     expect(
-      (await store.registerVersion({ model: 'm', bump: 'minor', lineage: lineage('r1'), metrics })).version,
+      (await store.versions.registerVersion({ model: 'm', bump: 'minor', lineage: lineage('r1'), metrics }))
+        .version,
     ).toBe('1.0.0');
     expect(
-      (await store.registerVersion({ model: 'm', bump: 'minor', lineage: lineage('r2'), metrics })).version,
+      (await store.versions.registerVersion({ model: 'm', bump: 'minor', lineage: lineage('r2'), metrics }))
+        .version,
     ).toBe('1.1.0');
     expect(
-      (await store.registerVersion({ model: 'm', version: '3.0.0', lineage: lineage('r3'), metrics }))
-        .version,
+      (
+        await store.versions.registerVersion({
+          model: 'm',
+          version: '3.0.0',
+          lineage: lineage('r3'),
+          metrics,
+        })
+      ).version,
     ).toBe('3.0.0');
     expect(
-      (await store.registerVersion({ model: 'm', bump: 'patch', lineage: lineage('r4'), metrics })).version,
+      (await store.versions.registerVersion({ model: 'm', bump: 'patch', lineage: lineage('r4'), metrics }))
+        .version,
     ).toBe('3.0.1');
-    expect((await store.listVersions('m')).map((v) => v.version)).toEqual([
+    expect((await store.versions.listVersions('m')).map((v) => v.version)).toEqual([
       '3.0.1',
       '3.0.0',
       '1.1.0',
@@ -56,38 +65,43 @@ describe('RegistryStore on DynamoDB Local', () => {
   it('20 concurrent registrations get 20 distinct versions', async () => {
     const out = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        store.registerVersion({ model: 'm', bump: 'patch', lineage: lineage(`r${i}`), metrics }),
+        store.versions.registerVersion({ model: 'm', bump: 'patch', lineage: lineage(`r${i}`), metrics }),
       ),
     );
     const versions = out.map((v) => v.version);
     expect(new Set(versions).size).toBe(20);
-    expect((await store.listVersions('m')).length).toBe(20);
-    expect((await store.getModel('m'))?.versionCount).toBe(20);
+    expect((await store.versions.listVersions('m')).length).toBe(20);
+    expect((await store.versions.getModel('m'))?.versionCount).toBe(20);
   });
 
   it('refuses an explicit duplicate, writing nothing', async () => {
-    await store.registerVersion({ model: 'm', version: '2.0.0', lineage: lineage('r1'), metrics });
+    await store.versions.registerVersion({ model: 'm', version: '2.0.0', lineage: lineage('r1'), metrics });
     await expect(
-      store.registerVersion({ model: 'm', version: '2.0.0', lineage: lineage('r2'), metrics }),
+      store.versions.registerVersion({ model: 'm', version: '2.0.0', lineage: lineage('r2'), metrics }),
     ).rejects.toThrow(/2\.0\.0 already exists/);
-    expect((await store.listVersions('m')).map((v) => v.lineage.runId)).toEqual(['r1']);
+    expect((await store.versions.listVersions('m')).map((v) => v.lineage.runId)).toEqual(['r1']);
   });
 
   it('names unknown models and versions', async () => {
-    await expect(store.requireVersion('ghost', '1.0.0')).rejects.toThrow(/unknown model "ghost"/);
-    await store.registerVersion({ model: 'm', bump: 'major', lineage: lineage('r1'), metrics });
-    await expect(store.requireVersion('m', '9.9.9')).rejects.toThrow(/model m has no version 9.9.9/);
+    await expect(store.versions.requireVersion('ghost', '1.0.0')).rejects.toThrow(/unknown model "ghost"/);
+    await store.versions.registerVersion({ model: 'm', bump: 'major', lineage: lineage('r1'), metrics });
+    await expect(store.versions.requireVersion('m', '9.9.9')).rejects.toThrow(/model m has no version 9.9.9/);
   });
 
   it('allows only legal status transitions and keeps their history', async () => {
-    const v = await store.registerVersion({ model: 'm', bump: 'major', lineage: lineage('r1'), metrics });
-    await expect(store.transition('m', v.version, 'archived', 'x', 'ops')).rejects.toThrow(
+    const v = await store.versions.registerVersion({
+      model: 'm',
+      bump: 'major',
+      lineage: lineage('r1'),
+      metrics,
+    });
+    await expect(store.versions.transition('m', v.version, 'archived', 'x', 'ops')).rejects.toThrow(
       /cannot go from validating to archived/,
     );
-    const rejected = await store.transition('m', v.version, 'rejected', 'gate failed', 'mlcycle');
+    const rejected = await store.versions.transition('m', v.version, 'rejected', 'gate failed', 'mlcycle');
     expect(rejected.statusHistory.map((s) => s.to)).toEqual(['validating', 'rejected']);
     await expect(
-      store.promote({
+      store.stages.promote({
         model: 'm',
         stage: 'prod',
         version: v.version,
@@ -101,12 +115,12 @@ describe('RegistryStore on DynamoDB Local', () => {
   it('20 concurrent promotions to one stage form one ledger chain that ends at the pointer', async () => {
     const versions = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        store.registerVersion({ model: 'm', bump: 'patch', lineage: lineage(`r${i}`), metrics }),
+        store.versions.registerVersion({ model: 'm', bump: 'patch', lineage: lineage(`r${i}`), metrics }),
       ),
     );
     await Promise.all(
       versions.map((v) =>
-        store.promote({
+        store.stages.promote({
           model: 'm',
           stage: 'production',
           version: v.version,
@@ -116,11 +130,11 @@ describe('RegistryStore on DynamoDB Local', () => {
         }),
       ),
     );
-    const ledger = (await store.history('m', { stage: 'production' })).sort((a, b) => a.seq - b.seq);
+    const ledger = (await store.stages.history('m', { stage: 'production' })).sort((a, b) => a.seq - b.seq);
     expect(ledger.map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(ledger[0]?.fromVersion).toBeNull();
     for (let i = 1; i < ledger.length; i++) expect(ledger[i]?.fromVersion).toBe(ledger[i - 1]?.toVersion);
-    const pointer = await store.getStage('m', 'production');
+    const pointer = await store.stages.getStage('m', 'production');
     expect(pointer?.version).toBe(ledger.at(-1)?.toVersion);
     expect(pointer?.ledgerSeq).toBe(20);
     expect(new Set(ledger.map((e) => e.toVersion)).size).toBe(20);
@@ -128,10 +142,20 @@ describe('RegistryStore on DynamoDB Local', () => {
 
   it('answers what was serving at time T', async () => {
     let now = new Date('2026-01-01T00:00:00Z');
-    const timed = new RegistryStore(dynamo.doc, await dynamo.newTable(), () => now);
-    const a = await timed.registerVersion({ model: 'm', bump: 'major', lineage: lineage('r1'), metrics });
-    const b = await timed.registerVersion({ model: 'm', bump: 'minor', lineage: lineage('r2'), metrics });
-    await timed.promote({
+    const timed = new Registry(dynamo.doc, await dynamo.newTable(), () => now);
+    const a = await timed.versions.registerVersion({
+      model: 'm',
+      bump: 'major',
+      lineage: lineage('r1'),
+      metrics,
+    });
+    const b = await timed.versions.registerVersion({
+      model: 'm',
+      bump: 'minor',
+      lineage: lineage('r2'),
+      metrics,
+    });
+    await timed.stages.promote({
       model: 'm',
       stage: 'production',
       version: a.version,
@@ -140,7 +164,7 @@ describe('RegistryStore on DynamoDB Local', () => {
       action: 'promote',
     });
     now = new Date('2026-02-01T00:00:00Z');
-    await timed.promote({
+    await timed.stages.promote({
       model: 'm',
       stage: 'production',
       version: b.version,
@@ -149,18 +173,18 @@ describe('RegistryStore on DynamoDB Local', () => {
       action: 'promote',
     });
     expect(
-      (await timed.servingAt('m', 'production', new Date('2025-12-31T00:00:00Z')))?.toVersion,
+      (await timed.stages.servingAt('m', 'production', new Date('2025-12-31T00:00:00Z')))?.toVersion,
     ).toBeUndefined();
-    expect((await timed.servingAt('m', 'production', new Date('2026-01-15T00:00:00Z')))?.toVersion).toBe(
-      a.version,
-    );
-    expect((await timed.servingAt('m', 'production', new Date('2026-03-01T00:00:00Z')))?.toVersion).toBe(
-      b.version,
-    );
+    expect(
+      (await timed.stages.servingAt('m', 'production', new Date('2026-01-15T00:00:00Z')))?.toVersion,
+    ).toBe(a.version);
+    expect(
+      (await timed.stages.servingAt('m', 'production', new Date('2026-03-01T00:00:00Z')))?.toVersion,
+    ).toBe(b.version);
   });
 
   it('records runs and reports stats by stage and status', async () => {
-    await store.putRun({
+    await store.runs.putRun({
       model: 'm',
       runId: '20260101T000000Z-aaaaaa',
       stage: 'staging',
@@ -172,17 +196,22 @@ describe('RegistryStore on DynamoDB Local', () => {
       hyperparameters: {},
       startedAt: new Date().toISOString(),
     });
-    await store.updateRun('m', '20260101T000000Z-aaaaaa', {
+    await store.runs.updateRun('m', '20260101T000000Z-aaaaaa', {
       status: 'failed',
       failure: { kind: 'training', error: 'E', cause: 'c' },
     });
-    expect((await store.getRun('m', '20260101T000000Z-aaaaaa'))?.status).toBe('failed');
-    await expect(store.updateRun('m', 'nope', { status: 'failed' })).rejects.toThrow(
+    expect((await store.runs.getRun('m', '20260101T000000Z-aaaaaa'))?.status).toBe('failed');
+    await expect(store.runs.updateRun('m', 'nope', { status: 'failed' })).rejects.toThrow(
       /run nope of model m does not exist/,
     );
-    const v = await store.registerVersion({ model: 'm', bump: 'major', lineage: lineage('r1'), metrics });
-    await store.registerVersion({ model: 'm', bump: 'minor', lineage: lineage('r2'), metrics });
-    await store.promote({
+    const v = await store.versions.registerVersion({
+      model: 'm',
+      bump: 'major',
+      lineage: lineage('r1'),
+      metrics,
+    });
+    await store.versions.registerVersion({ model: 'm', bump: 'minor', lineage: lineage('r2'), metrics });
+    await store.stages.promote({
       model: 'm',
       stage: 'staging',
       version: v.version,
@@ -190,7 +219,7 @@ describe('RegistryStore on DynamoDB Local', () => {
       reason: 'y',
       action: 'promote',
     });
-    const stats = await store.stats();
+    const stats = await store.catalog.stats();
     expect(stats).toMatchObject({
       models: 1,
       versionsByStatus: { ready: 1, validating: 1 },
@@ -198,7 +227,7 @@ describe('RegistryStore on DynamoDB Local', () => {
       deploymentsLast7Days: 1,
       pendingPromotions: 1,
     });
-    expect((await store.listModels())[0]).toMatchObject({
+    expect((await store.catalog.listModels())[0]).toMatchObject({
       model: 'm',
       latestVersion: '1.1.0',
       stages: { staging: '1.0.0' },
