@@ -3,16 +3,9 @@ import type { Command } from 'commander';
 import { Registry } from '../../lambdas/adapters/registry/registry.js';
 import { metricsSchema } from '../../lambdas/contracts/pipeline.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
-import { isStageChange, type LedgerEntry, type VersionRecord } from '../../lambdas/domain/registry/types.js';
+import { requireStage } from '../../lambdas/domain/pipeline/admission.js';
+import type { LedgerEntry, VersionRecord } from '../../lambdas/domain/registry/types.js';
 import type { CliContext, RegisterCommands } from './types.js';
-
-function requireStage(ctx: CliContext, stage: string): void {
-  if (!(stage in ctx.config.environments)) {
-    throw new ValidationError(
-      `unknown stage "${stage}"; the config defines: ${Object.keys(ctx.config.environments).join(', ')}`,
-    );
-  }
-}
 
 function parseTime(value: string): Date {
   const t = new Date(value);
@@ -120,17 +113,12 @@ export const registerModelsCommands: RegisterCommands = (program, context) => {
     .action(async (model: string, opts: { stage?: string; at?: string }, cmd: Command) => {
       const ctx = await context(cmd);
       await withRegistry(ctx, async (registry) => {
-        if (opts.stage) requireStage(ctx, opts.stage);
+        if (opts.stage) requireStage(ctx.config, opts.stage);
         const at = opts.at ? parseTime(opts.at) : undefined;
-        let entries = await registry.stages.history(model, {
-          ...(opts.stage ? { stage: opts.stage } : {}),
-          ...(at ? { at } : {}),
-        });
-        if (at) {
-          // "what was serving at T": the newest stage change per stage at or before T
-          const seen = new Set<string>();
-          entries = entries.filter((e) => isStageChange(e) && !seen.has(e.stage) && seen.add(e.stage));
-        }
+        // With --at, what was serving then: the entry in force per stage.
+        const entries = at
+          ? await registry.stages.inForceAt(model, at, opts.stage)
+          : await registry.stages.history(model, opts.stage ? { stage: opts.stage } : {});
         ctx.output.table(
           entries.map((e) => ({
             stage: e.stage,

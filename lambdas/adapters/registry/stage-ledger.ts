@@ -3,6 +3,7 @@ import { IllegalTransitionError } from '../../domain/errors.js';
 import { parseVersion } from '../../domain/registry/semver.js';
 import { SERVABLE } from '../../domain/registry/status.js';
 import {
+  inForce,
   isStageChange,
   type LedgerEntry,
   type PromoteInput,
@@ -221,7 +222,12 @@ export class StageLedger {
 
   /** The ledger entry that was in force for a stage at time T (what was serving then). */
   async servingAt(model: string, stage: string, at: Date): Promise<LedgerEntry | undefined> {
-    return (await this.history(model, { stage, at })).find(isStageChange);
+    return (await this.inForceAt(model, at, stage))[0];
+  }
+
+  /** The ledger entries in force at time T, one per stage (or for `stage` alone). */
+  async inForceAt(model: string, at: Date, stage?: string): Promise<LedgerEntry[]> {
+    return inForce(await this.history(model, { ...(stage ? { stage } : {}), at }));
   }
 
   /**

@@ -181,6 +181,23 @@ describe('the registry adapters (runs, versions, stages and ledger, catalog) on 
     expect(
       (await timed.stages.servingAt('m', 'production', new Date('2026-03-01T00:00:00Z')))?.toVersion,
     ).toBe(b.version);
+    // Every stage at once (`mlcycle models history --at`): staging got a later, and production kept b.
+    now = new Date('2026-02-10T00:00:00Z');
+    await timed.stages.promote({
+      model: 'm',
+      stage: 'staging',
+      version: a.version,
+      actor: 'x',
+      reason: 'third',
+      action: 'promote',
+    });
+    const servedAt = async (t: string) =>
+      (await timed.stages.inForceAt('m', new Date(t))).map((e) => `${e.stage}@${e.toVersion}`);
+    expect(await servedAt('2026-02-05T00:00:00Z')).toEqual([`production@${b.version}`]);
+    expect(await servedAt('2026-03-01T00:00:00Z')).toEqual([
+      `staging@${a.version}`,
+      `production@${b.version}`,
+    ]);
   });
 
   it('records runs and reports stats by stage and status', async () => {
