@@ -267,7 +267,7 @@ describe('execution-ended handler (status-change events, DynamoDB Local, outbox 
       outcomeNote:
         'approved by a@studio.test, but the pipeline execution failed (mlcycle.LocalRuntimeStopped) before it could deploy: nothing will deploy',
     });
-    expect((await approvals.listSignalsPending()).map((r) => r.requestId)).not.toContain(approved.requestId);
+    expect((await approvals.signals.listOwed()).map((r) => r.requestId)).not.toContain(approved.requestId);
   });
 
   it('an execution that failed in its first state (no run): recorded and alerted with the cause', async () => {

@@ -21,10 +21,7 @@ export interface EndedExecution {
 }
 
 export interface ExecutionEndedDeps extends PipelineFailureDeps {
-  readonly approvals: Pick<
-    ApprovalStore,
-    'expireForVersion' | 'openForExecution' | 'close' | 'signalUndeliverable'
-  >;
+  readonly approvals: Pick<ApprovalStore, 'expireForVersion' | 'openForExecution' | 'close' | 'signals'>;
   /** Reads the state the execution ended with, from its history. */
   readonly executions: Pick<Executions, 'lastState'>;
 }
@@ -82,7 +79,7 @@ export async function handleExecutionEnded(
     const closed =
       request.status === 'pending'
         ? await deps.approvals.close(request.requestId, note)
-        : await deps.approvals.signalUndeliverable(request, note);
+        : await deps.approvals.signals.undeliverable(request, note);
     if (closed) closedRequests.push(request.requestId);
   }
 
