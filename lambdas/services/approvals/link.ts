@@ -1,6 +1,6 @@
 import { parseS3Uri, type S3Objects } from '../../adapters/s3-objects.js';
 import { type DriftSummary, driftLatestKey } from '../../contracts/drift-summary.js';
-import { runFileKey } from '../../contracts/s3-layout.js';
+import { RUN_FILES, runFileKey } from '../../contracts/s3-layout.js';
 import { checkLinkAccess, refusalFor } from '../../domain/approval/access.js';
 import { renderDecisionPage } from '../../domain/approval/decision-page.js';
 import { messagePage } from '../../domain/approval/html.js';
@@ -79,7 +79,7 @@ function modelCardOf(d: LinkDeps, request: ApprovalRequest): Promise<Record<stri
     return loc.bucket === d.bucket ? optionalJson(d.objects, loc.bucket, loc.key) : Promise.resolve(null);
   }
   if (!request.runId) return Promise.resolve(null);
-  return optionalJson(d.objects, d.bucket, runFileKey(request.model, request.runId, 'model-card.json'));
+  return optionalJson(d.objects, d.bucket, runFileKey(request.model, request.runId, RUN_FILES.modelCard));
 }
 
 /**

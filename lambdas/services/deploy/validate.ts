@@ -3,6 +3,7 @@ import { verifyArtifact } from '../../adapters/registry/artifact-check.js';
 import { readHead } from '../../adapters/registry/smoke-sample.js';
 import { childUri, parseS3Uri, type S3Objects } from '../../adapters/s3-objects.js';
 import type { DeployState } from '../../contracts/pipeline.js';
+import { RUN_FILES } from '../../contracts/s3-layout.js';
 import { DataError } from '../../domain/errors.js';
 import { type LoadedModel, loadModel } from '../../domain/ml/artifact.js';
 import { predictOnSample, predictOnSchemaSample } from '../../domain/ml/smoke-test.js';
@@ -47,7 +48,9 @@ export interface SmokeCandidate {
  * artifact's own feature schema.
  */
 function smokeCandidates(state: DeployState, version: VersionRecord): SmokeCandidate[] {
-  const out: SmokeCandidate[] = [{ source: 'holdout', uri: childUri(state.run.outputUri, 'holdout.csv') }];
+  const out: SmokeCandidate[] = [
+    { source: 'holdout', uri: childUri(state.run.outputUri, RUN_FILES.holdout) },
+  ];
   if (version.lineage.datasetUri) out.push({ source: 'dataset', uri: version.lineage.datasetUri });
   return out;
 }

@@ -2,6 +2,7 @@ import { readTrainingSummary } from '../../adapters/pipeline/training-summary.js
 import { readVerifiedArtifact } from '../../adapters/registry/artifact-check.js';
 import { childUri, parseS3Uri, type S3Objects } from '../../adapters/s3-objects.js';
 import type { EvaluationResult, PreparedState } from '../../contracts/pipeline.js';
+import { RUN_FILES } from '../../contracts/s3-layout.js';
 import { ArtifactValidationError } from '../../domain/errors.js';
 import { loadModel } from '../../domain/ml/artifact.js';
 import { evaluateModel } from '../../domain/ml/evaluate.js';
@@ -17,7 +18,7 @@ async function trainingSummaryOf(objects: S3Objects, state: PreparedState): Prom
   const summary = await readTrainingSummary(objects, state.run.outputUri);
   if (summary.model !== state.model || summary.runId !== state.run.runId) {
     throw new ArtifactValidationError(
-      `${childUri(state.run.outputUri, 'training-summary.json')} is for ${summary.model} run ${summary.runId}, not ${state.model} run ${state.run.runId}`,
+      `${childUri(state.run.outputUri, RUN_FILES.trainingSummary)} is for ${summary.model} run ${summary.runId}, not ${state.model} run ${state.run.runId}`,
     );
   }
   return summary;
@@ -34,15 +35,15 @@ export async function evaluateRun(deps: EvaluateDeps, state: PreparedState): Pro
   const summary = await trainingSummaryOf(objects, state);
   const artifact = await readVerifiedArtifact(objects, summary.artifactUri, summary.sha256);
   const model = loadModel(artifact.bytes.toString('utf8'));
-  const report = evaluateModel(model, await objects.getText(parseS3Uri(at('holdout.csv'))));
+  const report = evaluateModel(model, await objects.getText(parseS3Uri(at(RUN_FILES.holdout))));
   const result: EvaluationResult = {
     metrics: report.metrics,
     // The reference trainer reports nothing beside its artifact; the platform measured these.
     reportedMetrics: {},
     holdoutRows: report.rows,
     artifact: { uri: summary.artifactUri, sha256: artifact.sha256 },
-    modelCardUri: at('model-card.json'),
-    evaluationUri: at('evaluation.json'),
+    modelCardUri: at(RUN_FILES.modelCard),
+    evaluationUri: at(RUN_FILES.evaluation),
   };
   await objects.putJson(parseS3Uri(result.evaluationUri), {
     model: state.model,

@@ -3,6 +3,7 @@ import { dirname } from 'node:path/posix';
 import type { Registry } from '../../adapters/registry/registry.js';
 import { childUri } from '../../adapters/s3-objects.js';
 import type { PipelineState, RegisteredState } from '../../contracts/pipeline.js';
+import { RUN_FILES } from '../../contracts/s3-layout.js';
 import { ValidationError } from '../../domain/errors.js';
 
 export interface LoadCandidateDeps {
@@ -51,8 +52,8 @@ export async function loadCandidate(
       reportedMetrics: version.reportedMetrics ?? {},
       holdoutRows: 0,
       artifact: { uri: version.lineage.artifactUri, sha256: version.lineage.artifactSha256 },
-      modelCardUri: version.lineage.modelCardUri ?? childUri(artifactDir, 'model-card.json'),
-      evaluationUri: childUri(artifactDir, 'evaluation.json'),
+      modelCardUri: version.lineage.modelCardUri ?? childUri(artifactDir, RUN_FILES.modelCard),
+      evaluationUri: childUri(artifactDir, RUN_FILES.evaluation),
     },
     registration: { version: version.version, parentVersion: version.lineage.parentVersion ?? null },
   };
