@@ -45,6 +45,8 @@ async function stackOutputs(cfn: CloudFormationClient, stackName: string): Promi
   } catch (err) {
     throw new ValidationError(
       `cannot read stack "${stackName}" (${(err as Error).message}); deploy it with npx cdk deploy, or drop --aws to use the local stack`,
+      undefined,
+      { cause: err },
     );
   }
 }

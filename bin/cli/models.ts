@@ -21,6 +21,8 @@ function parseMetrics(value: string) {
   } catch (err) {
     throw new ValidationError(
       `--metrics "${value.slice(0, 60)}" is neither JSON nor a readable JSON file (${(err as Error).message})`,
+      undefined,
+      { cause: err },
     );
   }
   const parsed = metricsSchema.partial().safeParse(raw);

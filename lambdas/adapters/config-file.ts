@@ -25,13 +25,21 @@ export function loadConfig(path = DEFAULT_CONFIG_PATH): MlcycleConfig {
     throw new ValidationError(
       `config file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); ` +
         'create it or pass --config <path>',
+      undefined,
+      { cause: err },
     );
   }
   let raw: unknown;
   try {
     raw = parse(text);
   } catch (err) {
-    throw new ValidationError(`${path}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    throw new ValidationError(
+      `${path}: not valid YAML: ${(err as Error).message.split('\n')[0]}`,
+      undefined,
+      {
+        cause: err,
+      },
+    );
   }
   return parseConfig(raw, path);
 }

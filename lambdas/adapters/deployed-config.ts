@@ -25,14 +25,16 @@ export function deployedConfig(env: NodeJS.ProcessEnv = process.env): MlcycleCon
   } catch (err) {
     throw new ValidationError(
       `the deployed config ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      undefined,
+      { cause: err },
     );
   }
   if (cached?.path !== path || cached.text !== text) {
     let raw: unknown;
     try {
       raw = JSON.parse(text);
-    } catch {
-      throw new ValidationError(`the deployed config ${path} is not JSON`);
+    } catch (err) {
+      throw new ValidationError(`the deployed config ${path} is not JSON`, undefined, { cause: err });
     }
     cached = { path, text, config: parseConfig(raw, `deployed config ${path}`) };
   }

@@ -45,7 +45,9 @@ export class S3Objects {
       const out = await this.s3.send(new GetObjectCommand({ Bucket: loc.bucket, Key: loc.key }));
       return out.Body as Readable;
     } catch (err) {
-      if (isMissing(err)) throw new NotFoundError(`${s3Uri(loc.bucket, loc.key)} does not exist`);
+      if (isMissing(err)) {
+        throw new NotFoundError(`${s3Uri(loc.bucket, loc.key)} does not exist`, undefined, { cause: err });
+      }
       throw err;
     }
   }
@@ -64,8 +66,8 @@ export class S3Objects {
     const text = await this.getText(loc);
     try {
       return JSON.parse(text) as T;
-    } catch {
-      throw new ValidationError(`${s3Uri(loc.bucket, loc.key)} is not valid JSON`);
+    } catch (err) {
+      throw new ValidationError(`${s3Uri(loc.bucket, loc.key)} is not valid JSON`, undefined, { cause: err });
     }
   }
 

@@ -89,7 +89,9 @@ export class ApprovalStore {
       if (!isConditionFailure(err)) throw err;
       const existing = await this.get(request.requestId);
       if (existing && existing.taskToken === request.taskToken) return false;
-      throw new ConflictError(`approval request ${request.requestId} already exists`);
+      throw new ConflictError(`approval request ${request.requestId} already exists`, undefined, {
+        cause: err,
+      });
     }
   }
 

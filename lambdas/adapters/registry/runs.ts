@@ -36,7 +36,9 @@ export class RunStore {
         }),
       );
     } catch (err) {
-      if (isConditionFailure(err)) throw new NotFoundError(`run ${runId} of model ${model} does not exist`);
+      if (isConditionFailure(err)) {
+        throw new NotFoundError(`run ${runId} of model ${model} does not exist`, undefined, { cause: err });
+      }
       throw err;
     }
   }

@@ -104,7 +104,13 @@ export class VersionStore {
         if (!isConditionFailure(err)) throw err;
         const [counter, put] = cancellationCodes(err);
         if (put === 'ConditionalCheckFailed' && explicit) {
-          throw new ConflictError(`${input.model} ${explicit} already exists; versions are never reused`);
+          throw new ConflictError(
+            `${input.model} ${explicit} already exists; versions are never reused`,
+            undefined,
+            {
+              cause: err,
+            },
+          );
         }
         if (
           counter === 'ConditionalCheckFailed' ||

@@ -43,8 +43,8 @@ export function jsonBody(event: APIGatewayProxyEventV2): unknown {
   const text = bodyText(event);
   try {
     return JSON.parse(text);
-  } catch {
-    throw new ValidationError('the request body is not JSON');
+  } catch (err) {
+    throw new ValidationError('the request body is not JSON', undefined, { cause: err });
   }
 }
 
