@@ -39,38 +39,27 @@ const rollbackBody = z.strictObject({
  */
 export function makeRegistryHttpHandler(deps: () => RegistryHttpDeps) {
   return httpHandler(logger, async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
-    const { authMode, registry, objects, bucket, ...d } = deps();
-    const config = d.config();
-    const caller = callerOf(event, authMode, config);
-    switch (event.routeKey) {
-      case 'GET /whoami':
-        return json(200, caller);
-      case 'POST /rollbacks': {
-        const { to, ...b } = parseInput(rollbackBody, jsonBody(event), 'rollback');
-        const out = await rollback(
-          { registry, objects, bucket, config },
-          { ...b, ...(to ? { to } : {}), actor: caller.person },
-        );
-        logger.info('rolled back', {
-          model: b.model,
-          stage: b.stage,
-          to: out.entry.toVersion,
-          by: caller.person,
-        });
-        return json(200, out);
-      }
-      case 'POST /versions': {
-        const record = await registerExternalVersion(
-          { config, bucket, objects, registry },
-          jsonBody(event),
-          caller.person,
-        );
-        logger.info('external version registered', { model: record.model, version: record.version });
-        return json(201, record);
-      }
-      default:
-        throw new ValidationError(`no route ${event.routeKey}`);
+    const { authMode, config: deployed, ...adapters } = deps();
+    const services = { ...adapters, config: deployed() };
+    const caller = callerOf(event, authMode, services.config);
+    if (event.routeKey === 'GET /whoami') return json(200, caller);
+    if (event.routeKey === 'POST /rollbacks') {
+      const { to, ...b } = parseInput(rollbackBody, jsonBody(event), 'rollback');
+      const out = await rollback(services, { ...b, ...(to ? { to } : {}), actor: caller.person });
+      logger.info('rolled back', {
+        model: b.model,
+        stage: b.stage,
+        to: out.entry.toVersion,
+        by: caller.person,
+      });
+      return json(200, out);
     }
+    if (event.routeKey === 'POST /versions') {
+      const record = await registerExternalVersion(services, jsonBody(event), caller.person);
+      logger.info('external version registered', { model: record.model, version: record.version });
+      return json(201, record);
+    }
+    throw new ValidationError(`no route ${event.routeKey}`);
   });
 }
 
