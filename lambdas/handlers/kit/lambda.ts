@@ -14,6 +14,18 @@ export type LambdaHandler<E, R> = (event: E, context?: Context) => Promise<R>;
  * `timeoutEarlyInMillis: 0`: middy would otherwise answer a TimeoutError just before the
  * context's deadline while the handler runs on; Lambda ends a late function itself, and the
  * embedded default must not fail a state the handler is still completing.
+ *
+ * No idempotency middleware (@aws-lambda-powertools/idempotency): the handlers Step Functions
+ * or EventBridge may deliver twice claim their work in DynamoDB, in the same conditional write
+ * that does it, which also holds beyond an idempotency record's expiry: Deploy records its
+ * deployment key in the ledger entry (StageLedger.promoteOnce), Approve creates its request
+ * conditionally (same id and token ⇒ the stored one), RecordFailure and ExecutionEnded claim
+ * the failure's alert, the reconciler leases each owed callback, reminders mark the request
+ * reminded, drift and baseline claim the upload's event. Read-only or overwriting tasks (Admit,
+ * Gate, Evaluate, LoadCandidate) need none. PrepareRun and Register allocate a new run id or
+ * version at each delivery, as their tests pin; making them reuse their execution's is a
+ * behaviour change left to its own issue (a run or version found for the execution, not a
+ * middleware record).
  */
 export function lambdaHandler<E, R>(
   logger: Logger,
