@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { principalsOverlap } from '../domain/identity/principal.js';
 import {
   EXECUTION_TIMEOUT_SECONDS,
   executionBudget,
@@ -309,19 +310,23 @@ export const configSchema = configShape.superRefine((cfg, ctx) => {
       });
     }
   }
-  const personOf = new Map<string, string>();
+  // A caller matching principals of two people would act as whichever is listed first.
+  const listed: { person: string; principal: string }[] = [];
   for (const [person, principals] of Object.entries(cfg.identities)) {
     for (const principal of principals) {
-      const other = personOf.get(principal);
-      if (other && other !== person) {
+      const other = listed.find((l) => l.person !== person && principalsOverlap(l.principal, principal));
+      if (other) {
         ctx.addIssue({
           code: 'custom',
           path: ['identities', person],
           input: principal,
-          message: `maps a principal that ${other} already maps: one principal is one person`,
+          message:
+            other.principal === principal
+              ? `maps a principal that ${other.person} already maps: one principal is one person`
+              : `overlaps ${other.principal} of ${other.person} (a role covers all its sessions; a role's name ignores path and case): one principal is one person`,
         });
       }
-      personOf.set(principal, person);
+      listed.push({ person, principal });
     }
   }
   for (const [modelName, model] of Object.entries(cfg.models)) {

@@ -37,6 +37,14 @@ export const monitoringPrefix = (model: string, kind: MonitoringUpload) =>
   `${PREFIXES.monitoring}${model}/${kind}/`;
 export const monitoringKey = (model: string, kind: MonitoringUpload, fileName: string) =>
   `${monitoringPrefix(model, kind)}${fileName}`;
+const MONITORING_KEY = new RegExp(`^${PREFIXES.monitoring}([a-z][a-z0-9-]{0,39})/(baseline|batches)/(.+)$`);
+/** The model and kind of an upload's key (monitoringKey read back); undefined for any other key. */
+export function parseMonitoringKey(
+  key: string,
+): { model: string; kind: MonitoringUpload; fileName: string } | undefined {
+  const m = MONITORING_KEY.exec(key);
+  return m ? { model: m[1] as string, kind: m[2] as MonitoringUpload, fileName: m[3] as string } : undefined;
+}
 
 /** What monitoring writes: profiles and drift reports of a model. */
 export const reportsPrefix = (model: string) => `${PREFIXES.reports}${model}/`;

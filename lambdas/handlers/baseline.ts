@@ -1,5 +1,5 @@
 import type { S3Event } from 'aws-lambda';
-import { processBaseline } from '../adapters/drift/monitoring-service.js';
+import { processBaseline } from '../services/monitoring/baseline.js';
 import { monitoringDeps } from './kit/monitoring-deps.js';
 import { createLogger } from './kit/runtime.js';
 import { uploadedObjects } from './kit/s3-event.js';

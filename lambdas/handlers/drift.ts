@@ -1,5 +1,5 @@
 import type { S3Event } from 'aws-lambda';
-import { processBatch } from '../adapters/drift/monitoring-service.js';
+import { processBatch } from '../services/monitoring/batch-check.js';
 import { monitoringDeps } from './kit/monitoring-deps.js';
 import { createLogger } from './kit/runtime.js';
 import { uploadedObjects } from './kit/s3-event.js';

@@ -6,9 +6,11 @@ import { ExecutionFailures } from '../../lambdas/adapters/pipeline/execution-fai
 import { Executions } from '../../lambdas/adapters/stepfunctions/executions.js';
 import { executionStatusChangeEvent } from '../../lambdas/contracts/execution-events.js';
 import type { PipelineState, RunInfo } from '../../lambdas/contracts/pipeline.js';
+import { approvalGap } from '../../lambdas/domain/approval/deploy-authorization.js';
 import { buildApprovalRequest } from '../../lambdas/domain/approval/request.js';
 import type { ApprovalRequest } from '../../lambdas/domain/approval/types.js';
 import { makeExecutionEndedHandler } from '../../lambdas/handlers/execution-ended.js';
+import { recordDecision } from '../../lambdas/services/approvals/decide.js';
 import type { ExecutionEndedResult } from '../../lambdas/services/pipeline/execution-ended.js';
 import { LOCAL_REGION } from '../../local/emulators/local-aws.js';
 import {
@@ -176,6 +178,53 @@ describe('execution-ended handler (status-change events, DynamoDB Local, outbox 
     });
     expect(w.outbox()).toHaveLength(alerts + 1);
     expect(await w.scan()).toBe(before);
+  });
+
+  it('an approval delivered to an execution that then failed at Deploy is spent: closed, so no later Deploy may use it', async () => {
+    const arn = newExecution();
+    const { input, request, state } = await waitingAtApprove('r-spent', arn);
+    // Quorum reached and the callback delivered: the execution went on to Deploy, which failed.
+    const decided = await recordDecision(
+      { store: approvals, registry: w.registry, sfn: { send: async () => ({}) } },
+      {
+        requestId: request.requestId,
+        approver: 'a@studio.test',
+        decision: 'approve',
+        comment: 'ok',
+        via: 'link',
+      },
+    );
+    expect(decided).toMatchObject({ outcome: 'approved', delivery: 'delivered' });
+    history.states.set(arn, [
+      ...(history.states.get(arn) ?? []),
+      { ...state, approval: { requestId: request.requestId }, failureKind: 'deploy' },
+    ]);
+
+    const out = await handler(
+      event(arn, 'FAILED', input, { error: 'mlcycle.DeployFailed', cause: 'smoke test failed' }),
+    );
+
+    expect(out.closedRequests).toEqual([request.requestId]);
+    const spent = await approvals.get(request.requestId);
+    expect(spent).toMatchObject({
+      status: 'closed',
+      outcomeNote: expect.stringContaining('nothing will deploy'),
+    });
+    // What Deploy checks: a closed request authorises nothing.
+    expect(
+      approvalGap(
+        {
+          executionArn: arn,
+          model: MODEL,
+          version: request.version,
+          stage: request.stage,
+          requestedBy: input.requestedBy,
+        },
+        { approvers: ['a@studio.test', 'b@studio.test'], quorum: 1 },
+        spent,
+        await approvals.decisions(request.requestId),
+      ),
+    ).toMatch(/is closed, not approved/);
   });
 
   it('RecordFailure itself failed (the state reached it): does what it would have done — version rejected for a gate failure, run failed — and alerts once', async () => {

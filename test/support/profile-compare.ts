@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
-import { KllSketch, rankErrorBound, SketchDistribution } from '../../lambdas/domain/profile/kll.js';
+import { KllSketch, rankErrorBound } from '../../lambdas/domain/profile/kll.js';
 import type { Profile } from '../../lambdas/domain/profile/profile.js';
+import { SketchDistribution } from '../../lambdas/domain/profile/sketch-distribution.js';
 
 /**
  * Two profiles of the same rows made differently (split, merged, in other threads): everything

@@ -202,6 +202,27 @@ export class ApprovalStore {
     }
   }
 
+  /**
+   * Closes an approved request whose callback was delivered but whose execution then ended without
+   * deploying (Deploy refused or failed; it was stopped): the approval is spent, and no later
+   * Deploy — a redrive, a direct invocation — may use it.
+   */
+  async closeSpentApproval(request: ApprovalRequest, note: string): Promise<boolean> {
+    return updateIf(this.doc, this.tableName, {
+      Key: k.request(request.requestId),
+      UpdateExpression: 'SET #s = :closed, #decided = :approved, outcomeNote = :note, closedAt = :now',
+      ConditionExpression: '#s = :approved AND executionArn = :arn AND attribute_not_exists(GSI1PK)',
+      ExpressionAttributeNames: { '#s': 'status', '#decided': 'decided' },
+      ExpressionAttributeValues: {
+        ':closed': 'closed',
+        ':approved': 'approved',
+        ':arn': request.executionArn,
+        ':note': note,
+        ':now': this.clock().toISOString(),
+      },
+    });
+  }
+
   /** Closes a still-pending request whose execution ended: no decision can take effect any more. */
   async close(requestId: string, note: string): Promise<boolean> {
     return this.complete(requestId, 'closed', note);

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { DataError } from '../../domain/errors.js';
-import type { DataFormat } from '../../domain/profile/profiler.js';
+import type { DataFormat } from '../../domain/profile/profile-options.js';
 
 /** The data format from the key: .csv, .jsonl/.ndjson, optionally .gz. */
 export function formatOf(key: string): { format: DataFormat; gzip: boolean } {

@@ -1,17 +1,16 @@
 import { availableParallelism } from 'node:os';
 import { BlockSplitter, type RowBlock } from '../../domain/profile/block-splitter.js';
-import { CsvScanner, fieldText } from '../../domain/profile/csv-scanner.js';
-import type { ColumnKind, Profile } from '../../domain/profile/profile.js';
+import { csvHeaderNames, findCsvHeader, SNIFF_BYTES, sniffKinds } from '../../domain/profile/file-head.js';
+import { finishProfile } from '../../domain/profile/finish-profile.js';
+import type { Profile } from '../../domain/profile/profile.js';
+import { DEFAULT_MAX_ROW_BYTES, type ProfileOptions } from '../../domain/profile/profile-options.js';
+import { Profiler } from '../../domain/profile/profiler.js';
 import {
-  DEFAULT_MAX_ROW_BYTES,
-  finishProfile,
   mergeProfilerStates,
-  type ProfileOptions,
-  Profiler,
   type ProfilerState,
   ProfilerStateMerger,
-  sniffCsvKinds,
-} from '../../domain/profile/profiler.js';
+} from '../../domain/profile/profiler-state.js';
+import { utf8BomLength } from '../../domain/profile/utf8-bom.js';
 import { partBytesFor, partsProfile, profileParts } from './profile-part.js';
 import { acquireWorkers, type ProfileWorker, releaseWorkers, workerScript } from './profile-pool.js';
 import { type RangeSource, readFrom } from './range-reader.js';
@@ -34,61 +33,11 @@ export interface ParallelOptions {
 /** Stages of profileSource: first megabyte and kinds; parts on the workers; merging them. */
 export type ProfileStage = 'sniff' | 'parts' | 'merge';
 
-const SNIFF_BYTES = 1 << 20;
 const MIN_RANGE_BYTES = 8 << 20;
 const LF = 0x0a;
 
 export function defaultWorkers(): number {
   return availableParallelism();
-}
-
-/** The column names of a CSV header row (quotes, BOM handled as everywhere else). */
-function headerNames(header: Buffer): string[] {
-  return (
-    findHeader(header, Number.POSITIVE_INFINITY, true)?.names ?? [fieldText(header, 0, header.length, 0)]
-  );
-}
-
-/** Kinds from the first rows (whole rows in `bytes`), so every part profiles every column alike. */
-function sniffKinds(
-  bytes: Buffer,
-  options: ProfileOptions,
-  header: readonly string[] | undefined,
-): Record<string, ColumnKind> {
-  let rows = bytes.subarray(0, SNIFF_BYTES);
-  if (rows.length < bytes.length) rows = rows.subarray(0, rows.lastIndexOf(LF) + 1);
-  let kinds: Record<string, ColumnKind>;
-  if (header) kinds = sniffCsvKinds(rows, header, options.maxRowBytes);
-  else {
-    const sniff = new Profiler({ ...options, pinAfterRows: Number.POSITIVE_INFINITY });
-    sniff.pushBlock(rows, 0);
-    kinds = sniff.kinds();
-  }
-  return { ...kinds, ...(options.kinds ?? {}) };
-}
-
-/**
- * The CSV header row at the start of `head`: its names, where the data starts, its line count.
- * `whole`: head is all there is, so a last row without a newline still counts.
- */
-function findHeader(head: Buffer, maxRowBytes: number, whole = false) {
-  let names: string[] | undefined;
-  const scanner: CsvScanner = new CsvScanner(
-    {
-      header: (columns) => {
-        names = columns;
-        scanner.stopAt = 0; // stop at the first data row: stoppedAt is where the data starts
-      },
-      row: () => undefined,
-      oversized: () => undefined,
-      unterminated: () => undefined,
-    },
-    maxRowBytes,
-  );
-  scanner.push(head);
-  if (!names && whole) scanner.end();
-  if (!names) return undefined;
-  return { names, dataStart: scanner.stoppedAt ?? head.length, lines: scanner.lines };
 }
 
 async function readHead(source: RangeSource): Promise<Buffer> {
@@ -137,11 +86,11 @@ export async function profileSource(
   let broken = true;
   try {
     const head = await readHead(source);
-    let dataStart = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+    let dataStart = Math.max(0, utf8BomLength(head));
     let header: string[] | undefined;
     let headerLines = 0;
     if (options.format === 'csv') {
-      const found = findHeader(head, maxRowBytes);
+      const found = findCsvHeader(head, maxRowBytes);
       if (!found) {
         // no header row within the first megabyte: the streamed pass says what is wrong
         broken = false;
@@ -225,7 +174,7 @@ export async function profileStream(
   let finished = false;
 
   const start = (first: RowBlock) => {
-    header = options.format === 'csv' && splitter.header ? headerNames(splitter.header) : undefined;
+    header = options.format === 'csv' && splitter.header ? csvHeaderNames(splitter.header) : undefined;
     const kinds = sniffKinds(first.bytes, options, header);
     slots = acquireWorkers(
       script,
@@ -266,7 +215,7 @@ export async function profileStream(
     if (!slots) {
       // small file: one block or less, profiled here the same way the workers would
       const blocks = [...(queued ? [queued] : []), ...rest];
-      header = options.format === 'csv' && splitter.header ? headerNames(splitter.header) : undefined;
+      header = options.format === 'csv' && splitter.header ? csvHeaderNames(splitter.header) : undefined;
       local = new Profiler(options, header);
       for (const b of blocks) {
         skipped.set(b.index, b.skippedBefore);

@@ -1,10 +1,8 @@
+import { finishProfile } from '../../domain/profile/finish-profile.js';
 import type { Profile } from '../../domain/profile/profile.js';
-import {
-  finishProfile,
-  type ProfileOptions,
-  Profiler,
-  type ProfilerState,
-} from '../../domain/profile/profiler.js';
+import type { ProfileOptions } from '../../domain/profile/profile-options.js';
+import { Profiler } from '../../domain/profile/profiler.js';
+import type { ProfilerState } from '../../domain/profile/profiler-state.js';
 import { type RangeSource, readFrom } from './range-reader.js';
 
 const LF = 0x0a;

@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { ERROR_NAMES } from '../../contracts/errors.js';
 import { DataError } from '../../domain/errors.js';
 import type { RowBlock } from '../../domain/profile/block-splitter.js';
-import type { ProfilerState } from '../../domain/profile/profiler.js';
+import type { ProfilerState } from '../../domain/profile/profiler-state.js';
 import type { PartResult, PartTask } from './profile-part.js';
 import type { FromWorker, ProfileWorkerInit, ToWorker } from './profile-worker.js';
 

@@ -1,6 +1,8 @@
 import { parentPort } from 'node:worker_threads';
 import { ERROR_NAMES } from '../../contracts/errors.js';
-import { type ProfileOptions, Profiler, type ProfilerState } from '../../domain/profile/profiler.js';
+import type { ProfileOptions } from '../../domain/profile/profile-options.js';
+import { Profiler } from '../../domain/profile/profiler.js';
+import type { ProfilerState } from '../../domain/profile/profiler-state.js';
 import { type PartResult, type PartTask, profilePart } from './profile-part.js';
 
 /** What a profile asks of a worker: the same for every part and block of one file. */

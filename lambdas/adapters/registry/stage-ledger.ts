@@ -94,6 +94,28 @@ export class StageLedger {
     return items.map((i) => strip<LedgerEntry>(i) as LedgerEntry).find(isStageChange);
   }
 
+  /**
+   * The stage change that an approval request authorised (Deploy records the request's id in
+   * the entry's evidence), if any: an approval deploys once.
+   */
+  async findByApprovalRequest(
+    model: string,
+    stage: string,
+    requestId: string,
+  ): Promise<LedgerEntry | undefined> {
+    const items = await this.t.queryAll({
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      FilterExpression: 'evidence.requestId = :id',
+      ExpressionAttributeValues: {
+        ':pk': keys.model(model),
+        ':prefix': keys.ledgerPrefix(stage),
+        ':id': requestId,
+      },
+      ConsistentRead: true,
+    });
+    return items.map((i) => strip<LedgerEntry>(i) as LedgerEntry).find(isStageChange);
+  }
+
   private async attemptPromote(
     input: PromoteInput,
     version: string,

@@ -1,6 +1,5 @@
-import type { Severity } from '../../contracts/drift-summary.js';
 import type { Metrics } from '../../contracts/pipeline.js';
-import { KllSketch, SketchDistribution } from '../profile/kll.js';
+import { KllSketch } from '../profile/kll.js';
 import { performanceMetrics } from '../profile/performance.js';
 import {
   type CategoricalProfile,
@@ -10,6 +9,8 @@ import {
   type Profile,
   variance,
 } from '../profile/profile.js';
+import { SketchDistribution } from '../profile/sketch-distribution.js';
+import type { DriftResult, FeatureDrift, FeatureRole } from './drift-result.js';
 import { recommend } from './recommend.js';
 import { maxSeverity, SEVERITY_ORDER, severityOf, type Thresholds } from './severity.js';
 import {
@@ -22,54 +23,6 @@ import {
   psi,
   wasserstein,
 } from './statistics.js';
-
-export type FeatureRole = 'feature' | 'target' | 'prediction' | 'latency';
-
-export interface FeatureDrift {
-  name: string;
-  role: FeatureRole;
-  kind: 'numeric' | 'categorical';
-  status: 'ok' | 'insufficient-data' | 'missing-in-batch';
-  /** The method whose score decides the severity, and that score. */
-  method: string;
-  score: number | null;
-  severity: Severity;
-  details: {
-    ks?: number;
-    ksBeyondNoise?: number;
-    pValue?: number;
-    psi?: number;
-    wassersteinNormalized?: number;
-    jensenShannon?: number;
-    unseen?: string[];
-    vanished?: string[];
-    baselineMean?: number;
-    batchMean?: number;
-    missingRate: { baseline: number; batch: number; change: number; severity: Severity };
-    baselineRows: number;
-    batchRows: number;
-  };
-  recommendation: string;
-  /** For charts: shares per bin/category, baseline vs batch. */
-  chart: { labels: string[]; baseline: number[]; batch: number[] };
-}
-
-export interface DriftResult {
-  status: 'ok' | 'insufficient-data';
-  overallSeverity: Severity;
-  driftedShare: number;
-  datasetDrift: boolean;
-  rows: { baseline: number; batch: number };
-  features: FeatureDrift[];
-  addedColumns: string[];
-  performance: {
-    metrics: Metrics | null;
-    reference: Partial<Metrics> | null;
-    change: Partial<Metrics> | null;
-    latency: { p50: number; p95: number; p99: number } | null;
-  };
-  warnings: string[];
-}
 
 export interface CompareOptions {
   readonly thresholds: Thresholds;

@@ -1,4 +1,4 @@
-import type { FeatureDrift } from './compare.js';
+import type { FeatureDrift } from './drift-result.js';
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 

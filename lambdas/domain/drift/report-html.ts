@@ -1,5 +1,5 @@
 import { esc } from '../approval/html.js';
-import type { DriftResult, FeatureDrift } from './compare.js';
+import type { DriftResult, FeatureDrift } from './drift-result.js';
 
 function bars(f: FeatureDrift): string {
   const { labels, baseline, batch } = f.chart;

@@ -1,4 +1,4 @@
-import type { SketchDistribution } from '../profile/kll.js';
+import type { SketchDistribution } from '../profile/sketch-distribution.js';
 
 /** Two-sample KS distance D = sup |F_a − F_b|, evaluated at every point either sketch holds. */
 export function ksDistance(a: SketchDistribution, b: SketchDistribution): number {

@@ -1,3 +1,4 @@
+import { mean } from 'simple-statistics';
 import type { Severity } from '../../contracts/drift-summary.js';
 import type { DriftRecord } from './record.js';
 import { maxSeverity } from './severity.js';
@@ -35,7 +36,7 @@ export function summarizeTrend(records: readonly DriftRecord[], _days: number): 
         day,
         batches: rs.length,
         worstSeverity: maxSeverity(...rs.map((r) => r.overallSeverity)),
-        meanDriftedShare: rs.reduce((s, r) => s + r.driftedShare, 0) / rs.length,
+        meanDriftedShare: mean(rs.map((r) => r.driftedShare)),
       })),
     topFeatures: [...features.entries()]
       .filter(([, v]) => v.drifted > 0)

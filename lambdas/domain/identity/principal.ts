@@ -30,3 +30,18 @@ export function principalMatches(listed: string, caller: string): boolean {
       role[3]?.toLowerCase() === session[3]?.toLowerCase(),
   );
 }
+
+/**
+ * Whether some caller could match both listed principals: the same ARN, a role and one of its
+ * sessions, or one role listed twice (IAM role names are unique per account whatever their
+ * path or case). Two people may never list overlapping principals, or who a caller acts as
+ * would depend on the order of the config.
+ */
+export function principalsOverlap(a: string, b: string): boolean {
+  if (a === b || principalMatches(a, b) || principalMatches(b, a)) return true;
+  const ra = ROLE.exec(a);
+  const rb = ROLE.exec(b);
+  return Boolean(
+    ra && rb && ra[1] === rb[1] && ra[2] === rb[2] && ra[3]?.toLowerCase() === rb[3]?.toLowerCase(),
+  );
+}

@@ -1,4 +1,4 @@
-import type { DataFormat } from './profiler.js';
+import type { DataFormat } from './profile-options.js';
 
 const QUOTE = 0x22;
 const LF = 0x0a;

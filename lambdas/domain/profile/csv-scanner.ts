@@ -1,3 +1,5 @@
+import { utf8BomLength } from './utf8-bom.js';
+
 /**
  * A streaming CSV scanner over bytes (RFC 4180: quoted fields with commas, newlines and doubled
  * quotes; CRLF; a UTF-8 BOM). It hands each row to the sink as field offsets into a buffer, so
@@ -105,15 +107,14 @@ export class CsvScanner {
     let data = bytes;
     let base = streamBase;
     if (this.atStart) {
-      if (data.length < 3 && data[0] === 0xef) {
+      const bom = utf8BomLength(data);
+      if (bom < 0) {
         this.carry = Buffer.from(data);
         this.carryBase = base;
         return;
       }
-      if (data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) {
-        data = data.subarray(3);
-        base += 3;
-      }
+      data = data.subarray(bom);
+      base += bom;
       this.atStart = false;
     }
     let pos = 0;

@@ -113,7 +113,15 @@ export interface LedgerEntry {
   actor: string;
   reason: string;
   at: string;
-  evidence: { gate?: unknown; approvals?: unknown; validation?: unknown; requestId?: string };
+  evidence: {
+    gate?: unknown;
+    approvals?: unknown;
+    validation?: unknown;
+    /** The approval request that authorised the change (an approval deploys once). */
+    requestId?: string;
+    /** The deployment this entry is, written by promoteOnce (see Deploy's deploymentKey). */
+    idempotencyKey?: string;
+  };
 }
 
 export interface PromoteInput {

@@ -1,5 +1,5 @@
 import type { S3Event } from 'aws-lambda';
-import type { UploadedObject } from '../../adapters/drift/monitoring-service.js';
+import type { UploadedObject } from '../../services/monitoring/deps.js';
 
 /** The objects an S3 event names; keys arrive URL-encoded with '+' for spaces. */
 export function uploadedObjects(event: S3Event): UploadedObject[] {

@@ -53,10 +53,12 @@ export function deploymentKey(state: DeployState): string | undefined {
 
 /**
  * Deploy moves nothing without the approvals the deployed policy asks of the stage now (the state
- * says which request approved it; the store says whether it did).
+ * says which request approved it; the store says whether it did), and an approval deploys once:
+ * a state that carries one which already moved the stage under another deployment key (an
+ * earlier deployment's state with a new promotion id or run) is a replay, refused.
  */
-async function requireApproval(deps: DeployDeps, state: DeployState): Promise<void> {
-  const { approvals } = deps;
+async function requireApproval(deps: DeployDeps, state: DeployState, key: string | undefined): Promise<void> {
+  const { approvals, registry } = deps;
   const policy = requireStage(deps.config(), state.stage);
   if (policy.quorum < 1) return;
   const requestId = state.approval?.requestId;
@@ -75,6 +77,14 @@ async function requireApproval(deps: DeployDeps, state: DeployState): Promise<vo
     decisions,
   );
   if (gap) throw new ForbiddenError(`not deployed: ${gap}`);
+  const used = requestId
+    ? await registry.stages.findByApprovalRequest(state.model, state.stage, requestId)
+    : undefined;
+  if (used && used.evidence.idempotencyKey !== key) {
+    throw new ForbiddenError(
+      `not deployed: approval request ${requestId} was used already: ledger #${used.seq} deployed ${state.model} ${used.toVersion} to ${state.stage} with it (an approval deploys once)`,
+    );
+  }
 }
 
 /**
@@ -90,9 +100,9 @@ async function requireApproval(deps: DeployDeps, state: DeployState): Promise<vo
 export async function deploy(deps: DeployDeps, state: DeployState): Promise<DeployResult> {
   const { bucket, objects, registry } = deps;
   const { model, stage } = state;
-  await requireApproval(deps, state);
-  const version = await registry.versions.requireVersion(model, state.registration.version);
   const key = deploymentKey(state);
+  await requireApproval(deps, state, key);
+  const version = await registry.versions.requireVersion(model, state.registration.version);
 
   let entry: LedgerEntry | undefined = key
     ? await registry.stages.findByIdempotencyKey(model, stage, key)

@@ -21,7 +21,10 @@ export interface EndedExecution {
 }
 
 export interface ExecutionEndedDeps extends PipelineFailureDeps {
-  readonly approvals: Pick<ApprovalStore, 'expireForVersion' | 'openForExecution' | 'close' | 'signals'>;
+  readonly approvals: Pick<
+    ApprovalStore,
+    'expireForVersion' | 'openForExecution' | 'close' | 'signals' | 'findForVersion' | 'closeSpentApproval'
+  >;
   /** Reads the state the execution ended with, from its history. */
   readonly executions: Pick<Executions, 'lastState'>;
 }
@@ -105,6 +108,17 @@ export async function handleExecutionEnded(
   const detail = [outcome.detail, failureKind ? `the execution then ${endedHow(ended)}` : '']
     .filter(Boolean)
     .join('; ');
+
+  // An approval this execution received and could not use (Deploy refused, failed, or the
+  // execution was stopped after the callback) is spent: nothing may deploy on it later.
+  if (model && version && stage !== '?') {
+    const approved = await deps.approvals.findForVersion(model, version, stage);
+    if (approved?.executionArn === ended.executionArn && approved.status === 'approved') {
+      if (await deps.approvals.closeSpentApproval(approved, closingNote(approved, end))) {
+        closedRequests.push(approved.requestId);
+      }
+    }
+  }
 
   let runFailed: string | null = null;
   let versionSettled: string | null = null;

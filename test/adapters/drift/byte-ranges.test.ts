@@ -17,11 +17,9 @@ import { S3Objects } from '../../../lambdas/adapters/s3-objects.js';
 import { DataError } from '../../../lambdas/domain/errors.js';
 import { Random } from '../../../lambdas/domain/ml/random.js';
 import type { Profile } from '../../../lambdas/domain/profile/profile.js';
-import {
-  type ProfileOptions,
-  ProfilerStateMerger,
-  profileBytes,
-} from '../../../lambdas/domain/profile/profiler.js';
+import type { ProfileOptions } from '../../../lambdas/domain/profile/profile-options.js';
+import { profileBytes } from '../../../lambdas/domain/profile/profiler.js';
+import { ProfilerStateMerger } from '../../../lambdas/domain/profile/profiler-state.js';
 import { startTestS3 } from '../../support/emulators.js';
 import { expectSameProfile } from '../../support/profile-compare.js';
 

@@ -10,7 +10,8 @@ import {
   wasserstein,
 } from '../../../lambdas/domain/drift/statistics.js';
 import { Random } from '../../../lambdas/domain/ml/random.js';
-import { DEFAULT_SKETCH_K, KllSketch, SketchDistribution } from '../../../lambdas/domain/profile/kll.js';
+import { DEFAULT_SKETCH_K, KllSketch } from '../../../lambdas/domain/profile/kll.js';
+import { SketchDistribution } from '../../../lambdas/domain/profile/sketch-distribution.js';
 
 /** The exact two-sample KS statistic sup|F_a − F_b| over sorted samples (ties handled). */
 function exactKs(a: Float64Array, b: Float64Array): number {

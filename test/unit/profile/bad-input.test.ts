@@ -3,7 +3,8 @@ import { profileStream } from '../../../lambdas/adapters/drift/parallel-profile.
 import { DataError } from '../../../lambdas/domain/errors.js';
 import { Random } from '../../../lambdas/domain/ml/random.js';
 import type { Profile } from '../../../lambdas/domain/profile/profile.js';
-import { type ProfileOptions, profileBytes } from '../../../lambdas/domain/profile/profiler.js';
+import type { ProfileOptions } from '../../../lambdas/domain/profile/profile-options.js';
+import { profileBytes } from '../../../lambdas/domain/profile/profiler.js';
 import { expectSameProfile } from '../../support/profile-compare.js';
 
 async function* chunked(bytes: Buffer, size: number): AsyncIterable<Buffer> {

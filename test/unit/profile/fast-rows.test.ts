@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Profile } from '../../../lambdas/domain/profile/profile.js';
-import { type ProfileOptions, Profiler } from '../../../lambdas/domain/profile/profiler.js';
+import type { ProfileOptions } from '../../../lambdas/domain/profile/profile-options.js';
+import { Profiler } from '../../../lambdas/domain/profile/profiler.js';
 import { csv, line } from '../../support/csv-arbitraries.js';
 
 /**

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../../lambdas/domain/ml/random.js';
 import { sortFloat64 } from '../../../lambdas/domain/profile/float-sort.js';
-import {
-  coin,
-  DEFAULT_SKETCH_K,
-  KllSketch,
-  rankErrorBound,
-  SketchDistribution,
-} from '../../../lambdas/domain/profile/kll.js';
+import { coin, DEFAULT_SKETCH_K, KllSketch, rankErrorBound } from '../../../lambdas/domain/profile/kll.js';
+import { SketchDistribution } from '../../../lambdas/domain/profile/sketch-distribution.js';
 
 /** Exact P(X ≤ x) over a sorted sample. */
 function exactCdf(sorted: Float64Array, x: number): number {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Profiler, sniffCsvKinds } from '../../../lambdas/domain/profile/profiler.js';
+import { sniffCsvKinds } from '../../../lambdas/domain/profile/csv-header.js';
+import { Profiler } from '../../../lambdas/domain/profile/profiler.js';
 import { csv } from '../../support/csv-arbitraries.js';
 
 describe('sniffCsvKinds: the kinds a profiler would settle on, without profiling', () => {

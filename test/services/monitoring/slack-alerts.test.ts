@@ -3,14 +3,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DriftStore } from '../../../lambdas/adapters/drift/drift-store.js';
-import {
-  type MonitoringDeps,
-  processBaseline,
-  processBatch,
-  type UploadedObject,
-} from '../../../lambdas/adapters/drift/monitoring-service.js';
 import { S3Objects } from '../../../lambdas/adapters/s3-objects.js';
 import { monitoringRuntimeSchema } from '../../../lambdas/contracts/config-schema.js';
+import { processBaseline } from '../../../lambdas/services/monitoring/baseline.js';
+import { processBatch } from '../../../lambdas/services/monitoring/batch-check.js';
+import type { MonitoringDeps, UploadedObject } from '../../../lambdas/services/monitoring/deps.js';
+
 import { type ChurnDrift, churnCsv } from '../../../local/data/churn.js';
 import { startTestDynamo, startTestS3, type TestDynamo, type TestS3 } from '../../support/emulators.js';
 

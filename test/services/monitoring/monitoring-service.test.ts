@@ -2,15 +2,13 @@ import '../../../local/polyfills.js';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DriftStore } from '../../../lambdas/adapters/drift/drift-store.js';
-import {
-  type MonitoringDeps,
-  processBaseline,
-  processBatch,
-  type UploadedObject,
-} from '../../../lambdas/adapters/drift/monitoring-service.js';
 import { S3Objects } from '../../../lambdas/adapters/s3-objects.js';
 import { monitoringRuntimeSchema } from '../../../lambdas/contracts/config-schema.js';
 import { Random } from '../../../lambdas/domain/ml/random.js';
+import { processBaseline } from '../../../lambdas/services/monitoring/baseline.js';
+import { processBatch } from '../../../lambdas/services/monitoring/batch-check.js';
+import type { MonitoringDeps, UploadedObject } from '../../../lambdas/services/monitoring/deps.js';
+
 import { startTestDynamo, startTestS3, type TestDynamo, type TestS3 } from '../../support/emulators.js';
 
 function csv(rows: number, seed: number, shift: number): string {

@@ -1,0 +1,51 @@
+import type { Severity } from '../../contracts/drift-summary.js';
+import type { Metrics } from '../../contracts/pipeline.js';
+
+/** What comparing a batch with its baseline finds (compareProfiles), per column and overall. */
+export type FeatureRole = 'feature' | 'target' | 'prediction' | 'latency';
+
+export interface FeatureDrift {
+  name: string;
+  role: FeatureRole;
+  kind: 'numeric' | 'categorical';
+  status: 'ok' | 'insufficient-data' | 'missing-in-batch';
+  /** The method whose score decides the severity, and that score. */
+  method: string;
+  score: number | null;
+  severity: Severity;
+  details: {
+    ks?: number;
+    ksBeyondNoise?: number;
+    pValue?: number;
+    psi?: number;
+    wassersteinNormalized?: number;
+    jensenShannon?: number;
+    unseen?: string[];
+    vanished?: string[];
+    baselineMean?: number;
+    batchMean?: number;
+    missingRate: { baseline: number; batch: number; change: number; severity: Severity };
+    baselineRows: number;
+    batchRows: number;
+  };
+  recommendation: string;
+  /** For charts: shares per bin/category, baseline vs batch. */
+  chart: { labels: string[]; baseline: number[]; batch: number[] };
+}
+
+export interface DriftResult {
+  status: 'ok' | 'insufficient-data';
+  overallSeverity: Severity;
+  driftedShare: number;
+  datasetDrift: boolean;
+  rows: { baseline: number; batch: number };
+  features: FeatureDrift[];
+  addedColumns: string[];
+  performance: {
+    metrics: Metrics | null;
+    reference: Partial<Metrics> | null;
+    change: Partial<Metrics> | null;
+    latency: { p50: number; p95: number; p99: number } | null;
+  };
+  warnings: string[];
+}

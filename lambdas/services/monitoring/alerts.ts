@@ -1,0 +1,93 @@
+import { s3Uri } from '../../adapters/s3-objects.js';
+import type { DriftResult } from '../../domain/drift/drift-result.js';
+import type { MonitoringDeps, UploadedObject, UploadKind } from './deps.js';
+
+/**
+ * The alerts of monitoring: on the SNS topic (which must go out: a failure to publish fails the
+ * delivery, which is retried) and, when the config has one, on a Slack incoming webhook (which
+ * never fails anything).
+ */
+
+const SLACK_TIMEOUT_MS = 10_000;
+const MAX_ALERT_FEATURES = 10;
+
+/** An upload that could not be processed: what was wrong, and that nothing else changed. */
+export async function alertFailure(
+  d: MonitoringDeps,
+  o: UploadedObject,
+  kind: UploadKind,
+  model: string,
+  error: string,
+): Promise<void> {
+  const subject = `[mlcycle] ${kind} for ${model} could not be processed`;
+  const message = `${s3Uri(o.bucket, o.key)}\n\n${error}\n\nNothing else was changed; fix the file and upload it again.`;
+  await d.alerts.publish({ subject, message });
+  await notifySlack(d, `${subject}: ${message}`, { model, batchKey: o.key });
+}
+
+/** A batch that drifted: the worst columns first, each with what to do about it, and the report. */
+export async function alertDrift(
+  d: MonitoringDeps,
+  model: string,
+  o: UploadedObject,
+  result: DriftResult,
+  reportUri: string,
+): Promise<void> {
+  const text = driftAlertText(model, o, result, reportUri);
+  await d.alerts.publish({ subject: `[mlcycle] drift ${result.overallSeverity}: ${model}`, message: text });
+  await notifySlack(d, text, { model, batchKey: o.key });
+}
+
+function driftAlertText(model: string, o: UploadedObject, result: DriftResult, reportUri: string): string {
+  const drifted = result.features
+    .filter((f) => f.severity !== 'none')
+    .sort((a, b) => (b.score ?? 0) - (a.score ?? 0));
+  const lines = drifted.slice(0, MAX_ALERT_FEATURES).map((f) => {
+    const m = f.details.missingRate;
+    const missing =
+      m.severity !== 'none'
+        ? `; missing ${(m.baseline * 100).toFixed(1)}% → ${(m.batch * 100).toFixed(1)}% (${m.severity})`
+        : '';
+    const score = f.score === null ? 'n/a' : f.score.toFixed(3);
+    const role = f.role === 'feature' ? '' : ` [${f.role}]`;
+    return `- ${f.name}${role}: ${f.severity} (${f.method} ${score}${missing}) — ${f.recommendation}`;
+  });
+  if (drifted.length > MAX_ALERT_FEATURES) lines.push(`- … and ${drifted.length - MAX_ALERT_FEATURES} more`);
+  return `Drift ${result.overallSeverity} for ${model} in ${s3Uri(o.bucket, o.key)}: ${(result.driftedShare * 100).toFixed(0)}% of input features drifted.\n\n${lines.join('\n')}\n\nReport: ${reportUri}`;
+}
+
+/**
+ * Posts the alert to the Slack incoming webhook from the config, if there is one. A webhook that
+ * answers an error or cannot be reached never fails the check (the record is already stored and
+ * the SNS alert has gone out): the failure is logged with the status, and the result returned.
+ */
+async function notifySlack(
+  d: MonitoringDeps,
+  text: string,
+  context: { model: string; batchKey: string },
+): Promise<'sent' | 'failed' | 'not-configured'> {
+  const url = d.config.alerts.slackWebhookUrl;
+  if (!url) return 'not-configured';
+  // Incoming-webhook URLs carry a secret in their path: log only the host.
+  const host = URL.canParse(url) ? new URL(url).host : 'the webhook';
+  const warn = (reason: string) =>
+    (d.logger ?? { warn: (m: string, e?: object) => console.warn(m, JSON.stringify(e)) }).warn(
+      'slack alert not delivered',
+      { ...context, webhookHost: host, reason },
+    );
+  try {
+    const res = await (d.fetch ?? fetch)(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text }),
+      signal: AbortSignal.timeout(SLACK_TIMEOUT_MS),
+    });
+    if (res.ok) return 'sent';
+    const body = (await res.text().catch(() => '')).slice(0, 200);
+    warn(`HTTP ${res.status}${body ? ` ${body}` : ''}`);
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    warn(`${(err as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ''}`);
+  }
+  return 'failed';
+}

@@ -1,0 +1,78 @@
+import type { DriftRecord } from '../../adapters/drift/drift-store.js';
+import { profileObject } from '../../adapters/drift/object-profile.js';
+import { readManifest } from '../../adapters/registry/manifest.js';
+import { s3Uri } from '../../adapters/s3-objects.js';
+import { monitoringPrefix } from '../../contracts/s3-layout.js';
+import { compareProfiles } from '../../domain/drift/compare.js';
+import { atLeast } from '../../domain/drift/severity.js';
+import { NotFoundError } from '../../domain/errors.js';
+import type { Profile } from '../../domain/profile/profile.js';
+import { alertDrift } from './alerts.js';
+import { type MonitoringDeps, modelRoles, type UploadedObject } from './deps.js';
+import { featureScore, writeDriftReports, writeLatestSummary } from './reports.js';
+import { retrainOnCritical } from './retrain.js';
+import { oncePerUpload } from './uploads.js';
+
+/**
+ * monitoring/<model>/batches/… uploaded: profile it with the baseline's kinds, compare it with
+ * the baseline, write the reports, hand a critical drift to retraining, alert, then record.
+ */
+export async function processBatch(d: MonitoringDeps, o: UploadedObject): Promise<DriftRecord | undefined> {
+  return oncePerUpload(d, o, 'batch', async (upload, now) => {
+    const { model } = upload;
+    const roles = modelRoles(d, model);
+    const baseline = await d.store.getBaseline(model);
+    if (!baseline) {
+      throw new NotFoundError(
+        `no baseline for ${model}: upload one to ${s3Uri(d.bucket, monitoringPrefix(model, 'baseline'))} first, then upload this batch again`,
+      );
+    }
+    const baselineProfile = await d.objects.getJson<Profile>({ bucket: d.bucket, key: baseline.profileKey });
+    const profile = await profileObject(
+      d.objects,
+      o,
+      {
+        kinds: { ...baseline.kinds, ...(d.config.schema[model] ?? {}) },
+        categoricalCap: d.config.categoricalCap,
+        performance: { label: roles.target, prediction: 'prediction' },
+      },
+      d.parallel,
+    );
+    const result = compareProfiles(baselineProfile, profile, {
+      thresholds: d.config.thresholds,
+      minSampleSize: d.config.minSampleSize,
+      roles: { target: roles.target, ignore: roles.exclude },
+      referenceMetrics: await referenceMetrics(d, model),
+    });
+    const { resultUri, reportUri } = await writeDriftReports(d, upload, now, result, profile);
+    const retrainExecution = await retrainOnCritical(d, model, o, result, now);
+    const alert =
+      atLeast(result.overallSeverity, d.config.alerts.minSeverity) && result.overallSeverity !== 'none';
+    if (alert) await alertDrift(d, model, o, result, reportUri);
+    await writeLatestSummary(d, upload, result, profile.rows, reportUri);
+    const record: DriftRecord = {
+      ...upload,
+      status: result.status,
+      overallSeverity: result.overallSeverity,
+      driftedShare: result.driftedShare,
+      rows: profile.rows,
+      features: result.features.map(featureScore),
+      resultUri,
+      reportUri,
+      alerted: alert,
+      ...(retrainExecution ? { retrainExecution } : {}),
+    };
+    // Last: a failure before this line is retried whole, and leaves no record behind.
+    await d.store.putRecord(record);
+    return record;
+  });
+}
+
+/** The evaluation metrics of the serving version (production, else staging), to compare live ones with. */
+async function referenceMetrics(d: MonitoringDeps, model: string) {
+  for (const stage of ['production', 'staging']) {
+    const manifest = await readManifest(d.objects, d.bucket, model, stage).catch(() => undefined);
+    if (manifest) return manifest.metrics;
+  }
+  return null;
+}
