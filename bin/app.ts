@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { DEFAULT_CONFIG_PATH, loadConfig, parseConfig } from '../lambdas/contracts/config-load.js';
+import { DEFAULT_CONFIG_PATH, loadConfig, parseConfig } from '../lambdas/adapters/config-file.js';
 import { MlcycleStack } from '../lib/mlcycle-stack.js';
 import { fromRoot } from '../lib/paths.js';
 

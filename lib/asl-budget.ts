@@ -1,7 +1,7 @@
 import { EXECUTION_TIMEOUT_SECONDS, LAMBDA_STEPS_ALLOWANCE_SECONDS } from '../lambdas/contracts/pipeline.js';
 
 /**
- * The ASL's side of the time budgets (lambdas/domain/pipeline/budgets.ts). The config schema
+ * The ASL's side of the time budgets (lambdas/contracts/budgets.ts). The config schema
  * checks that the Train budget and the approval wait fit in the execution timeout next to an
  * allowance for the Lambda steps; this proves the definition keeps its part of that deal:
  * - the execution timeout is the one the config was checked against;

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
-import { applyRetention } from '../../lambdas/adapters/registry/retention-service.js';
+import { Registry } from '../../lambdas/adapters/registry/registry.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
+import { applyRetention } from '../../lambdas/services/registry/retention.js';
 import type { RegisterCommands } from './types.js';
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
@@ -43,9 +43,8 @@ export const registerArchiveCommands: RegisterCommands = (program, context) => {
       try {
         const report = await applyRetention(
           {
-            store: new RegistryStore(ctx.doc, ctx.tableName),
+            registry: new Registry(ctx.doc, ctx.tableName),
             objects: new S3Objects(ctx.s3),
-            s3: ctx.s3,
             bucket: ctx.bucket,
           },
           {

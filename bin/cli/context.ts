@@ -5,7 +5,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { Command } from 'commander';
 import { createDocumentClient, createS3Client } from '../../lambdas/adapters/aws-clients.js';
-import { loadConfig } from '../../lambdas/contracts/config-load.js';
+import { loadConfig } from '../../lambdas/adapters/config-file.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators/local-aws.js';
 import { type LocalStack, runningStack, startLocalStack } from '../../local/runtime.js';
@@ -45,6 +45,8 @@ async function stackOutputs(cfn: CloudFormationClient, stackName: string): Promi
   } catch (err) {
     throw new ValidationError(
       `cannot read stack "${stackName}" (${(err as Error).message}); deploy it with npx cdk deploy, or drop --aws to use the local stack`,
+      undefined,
+      { cause: err },
     );
   }
 }

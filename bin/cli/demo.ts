@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
-import { loadConfig } from '../../lambdas/contracts/config-load.js';
+import { loadConfig } from '../../lambdas/adapters/config-file.js';
+import { parseS3Uri, S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import {
   type DriftSummary,
   driftLatestKey,
@@ -9,6 +9,7 @@ import {
 } from '../../lambdas/contracts/drift-summary.js';
 import { clientManifestSchema } from '../../lambdas/contracts/manifest.js';
 import type { GateOutcome, Metrics } from '../../lambdas/contracts/pipeline.js';
+import { datasetKey, monitoringKey } from '../../lambdas/contracts/s3-layout.js';
 import { loadModel, predictProba } from '../../lambdas/domain/ml/artifact.js';
 import type { StartedExecution } from '../../lambdas/services/pipeline/start.js';
 import { churnCsv } from '../../local/data/churn.js';
@@ -75,14 +76,14 @@ export async function runDemo(options: {
     const sfn = new SFNClient({});
 
     t = Date.now();
-    const datasetKey = `datasets/${model}/${model}-seed${options.seed}.csv`;
+    const uploadKey = datasetKey(model, `${model}-seed${options.seed}.csv`);
     await objects.put(
-      { bucket, key: datasetKey },
+      { bucket, key: uploadKey },
       churnCsv({ rows: options.rows, seed: options.seed }),
       'text/csv',
     );
     lap('dataset', t);
-    info(`▶ dataset: ${options.rows} seeded rows → s3://${bucket}/${datasetKey}`);
+    info(`▶ dataset: ${options.rows} seeded rows → s3://${bucket}/${uploadKey}`);
 
     // As a person would: through the control API, which records who asks.
     const control = new ControlClient(api, { kind: 'local', actor: REQUESTOR });
@@ -161,12 +162,10 @@ export async function runDemo(options: {
       );
 
       t = Date.now();
-      const served = loadModel(
-        await objects.getText({ bucket, key: body.artifact.uri.replace(`s3://${bucket}/`, '') }),
-      );
+      const served = loadModel(await objects.getText(parseS3Uri(body.artifact.uri)));
       const score = (row: Record<string, string | number | null | undefined>) => predictProba(served, row);
-      const baselineKey = `monitoring/${model}/baseline/baseline-seed${options.seed + 1}.csv`;
-      const batchKey = `monitoring/${model}/batches/${new Date().toISOString().slice(0, 10)}-live.csv`;
+      const baselineKey = monitoringKey(model, 'baseline', `baseline-seed${options.seed + 1}.csv`);
+      const batchKey = monitoringKey(model, 'batches', `${new Date().toISOString().slice(0, 10)}-live.csv`);
       await objects.put(
         { bucket, key: baselineKey },
         churnCsv({ rows: options.rows, seed: options.seed + 1, extraColumns: { latency: true, score } }),

@@ -1,7 +1,7 @@
 import { STSClient } from '@aws-sdk/client-sts';
 import { fromIni } from '@aws-sdk/credential-providers';
 import type { Command } from 'commander';
-import { loadConfig } from '../../lambdas/contracts/config-load.js';
+import { loadConfig } from '../../lambdas/adapters/config-file.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { globalOptions } from './context.js';
 import { type CheckResult, doctorClients, runChecks } from './doctor-checks.js';

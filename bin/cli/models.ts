@@ -1,18 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
+import { Registry } from '../../lambdas/adapters/registry/registry.js';
 import { metricsSchema } from '../../lambdas/contracts/pipeline.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
-import { isStageChange, type LedgerEntry, type VersionRecord } from '../../lambdas/domain/registry/types.js';
+import { requireStage } from '../../lambdas/domain/pipeline/admission.js';
+import type { LedgerEntry, VersionRecord } from '../../lambdas/domain/registry/types.js';
 import type { CliContext, RegisterCommands } from './types.js';
-
-function requireStage(ctx: CliContext, stage: string): void {
-  if (!(stage in ctx.config.environments)) {
-    throw new ValidationError(
-      `unknown stage "${stage}"; the config defines: ${Object.keys(ctx.config.environments).join(', ')}`,
-    );
-  }
-}
 
 function parseTime(value: string): Date {
   const t = new Date(value);
@@ -28,6 +21,8 @@ function parseMetrics(value: string) {
   } catch (err) {
     throw new ValidationError(
       `--metrics "${value.slice(0, 60)}" is neither JSON nor a readable JSON file (${(err as Error).message})`,
+      undefined,
+      { cause: err },
     );
   }
   const parsed = metricsSchema.partial().safeParse(raw);
@@ -38,15 +33,15 @@ function parseMetrics(value: string) {
   return parsed.data;
 }
 
-async function withStore<T>(ctx: CliContext, fn: (store: RegistryStore) => Promise<T>): Promise<T> {
+async function withRegistry<T>(ctx: CliContext, fn: (registry: Registry) => Promise<T>): Promise<T> {
   try {
-    return await fn(new RegistryStore(ctx.doc, ctx.tableName));
+    return await fn(new Registry(ctx.doc, ctx.tableName));
   } finally {
     await ctx.close();
   }
 }
 
-/** `mlcycle models …`: the registry from the command line (the same store the handlers use). */
+/** `mlcycle models …`: the registry from the command line (the same registry adapters the handlers use). */
 export const registerModelsCommands: RegisterCommands = (program, context) => {
   const models = program
     .command('models')
@@ -58,8 +53,8 @@ export const registerModelsCommands: RegisterCommands = (program, context) => {
     .option('--json', 'print JSON')
     .action(async (_o, cmd: Command) => {
       const ctx = await context(cmd);
-      await withStore(ctx, async (store) => {
-        const rows = (await store.listModels()).map((m) => ({
+      await withRegistry(ctx, async (registry) => {
+        const rows = (await registry.catalog.listModels()).map((m) => ({
           model: m.model,
           latest: m.latestVersion,
           versions: m.versionCount,
@@ -75,9 +70,9 @@ export const registerModelsCommands: RegisterCommands = (program, context) => {
     .option('--json', 'print JSON')
     .action(async (model: string, version: string | undefined, _o, cmd: Command) => {
       const ctx = await context(cmd);
-      await withStore(ctx, async (store) => {
+      await withRegistry(ctx, async (registry) => {
         if (version) {
-          const v = await store.requireVersion(model, version);
+          const v = await registry.versions.requireVersion(model, version);
           ctx.output.result(v, () =>
             [
               `${model} ${v.version}  status ${v.status}  created ${v.createdAt}`,
@@ -95,8 +90,8 @@ export const registerModelsCommands: RegisterCommands = (program, context) => {
             ].join('\n'),
           );
         } else {
-          const versions = await store.listVersions(model);
-          if (!versions.length) await store.requireVersion(model, '0.0.0');
+          const versions = await registry.versions.listVersions(model);
+          if (!versions.length) await registry.versions.requireVersion(model, '0.0.0');
           ctx.output.table(
             versions.map((v) => ({
               version: v.version,
@@ -119,18 +114,13 @@ export const registerModelsCommands: RegisterCommands = (program, context) => {
     .option('--json', 'print JSON')
     .action(async (model: string, opts: { stage?: string; at?: string }, cmd: Command) => {
       const ctx = await context(cmd);
-      await withStore(ctx, async (store) => {
-        if (opts.stage) requireStage(ctx, opts.stage);
+      await withRegistry(ctx, async (registry) => {
+        if (opts.stage) requireStage(ctx.config, opts.stage);
         const at = opts.at ? parseTime(opts.at) : undefined;
-        let entries = await store.history(model, {
-          ...(opts.stage ? { stage: opts.stage } : {}),
-          ...(at ? { at } : {}),
-        });
-        if (at) {
-          // "what was serving at T": the newest stage change per stage at or before T
-          const seen = new Set<string>();
-          entries = entries.filter((e) => isStageChange(e) && !seen.has(e.stage) && seen.add(e.stage));
-        }
+        // With --at, what was serving then: the entry in force per stage.
+        const entries = at
+          ? await registry.stages.inForceAt(model, at, opts.stage)
+          : await registry.stages.history(model, opts.stage ? { stage: opts.stage } : {});
         ctx.output.table(
           entries.map((e) => ({
             stage: e.stage,
@@ -232,8 +222,8 @@ export const registerModelsCommands: RegisterCommands = (program, context) => {
     .option('--json', 'print JSON')
     .action(async (model: string | undefined, _o, cmd: Command) => {
       const ctx = await context(cmd);
-      await withStore(ctx, async (store) => {
-        const s = await store.stats(model);
+      await withRegistry(ctx, async (registry) => {
+        const s = await registry.catalog.stats(model);
         ctx.output.result(s, () =>
           [
             `models: ${s.models}`,

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../lambdas/contracts/config-load.js';
+import { loadConfig } from '../../lambdas/adapters/config-file.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { neutralizeInline } from '../../lambdas/domain/text.js';
 import { PortInUseError } from '../../local/listen.js';

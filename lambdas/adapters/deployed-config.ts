@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { parseConfig } from '../contracts/config-load.js';
 import type { MlcycleConfig } from '../contracts/config-schema.js';
 import { ENV } from '../contracts/env.js';
 import { ValidationError } from '../domain/errors.js';
+import { parseConfig } from './config-file.js';
 
 let cached: { path: string; text: string; config: MlcycleConfig } | undefined;
 
@@ -25,14 +25,16 @@ export function deployedConfig(env: NodeJS.ProcessEnv = process.env): MlcycleCon
   } catch (err) {
     throw new ValidationError(
       `the deployed config ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      undefined,
+      { cause: err },
     );
   }
   if (cached?.path !== path || cached.text !== text) {
     let raw: unknown;
     try {
       raw = JSON.parse(text);
-    } catch {
-      throw new ValidationError(`the deployed config ${path} is not JSON`);
+    } catch (err) {
+      throw new ValidationError(`the deployed config ${path} is not JSON`, undefined, { cause: err });
     }
     cached = { path, text, config: parseConfig(raw, `deployed config ${path}`) };
   }

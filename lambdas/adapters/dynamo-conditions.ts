@@ -28,7 +28,13 @@ export async function withOptimisticRetry<T>(
     } catch (err) {
       if (!(err instanceof RetryableConflict) || i >= attempts) {
         if (err instanceof RetryableConflict) {
-          throw new ConflictError(`${what}: still conflicting after ${attempts} attempts; try again`);
+          throw new ConflictError(
+            `${what}: still conflicting after ${attempts} attempts; try again`,
+            undefined,
+            {
+              cause: err,
+            },
+          );
         }
         throw err;
       }

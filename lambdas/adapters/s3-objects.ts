@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -44,7 +45,9 @@ export class S3Objects {
       const out = await this.s3.send(new GetObjectCommand({ Bucket: loc.bucket, Key: loc.key }));
       return out.Body as Readable;
     } catch (err) {
-      if (isMissing(err)) throw new NotFoundError(`${s3Uri(loc.bucket, loc.key)} does not exist`);
+      if (isMissing(err)) {
+        throw new NotFoundError(`${s3Uri(loc.bucket, loc.key)} does not exist`, undefined, { cause: err });
+      }
       throw err;
     }
   }
@@ -63,8 +66,8 @@ export class S3Objects {
     const text = await this.getText(loc);
     try {
       return JSON.parse(text) as T;
-    } catch {
-      throw new ValidationError(`${s3Uri(loc.bucket, loc.key)} is not valid JSON`);
+    } catch (err) {
+      throw new ValidationError(`${s3Uri(loc.bucket, loc.key)} is not valid JSON`, undefined, { cause: err });
     }
   }
 
@@ -98,6 +101,18 @@ export class S3Objects {
     const hash = createHash('sha256');
     for await (const chunk of await this.getStream(loc)) hash.update(chunk as Uint8Array);
     return hash.digest('hex');
+  }
+
+  /** Deletes the keys, a thousand per request (S3's most); in a versioned bucket, their current versions. */
+  async deleteAll(bucket: string, keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      await this.s3.send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true },
+        }),
+      );
+    }
   }
 
   /** Every object under a prefix (follows continuation tokens). */

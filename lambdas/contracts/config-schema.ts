@@ -6,7 +6,7 @@ import {
   LAMBDA_STEPS_ALLOWANCE_SECONDS,
   type TrainingBudgetInput,
   trainTaskTimeoutSeconds,
-} from '../domain/pipeline/budgets.js';
+} from './budgets.js';
 
 /**
  * The schema of mlcycle.config.yaml. Validated at synth time (bin/app.ts), at CLI start-up
@@ -376,7 +376,7 @@ export type MlcycleConfig = z.infer<typeof configSchema>;
 export type ModelConfig = MlcycleConfig['models'][string];
 export type EnvironmentConfig = MlcycleConfig['environments'][string];
 
-/** The clocks of one model's Train task (lambdas/domain/pipeline/budgets.ts). */
+/** The clocks of one model's Train task (lambdas/contracts/budgets.ts). */
 export function trainingBudget(batch: BatchConfig, training: ModelConfig['training']): TrainingBudgetInput {
   return {
     attemptSeconds: training.timeoutMinutes * 60,

@@ -55,7 +55,7 @@ export const trainingSettingsSchema = z.object({
   timeoutSeconds: z.number().int().min(60),
   /**
    * The Train task's timeout (its TimeoutSecondsPath): every attempt Batch may make, each after
-   * its wait for capacity and start-up (lambdas/domain/pipeline/budgets.ts).
+   * its wait for capacity and start-up (lambdas/contracts/budgets.ts).
    */
   taskTimeoutSeconds: z.number().int().min(60),
 });
@@ -149,6 +149,52 @@ export const approvalOutcomeSchema = z.object({
 });
 export type ApprovalOutcome = z.infer<typeof approvalOutcomeSchema>;
 
+/**
+ * The lifecycle state as it grows through the states (each adds its ResultPath). Handlers parse
+ * just the part they need, so a missing predecessor output is a clear validation error.
+ */
+export const preparedStateSchema = pipelineStateSchema.extend({ run: runInfoSchema });
+export const evaluatedStateSchema = preparedStateSchema.extend({ evaluation: evaluationResultSchema });
+export const registeredStateSchema = evaluatedStateSchema.extend({ registration: registrationSchema });
+export const gatedStateSchema = registeredStateSchema.extend({ gate: gateOutcomeSchema });
+export const approvedStateSchema = gatedStateSchema.extend({ approval: approvalOutcomeSchema.optional() });
+/** Register's input: a trained run is registered with every metric measured on its holdout. */
+export const registerStateSchema = evaluatedStateSchema.extend({
+  evaluation: evaluationResultSchema.extend({ metrics: metricsSchema }),
+});
+/** Deploy's input: `promotionId` is set by LoadCandidate, one per promotion execution. */
+export const deployStateSchema = approvedStateSchema.extend({ promotionId: z.string().min(1).optional() });
+
+export type PreparedState = z.infer<typeof preparedStateSchema>;
+export type EvaluatedState = z.infer<typeof evaluatedStateSchema>;
+export type RegisterState = z.infer<typeof registerStateSchema>;
+export type RegisteredState = z.infer<typeof registeredStateSchema>;
+export type GatedState = z.infer<typeof gatedStateSchema>;
+export type ApprovedState = z.infer<typeof approvedStateSchema>;
+export type DeployState = z.infer<typeof deployStateSchema>;
+
+/** The Approve state's Payload (see the ASL). */
+export const approvalPayloadSchema = z.object({
+  taskToken: z.string().min(1),
+  executionArn: z.string().min(1),
+  model: z.string().min(1),
+  stage: z.string().min(1),
+  version: z.string().min(1),
+  /** Empty for a version registered outside a pipeline (`mlcycle models register`). */
+  runId: z.string(),
+  requestedBy: z.string().min(1),
+  reason: z.string().default(''),
+  gate: gateOutcomeSchema,
+  metrics: metricsSchema.partial(),
+  modelCardUri: z.string().optional(),
+  /**
+   * The Approve state's own timeout (its TimeoutSecondsPath), computed by Admit from the same
+   * deployed policy the Approve task reads; passed so the embedded default's engine can enforce it.
+   */
+  approvalWait: z.object({ timeoutSeconds: z.number().int().min(1) }).optional(),
+});
+export type ApprovalPayload = z.infer<typeof approvalPayloadSchema>;
+
 /** What a failure path hands to RecordFailure. */
 export const FAILURE_KINDS = [
   /** The first states (PrepareRun, LoadCandidate): no run and no registration exist. */
@@ -165,4 +211,4 @@ export const FAILURE_KINDS = [
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 /** The execution's clocks, for the ASL check at synth (lib/ imports only contracts). */
-export { EXECUTION_TIMEOUT_SECONDS, LAMBDA_STEPS_ALLOWANCE_SECONDS } from '../domain/pipeline/budgets.js';
+export { EXECUTION_TIMEOUT_SECONDS, LAMBDA_STEPS_ALLOWANCE_SECONDS } from './budgets.js';

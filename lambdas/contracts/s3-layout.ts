@@ -21,6 +21,16 @@ export const runsPrefix = (model: string) => `${PREFIXES.runs}${model}/`;
 export const runPrefix = (model: string, runId: string) => `${runsPrefix(model)}${runId}/`;
 export const runFileKey = (model: string, runId: string, name: string) => `${runPrefix(model, runId)}${name}`;
 
+/** The files in a run's folder: the trainer writes these (docs/trainer-contract.md), Evaluate adds evaluation.json. */
+export const RUN_FILES = {
+  artifact: 'model.json',
+  metrics: 'metrics.jsonl',
+  holdout: 'holdout.csv',
+  modelCard: 'model-card.json',
+  trainingSummary: 'training-summary.json',
+  evaluation: 'evaluation.json',
+} as const;
+
 /** Uploads that start monitoring: a baseline to profile, or a production batch to compare. */
 export type MonitoringUpload = 'baseline' | 'batches';
 export const monitoringPrefix = (model: string, kind: MonitoringUpload) =>

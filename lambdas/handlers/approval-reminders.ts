@@ -4,10 +4,12 @@ import { cachedSigningKey } from '../adapters/approval/signing-key.js';
 import { createDocumentClient } from '../adapters/aws-clients.js';
 import { mailerFromEnv } from '../adapters/notifier.js';
 import { ENV } from '../contracts/env.js';
+import type { ApprovalMailDeps } from '../services/approvals/mail.js';
+import { sendReminders } from '../services/approvals/remind.js';
+import { correlationIds, lambdaHandler } from './kit/lambda.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
 import { scheduledEventSchema } from './kit/scheduled-event.js';
 import { keySourceFrom, signingKeyEnvSchema } from './kit/signing-key-env.js';
-import { type ApprovalMailDeps, sendReminders } from './request-approval.js';
 
 const logger = createLogger('approval-reminders');
 
@@ -16,23 +18,26 @@ export interface ApprovalRemindersDeps extends ApprovalMailDeps {
 }
 
 /**
- * Runs on a schedule: lists the pending approval requests and emails a reminder, once per
- * request inside its reminder window (environments' `reminderHoursBeforeExpiry`), to each
- * approver who has not decided yet, with the same personal link as the first email.
+ * Runs on a schedule: emails a reminder, once per pending request inside its reminder window,
+ * to each approver who has not decided yet (see services/approvals/remind.ts).
  */
 export function makeApprovalRemindersHandler(deps: () => ApprovalRemindersDeps) {
-  return async (event: unknown): Promise<{ checkedAt: string; reminded: string[] }> => {
-    const scheduled = parseInput(scheduledEventSchema, event, 'scheduled event');
-    const d = deps();
-    const now = (d.clock ?? (() => new Date()))();
-    const reminded = await sendReminders(d, now);
-    logger.info('approval reminders checked', {
-      scheduledAt: scheduled.time,
-      rule: scheduled.resources[0],
-      reminded,
-    });
-    return { checkedAt: now.toISOString(), reminded };
-  };
+  return lambdaHandler(
+    logger,
+    correlationIds.scheduled,
+    async (event: unknown): Promise<{ checkedAt: string; reminded: string[] }> => {
+      const scheduled = parseInput(scheduledEventSchema, event, 'scheduled event');
+      const d = deps();
+      const now = (d.clock ?? (() => new Date()))();
+      const reminded = await sendReminders(d, now);
+      logger.info('approval reminders checked', {
+        scheduledAt: scheduled.time,
+        rule: scheduled.resources[0],
+        reminded,
+      });
+      return { checkedAt: now.toISOString(), reminded };
+    },
+  );
 }
 
 const envSchema = z
@@ -43,14 +48,14 @@ const envSchema = z
   })
   .and(signingKeyEnvSchema);
 
-export const approvalRemindersDeps = once((): ApprovalRemindersDeps => {
-  const env = readEnv(envSchema);
-  return {
-    store: new ApprovalStore(createDocumentClient(), env[ENV.table]),
-    mailer: mailerFromEnv(),
-    baseUrl: env[ENV.approvalBaseUrl],
-    key: cachedSigningKey(keySourceFrom(env)),
-  };
-});
-
-export const handler = makeApprovalRemindersHandler(approvalRemindersDeps);
+export const handler = makeApprovalRemindersHandler(
+  once((): ApprovalRemindersDeps => {
+    const env = readEnv(envSchema);
+    return {
+      store: new ApprovalStore(createDocumentClient(), env[ENV.table]),
+      mailer: mailerFromEnv(),
+      baseUrl: env[ENV.approvalBaseUrl],
+      key: cachedSigningKey(keySourceFrom(env)),
+    };
+  }),
+);

@@ -1,43 +1,35 @@
 import { createDocumentClient } from '../adapters/aws-clients.js';
 import { deployedConfig } from '../adapters/deployed-config.js';
-import { RegistryStore } from '../adapters/registry/registry-store.js';
+import { Registry } from '../adapters/registry/registry.js';
 import { ENV } from '../contracts/env.js';
-import type { GateOutcome } from '../contracts/pipeline.js';
-import { requireStage } from '../domain/pipeline/admission.js';
-import { evaluateGates } from '../domain/registry/gates.js';
+import { type GateOutcome, registeredStateSchema } from '../contracts/pipeline.js';
+import { type GateDeps, gateCandidate } from '../services/pipeline/gate.js';
+import { correlationIds, lambdaHandler } from './kit/lambda.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
-import { registeredStateSchema } from './kit/state.js';
 
 const logger = createLogger('gate');
-const deps = once(() => {
-  const env = readEnv(registryEnvSchema);
-  return { store: new RegistryStore(createDocumentClient(), env[ENV.table]) };
-});
 
-/**
- * Gate: checks the target environment's gates (from the deployed config) against the candidate's metrics and, for
- * relative gates, the metrics of the version serving that stage now. The outcome (with every
- * gate's evidence) is the Choice state's input and ends up in the ledger or the failure record.
- */
-export const handler = async (event: unknown): Promise<GateOutcome> => {
-  const state = parseInput(registeredStateSchema, event, 'Gate input');
-  const { store } = deps();
-  const pointer = await store.getStage(state.model, state.stage);
-  const servingRecord = pointer ? await store.getVersion(state.model, pointer.version) : undefined;
-  // The stage's gates and whether it needs approval: the deployed policy, never the state's.
-  const env = requireStage(deployedConfig(), state.stage);
-  const outcome = evaluateGates(
-    env.gates,
-    state.evaluation.metrics,
-    servingRecord ? { version: servingRecord.version, metrics: servingRecord.metrics } : null,
-    env.quorum > 0,
-    state.evaluation.reportedMetrics,
-  );
-  logger.info('gates evaluated', {
-    model: state.model,
-    version: state.registration.version,
-    passed: outcome.passed,
+/** Gate: the stage's gates against the candidate's metrics (see services/pipeline/gate.ts). */
+export function makeGateHandler(deps: () => GateDeps) {
+  return lambdaHandler(logger, correlationIds.execution, async (event: unknown): Promise<GateOutcome> => {
+    const state = parseInput(registeredStateSchema, event, 'Gate input');
+    const outcome = await gateCandidate(deps(), state);
+    logger.info('gates evaluated', {
+      model: state.model,
+      version: state.registration.version,
+      passed: outcome.passed,
+    });
+    return outcome;
   });
-  return outcome;
-};
+}
+
+export const handler = makeGateHandler(
+  once((): GateDeps => {
+    const env = readEnv(registryEnvSchema);
+    return {
+      registry: new Registry(createDocumentClient(), env[ENV.table]),
+      config: () => deployedConfig(),
+    };
+  }),
+);

@@ -1,60 +1,34 @@
-import { randomUUID } from 'node:crypto';
-import { dirname } from 'node:path/posix';
 import { createDocumentClient } from '../adapters/aws-clients.js';
-import { RegistryStore } from '../adapters/registry/registry-store.js';
+import { Registry } from '../adapters/registry/registry.js';
 import { ENV } from '../contracts/env.js';
 import { pipelineStateSchema } from '../contracts/pipeline.js';
-import { ValidationError } from '../domain/errors.js';
+import { type LoadCandidateDeps, loadCandidate } from '../services/pipeline/load-candidate.js';
+import { correlationIds, lambdaHandler } from './kit/lambda.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
 
 const logger = createLogger('load-candidate');
-const deps = once(() => {
-  const env = readEnv(registryEnvSchema);
-  return { store: new RegistryStore(createDocumentClient(), env[ENV.table]) };
-});
-
-const PROMOTABLE = new Set(['validating', 'ready']);
 
 /**
- * LoadCandidate (promotion of an existing version, e.g. staging → production): rebuilds the
- * state the Gate, Approve and Deploy states expect from the version's registry record, so a
- * promotion goes through exactly the same policy as a freshly trained version. `promotionId` is
- * this promotion's own id (the run in the state is the one that trained the version, shared by
- * every promotion of it): Deploy records it in the ledger to deploy at most once per execution.
+ * LoadCandidate (a promotion of an existing version): the state Gate, Approve and Deploy expect,
+ * rebuilt from the version's registry record (see services/pipeline/load-candidate.ts).
  */
-export const handler = async (event: unknown) => {
-  const input = parseInput(pipelineStateSchema, event, 'execution state');
-  const { store } = deps();
-  const version = await store.requireVersion(input.model, input.promote);
-  if (!PROMOTABLE.has(version.status)) {
-    throw new ValidationError(
-      `${input.model} ${version.version} is ${version.status}; only validating or ready versions can be promoted`,
-    );
-  }
-  const run = version.lineage.runId ? await store.getRun(input.model, version.lineage.runId) : undefined;
-  const artifactDir = `${dirname(version.lineage.artifactUri)}/`;
-  logger.info('candidate loaded', { model: input.model, version: version.version, stage: input.stage });
-  return {
-    ...input,
-    promotionId: randomUUID(),
-    run: {
-      runId: version.lineage.runId,
-      datasetUri: version.lineage.datasetUri,
-      outputUri: artifactDir,
-      hyperparametersJson: JSON.stringify(version.lineage.hyperparameters ?? {}),
-      excludeCsv: input.training.exclude.join(','),
-      holdoutFraction: String(input.training.holdoutFraction),
-      startedAt: run?.startedAt ?? version.createdAt,
-    },
-    evaluation: {
-      metrics: version.metrics,
-      reportedMetrics: version.reportedMetrics ?? {},
-      holdoutRows: 0,
-      artifact: { uri: version.lineage.artifactUri, sha256: version.lineage.artifactSha256 },
-      modelCardUri: version.lineage.modelCardUri ?? `${artifactDir}model-card.json`,
-      evaluationUri: `${artifactDir}evaluation.json`,
-    },
-    registration: { version: version.version, parentVersion: version.lineage.parentVersion ?? null },
-  };
-};
+export function makeLoadCandidateHandler(deps: () => LoadCandidateDeps) {
+  return lambdaHandler(logger, correlationIds.execution, async (event: unknown) => {
+    const input = parseInput(pipelineStateSchema, event, 'execution state');
+    const state = await loadCandidate(deps(), input);
+    logger.info('candidate loaded', {
+      model: input.model,
+      version: state.registration.version,
+      stage: input.stage,
+    });
+    return state;
+  });
+}
+
+export const handler = makeLoadCandidateHandler(
+  once((): LoadCandidateDeps => {
+    const env = readEnv(registryEnvSchema);
+    return { registry: new Registry(createDocumentClient(), env[ENV.table]) };
+  }),
+);

@@ -4,14 +4,16 @@ import { createS3Client } from '../adapters/aws-clients.js';
 import { S3Objects } from '../adapters/s3-objects.js';
 import { ENV } from '../contracts/env.js';
 import { manifestKey } from '../contracts/manifest.js';
+import { correlationIds, lambdaHandler } from './kit/lambda.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, readEnv } from './kit/runtime.js';
 
 const logger = createLogger('manifest-http');
-const deps = once(() => {
-  const env = readEnv(registryEnvSchema);
-  return { bucket: env[ENV.bucket], objects: new S3Objects(createS3Client()) };
-});
+
+export interface ManifestHttpDeps {
+  readonly bucket: string;
+  readonly objects: S3Objects;
+}
 
 const NAME = /^[a-z][a-z0-9-]{0,39}$/;
 
@@ -27,31 +29,44 @@ function json(statusCode: number, body: unknown, headers: Record<string, string>
  * GET /models/{name}/{stage}: the client manifest (which version serves a stage), with a strong
  * ETag so game clients and services can poll cheaply with If-None-Match.
  */
-export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
-  const { bucket, objects } = deps();
-  const model = event.pathParameters?.name ?? '';
-  const stage = event.pathParameters?.stage ?? '';
-  for (const [what, value] of [
-    ['model', model],
-    ['stage', stage],
-  ] as const) {
-    if (!NAME.test(value)) {
-      return json(400, {
-        message: `${what} "${value}" is not a valid name (lowercase letters, digits, dashes)`,
-      });
-    }
-  }
-  const loc = { bucket, key: manifestKey(model, stage) };
-  if (!(await objects.head(loc))) {
-    return json(404, { message: `nothing is deployed for model "${model}" in stage "${stage}"` });
-  }
-  const body = await objects.getText(loc);
-  const etag = `"${createHash('sha256').update(body).digest('hex').slice(0, 32)}"`;
-  const cache = { etag, 'cache-control': 'no-cache' };
-  const ifNoneMatch = event.headers?.['if-none-match'];
-  if (ifNoneMatch?.split(',').some((t) => t.trim() === etag)) {
-    return { statusCode: 304, headers: cache };
-  }
-  logger.debug('manifest served', { model, stage });
-  return { statusCode: 200, headers: { 'content-type': 'application/json', ...cache }, body };
-};
+export function makeManifestHttpHandler(deps: () => ManifestHttpDeps) {
+  return lambdaHandler(
+    logger,
+    correlationIds.http,
+    async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+      const { bucket, objects } = deps();
+      const model = event.pathParameters?.name ?? '';
+      const stage = event.pathParameters?.stage ?? '';
+      for (const [what, value] of [
+        ['model', model],
+        ['stage', stage],
+      ] as const) {
+        if (!NAME.test(value)) {
+          return json(400, {
+            message: `${what} "${value}" is not a valid name (lowercase letters, digits, dashes)`,
+          });
+        }
+      }
+      const loc = { bucket, key: manifestKey(model, stage) };
+      if (!(await objects.head(loc))) {
+        return json(404, { message: `nothing is deployed for model "${model}" in stage "${stage}"` });
+      }
+      const body = await objects.getText(loc);
+      const etag = `"${createHash('sha256').update(body).digest('hex').slice(0, 32)}"`;
+      const cache = { etag, 'cache-control': 'no-cache' };
+      const ifNoneMatch = event.headers?.['if-none-match'];
+      if (ifNoneMatch?.split(',').some((t) => t.trim() === etag)) {
+        return { statusCode: 304, headers: cache };
+      }
+      logger.debug('manifest served', { model, stage });
+      return { statusCode: 200, headers: { 'content-type': 'application/json', ...cache }, body };
+    },
+  );
+}
+
+export const handler = makeManifestHttpHandler(
+  once((): ManifestHttpDeps => {
+    const env = readEnv(registryEnvSchema);
+    return { bucket: env[ENV.bucket], objects: new S3Objects(createS3Client()) };
+  }),
+);

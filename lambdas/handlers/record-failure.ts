@@ -3,10 +3,11 @@ import { ApprovalStore } from '../adapters/approval/approval-store.js';
 import { createDocumentClient } from '../adapters/aws-clients.js';
 import { alertPublisherFromEnv } from '../adapters/notifier.js';
 import { ExecutionFailures } from '../adapters/pipeline/execution-failures.js';
-import { RegistryStore } from '../adapters/registry/registry-store.js';
+import { Registry } from '../adapters/registry/registry.js';
 import { ENV } from '../contracts/env.js';
 import { FAILURE_KINDS, runInfoSchema } from '../contracts/pipeline.js';
 import { type PipelineFailureDeps, recordFailure } from '../services/pipeline/record-failure.js';
+import { correlationIds, lambdaHandler } from './kit/lambda.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
 
 const logger = createLogger('record-failure');
@@ -39,7 +40,7 @@ export const recordFailureInputSchema = z.object({
 });
 
 export function makeRecordFailureHandler(deps: () => PipelineFailureDeps) {
-  return async (event: unknown) => {
+  return lambdaHandler(logger, correlationIds.execution, async (event: unknown) => {
     const input = parseInput(recordFailureInputSchema, event, 'RecordFailure input');
     const result = await recordFailure(deps(), input);
     logger.warn('pipeline failure recorded', {
@@ -50,22 +51,23 @@ export function makeRecordFailureHandler(deps: () => PipelineFailureDeps) {
       alerted: result.notified !== null,
     });
     return result;
-  };
+  });
 }
-
-const defaultDeps = once((): PipelineFailureDeps => {
-  const env = readEnv(envSchema);
-  const doc = createDocumentClient();
-  return {
-    registry: new RegistryStore(doc, env[ENV.table]),
-    approvals: new ApprovalStore(doc, env[ENV.table]),
-    failures: new ExecutionFailures(doc, env[ENV.table]),
-    alerts: alertPublisherFromEnv(),
-  };
-});
 
 /**
  * RecordFailure: every failure path of the lifecycle ends here before its Fail state (see
- * services/pipeline/record-failure.ts). Idempotent; the ASL retries it with backoff.
+ * services/pipeline/record-failure.ts). Idempotent (the failure record's claim); the ASL
+ * retries it with backoff.
  */
-export const handler = makeRecordFailureHandler(defaultDeps);
+export const handler = makeRecordFailureHandler(
+  once((): PipelineFailureDeps => {
+    const env = readEnv(envSchema);
+    const doc = createDocumentClient();
+    return {
+      registry: new Registry(doc, env[ENV.table]),
+      approvals: new ApprovalStore(doc, env[ENV.table]),
+      failures: new ExecutionFailures(doc, env[ENV.table]),
+      alerts: alertPublisherFromEnv(),
+    };
+  }),
+);

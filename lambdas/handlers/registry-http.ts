@@ -2,26 +2,27 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { createDocumentClient, createS3Client } from '../adapters/aws-clients.js';
 import { deployedConfig } from '../adapters/deployed-config.js';
-import { RegistryStore } from '../adapters/registry/registry-store.js';
-import { rollback } from '../adapters/registry/rollback.js';
+import { Registry } from '../adapters/registry/registry.js';
 import { S3Objects } from '../adapters/s3-objects.js';
+import type { MlcycleConfig } from '../contracts/config-schema.js';
 import { ENV } from '../contracts/env.js';
 import { ValidationError } from '../domain/errors.js';
 import { registerExternalVersion } from '../services/registry/register-external.js';
-import { authEnvSchema, callerOf } from './kit/caller.js';
-import { errorResult, type HttpResult, json, jsonBody } from './kit/http.js';
+import { rollback } from '../services/registry/rollback.js';
+import { type AuthMode, authEnvSchema, callerOf } from './kit/caller.js';
+import { type HttpResult, httpHandler, json, jsonBody } from './kit/http.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
 
 const logger = createLogger('registry-http');
-const deps = once(() => {
-  const env = readEnv(registryEnvSchema.and(authEnvSchema));
-  return {
-    env,
-    store: new RegistryStore(createDocumentClient(), env[ENV.table]),
-    objects: new S3Objects(createS3Client()),
-  };
-});
+
+export interface RegistryHttpDeps {
+  readonly authMode: AuthMode;
+  readonly config: () => MlcycleConfig;
+  readonly registry: Registry;
+  readonly objects: S3Objects;
+  readonly bucket: string;
+}
 
 const rollbackBody = z.strictObject({
   model: z.string(),
@@ -36,48 +37,41 @@ const rollbackBody = z.strictObject({
  * trained elsewhere, from the model's run prefix, with reported metrics), and GET /whoami (who
  * the caller is to mlcycle).
  */
-export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
-  try {
-    const { env, store, objects } = deps();
-    const config = deployedConfig();
-    const caller = callerOf(event, env[ENV.authMode], config);
-    const bucket = env[ENV.bucket];
-    switch (event.routeKey) {
-      case 'GET /whoami':
-        return json(200, caller);
-      case 'POST /rollbacks': {
-        const b = parseInput(rollbackBody, jsonBody(event), 'rollback');
-        const out = await rollback(
-          { store, objects, bucket, config },
-          {
-            model: b.model,
-            stage: b.stage,
-            ...(b.to ? { to: b.to } : {}),
-            reason: b.reason,
-            actor: caller.person,
-          },
-        );
-        logger.info('rolled back', {
-          model: b.model,
-          stage: b.stage,
-          to: out.entry.toVersion,
-          by: caller.person,
-        });
-        return json(200, out);
-      }
-      case 'POST /versions': {
-        const record = await registerExternalVersion(
-          { config, bucket, objects, registry: store },
-          jsonBody(event),
-          caller.person,
-        );
-        logger.info('external version registered', { model: record.model, version: record.version });
-        return json(201, record);
-      }
-      default:
-        throw new ValidationError(`no route ${event.routeKey}`);
+export function makeRegistryHttpHandler(deps: () => RegistryHttpDeps) {
+  return httpHandler(logger, async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
+    const { authMode, config: deployed, ...adapters } = deps();
+    const services = { ...adapters, config: deployed() };
+    const caller = callerOf(event, authMode, services.config);
+    if (event.routeKey === 'GET /whoami') return json(200, caller);
+    if (event.routeKey === 'POST /rollbacks') {
+      const { to, ...b } = parseInput(rollbackBody, jsonBody(event), 'rollback');
+      const out = await rollback(services, { ...b, ...(to ? { to } : {}), actor: caller.person });
+      logger.info('rolled back', {
+        model: b.model,
+        stage: b.stage,
+        to: out.entry.toVersion,
+        by: caller.person,
+      });
+      return json(200, out);
     }
-  } catch (err) {
-    return errorResult(err, logger);
-  }
-};
+    if (event.routeKey === 'POST /versions') {
+      const record = await registerExternalVersion(services, jsonBody(event), caller.person);
+      logger.info('external version registered', { model: record.model, version: record.version });
+      return json(201, record);
+    }
+    throw new ValidationError(`no route ${event.routeKey}`);
+  });
+}
+
+export const handler = makeRegistryHttpHandler(
+  once((): RegistryHttpDeps => {
+    const env = readEnv(registryEnvSchema.and(authEnvSchema));
+    return {
+      authMode: env[ENV.authMode],
+      config: () => deployedConfig(),
+      registry: new Registry(createDocumentClient(), env[ENV.table]),
+      objects: new S3Objects(createS3Client()),
+      bucket: env[ENV.bucket],
+    };
+  }),
+);

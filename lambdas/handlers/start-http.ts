@@ -1,24 +1,21 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { createDocumentClient } from '../adapters/aws-clients.js';
-import { deployedConfig } from '../adapters/deployed-config.js';
 import { ENV } from '../contracts/env.js';
 import type { PipelineRequestInput } from '../contracts/pipeline.js';
 import { ValidationError } from '../domain/errors.js';
 import { startPipeline } from '../services/pipeline/start.js';
-import { authEnvSchema, callerOf } from './kit/caller.js';
-import { errorResult, type HttpResult, json, jsonBody } from './kit/http.js';
+import { type AuthMode, authEnvSchema, callerOf } from './kit/caller.js';
+import { type HttpResult, httpHandler, json, jsonBody } from './kit/http.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
-import { startDeps } from './kit/start-deps.js';
+import { type StartingDeps, startingDeps } from './kit/start-deps.js';
 
 const logger = createLogger('start-http');
-const deps = once(() => {
-  const env = readEnv(
-    registryEnvSchema.and(authEnvSchema).and(z.object({ [ENV.stateMachineArn]: z.string().min(1) })),
-  );
-  return { env, doc: createDocumentClient() };
-});
+
+export interface StartHttpDeps extends StartingDeps {
+  readonly authMode: AuthMode;
+}
 
 const runBody = z.strictObject({
   model: z.string(),
@@ -41,11 +38,11 @@ const promotionBody = z.strictObject({
  * authenticated caller, under the deployed policy. 202 with the execution; 4xx naming what is
  * wrong (unknown model or version, a quorum the caller could never get, …).
  */
-export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
-  try {
-    const { env, doc } = deps();
-    const config = deployedConfig();
-    const caller = callerOf(event, env[ENV.authMode], config);
+export function makeStartHttpHandler(deps: () => StartHttpDeps) {
+  return httpHandler(logger, async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
+    const { start, config, authMode } = deps();
+    const deployed = config();
+    const caller = callerOf(event, authMode, deployed);
     const body = jsonBody(event);
     let request: PipelineRequestInput;
     if (event.routeKey === 'POST /promotions') {
@@ -53,20 +50,31 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<HttpResult
       request = { model: p.model, stage: p.stage, promote: p.version, reason: p.reason ?? '' };
     } else if (event.routeKey === 'POST /runs') {
       const r = parseInput(runBody, body, 'run');
-      request = { ...r, stage: r.stage ?? config.models[r.model]?.schedule.stage ?? '' };
+      request = { ...r, stage: r.stage ?? deployed.models[r.model]?.schedule.stage ?? '' };
     } else throw new ValidationError(`no route ${event.routeKey}`);
-    const started = await startPipeline(
-      startDeps(
-        doc,
-        { table: env[ENV.table], bucket: env[ENV.bucket], stateMachineArn: env[ENV.stateMachineArn] },
-        config,
-      ),
-      request,
-      { person: caller.person, trigger: 'manual', principal: caller.principal },
-    );
-    logger.info('execution started', { execution: started.executionName, requestedBy: started.requestedBy });
+    const started = await startPipeline({ ...start, config: deployed }, request, {
+      person: caller.person,
+      trigger: 'manual',
+      principal: caller.principal,
+    });
+    logger.info('execution started', {
+      execution: started.executionName,
+      requestedBy: started.requestedBy,
+    });
     return json(202, started);
-  } catch (err) {
-    return errorResult(err, logger);
-  }
-};
+  });
+}
+
+export const handler = makeStartHttpHandler(
+  once((): StartHttpDeps => {
+    const env = readEnv(
+      registryEnvSchema.and(authEnvSchema).and(z.object({ [ENV.stateMachineArn]: z.string().min(1) })),
+    );
+    const names = {
+      table: env[ENV.table],
+      bucket: env[ENV.bucket],
+      stateMachineArn: env[ENV.stateMachineArn],
+    };
+    return { ...startingDeps(createDocumentClient(), names), authMode: env[ENV.authMode] };
+  }),
+);

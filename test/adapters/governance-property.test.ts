@@ -3,12 +3,12 @@ import { DeleteCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApprovalStore } from '../../lambdas/adapters/approval/approval-store.js';
-import { rollback } from '../../lambdas/adapters/registry/rollback.js';
+import { parseConfig } from '../../lambdas/adapters/config-file.js';
 import { parseS3Uri } from '../../lambdas/adapters/s3-objects.js';
-import { parseConfig } from '../../lambdas/contracts/config-load.js';
 import { manifestKey } from '../../lambdas/contracts/manifest.js';
 import { recordDecision } from '../../lambdas/services/approvals/decide.js';
 import { registerExternalVersion } from '../../lambdas/services/registry/register-external.js';
+import { rollback } from '../../lambdas/services/registry/rollback.js';
 import { LOCAL_REGION } from '../../local/emulators/local-aws.js';
 import {
   approvedState,
@@ -184,7 +184,7 @@ describe('governance property (DynamoDB Local + s3rver)', () => {
     const summary = await train(w, run);
     const evaluation = evaluationOf(run, summary);
     for (let i = 0; i < 5; i++) {
-      await w.store.registerVersion({
+      await w.registry.versions.registerVersion({
         model: MODEL,
         bump: 'minor',
         metrics: METRICS,
@@ -217,7 +217,7 @@ describe('governance property (DynamoDB Local + s3rver)', () => {
     }
     const approvals = new ApprovalStore(w.dynamo.doc, w.table);
     // 1.4.0 was rejected for production.
-    await w.store.recordRejection({
+    await w.registry.stages.recordRejection({
       model: MODEL,
       stage: 'production',
       version: '1.4.0',
@@ -249,7 +249,7 @@ describe('governance property (DynamoDB Local + s3rver)', () => {
       serving: null,
     });
     await recordDecision(
-      { store: approvals, registry: w.store, sfn },
+      { store: approvals, registry: w.registry, sfn },
       {
         requestId: pendingRequestId,
         approver: 'a@studio.test',
@@ -271,8 +271,8 @@ describe('governance property (DynamoDB Local + s3rver)', () => {
   });
 
   it('the world is as described', async () => {
-    expect((await w.store.getStage(MODEL, 'production'))?.version).toBe('1.1.0');
-    expect((await w.store.getStage(MODEL, 'staging'))?.version).toBe('1.3.0');
+    expect((await w.registry.stages.getStage(MODEL, 'production'))?.version).toBe('1.1.0');
+    expect((await w.registry.stages.getStage(MODEL, 'staging'))?.version).toBe('1.3.0');
     expect((await new ApprovalStore(w.dynamo.doc, w.table).get(pendingRequestId))?.status).toBe('pending');
     expect(JSON.parse(manifests.get('production') ?? '{}')).toMatchObject({ version: '1.1.0' });
   });
@@ -369,7 +369,7 @@ describe('governance property (DynamoDB Local + s3rver)', () => {
     switch (cmd.kind) {
       case 'decide':
         await recordDecision(
-          { store: approvals, registry: w.store, sfn },
+          { store: approvals, registry: w.registry, sfn },
           {
             requestId: requestIdAt(cmd.request),
             approver: cmd.actor,
@@ -381,7 +381,7 @@ describe('governance property (DynamoDB Local + s3rver)', () => {
         return;
       case 'rollback':
         await rollback(
-          { store: w.store, objects: w.objects, bucket: w.bucket, config },
+          { registry: w.registry, objects: w.objects, bucket: w.bucket, config },
           {
             model: MODEL,
             stage: 'production',
@@ -414,7 +414,7 @@ describe('governance property (DynamoDB Local + s3rver)', () => {
       }
       case 'register':
         await registerExternalVersion(
-          { config, bucket: w.bucket, objects: w.objects, registry: w.store },
+          { config, bucket: w.bucket, objects: w.objects, registry: w.registry },
           {
             model: MODEL,
             artifact: cmd.elsewhere
@@ -431,7 +431,7 @@ describe('governance property (DynamoDB Local + s3rver)', () => {
 
   it('no sequence of commands by non-approvers changes what a stage serves', async () => {
     const approvals = new ApprovalStore(w.dynamo.doc, w.table);
-    const seededLedger = await w.store.history(MODEL);
+    const seededLedger = await w.registry.stages.history(MODEL);
     const seededDecisions = await approvals.decisions(pendingRequestId);
     await fc.assert(
       fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 6 }), async (commands) => {
@@ -440,10 +440,10 @@ describe('governance property (DynamoDB Local + s3rver)', () => {
           // Refusals are the expected answer; what matters is what they leave behind.
           await run(cmd).catch(() => undefined);
         }
-        expect((await w.store.getStage(MODEL, 'production'))?.version).toBe('1.1.0');
-        expect((await w.store.getStage(MODEL, 'staging'))?.version).toBe('1.3.0');
+        expect((await w.registry.stages.getStage(MODEL, 'production'))?.version).toBe('1.1.0');
+        expect((await w.registry.stages.getStage(MODEL, 'staging'))?.version).toBe('1.3.0');
         expect(await manifestBytes()).toEqual(manifests);
-        expect(await w.store.history(MODEL)).toEqual(seededLedger);
+        expect(await w.registry.stages.history(MODEL)).toEqual(seededLedger);
         expect((await approvals.get(pendingRequestId))?.status).toBe('pending');
         expect(await approvals.decisions(pendingRequestId)).toEqual(seededDecisions);
         expect(sfn.calls).toEqual([]);

@@ -31,7 +31,7 @@ import {
   type DoctorContext,
   runChecks,
 } from '../../bin/cli/doctor-checks.js';
-import { parseConfig } from '../../lambdas/contracts/config-load.js';
+import { parseConfig } from '../../lambdas/adapters/config-file.js';
 
 /**
  * `mlcycle doctor --aws`, with every AWS client stubbed at the SDK boundary: one pass and one

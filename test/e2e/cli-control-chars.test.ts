@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
-import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
-import { loadConfig } from '../../lambdas/contracts/config-load.js';
+import { loadConfig } from '../../lambdas/adapters/config-file.js';
+import { Registry } from '../../lambdas/adapters/registry/registry.js';
 import { type LocalStack, startLocalStack } from '../../local/runtime.js';
 import { DEFAULT_CONFIG as CONFIG, errorLines, ROOT, runCli } from '../support/cli.js';
 import { actingCharacters } from '../support/control-chars.js';
@@ -24,8 +24,8 @@ describe('mlcycle prints user text without control characters', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mlcycle-cli-ctl-'));
     stack = await startLocalStack({ config: loadConfig(CONFIG), dir, root: ROOT, fresh: true });
-    const store = new RegistryStore(createDocumentClient(stack.dynamo.client), stack.endpoints.tableName);
-    await store.registerVersion({
+    const store = new Registry(createDocumentClient(stack.dynamo.client), stack.endpoints.tableName);
+    await store.versions.registerVersion({
       model: 'churn',
       bump: 'minor',
       metrics: { auc: 0.8 },
@@ -42,7 +42,7 @@ describe('mlcycle prints user text without control characters', () => {
         author: 'data-scientist@studio.example',
       },
     });
-    await store.promote({
+    await store.stages.promote({
       model: 'churn',
       stage: 'staging',
       version: '1.0.0',

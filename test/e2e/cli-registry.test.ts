@@ -8,9 +8,9 @@ import { parse } from 'yaml';
 import { runTraining } from '../../containers/trainer/src/train-job.js';
 import { ApprovalStore } from '../../lambdas/adapters/approval/approval-store.js';
 import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
-import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
+import { parseConfig } from '../../lambdas/adapters/config-file.js';
+import { Registry } from '../../lambdas/adapters/registry/registry.js';
 import { parseS3Uri, S3Objects } from '../../lambdas/adapters/s3-objects.js';
-import { parseConfig } from '../../lambdas/contracts/config-load.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { type LocalStack, startLocalStack } from '../../local/runtime.js';
 import { DEFAULT_CONFIG as CONFIG, errorLines, ROOT, runCli } from '../support/cli.js';
@@ -250,12 +250,12 @@ describe('mlcycle models (CLI) against a running local stack', () => {
     expect(approve.code, approve.stderr).toBe(0);
     expect(approve.stdout).toContain('quorum reached (1/1)');
 
-    const registry = new RegistryStore(createDocumentClient(stack.dynamo.client), stack.endpoints.tableName);
+    const registry = new Registry(createDocumentClient(stack.dynamo.client), stack.endpoints.tableName);
     const pointer = await until(async () => {
-      const p = await registry.getStage('churn', 'sandbox');
+      const p = await registry.stages.getStage('churn', 'sandbox');
       return p?.version === version ? p : undefined;
     }, 'sandbox to serve the version');
-    const [entry] = await registry.history('churn', { stage: 'sandbox' });
+    const [entry] = await registry.stages.history('churn', { stage: 'sandbox' });
     expect(entry).toMatchObject({ seq: pointer.ledgerSeq, action: 'promote', toVersion: version });
     // Deploy proved it on real rows of its dataset (nothing lay beside the artifact).
     const validation = entry?.evidence.validation as {

@@ -16,11 +16,11 @@ import { parse, stringify } from 'yaml';
 import { runTraining } from '../../containers/trainer/src/train-job.js';
 import { ApprovalStore } from '../../lambdas/adapters/approval/approval-store.js';
 import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
+import { loadConfig } from '../../lambdas/adapters/config-file.js';
 import { ExecutionFailures } from '../../lambdas/adapters/pipeline/execution-failures.js';
 import { publishManifest, readManifest } from '../../lambdas/adapters/registry/manifest.js';
-import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
+import { Registry } from '../../lambdas/adapters/registry/registry.js';
 import { parseS3Uri, S3Objects } from '../../lambdas/adapters/s3-objects.js';
-import { loadConfig } from '../../lambdas/contracts/config-load.js';
 import type { Metrics } from '../../lambdas/contracts/pipeline.js';
 import { buildClientManifest } from '../../lambdas/domain/registry/manifest.js';
 import { churnCsv } from '../../local/data/churn.js';
@@ -53,7 +53,7 @@ const BAD: Metrics = { auc: 0.1, accuracy: 0.3, precision: 0.2, recall: 0.1, f1:
 describe('governance attacks (issue 9) against a running local stack', () => {
   let dir: string;
   let stack: LocalStack;
-  let registry: RegistryStore;
+  let registry: Registry;
   let approvals: ApprovalStore;
   let objects: S3Objects;
   let sfn: SFNClient;
@@ -65,11 +65,11 @@ describe('governance attacks (issue 9) against a running local stack', () => {
 
   /** What serves each stage, its client manifest, and the whole promotion ledger. */
   async function serving() {
-    const stages = await registry.listStages(MODEL);
+    const stages = await registry.stages.listStages(MODEL);
     const manifests = await Promise.all(
       ['staging', 'production'].map((s) => readManifest(objects, stack.endpoints.bucket, MODEL, s)),
     );
-    return { stages, manifests, ledger: await registry.history(MODEL) };
+    return { stages, manifests, ledger: await registry.stages.history(MODEL) };
   }
 
   async function executionCount(): Promise<number> {
@@ -115,7 +115,7 @@ describe('governance attacks (issue 9) against a running local stack', () => {
     dir = mkdtempSync(join(tmpdir(), 'mlcycle-attacks-'));
     stack = await startLocalStack({ config: loadConfig(CONFIG), dir, root: ROOT, fresh: true });
     const doc = createDocumentClient(stack.dynamo.client);
-    registry = new RegistryStore(doc, stack.endpoints.tableName);
+    registry = new Registry(doc, stack.endpoints.tableName);
     approvals = new ApprovalStore(doc, stack.endpoints.tableName);
     objects = new S3Objects(stack.s3.client);
     sfn = new SFNClient({
@@ -148,7 +148,7 @@ describe('governance attacks (issue 9) against a running local stack', () => {
     async function version(v: string, metrics: Metrics, reported?: Metrics) {
       const artifactUri = `s3://${bucket}/runs/${MODEL}/seed-${v}/model.json`;
       await objects.put(parseS3Uri(artifactUri), body, 'application/json');
-      await registry.registerVersion({
+      await registry.versions.registerVersion({
         model: MODEL,
         version: v,
         metrics: reported ? {} : metrics,
@@ -168,7 +168,7 @@ describe('governance attacks (issue 9) against a running local stack', () => {
       });
     }
     async function promote(v: string, stage: string, approvedBy: string[]) {
-      const entry = await registry.promote({
+      const entry = await registry.stages.promote({
         model: MODEL,
         stage,
         version: v,
@@ -177,7 +177,7 @@ describe('governance attacks (issue 9) against a running local stack', () => {
         action: 'promote',
         evidence: { approvals: approvedBy.map((approver) => ({ approver, comment: 'ok' })) },
       });
-      const record = await registry.requireVersion(MODEL, v);
+      const record = await registry.versions.requireVersion(MODEL, v);
       await publishManifest(objects, bucket, buildClientManifest(entry, record, sha));
     }
     await version('1.0.0', { ...GOOD, auc: 0.84 });
@@ -189,7 +189,7 @@ describe('governance attacks (issue 9) against a running local stack', () => {
     await version('1.6.0', BAD, BAD);
     await promote('1.0.0', 'production', [LEAD, LIVEOPS]);
     await promote('1.1.0', 'production', [LEAD, DATA_ENG]);
-    await registry.recordRejection({
+    await registry.stages.recordRejection({
       model: MODEL,
       stage: 'production',
       version: '1.0.0',

@@ -265,7 +265,7 @@ describe('approval-http handler (DynamoDB Local, s3rver, a recording Step Functi
       error: 'ApprovalRejected',
       cause: 'rejected by c@studio.test: recall dropped for new players',
     });
-    const record = await w.registry.requireVersion('churn', version);
+    const record = await w.registry.versions.requireVersion('churn', version);
     expect(record.status).toBe('rejected');
     expect(record.statusHistory.at(-1)).toMatchObject({
       from: 'validating',

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { rollback } from '../../lambdas/adapters/registry/rollback.js';
 import { ENV } from '../../lambdas/contracts/env.js';
 import type { StageChangeAction } from '../../lambdas/domain/registry/types.js';
+import { rollback } from '../../lambdas/services/registry/rollback.js';
 import {
   fixtureConfig,
   type HandlerWorld,
@@ -71,7 +71,7 @@ describe('cleanup handler (daily retention, DynamoDB Local + s3rver)', () => {
       `${model}/${runId}`,
       Object.values(files).reduce((n, b) => n + Buffer.byteLength(b), 0),
     );
-    const v = await w.store.registerVersion({
+    const v = await w.registry.versions.registerVersion({
       model,
       bump: 'minor',
       metrics: METRICS,
@@ -83,9 +83,9 @@ describe('cleanup handler (daily retention, DynamoDB Local + s3rver)', () => {
     return v.version;
   }
   const move = (model: string, stage: string, v: string, action: StageChangeAction = 'promote') =>
-    w.store.promote({ model, stage, version: v, actor: REQUESTOR, reason: 'fixture', action });
+    w.registry.stages.promote({ model, stage, version: v, actor: REQUESTOR, reason: 'fixture', action });
   const status = async (model: string) =>
-    Object.fromEntries((await w.store.listVersions(model)).map((v) => [v.version, v.status]));
+    Object.fromEntries((await w.registry.versions.listVersions(model)).map((v) => [v.version, v.status]));
   const exists = async (model: string, runId: string) =>
     Boolean(await w.objects.head({ bucket: w.bucket, key: `runs/${model}/${runId}/model.json` }));
   const snapshot = async () => `${await w.scan()}\n${await w.s3Snapshot()}`;
@@ -101,8 +101,8 @@ describe('cleanup handler (daily retention, DynamoDB Local + s3rver)', () => {
     const [c0, c1, c2, c3, c4, c5] = c as [string, string, string, string, string, string];
     for (const v of [c0, c1, c2]) await move('churn', 'production', v);
     await move('churn', 'staging', c5);
-    await w.store.transition('churn', c3, 'rejected', 'gate failed', 'mlcycle');
-    await w.store.transition('churn', c4, 'failed', 'deploy failed', 'mlcycle');
+    await w.registry.versions.transition('churn', c3, 'rejected', 'gate failed', 'mlcycle');
+    await w.registry.versions.transition('churn', c4, 'failed', 'deploy failed', 'mlcycle');
     // matchmaker: production went 1.0.0 → 1.1.0 → 1.2.0, then was rolled back to 1.1.0, so its
     // next rollback goes to 1.0.0 (not back onto 1.2.0, the version it fled).
     const m = [];
@@ -130,10 +130,10 @@ describe('cleanup handler (daily retention, DynamoDB Local + s3rver)', () => {
   it('keeps the newest N, whatever serves, rollback targets and versions under review; archives the rest', async () => {
     const handler = await cleanupWith(JSON.stringify({ keepLastVersions: 2 }));
     const pointers = JSON.stringify([
-      await w.store.listStages('churn'),
-      await w.store.listStages('matchmaker'),
-      await w.store.history('churn'),
-      await w.store.history('matchmaker'),
+      await w.registry.stages.listStages('churn'),
+      await w.registry.stages.listStages('matchmaker'),
+      await w.registry.stages.history('churn'),
+      await w.registry.stages.history('matchmaker'),
     ]);
 
     const out = await handler(scheduledEvent);
@@ -166,16 +166,16 @@ describe('cleanup handler (daily retention, DynamoDB Local + s3rver)', () => {
     // Stage pointers and the ledger are the registry's history: retention never touches them.
     expect(
       JSON.stringify([
-        await w.store.listStages('churn'),
-        await w.store.listStages('matchmaker'),
-        await w.store.history('churn'),
-        await w.store.history('matchmaker'),
+        await w.registry.stages.listStages('churn'),
+        await w.registry.stages.listStages('matchmaker'),
+        await w.registry.stages.history('churn'),
+        await w.registry.stages.history('matchmaker'),
       ]),
     ).toBe(pointers);
 
     // What it kept still works: the rollback target's artifact validates and the stage moves.
     const back = await rollback(
-      { store: w.store, objects: w.objects, bucket: w.bucket, config: JSON.parse(configWith({})) },
+      { registry: w.registry, objects: w.objects, bucket: w.bucket, config: JSON.parse(configWith({})) },
       { model: 'matchmaker', stage: 'production', reason: 'after cleanup', actor: 'a@studio.test' },
     );
     expect(back.entry).toMatchObject({ action: 'rollback', fromVersion: '1.1.0', toVersion: '1.0.0' });

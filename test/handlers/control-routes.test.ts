@@ -185,7 +185,7 @@ describe('control routes in IAM mode (start-http, decision-http, registry-http)'
     // A servable version with a real artifact (for promotions and registrations).
     const body = 'weights';
     await w.objects.put({ bucket: w.bucket, key: `runs/${MODEL}/r1/model.json` }, body, 'application/json');
-    await w.store.registerVersion({
+    await w.registry.versions.registerVersion({
       model: MODEL,
       version: '1.0.0',
       metrics: METRICS,

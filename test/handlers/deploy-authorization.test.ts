@@ -67,7 +67,7 @@ describe('deploy handler: what an approval authorises', () => {
     const summary = await train(w, run);
     const evaluation = evaluationOf(run, summary);
     for (let i = 0; i < 3; i++) {
-      await w.store.registerVersion({
+      await w.registry.versions.registerVersion({
         model: MODEL,
         bump: 'minor',
         metrics: METRICS,
@@ -88,7 +88,10 @@ describe('deploy handler: what an approval authorises', () => {
   });
 
   it('the world: production serves 1.1.0 after 1.0.0, each deployed on its own approval', async () => {
-    expect(await w.store.getStage(MODEL, 'production')).toMatchObject({ version: '1.1.0', ledgerSeq: 2 });
+    expect(await w.registry.stages.getStage(MODEL, 'production')).toMatchObject({
+      version: '1.1.0',
+      ledgerSeq: 2,
+    });
   });
 
   it('an approval deploys once: an earlier deployment’s state with a new promotion id, none, or as a new run is refused', async () => {
@@ -111,7 +114,10 @@ describe('deploy handler: what an approval authorises', () => {
       });
     }
     expect(await snapshot()).toBe(before);
-    expect(await w.store.getStage(MODEL, 'production')).toMatchObject({ version: '1.1.0', ledgerSeq: 2 });
+    expect(await w.registry.stages.getStage(MODEL, 'production')).toMatchObject({
+      version: '1.1.0',
+      ledgerSeq: 2,
+    });
   });
 
   it('the same state redelivered is still recognised: nothing moves back', async () => {

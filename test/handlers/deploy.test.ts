@@ -122,9 +122,12 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
     );
     for (const p of out.validation.smokePredictions) expect(p > 0 && p < 1).toBe(true);
 
-    expect(await w.store.getStage(MODEL, 'staging')).toMatchObject({ version: '1.0.0', ledgerSeq: 1 });
-    expect((await w.store.getVersion(MODEL, '1.0.0'))?.status).toBe('ready');
-    const ledger = await w.store.history(MODEL, { stage: 'staging' });
+    expect(await w.registry.stages.getStage(MODEL, 'staging')).toMatchObject({
+      version: '1.0.0',
+      ledgerSeq: 1,
+    });
+    expect((await w.registry.versions.getVersion(MODEL, '1.0.0'))?.status).toBe('ready');
+    const ledger = await w.registry.stages.history(MODEL, { stage: 'staging' });
     expect(ledger).toEqual([
       expect.objectContaining({
         seq: 1,
@@ -154,19 +157,19 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
       previousVersion: null,
       action: 'promote',
     });
-    expect(await w.store.getRun(MODEL, 'r1')).toMatchObject({
+    expect(await w.registry.runs.getRun(MODEL, 'r1')).toMatchObject({
       status: 'succeeded',
       finishedAt: expect.any(String),
     });
   });
 
   it('is idempotent when redelivered: no second ledger entry, and a lost manifest is republished', async () => {
-    const version = await w.store.requireVersion(MODEL, '1.0.0');
+    const version = await w.registry.versions.requireVersion(MODEL, '1.0.0');
     const state = await deployState(runInfo(w.bucket, 'r1'), version);
-    const ledgerBefore = await w.store.history(MODEL);
+    const ledgerBefore = await w.registry.stages.history(MODEL);
     const manifestBefore = await readManifest(w.objects, w.bucket, MODEL, 'staging');
 
-    const runBefore = await w.store.getRun(MODEL, 'r1');
+    const runBefore = await w.registry.runs.getRun(MODEL, 'r1');
     const again = await deploy(state);
     expect(again).toMatchObject({
       version: '1.0.0',
@@ -175,15 +178,15 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
       redelivered: true,
       supersededBy: null,
     });
-    expect(await w.store.history(MODEL)).toEqual(ledgerBefore);
-    expect(await w.store.getRun(MODEL, 'r1')).toEqual(runBefore);
+    expect(await w.registry.stages.history(MODEL)).toEqual(ledgerBefore);
+    expect(await w.registry.runs.getRun(MODEL, 'r1')).toEqual(runBefore);
 
     // The first attempt moved the pointer but died before publishing: the retry only publishes.
     await w.s3.local.client.send(
       new DeleteObjectCommand({ Bucket: w.bucket, Key: 'deployments/churn/staging.json' }),
     );
     await deploy(state);
-    expect(await w.store.history(MODEL)).toEqual(ledgerBefore);
+    expect(await w.registry.stages.history(MODEL)).toEqual(ledgerBefore);
     expect(await readManifest(w.objects, w.bucket, MODEL, 'staging')).toEqual(manifestBefore);
   });
 
@@ -191,7 +194,10 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
     const { run, version } = await candidate('r2');
     const out = await deploy(await deployState(run, version));
     expect(out).toMatchObject({ version: '1.1.0', previousVersion: '1.0.0', ledgerSeq: 2 });
-    expect(await w.store.getStage(MODEL, 'staging')).toMatchObject({ version: '1.1.0', ledgerSeq: 2 });
+    expect(await w.registry.stages.getStage(MODEL, 'staging')).toMatchObject({
+      version: '1.1.0',
+      ledgerSeq: 2,
+    });
     expect(await readManifest(w.objects, w.bucket, MODEL, 'staging')).toMatchObject({
       version: '1.1.0',
       previousVersion: '1.0.0',
@@ -202,8 +208,11 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
   it('a Deploy redelivered after a newer version deployed moves nothing back and adds no ledger entry', async () => {
     // r1's Deploy (1.0.0) is delivered again — a Lambda retry, a Step Functions Retry — after
     // r2's execution deployed 1.1.0 to the same stage.
-    const state = await deployState(runInfo(w.bucket, 'r1'), await w.store.requireVersion(MODEL, '1.0.0'));
-    const first = (await w.store.history(MODEL, { stage: 'staging' })).find((e) => e.seq === 1);
+    const state = await deployState(
+      runInfo(w.bucket, 'r1'),
+      await w.registry.versions.requireVersion(MODEL, '1.0.0'),
+    );
+    const first = (await w.registry.stages.history(MODEL, { stage: 'staging' })).find((e) => e.seq === 1);
     const before = await snapshot();
 
     const again = await deploy(state);
@@ -217,7 +226,10 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
       validation: first?.evidence.validation,
     });
     expect(await snapshot()).toBe(before);
-    expect(await w.store.getStage(MODEL, 'staging')).toMatchObject({ version: '1.1.0', ledgerSeq: 2 });
+    expect(await w.registry.stages.getStage(MODEL, 'staging')).toMatchObject({
+      version: '1.1.0',
+      ledgerSeq: 2,
+    });
     expect(await readManifest(w.objects, w.bucket, MODEL, 'staging')).toMatchObject({ version: '1.1.0' });
   });
 
@@ -232,7 +244,7 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
       message: expect.stringContaining(`artifact ${version.lineage.artifactUri} does not exist`),
     });
     expect(await snapshot()).toBe(before);
-    expect((await w.store.getStage(MODEL, 'staging'))?.version).toBe('1.1.0');
+    expect((await w.registry.stages.getStage(MODEL, 'staging'))?.version).toBe('1.1.0');
   });
 
   it('refuses an artifact altered after registration (checksum), leaving everything untouched', async () => {
@@ -264,10 +276,10 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
       await w.objects.getText({ bucket: w.bucket, key: 'runs/churn/r1/holdout.csv' }),
       'text/csv',
     );
-    const version = await w.store.registerVersion({
+    const version = await w.registry.versions.registerVersion({
       model: MODEL,
       bump: 'minor',
-      metrics: (await w.store.requireVersion(MODEL, '1.0.0')).metrics,
+      metrics: (await w.registry.versions.requireVersion(MODEL, '1.0.0')).metrics,
       lineage: lineageFor(w.bucket, 'r5', { artifactSha256: sha256(broken) }),
     });
     const state = await deployState(run, version);
@@ -281,7 +293,7 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
 
   it('refuses a version that may not serve (rejected) with IllegalTransitionError, untouched', async () => {
     const { run, version } = await candidate('r6');
-    await w.store.transition(MODEL, version.version, 'rejected', 'gate failed', 'mlcycle');
+    await w.registry.versions.transition(MODEL, version.version, 'rejected', 'gate failed', 'mlcycle');
     const state = await deployState(run, version);
     const before = await snapshot();
     await expect(deploy(state)).rejects.toMatchObject({
@@ -294,10 +306,10 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
   /** `mlcycle models register` of an artifact kept outside any run: nothing lies beside it. */
   async function registerExternal(key: string, body: Buffer | string, datasetUri: string) {
     await w.objects.put({ bucket: w.bucket, key }, body, 'application/json');
-    return w.store.registerVersion({
+    return w.registry.versions.registerVersion({
       model: MODEL,
       bump: 'major',
-      metrics: (await w.store.requireVersion(MODEL, '1.0.0')).metrics,
+      metrics: (await w.registry.versions.requireVersion(MODEL, '1.0.0')).metrics,
       lineage: lineageFor(w.bucket, '', {
         artifactUri: `s3://${w.bucket}/${key}`,
         artifactSha256: sha256(body),
@@ -330,7 +342,7 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
   it('deploys a version registered outside a pipeline, smoke-tested on real rows of its dataset; once per execution', async () => {
     const version = await registerExternal('external/v9/model.json', await trainedArtifact(), dataset());
     const state = await promotionState(version.version, 'production');
-    const runsBefore = await w.store.listRuns(MODEL);
+    const runsBefore = await w.registry.runs.listRuns(MODEL);
 
     const out = await deploy(state);
 
@@ -351,13 +363,13 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
       await predictionsOn(version.lineage.artifactUri, dataset()),
     );
     for (const p of out.validation.smokePredictions) expect(p > 0 && p < 1).toBe(true);
-    expect(await w.store.getStage(MODEL, 'production')).toMatchObject({ version: version.version });
+    expect(await w.registry.stages.getStage(MODEL, 'production')).toMatchObject({ version: version.version });
     expect(await readManifest(w.objects, w.bucket, MODEL, 'production')).toMatchObject({
       version: version.version,
       artifact: { uri: version.lineage.artifactUri },
     });
-    expect(await w.store.listRuns(MODEL)).toEqual(runsBefore);
-    const [entry] = await w.store.history(MODEL, { stage: 'production' });
+    expect(await w.registry.runs.listRuns(MODEL)).toEqual(runsBefore);
+    const [entry] = await w.registry.stages.history(MODEL, { stage: 'production' });
     expect(entry?.evidence).toMatchObject({
       idempotencyKey: `promotion:${String(state.promotionId)}`,
       requestId: `req-production-${version.version}`,
@@ -371,7 +383,7 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
 
   it("without a dataset either, it is smoke-tested on rows built from the artifact's feature schema", async () => {
     const version = await registerExternal('external/v10/model.json', await trainedArtifact(), '');
-    const previous = await w.store.getStage(MODEL, 'production');
+    const previous = await w.registry.stages.getStage(MODEL, 'production');
 
     const out = await deploy(await promotionState(version.version, 'production'));
 
@@ -382,7 +394,7 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
     for (const p of predictions) expect(Number.isFinite(p) && p >= 0 && p <= 1).toBe(true);
     // Real scores: rows at different points of the feature space get different probabilities.
     expect(new Set(predictions).size).toBeGreaterThan(1);
-    expect(await w.store.getStage(MODEL, 'production')).toMatchObject({
+    expect(await w.registry.stages.getStage(MODEL, 'production')).toMatchObject({
       version: version.version,
       ledgerSeq: 2,
     });
@@ -427,7 +439,7 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
   });
 
   it('invalid state ⇒ ValidationError naming the field, nothing written', async () => {
-    const version = await w.store.requireVersion(MODEL, '1.1.0');
+    const version = await w.registry.versions.requireVersion(MODEL, '1.1.0');
     const state = await deployState(runInfo(w.bucket, 'r2'), version);
     const { gate: _g, ...noGate } = state;
     const before = await snapshot();

@@ -59,7 +59,7 @@ describe('execution-ended handler (status-change events, DynamoDB Local, outbox 
     approvals = new ApprovalStore(w.dynamo.doc, w.table);
     failures = new ExecutionFailures(w.dynamo.doc, w.table);
     handler = makeExecutionEndedHandler(() => ({
-      registry: w.store,
+      registry: w.registry,
       approvals,
       failures,
       executions: new Executions(history as unknown as SFNClient),
@@ -96,13 +96,13 @@ describe('execution-ended handler (status-change events, DynamoDB Local, outbox 
     const input = pipelineState();
     const run: RunInfo = runInfo(w.bucket, runId);
     await putRun(w, run);
-    const v = await w.store.registerVersion({
+    const v = await w.registry.versions.registerVersion({
       model: MODEL,
       bump: 'minor',
       metrics: METRICS,
       lineage: lineageFor(w.bucket, runId),
     });
-    await w.store.updateRun(MODEL, runId, { status: 'registered', version: v.version });
+    await w.registry.runs.updateRun(MODEL, runId, { status: 'registered', version: v.version });
     const request = buildApprovalRequest(
       {
         taskToken: `token-${runId}`,
@@ -154,12 +154,12 @@ describe('execution-ended handler (status-change events, DynamoDB Local, outbox 
       outcomeNote: 'the pipeline execution was stopped before a decision was reached: nothing will deploy',
     });
     expect((await approvals.listPending()).map((r) => r.requestId)).not.toContain(request.requestId);
-    expect(await w.store.getRun(MODEL, 'r-stopped')).toMatchObject({
+    expect(await w.registry.runs.getRun(MODEL, 'r-stopped')).toMatchObject({
       status: 'failed',
       finishedAt: expect.any(String),
       failure: { kind: 'aborted', error: 'ABORTED', cause: 'the pipeline execution was stopped' },
     });
-    expect((await w.store.getVersion(MODEL, version))?.status).toBe('failed');
+    expect((await w.registry.versions.getVersion(MODEL, version))?.status).toBe('failed');
     const alert = w.outbox().at(-1) ?? '';
     expect(alert).toContain(
       `Subject: [mlcycle] churn ${version} → staging: the pipeline execution was stopped`,
@@ -185,7 +185,7 @@ describe('execution-ended handler (status-change events, DynamoDB Local, outbox 
     const { input, request, state } = await waitingAtApprove('r-spent', arn);
     // Quorum reached and the callback delivered: the execution went on to Deploy, which failed.
     const decided = await recordDecision(
-      { store: approvals, registry: w.store, sfn: { send: async () => ({}) } },
+      { store: approvals, registry: w.registry, sfn: { send: async () => ({}) } },
       {
         requestId: request.requestId,
         approver: 'a@studio.test',
@@ -242,12 +242,12 @@ describe('execution-ended handler (status-change events, DynamoDB Local, outbox 
       versionSettled: version,
       notified: expect.any(String),
     });
-    expect((await w.store.getVersion(MODEL, version))?.status).toBe('rejected');
-    expect(await w.store.getRun(MODEL, 'r-rf-failed')).toMatchObject({
+    expect((await w.registry.versions.getVersion(MODEL, version))?.status).toBe('rejected');
+    expect(await w.registry.runs.getRun(MODEL, 'r-rf-failed')).toMatchObject({
       status: 'failed',
       failure: { kind: 'gate', error: 'mlcycle.GateFailed' },
     });
-    expect((await w.store.getRun(MODEL, 'r-rf-failed'))?.failure?.cause).toContain(
+    expect((await w.registry.runs.getRun(MODEL, 'r-rf-failed'))?.failure?.cause).toContain(
       'the execution then failed before RecordFailure finished (mlcycle.GateFailed)',
     );
     expect(await failures.get(arn)).toMatchObject({
@@ -260,8 +260,8 @@ describe('execution-ended handler (status-change events, DynamoDB Local, outbox 
   it('RecordFailure recorded and alerted already: the end changes nothing more and sends no second alert', async () => {
     const arn = newExecution();
     const { input, version, state } = await waitingAtApprove('r-recorded', arn);
-    await w.store.updateRun(MODEL, 'r-recorded', { status: 'failed' });
-    await w.store.transition(MODEL, version, 'rejected', 'a required gate failed', 'mlcycle');
+    await w.registry.runs.updateRun(MODEL, 'r-recorded', { status: 'failed' });
+    await w.registry.versions.transition(MODEL, version, 'rejected', 'a required gate failed', 'mlcycle');
     expect(
       await failures.claimAlert(
         {
@@ -316,7 +316,7 @@ describe('execution-ended handler (status-change events, DynamoDB Local, outbox 
       outcomeNote:
         'approved by a@studio.test, but the pipeline execution failed (mlcycle.LocalRuntimeStopped) before it could deploy: nothing will deploy',
     });
-    expect((await approvals.listSignalsPending()).map((r) => r.requestId)).not.toContain(approved.requestId);
+    expect((await approvals.signals.listOwed()).map((r) => r.requestId)).not.toContain(approved.requestId);
   });
 
   it('an execution that failed in its first state (no run): recorded and alerted with the cause', async () => {

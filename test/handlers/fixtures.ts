@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTraining } from '../../containers/trainer/src/train-job.js';
 import { ApprovalStore } from '../../lambdas/adapters/approval/approval-store.js';
-import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
+import { parseConfig } from '../../lambdas/adapters/config-file.js';
+import { Registry } from '../../lambdas/adapters/registry/registry.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
-import { parseConfig } from '../../lambdas/contracts/config-load.js';
 import type { MlcycleConfig } from '../../lambdas/contracts/config-schema.js';
 import { ENV, type EnvName } from '../../lambdas/contracts/env.js';
 import { HANDLERS, type HandlerName } from '../../lambdas/contracts/handlers.js';
@@ -59,7 +59,7 @@ export interface HandlerWorld {
   readonly bucket: string;
   /** Where the local stand-in for SNS writes alerts (.eml files). */
   readonly outboxDir: string;
-  readonly store: RegistryStore;
+  readonly registry: Registry;
   readonly objects: S3Objects;
   /** The whole table, sorted, as JSON: equal before and after ⇒ the handler wrote nothing. */
   scan(): Promise<string>;
@@ -120,7 +120,7 @@ export async function handlerWorld(
     table,
     bucket,
     outboxDir,
-    store: new RegistryStore(dynamo.doc, table),
+    registry: new Registry(dynamo.doc, table),
     objects,
     scan: () => tableSnapshot(dynamo.doc, table),
     async s3Snapshot() {
@@ -217,7 +217,7 @@ export function runInfo(bucket: string, runId: string, input: PipelineState = pi
 
 /** The run record PrepareRun writes. */
 export async function putRun(world: HandlerWorld, run: RunInfo, input: PipelineState = pipelineState()) {
-  await world.store.putRun({
+  await world.registry.runs.putRun({
     model: input.model,
     runId: run.runId,
     stage: input.stage,
@@ -353,7 +353,7 @@ export async function registerTrained(
   metrics: Metrics = METRICS,
   model = MODEL,
 ): Promise<VersionRecord> {
-  return world.store.registerVersion({
+  return world.registry.versions.registerVersion({
     model,
     bump: 'minor',
     metrics,
@@ -424,7 +424,7 @@ export async function approvedState<
     serving: null,
   });
   // Through the decision service, as an approver's click would; Step Functions accepts the callback.
-  const deps = { store, registry: world.store, sfn: { send: async () => ({}) } };
+  const deps = { store, registry: world.registry, sfn: { send: async () => ({}) } };
   for (const approver of deciders) {
     await recordDecision(deps, { requestId, approver, decision: 'approve', comment: 'fine', via: 'link' });
   }

@@ -54,13 +54,13 @@ describe('gate handler (Gate state, DynamoDB Local)', () => {
   const gate = async (...args: Parameters<typeof stateFor>) =>
     gateOutcomeSchema.parse(await handler(stateFor(...args)));
   const serve = async (stage: string, metrics: Partial<Metrics>, runId: string) => {
-    const v = await w.store.registerVersion({
+    const v = await w.registry.versions.registerVersion({
       model: MODEL,
       bump: 'minor',
       metrics,
       lineage: lineageFor(w.bucket, runId),
     });
-    await w.store.promote({
+    await w.registry.stages.promote({
       model: MODEL,
       stage,
       version: v.version,

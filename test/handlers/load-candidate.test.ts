@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registeredStateSchema } from '../../lambdas/handlers/kit/state.js';
+import { registeredStateSchema } from '../../lambdas/contracts/pipeline.js';
 import {
   type HandlerWorld,
   handlerWorld,
@@ -32,7 +32,7 @@ describe('load-candidate handler (LoadCandidate state, DynamoDB Local)', () => {
   it('rebuilds the state Gate, Approve and Deploy expect from the registry record (its result is the state)', async () => {
     const run = runInfo(w.bucket, 'r1');
     await putRun(w, run);
-    const v = await w.store.registerVersion({
+    const v = await w.registry.versions.registerVersion({
       model: MODEL,
       bump: 'minor',
       metrics: METRICS,
@@ -41,7 +41,7 @@ describe('load-candidate handler (LoadCandidate state, DynamoDB Local)', () => {
         hyperparameters: { epochs: 6, seed: 7 },
       }),
     });
-    await w.store.promote({
+    await w.registry.stages.promote({
       model: MODEL,
       stage: 'staging',
       version: v.version,
@@ -85,7 +85,7 @@ describe('load-candidate handler (LoadCandidate state, DynamoDB Local)', () => {
   });
 
   it('a version registered outside a pipeline (no run) starts at its creation time, model card beside the artifact', async () => {
-    const v = await w.store.registerVersion({
+    const v = await w.registry.versions.registerVersion({
       model: MODEL,
       bump: 'minor',
       metrics: { auc: 0.8 } as typeof METRICS,
@@ -109,14 +109,14 @@ describe('load-candidate handler (LoadCandidate state, DynamoDB Local)', () => {
       ['failed', []],
       ['archived', ['rejected']],
     ] as const) {
-      const v = await w.store.registerVersion({
+      const v = await w.registry.versions.registerVersion({
         model: MODEL,
         bump: 'patch',
         metrics: METRICS,
         lineage: lineageFor(w.bucket, `r-${status}`),
       });
       for (const step of [...via, status])
-        await w.store.transition(MODEL, v.version, step, 'fixture', 'test');
+        await w.registry.versions.transition(MODEL, v.version, step, 'fixture', 'test');
       await expect(handler(promotion(v.version))).rejects.toMatchObject({
         name: 'ValidationError',
         message: `churn ${v.version} is ${status}; only validating or ready versions can be promoted`,

@@ -50,7 +50,7 @@ describe('prepare-run handler (PrepareRun state, DynamoDB Local + s3rver)', () =
       holdoutFraction: '0.2',
       startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
-    expect(await w.store.getRun(MODEL, run.runId)).toEqual({
+    expect(await w.registry.runs.getRun(MODEL, run.runId)).toEqual({
       model: MODEL,
       runId: run.runId,
       stage: 'staging',
@@ -84,7 +84,7 @@ describe('prepare-run handler (PrepareRun state, DynamoDB Local + s3rver)', () =
       `s3://${w.bucket}/uploads/churn-holiday.csv`,
     ]);
     expect(runs[0]?.runId).not.toBe(runs[1]?.runId);
-    const record = await w.store.getRun(MODEL, runs[0]?.runId ?? '');
+    const record = await w.registry.runs.getRun(MODEL, runs[0]?.runId ?? '');
     expect(record).toMatchObject({ trigger: 'manual', reason: '', status: 'training' });
   });
 

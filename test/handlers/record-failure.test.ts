@@ -38,8 +38,8 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
 
   const servingNow = async () =>
     JSON.stringify([
-      await w.store.getStage(MODEL, 'staging'),
-      await w.store.getStage(MODEL, 'production'),
+      await w.registry.stages.getStage(MODEL, 'staging'),
+      await w.registry.stages.getStage(MODEL, 'production'),
       await w.objects.getText({ bucket: w.bucket, key: 'deployments/churn/staging.json' }),
     ]);
 
@@ -47,13 +47,13 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
   async function registeredRun(runId: string) {
     const run = runInfo(w.bucket, runId);
     await putRun(w, run);
-    const v = await w.store.registerVersion({
+    const v = await w.registry.versions.registerVersion({
       model: MODEL,
       bump: 'minor',
       metrics: METRICS,
       lineage: lineageFor(w.bucket, runId),
     });
-    await w.store.updateRun(MODEL, runId, { status: 'registered', version: v.version });
+    await w.registry.runs.updateRun(MODEL, runId, { status: 'registered', version: v.version });
     return { run, version: v.version };
   }
   /** The RecordFailure input: the state at the failure, $.failureKind, and $.error when caught. */
@@ -102,13 +102,13 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
     // 1.0.0 serves staging, trained by run r0.
     const run = runInfo(w.bucket, 'r0');
     await putRun(w, run);
-    const v = await w.store.registerVersion({
+    const v = await w.registry.versions.registerVersion({
       model: MODEL,
       bump: 'minor',
       metrics: METRICS,
       lineage: lineageFor(w.bucket, 'r0'),
     });
-    const entry = await w.store.promote({
+    const entry = await w.registry.stages.promote({
       model: MODEL,
       stage: 'staging',
       version: v.version,
@@ -116,7 +116,7 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
       reason: 'x',
       action: 'promote',
     });
-    await w.store.updateRun(MODEL, 'r0', { status: 'succeeded', version: v.version });
+    await w.registry.runs.updateRun(MODEL, 'r0', { status: 'succeeded', version: v.version });
     await publishManifest(w.objects, w.bucket, {
       schema: 'mlcycle.manifest/v1',
       model: MODEL,
@@ -139,7 +139,7 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
   it('training failure: run failed with the Batch reason, nothing registered, requestor told, serving untouched', async () => {
     const run = runInfo(w.bucket, 'r-train');
     await putRun(w, run);
-    const versionsBefore = await w.store.listVersions(MODEL);
+    const versionsBefore = await w.registry.versions.listVersions(MODEL);
     const cause = JSON.stringify({
       Status: 'FAILED',
       StatusReason: 'Essential container in task exited',
@@ -158,7 +158,7 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
       cause:
         'training failed: States.TaskFailed: target column "churned" is not in the dataset — Essential container in task exited',
     });
-    expect(await w.store.getRun(MODEL, 'r-train')).toMatchObject({
+    expect(await w.registry.runs.getRun(MODEL, 'r-train')).toMatchObject({
       status: 'failed',
       finishedAt: expect.any(String),
       failure: {
@@ -168,7 +168,7 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
           'States.TaskFailed: target column "churned" is not in the dataset — Essential container in task exited',
       },
     });
-    expect(await w.store.listVersions(MODEL)).toEqual(versionsBefore);
+    expect(await w.registry.versions.listVersions(MODEL)).toEqual(versionsBefore);
     const alert = lastAlert();
     expect(alert).toContain('Subject: [mlcycle] churn → staging: training failed');
     expect(alert).toContain('Version: (not registered)');
@@ -189,7 +189,7 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
       notified: expect.any(String),
       cause: 'a required gate failed',
     });
-    const v = await w.store.getVersion(MODEL, version);
+    const v = await w.registry.versions.getVersion(MODEL, version);
     expect(v?.status).toBe('rejected');
     expect(v?.statusHistory.at(-1)).toMatchObject({
       from: 'validating',
@@ -197,7 +197,7 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
       reason: 'a required gate failed',
       actor: 'mlcycle',
     });
-    expect(await w.store.getRun(MODEL, 'r-gate')).toMatchObject({
+    expect(await w.registry.runs.getRun(MODEL, 'r-gate')).toMatchObject({
       status: 'failed',
       failure: { kind: 'gate', error: 'a required gate failed', cause: '' },
     });
@@ -207,7 +207,7 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
     // Redelivered (a new execution): the status is already where it belongs, so nothing fails
     // and nothing moves.
     await record({ ...failedState('gate', { run, version }), gate: { ...passedGate(), passed: false } });
-    expect((await w.store.getVersion(MODEL, version))?.statusHistory).toEqual(v?.statusHistory);
+    expect((await w.registry.versions.getVersion(MODEL, version))?.statusHistory).toEqual(v?.statusHistory);
   });
 
   it('rejection: version rejected with the approver’s reason in the notice, serving untouched', async () => {
@@ -220,7 +220,7 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
       }),
     );
     expect(out.versionStatus).toBe('rejected');
-    expect((await w.store.getVersion(MODEL, version))?.status).toBe('rejected');
+    expect((await w.registry.versions.getVersion(MODEL, version))?.status).toBe('rejected');
     expect(lastAlert()).toContain(
       'Detail: ApprovalRejected: rejected by b@studio.test: AUC too close to noise',
     );
@@ -263,7 +263,7 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
       status: 'expired',
       outcomeNote: 'approval expired before quorum was reached',
     });
-    expect((await w.store.getVersion(MODEL, version))?.status).toBe('rejected');
+    expect((await w.registry.versions.getVersion(MODEL, version))?.status).toBe('rejected');
     expect(lastAlert()).toContain(`The approval request req-${version} was marked expired.`);
     expect(await servingNow()).toBe(serving);
   });
@@ -282,8 +282,8 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
       }),
     );
     expect(out.versionStatus).toBe('failed');
-    expect((await w.store.getVersion(MODEL, version))?.status).toBe('failed');
-    expect((await w.store.getRun(MODEL, 'r-deploy'))?.failure).toEqual({
+    expect((await w.registry.versions.getVersion(MODEL, version))?.status).toBe('failed');
+    expect((await w.registry.runs.getRun(MODEL, 'r-deploy'))?.failure).toEqual({
       kind: 'deploy',
       error: 'ArtifactValidationError',
       cause: 'ArtifactValidationError: artifact s3://b/m.json does not exist',
@@ -292,7 +292,7 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
   });
 
   it('a failed promotion of an existing version leaves the version and the run that trained it as they were', async () => {
-    const version = (await w.store.getStage(MODEL, 'staging'))?.version ?? '';
+    const version = (await w.registry.stages.getStage(MODEL, 'staging'))?.version ?? '';
     const before = await registryScan();
     const executionArn = newExecution();
     // The state LoadCandidate built: $.run is the run that trained the version, long finished.
@@ -378,7 +378,7 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
       cause: 'deployment validation or promotion failed: ArtifactValidationError: checksum mismatch',
     });
     expect(w.outbox()).toHaveLength(alerts + 1);
-    expect((await w.store.getRun(MODEL, 'r-retried'))?.status).toBe('failed');
+    expect((await w.registry.runs.getRun(MODEL, 'r-retried'))?.status).toBe('failed');
   });
 
   it('invalid input ⇒ ValidationError naming the field, nothing written', async () => {

@@ -50,7 +50,7 @@ describe('register handler (Register state, DynamoDB Local + s3rver)', () => {
     const out = registrationSchema.parse(await handler(stateFor(run, summary)));
     expect(out).toEqual({ version: '1.0.0', parentVersion: null });
 
-    const record = await w.store.getVersion(MODEL, '1.0.0');
+    const record = await w.registry.versions.getVersion(MODEL, '1.0.0');
     expect(record).toMatchObject({
       model: MODEL,
       version: '1.0.0',
@@ -73,7 +73,7 @@ describe('register handler (Register state, DynamoDB Local + s3rver)', () => {
     expect(record?.statusHistory).toEqual([
       { from: null, to: 'validating', at: record?.createdAt, reason: 'registered', actor: REQUESTOR },
     ]);
-    expect(await w.store.getRun(MODEL, 'r1')).toMatchObject({
+    expect(await w.registry.runs.getRun(MODEL, 'r1')).toMatchObject({
       status: 'registered',
       version: '1.0.0',
       metrics: METRICS,
@@ -81,7 +81,7 @@ describe('register handler (Register state, DynamoDB Local + s3rver)', () => {
   });
 
   it('bumps as asked, and names as parent the version serving the target stage (not the newest)', async () => {
-    await w.store.promote({
+    await w.registry.stages.promote({
       model: MODEL,
       stage: 'staging',
       version: '1.0.0',
@@ -96,7 +96,7 @@ describe('register handler (Register state, DynamoDB Local + s3rver)', () => {
       await handler(stateFor(await freshRun('r3'), summary, { bump: 'major', stage: 'production' })),
     );
     expect(major).toEqual({ version: '2.0.0', parentVersion: null });
-    expect((await w.store.getVersion(MODEL, '2.0.0'))?.lineage.parentVersion).toBeNull();
+    expect((await w.registry.versions.getVersion(MODEL, '2.0.0'))?.lineage.parentVersion).toBeNull();
   });
 
   it('registers an explicit version, and refuses an explicit duplicate with ConflictError, writing nothing', async () => {
@@ -112,8 +112,8 @@ describe('register handler (Register state, DynamoDB Local + s3rver)', () => {
       message: expect.stringContaining('churn 3.1.4 already exists'),
     });
     expect(await w.scan()).toBe(before);
-    expect((await w.store.getVersion(MODEL, '3.1.4'))?.lineage.runId).toBe('r4');
-    expect((await w.store.getRun(MODEL, 'r5'))?.status).toBe('training');
+    expect((await w.registry.versions.getVersion(MODEL, '3.1.4'))?.lineage.runId).toBe('r4');
+    expect((await w.registry.runs.getRun(MODEL, 'r5'))?.status).toBe('training');
   });
 
   it('refuses an explicit version that is not major.minor.patch, naming it', async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type CfnElement, type IResolvable, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/contracts/config-load.js';
+import { parseConfig } from '../../lambdas/adapters/config-file.js';
 import { EXECUTION_TIMEOUT_SECONDS } from '../../lambdas/contracts/pipeline.js';
 import { failureOutcome } from '../../lambdas/domain/pipeline/failure-outcome.js';
 import { fromRoot } from '../../lib/paths.js';

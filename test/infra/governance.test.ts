@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/contracts/config-load.js';
+import { parseConfig } from '../../lambdas/adapters/config-file.js';
 import { ENV } from '../../lambdas/contracts/env.js';
 import { HANDLERS, type HandlerContract, type HandlerName } from '../../lambdas/contracts/handlers.js';
 import { DEPLOYED_CONFIG_PATH } from '../../lib/deployed-config.js';

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { type CfnElement, type IResolvable, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../lambdas/adapters/config-file.js';
 import { gitCodeVersion } from '../../lambdas/contracts/code-version.js';
-import { parseConfig } from '../../lambdas/contracts/config-load.js';
 import { ENV, TRAINER_ENV } from '../../lambdas/contracts/env.js';
 import {
   ASL_PLACEHOLDERS,

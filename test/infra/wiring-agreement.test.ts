@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import type { S3EventRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lambdas/contracts/config-load.js';
+import { parseConfig } from '../../lambdas/adapters/config-file.js';
 import type { MlcycleConfig } from '../../lambdas/contracts/config-schema.js';
 import { ENV, type EnvName } from '../../lambdas/contracts/env.js';
 import {

@@ -5,7 +5,7 @@ import { approvalLinkIn, readOutbox } from '../../bin/cli/demo-approver.js';
 import { ApprovalStore } from '../../lambdas/adapters/approval/approval-store.js';
 import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
 import { ExecutionFailures } from '../../lambdas/adapters/pipeline/execution-failures.js';
-import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
+import { Registry } from '../../lambdas/adapters/registry/registry.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { recordDecision } from '../../lambdas/services/approvals/decide.js';
 import { churnCsv } from '../../local/data/churn.js';
@@ -29,7 +29,7 @@ async function deadEndpoint(): Promise<string> {
  */
 describe('approvals and ended executions on the embedded default', () => {
   let t: TestStack;
-  let store: RegistryStore;
+  let store: Registry;
   let approvals: ApprovalStore;
   let failures: ExecutionFailures;
   const REQUESTOR = 'requestor@studio.test';
@@ -48,7 +48,7 @@ describe('approvals and ended executions on the embedded default', () => {
       }),
     );
     const doc = createDocumentClient(t.stack.dynamo.client);
-    store = new RegistryStore(doc, t.stack.endpoints.tableName);
+    store = new Registry(doc, t.stack.endpoints.tableName);
     approvals = new ApprovalStore(doc, t.stack.endpoints.tableName);
     failures = new ExecutionFailures(doc, t.stack.endpoints.tableName);
     await new S3Objects(t.stack.s3.client).put(
@@ -103,7 +103,7 @@ describe('approvals and ended executions on the embedded default', () => {
     });
     // The execution still waits; nothing deployed yet.
     expect(t.stack.engine.describe(executionArn).status).toBe('RUNNING');
-    expect((await store.getVersion('churn', request.version))?.status).toBe('validating');
+    expect((await store.versions.getVersion('churn', request.version))?.status).toBe('validating');
     expect(await approvals.require(request.requestId)).toMatchObject({
       status: 'approved',
       signalStatus: 'pending',
@@ -119,8 +119,8 @@ describe('approvals and ended executions on the embedded default', () => {
     const final = await t.stack.engine.settled(executionArn);
     expect(final.error ?? '').toBe('');
     expect(final.status).toBe('SUCCEEDED');
-    expect((await store.getVersion('churn', request.version))?.status).toBe('ready');
-    expect((await store.getStage('churn', 'staging'))?.version).toBe(request.version);
+    expect((await store.versions.getVersion('churn', request.version))?.status).toBe('ready');
+    expect((await store.stages.getStage('churn', 'staging'))?.version).toBe(request.version);
     expect((await approvals.require(request.requestId)).signalStatus).toBe('delivered');
   });
 
@@ -155,9 +155,9 @@ describe('approvals and ended executions on the embedded default', () => {
     expect(html).toContain('This request is closed');
     expect(html).toContain('nothing will deploy');
 
-    const run = await store.getRun('churn', request.runId);
+    const run = await store.runs.getRun('churn', request.runId);
     expect(run).toMatchObject({ status: 'failed', failure: { kind: 'aborted', error: 'ABORTED' } });
-    expect((await store.getVersion('churn', request.version))?.status).toBe('failed');
+    expect((await store.versions.getVersion('churn', request.version))?.status).toBe('failed');
     const alerted = readOutbox(t.stack.endpoints.outboxDir).filter((m) => m.to === 'alerts@mlcycle.local');
     expect(alerted).toHaveLength(alerts + 1);
     expect(alerted.at(-1)?.subject).toBe(

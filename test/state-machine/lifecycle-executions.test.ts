@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvalLinkIn, approveThroughLink, readOutbox } from '../../bin/cli/demo-approver.js';
 import { ApprovalStore } from '../../lambdas/adapters/approval/approval-store.js';
 import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
-import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
+import { Registry } from '../../lambdas/adapters/registry/registry.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { gitCodeVersion } from '../../lambdas/contracts/code-version.js';
 import { churnCsv } from '../../local/data/churn.js';
@@ -15,7 +15,7 @@ import { startAs, startTestStack, type TestStack, testConfig } from '../support/
  */
 describe('lifecycle state machine on the embedded default', () => {
   let t: TestStack;
-  let store: RegistryStore;
+  let store: Registry;
   let approvals: ApprovalStore;
   let objects: S3Objects;
   const REQUESTOR = 'requestor@studio.test';
@@ -37,7 +37,7 @@ describe('lifecycle state machine on the embedded default', () => {
       }),
     );
     const doc = createDocumentClient(t.stack.dynamo.client);
-    store = new RegistryStore(doc, t.stack.endpoints.tableName);
+    store = new Registry(doc, t.stack.endpoints.tableName);
     approvals = new ApprovalStore(doc, t.stack.endpoints.tableName);
     objects = new S3Objects(t.stack.s3.client);
     const bucket = t.stack.endpoints.bucket;
@@ -86,16 +86,16 @@ describe('lifecycle state machine on the embedded default', () => {
     const result = await run({}, 'approve');
     expect(result.error ?? '').toBe('');
     expect(result.status).toBe('SUCCEEDED');
-    const versions = await store.listVersions('churn');
+    const versions = await store.versions.listVersions('churn');
     expect(versions).toHaveLength(1);
     const v = versions[0];
     expect(v?.status).toBe('ready');
     // lineage names the commit of the code that trained it (this checkout)
     expect(v?.lineage.codeVersion).toBe(gitCodeVersion(process.cwd()) ?? 'unknown');
     expect(v?.lineage.codeVersion).not.toBe('');
-    const pointer = await store.getStage('churn', 'staging');
+    const pointer = await store.stages.getStage('churn', 'staging');
     expect(pointer?.version).toBe(v?.version);
-    const ledger = await store.history('churn', { stage: 'staging' });
+    const ledger = await store.stages.history('churn', { stage: 'staging' });
     expect(ledger[0]?.toVersion).toBe(v?.version);
     const manifest = await objects.getJson<{ version: string }>({
       bucket: t.stack.endpoints.bucket,
@@ -105,46 +105,46 @@ describe('lifecycle state machine on the embedded default', () => {
   });
 
   it('training failure: ends TrainingFailed, run failed, nothing registered, serving untouched', async () => {
-    const serving = await store.getStage('churn', 'staging');
-    const count = (await store.listVersions('churn')).length;
+    const serving = await store.stages.getStage('churn', 'staging');
+    const count = (await store.versions.listVersions('churn')).length;
     const result = await run({ dataset: dataset('bad-no-target.csv') });
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('mlcycle.TrainingFailed');
-    expect(await store.listVersions('churn')).toHaveLength(count);
-    const runs = await store.listRuns('churn');
+    expect(await store.versions.listVersions('churn')).toHaveLength(count);
+    const runs = await store.runs.listRuns('churn');
     expect(runs.find((r) => r.datasetUri.endsWith('no-target.csv'))?.status).toBe('failed');
-    expect(await store.getStage('churn', 'staging')).toEqual(serving);
+    expect(await store.stages.getStage('churn', 'staging')).toEqual(serving);
   });
 
   it('gate failure: ends GateFailed, version rejected with evidence, serving untouched', async () => {
-    const serving = await store.getStage('churn', 'staging');
+    const serving = await store.stages.getStage('churn', 'staging');
     const result = await run({ stage: 'strict' });
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('mlcycle.GateFailed');
-    const newest = (await store.listVersions('churn'))[0];
+    const newest = (await store.versions.listVersions('churn'))[0];
     expect(newest?.status).toBe('rejected');
-    expect(await store.getStage('churn', 'staging')).toEqual(serving);
+    expect(await store.stages.getStage('churn', 'staging')).toEqual(serving);
   });
 
   it('rejection: ends ApprovalRejected, version rejected, serving untouched', async () => {
-    const serving = await store.getStage('churn', 'staging');
+    const serving = await store.stages.getStage('churn', 'staging');
     const result = await run({}, 'reject');
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('mlcycle.ApprovalRejected');
-    const newest = (await store.listVersions('churn'))[0];
+    const newest = (await store.versions.listVersions('churn'))[0];
     expect(newest?.status).toBe('rejected');
-    expect(await store.getStage('churn', 'staging')).toEqual(serving);
+    expect(await store.stages.getStage('churn', 'staging')).toEqual(serving);
   });
 
   it('approval timeout: ends ApprovalTimedOut, request expired, serving untouched', async () => {
-    const serving = await store.getStage('churn', 'hurried');
+    const serving = await store.stages.getStage('churn', 'hurried');
     const result = await run({ stage: 'hurried' });
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('mlcycle.ApprovalTimedOut');
-    const newest = (await store.listVersions('churn'))[0];
+    const newest = (await store.versions.listVersions('churn'))[0];
     expect(newest?.status).toBe('rejected');
     const request = await approvals.findForVersion('churn', newest?.version ?? '', 'hurried');
     expect(request?.status).toBe('expired');
-    expect(await store.getStage('churn', 'hurried')).toEqual(serving);
+    expect(await store.stages.getStage('churn', 'hurried')).toEqual(serving);
   });
 });

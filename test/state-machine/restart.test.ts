@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvalLinkIn, readOutbox } from '../../bin/cli/demo-approver.js';
 import { ApprovalStore } from '../../lambdas/adapters/approval/approval-store.js';
 import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
-import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
+import { Registry } from '../../lambdas/adapters/registry/registry.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import type { ApprovalRequest } from '../../lambdas/domain/approval/types.js';
 import { recordDecision } from '../../lambdas/services/approvals/decide.js';
@@ -44,7 +44,7 @@ describe('restarting the local runtime while an execution waits for approval', (
     const doc = createDocumentClient(stack.dynamo.client);
     return {
       approvals: new ApprovalStore(doc, stack.endpoints.tableName),
-      registry: new RegistryStore(doc, stack.endpoints.tableName),
+      registry: new Registry(doc, stack.endpoints.tableName),
     };
   };
 
@@ -145,11 +145,11 @@ describe('restarting the local runtime while an execution waits for approval', (
       outcomeNote:
         'the pipeline execution failed (mlcycle.LocalRuntimeStopped) before a decision was reached: nothing will deploy',
     });
-    expect(await registry.getRun('churn', waiting.request.runId)).toMatchObject({
+    expect(await registry.runs.getRun('churn', waiting.request.runId)).toMatchObject({
       status: 'failed',
       failure: { kind: 'failed', error: 'mlcycle.LocalRuntimeStopped' },
     });
-    expect((await registry.getVersion('churn', waiting.request.version))?.status).toBe('failed');
+    expect((await registry.versions.getVersion('churn', waiting.request.version))?.status).toBe('failed');
 
     // The emailed link (served by the new runtime) says the request is closed and why.
     const page = await fetch(waiting.link);

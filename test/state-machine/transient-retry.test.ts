@@ -2,7 +2,7 @@ import { type AddressInfo, connect, createServer, type Server, type Socket } fro
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvalLinkIn, approveThroughLink, readOutbox } from '../../bin/cli/demo-approver.js';
 import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
-import { RegistryStore } from '../../lambdas/adapters/registry/registry-store.js';
+import { Registry } from '../../lambdas/adapters/registry/registry.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import type { HandlerName } from '../../lambdas/contracts/handlers.js';
 import { churnCsv } from '../../local/data/churn.js';
@@ -129,11 +129,11 @@ describe('a transient failure of DynamoDB during Register (embedded default)', (
     expect(result.error ?? '').toBe('');
     expect(result.status).toBe('SUCCEEDED');
 
-    const store = new RegistryStore(createDocumentClient(t.stack.dynamo.client), t.stack.endpoints.tableName);
-    const [version, ...others] = await store.listVersions('churn');
+    const store = new Registry(createDocumentClient(t.stack.dynamo.client), t.stack.endpoints.tableName);
+    const [version, ...others] = await store.versions.listVersions('churn');
     expect(others).toEqual([]); // the failed attempt registered nothing
     expect(version?.status).toBe('ready');
-    expect((await store.getStage('churn', 'staging'))?.version).toBe(version?.version);
+    expect((await store.stages.getStage('churn', 'staging'))?.version).toBe(version?.version);
 
     // What clients are served: the new version, and no one's address.
     const res = await fetch(`${t.stack.endpoints.api}models/churn/staging`);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlClient } from '../../bin/cli/control-client.js';
-import { parseConfig } from '../../lambdas/contracts/config-load.js';
+import { parseConfig } from '../../lambdas/adapters/config-file.js';
 import type { MlcycleConfig } from '../../lambdas/contracts/config-schema.js';
 import type { StartedExecution } from '../../lambdas/services/pipeline/start.js';
 import { type LocalStack, startLocalStack } from '../../local/runtime.js';

@@ -3,35 +3,14 @@ import {
   GetCommand,
   type QueryCommandInput,
   TransactWriteCommand,
-  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { TABLE_KEYS } from '../../contracts/table.js';
-import { normalizeEmail } from '../../domain/approval/request.js';
 import type { ApprovalRequest, Decision, FinalStatus, TaskSignal } from '../../domain/approval/types.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import { cancellationCodes, isConditionFailure } from '../dynamo-conditions.js';
 import { type Item, queryAll } from '../dynamo-query.js';
-
-const PENDING_INDEX = 'APPROVALS#PENDING';
-/** Requests whose decision is taken and whose callback Step Functions has not confirmed yet. */
-const SIGNAL_INDEX = 'APPROVALS#SIGNAL';
-const k = {
-  request: (id: string) => ({ PK: `APPROVAL#${id}`, SK: 'REQUEST' }),
-  decision: (id: string, approver: string) => ({
-    PK: `APPROVAL#${id}`,
-    SK: `DECISION#${normalizeEmail(approver)}`,
-  }),
-  lookup: (model: string, version: string, stage: string) => ({
-    PK: `APPROVALFOR#${model}#${version}#${stage}`,
-    SK: 'LOOKUP',
-  }),
-};
-
-function strip<T>(item: Item | undefined): T | undefined {
-  if (!item) return undefined;
-  const { PK: _a, SK: _b, GSI1PK: _c, GSI1SK: _d, ...rest } = item;
-  return rest as T;
-}
+import { k, PENDING_INDEX, SIGNAL_INDEX, strip, updateIf } from './approval-items.js';
+import { ApprovalSignals } from './approval-signals.js';
 
 /**
  * What became of a decision's write: stored; refused because this approver decided before, or
@@ -60,11 +39,16 @@ export interface Completion {
  * and an approved/rejected request always says whether its execution has been told.
  */
 export class ApprovalStore {
+  /** The callbacks decided requests owe Step Functions (see approval-signals.ts). */
+  readonly signals: ApprovalSignals;
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly clock: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.signals = new ApprovalSignals(doc, tableName, clock);
+  }
 
   /**
    * Stores a new request. Idempotent for a redelivered invocation of the same Approve attempt
@@ -105,7 +89,9 @@ export class ApprovalStore {
       if (!isConditionFailure(err)) throw err;
       const existing = await this.get(request.requestId);
       if (existing && existing.taskToken === request.taskToken) return false;
-      throw new ConflictError(`approval request ${request.requestId} already exists`);
+      throw new ConflictError(`approval request ${request.requestId} already exists`, undefined, {
+        cause: err,
+      });
     }
   }
 
@@ -216,100 +202,13 @@ export class ApprovalStore {
     }
   }
 
-  // ---- the callback a decided request owes Step Functions -------------------------------
-
-  /** Decided requests whose callback is not confirmed yet (the reconciler's work list). */
-  async listSignalsPending(): Promise<ApprovalRequest[]> {
-    const items = await this.queryAll({
-      IndexName: TABLE_KEYS.gsi1.indexName,
-      KeyConditionExpression: 'GSI1PK = :p',
-      ExpressionAttributeValues: { ':p': SIGNAL_INDEX },
-    });
-    return items.map((i) => strip<ApprovalRequest>(i) as ApprovalRequest);
-  }
-
-  /**
-   * Takes the signal over for `leaseSeconds` if nobody holds it: false while the deciding caller
-   * (or another reconciler run) still does.
-   */
-  async claimSignal(requestId: string, leaseSeconds: number): Promise<boolean> {
-    const now = this.clock();
-    return this.conditional({
-      Key: k.request(requestId),
-      UpdateExpression: 'SET signalLeaseUntil = :lease',
-      ConditionExpression:
-        'signalStatus = :owed AND (attribute_not_exists(signalLeaseUntil) OR signalLeaseUntil <= :now)',
-      ExpressionAttributeValues: {
-        ':owed': 'pending',
-        ':now': now.toISOString(),
-        ':lease': new Date(now.getTime() + leaseSeconds * 1000).toISOString(),
-      },
-    });
-  }
-
-  /** Step Functions took the callback. */
-  async signalDelivered(requestId: string): Promise<boolean> {
-    return this.conditional({
-      Key: k.request(requestId),
-      UpdateExpression:
-        'SET signalStatus = :done, signalSettledAt = :now ADD signalAttempts :one REMOVE GSI1PK, GSI1SK, signalLeaseUntil',
-      ConditionExpression: 'signalStatus = :owed',
-      ExpressionAttributeValues: {
-        ':owed': 'pending',
-        ':done': 'delivered',
-        ':now': this.clock().toISOString(),
-        ':one': 1,
-      },
-    });
-  }
-
-  /** A delivery attempt failed without an answer from Step Functions; the lease is released. */
-  async signalFailed(requestId: string, error: string): Promise<boolean> {
-    const now = this.clock().toISOString();
-    return this.conditional({
-      Key: k.request(requestId),
-      UpdateExpression: 'SET signalLastError = :error, signalLeaseUntil = :now ADD signalAttempts :one',
-      ConditionExpression: 'signalStatus = :owed',
-      ExpressionAttributeValues: {
-        ':owed': 'pending',
-        ':error': error.slice(0, 500),
-        ':now': now,
-        ':one': 1,
-      },
-    });
-  }
-
-  /**
-   * The execution no longer waits for the callback. An approved request is closed (the approval
-   * took no effect: nothing deploys); a rejected one stays rejected (nothing deploys either).
-   */
-  async signalUndeliverable(request: ApprovalRequest, note: string): Promise<boolean> {
-    const closing = request.status === 'approved';
-    return this.conditional({
-      Key: k.request(request.requestId),
-      UpdateExpression: closing
-        ? 'SET signalStatus = :gone, signalSettledAt = :now, #s = :closed, #decided = :was, outcomeNote = :note REMOVE GSI1PK, GSI1SK, signalLeaseUntil'
-        : 'SET signalStatus = :gone, signalSettledAt = :now, outcomeNote = :note REMOVE GSI1PK, GSI1SK, signalLeaseUntil',
-      ConditionExpression: 'signalStatus = :owed AND #s = :was',
-      ExpressionAttributeNames: { '#s': 'status', ...(closing ? { '#decided': 'decided' } : {}) },
-      ExpressionAttributeValues: {
-        ':owed': 'pending',
-        ':gone': 'undeliverable',
-        ':now': this.clock().toISOString(),
-        ':was': request.status,
-        ':note': note,
-        ...(closing ? { ':closed': 'closed' } : {}),
-      },
-    });
-  }
-
   /**
    * Closes an approved request whose callback was delivered but whose execution then ended without
    * deploying (Deploy refused or failed; it was stopped): the approval is spent, and no later
    * Deploy — a redrive, a direct invocation — may use it.
    */
   async closeSpentApproval(request: ApprovalRequest, note: string): Promise<boolean> {
-    return this.conditional({
+    return updateIf(this.doc, this.tableName, {
       Key: k.request(request.requestId),
       UpdateExpression: 'SET #s = :closed, #decided = :approved, outcomeNote = :note, closedAt = :now',
       ConditionExpression: '#s = :approved AND executionArn = :arn AND attribute_not_exists(GSI1PK)',
@@ -334,20 +233,8 @@ export class ApprovalStore {
    * callback is not confirmed. (An execution has at most a few; both lists are short.)
    */
   async openForExecution(executionArn: string): Promise<ApprovalRequest[]> {
-    const [pending, signals] = await Promise.all([this.listPending(), this.listSignalsPending()]);
+    const [pending, signals] = await Promise.all([this.listPending(), this.signals.listOwed()]);
     return [...pending, ...signals].filter((r) => r.executionArn === executionArn);
-  }
-
-  private async conditional(
-    input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>,
-  ): Promise<boolean> {
-    try {
-      await this.doc.send(new UpdateCommand({ TableName: this.tableName, ...input }));
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
   }
 
   /**
@@ -359,27 +246,18 @@ export class ApprovalStore {
     status: Exclude<FinalStatus, 'approved' | 'rejected'>,
     note: string,
   ): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: k.request(requestId),
-          UpdateExpression: 'SET #s = :to, completedAt = :now, outcomeNote = :note REMOVE GSI1PK, GSI1SK',
-          ConditionExpression: '#s = :pending',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: {
-            ':to': status,
-            ':pending': 'pending',
-            ':now': this.clock().toISOString(),
-            ':note': note,
-          },
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    return updateIf(this.doc, this.tableName, {
+      Key: k.request(requestId),
+      UpdateExpression: 'SET #s = :to, completedAt = :now, outcomeNote = :note REMOVE GSI1PK, GSI1SK',
+      ConditionExpression: '#s = :pending',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: {
+        ':to': status,
+        ':pending': 'pending',
+        ':now': this.clock().toISOString(),
+        ':note': note,
+      },
+    });
   }
 
   async findForVersion(model: string, version: string, stage: string): Promise<ApprovalRequest | undefined> {
@@ -422,21 +300,12 @@ export class ApprovalStore {
 
   /** Marks a reminder as sent; false when one was already sent (so each request gets one). */
   async markReminded(requestId: string): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: k.request(requestId),
-          UpdateExpression: 'SET remindedAt = :now',
-          ConditionExpression: 'attribute_not_exists(remindedAt) AND #s = :pending',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':now': this.clock().toISOString(), ':pending': 'pending' },
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    return updateIf(this.doc, this.tableName, {
+      Key: k.request(requestId),
+      UpdateExpression: 'SET remindedAt = :now',
+      ConditionExpression: 'attribute_not_exists(remindedAt) AND #s = :pending',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':now': this.clock().toISOString(), ':pending': 'pending' },
+    });
   }
 }

@@ -26,7 +26,9 @@ export class StartStore {
       );
     } catch (err) {
       if (isConditionFailure(err)) {
-        throw new ConflictError(`an execution named ${record.executionName} was already started`);
+        throw new ConflictError(`an execution named ${record.executionName} was already started`, undefined, {
+          cause: err,
+        });
       }
       throw err;
     }

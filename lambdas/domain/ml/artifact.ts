@@ -44,8 +44,12 @@ export function loadModel(text: string): LoadedModel {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
-  } catch {
-    throw new ArtifactValidationError('model artifact is not JSON (truncated or not a mlcycle model?)');
+  } catch (err) {
+    throw new ArtifactValidationError(
+      'model artifact is not JSON (truncated or not a mlcycle model?)',
+      undefined,
+      { cause: err },
+    );
   }
   const format = (raw as { format?: unknown } | null)?.format;
   if (typeof format === 'string' && format !== MODEL_FORMAT) {

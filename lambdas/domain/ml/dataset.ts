@@ -17,7 +17,7 @@ export function parseCsv(text: string, what: string): CsvTable {
   try {
     records = parse(text, { bom: true, skip_empty_lines: true, relax_column_count: false }) as string[][];
   } catch (err) {
-    throw new DataError(`${what} is not readable CSV: ${(err as Error).message}`);
+    throw new DataError(`${what} is not readable CSV: ${(err as Error).message}`, undefined, { cause: err });
   }
   const [header, ...body] = records;
   if (!header?.length) throw new DataError(`${what} is empty: it needs a header row and data rows`);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeZodError } from '../../contracts/config-load.js';
+import { describeZodError } from '../../contracts/zod-errors.js';
 import { ValidationError } from '../errors.js';
 
 /**

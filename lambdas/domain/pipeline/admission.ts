@@ -1,3 +1,4 @@
+import { trainTaskTimeoutSeconds } from '../../contracts/budgets.js';
 import {
   type EnvironmentConfig,
   type MlcycleConfig,
@@ -11,7 +12,6 @@ import {
   type TrainingSettings,
 } from '../../contracts/pipeline.js';
 import { NotFoundError } from '../errors.js';
-import { trainTaskTimeoutSeconds } from './budgets.js';
 
 /**
  * What the deployed config says about one execution. The config is the deployed stack's (a file

@@ -89,6 +89,16 @@ export type StageChangeAction = Exclude<LedgerAction, 'reject'>;
 export const isStageChange = (e: Pick<LedgerEntry, 'action'>): boolean => e.action !== 'reject';
 
 /**
+ * The stage changes in force in a ledger history (newest first, as StageLedger.history returns
+ * it): the newest change of each stage. Cut the history at time T and these are what served
+ * each stage then.
+ */
+export function inForce(newestFirst: readonly LedgerEntry[]): LedgerEntry[] {
+  const seen = new Set<string>();
+  return newestFirst.filter((e) => isStageChange(e) && !seen.has(e.stage) && seen.add(e.stage));
+}
+
+/**
  * An append-only record of one decision on a stage. For a stage change, `seq` is its place in
  * the stage's chain (the pointer's `ledgerSeq` is the last one); a `reject` entry carries the
  * `seq` of the change in force when it was refused and is keyed after it.

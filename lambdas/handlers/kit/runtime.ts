@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { z } from 'zod';
-import { describeZodError } from '../../contracts/config-load.js';
+import { describeZodError } from '../../contracts/zod-errors.js';
 import { ValidationError } from '../../domain/errors.js';
 
 /** One structured logger per handler module (Powertools; JSON lines on CloudWatch). */

@@ -1,6 +1,6 @@
 import type { ApprovalStore, Completion } from '../../adapters/approval/approval-store.js';
 import { RetryableConflict, withOptimisticRetry } from '../../adapters/dynamo-conditions.js';
-import type { RegistryStore } from '../../adapters/registry/registry-store.js';
+import type { Registry } from '../../adapters/registry/registry.js';
 import type { TaskCallbacks } from '../../adapters/stepfunctions/task-callbacks.js';
 import {
   alreadyDecided,
@@ -33,7 +33,7 @@ export interface DecisionDeps {
    * On a rejection: marks the version `rejected` (approver and comment in its history) and
    * records the refusal in the stage's promotion ledger.
    */
-  readonly registry: Pick<RegistryStore, 'getVersion' | 'transition' | 'recordRejection'>;
+  readonly registry: Pick<Registry, 'versions' | 'stages'>;
   readonly clock?: () => Date;
   /** Waits between delivery attempts. @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
@@ -201,7 +201,7 @@ async function recordRejection(
 ): Promise<{ versionRejected: boolean; ledgerRecorded: boolean }> {
   const versionRejected = await markRejected(deps.registry, request, result.by).catch(() => false);
   const decisions = await deps.store.decisions(request.requestId).catch(() => [result.by]);
-  const ledgerRecorded = await deps.registry
+  const ledgerRecorded = await deps.registry.stages
     .recordRejection({
       model: request.model,
       stage: request.stage,
@@ -233,10 +233,10 @@ async function markRejected(
   request: ApprovalRequest,
   by: Decision,
 ): Promise<boolean> {
-  const version = await registry.getVersion(request.model, request.version);
+  const version = await registry.versions.getVersion(request.model, request.version);
   // A promotion of a version that already serves elsewhere is refused, not the version itself.
   if (!version || !canTransition(version.status, 'rejected')) return false;
-  await registry.transition(
+  await registry.versions.transition(
     request.model,
     request.version,
     'rejected',

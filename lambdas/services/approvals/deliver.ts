@@ -67,7 +67,7 @@ export async function deliverSignal(
       if (gone && !unanswered && (options.refusalEndsWait ?? true)) {
         const note = closingNote(request, { kind: 'refused', error: gone });
         // If this bookkeeping fails the signal stays owed; the reconciler settles it.
-        await deps.store.signalUndeliverable(request, note).catch(() => false);
+        await deps.store.signals.undeliverable(request, note).catch(() => false);
         const closed = request.status === 'approved';
         return {
           delivery: 'execution-ended',
@@ -85,9 +85,9 @@ export async function deliverSignal(
       if (attempt < attempts) await sleep(100 * 4 ** (attempt - 1));
       continue;
     }
-    await deps.store.signalDelivered(request.requestId).catch(() => false);
+    await deps.store.signals.delivered(request.requestId).catch(() => false);
     return { delivery: 'delivered', request: { ...request, signalStatus: 'delivered' } };
   }
-  await deps.store.signalFailed(request.requestId, lastError).catch(() => false);
+  await deps.store.signals.failed(request.requestId, lastError).catch(() => false);
   return { delivery: 'pending', request: { ...request, signalLastError: lastError } };
 }

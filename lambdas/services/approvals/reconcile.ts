@@ -69,16 +69,16 @@ export async function reconcileApprovals(deps: ReconcileDeps): Promise<Reconcile
     result.endedExecutions.push(execution.executionArn);
   };
 
-  for (const request of await deps.store.listSignalsPending()) {
-    if (!(await deps.store.claimSignal(request.requestId, SIGNAL_LEASE_SECONDS))) continue;
+  for (const request of await deps.store.signals.listOwed()) {
+    if (!(await deps.store.signals.claim(request.requestId, SIGNAL_LEASE_SECONDS))) continue;
     const execution = await describe(request.executionArn);
     if (!execution) {
-      if (await deps.store.signalUndeliverable(request, closingNote(request, { kind: 'missing' }))) {
+      if (await deps.store.signals.undeliverable(request, closingNote(request, { kind: 'missing' }))) {
         result.closed.push(request.requestId);
       }
     } else if (execution.status === 'SUCCEEDED') {
       // It went on past Approve and deployed: our callback got there, its confirmation did not.
-      if (await deps.store.signalDelivered(request.requestId)) result.delivered.push(request.requestId);
+      if (await deps.store.signals.delivered(request.requestId)) result.delivered.push(request.requestId);
     } else if (isEnded(execution.status)) {
       await ended({ ...execution, status: execution.status });
       result.closed.push(request.requestId);

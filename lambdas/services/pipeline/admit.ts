@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
-import { describeZodError } from '../../contracts/config-load.js';
 import type { MlcycleConfig } from '../../contracts/config-schema.js';
 import { type PipelineState, pipelineRequestSchema, type StartRecord } from '../../contracts/pipeline.js';
+import { describeZodError } from '../../contracts/zod-errors.js';
 import { ForbiddenError, ValidationError } from '../../domain/errors.js';
 import { admittedState } from '../../domain/pipeline/admission.js';
 

@@ -23,12 +23,7 @@ export interface EndedExecution {
 export interface ExecutionEndedDeps extends PipelineFailureDeps {
   readonly approvals: Pick<
     ApprovalStore,
-    | 'expireForVersion'
-    | 'openForExecution'
-    | 'close'
-    | 'signalUndeliverable'
-    | 'findForVersion'
-    | 'closeSpentApproval'
+    'expireForVersion' | 'openForExecution' | 'close' | 'signals' | 'findForVersion' | 'closeSpentApproval'
   >;
   /** Reads the state the execution ended with, from its history. */
   readonly executions: Pick<Executions, 'lastState'>;
@@ -87,7 +82,7 @@ export async function handleExecutionEnded(
     const closed =
       request.status === 'pending'
         ? await deps.approvals.close(request.requestId, note)
-        : await deps.approvals.signalUndeliverable(request, note);
+        : await deps.approvals.signals.undeliverable(request, note);
     if (closed) closedRequests.push(request.requestId);
   }
 
@@ -130,7 +125,7 @@ export async function handleExecutionEnded(
   if (model && !promote) {
     if (
       runId &&
-      (await deps.registry.failRunIfActive(
+      (await deps.registry.runs.failRunIfActive(
         model,
         runId,
         { kind: outcome.kind, error: ended.error ?? ended.status, cause: detail || outcome.summary },

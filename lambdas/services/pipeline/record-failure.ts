@@ -5,7 +5,7 @@ import type {
   ExecutionFailures,
   FailureRecorder,
 } from '../../adapters/pipeline/execution-failures.js';
-import type { RegistryStore } from '../../adapters/registry/registry-store.js';
+import type { Registry } from '../../adapters/registry/registry.js';
 import type { FailureKind } from '../../contracts/pipeline.js';
 import {
   type FailureOutcome,
@@ -32,7 +32,7 @@ export interface FailedState {
 }
 
 export interface PipelineFailureDeps {
-  readonly registry: Pick<RegistryStore, 'updateRun' | 'failRunIfActive' | 'getVersion' | 'transition'>;
+  readonly registry: Pick<Registry, 'runs' | 'versions'>;
   readonly approvals: Pick<ApprovalStore, 'expireForVersion'>;
   readonly failures: Pick<ExecutionFailures, 'claimAlert' | 'markAlerted' | 'releaseAlert'>;
   readonly alerts: AlertPublisher;
@@ -69,7 +69,7 @@ export async function recordFailure(
   // A promotion (LoadCandidate) carries the run that trained the version, which ended long ago
   // (or none, for a version registered outside a pipeline): only a run's own failure marks it.
   if (state.run && !state.promote) {
-    await deps.registry.updateRun(state.model, state.run.runId, {
+    await deps.registry.runs.updateRun(state.model, state.run.runId, {
       status: 'failed',
       finishedAt: now.toISOString(),
       failure: {
@@ -121,9 +121,9 @@ export async function settleVersion(
   to: FailureOutcome['versionStatus'],
   reason: string,
 ): Promise<boolean> {
-  const current = await deps.registry.getVersion(model, version);
+  const current = await deps.registry.versions.getVersion(model, version);
   if (!current || current.status === to || !canTransition(current.status, to)) return false;
-  await deps.registry.transition(model, version, to, reason, 'mlcycle');
+  await deps.registry.versions.transition(model, version, to, reason, 'mlcycle');
   return true;
 }
 

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { parseS3Uri } from '../../adapters/s3-objects.js';
-import { describeZodError } from '../../contracts/config-load.js';
 import type { MlcycleConfig } from '../../contracts/config-schema.js';
 import {
   type PipelineRequest,
@@ -11,6 +10,7 @@ import {
   type Trigger,
 } from '../../contracts/pipeline.js';
 import { datasetsPrefix } from '../../contracts/s3-layout.js';
+import { describeZodError } from '../../contracts/zod-errors.js';
 import { checkQuorumReachable } from '../../domain/approval/quorum.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors.js';
 import { requireModel, requireStage } from '../../domain/pipeline/admission.js';
@@ -28,7 +28,9 @@ export interface StartDeps {
     put(record: StartRecord): Promise<void>;
     delete(executionName: string): Promise<void>;
   };
-  readonly registry: { getVersion(model: string, version: string): Promise<VersionRecord | undefined> };
+  readonly registry: {
+    readonly versions: { getVersion(model: string, version: string): Promise<VersionRecord | undefined> };
+  };
   readonly sfn: { send(command: StartExecutionCommand): Promise<{ executionArn?: string }> };
   readonly clock?: () => Date;
 }
@@ -98,7 +100,7 @@ export async function startPipeline(
 
 async function checkPromotable(deps: StartDeps, request: PipelineRequest): Promise<void> {
   const version = parseVersion(request.promote);
-  const record = await deps.registry.getVersion(request.model, version);
+  const record = await deps.registry.versions.getVersion(request.model, version);
   if (!record) throw new NotFoundError(`model ${request.model} has no version ${version}`);
   if (!SERVABLE.includes(record.status)) {
     throw new ConflictError(

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { verifyArtifact } from '../../adapters/registry/artifact-check.js';
-import type { RegistryStore } from '../../adapters/registry/registry-store.js';
+import type { Registry } from '../../adapters/registry/registry.js';
 import { parseS3Uri, type S3Objects } from '../../adapters/s3-objects.js';
-import { describeZodError } from '../../contracts/config-load.js';
 import type { MlcycleConfig } from '../../contracts/config-schema.js';
 import { metricsSchema } from '../../contracts/pipeline.js';
 import { datasetsPrefix, runsPrefix } from '../../contracts/s3-layout.js';
+import { describeZodError } from '../../contracts/zod-errors.js';
 import { ValidationError } from '../../domain/errors.js';
 import { requireModel } from '../../domain/pipeline/admission.js';
 import type { VersionRecord } from '../../domain/registry/types.js';
@@ -30,7 +30,7 @@ export interface RegisterExternalDeps {
   readonly config: MlcycleConfig;
   readonly bucket: string;
   readonly objects: S3Objects;
-  readonly registry: Pick<RegistryStore, 'registerVersion'>;
+  readonly registry: Pick<Registry, 'versions'>;
 }
 
 /** A key inside `prefix` of the artifacts bucket, without `..` or empty segments. */
@@ -79,7 +79,7 @@ export async function registerExternalVersion(
     );
   }
   await verifyArtifact(deps.objects, input.artifact, input.sha256);
-  return deps.registry.registerVersion({
+  return deps.registry.versions.registerVersion({
     model: input.model,
     ...(input.version ? { version: input.version } : { bump: input.bump }),
     metrics: {},

@@ -206,12 +206,12 @@ describe('concurrent decisions on DynamoDB Local', () => {
         expect(sfn.failures).toMatchObject([
           { error: 'ApprovalRejected', cause: 'rejected by c@studio.test: too risky' },
         ]);
-        expect((await w.registry.requireVersion('churn', version)).status).toBe('rejected');
+        expect((await w.registry.versions.requireVersion('churn', version)).status).toBe('rejected');
         expect(stored.filter((d) => d.decision === 'approve').length).toBeLessThan(2);
       } else {
         expect(sfn.successes).toHaveLength(1);
         expect(stored.map((d) => d.decision)).toEqual(['approve', 'approve']);
-        expect((await w.registry.requireVersion('churn', version)).status).toBe('validating');
+        expect((await w.registry.versions.requireVersion('churn', version)).status).toBe('validating');
       }
     }
   });

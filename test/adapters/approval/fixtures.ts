@@ -2,10 +2,10 @@ import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll } from 'vitest';
 import { ApprovalStore } from '../../../lambdas/adapters/approval/approval-store.js';
+import { parseConfig } from '../../../lambdas/adapters/config-file.js';
 import type { EmailMessage } from '../../../lambdas/adapters/notifier.js';
-import { RegistryStore } from '../../../lambdas/adapters/registry/registry-store.js';
+import { Registry } from '../../../lambdas/adapters/registry/registry.js';
 import { S3Objects } from '../../../lambdas/adapters/s3-objects.js';
-import { parseConfig } from '../../../lambdas/contracts/config-load.js';
 import { makeApprovalHttpHandler } from '../../../lambdas/handlers/approval-http.js';
 import { makeRequestApprovalHandler } from '../../../lambdas/handlers/request-approval.js';
 import type { TaskCallbacks } from '../../../lambdas/services/approvals/decide.js';
@@ -45,7 +45,7 @@ export interface ApprovalWorld {
   readonly bucket: string;
   readonly key: Buffer;
   readonly store: ApprovalStore;
-  readonly registry: RegistryStore;
+  readonly registry: Registry;
   readonly objects: S3Objects;
   readonly sfn: RecordingSfn;
   readonly mails: EmailMessage[];
@@ -87,7 +87,7 @@ export async function approvalWorld(dynamo: TestDynamo, s3: TestS3): Promise<App
   world.now = T0;
   const clock = () => world.now;
   const store = new ApprovalStore(dynamo.doc, table, clock);
-  const registry = new RegistryStore(dynamo.doc, table, clock);
+  const registry = new Registry(dynamo.doc, table, clock);
   const objects = new S3Objects(s3.local.client);
   const mailer = {
     async send(m: EmailMessage) {
@@ -214,7 +214,7 @@ export function approvePayload(
 
 /** Registers a `validating` version of churn, as the Register state does. */
 export async function registerVersion(world: ApprovalWorld): Promise<string> {
-  const record = await world.registry.registerVersion({
+  const record = await world.registry.versions.registerVersion({
     model: 'churn',
     bump: 'minor',
     metrics: { auc: 0.8123, f1: 0.61 },

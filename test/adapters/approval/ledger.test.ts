@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvalLinkIn, approveThroughLink, readOutbox } from '../../../bin/cli/demo-approver.js';
 import { ApprovalStore } from '../../../lambdas/adapters/approval/approval-store.js';
 import { createDocumentClient } from '../../../lambdas/adapters/aws-clients.js';
-import { RegistryStore } from '../../../lambdas/adapters/registry/registry-store.js';
+import { Registry } from '../../../lambdas/adapters/registry/registry.js';
 import { S3Objects } from '../../../lambdas/adapters/s3-objects.js';
 import { churnCsv } from '../../../local/data/churn.js';
 import { startAs, startTestStack, type TestStack } from '../../support/local-stack.js';
@@ -15,14 +15,14 @@ import { startAs, startTestStack, type TestStack } from '../../support/local-sta
  */
 describe('approval decisions in the registry and the promotion ledger', () => {
   let t: TestStack;
-  let registry: RegistryStore;
+  let registry: Registry;
   let approvals: ApprovalStore;
   const APPROVER = 'lead@studio.test';
 
   beforeAll(async () => {
     t = await startTestStack();
     const doc = createDocumentClient(t.stack.dynamo.client);
-    registry = new RegistryStore(doc, t.stack.endpoints.tableName);
+    registry = new Registry(doc, t.stack.endpoints.tableName);
     approvals = new ApprovalStore(doc, t.stack.endpoints.tableName);
     await new S3Objects(t.stack.s3.client).put(
       { bucket: t.stack.endpoints.bucket, key: 'datasets/churn/churn.csv' },
@@ -60,25 +60,25 @@ describe('approval decisions in the registry and the promotion ledger', () => {
   it('an approval is in the ledger entry of the promotion, with the approver and the comment', async () => {
     const result = await runAndDecide('approve', 'AUC holds up on the new cohort');
     expect(result.status).toBe('SUCCEEDED');
-    const [entry] = await registry.history('churn', { stage: 'staging' });
+    const [entry] = await registry.stages.history('churn', { stage: 'staging' });
     expect(entry?.evidence.approvals).toEqual([
       { approver: APPROVER, comment: 'AUC holds up on the new cohort', decidedAt: expect.any(String) },
     ]);
   });
 
   it('a rejection marks the version rejected, lands in the ledger, and moves no stage', async () => {
-    const ledger = await registry.history('churn', { stage: 'staging' });
-    const pointer = await registry.getStage('churn', 'staging');
+    const ledger = await registry.stages.history('churn', { stage: 'staging' });
+    const pointer = await registry.stages.getStage('churn', 'staging');
     const result = await runAndDecide('reject', 'precision dropped below what liveops accepts');
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('mlcycle.ApprovalRejected');
-    const [newest] = await registry.listVersions('churn');
+    const [newest] = await registry.versions.listVersions('churn');
     expect(newest?.status).toBe('rejected');
     expect(newest?.statusHistory.find((c) => c.to === 'rejected')).toMatchObject({
       actor: APPROVER,
       reason: `rejected for staging by ${APPROVER}: precision dropped below what liveops accepts`,
     });
-    const [rejection, ...rest] = await registry.history('churn', { stage: 'staging' });
+    const [rejection, ...rest] = await registry.stages.history('churn', { stage: 'staging' });
     expect(rest).toEqual(ledger);
     expect(rejection).toMatchObject({
       action: 'reject',
@@ -95,8 +95,10 @@ describe('approval decisions in the registry and the promotion ledger', () => {
       },
     });
     // The stage did not move, and "what served" ignores the refusal.
-    expect(await registry.getStage('churn', 'staging')).toEqual(pointer);
-    expect((await registry.servingAt('churn', 'staging', new Date()))?.toVersion).toBe(pointer?.version);
+    expect(await registry.stages.getStage('churn', 'staging')).toEqual(pointer);
+    expect((await registry.stages.servingAt('churn', 'staging', new Date()))?.toVersion).toBe(
+      pointer?.version,
+    );
     const request = await approvals.findForVersion('churn', newest?.version ?? '', 'staging');
     expect(request).toMatchObject({
       status: 'rejected',

@@ -45,7 +45,7 @@ describe('approval reconciler (DynamoDB Local)', () => {
         // What the execution-ended use case does to the requests (tested on its own).
         for (const r of await w.store.openForExecution(e.executionArn)) {
           if (r.status === 'pending') await w.store.close(r.requestId, 'closed: ended');
-          else await w.store.signalUndeliverable(r, 'closed: ended');
+          else await w.store.signals.undeliverable(r, 'closed: ended');
         }
       },
       sleep: noWait,
@@ -82,7 +82,7 @@ describe('approval reconciler (DynamoDB Local)', () => {
       status: 'approved',
       signalStatus: 'delivered',
     });
-    expect((await w.store.listSignalsPending()).map((r) => r.requestId)).not.toContain(request.requestId);
+    expect((await w.store.signals.listOwed()).map((r) => r.requestId)).not.toContain(request.requestId);
 
     // Nothing more to do on the next run.
     const next = reconcile();

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sendReminders } from '../../../lambdas/handlers/request-approval.js';
+import { sendReminders } from '../../../lambdas/services/approvals/remind.js';
 import {
   APPROVERS,
   type ApprovalWorld,

@@ -26,7 +26,7 @@ describe('the approval request’s view of the serving version (DynamoDB Local +
 
   it('shows who promoted the serving version and when, while the served manifest has no address', async () => {
     const serving = await registerVersion(w);
-    const entry = await w.registry.promote({
+    const entry = await w.registry.stages.promote({
       model: 'churn',
       stage: 'production',
       version: serving,
@@ -36,7 +36,7 @@ describe('the approval request’s view of the serving version (DynamoDB Local +
       evidence: { approvals: [{ approver: 'a@studio.test' }, { approver: 'b@studio.test' }] },
     });
     // Published as Deploy does.
-    const record = await w.registry.requireVersion('churn', serving);
+    const record = await w.registry.versions.requireVersion('churn', serving);
     await publishManifest(w.objects, w.bucket, buildClientManifest(entry, record, 'b'.repeat(64)));
     const published = await w.objects.getText({ bucket: w.bucket, key: manifestKey('churn', 'production') });
     expect(published).not.toContain('@');

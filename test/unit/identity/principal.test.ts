@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../lambdas/contracts/config-load.js';
+import { parseConfig } from '../../../lambdas/adapters/config-file.js';
 import { personOf, principalMatches } from '../../../lambdas/domain/identity/principal.js';
 import { callerOf } from '../../../lambdas/handlers/kit/caller.js';
 

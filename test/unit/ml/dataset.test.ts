@@ -17,7 +17,12 @@ describe('parseCsv', () => {
     expect(() => parseCsv('', 'dataset')).toThrow(/dataset is empty/);
     expect(() => parseCsv('a,b\n', 'dataset')).toThrow(/dataset has a header \(a, b\) but no data rows/);
     expect(() => parseCsv('a,b\n1,2\n3\n', 'dataset')).toThrow(
-      expect.objectContaining({ name: 'DataError', message: expect.stringMatching(/not readable CSV/) }),
+      expect.objectContaining({
+        name: 'DataError',
+        message: expect.stringMatching(/not readable CSV/),
+        // The parser's own error is kept, for the logs.
+        cause: expect.objectContaining({ message: expect.any(String) }),
+      }),
     );
     expect(() => parseCsv('a,b,a\n1,2,3\n', 'dataset')).toThrow(/column "a" twice/);
   });

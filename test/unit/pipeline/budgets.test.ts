@@ -5,7 +5,7 @@ import {
   LAMBDA_STEPS_ALLOWANCE_SECONDS,
   SUBMIT_MARGIN_SECONDS,
   trainTaskTimeoutSeconds,
-} from '../../../lambdas/domain/pipeline/budgets.js';
+} from '../../../lambdas/contracts/budgets.js';
 
 const HOUR = 3600;
 

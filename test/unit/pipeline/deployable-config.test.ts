@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { parseConfig } from '../../../lambdas/contracts/config-load.js';
+import { parseConfig } from '../../../lambdas/adapters/config-file.js';
+import { trainTaskTimeoutSeconds } from '../../../lambdas/contracts/budgets.js';
 import { trainingSettings } from '../../../lambdas/domain/pipeline/admission.js';
-import { trainTaskTimeoutSeconds } from '../../../lambdas/domain/pipeline/budgets.js';
 
 /** The repository's sample config as plain data, with values set at dotted key paths. */
 function raw(set: Record<string, unknown> = {}): Record<string, unknown> {

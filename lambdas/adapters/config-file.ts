@@ -1,26 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { z } from 'zod';
+import { configSchema, type MlcycleConfig } from '../contracts/config-schema.js';
+import { describeZodError } from '../contracts/zod-errors.js';
 import { ValidationError } from '../domain/errors.js';
-import { configSchema, type MlcycleConfig } from './config-schema.js';
 
+/**
+ * mlcycle.config.yaml read and validated (CLI, synth, tests): a bad file is a ValidationError
+ * naming the key and the value. The deployed copy is read by deployed-config.ts.
+ */
 export const DEFAULT_CONFIG_PATH = 'mlcycle.config.yaml';
-
-/** One line per problem: `<source>: <key.path>: <bad value> <what is wrong>`. */
-export function describeZodError(error: z.ZodError, source: string): string {
-  return error.issues
-    .map((issue) => {
-      const key = issue.path.length ? issue.path.join('.') : '(root)';
-      const got = 'input' in issue && issue.input !== undefined ? ` got ${show(issue.input)}:` : '';
-      return `${source}: ${key}:${got} ${issue.message}`;
-    })
-    .join('\n');
-}
-
-function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
 
 export function parseConfig(raw: unknown, source = DEFAULT_CONFIG_PATH): MlcycleConfig {
   // zod 4 leaves the offending value out of its issues unless asked; the message names it.
@@ -37,13 +25,21 @@ export function loadConfig(path = DEFAULT_CONFIG_PATH): MlcycleConfig {
     throw new ValidationError(
       `config file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); ` +
         'create it or pass --config <path>',
+      undefined,
+      { cause: err },
     );
   }
   let raw: unknown;
   try {
     raw = parse(text);
   } catch (err) {
-    throw new ValidationError(`${path}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    throw new ValidationError(
+      `${path}: not valid YAML: ${(err as Error).message.split('\n')[0]}`,
+      undefined,
+      {
+        cause: err,
+      },
+    );
   }
   return parseConfig(raw, path);
 }

@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../lambdas/adapters/config-file.js';
 import { readManifest } from '../../../lambdas/adapters/registry/manifest.js';
-import { RegistryStore } from '../../../lambdas/adapters/registry/registry-store.js';
-import { rollback } from '../../../lambdas/adapters/registry/rollback.js';
+import { Registry } from '../../../lambdas/adapters/registry/registry.js';
 import { S3Objects } from '../../../lambdas/adapters/s3-objects.js';
-import { parseConfig } from '../../../lambdas/contracts/config-load.js';
 import type { Lineage } from '../../../lambdas/domain/registry/types.js';
+import { rollback } from '../../../lambdas/services/registry/rollback.js';
 import { startTestDynamo, startTestS3, type TestDynamo, type TestS3 } from '../../support/emulators.js';
 
 const metrics = { auc: 0.8, accuracy: 0.7, precision: 0.6, recall: 0.5, f1: 0.55, logLoss: 0.5 };
@@ -16,7 +16,7 @@ const sha = (bytes: string) => createHash('sha256').update(bytes).digest('hex');
 describe('rollback on DynamoDB Local and s3rver', () => {
   let dynamo: TestDynamo;
   let s3: TestS3;
-  let store: RegistryStore;
+  let registry: Registry;
   let objects: S3Objects;
   let bucket: string;
   let tableName: string;
@@ -30,7 +30,7 @@ describe('rollback on DynamoDB Local and s3rver', () => {
   });
   beforeEach(async () => {
     [tableName, bucket] = await Promise.all([dynamo.newTable(), s3.newBucket()]);
-    store = new RegistryStore(dynamo.doc, tableName);
+    registry = new Registry(dynamo.doc, tableName);
   });
 
   /** Registers a version whose artifact really exists in S3 with the recorded sha256. */
@@ -50,11 +50,12 @@ describe('rollback on DynamoDB Local and s3rver', () => {
       artifactSha256: sha(body),
       author: 'dev@studio.test',
     };
-    return (await store.registerVersion({ model: 'churn', bump: 'minor', lineage, metrics })).version;
+    return (await registry.versions.registerVersion({ model: 'churn', bump: 'minor', lineage, metrics }))
+      .version;
   }
 
   const promote = (v: string) =>
-    store.promote({
+    registry.stages.promote({
       model: 'churn',
       stage: 'production',
       version: v,
@@ -78,7 +79,7 @@ describe('rollback on DynamoDB Local and s3rver', () => {
     },
     'rollback test config',
   );
-  const deps = () => ({ store, objects, bucket, config });
+  const deps = () => ({ registry, objects, bucket, config });
   const tableItems = async () => {
     const out = await dynamo.doc.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
     return (out.Items ?? []).map((i) => JSON.stringify(i)).sort();
@@ -106,7 +107,10 @@ describe('rollback on DynamoDB Local and s3rver', () => {
       reason: 'retention regressed',
     });
     expect(out.entry.evidence.validation).toMatchObject({ sha256: sha('model weights of r1') });
-    expect(await store.getStage('churn', 'production')).toMatchObject({ version: v1, ledgerSeq: 3 });
+    expect(await registry.stages.getStage('churn', 'production')).toMatchObject({
+      version: v1,
+      ledgerSeq: 3,
+    });
     expect(await readManifest(objects, bucket, 'churn', 'production')).toMatchObject({
       version: v1,
       action: 'rollback',
@@ -116,7 +120,7 @@ describe('rollback on DynamoDB Local and s3rver', () => {
     });
     // public: who rolled back (and who promoted before) stays in the ledger
     expect(await objects.getText({ bucket, key: 'deployments/churn/production.json' })).not.toContain('@');
-    expect((await store.history('churn', { stage: 'production' })).map((e) => e.action)).toEqual([
+    expect((await registry.stages.history('churn', { stage: 'production' })).map((e) => e.action)).toEqual([
       'rollback',
       'promote',
       'promote',
@@ -145,14 +149,14 @@ describe('rollback on DynamoDB Local and s3rver', () => {
     ).rejects.toThrow(/nothing serves churn in production/);
 
     await promote(v1);
-    const before = await store.history('churn', { stage: 'production' });
+    const before = await registry.stages.history('churn', { stage: 'production' });
     await expect(
       rollback(deps(), { model: 'churn', stage: 'production', reason: 'x', actor: 'lead@studio.test' }),
     ).rejects.toMatchObject({
       name: 'ValidationError',
       message: expect.stringMatching(/first version to serve production/),
     });
-    expect(await store.history('churn', { stage: 'production' })).toEqual(before);
+    expect(await registry.stages.history('churn', { stage: 'production' })).toEqual(before);
   });
 
   it('refuses a target whose artifact was altered or deleted, leaving pointer, ledger and manifest as they were', async () => {
@@ -160,8 +164,8 @@ describe('rollback on DynamoDB Local and s3rver', () => {
     const v2 = await version('r2');
     await promote(v1);
     await promote(v2);
-    const pointer = await store.getStage('churn', 'production');
-    const ledger = await store.history('churn');
+    const pointer = await registry.stages.getStage('churn', 'production');
+    const ledger = await registry.stages.history('churn');
     const snapshot = await tableItems();
 
     await objects.put({ bucket, key: 'runs/churn/r1/model.json' }, 'tampered weights');
@@ -177,8 +181,8 @@ describe('rollback on DynamoDB Local and s3rver', () => {
       rollback(deps(), { model: 'churn', stage: 'production', reason: 'x', actor: 'lead@studio.test' }),
     ).rejects.toThrow(/does not exist/);
 
-    expect(await store.getStage('churn', 'production')).toEqual(pointer);
-    expect(await store.history('churn')).toEqual(ledger);
+    expect(await registry.stages.getStage('churn', 'production')).toEqual(pointer);
+    expect(await registry.stages.history('churn')).toEqual(ledger);
     expect(await tableItems()).toEqual(snapshot);
     expect(await readManifest(objects, bucket, 'churn', 'production')).toBeUndefined();
   });
@@ -198,7 +202,7 @@ describe('rollback on DynamoDB Local and s3rver', () => {
       name: 'ValidationError',
       message: expect.stringContaining('never served production'),
     });
-    expect((await store.getStage('churn', 'production'))?.version).toBe(v2);
+    expect((await registry.stages.getStage('churn', 'production'))?.version).toBe(v2);
   });
 
   it('is a back door to nothing: a version that never served the stage is refused with "use promote", writing nothing', async () => {
@@ -234,7 +238,7 @@ describe('rollback on DynamoDB Local and s3rver', () => {
     await promote(v1);
     await promote(v2);
     // v1 was proposed again and rejected, then v3 shipped: v1 is no rollback target any more.
-    await store.recordRejection({
+    await registry.stages.recordRejection({
       model: 'churn',
       stage: 'production',
       version: v1,

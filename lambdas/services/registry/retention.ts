@@ -1,7 +1,13 @@
-import { DeleteObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Registry } from '../../adapters/registry/registry.js';
+import type { S3Objects } from '../../adapters/s3-objects.js';
+import { runPrefix } from '../../contracts/s3-layout.js';
 import { type RetentionDecision, retentionPlan } from '../../domain/retention/policy.js';
-import type { S3Objects } from '../s3-objects.js';
-import type { RegistryStore } from './registry-store.js';
+
+export interface RetentionDeps {
+  readonly registry: Registry;
+  readonly objects: S3Objects;
+  readonly bucket: string;
+}
 
 export interface CleanupReport {
   readonly dryRun: boolean;
@@ -21,34 +27,36 @@ export interface CleanupReport {
  * With dryRun nothing is changed and the report says what would be.
  */
 export async function applyRetention(
-  deps: { store: RegistryStore; objects: S3Objects; s3: S3Client; bucket: string },
+  deps: RetentionDeps,
   options: { keepLastVersions: number; dryRun: boolean; actor: string },
 ): Promise<CleanupReport> {
   const out: CleanupReport['models'][number][] = [];
-  for (const { model } of await deps.store.listModels()) {
+  for (const { model } of await deps.registry.catalog.listModels()) {
     const [versions, pointers, ledger] = await Promise.all([
-      deps.store.listVersions(model),
-      deps.store.listStages(model),
-      deps.store.history(model),
+      deps.registry.versions.listVersions(model),
+      deps.registry.stages.listStages(model),
+      deps.registry.stages.history(model),
     ]);
     const plan = retentionPlan(versions, pointers, ledger, options.keepLastVersions);
     const archived = plan.filter((d) => d.action === 'archive');
     let reclaimedBytes = 0;
     let deletedObjects = 0;
     for (const d of archived) {
-      const objects = d.runId ? await deps.objects.list(deps.bucket, `runs/${model}/${d.runId}/`) : [];
+      const objects = d.runId ? await deps.objects.list(deps.bucket, runPrefix(model, d.runId)) : [];
       reclaimedBytes += objects.reduce((s, o) => s + o.size, 0);
       deletedObjects += objects.length;
       if (options.dryRun) continue;
-      await deps.store.transition(model, d.version, 'archived', 'retention policy', options.actor);
-      for (let i = 0; i < objects.length; i += 1000) {
-        await deps.s3.send(
-          new DeleteObjectsCommand({
-            Bucket: deps.bucket,
-            Delete: { Objects: objects.slice(i, i + 1000).map((o) => ({ Key: o.key })), Quiet: true },
-          }),
-        );
-      }
+      await deps.registry.versions.transition(
+        model,
+        d.version,
+        'archived',
+        'retention policy',
+        options.actor,
+      );
+      await deps.objects.deleteAll(
+        deps.bucket,
+        objects.map((o) => o.key),
+      );
     }
     out.push({
       model,

@@ -1,3 +1,7 @@
+import { verifyArtifact } from '../../adapters/registry/artifact-check.js';
+import { publishManifest } from '../../adapters/registry/manifest.js';
+import type { Registry } from '../../adapters/registry/registry.js';
+import type { S3Objects } from '../../adapters/s3-objects.js';
 import type { MlcycleConfig } from '../../contracts/config-schema.js';
 import type { ClientManifest } from '../../contracts/manifest.js';
 import { normalizeEmail } from '../../domain/approval/quorum.js';
@@ -7,10 +11,6 @@ import { buildClientManifest } from '../../domain/registry/manifest.js';
 import { rollbackTarget } from '../../domain/registry/rollback-target.js';
 import { SERVABLE } from '../../domain/registry/status.js';
 import type { LedgerEntry } from '../../domain/registry/types.js';
-import type { S3Objects } from '../s3-objects.js';
-import { verifyArtifact } from './artifact-check.js';
-import { publishManifest } from './manifest.js';
-import type { RegistryStore } from './registry-store.js';
 
 /** Who may roll a stage back: its `rollbackBy` list, or its approvers when it has none. */
 export function mayRollBack(config: MlcycleConfig, stage: string, actor: string): boolean {
@@ -26,10 +26,10 @@ export function mayRollBack(config: MlcycleConfig, stage: string, actor: string)
  * pointer with a `rollback` ledger entry naming who and why, and republishes the client manifest.
  */
 export async function rollback(
-  deps: { store: RegistryStore; objects: S3Objects; bucket: string; config: MlcycleConfig },
+  deps: { registry: Registry; objects: S3Objects; bucket: string; config: MlcycleConfig },
   input: { model: string; stage: string; to?: string; reason: string; actor: string },
 ): Promise<{ entry: LedgerEntry; manifest: ClientManifest }> {
-  const { store, objects, bucket, config } = deps;
+  const { registry, objects, bucket, config } = deps;
   requireModel(config, input.model);
   const env = requireStage(config, input.stage);
   if (!mayRollBack(config, input.stage, input.actor)) {
@@ -38,17 +38,17 @@ export async function rollback(
     );
   }
   if (!input.reason.trim()) throw new ValidationError('a rollback needs a reason, kept in the ledger');
-  const pointer = await store.getStage(input.model, input.stage);
-  const ledger = await store.history(input.model, { stage: input.stage });
+  const pointer = await registry.stages.getStage(input.model, input.stage);
+  const ledger = await registry.stages.history(input.model, { stage: input.stage });
   const target = rollbackTarget(input.model, input.stage, pointer, ledger, input.to);
-  const version = await store.requireVersion(input.model, target);
+  const version = await registry.versions.requireVersion(input.model, target);
   if (!SERVABLE.includes(version.status)) {
     throw new ValidationError(
       `${input.model} ${target} is ${version.status} and cannot serve again; promote another version`,
     );
   }
   const checked = await verifyArtifact(objects, version.lineage.artifactUri, version.lineage.artifactSha256);
-  const entry = await store.promote({
+  const entry = await registry.stages.promote({
     model: input.model,
     stage: input.stage,
     version: target,

@@ -1,0 +1,34 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { ApprovalStore } from '../../adapters/approval/approval-store.js';
+import { createDocumentClient } from '../../adapters/aws-clients.js';
+import { alertPublisherFromEnv } from '../../adapters/notifier.js';
+import { ExecutionFailures } from '../../adapters/pipeline/execution-failures.js';
+import { Registry } from '../../adapters/registry/registry.js';
+import { Executions } from '../../adapters/stepfunctions/executions.js';
+import { ENV } from '../../contracts/env.js';
+import type { ExecutionEndedDeps } from '../../services/pipeline/execution-ended.js';
+
+export const executionEndedEnvSchema = z.object({
+  [ENV.table]: z.string().min(1),
+  [ENV.alertTopicArn]: z.string().min(1),
+});
+
+/** What the execution-ended use case needs: its handler and the reconciler build the same. */
+export function executionEndedDeps(
+  env: z.infer<typeof executionEndedEnvSchema>,
+  clients: { doc: DynamoDBDocumentClient; sfn: SFNClient } = {
+    doc: createDocumentClient(),
+    sfn: new SFNClient({}),
+  },
+): ExecutionEndedDeps {
+  const { doc, sfn } = clients;
+  return {
+    registry: new Registry(doc, env[ENV.table]),
+    approvals: new ApprovalStore(doc, env[ENV.table]),
+    failures: new ExecutionFailures(doc, env[ENV.table]),
+    executions: new Executions(sfn),
+    alerts: alertPublisherFromEnv(),
+  };
+}

@@ -1,0 +1,207 @@
+import { parseS3Uri, type S3Objects } from '../../adapters/s3-objects.js';
+import { type DriftSummary, driftLatestKey } from '../../contracts/drift-summary.js';
+import { RUN_FILES, runFileKey } from '../../contracts/s3-layout.js';
+import { checkLinkAccess, refusalFor } from '../../domain/approval/access.js';
+import { renderDecisionPage } from '../../domain/approval/decision-page.js';
+import { messagePage } from '../../domain/approval/html.js';
+import { formToken, type LinkCheck, verifyFormToken, verifyLink } from '../../domain/approval/signing.js';
+import type { ApprovalRequest, Decision } from '../../domain/approval/types.js';
+import { type DecisionDeps, type DecisionResult, recordDecision } from './decide.js';
+
+/** What the emailed link's page needs beside the decision service. */
+export interface LinkDeps extends DecisionDeps {
+  readonly objects: S3Objects;
+  readonly bucket: string;
+  readonly key: () => Promise<Buffer>;
+}
+
+/** A page to answer with: its status and a self-contained HTML document. */
+export interface LinkAnswer {
+  readonly status: number;
+  readonly page: string;
+  /** The decision this visit recorded, if it recorded one. */
+  readonly recorded?: DecisionResult;
+}
+
+interface Opened {
+  readonly request: ApprovalRequest;
+  readonly key: Buffer;
+  readonly approver: string;
+  readonly decisions: Decision[];
+  readonly now: Date;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9_-]{6,64}$/;
+const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
+
+/**
+ * Checks an emailed link: its signature and expiry, the approver it names, the request's state
+ * and an earlier decision of theirs. The refusal page says why when it does not open.
+ */
+async function openLink(
+  d: LinkDeps,
+  requestId: string,
+  token: string | undefined,
+): Promise<{ ok: true; opened: Opened } | { ok: false; answer: LinkAnswer }> {
+  const now = (d.clock ?? (() => new Date()))();
+  const request = token && REQUEST_ID.test(requestId) ? await d.store.get(requestId) : undefined;
+  const key = request ? await d.key() : undefined;
+  let link: LinkCheck = { ok: false, reason: token ? 'malformed' : 'missing' };
+  if (request && key) link = verifyLink(key, requestId, request.approvers, token, seconds(now));
+  const decisions = link.ok ? await d.store.decisions(requestId) : [];
+  const access = checkLinkAccess(request, requestId, link, decisions, now);
+  if (!access.ok) return { ok: false, answer: { status: access.refusal.status, page: access.refusal.page } };
+  if (!request || !key) {
+    return {
+      ok: false,
+      answer: {
+        status: 404,
+        page: messagePage('No such request', `There is no approval request "${requestId}".`),
+      },
+    };
+  }
+  return { ok: true, opened: { request, key, approver: access.approver, decisions, now } };
+}
+
+async function optionalJson<T>(objects: S3Objects, bucket: string, key: string): Promise<T | null> {
+  try {
+    return (await objects.head({ bucket, key })) ? await objects.getJson<T>({ bucket, key }) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The candidate's model card: where the Approve state said it is, or beside the run's outputs. */
+function modelCardOf(d: LinkDeps, request: ApprovalRequest): Promise<Record<string, unknown> | null> {
+  if (request.modelCardUri) {
+    const loc = parseS3Uri(request.modelCardUri);
+    // Only the artifacts bucket is readable by this function (and worth trusting on the page).
+    return loc.bucket === d.bucket ? optionalJson(d.objects, loc.bucket, loc.key) : Promise.resolve(null);
+  }
+  if (!request.runId) return Promise.resolve(null);
+  return optionalJson(d.objects, d.bucket, runFileKey(request.model, request.runId, RUN_FILES.modelCard));
+}
+
+/**
+ * GET (or HEAD) of an emailed link: the decision page, with the model card, gate evidence, the
+ * comparison with what serves and the latest drift check. Changes nothing (mail scanners open
+ * every link). HEAD answers the status alone.
+ */
+export async function linkPage(
+  d: LinkDeps,
+  visit: { requestId: string; token: string | undefined; head: boolean },
+): Promise<LinkAnswer> {
+  const open = await openLink(d, visit.requestId, visit.token);
+  if (!open.ok) return open.answer;
+  if (visit.head) return { status: 200, page: '' };
+  const { request, key, approver, decisions, now } = open.opened;
+  const [modelCard, drift] = await Promise.all([
+    modelCardOf(d, request),
+    optionalJson<DriftSummary>(d.objects, d.bucket, driftLatestKey(request.model)),
+  ]);
+  const page = renderDecisionPage({
+    request,
+    decisions,
+    approver,
+    linkToken: visit.token ?? '',
+    formToken: formToken(key, visit.requestId, approver, seconds(now)),
+    modelCard,
+    drift,
+  });
+  return { status: 200, page };
+}
+
+/**
+ * POST of the decision page's form: after the link's checks, the page's anti-forgery value, then
+ * the decision through the one decision service. The page says what became of it.
+ */
+export async function linkDecision(
+  d: LinkDeps,
+  form: { requestId: string; token: string | undefined; fields: URLSearchParams },
+): Promise<LinkAnswer> {
+  const open = await openLink(d, form.requestId, form.token);
+  if (!open.ok) return open.answer;
+  const { request, key, approver, now } = open.opened;
+  const { requestId, fields } = form;
+  const csrf = verifyFormToken(key, requestId, approver, fields.get('csrf') ?? undefined, seconds(now));
+  if (!csrf.ok) {
+    return {
+      status: 403,
+      page: messagePage(
+        csrf.reason === 'stale' ? 'This page is too old' : 'Form not from this page',
+        'Nothing was recorded. Open the emailed link again and decide from that page.',
+      ),
+    };
+  }
+  const decision = fields.get('decision');
+  if (decision !== 'approve' && decision !== 'reject') {
+    return {
+      status: 400,
+      page: messagePage('No decision', `"${decision ?? ''}" is not a decision: choose Approve or Reject.`),
+    };
+  }
+  try {
+    const recorded = await recordDecision(d, {
+      requestId,
+      approver,
+      decision,
+      comment: fields.get('comment') ?? '',
+      via: 'link',
+    });
+    const answer = decisionAnswer(recorded, `${request.model} ${request.version} → ${request.stage}`);
+    return {
+      status: answer.status,
+      page: messagePage(answer.title, answer.message, answer.detail),
+      recorded,
+    };
+  } catch (err) {
+    const refusal = refusalFor(err, (await d.store.get(requestId)) ?? request);
+    return { status: refusal.status, page: refusal.page };
+  }
+}
+
+/**
+ * What the approver is told once their decision is stored: 200 when it stands (still waiting,
+ * or the pipeline has its answer), 202 when the pipeline has not confirmed it yet (it is being
+ * delivered, with retries), 410 when the pipeline had already ended so nothing will deploy.
+ */
+function decisionAnswer(
+  result: DecisionResult,
+  what: string,
+): { status: 200 | 202 | 410; title: string; message: string; detail?: string } {
+  const yours = `Your decision (${result.decision}) on ${what} was recorded.`;
+  const pending =
+    result.delivery === 'pending'
+      ? ' The pipeline has not confirmed it yet: it is being delivered, and retried until it is.'
+      : '';
+  if (result.outcome === 'approved') {
+    return {
+      status: pending ? 202 : 200,
+      title: 'Approved: quorum reached, deployment proceeds',
+      message: `${yours}${pending}`,
+    };
+  }
+  if (result.outcome === 'rejected') {
+    return {
+      status: pending ? 202 : 200,
+      title: 'Rejected: the promotion is stopped',
+      message: `${yours}${pending}`,
+    };
+  }
+  if (result.outcome === 'closed') {
+    return {
+      status: 410,
+      title: 'Recorded, but nothing will deploy',
+      message: `${yours} The pipeline run that asked had already ended, so nothing will deploy.`,
+      ...(result.note ? { detail: result.note } : {}),
+    };
+  }
+  if (result.outcome === 'waiting') {
+    return {
+      status: 200,
+      title: `Recorded: ${result.approvals} of ${result.needed} approvals`,
+      message: yours,
+    };
+  }
+  return { status: 200, title: `Recorded; the request is ${result.outcome}`, message: yours };
+}
