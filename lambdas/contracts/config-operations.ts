@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { email } from './config-primitives.js';
+
+const severityThresholds = z
+  .strictObject({
+    low: z.number().gt(0).default(0.1),
+    medium: z.number().gt(0).default(0.2),
+    high: z.number().gt(0).default(0.3),
+    critical: z.number().gt(0).default(0.5),
+  })
+  .refine((t) => t.low < t.medium && t.medium < t.high && t.high < t.critical, {
+    message: 'must increase: low < medium < high < critical',
+  });
+
+export const monitoringSchema = z.strictObject({
+  thresholds: severityThresholds.prefault({}),
+  /** Below this many rows in a batch (or the baseline) a feature's result is "insufficient data". */
+  minSampleSize: z.number().int().min(1).default(200),
+  /** Distinct values kept per categorical feature before the rest go to "other". */
+  categoricalCap: z.number().int().min(2).max(10_000).default(200),
+  /** Pin a feature's kind per model instead of inferring it from the baseline. */
+  schema: z.record(z.string(), z.record(z.string(), z.enum(['numeric', 'categorical']))).default({}),
+  alerts: z
+    .strictObject({
+      minSeverity: z.enum(['low', 'medium', 'high', 'critical']).default('high'),
+      email: z.array(email).default([]),
+      slackWebhookUrl: z.url().optional(),
+    })
+    .prefault({}),
+  retrainOnCritical: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      cooldownHours: z.number().min(0).default(24),
+    })
+    .prefault({}),
+  /**
+   * Reserved concurrency of the baseline and drift functions: a burst of uploads runs at most
+   * this many 3 GB, 15-minute functions at once (the rest wait in Lambda's async queue, retried
+   * for up to 6 hours) and cannot starve the approval and pipeline functions. `false` reserves
+   * nothing: needed on accounts whose Lambda concurrency quota is 10 (new accounts), where AWS
+   * refuses any reservation (`mlcycle doctor --aws` checks it).
+   */
+  reservedConcurrency: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        baseline: z.number().int().min(1).max(1000).default(2),
+        drift: z.number().int().min(1).max(1000).default(5),
+      }),
+    ])
+    .default({ baseline: 2, drift: 5 }),
+});
+export type MonitoringConfig = z.infer<typeof monitoringSchema>;
+
+export const archivalSchema = z.strictObject({
+  /** Versions kept per model beyond whatever is serving or a rollback target. */
+  keepLastVersions: z.number().int().min(1).default(5),
+  transitionToInfrequentAccessDays: z.number().int().min(30).default(30),
+  transitionToGlacierDays: z.number().int().min(1).default(90),
+  expireNoncurrentAfterDays: z.number().int().min(1).default(365),
+  largeObjectThresholdMb: z.number().min(1).default(100),
+  /** Report what would be deleted without deleting. */
+  dryRun: z.boolean().default(false),
+});
+export type ArchivalConfig = z.infer<typeof archivalSchema>;
+
+/**
+ * What the monitoring handlers get in MLCYCLE_MONITORING_CONFIG: the monitoring section plus
+ * each model's column roles (target, ids to ignore), so a batch is read the way training read it.
+ */
+export const monitoringRuntimeSchema = monitoringSchema.omit({ reservedConcurrency: true }).extend({
+  models: z.record(z.string(), z.object({ target: z.string(), exclude: z.array(z.string()) })),
+});
+export type MonitoringRuntimeConfig = z.infer<typeof monitoringRuntimeSchema>;

@@ -1,0 +1,74 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fromRoot } from '../../../lib/paths.js';
+
+/**
+ * The rooms of lambdas/ and what each may import (docs/architecture.md): contracts import
+ * nothing of ours but contracts; domain imports contracts and domain, and nothing that does I/O;
+ * adapters never reach up to services or handlers; services never import handlers.
+ */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) return filesUnder(path);
+    return path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+const lambdas = fromRoot('lambdas');
+const sources = filesUnder(lambdas).map((path) => {
+  const text = readFileSync(path, 'utf8');
+  // Import and export statements (and dynamic imports), not strings that mention a module.
+  const specs = [
+    ...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^;'"`]*?from\s*'([^']+)';/g),
+    ...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g),
+  ].map((m) => m[1] ?? '');
+  return { file: relative(lambdas, path), room: relative(lambdas, path).split('/')[0] ?? '', specs, text };
+});
+
+/** The lambdas/ room an import lands in, for relative imports. */
+function roomOf(file: string, spec: string): string | undefined {
+  if (!spec.startsWith('.')) return undefined;
+  const target = relative(lambdas, join(lambdas, file, '..', spec));
+  return target.startsWith('..') ? 'outside' : target.split('/')[0];
+}
+
+const importsOf = (room: string) =>
+  sources
+    .filter((s) => s.room === room)
+    .flatMap((s) => s.specs.map((spec) => ({ file: s.file, spec, to: roomOf(s.file, spec) })));
+
+describe('the rooms of lambdas/', () => {
+  it('contracts import only contracts, zod and Node built-ins (no AWS SDK)', () => {
+    for (const i of importsOf('contracts')) {
+      if (i.to) expect(i.to, `${i.file} → ${i.spec}`).toBe('contracts');
+      else expect(i.spec, i.file).toMatch(/^(zod|node:[a-z_/]+)$/);
+    }
+  });
+
+  it('domain imports only domain and contracts, and no I/O (no node:fs, no AWS SDK)', () => {
+    for (const i of importsOf('domain')) {
+      if (i.to) expect(['domain', 'contracts'], `${i.file} → ${i.spec}`).toContain(i.to);
+      else expect(i.spec, i.file).not.toMatch(/^(node:fs|node:fs\/promises|fs|@aws-sdk\/|@smithy\/)/);
+    }
+  });
+
+  it('adapters never import services or handlers', () => {
+    for (const i of importsOf('adapters')) {
+      expect(['services', 'handlers'], `${i.file} → ${i.spec}`).not.toContain(i.to);
+    }
+  });
+
+  it('services never import handlers', () => {
+    for (const i of importsOf('services')) expect(i.to, `${i.file} → ${i.spec}`).not.toBe('handlers');
+  });
+
+  it('no handler over 80 lines; no file over 400 lines but the hot loops that say so at the top', () => {
+    for (const s of sources) {
+      const lines = s.text.trimEnd().split('\n').length;
+      if (s.room === 'handlers' && !s.file.includes('/kit/')) expect(lines, s.file).toBeLessThanOrEqual(80);
+      if (lines > 400) expect(s.text.slice(0, 1500), `${s.file} (${lines} lines)`).toMatch(/hot loop/i);
+    }
+  });
+});
