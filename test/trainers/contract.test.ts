@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -218,5 +218,26 @@ describe('predictions file', () => {
     expect(problem('multiclass', '{"a":0.5,"b":0.6}\n', 1)).toMatch(/sum to 1.1/);
     expect(problem('multiclass', '{"a":1}\n', 1)).toMatch(/at least two labels/);
     expect(problem('multiclass', '{"a":0.5,"b":0.5}\n{"a":0.5,"c":0.5}\n', 2)).toMatch(/labels a,c differ/);
+  });
+});
+
+describe('docs/trainer-contract.md', () => {
+  const doc = readFileSync('docs/trainer-contract.md', 'utf8');
+
+  it('shows the minimal trainer exactly as the tests run it', () => {
+    const blocks = [...doc.matchAll(/<!-- file: (\S+) -->\n```\w*\n([\s\S]*?)```\n/g)];
+    expect(blocks.map((b) => b[1])).toEqual([
+      'test/fixtures/trainers/minimal/trainer.yaml',
+      'test/fixtures/trainers/minimal/train.py',
+      'test/fixtures/trainers/minimal/predict.py',
+      'test/fixtures/trainers/minimal/Dockerfile',
+    ]);
+    for (const [, path, text] of blocks) expect(text, path).toBe(readFileSync(path as string, 'utf8'));
+  });
+
+  it('documents every variable of both modes', () => {
+    for (const name of [...REQUIRED_ENV.train, ...REQUIRED_ENV.predict, 'MLCYCLE_VALIDATION']) {
+      expect(doc, name).toContain(`| \`${name}\``);
+    }
   });
 });
