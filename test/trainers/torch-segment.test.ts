@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSegmentRows, SEGMENT_TARGET, SEGMENTS, segmentsCsv } from '../../local/data/segments.js';
 import {
@@ -56,8 +57,10 @@ let uninterrupted: TrainOutcome;
 beforeAll(async () => {
   write(ws.path('train.csv'), tableCsv(parts.train));
   write(ws.path('validation.csv'), tableCsv(parts.validation));
+  // A truncated checkpoint from some earlier attempt: the trainer must start afresh, not fail.
+  const stale = write(`${ws.dir('main', 'checkpoint')}/checkpoint.pt`, 'PK\u0003\u0004 truncated');
   [trained, uninterrupted] = await Promise.all([
-    train(job('main', { useGpu: true })),
+    train(job('main', { useGpu: true, checkpointDir: dirname(stale) })),
     train(job('uninterrupted', { hyperparameters: LONG })),
   ]);
 });
@@ -74,6 +77,9 @@ describe('torch-segment (multiclass, PyTorch)', () => {
     }
     expect((metrics.at(-1)?.trainLoss as number) < (metrics[0]?.trainLoss as number)).toBe(true);
     expect(readdirSync(trained.checkpointDir)).toEqual(['checkpoint.pt']);
+    // The unreadable checkpoint it found was ignored, said so, and replaced.
+    expect(trained.stdout.some((l) => l.includes('"event": "checkpoint-unreadable"'))).toBe(true);
+    expect(metrics.some((m) => 'resumedFromEpoch' in m)).toBe(false);
     const card = readJson(`${out}/model-card.json`);
     expect(card).toMatchObject({
       task: 'multiclass',
