@@ -1,0 +1,475 @@
+import { z } from 'zod';
+
+/**
+ * The trainer contract, v1 (docs/trainer-contract.md): the schema of a trainer's `trainer.yaml`,
+ * the environment variables the platform sets for its train and predict entries, and the
+ * validation of hyperparameters against the schema a trainer declares.
+ *
+ * Pure: zod only, no I/O and no domain imports, so the CDK stack (job definitions), the Admit
+ * handler (hyperparameters at pipeline start), the CLI and the local runner share it.
+ */
+
+export const TRAINER_CONTRACT = 'mlcycle.trainer/v1';
+
+export const TASK_TYPES = ['binary', 'multiclass', 'regression'] as const;
+export type TaskType = (typeof TASK_TYPES)[number];
+
+export const LOCAL_RUNTIMES = ['python3', 'node'] as const;
+export type LocalRuntime = (typeof LOCAL_RUNTIMES)[number];
+
+/** Environment of both entries. Paths are local: on Batch a stager maps S3 to them. */
+export const CONTRACT_ENV = {
+  contract: 'MLCYCLE_CONTRACT',
+  task: 'MLCYCLE_TASK',
+  // train mode
+  model: 'MLCYCLE_MODEL',
+  runId: 'MLCYCLE_RUN_ID',
+  codeVersion: 'MLCYCLE_CODE_VERSION',
+  target: 'MLCYCLE_TARGET',
+  train: 'MLCYCLE_TRAIN',
+  validation: 'MLCYCLE_VALIDATION',
+  hyperparameters: 'MLCYCLE_HYPERPARAMETERS',
+  outputDir: 'MLCYCLE_OUTPUT_DIR',
+  checkpointDir: 'MLCYCLE_CHECKPOINT_DIR',
+  useGpu: 'MLCYCLE_USE_GPU',
+  // predict mode
+  modelDir: 'MLCYCLE_MODEL_DIR',
+  input: 'MLCYCLE_INPUT',
+  predictions: 'MLCYCLE_PREDICTIONS',
+} as const;
+
+/** The value of MLCYCLE_CONTRACT for v1. */
+export const CONTRACT_ENV_VERSION = '1';
+
+/** What a train entry leaves in MLCYCLE_OUTPUT_DIR. */
+export const TRAINER_OUTPUT = {
+  /** Directory: everything the predict entry needs. Required. */
+  modelDir: 'model',
+  /** One JSON object per epoch or iteration. Optional. */
+  metrics: 'metrics.jsonl',
+  /** The trainer's fragment of the model card. Required. */
+  modelCard: 'model-card.json',
+  /** Metrics the trainer claims; stored as "reported", never gated on. Optional. */
+  reportedMetrics: 'reported-metrics.json',
+} as const;
+
+const HYPERPARAMETER_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const integerSpec = z.strictObject({
+  type: z.literal('integer'),
+  min: z.number().int().optional(),
+  max: z.number().int().optional(),
+  default: z.number().int().optional(),
+  description: z.string().optional(),
+});
+const numberSpec = z.strictObject({
+  type: z.literal('number'),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  default: z.number().optional(),
+  description: z.string().optional(),
+});
+const stringSpec = z.strictObject({
+  type: z.literal('string'),
+  choices: z.array(z.string()).min(1).optional(),
+  default: z.string().optional(),
+  description: z.string().optional(),
+});
+const booleanSpec = z.strictObject({
+  type: z.literal('boolean'),
+  default: z.boolean().optional(),
+  description: z.string().optional(),
+});
+
+/** One declared hyperparameter: its type, range or choices, and default (no default = required). */
+export const hyperparameterSpecSchema = z
+  .discriminatedUnion('type', [integerSpec, numberSpec, stringSpec, booleanSpec])
+  .superRefine((spec, ctx) => {
+    if (spec.type === 'integer' || spec.type === 'number') {
+      if (spec.min !== undefined && spec.max !== undefined && spec.min > spec.max) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['min'],
+          input: spec.min,
+          message: `min ${spec.min} is above max ${spec.max}`,
+        });
+      }
+      if (spec.default !== undefined) {
+        const problem = rangeProblem(spec, spec.default);
+        if (problem)
+          ctx.addIssue({ code: 'custom', path: ['default'], input: spec.default, message: problem });
+      }
+    }
+    if (spec.type === 'string' && spec.choices && spec.default !== undefined) {
+      if (!spec.choices.includes(spec.default)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['default'],
+          input: spec.default,
+          message: `is not one of the choices (${spec.choices.join(', ')})`,
+        });
+      }
+    }
+  });
+export type HyperparameterSpec = z.infer<typeof hyperparameterSpecSchema>;
+
+const argv = z.array(z.string().min(1)).min(1);
+
+/** `trainer.yaml`, contract v1. */
+export const trainerManifestSchema = z
+  .strictObject({
+    contract: z.literal(TRAINER_CONTRACT),
+    /** Lower-case letters, digits and dashes; the name of the trainer's folder. */
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and dashes (at most 63)'),
+    /** Free text, recorded in lineage and the model card ("scikit-learn 1.2"). */
+    framework: z.string().min(1),
+    tasks: z
+      .array(z.enum(TASK_TYPES))
+      .min(1)
+      .refine((tasks) => new Set(tasks).size === tasks.length, 'lists a task twice'),
+    /** argv of the train entry, run in the trainer folder (locally) or the image WORKDIR (Batch). */
+    train: argv,
+    /** argv of the predict entry, in the same image. */
+    predict: argv,
+    /** True if the trainer uses a GPU when one is allocated. */
+    gpu: z.boolean().default(false),
+    /** How to run it on this machine without Docker; absent = Docker only. */
+    local: z
+      .strictObject({
+        runtime: z.enum(LOCAL_RUNTIMES),
+        /** Modules that must import (Python) or resolve (Node). */
+        requires: z.array(z.string().regex(/^[A-Za-z_@][\w./@-]*$/, 'must be a module name')).default([]),
+      })
+      .optional(),
+    hyperparameters: z
+      .record(
+        z.string().regex(HYPERPARAMETER_NAME, 'hyperparameter names are letters, digits and underscores'),
+        hyperparameterSpecSchema,
+      )
+      .default({}),
+  })
+  .superRefine((manifest, ctx) => {
+    // Locally the runner replaces the runtime word with the interpreter it found, so the entries
+    // must start with it.
+    if (!manifest.local) return;
+    for (const entry of ['train', 'predict'] as const) {
+      if (manifest[entry][0] !== manifest.local.runtime) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [entry, 0],
+          input: manifest[entry][0],
+          message: `must be the local runtime ${manifest.local.runtime} to run the trainer locally (or drop local:)`,
+        });
+      }
+    }
+  });
+export type TrainerManifest = z.infer<typeof trainerManifestSchema>;
+
+export type HyperparameterValue = number | string | boolean;
+export type Hyperparameters = Record<string, HyperparameterValue>;
+
+/** One thing wrong with the hyperparameters a caller gave: the key, its value, what is wrong. */
+export interface HyperparameterProblem {
+  readonly key: string;
+  readonly value: unknown;
+  readonly message: string;
+}
+
+export type HyperparameterResult =
+  | { readonly ok: true; readonly hyperparameters: Hyperparameters }
+  | { readonly ok: false; readonly problems: readonly HyperparameterProblem[] };
+
+function rangeProblem(spec: { min?: number; max?: number }, value: number): string | undefined {
+  if (spec.min !== undefined && value < spec.min) return `${value} is below the minimum ${spec.min}`;
+  if (spec.max !== undefined && value > spec.max) return `${value} is above the maximum ${spec.max}`;
+  return undefined;
+}
+
+function describeSpec(spec: HyperparameterSpec): string {
+  switch (spec.type) {
+    case 'integer':
+    case 'number': {
+      const range =
+        spec.min !== undefined || spec.max !== undefined
+          ? ` in [${spec.min ?? '-∞'}, ${spec.max ?? '∞'}]`
+          : '';
+      return `${spec.type === 'integer' ? 'an integer' : 'a number'}${range}`;
+    }
+    case 'string':
+      return spec.choices ? `one of ${spec.choices.join(', ')}` : 'a string';
+    case 'boolean':
+      return 'true or false';
+  }
+}
+
+/**
+ * A value from YAML, JSON or `--set key=value` as the declared type. Command-line values arrive
+ * as strings, so numeric strings are accepted for numbers and "true"/"false" for booleans;
+ * anything else of the wrong type is refused rather than guessed.
+ */
+function coerce(spec: HyperparameterSpec, value: unknown): { value?: HyperparameterValue; problem?: string } {
+  const expected = `expected ${describeSpec(spec)}`;
+  switch (spec.type) {
+    case 'integer':
+    case 'number': {
+      const n =
+        typeof value === 'number'
+          ? value
+          : typeof value === 'string' && value.trim() !== ''
+            ? Number(value)
+            : Number.NaN;
+      if (!Number.isFinite(n)) return { problem: expected };
+      if (spec.type === 'integer' && !Number.isInteger(n)) return { problem: expected };
+      const range = rangeProblem(spec, n);
+      return range ? { problem: `${range} (${expected})` } : { value: n };
+    }
+    case 'string': {
+      if (typeof value !== 'string') return { problem: expected };
+      if (spec.choices && !spec.choices.includes(value)) return { problem: expected };
+      return { value };
+    }
+    case 'boolean': {
+      if (typeof value === 'boolean') return { value };
+      if (value === 'true' || value === 'false') return { value: value === 'true' };
+      return { problem: expected };
+    }
+  }
+}
+
+/** Levenshtein distance, for "did you mean" on a misspelt name. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}
+
+function closest(name: string, declared: readonly string[]): string | undefined {
+  const normalise = (s: string) => s.toLowerCase().replace(/[_-]/g, '');
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of declared) {
+    const distance = editDistance(normalise(name), normalise(candidate));
+    if (!best || distance < best.distance) best = { name: candidate, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(name.length / 4)) ? best.name : undefined;
+}
+
+/**
+ * Checks hyperparameters against a trainer's declared schema and fills in the defaults. Unknown
+ * names, wrong types, values out of range or not among the choices, and missing required ones
+ * are each a problem naming the key and the value; nothing is dropped or guessed.
+ */
+export function validateHyperparameters(
+  declared: Readonly<Record<string, HyperparameterSpec>>,
+  given: unknown,
+): HyperparameterResult {
+  const problems: HyperparameterProblem[] = [];
+  if (given !== undefined && given !== null && (typeof given !== 'object' || Array.isArray(given))) {
+    return {
+      ok: false,
+      problems: [
+        { key: '(root)', value: given, message: 'hyperparameters must be an object of name: value' },
+      ],
+    };
+  }
+  const input = (given ?? {}) as Record<string, unknown>;
+  const names = Object.keys(declared);
+  for (const key of Object.keys(input)) {
+    if (Object.hasOwn(declared, key)) continue;
+    const suggestion = closest(key, names);
+    problems.push({
+      key,
+      value: input[key],
+      message:
+        `unknown hyperparameter ${key}` +
+        (suggestion ? ` (did you mean ${suggestion}?)` : '') +
+        ` (declared: ${names.length ? names.join(', ') : 'none'})`,
+    });
+  }
+  const hyperparameters: Hyperparameters = {};
+  for (const [key, spec] of Object.entries(declared)) {
+    if (!Object.hasOwn(input, key) || input[key] === undefined) {
+      if (spec.default === undefined) {
+        problems.push({
+          key,
+          value: undefined,
+          message: `hyperparameter ${key} is required: ${describeSpec(spec)}`,
+        });
+      } else {
+        hyperparameters[key] = spec.default;
+      }
+      continue;
+    }
+    const { value, problem } = coerce(spec, input[key]);
+    if (problem !== undefined || value === undefined) {
+      problems.push({
+        key,
+        value: input[key],
+        message: `hyperparameter ${key}: got ${JSON.stringify(input[key])}: ${problem ?? 'invalid'}`,
+      });
+    } else {
+      hyperparameters[key] = value;
+    }
+  }
+  return problems.length ? { ok: false, problems } : { ok: true, hyperparameters };
+}
+
+/** One prediction: a probability (binary), {label: probability} (multiclass) or a value (regression). */
+export type Prediction = number | Readonly<Record<string, number>>;
+
+export type PredictionsResult =
+  | { readonly ok: true; readonly predictions: readonly Prediction[] }
+  | { readonly ok: false; readonly problem: string };
+
+/** How far a multiclass row's probabilities may sum from 1 (float32 softmax, rounding). */
+export const PROBABILITY_SUM_TOLERANCE = 1e-3;
+
+/**
+ * Reads a predict entry's MLCYCLE_PREDICTIONS file: exactly one JSON value per input row, in
+ * order, of the task's shape. The first problem is reported with its line number.
+ */
+export function parsePredictions(task: TaskType, text: string, expectedRows: number): PredictionsResult {
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  if (lines.length !== expectedRows) {
+    return { ok: false, problem: `${lines.length} prediction lines for ${expectedRows} input rows` };
+  }
+  const predictions: Prediction[] = [];
+  let labels: string | undefined;
+  for (const [index, line] of lines.entries()) {
+    const where = `prediction line ${index + 1}`;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      return { ok: false, problem: `${where} is not JSON: ${JSON.stringify(line.slice(0, 60))}` };
+    }
+    const isProbability = (v: unknown): v is number => typeof v === 'number' && v >= 0 && v <= 1;
+    if (task === 'regression') {
+      if (typeof value !== 'number' || !Number.isFinite(value)) {
+        return { ok: false, problem: `${where}: got ${line.slice(0, 60)}, expected a finite number` };
+      }
+    } else if (task === 'binary') {
+      if (!isProbability(value)) {
+        return {
+          ok: false,
+          problem: `${where}: got ${line.slice(0, 60)}, expected the positive class's probability in [0, 1]`,
+        };
+      }
+    } else {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        return { ok: false, problem: `${where}: got ${line.slice(0, 60)}, expected {label: probability}` };
+      }
+      const entries = Object.entries(value);
+      const bad = entries.find(([, p]) => !isProbability(p));
+      if (entries.length < 2 || bad) {
+        return {
+          ok: false,
+          problem: `${where}: got ${line.slice(0, 60)}, expected at least two labels with probabilities in [0, 1]`,
+        };
+      }
+      const sum = entries.reduce((total, [, p]) => total + (p as number), 0);
+      if (Math.abs(sum - 1) > PROBABILITY_SUM_TOLERANCE) {
+        return { ok: false, problem: `${where}: probabilities sum to ${sum}, not 1` };
+      }
+      const keys = entries
+        .map(([label]) => label)
+        .sort()
+        .join(',');
+      if (labels !== undefined && keys !== labels) {
+        return { ok: false, problem: `${where}: labels ${keys} differ from line 1's ${labels}` };
+      }
+      labels = keys;
+    }
+    predictions.push(value as Prediction);
+  }
+  return { ok: true, predictions };
+}
+
+/** What the platform knows when it starts a train entry. */
+export interface TrainModeInputs {
+  readonly model: string;
+  readonly runId: string;
+  readonly codeVersion: string;
+  readonly task: TaskType;
+  readonly target: string;
+  /** Local path of the training CSV. */
+  readonly train: string;
+  /** Local path of the validation CSV, or undefined when the stage asks for none. */
+  readonly validation?: string | undefined;
+  /** Already validated (validateHyperparameters), defaults filled in. */
+  readonly hyperparameters: Hyperparameters;
+  readonly outputDir: string;
+  readonly checkpointDir: string;
+  readonly useGpu: boolean;
+}
+
+/** The train entry's environment: every name in one place, so Batch and the local runner agree. */
+export function trainModeEnv(inputs: TrainModeInputs): Record<string, string> {
+  return {
+    [CONTRACT_ENV.contract]: CONTRACT_ENV_VERSION,
+    [CONTRACT_ENV.model]: inputs.model,
+    [CONTRACT_ENV.runId]: inputs.runId,
+    [CONTRACT_ENV.codeVersion]: inputs.codeVersion,
+    [CONTRACT_ENV.task]: inputs.task,
+    [CONTRACT_ENV.target]: inputs.target,
+    [CONTRACT_ENV.train]: inputs.train,
+    [CONTRACT_ENV.validation]: inputs.validation ?? '',
+    [CONTRACT_ENV.hyperparameters]: JSON.stringify(inputs.hyperparameters),
+    [CONTRACT_ENV.outputDir]: inputs.outputDir,
+    [CONTRACT_ENV.checkpointDir]: inputs.checkpointDir,
+    [CONTRACT_ENV.useGpu]: inputs.useGpu ? '1' : '0',
+  };
+}
+
+export interface PredictModeInputs {
+  readonly task: TaskType;
+  /** The `model/` directory as the train entry wrote it. */
+  readonly modelDir: string;
+  /** Rows to predict: `.csv` with a header row, or `.jsonl`; never the target column. */
+  readonly input: string;
+  /** The file the predict entry writes: one JSON value per input row. */
+  readonly predictions: string;
+}
+
+export function predictModeEnv(inputs: PredictModeInputs): Record<string, string> {
+  return {
+    [CONTRACT_ENV.contract]: CONTRACT_ENV_VERSION,
+    [CONTRACT_ENV.task]: inputs.task,
+    [CONTRACT_ENV.modelDir]: inputs.modelDir,
+    [CONTRACT_ENV.input]: inputs.input,
+    [CONTRACT_ENV.predictions]: inputs.predictions,
+  };
+}
+
+/** Variables each mode must have (MLCYCLE_VALIDATION may be empty, the others may not). */
+export const REQUIRED_ENV = {
+  train: [
+    CONTRACT_ENV.contract,
+    CONTRACT_ENV.model,
+    CONTRACT_ENV.runId,
+    CONTRACT_ENV.codeVersion,
+    CONTRACT_ENV.task,
+    CONTRACT_ENV.target,
+    CONTRACT_ENV.train,
+    CONTRACT_ENV.hyperparameters,
+    CONTRACT_ENV.outputDir,
+    CONTRACT_ENV.checkpointDir,
+    CONTRACT_ENV.useGpu,
+  ],
+  predict: [
+    CONTRACT_ENV.contract,
+    CONTRACT_ENV.task,
+    CONTRACT_ENV.modelDir,
+    CONTRACT_ENV.input,
+    CONTRACT_ENV.predictions,
+  ],
+} as const;
