@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { z } from 'zod';
-import { describeZodError } from '../../lambdas/contracts/config-load.js';
+import { describeZodError } from '../../lambdas/contracts/zod-errors.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import type { Random } from '../../lambdas/domain/ml/random.js';
 import {

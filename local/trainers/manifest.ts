@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { basename, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { describeZodError } from '../../lambdas/contracts/config-load.js';
 import {
   type Hyperparameters,
   type TrainerManifest,
   trainerManifestSchema,
-  validateHyperparameters,
 } from '../../lambdas/contracts/trainer.js';
+import { describeZodError } from '../../lambdas/contracts/zod-errors.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
+import { validateHyperparameters } from '../../lambdas/domain/ml/trainer-hyperparameters.js';
 
 export const TRAINER_MANIFEST_FILE = 'trainer.yaml';
 

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   type HyperparameterSpec,
-  parsePredictions,
   predictModeEnv,
   REQUIRED_ENV,
   trainerManifestSchema,
   trainModeEnv,
-  validateHyperparameters,
 } from '../../lambdas/contracts/trainer.js';
+import { parsePredictions } from '../../lambdas/domain/ml/predictions.js';
+import { validateHyperparameters } from '../../lambdas/domain/ml/trainer-hyperparameters.js';
 import { checkTrainerHyperparameters, loadTrainer } from '../../local/trainers/manifest.js';
 
 const REPO_TRAINERS = ['containers/sklearn-ltv', 'containers/torch-segment'];

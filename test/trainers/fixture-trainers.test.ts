@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePredictions } from '../../lambdas/contracts/trainer.js';
 import { classificationMetrics } from '../../lambdas/domain/ml/metrics.js';
+import { parsePredictions } from '../../lambdas/domain/ml/predictions.js';
 import { churnCsv } from '../../local/data/churn.js';
 import {
   dropColumns,

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type Hyperparameters,
-  parsePredictions,
   predictModeEnv,
   type TaskType,
   trainModeEnv,
 } from '../../lambdas/contracts/trainer.js';
+import { parsePredictions } from '../../lambdas/domain/ml/predictions.js';
 import { checkTrainerHyperparameters, loadTrainer } from '../../local/trainers/manifest.js';
 import {
   type RunTrainerOptions,
