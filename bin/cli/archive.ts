@@ -3,7 +3,7 @@ import { Registry } from '../../lambdas/adapters/registry/registry.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { applyRetention } from '../../lambdas/services/registry/retention.js';
-import type { RegisterCommands } from './types.js';
+import { inContext, type RegisterCommands } from './types.js';
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
@@ -17,8 +17,7 @@ export const registerArchiveCommands: RegisterCommands = (program, context) => {
     .option('--threshold-mb <n>', 'size threshold (default: archival.largeObjectThresholdMb)')
     .option('--json', 'print JSON')
     .action(async (o: { thresholdMb?: string }, cmd: Command) => {
-      const ctx = await context(cmd);
-      try {
+      await inContext(context, cmd, async (ctx) => {
         const threshold = Number(o.thresholdMb ?? ctx.config.archival.largeObjectThresholdMb);
         if (!(threshold > 0))
           throw new ValidationError(`--threshold-mb "${o.thresholdMb}" must be a positive number`);
@@ -28,9 +27,7 @@ export const registerArchiveCommands: RegisterCommands = (program, context) => {
         ctx.output.table(
           objects.map((x) => ({ key: x.key, size: mb(x.size), modified: x.lastModified.toISOString() })),
         );
-      } finally {
-        await ctx.close();
-      }
+      });
     });
 
   archive
@@ -39,8 +36,7 @@ export const registerArchiveCommands: RegisterCommands = (program, context) => {
     .option('--dry-run', 'report what would be archived without changing anything')
     .option('--json', 'print JSON')
     .action(async (o: { dryRun?: boolean }, cmd: Command) => {
-      const ctx = await context(cmd);
-      try {
+      await inContext(context, cmd, async (ctx) => {
         const report = await applyRetention(
           {
             registry: new Registry(ctx.doc, ctx.tableName),
@@ -62,9 +58,7 @@ export const registerArchiveCommands: RegisterCommands = (program, context) => {
             ]),
           ].join('\n'),
         );
-      } finally {
-        await ctx.close();
-      }
+      });
     });
 
   archive
@@ -72,8 +66,7 @@ export const registerArchiveCommands: RegisterCommands = (program, context) => {
     .description('bytes and objects per top-level prefix of the artifacts bucket')
     .option('--json', 'print JSON')
     .action(async (_o, cmd: Command) => {
-      const ctx = await context(cmd);
-      try {
+      await inContext(context, cmd, async (ctx) => {
         const totals = new Map<string, { objects: number; bytes: number }>();
         for (const x of await new S3Objects(ctx.s3).list(ctx.bucket, '')) {
           const prefix = `${x.key.split('/')[0]}/`;
@@ -85,8 +78,6 @@ export const registerArchiveCommands: RegisterCommands = (program, context) => {
         ctx.output.table(
           [...totals.entries()].map(([prefix, t]) => ({ prefix, objects: t.objects, size: mb(t.bytes) })),
         );
-      } finally {
-        await ctx.close();
-      }
+      });
     });
 };

@@ -4,7 +4,7 @@ import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { datasetKey } from '../../lambdas/contracts/s3-layout.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { churnCsv } from '../../local/data/churn.js';
-import type { CliContext, RegisterCommands } from './types.js';
+import { type CliContext, inContext, type RegisterCommands } from './types.js';
 import { localFileSize, uploadFile } from './upload.js';
 
 function requireModel(ctx: CliContext, model: string): void {
@@ -24,15 +24,12 @@ export const registerDatasetCommands: RegisterCommands = (program, context) => {
     .description('upload a CSV; the next pipeline run trains on the newest one')
     .option('--json', 'print JSON')
     .action(async (model: string, file: string, _o, cmd: Command) => {
-      const ctx = await context(cmd);
-      try {
+      await inContext(context, cmd, async (ctx) => {
         requireModel(ctx, model);
         localFileSize(file);
         const uri = await uploadFile(ctx, datasetKey(model, basename(file)), file);
         ctx.output.result({ uri }, () => `uploaded ${uri}`);
-      } finally {
-        await ctx.close();
-      }
+      });
     });
 
   datasets
@@ -42,8 +39,7 @@ export const registerDatasetCommands: RegisterCommands = (program, context) => {
     .option('--seed <n>', 'seed', '42')
     .option('--json', 'print JSON')
     .action(async (model: string, o: { rows: string; seed: string }, cmd: Command) => {
-      const ctx = await context(cmd);
-      try {
+      await inContext(context, cmd, async (ctx) => {
         requireModel(ctx, model);
         const rows = Number(o.rows);
         const seed = Number(o.seed);
@@ -56,8 +52,6 @@ export const registerDatasetCommands: RegisterCommands = (program, context) => {
           { uri: `s3://${ctx.bucket}/${key}`, rows },
           () => `uploaded ${rows} rows to s3://${ctx.bucket}/${key}`,
         );
-      } finally {
-        await ctx.close();
-      }
+      });
     });
 };

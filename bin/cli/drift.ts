@@ -8,7 +8,7 @@ import { type MonitoringUpload, monitoringKey } from '../../lambdas/contracts/s3
 import { summarizeTrend } from '../../lambdas/domain/drift/trend.js';
 import { DataError, NotFoundError, ValidationError } from '../../lambdas/domain/errors.js';
 import { inProcessStack } from './context.js';
-import type { CliContext, RegisterCommands } from './types.js';
+import { type CliContext, inContext, type RegisterCommands } from './types.js';
 import { localFileSize, uploadFile } from './upload.js';
 
 /** Polls for the record the S3 event produced for a key (local or AWS alike). */
@@ -130,8 +130,7 @@ export const registerDriftCommands: RegisterCommands = (program, context) => {
         if (!Number.isFinite(timeout) || timeout <= 0)
           throw new ValidationError(`--timeout "${o.timeout}" must be a positive number of seconds`);
         const failOn = o.failOn === undefined ? undefined : parseFailOn(o.failOn);
-        const ctx = await context(cmd);
-        try {
+        await inContext(context, cmd, async (ctx) => {
           const record = await uploadAndWait(ctx, model, file, kind, timeout);
           show(ctx, record);
           if (failOn && record.kind === 'batch' && atOrAbove(record.overallSeverity, failOn)) {
@@ -141,9 +140,7 @@ export const registerDriftCommands: RegisterCommands = (program, context) => {
             );
             process.exitCode = DRIFT_EXIT_CODE;
           }
-        } finally {
-          await ctx.close();
-        }
+        });
       },
     );
   }
@@ -154,8 +151,7 @@ export const registerDriftCommands: RegisterCommands = (program, context) => {
     .option('--days <n>', 'days to cover', '7')
     .option('--json', 'print JSON')
     .action(async (model: string, o: { days: string }, cmd: Command) => {
-      const ctx = await context(cmd);
-      try {
+      await inContext(context, cmd, async (ctx) => {
         knownModel(ctx, model);
         const days = Number(o.days);
         if (!Number.isInteger(days) || days < 1 || days > 366)
@@ -176,8 +172,6 @@ export const registerDriftCommands: RegisterCommands = (program, context) => {
             ),
           ].join('\n'),
         );
-      } finally {
-        await ctx.close();
-      }
+      });
     });
 };

@@ -5,7 +5,7 @@ import { metricsSchema } from '../../lambdas/contracts/pipeline.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { requireStage } from '../../lambdas/domain/pipeline/admission.js';
 import type { LedgerEntry, VersionRecord } from '../../lambdas/domain/registry/types.js';
-import type { CliContext, RegisterCommands } from './types.js';
+import { type CliContext, inContext, type RegisterCommands } from './types.js';
 
 function parseTime(value: string): Date {
   const t = new Date(value);
@@ -160,8 +160,7 @@ export const registerModelsCommands: RegisterCommands = (program, context) => {
     .option('--framework <name>', 'framework and version', 'external')
     .option('--json', 'print JSON')
     .action(async (model: string, o, cmd: Command) => {
-      const ctx = await context(cmd);
-      try {
+      await inContext(context, cmd, async (ctx) => {
         if (!['major', 'minor', 'patch'].includes(o.bump))
           throw new ValidationError(`--bump "${o.bump}" must be major, minor or patch`);
         // The server checks the artifact's place and bytes, and records who registered it.
@@ -181,9 +180,7 @@ export const registerModelsCommands: RegisterCommands = (program, context) => {
           () =>
             `registered ${model} ${v.version} (validating, metrics reported: not gated on); promote it with: mlcycle models promote ${model} ${v.version} --stage <stage>`,
         );
-      } finally {
-        await ctx.close();
-      }
+      });
     });
 
   models
@@ -196,8 +193,7 @@ export const registerModelsCommands: RegisterCommands = (program, context) => {
     .requiredOption('--reason <text>', 'why (kept in the ledger)')
     .option('--json', 'print JSON')
     .action(async (model: string, o: { stage: string; to?: string; reason: string }, cmd: Command) => {
-      const ctx = await context(cmd);
-      try {
+      await inContext(context, cmd, async (ctx) => {
         if (!o.reason.trim()) throw new ValidationError('--reason must say why you roll back');
         // Who may roll back, and to what, is the deployed policy's to decide.
         const out = await ctx.control.request<{ entry: LedgerEntry }>('POST', '/rollbacks', {
@@ -211,9 +207,7 @@ export const registerModelsCommands: RegisterCommands = (program, context) => {
           () =>
             `${model} ${o.stage}: ${out.entry.fromVersion} → ${out.entry.toVersion} (ledger #${out.entry.seq}, by ${out.entry.actor}); manifest republished`,
         );
-      } finally {
-        await ctx.close();
-      }
+      });
     });
 
   models

@@ -6,7 +6,7 @@ import type { StartedExecution } from '../../lambdas/services/pipeline/start.js'
 import { inProcessStack } from './context.js';
 import { followExecution, reportEnd } from './pipeline.js';
 import { untilRequested } from './promotion-wait.js';
-import type { RegisterCommands } from './types.js';
+import { inContext, type RegisterCommands } from './types.js';
 
 function modelsCommand(program: Command): Command {
   return program.commands.find((c) => c.name() === 'models') ?? program.command('models');
@@ -28,8 +28,7 @@ export const registerPromotionCommands: RegisterCommands = (program, context) =>
     .option('--wait', 'follow the promotion until it ends')
     .option('--json', 'print JSON')
     .action(async (model: string, version: string, opts, cmd: Command) => {
-      const ctx = await context(cmd);
-      try {
+      await inContext(context, cmd, async (ctx) => {
         const started = await ctx.control.request<StartedExecution>('POST', '/promotions', {
           model,
           version,
@@ -62,9 +61,7 @@ export const registerPromotionCommands: RegisterCommands = (program, context) =>
             () => `still running before approval; follow it with: mlcycle pipeline status ${executionArn}`,
           );
         }
-      } finally {
-        await ctx.close();
-      }
+      });
     });
 
   for (const decision of ['approve', 'reject'] as const) {
@@ -76,8 +73,7 @@ export const registerPromotionCommands: RegisterCommands = (program, context) =>
       .option('--comment <text>', 'kept with the decision and in the ledger', '')
       .option('--json', 'print JSON')
       .action(async (requestId: string, opts: { comment: string }, cmd: Command) => {
-        const ctx = await context(cmd);
-        try {
+        await inContext(context, cmd, async (ctx) => {
           if (decision === 'reject' && !opts.comment.trim()) {
             throw new ValidationError(
               'a rejection needs --comment "<why>" so the requestor knows what to fix',
@@ -109,9 +105,7 @@ export const registerPromotionCommands: RegisterCommands = (program, context) =>
             return `${decision === 'approve' ? 'approved' : 'rejected'} ${requestId} as ${result.approver}: ${state}`;
           });
           if (result.outcome === 'closed') process.exitCode = 1;
-        } finally {
-          await ctx.close();
-        }
+        });
       });
   }
 
@@ -120,8 +114,7 @@ export const registerPromotionCommands: RegisterCommands = (program, context) =>
     .description('promotion requests waiting for approvals')
     .option('--json', 'print JSON')
     .action(async (model: string | undefined, _opts, cmd: Command) => {
-      const ctx = await context(cmd);
-      try {
+      await inContext(context, cmd, async (ctx) => {
         const store = new ApprovalStore(ctx.doc, ctx.tableName);
         const pending = await store.listPending(model);
         // Never print the task token: whoever holds it can complete the approval.
@@ -138,8 +131,6 @@ export const registerPromotionCommands: RegisterCommands = (program, context) =>
           })),
         );
         ctx.output.table(rows);
-      } finally {
-        await ctx.close();
-      }
+      });
     });
 };

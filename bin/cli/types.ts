@@ -48,3 +48,17 @@ export interface Output {
 
 /** Each command module exports one of these; bin/mlcycle.ts registers them. */
 export type RegisterCommands = (program: Command, context: (cmd: Command) => Promise<CliContext>) => void;
+
+/** Runs one command's body with its context, and always releases the context after it. */
+export async function inContext<T>(
+  context: (cmd: Command) => Promise<CliContext>,
+  cmd: Command,
+  run: (ctx: CliContext) => Promise<T>,
+): Promise<T> {
+  const ctx = await context(cmd);
+  try {
+    return await run(ctx);
+  } finally {
+    await ctx.close();
+  }
+}

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { Caller } from '../../lambdas/handlers/kit/caller.js';
-import type { RegisterCommands } from './types.js';
+import type { Caller } from '../../lambdas/contracts/routes.js';
+import { inContext, type RegisterCommands } from './types.js';
 
 /**
  * `mlcycle whoami`: who the stack takes you for — with --aws, your AWS principal and the person
@@ -12,16 +12,13 @@ export const registerWhoamiCommand: RegisterCommands = (program, context) => {
     .description('who the stack takes you for (with --aws: your principal and the person it maps to)')
     .option('--json', 'print JSON')
     .action(async (_o, cmd: Command) => {
-      const ctx = await context(cmd);
-      try {
+      await inContext(context, cmd, async (ctx) => {
         const caller = await ctx.control.request<Caller>('GET', '/whoami');
         ctx.output.result(caller, () =>
           caller.principal
             ? `${caller.person} (AWS principal ${caller.principal})`
             : `${caller.person} (local: --as, MLCYCLE_USER or the OS user; nothing authenticates it)`,
         );
-      } finally {
-        await ctx.close();
-      }
+      });
     });
 };

@@ -34,5 +34,11 @@ export const HTTP_ROUTES: readonly RouteContract[] = [
   { method: 'POST', path: '/approvals/{id}/decisions', handler: 'decisionHttp', auth: 'iam' },
 ];
 
+/** The person acting, and the AWS principal that proved it (null locally): `GET /whoami`'s answer. */
+export interface Caller {
+  readonly person: string;
+  readonly principal: string | null;
+}
+
 /** The route key API Gateway puts in `event.routeKey`, e.g. `POST /runs`. */
 export const routeKey = (route: Pick<RouteContract, 'method' | 'path'>) => `${route.method} ${route.path}`;

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
 import type { MlcycleConfig } from '../../contracts/config-schema.js';
 import { ENV } from '../../contracts/env.js';
+import type { Caller } from '../../contracts/routes.js';
 import { ForbiddenError } from '../../domain/errors.js';
 import { personOf } from '../../domain/identity/principal.js';
 
@@ -9,11 +10,6 @@ export const authModeSchema = z.enum(['iam', 'local']);
 export type AuthMode = z.infer<typeof authModeSchema>;
 export const authEnvSchema = z.object({ [ENV.authMode]: authModeSchema });
 
-/** The person acting, and the AWS principal that proved it (null locally). */
-export interface Caller {
-  readonly person: string;
-  readonly principal: string | null;
-}
 
 const contextSchema = z.object({
   authorizer: z

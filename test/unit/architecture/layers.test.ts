@@ -72,3 +72,33 @@ describe('the rooms of lambdas/', () => {
     }
   });
 });
+
+/** Files of an outer room (bin/, local/, lib/) and the lambdas/ rooms they import. */
+function outerImports(dir: string) {
+  return filesUnder(fromRoot(dir)).flatMap((path) => {
+    const text = readFileSync(path, 'utf8');
+    const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^;'"`]*?from\s*'([^']+)';/g)].map(
+      (m) => m[1] ?? '',
+    );
+    return specs
+      .filter((spec) => spec.startsWith('.'))
+      .map((spec) => ({ file: relative(fromRoot('.'), path), to: relative(lambdas, join(path, '..', spec)) }))
+      .filter((i) => !i.to.startsWith('..'))
+      .map((i) => ({ ...i, room: i.to.split('/')[0] ?? '' }));
+  });
+}
+
+describe('the rooms around lambdas/', () => {
+  it('the CLI and the embedded default reach the use cases through services, never through a handler', () => {
+    // local/lambdas.ts invokes handlers by name through contracts/handlers.ts, as Lambda does.
+    for (const i of [...outerImports('bin'), ...outerImports('local')]) {
+      expect(i.room, `${i.file} → lambdas/${i.to}`).not.toBe('handlers');
+    }
+  });
+
+  it('the CDK stack takes facts from contracts (and the config schema), never from use cases or adapters', () => {
+    for (const i of outerImports('lib')) {
+      expect(['contracts'], `${i.file} → lambdas/${i.to}`).toContain(i.room);
+    }
+  });
+});
