@@ -4,6 +4,7 @@ import type { MlcycleConfig } from '../lambdas/contracts/config-schema.js';
 import { ENV } from '../lambdas/contracts/env.js';
 import { optionalEnvironment } from '../lambdas/contracts/function-env.js';
 import { HANDLERS, type HandlerContract, type HandlerName } from '../lambdas/contracts/handlers.js';
+import { retrainSchedules } from '../lambdas/contracts/retrain-schedules.js';
 import { ApprovalApi } from './approval-api.js';
 import { DEPLOYED_CONFIG_PATH, DeployedConfig } from './deployed-config.js';
 import { ExecutionOutcomes } from './execution-outcomes.js';
@@ -175,10 +176,7 @@ export class MlcycleStack extends Stack {
     this.schedules = new Schedules(this, 'Schedules', {
       project,
       retrainFunction: fn('scheduledRetrain'),
-      retrains: Object.entries(config.models)
-        .filter(([, m]) => m.schedule.enabled)
-        .map(([model, m]) => ({ model, expression: m.schedule.retrain, stage: m.schedule.stage })),
-      cleanupFunction: fn('cleanup'),
+      retrains: retrainSchedules(config),
       scheduledFunctions: (Object.entries(HANDLERS) as [HandlerName, HandlerContract][]).flatMap(
         ([name, contract]) =>
           contract.schedule

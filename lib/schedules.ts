@@ -4,15 +4,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import type { HandlerName } from '../lambdas/contracts/handlers.js';
 import { scheduleRuleName } from '../lambdas/contracts/names.js';
-
-/** One scheduled retrain: a model, its EventBridge expression and the stage it targets. */
-export interface RetrainSchedule {
-  readonly model: string;
-  /** EventBridge schedule expression, e.g. `cron(0 3 ? * MON *)`. */
-  readonly expression: string;
-  /** The stage the retrain targets (for the rule's description; the function reads the config). */
-  readonly stage: string;
-}
+import type { RetrainSchedule } from '../lambdas/contracts/retrain-schedules.js';
 
 /** A Lambda the contract says runs on a schedule (lambdas/contracts/handlers.ts `schedule`). */
 export interface ScheduledFunction {
@@ -32,17 +24,11 @@ export interface SchedulesProps {
    * the start service, which records the schedule as the requestor.
    */
   readonly retrainFunction: lambda.IFunction;
-  /** One rule per entry (models whose `schedule.enabled` is false are left out by the caller). */
+  /** One rule per entry (`retrainSchedules(config)`: the local scheduler runs the same list). */
   readonly retrains: readonly RetrainSchedule[];
-  /** Applies the retention policy once a day. */
-  readonly cleanupFunction: lambda.IFunction;
   /**
-   * When the daily cleanup runs.
-   * @default 04:00 UTC
-   */
-  readonly cleanupSchedule?: events.Schedule;
-  /**
-   * One rule per function, invoking it with EventBridge's scheduled event.
+   * One rule per function, invoking it with EventBridge's scheduled event (the daily retention
+   * cleanup, approval reminders, the approval reconciler).
    * @default - none
    */
   readonly scheduledFunctions?: readonly ScheduledFunction[];
@@ -50,12 +36,11 @@ export interface SchedulesProps {
 
 /**
  * EventBridge rules: a retrain per model on its schedule (through the function that starts the
- * lifecycle as the schedule), the daily retention run, and the
- * functions the handler contract schedules (approval reminders).
+ * lifecycle as the schedule), and the functions the handler contract schedules (retention
+ * cleanup, approval reminders, the approval reconciler).
  */
 export class Schedules extends Construct {
   readonly retrainRules: Readonly<Record<string, events.Rule>>;
-  readonly cleanupRule: events.Rule;
   /** Rules of `scheduledFunctions`, by contract name. */
   readonly functionRules: Readonly<Record<string, events.Rule>>;
 
@@ -64,23 +49,17 @@ export class Schedules extends Construct {
     const rules: Record<string, events.Rule> = {};
     for (const r of props.retrains) {
       rules[r.model] = new events.Rule(this, `Retrain-${r.model}`, {
-        ruleName: `${props.project}-retrain-${r.model}`,
+        ruleName: r.ruleName,
         description: `Retrain ${r.model} for ${r.stage}`,
         schedule: events.Schedule.expression(r.expression),
         targets: [
           new targets.LambdaFunction(props.retrainFunction, {
-            event: events.RuleTargetInput.fromObject({ model: r.model }),
+            event: events.RuleTargetInput.fromObject(r.event),
           }),
         ],
       });
     }
     this.retrainRules = rules;
-    this.cleanupRule = new events.Rule(this, 'DailyCleanup', {
-      ruleName: `${props.project}-cleanup`,
-      description: 'Apply the mlcycle retention policy',
-      schedule: props.cleanupSchedule ?? events.Schedule.cron({ minute: '0', hour: '4' }),
-      targets: [new targets.LambdaFunction(props.cleanupFunction)],
-    });
     const functionRules: Record<string, events.Rule> = {};
     for (const f of props.scheduledFunctions ?? []) {
       functionRules[f.name] = new events.Rule(this, `Run-${f.name}`, {

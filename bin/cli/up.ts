@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../lambdas/adapters/config-file.js';
+import { retrainSchedules } from '../../lambdas/contracts/retrain-schedules.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { neutralizeInline } from '../../lambdas/domain/text.js';
 import { PortInUseError } from '../../local/listen.js';
@@ -54,28 +55,16 @@ export function registerUpCommand(program: Command): void {
         throw err;
       });
       const jobs: ScheduledJob[] = [
-        ...Object.entries(config.models)
-          .filter(([, m]) => m.schedule.enabled)
-          .map(([model, m]) => ({
-            name: `retrain-${model}`,
-            expression: m.schedule.retrain,
-            // The same function and event as the stack's EventBridge rule for this model.
-            run: async () => {
-              const out = (await stack.lambdas.invoke('scheduledRetrain', { model })) as {
-                executionArn: string;
-              };
-              log(`scheduled retrain started: ${out.executionArn}`);
-            },
-          })),
-        {
-          name: 'cleanup',
-          expression: 'rate(1 day)',
+        ...retrainSchedules(config).map((r) => ({
+          name: `retrain-${r.model}`,
+          expression: r.expression,
+          // The same function and event as the stack's EventBridge rule for this model.
           run: async () => {
-            const result = await stack.lambdas.invoke('cleanup', { source: 'mlcycle.schedule' });
-            log(`cleanup: ${JSON.stringify(result)}`);
+            const out = (await stack.lambdas.invoke('scheduledRetrain', r.event)) as { executionArn: string };
+            log(`scheduled retrain started: ${out.executionArn}`);
           },
-        },
-        // Approval reminders (environments' reminderHoursBeforeExpiry), on the stack's rule's cadence.
+        })),
+        // Cleanup, approval reminders and the reconciler, on the stack's rules' cadence.
         ...contractScheduleJobs(config.project, (name, event) => stack.lambdas.invoke(name, event), log),
       ];
       const scheduler = new LocalScheduler(jobs, log);

@@ -161,6 +161,8 @@ export const HANDLERS = {
     env: [...base, ...policy],
     memoryMb: 512,
     timeoutSeconds: 300,
+    // The retention policy, daily at 04:00 UTC (after the weekly 03:00 retrains have registered).
+    schedule: 'cron(0 4 * * ? *)',
   },
   startHttp: {
     entry: 'lambdas/handlers/start-http.ts',

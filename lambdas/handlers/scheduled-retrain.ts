@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { createDocumentClient } from '../adapters/aws-clients.js';
 import { ENV } from '../contracts/env.js';
+import { scheduledRetrainEventSchema } from '../contracts/retrain-schedules.js';
 import { startPipeline } from '../services/pipeline/start.js';
 import { correlationIds, lambdaHandler } from './kit/lambda.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
@@ -11,9 +12,6 @@ const logger = createLogger('scheduled-retrain');
 
 /** The schedule asks as the platform itself, never as a person. */
 export const SCHEDULE_REQUESTOR = 'mlcycle-schedule';
-
-/** What each model's retrain rule sends (its EventBridge target input). */
-export const scheduledRetrainEventSchema = z.object({ model: z.string().min(1) });
 
 /**
  * A model's weekly retrain, from its EventBridge rule (and the local scheduler): started through

@@ -82,7 +82,7 @@ function didSomething(result: unknown): boolean {
 }
 
 /**
- * The handlers whose contract has a `schedule` (approval reminders, the approval reconciler), as the stack's rules run
+ * The handlers whose contract has a `schedule` (cleanup, approval reminders, the reconciler), as the stack's rules run
  * them: the same handler, the same expression, EventBridge's scheduled event. A run that did
  * something logs its result.
  */

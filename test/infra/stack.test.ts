@@ -405,7 +405,7 @@ describe('schedules', () => {
   });
 
   it('runs the cleanup Lambda daily', () => {
-    const rule = idOf(s.stack.schedules.cleanupRule);
+    const rule = idOf(s.stack.schedules.functionRules.cleanup as IConstruct);
     const p = props(rule);
     expect(p.ScheduleExpression).toMatch(/^cron\(\d+ \d+ \* \* \? \*\)$/);
     expect(list(p.Targets as { Arn: unknown }[]).map((t) => t.Arn)).toEqual([
@@ -425,9 +425,9 @@ describe('approval reminders', () => {
   const reminderRole = () => idOf(s.stack.functions.role('approvalReminders'));
   const ofRole = (role: string) => statements.filter((a) => a.roles.includes(role)).map((a) => a.statement);
 
-  it('is, with the approval reconciler, a contract handler with a schedule, and its rule invokes it on that schedule', () => {
+  it('is, with the approval reconciler and the cleanup, a contract handler with a schedule, and its rule invokes it on that schedule', () => {
     const scheduled = HANDLER_ENTRIES.filter(([, c]) => c.schedule);
-    expect(scheduled.map(([name]) => name)).toEqual(['approvalReminders', 'approvalReconciler']);
+    expect(scheduled.map(([name]) => name)).toEqual(['approvalReminders', 'approvalReconciler', 'cleanup']);
     expect(HANDLERS.approvalReminders.schedule).toMatch(/^rate\(\d+ (minute|minutes|hour|hours)\)$/);
     const rules = resourcesOf(s.template, 'AWS::Events::Rule').filter(([, r]) =>
       list(r.Properties?.Targets as { Arn: unknown }[]).some((t) => refOf(t.Arn) === reminders()),

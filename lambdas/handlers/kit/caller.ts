@@ -10,7 +10,6 @@ export const authModeSchema = z.enum(['iam', 'local']);
 export type AuthMode = z.infer<typeof authModeSchema>;
 export const authEnvSchema = z.object({ [ENV.authMode]: authModeSchema });
 
-
 const contextSchema = z.object({
   authorizer: z
     .object({
