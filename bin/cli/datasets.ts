@@ -4,16 +4,8 @@ import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { datasetKey } from '../../lambdas/contracts/s3-layout.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { churnCsv } from '../../local/data/churn.js';
-import { type CliContext, inContext, type RegisterCommands } from './types.js';
+import { configuredModel, inContext, type RegisterCommands } from './types.js';
 import { localFileSize, uploadFile } from './upload.js';
-
-function requireModel(ctx: CliContext, model: string): void {
-  if (!(model in ctx.config.models)) {
-    throw new ValidationError(
-      `unknown model "${model}"; the config defines: ${Object.keys(ctx.config.models).join(', ')}`,
-    );
-  }
-}
 
 /** `mlcycle datasets …`: put training data where the pipeline looks for it (datasets/<model>/). */
 export const registerDatasetCommands: RegisterCommands = (program, context) => {
@@ -25,7 +17,7 @@ export const registerDatasetCommands: RegisterCommands = (program, context) => {
     .option('--json', 'print JSON')
     .action(async (model: string, file: string, _o, cmd: Command) => {
       await inContext(context, cmd, async (ctx) => {
-        requireModel(ctx, model);
+        configuredModel(ctx, model);
         localFileSize(file);
         const uri = await uploadFile(ctx, datasetKey(model, basename(file)), file);
         ctx.output.result({ uri }, () => `uploaded ${uri}`);
@@ -40,7 +32,7 @@ export const registerDatasetCommands: RegisterCommands = (program, context) => {
     .option('--json', 'print JSON')
     .action(async (model: string, o: { rows: string; seed: string }, cmd: Command) => {
       await inContext(context, cmd, async (ctx) => {
-        requireModel(ctx, model);
+        configuredModel(ctx, model);
         const rows = Number(o.rows);
         const seed = Number(o.seed);
         if (!Number.isInteger(rows) || rows < 100)

@@ -8,7 +8,7 @@ import { type MonitoringUpload, monitoringKey } from '../../lambdas/contracts/s3
 import { summarizeTrend } from '../../lambdas/domain/drift/trend.js';
 import { DataError, NotFoundError, ValidationError } from '../../lambdas/domain/errors.js';
 import { inProcessStack } from './context.js';
-import { type CliContext, inContext, type RegisterCommands } from './types.js';
+import { type CliContext, configuredModel, inContext, type RegisterCommands } from './types.js';
 import { localFileSize, uploadFile } from './upload.js';
 
 /** Polls for the record the S3 event produced for a key (local or AWS alike). */
@@ -46,14 +46,6 @@ function parseFailOn(value: string): Severity {
 const atOrAbove = (severity: Severity, threshold: Severity) =>
   SEVERITIES.indexOf(severity) >= SEVERITIES.indexOf(threshold);
 
-function knownModel(ctx: CliContext, model: string): void {
-  if (!(model in ctx.config.models)) {
-    throw new ValidationError(
-      `unknown model "${model}"; the config defines: ${Object.keys(ctx.config.models).join(', ')}`,
-    );
-  }
-}
-
 async function uploadAndWait(
   ctx: CliContext,
   model: string,
@@ -61,7 +53,7 @@ async function uploadAndWait(
   kind: MonitoringUpload,
   timeout: number,
 ) {
-  knownModel(ctx, model);
+  configuredModel(ctx, model);
   const size = localFileSize(file);
   formatOf(file);
   // Refused here rather than uploaded: the handler would only record that there is no baseline.
@@ -152,7 +144,7 @@ export const registerDriftCommands: RegisterCommands = (program, context) => {
     .option('--json', 'print JSON')
     .action(async (model: string, o: { days: string }, cmd: Command) => {
       await inContext(context, cmd, async (ctx) => {
-        knownModel(ctx, model);
+        configuredModel(ctx, model);
         const days = Number(o.days);
         if (!Number.isInteger(days) || days < 1 || days > 366)
           throw new ValidationError(`--days "${o.days}" must be 1-366`);

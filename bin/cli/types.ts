@@ -4,6 +4,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Command } from 'commander';
 import type { MlcycleConfig } from '../../lambdas/contracts/config-schema.js';
+import { ValidationError } from '../../lambdas/domain/errors.js';
 import type { ControlClient } from './control-client.js';
 
 /**
@@ -60,5 +61,14 @@ export async function inContext<T>(
     return await run(ctx);
   } finally {
     await ctx.close();
+  }
+}
+
+/** A model the command line names must be one of the config's: refused before anything runs. */
+export function configuredModel(ctx: Pick<CliContext, 'config'>, model: string): void {
+  if (!(model in ctx.config.models)) {
+    throw new ValidationError(
+      `unknown model "${model}"; the config defines: ${Object.keys(ctx.config.models).join(', ')}`,
+    );
   }
 }
