@@ -1,9 +1,8 @@
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
 import { z } from 'zod';
 import { describeZodError } from '../../lambdas/contracts/zod-errors.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { Random } from '../../lambdas/domain/ml/random.js';
+import { tableCsv, writeTableCsv } from './csv-table.js';
 
 /**
  * A seeded, realistic player-churn table for the demo, the tests and drift batches.
@@ -197,37 +196,11 @@ export function* generateChurnRows(options: ChurnOptions): Generator<ChurnRow> {
   }
 }
 
-function csvLine(row: ChurnRow, columns: readonly string[]): string {
-  const values = row as Record<string, unknown>;
-  // No generated value contains a comma, quote or newline, so nothing needs quoting.
-  return columns
-    .map((c) => (values[c] === null || values[c] === undefined ? '' : String(values[c])))
-    .join(',');
-}
-
 export function churnCsv(options: ChurnOptions): string {
-  const columns = churnColumns(options);
-  const lines = [columns.join(',')];
-  for (const row of generateChurnRows(options)) lines.push(csvLine(row, columns));
-  return `${lines.join('\n')}\n`;
+  return tableCsv(generateChurnRows(options), churnColumns(options));
 }
 
-/**
- * Streams the CSV to a file in 64 KiB chunks, honouring back-pressure (10^6 rows is fine).
- * Stream errors surface through `once`, which rejects on 'error' while it waits.
- */
+/** Streams the CSV to a file in 64 KiB chunks, honouring back-pressure (10^6 rows is fine). */
 export async function writeChurnCsv(path: string, options: ChurnOptions): Promise<void> {
-  const columns = churnColumns(options);
-  const rows = generateChurnRows(options);
-  const stream = createWriteStream(path);
-  let buffer = `${columns.join(',')}\n`;
-  for (const row of rows) {
-    buffer += `${csvLine(row, columns)}\n`;
-    if (buffer.length > 1 << 16) {
-      if (!stream.write(buffer)) await once(stream, 'drain');
-      buffer = '';
-    }
-  }
-  stream.end(buffer);
-  await once(stream, 'finish');
+  await writeTableCsv(path, generateChurnRows(options), churnColumns(options));
 }

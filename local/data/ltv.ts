@@ -1,14 +1,13 @@
 import { Random } from '../../lambdas/domain/ml/random.js';
 import { GENERATING_MODEL as CHURN } from './churn.js';
+import { tableCsv, writeTableCsv } from './csv-table.js';
 import {
   drawPlayer,
   PLAYER_FEATURE_COLUMNS,
   type PlayerFeatures,
   type PlayerTableOptions,
   playerId,
-  tableCsv,
   validatePlayerTableOptions,
-  writeTableCsv,
 } from './players.js';
 
 /**

@@ -1,13 +1,12 @@
 import { Random } from '../../lambdas/domain/ml/random.js';
+import { tableCsv, writeTableCsv } from './csv-table.js';
 import {
   drawPlayer,
   PLAYER_FEATURE_COLUMNS,
   type PlayerFeatures,
   type PlayerTableOptions,
   playerId,
-  tableCsv,
   validatePlayerTableOptions,
-  writeTableCsv,
 } from './players.js';
 
 /**
