@@ -7,9 +7,15 @@ import { type SplitSide, sideOfGroup, splitCsv, splitRows } from '../../../lambd
 const options = { holdoutFraction: 0.2, validationFraction: 0.1, seed: 42 };
 
 /** Seeded rows: `groups` customers, each with 1–5 rows. */
-function customerRows(groups: number, seed: number): Record<string, string>[] {
+type CustomerRow = {
+  customer: string;
+  spend: string;
+  churned: string;
+};
+
+function customerRows(groups: number, seed: number): CustomerRow[] {
   const random = new Random(seed);
-  const rows: Record<string, string>[] = [];
+  const rows: CustomerRow[] = [];
   for (let g = 0; g < groups; g++) {
     const n = 1 + Math.floor(random.next() * 5);
     for (let k = 0; k < n; k++) rows.push({ customer: `c${g}`, spend: String(k), churned: String(g % 2) });
