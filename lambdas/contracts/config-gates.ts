@@ -64,3 +64,13 @@ const relativeGate = z.strictObject({
 
 export const gateSchema = z.union([absoluteGate, relativeGate]);
 export type GateConfig = z.infer<typeof gateSchema>;
+
+/**
+ * Why a gate or primaryMetric on `metric` cannot work for a model of `task` (its task's
+ * evaluation never measures it), or undefined when it can. For the config's cross-checks.
+ */
+export function metricTaskProblem(task: TaskType, metric: MetricName): string | undefined {
+  const measured = METRICS_BY_TASK[task];
+  if (measured.includes(metric)) return undefined;
+  return `${metric} is not measured for a ${task} model (${task} metrics: ${measured.join(', ')})`;
+}

@@ -5,6 +5,7 @@ import {
   higherIsBetter,
   METRIC_NAMES,
   METRICS_BY_TASK,
+  metricTaskProblem,
 } from '../../../lambdas/contracts/config-gates.js';
 import { measuredMetricsSchema, metricsSchema } from '../../../lambdas/contracts/pipeline.js';
 import { TASK_TYPES } from '../../../lambdas/contracts/trainer.js';
@@ -86,5 +87,17 @@ describe('measured metrics (Register input)', () => {
 
   it('keeps a regression metric through parsing (nothing measured is dropped)', () => {
     expect(metricsSchema.parse({ rmse: 1.5, mae: 1, r2: 0.3 })).toEqual({ rmse: 1.5, mae: 1, r2: 0.3 });
+  });
+});
+
+describe('metricTaskProblem', () => {
+  it("says when a metric is not one the model's task measures, listing the task's metrics", () => {
+    expect(metricTaskProblem('regression', 'rmse')).toBeUndefined();
+    expect(metricTaskProblem('binary', 'logLoss')).toBeUndefined();
+    expect(metricTaskProblem('multiclass', 'logLoss')).toBeUndefined();
+    expect(metricTaskProblem('regression', 'auc')).toBe(
+      'auc is not measured for a regression model (regression metrics: rmse, mae, r2)',
+    );
+    expect(metricTaskProblem('multiclass', 'f1')).toMatch(/multiclass metrics: accuracy, macroF1, logLoss/);
   });
 });
