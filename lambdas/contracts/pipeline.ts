@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { HIGHER_IS_BETTER, METRIC_NAMES } from './config-schema.js';
+import { HIGHER_IS_BETTER, METRIC_NAMES, METRICS_BY_TASK } from './config-schema.js';
+import { TASK_TYPES } from './trainer.js';
 
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a model or stage name from the config');
 
@@ -78,14 +79,36 @@ export const pipelineStateSchema = z.object({
 });
 export type PipelineState = z.infer<typeof pipelineStateSchema>;
 
-/** Metrics an evaluation reports (all in [0,1] but logLoss, which is ≥ 0). */
+/**
+ * Metrics an evaluation reports, by name (METRIC_NAMES). A version has its task's metrics
+ * (METRICS_BY_TASK) and no others, so every one is optional here; a gate on a metric a version
+ * lacks is refused by name (domain/registry/gates.ts).
+ */
 export const metricsSchema = z.object(
-  Object.fromEntries(METRIC_NAMES.map((m) => [m, z.number()])) as Record<
+  Object.fromEntries(METRIC_NAMES.map((m) => [m, z.number().optional()])) as Record<
     (typeof METRIC_NAMES)[number],
-    z.ZodNumber
+    z.ZodOptional<z.ZodNumber>
   >,
 );
 export type Metrics = z.infer<typeof metricsSchema>;
+/**
+ * Every metric of at least one task: what a measured holdout evaluation holds. A set that
+ * falls short is refused per missing metric of the task it comes closest to.
+ */
+export const measuredMetricsSchema = metricsSchema.superRefine((m, ctx) => {
+  const missing = TASK_TYPES.map((task) => ({
+    task,
+    names: METRICS_BY_TASK[task].filter((name) => typeof m[name] !== 'number'),
+  })).sort((a, b) => a.names.length - b.names.length)[0];
+  if (!missing?.names.length) return;
+  for (const name of missing.names) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [name],
+      message: `was not measured; a ${missing.task} evaluation has ${METRICS_BY_TASK[missing.task].join(', ')}`,
+    });
+  }
+});
 export { HIGHER_IS_BETTER };
 
 /** `$.run`, written by the PrepareRun state. */
@@ -160,7 +183,7 @@ export const gatedStateSchema = registeredStateSchema.extend({ gate: gateOutcome
 export const approvedStateSchema = gatedStateSchema.extend({ approval: approvalOutcomeSchema.optional() });
 /** Register's input: a trained run is registered with every metric measured on its holdout. */
 export const registerStateSchema = evaluatedStateSchema.extend({
-  evaluation: evaluationResultSchema.extend({ metrics: metricsSchema }),
+  evaluation: evaluationResultSchema.extend({ metrics: measuredMetricsSchema }),
 });
 /** Deploy's input: `promotionId` is set by LoadCandidate, one per promotion execution. */
 export const deployStateSchema = approvedStateSchema.extend({ promotionId: z.string().min(1).optional() });

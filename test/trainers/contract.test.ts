@@ -13,7 +13,7 @@ import { parsePredictions } from '../../lambdas/domain/ml/predictions.js';
 import { validateHyperparameters } from '../../lambdas/domain/ml/trainer-hyperparameters.js';
 import { checkTrainerHyperparameters, loadTrainer } from '../../local/trainers/manifest.js';
 
-const REPO_TRAINERS = ['containers/sklearn-ltv', 'containers/torch-segment'];
+const REPO_TRAINERS = ['containers/sklearn-ltv', 'containers/torch-segment', 'containers/trainer'];
 const FIXTURES = readdirSync('test/fixtures/trainers').map((name) => `test/fixtures/trainers/${name}`);
 
 describe('trainer.yaml (contract mlcycle.trainer/v1)', () => {

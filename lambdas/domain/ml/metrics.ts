@@ -88,7 +88,7 @@ export function confusionMatrix(
 }
 
 /**
- * Every metric a gate can name (keys as METRIC_NAMES). Precision with no predicted positives,
+ * Every binary metric (keys as BINARY_METRICS). Precision with no predicted positives,
  * recall with no actual positives and F1 when both are 0 are reported as 0, as scikit-learn's
  * `zero_division=0` does, so a gate on them fails rather than erroring.
  */

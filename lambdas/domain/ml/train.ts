@@ -66,6 +66,20 @@ export function trainOnCsv(csv: string, options: TrainOptions): TrainOutcome {
   }
   const labelled = rows.map((row, i) => ({ row, y: labels[i] as 0 | 1 }));
   const { train, holdout } = splitHoldout(labelled, options.holdoutFraction, options.hyperparameters.seed);
+  return fitSplit(columns, featureColumns, train, holdout, options);
+}
+
+type Labelled = { readonly row: Record<string, string>; readonly y: 0 | 1 };
+
+/** Preprocessing and fit on a split already made; the holdout (may be empty) is scored per epoch. */
+function fitSplit(
+  columns: string[],
+  featureColumns: string[],
+  train: readonly Labelled[],
+  holdout: readonly Labelled[],
+  options: Omit<TrainOptions, 'exclude' | 'holdoutFraction'>,
+): TrainOutcome {
+  const { target } = options;
   const trainPositives = train.reduce((n, r) => n + r.y, 0);
   if (trainPositives === 0 || trainPositives === train.length) {
     throw new DataError(
@@ -102,4 +116,38 @@ export function trainOnCsv(csv: string, options: TrainOptions): TrainOutcome {
     columns,
     featureColumns,
   };
+}
+
+/**
+ * Trains on a split the platform made (trainer contract v1): every column of the training CSV
+ * but the target is a feature (the platform already dropped the excluded ones), and the
+ * validation CSV, when there is one, is scored after every epoch in place of a holdout (its
+ * rows come back as `holdoutCsvRows`). A missing target, a non-binary label or too few rows
+ * is a DataError naming the file, the row and the value.
+ */
+export function trainOnSplit(
+  trainCsv: string,
+  validationCsv: string | undefined,
+  options: Omit<TrainOptions, 'exclude' | 'holdoutFraction'>,
+): TrainOutcome {
+  const { target } = options;
+  const read = (csv: string, what: string) => {
+    const { columns, rows } = parseCsv(csv, what);
+    if (!columns.includes(target)) {
+      throw new DataError(`${what} has no target column "${target}" (columns: ${columns.join(', ')})`);
+    }
+    const labels = binaryTarget(rows, target, what);
+    return { columns, labelled: rows.map((row, i) => ({ row, y: labels[i] as 0 | 1 })) };
+  };
+  const train = read(trainCsv, 'MLCYCLE_TRAIN');
+  if (train.labelled.length < MIN_TRAINING_ROWS) {
+    throw new DataError(
+      `MLCYCLE_TRAIN has ${train.labelled.length} rows; at least ${MIN_TRAINING_ROWS} are needed to train`,
+    );
+  }
+  const featureColumns = train.columns.filter((c) => c !== target);
+  if (!featureColumns.length)
+    throw new DataError(`MLCYCLE_TRAIN has no feature columns besides the target "${target}"`);
+  const validation = validationCsv === undefined ? [] : read(validationCsv, 'MLCYCLE_VALIDATION').labelled;
+  return fitSplit(train.columns, featureColumns, train.labelled, validation, options);
 }
