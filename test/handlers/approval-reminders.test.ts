@@ -158,6 +158,7 @@ describe('approval-reminders handler (scheduled event, DynamoDB Local, .eml outb
     expect(jobs.map((j) => [j.name, j.expression])).toEqual([
       ['approval-reminders', HANDLERS.approvalReminders.schedule],
       ['approval-reconciler', HANDLERS.approvalReconciler.schedule],
+      ['cleanup', HANDLERS.cleanup.schedule],
     ]);
     const job = jobs.find((j) => j.name === 'approval-reminders');
     if (!job) throw new Error('no approval-reminders job');
