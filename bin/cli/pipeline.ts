@@ -76,6 +76,7 @@ export function checkOverridesBeforeStart(
   cmd: Command,
   model: string,
   overrides: Readonly<Record<string, string | number | boolean>>,
+  label?: (key: string, shownValue: string) => string,
 ): Record<string, string | number | boolean> {
   if (Object.keys(overrides).length === 0) return {};
   const config = loadRunnableConfig(globalOptions(cmd).config);
@@ -85,7 +86,7 @@ export function checkOverridesBeforeStart(
       `unknown model "${model}"; the config defines: ${Object.keys(config.models).join(', ')}`,
     );
   }
-  return checkOverrides(model, config.trainers?.[model], m.training.hyperparameters, overrides);
+  return checkOverrides(model, config.trainers?.[model], m.training.hyperparameters, overrides, label);
 }
 
 /**

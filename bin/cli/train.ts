@@ -46,7 +46,12 @@ export const registerTrainCommands: RegisterCommands = (program, context) => {
     .action(async (file: string, opts: { wait?: boolean }, cmd: Command) => {
       const job = readTrainingJob(file);
       // Checked before any stack is contacted or started: a typo starts nothing.
-      const overrides = checkOverridesBeforeStart(cmd, job.model, job.hyperparameters);
+      const overrides = checkOverridesBeforeStart(
+        cmd,
+        job.model,
+        job.hyperparameters,
+        (key, value) => `${file}: hyperparameters.${key}: got ${value}`,
+      );
       const ctx = await context(cmd);
       try {
         await startRun(

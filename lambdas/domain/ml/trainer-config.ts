@@ -76,13 +76,15 @@ export function checkOverrides(
   trainer: DeployedTrainer | undefined,
   base: Readonly<Record<string, HyperparameterValue>>,
   overrides: HyperparameterOverrides,
+  /** How an override is named in messages (a job file names its own key path). */
+  label: (key: string, shownValue: string) => string = (key, value) => `--set ${key}=${value}`,
 ): Hyperparameters {
   const keys = Object.keys(overrides);
   if (keys.length === 0) return {};
-  const shown = keys.map((k) => `${k}=${show(overrides[k])}`).join(', ');
+  const shown = keys.map((k) => label(k, show(overrides[k]))).join(', ');
   if (!trainer) {
     throw new ValidationError(
-      `model ${modelName}: --set ${shown} cannot be checked: the deployed config has no trainer schema for ${modelName}; ` +
+      `model ${modelName}: ${shown} cannot be checked: the deployed config has no trainer schema for ${modelName}; ` +
         'deploy the stack again (or restart mlcycle up) with this version of mlcycle, which records it from trainer.yaml',
     );
   }
@@ -90,9 +92,7 @@ export function checkOverrides(
   if (!result.ok) {
     const lines = result.problems.map((p) => {
       const own = Object.hasOwn(overrides, p.key);
-      const what = own
-        ? `--set ${p.key}=${show(p.value)}`
-        : `deployed hyperparameter ${p.key}=${show(p.value)}`;
+      const what = own ? label(p.key, show(p.value)) : `deployed hyperparameter ${p.key}=${show(p.value)}`;
       const why = Object.hasOwn(trainer.hyperparameters, p.key) ? p.message : unknownName(p.key, trainer);
       return `model ${modelName}: ${what}: ${why}`;
     });
