@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -6,7 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
 import { loadConfig } from '../../lambdas/adapters/config-file.js';
-import { type LocalStack, startLocalStack } from '../../local/runtime.js';
+import { Registry } from '../../lambdas/adapters/registry/registry.js';
+import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
+import { churnCsv } from '../../local/data/churn.js';
+import { DEPLOYED_CONFIG_FILE, type LocalStack, startLocalStack } from '../../local/runtime.js';
 import { loadRunnableConfig } from '../../local/trainers/config-trainers.js';
 import { DEFAULT_CONFIG as CONFIG, errorLines, ROOT, runCli } from '../support/cli.js';
 
@@ -121,61 +124,92 @@ describe('started through the start route, against a running local stack', () =>
     if (dir) rmSync(dir, { recursive: true, force: true });
   }
 
-  describe('deployed with the trainer schemas (as mlcycle up deploys)', () => {
-    beforeAll(() => start(loadRunnableConfig(CONFIG, ROOT)));
-    afterAll(stop);
+  // One stack per test file: the in-process functions keep their clients (and endpoints) once made.
+  beforeAll(() => start(loadRunnableConfig(CONFIG, ROOT)));
+  afterAll(stop);
 
-    it('train submit starts the run, recorded with who asked and the overrides as declared types', async () => {
-      const file = jobFile('job.yaml', { ...valid, hyperparameters: { learningRate: '0.02', epochs: 80 } });
-      const r = await runCli(dir, ['train', 'submit', file], { user: USER });
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(
-        /^started arn:aws:states:.*:churn-staging-manual-.* as data-scientist@studio\.example with learningRate=0\.02, epochs=80$/m,
-      );
-      const records = await startRecords();
-      expect(records).toHaveLength(1);
-      expect(records[0]).toMatchObject({
-        requestedBy: USER,
-        trigger: 'manual',
-        request: {
-          model: 'churn',
-          stage: 'staging',
-          reason: 'smaller steps',
-          overrides: { learningRate: 0.02, epochs: 80 },
-        },
-      });
-    });
-
-    it('pipeline start <model> --set starts the same way', async () => {
-      const r = await runCli(
-        dir,
-        ['pipeline', 'start', 'churn', '--set', 'schedule=constant', '--set', 'seed=7'],
-        {
-          user: USER,
-        },
-      );
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/ as data-scientist@studio\.example with schedule="constant", seed=7$/m);
-      const records = await startRecords();
-      expect(records.map((rec) => (rec.request as { overrides: unknown }).overrides)).toContainEqual({
-        schedule: 'constant',
-        seed: 7,
-      });
+  it('train submit starts the run, recorded with who asked and the overrides as declared types', async () => {
+    const file = jobFile('job.yaml', { ...valid, hyperparameters: { learningRate: '0.02', epochs: 80 } });
+    const r = await runCli(dir, ['train', 'submit', file], { user: USER });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /^started arn:aws:states:.*:churn-staging-manual-.* as data-scientist@studio\.example with learningRate=0\.02, epochs=80$/m,
+    );
+    const records = await startRecords();
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      requestedBy: USER,
+      trigger: 'manual',
+      request: {
+        model: 'churn',
+        stage: 'staging',
+        reason: 'smaller steps',
+        overrides: { learningRate: 0.02, epochs: 80 },
+      },
     });
   });
 
-  describe('deployed without trainer schemas', () => {
-    beforeAll(() => start(loadConfig(CONFIG)));
-    afterAll(stop);
-
-    it('the server refuses an override the CLI let through (it cannot check it): exit 2, nothing started', async () => {
-      const file = jobFile('job2.yaml', valid);
-      const r = await runCli(dir, ['train', 'submit', file], { user: USER });
-      expect(r.code, r.stdout).toBe(2);
-      expect(errorLines(r)).toEqual([
-        expect.stringContaining('model churn: --set epochs=80 cannot be checked'),
-      ]);
-      expect(await startRecords()).toEqual([]);
+  it('pipeline start <model> --set starts the same way', async () => {
+    const r = await runCli(
+      dir,
+      ['pipeline', 'start', 'churn', '--set', 'schedule=constant', '--set', 'seed=7'],
+      {
+        user: USER,
+      },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/ as data-scientist@studio\.example with schedule="constant", seed=7$/m);
+    const records = await startRecords();
+    expect(records.map((rec) => (rec.request as { overrides: unknown }).overrides)).toContainEqual({
+      schedule: 'constant',
+      seed: 7,
     });
+  });
+
+  it("the registered version's lineage has the run's hyperparameters with the override applied", async () => {
+    const key = 'datasets/churn/override-test.csv';
+    await new S3Objects(stack.s3.client).put(
+      { bucket: stack.endpoints.bucket, key },
+      churnCsv({ rows: 1500, seed: 11 }),
+      'text/csv',
+    );
+    const file = jobFile('job3.yaml', {
+      ...valid,
+      dataset: `s3://${stack.endpoints.bucket}/${key}`,
+      hyperparameters: { epochs: '3', schedule: 'constant' },
+    });
+    const r = await runCli(dir, ['train', 'submit', file], { user: USER });
+    expect(r.code, r.stderr).toBe(0);
+    const registry = new Registry(createDocumentClient(stack.dynamo.client), stack.endpoints.tableName);
+    const deadline = Date.now() + 180_000;
+    let lineage: Record<string, unknown> | undefined;
+    while (!lineage) {
+      lineage = (await registry.versions.listVersions('churn'))[0]?.lineage.hyperparameters;
+      if (lineage) break;
+      if (Date.now() > deadline) throw new Error('no version was registered within 3 minutes');
+      await new Promise((done) => setTimeout(done, 500));
+    }
+    // The config's values, with the two overrides applied as their declared types.
+    expect(lineage).toMatchObject({ learningRate: 0.05, epochs: 3, l2: 0.001, schedule: 'constant' });
+  }, 200_000);
+
+  it('deployed without trainer schemas, the server refuses an override the CLI let through: exit 2, nothing started', async () => {
+    // As a stack deployed by an older mlcycle: its deployed config has no trainers section.
+    const deployedFile = join(dir, DEPLOYED_CONFIG_FILE);
+    const deployed = readFileSync(deployedFile, 'utf8');
+    writeFileSync(deployedFile, JSON.stringify(loadConfig(CONFIG)));
+    const before = await startRecords();
+    const file = jobFile('job2.yaml', valid);
+    let r: Awaited<ReturnType<typeof runCli>>;
+    try {
+      r = await runCli(dir, ['train', 'submit', file], { user: USER });
+    } finally {
+      writeFileSync(deployedFile, deployed);
+    }
+    expect(r.code, r.stdout).toBe(2);
+    expect(errorLines(r)).toEqual([
+      expect.stringContaining('model churn: --set epochs=80 cannot be checked'),
+    ]);
+    expect(await startRecords()).toEqual(before);
   });
 });
