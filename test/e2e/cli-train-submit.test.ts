@@ -74,7 +74,7 @@ describe('refused before anything starts (no stack)', () => {
     expect(problems).toHaveLength(6);
     expect(problems).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/bad\.yaml: \(root\): got .*: Unrecognized key: "priority"$/),
+        `${bad}: priority: got "high": Unrecognized key: "priority"`,
         `${bad}: stage: got "Staging": must be an environment name from the config`,
         `${bad}: dataset: got "datasets/churn/x.csv": must be the s3:// URI of a dataset object (s3://<bucket>/datasets/<model>/…)`,
         `${bad}: reason: got "": must say why this run (shown to approvers)`,
