@@ -191,6 +191,11 @@ describe('started through the start route, against a running local stack', () =>
     }
     // The config's values, with the two overrides applied as their declared types.
     expect(lineage).toMatchObject({ learningRate: 0.05, epochs: 3, l2: 0.001, schedule: 'constant' });
+    // The run record says who set what.
+    const runs = await registry.runs.listRuns('churn');
+    expect(runs.filter((run) => run.datasetUri.endsWith(key))).toEqual([
+      expect.objectContaining({ requestedBy: USER, overrides: { epochs: 3, schedule: 'constant' } }),
+    ]);
   }, 200_000);
 
   it('deployed without trainer schemas, the server refuses an override the CLI let through: exit 2, nothing started', async () => {
