@@ -4,9 +4,10 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { DEFAULT_CONFIG_PATH, loadConfig, parseConfig } from '../lambdas/adapters/config-file.js';
+import { DEFAULT_CONFIG_PATH, parseConfig } from '../lambdas/adapters/config-file.js';
 import { MlcycleStack } from '../lib/mlcycle-stack.js';
 import { fromRoot } from '../lib/paths.js';
+import { loadRunnableConfig } from '../local/trainers/config-trainers.js';
 
 export interface BuildAppOptions {
   /** Props of the App (outdir, context such as `aws:cdk:bundling-stacks`). @default {} */
@@ -55,7 +56,7 @@ function main(): void {
     process.env.MLCYCLE_CONFIG ??
     DEFAULT_CONFIG_PATH;
   try {
-    buildApp(loadConfig(path), { app, source: path });
+    buildApp(loadRunnableConfig(path), { app, source: path });
   } catch (err) {
     // A config problem is one line per bad key, not a stack trace.
     if ((err as Error).name !== 'ValidationError') throw err;

@@ -13,6 +13,7 @@ import { registerDriftCommands } from './cli/drift.js';
 import { registerModelsCommands } from './cli/models.js';
 import { registerPipelineCommands } from './cli/pipeline.js';
 import { registerPromotionCommands } from './cli/promotion.js';
+import { registerTrainCommands } from './cli/train.js';
 import { registerUpCommand } from './cli/up.js';
 import { registerWhoamiCommand } from './cli/whoami.js';
 
@@ -37,6 +38,7 @@ registerDownCommand(program);
 registerDemoCommand(program);
 registerDatasetCommands(program, createContext);
 registerPipelineCommands(program, createContext);
+registerTrainCommands(program, createContext);
 registerModelsCommands(program, createContext);
 registerPromotionCommands(program, createContext);
 registerDriftCommands(program, createContext);

@@ -5,10 +5,10 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { fromIni, fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { Command } from 'commander';
 import { createDocumentClient, createS3Client } from '../../lambdas/adapters/aws-clients.js';
-import { loadConfig } from '../../lambdas/adapters/config-file.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators/local-aws.js';
 import { type LocalStack, runningStack, startLocalStack } from '../../local/runtime.js';
+import { loadRunnableConfig } from '../../local/trainers/config-trainers.js';
 import { ControlClient } from './control-client.js';
 import { createOutput } from './output.js';
 import type { CliContext } from './types.js';
@@ -72,7 +72,7 @@ export function inProcessStack(): LocalStack | undefined {
  */
 export async function createContext(cmd: Command): Promise<CliContext> {
   const opts = globalOptions(cmd);
-  const config = loadConfig(opts.config);
+  const config = loadRunnableConfig(opts.config);
   const output = createOutput(Boolean(opts.json));
   if (opts.aws || opts.profile) {
     if (opts.as || process.env.MLCYCLE_USER) {

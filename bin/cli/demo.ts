@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../../lambdas/adapters/config-file.js';
 import { parseS3Uri, S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import {
   type DriftSummary,
@@ -14,6 +13,7 @@ import { loadModel, predictProba } from '../../lambdas/domain/ml/artifact.js';
 import type { StartedExecution } from '../../lambdas/services/pipeline/start.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { startLocalStack } from '../../local/runtime.js';
+import { loadRunnableConfig } from '../../local/trainers/config-trainers.js';
 import { globalOptions } from './context.js';
 import { ControlClient } from './control-client.js';
 import { type ApprovalVisit, approvalLinkIn, approveThroughLink, readOutbox } from './demo-approver.js';
@@ -54,7 +54,7 @@ export async function runDemo(options: {
 }): Promise<DemoSummary> {
   const started = Date.now();
   const { info } = options;
-  const config = loadConfig(options.configPath);
+  const config = loadRunnableConfig(options.configPath);
   const model = options.model;
   const modelConfig = config.models[model];
   if (!modelConfig) throw new Error(`model "${model}" is not in ${options.configPath}`);

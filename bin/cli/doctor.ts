@@ -1,8 +1,8 @@
 import { STSClient } from '@aws-sdk/client-sts';
 import { fromIni } from '@aws-sdk/credential-providers';
 import type { Command } from 'commander';
-import { loadConfig } from '../../lambdas/adapters/config-file.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
+import { loadRunnableConfig } from '../../local/trainers/config-trainers.js';
 import { globalOptions } from './context.js';
 import { type CheckResult, doctorClients, runChecks } from './doctor-checks.js';
 import { createOutput } from './output.js';
@@ -51,7 +51,7 @@ export function registerDoctorCommand(program: Command): void {
           'doctor checks an AWS account: run mlcycle doctor --aws (or --profile <name>); the local stack needs no preflight',
         );
       }
-      const config = loadConfig(opts.config);
+      const config = loadRunnableConfig(opts.config);
       const region = await resolveRegion(opts.region, opts.profile);
       const clients = doctorClients({
         region,

@@ -1,7 +1,10 @@
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
+import { ValidationError } from '../../lambdas/domain/errors.js';
+import { checkOverrides, parseSetArguments } from '../../lambdas/domain/ml/trainer-config.js';
 import type { StartedExecution } from '../../lambdas/services/pipeline/start.js';
-import { inProcessStack } from './context.js';
+import { loadRunnableConfig } from '../../local/trainers/config-trainers.js';
+import { globalOptions, inProcessStack } from './context.js';
 import { history, stateTimings, watchExecution } from './execution-watch.js';
 import type { CliContext, RegisterCommands } from './types.js';
 
@@ -39,53 +42,126 @@ export async function followExecution(ctx: CliContext, executionArn: string) {
   return final;
 }
 
+function modelOf(positional: string | undefined, option: string | undefined): string {
+  if (positional && option && positional !== option) {
+    throw new ValidationError(`the model is given twice (${positional} and --model ${option}); give it once`);
+  }
+  const model = positional ?? option;
+  if (!model)
+    throw new ValidationError('which model? mlcycle pipeline start <model> (a model of the config)');
+  return model;
+}
+
 function resolveExecutionArn(ctx: CliContext, nameOrArn: string): string {
   if (nameOrArn.startsWith('arn:')) return nameOrArn;
   return `${ctx.stateMachineArn.replace(':stateMachine:', ':execution:')}:${nameOrArn}`;
+}
+
+/** What `pipeline start` and `train submit` ask the start route (POST /runs) for. */
+export interface RunRequest {
+  readonly model: string;
+  readonly stage?: string | undefined;
+  readonly dataset?: string | undefined;
+  readonly bump?: string | undefined;
+  readonly reason: string;
+  readonly overrides: Readonly<Record<string, string | number | boolean>>;
+}
+
+/**
+ * The overrides checked here against the model's trainer.yaml before anything is contacted or
+ * started, so a typo fails fast with the key, the value and the closest name. A convenience
+ * only: the start service checks them again against the deployed schema, whatever a client did.
+ */
+export function checkOverridesBeforeStart(
+  cmd: Command,
+  model: string,
+  overrides: Readonly<Record<string, string | number | boolean>>,
+  label?: (key: string, shownValue: string) => string,
+): Record<string, string | number | boolean> {
+  if (Object.keys(overrides).length === 0) return {};
+  const config = loadRunnableConfig(globalOptions(cmd).config);
+  const m = config.models[model];
+  if (!m) {
+    throw new ValidationError(
+      `unknown model "${model}"; the config defines: ${Object.keys(config.models).join(', ')}`,
+    );
+  }
+  return checkOverrides(model, config.trainers?.[model], m.training.hyperparameters, overrides, label);
+}
+
+/**
+ * Starts a training run through the start route (the same start service and Admit as every
+ * run), prints where it is, and follows it when asked (or when the stack lives in this process).
+ */
+export async function startRun(ctx: CliContext, run: RunRequest, wait: boolean): Promise<void> {
+  // The server picks the stage's default, checks the request against the deployed policy and
+  // trainer schema, and records who asks: this command only says what is wanted.
+  const started = await ctx.control.request<StartedExecution>('POST', '/runs', {
+    model: run.model,
+    ...(run.stage ? { stage: run.stage } : {}),
+    ...(run.dataset ? { dataset: run.dataset } : {}),
+    ...(run.bump ? { bump: run.bump } : {}),
+    reason: run.reason,
+    ...(Object.keys(run.overrides).length ? { overrides: run.overrides } : {}),
+  });
+  const { executionArn } = started;
+  const set = Object.entries(started.request.overrides ?? {});
+  ctx.output.info(
+    `started ${executionArn} as ${started.requestedBy}` +
+      (set.length ? ` with ${set.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}` : ''),
+  );
+  // Without `mlcycle up` the execution lives in this process: follow it to the end.
+  if (wait || inProcessStack()) {
+    if (inProcessStack()) {
+      ctx.output.info(`approval pages are served at ${inProcessStack()?.endpoints.api} while this runs`);
+    }
+    const final = await followExecution(ctx, executionArn);
+    reportEnd(ctx, executionArn, final);
+  } else {
+    ctx.output.result(
+      { executionArn, status: 'RUNNING', overrides: started.request.overrides ?? {} },
+      () => `follow it with: mlcycle pipeline status ${executionArn}`,
+    );
+  }
 }
 
 export const registerPipelineCommands: RegisterCommands = (program, context) => {
   const pipeline = program.command('pipeline').description('start and inspect lifecycle executions');
 
   pipeline
-    .command('start')
+    .command('start [model]')
     .description('start the lifecycle (train → evaluate → register → gate → approve → deploy) for a model')
-    .requiredOption('-m, --model <name>', 'model from the config')
+    .option('-m, --model <name>', 'model from the config (or give it as the first argument)')
     .option('-s, --stage <stage>', "target environment (default: the model's schedule stage)")
     .option('--dataset <s3uri>', 'dataset to train on (default: newest under datasets/<model>/)')
     .option('--bump <part>', 'semantic version part to bump: major, minor or patch', 'minor')
     .option('--reason <text>', 'why (shown to approvers)', '')
+    .option(
+      '--set <key=value>',
+      "override a hyperparameter for this run (repeatable), checked against the trainer's trainer.yaml",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .option('--wait', 'follow the execution until it ends')
     .option('--json', 'print JSON')
-    .action(async (opts, cmd: Command) => {
+    .action(async (modelArg: string | undefined, opts, cmd: Command) => {
+      const model = modelOf(modelArg, opts.model);
+      // Checked before any stack is contacted or started: a typo starts nothing.
+      const overrides = checkOverridesBeforeStart(cmd, model, parseSetArguments(opts.set));
       const ctx = await context(cmd);
       try {
-        // The server picks the stage's default, checks the request against the deployed policy
-        // and records who asks: this command only says what is wanted.
-        const started = await ctx.control.request<StartedExecution>('POST', '/runs', {
-          model: opts.model,
-          ...(opts.stage ? { stage: opts.stage } : {}),
-          ...(opts.dataset ? { dataset: opts.dataset } : {}),
-          bump: opts.bump,
-          reason: opts.reason,
-        });
-        const { executionArn } = started;
-        ctx.output.info(`started ${executionArn} as ${started.requestedBy}`);
-        // Without `mlcycle up` the execution lives in this process: follow it to the end.
-        if (opts.wait || inProcessStack()) {
-          if (inProcessStack()) {
-            ctx.output.info(
-              `approval pages are served at ${inProcessStack()?.endpoints.api} while this runs`,
-            );
-          }
-          const final = await followExecution(ctx, executionArn);
-          reportEnd(ctx, executionArn, final);
-        } else {
-          ctx.output.result(
-            { executionArn, status: 'RUNNING' },
-            () => `follow it with: mlcycle pipeline status ${executionArn}`,
-          );
-        }
+        await startRun(
+          ctx,
+          {
+            model,
+            stage: opts.stage,
+            dataset: opts.dataset,
+            bump: opts.bump,
+            reason: opts.reason,
+            overrides,
+          },
+          Boolean(opts.wait),
+        );
       } finally {
         await ctx.close();
       }

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../lambdas/adapters/config-file.js';
 import { retrainSchedules } from '../../lambdas/contracts/retrain-schedules.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { neutralizeInline } from '../../lambdas/domain/text.js';
 import { PortInUseError } from '../../local/listen.js';
 import { runningStack, startLocalStack } from '../../local/runtime.js';
 import { contractScheduleJobs, LocalScheduler, type ScheduledJob } from '../../local/scheduler/scheduler.js';
+import { loadRunnableConfig } from '../../local/trainers/config-trainers.js';
 import { globalOptions } from './context.js';
 
 /**
@@ -21,7 +21,7 @@ export function registerUpCommand(program: Command): void {
     .option('--port <port>', 'port of the approval/manifest HTTP API', '8787')
     .action(async (opts: { port: string }, cmd: Command) => {
       const g = globalOptions(cmd);
-      const config = loadConfig(g.config);
+      const config = loadRunnableConfig(g.config);
       const other = runningStack(g.dir);
       if (other) {
         throw new ValidationError(

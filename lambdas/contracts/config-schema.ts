@@ -10,6 +10,7 @@ import { batchSchema, modelSchema, trainingBudget } from './config-model.js';
 import { archivalSchema, type MonitoringRuntimeConfig, monitoringSchema } from './config-operations.js';
 import { domain, email, name, principalArn } from './config-primitives.js';
 import { principalsOverlap } from './principals.js';
+import { deployedTrainerSchema } from './trainer.js';
 
 export * from './config-gates.js';
 export { type BatchConfig, batchSchema, trainingBudget } from './config-model.js';
@@ -74,6 +75,12 @@ const configShape = z.strictObject({
   identities: z.record(email, z.array(principalArn).min(1)).default({}),
   monitoring: monitoringSchema.prefault({}),
   archival: archivalSchema.prefault({}),
+  /**
+   * Not written by hand: each model's trainer (its trainer.yaml's name, tasks and hyperparameter
+   * schema), added when mlcycle loads the config from disk (local/trainers/config-trainers.ts), so
+   * the deployed config lets the start service validate `--set` overrides server side.
+   */
+  trainers: z.record(name, deployedTrainerSchema).optional(),
 });
 
 export const configSchema = configShape.superRefine((cfg, ctx) => {

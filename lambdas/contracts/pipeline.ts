@@ -23,6 +23,23 @@ export const pipelineRequestSchema = z.strictObject({
   version: z.string().default(''),
   /** Promote this existing version instead of training a new one. */
   promote: z.string().default(''),
+  /**
+   * Hyperparameter overrides of this run (`--set key=value`), checked by the start service
+   * against the trainer schema of the deployed config and stored coerced to the declared types;
+   * who set them is the start record's requestedBy.
+   */
+  overrides: z
+    .record(
+      z
+        .string()
+        .regex(
+          /^[A-Za-z_][A-Za-z0-9_]{0,63}$/,
+          'must be a hyperparameter name (letters, digits, underscores)',
+        ),
+      z.union([z.number(), z.string().max(200, 'must be at most 200 characters'), z.boolean()]),
+    )
+    .refine((o) => Object.keys(o).length <= 50, 'sets more than 50 hyperparameters')
+    .default({}),
 });
 export type PipelineRequest = z.infer<typeof pipelineRequestSchema>;
 export type PipelineRequestInput = z.input<typeof pipelineRequestSchema>;
@@ -70,6 +87,8 @@ export type TrainingSettings = z.infer<typeof trainingSettingsSchema>;
 export const pipelineStateSchema = z.object({
   // Later states add their results beside these, so the state is not strict like the request.
   ...pipelineRequestSchema.shape,
+  /** The recorded `--set` overrides (already applied to training.hyperparameters). */
+  overrides: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
   execution: z.object({ arn: z.string().min(1), name: z.string().min(1) }),
   requestedBy: z.string().min(1),
   trigger: z.enum(TRIGGERS),

@@ -256,3 +256,18 @@ export const REQUIRED_ENV = {
     CONTRACT_ENV.predictions,
   ],
 } as const;
+
+/**
+ * What the deployed config carries of each model's trainer (config key `trainers.<model>`),
+ * written by mlcycle when it loads mlcycle.config.yaml (CLI, `up`, synth) from the model's
+ * `training.image` folder: the server side validates `--set` overrides against it, since the
+ * trainer folders are not deployed with the functions.
+ */
+export const deployedTrainerSchema = z.strictObject({
+  /** The trainer folder as the config names it (`training.image`). */
+  folder: z.string().min(1),
+  name: z.string().min(1),
+  tasks: z.array(z.enum(TASK_TYPES)).min(1),
+  hyperparameters: z.record(z.string(), hyperparameterSpecSchema),
+});
+export type DeployedTrainer = z.infer<typeof deployedTrainerSchema>;

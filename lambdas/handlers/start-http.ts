@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { createDocumentClient } from '../adapters/aws-clients.js';
 import { ENV } from '../contracts/env.js';
-import type { PipelineRequestInput } from '../contracts/pipeline.js';
+import { type PipelineRequestInput, pipelineRequestSchema } from '../contracts/pipeline.js';
 import { ValidationError } from '../domain/errors.js';
 import { startPipeline } from '../services/pipeline/start.js';
 import { type AuthMode, authEnvSchema, callerOf } from './kit/caller.js';
@@ -19,12 +19,12 @@ export interface StartHttpDeps extends StartingDeps {
 
 const runBody = z.strictObject({
   model: z.string(),
-  /** @default the model's scheduled stage */
-  stage: z.string().optional(),
+  stage: z.string().optional(), // default: the model's scheduled stage
   dataset: z.string().optional(),
   bump: z.enum(['major', 'minor', 'patch']).optional(),
   version: z.string().optional(),
   reason: z.string().optional(),
+  overrides: pipelineRequestSchema.shape.overrides, // checked by startPipeline, against the deployed schema
 });
 const promotionBody = z.strictObject({
   model: z.string(),

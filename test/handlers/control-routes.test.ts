@@ -389,6 +389,7 @@ describe('control routes in IAM mode (start-http, decision-http, registry-http)'
         'bump',
         'dataset',
         'model',
+        'overrides',
         'promote',
         'reason',
         'stage',

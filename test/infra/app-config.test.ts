@@ -2,11 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Stack } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { buildApp } from '../../bin/app.js';
 import { parseConfig } from '../../lambdas/adapters/config-file.js';
+import { DeployedConfig } from '../../lib/deployed-config.js';
 import { fromRoot } from '../../lib/paths.js';
+import { loadRunnableConfig } from '../../local/trainers/config-trainers.js';
 import { defaultRawConfig } from './support.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'mlcycle-app-config-'));
@@ -65,6 +68,52 @@ describe('config validation at synth time', () => {
     expect(existsSync(outdir) ? readdirSync(outdir).filter((f) => f.endsWith('.template.json')) : []).toEqual(
       [],
     );
+  });
+});
+
+describe('trainer hyperparameters at synth time', () => {
+  it('bin/app.ts refuses a hyperparameter the trainer does not declare, naming model, key, value and the closest name', () => {
+    const file = join(tmp, 'typo.yaml');
+    const raw = defaultRawConfig();
+    const models = raw.models as Record<string, Record<string, unknown>>;
+    const churn = models.churn ?? {};
+    const training = churn.training as { hyperparameters?: Record<string, unknown> };
+    const { learningRate, ...rest } = training.hyperparameters ?? {};
+    const typo = {
+      ...raw,
+      models: {
+        ...models,
+        churn: {
+          ...churn,
+          training: { ...training, hyperparameters: { ...rest, learningRat: learningRate } },
+        },
+      },
+    };
+    writeFileSync(file, stringify(typo));
+    const outdir = join(tmp, 'out-typo');
+    const run = spawnSync(fromRoot('node_modules/.bin/tsx'), [fromRoot('bin/app.ts')], {
+      cwd: fromRoot('.'),
+      env: { ...process.env, MLCYCLE_CONFIG: file, CDK_OUTDIR: outdir },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status, run.stderr).toBe(1);
+    expect(run.stderr.split('\n').filter((l) => l.trim() !== '')).toEqual([
+      `${file}: models.churn.training.hyperparameters.learningRat: got ${JSON.stringify(learningRate)}: ` +
+        'not a hyperparameter of containers/trainer; did you mean learningRate? ' +
+        '(declared: learningRate, epochs, l2, batchSize, seed, schedule, earlyStoppingPatience)',
+    ]);
+    expect(existsSync(outdir) ? readdirSync(outdir).filter((f) => f.endsWith('.template.json')) : []).toEqual(
+      [],
+    );
+  });
+
+  it("the deployed config layer carries each model's trainer schema, for the start service", () => {
+    const config = loadRunnableConfig(fromRoot('mlcycle.config.yaml'), fromRoot('.'));
+    const deployed = new DeployedConfig(new Stack(), 'Config', { config });
+    const json = JSON.parse(deployed.json) as { trainers?: Record<string, { hyperparameters: object }> };
+    expect(Object.keys(json.trainers ?? {})).toEqual(Object.keys(config.models));
+    expect(Object.keys(json.trainers?.churn?.hyperparameters ?? {})).toContain('learningRate');
   });
 });
 

@@ -86,6 +86,11 @@ function editDistance(a: string, b: string): number {
   return previous[b.length] as number;
 }
 
+/** The declared name closest to a misspelt one, if any is close enough to suggest. */
+export function closestName(name: string, declared: readonly string[]): string | undefined {
+  return closest(name, declared);
+}
+
 function closest(name: string, declared: readonly string[]): string | undefined {
   const normalise = (s: string) => s.toLowerCase().replace(/[_-]/g, '');
   let best: { name: string; distance: number } | undefined;

@@ -12,6 +12,7 @@ import {
   type TrainingSettings,
 } from '../../contracts/pipeline.js';
 import { NotFoundError } from '../errors.js';
+import { checkOverrides } from '../ml/trainer-config.js';
 
 /**
  * What the deployed config says about one execution. The config is the deployed stack's (a file
@@ -61,7 +62,20 @@ export function admittedState(
     execution,
     requestedBy: record.requestedBy,
     trigger: record.trigger,
-    training: trainingSettings(config, record.request.model),
+    training: withOverrides(config, record),
     approvalWait: { timeoutSeconds: Math.max(1, Math.round(env.approvalTimeoutHours * 3600)) },
   });
+}
+
+/**
+ * The run's training settings with the recorded `--set` overrides applied, checked again against
+ * the deployed trainer schema (the start service checked them before recording them).
+ */
+function withOverrides(config: MlcycleConfig, record: StartRecord): TrainingSettings {
+  const settings = trainingSettings(config, record.request.model);
+  const overrides = record.request.overrides;
+  if (Object.keys(overrides).length === 0) return settings;
+  const model = record.request.model;
+  const coerced = checkOverrides(model, config.trainers?.[model], settings.hyperparameters, overrides);
+  return { ...settings, hyperparameters: { ...settings.hyperparameters, ...coerced } };
 }

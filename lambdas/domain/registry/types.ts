@@ -17,6 +17,8 @@ export interface RunRecord {
   reason: string;
   datasetUri: string;
   hyperparameters: Record<string, string | number | boolean>;
+  /** The `--set` / job-file overrides requestedBy gave (already applied to hyperparameters). */
+  overrides?: Record<string, string | number | boolean>;
   startedAt: string;
   finishedAt?: string;
   version?: string;

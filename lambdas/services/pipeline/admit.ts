@@ -30,7 +30,7 @@ export async function admitExecution(
   const parsed = pipelineRequestSchema.safeParse(input, { reportInput: true });
   if (!parsed.success) {
     throw new ValidationError(
-      `${describeZodError(parsed.error, 'execution input')}\n(the input names only model, stage, reason, dataset, bump, version and promote: policy and identity come from the deployed stack)`,
+      `${describeZodError(parsed.error, 'execution input')}\n(the input names only model, stage, reason, dataset, bump, version, promote and overrides: policy and identity come from the deployed stack)`,
     );
   }
   const record = await deps.starts.get(execution.name);

@@ -73,6 +73,8 @@ export async function prepareRun(deps: PrepareRunDeps, input: PipelineState): Pr
     reason: input.reason,
     datasetUri,
     hyperparameters: input.training.hyperparameters,
+    // Who set what: the overrides beside requestedBy (hyperparameters has them applied).
+    ...(input.overrides && Object.keys(input.overrides).length ? { overrides: input.overrides } : {}),
     startedAt: run.startedAt,
   });
   return run;

@@ -13,6 +13,7 @@ import { datasetsPrefix } from '../../contracts/s3-layout.js';
 import { describeZodError } from '../../contracts/zod-errors.js';
 import { checkQuorumReachable } from '../../domain/approval/quorum.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors.js';
+import { checkOverrides } from '../../domain/ml/trainer-config.js';
 import { requireModel, requireStage } from '../../domain/pipeline/admission.js';
 import { parseVersion } from '../../domain/registry/semver.js';
 import { SERVABLE } from '../../domain/registry/status.js';
@@ -62,9 +63,12 @@ export async function startPipeline(
 ): Promise<StartedExecution> {
   const parsed = pipelineRequestSchema.safeParse(input, { reportInput: true });
   if (!parsed.success) throw new ValidationError(describeZodError(parsed.error, 'request'));
-  const request = parsed.data;
-  requireModel(deps.config, request.model);
-  const env = requireStage(deps.config, request.stage);
+  const parsedRequest = parsed.data;
+  const model = requireModel(deps.config, parsedRequest.model);
+  const env = requireStage(deps.config, parsedRequest.stage);
+  // Overrides are checked here, against the deployed trainer schema, whatever the client checked;
+  // the request is recorded and started with them coerced to the declared types.
+  const request = { ...parsedRequest, overrides: checkRequestOverrides(deps.config, parsedRequest, model) };
   if (request.promote) await checkPromotable(deps, request);
   else checkTrainingRequest(deps, request);
   checkQuorumReachable(request.stage, env.approvers, env.quorum, who.person);
@@ -96,6 +100,25 @@ export async function startPipeline(
   }
   if (!executionArn) throw new Error('StartExecution returned no execution ARN');
   return { executionArn, executionName, requestedBy: who.person, request };
+}
+
+function checkRequestOverrides(
+  config: MlcycleConfig,
+  request: PipelineRequest,
+  model: ReturnType<typeof requireModel>,
+): PipelineRequest['overrides'] {
+  if (Object.keys(request.overrides).length === 0) return {};
+  if (request.promote) {
+    throw new ValidationError(
+      `overrides (${Object.keys(request.overrides).join(', ')}) apply to training runs; a promotion of ${request.model} ${request.promote} trains nothing: drop them`,
+    );
+  }
+  return checkOverrides(
+    request.model,
+    config.trainers?.[request.model],
+    model.training.hyperparameters,
+    request.overrides,
+  );
 }
 
 async function checkPromotable(deps: StartDeps, request: PipelineRequest): Promise<void> {
