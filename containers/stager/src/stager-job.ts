@@ -1,4 +1,4 @@
-import { chmod, readdir } from 'node:fs/promises';
+import { access, chmod, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -90,7 +90,13 @@ async function openToAll(dir: string): Promise<void> {
   }
 }
 
-/** Uploads the checkpoint folder every `seconds` until `signal` aborts, then once more. */
+/** Written by stage-in-train when the volume is ready; the checkpoint sidecar waits for it. */
+export const STAGED_MARKER = '.mlcycle-staged';
+
+/**
+ * Uploads the checkpoint folder every `seconds` until `signal` aborts, then once more. With
+ * `readyFile`, nothing is uploaded before that file exists (stage-in has restored the folder).
+ */
 export async function checkpointSyncLoop(
   objects: S3Objects,
   opts: {
@@ -99,9 +105,17 @@ export async function checkpointSyncLoop(
     seconds: number;
     signal: AbortSignal;
     log: (line: string) => void;
+    readyFile?: string;
   },
 ): Promise<void> {
+  const ready = async () =>
+    !opts.readyFile ||
+    (await access(opts.readyFile).then(
+      () => true,
+      () => false,
+    ));
   const once = async () => {
+    if (!(await ready())) return;
     try {
       const r = await syncCheckpoints(objects, { ...opts, direction: 'up' });
       if (r.uploaded.length + r.deleted.length > 0) {
@@ -133,6 +147,7 @@ export async function runStager(
       const staged = await stageTrainInputs(objects, { runUri: env.runUri, workDir: env.workDir });
       await openToAll(staged.outputDir);
       await openToAll(staged.checkpointDir);
+      await writeFile(join(env.workDir, STAGED_MARKER), '');
       return staged;
     }
     case 'stage-out-train':
@@ -160,6 +175,7 @@ export async function runStager(
         seconds: env.checkpointSyncSeconds,
         signal: deps.signal,
         log: deps.log,
+        readyFile: join(env.workDir, STAGED_MARKER),
       });
       return { checkpointSync: 'stopped' };
   }

@@ -257,6 +257,9 @@ export async function syncCheckpoints(
       downloaded: await downloadFolder(objects, prefix, opts.checkpointDir),
     };
   }
-  const up = await uploadFolder(objects, opts.checkpointDir, prefix, { prune: true, skipUnchanged: true });
+  // An empty folder is a sidecar that started before stage-in restored the checkpoints, or a
+  // volume that is gone: mirroring it would delete the checkpoints a retry resumes from.
+  const prune = (await readdir(opts.checkpointDir)).length > 0;
+  const up = await uploadFolder(objects, opts.checkpointDir, prefix, { prune, skipUnchanged: true });
   return { ...up, downloaded: [] };
 }

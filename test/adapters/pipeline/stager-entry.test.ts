@@ -84,6 +84,7 @@ describe('the stager entry (containers/stager)', () => {
     const dir = join(work(), 'checkpoints');
     mkdirSync(dir);
     writeFileSync(join(dir, 'epoch-1.pt'), 'one');
+    const ready = join(dir, '..', 'ready');
     const stop = new AbortController();
     const lines: string[] = [];
     const loop = checkpointSyncLoop(objects, {
@@ -92,8 +93,13 @@ describe('the stager entry (containers/stager)', () => {
       seconds: 1,
       signal: stop.signal,
       log: (l) => lines.push(l),
+      readyFile: ready,
     });
     const keys = async () => (await objects.list(bucket, 'runs/churn/cs/')).map((o) => o.key);
+    // Nothing before stage-in says the volume is ready.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await keys()).toEqual([]);
+    writeFileSync(ready, '');
     const deadline = Date.now() + 10_000;
     while ((await keys()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(await keys()).toEqual(['runs/churn/cs/checkpoints/epoch-1.pt']);

@@ -254,4 +254,16 @@ describe('the stager against s3rver', () => {
     expect(await filesUnder(staged.checkpointDir)).toEqual(['epoch-2.pt', 'state.json']);
     expect(Buffer.compare(readFileSync(join(staged.checkpointDir, 'epoch-2.pt')), bytes(12, 5000))).toBe(0);
   });
+
+  it('never empties the remote checkpoints from an empty local folder (a sidecar that started early)', async () => {
+    const ckpt = join(work(), 'checkpoints');
+    mkdirSync(ckpt);
+    writeFileSync(join(ckpt, 'epoch-3.pt'), bytes(13, 100));
+    await syncCheckpoints(objects, { runUri: runUri('c2'), checkpointDir: ckpt, direction: 'up' });
+    const empty = join(work(), 'checkpoints');
+    mkdirSync(empty);
+    const r = await syncCheckpoints(objects, { runUri: runUri('c2'), checkpointDir: empty, direction: 'up' });
+    expect(r.deleted).toEqual([]);
+    expect(await keysOf('c2')).toEqual(['checkpoints/epoch-3.pt']);
+  });
 });
