@@ -54,3 +54,21 @@ export function cloudWatchLogStreamUrl(region: string, logGroup: string, logStre
   const consoleEscape = (s: string) => encodeURIComponent(encodeURIComponent(s)).replaceAll('%', '$');
   return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#logsV2:log-groups/log-group/${consoleEscape(logGroup)}/log-events/${consoleEscape(logStream)}`;
 }
+
+/** Container names in a train job definition (the ASL overrides their environment by name). */
+export const TRAIN_JOB_CONTAINERS = {
+  stageIn: 'stage-in',
+  trainer: 'trainer',
+  checkpointSync: 'checkpoint-sync',
+  stageOut: 'stage-out',
+} as const;
+
+/** Container names in a predict (evaluation) job definition. */
+export const PREDICT_JOB_CONTAINERS = {
+  stageIn: 'stage-in',
+  predictor: 'predictor',
+  stageOut: 'stage-out',
+} as const;
+
+/** MiB of a job's memory kept for the stager containers; the trainer gets the rest. */
+export const STAGER_MEMORY_MIB = 1024;
