@@ -1,5 +1,14 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,6 +117,13 @@ describe('the stager against s3rver', () => {
       'output/model/preprocessing/scaler.json',
       'output/model/weights.bin',
     ]);
+    // GNU tar reads the streamed archive back byte for byte.
+    const check = work();
+    writeFileSync(join(check, 'model.tar.gz'), archive);
+    mkdirSync(join(check, 'x'));
+    execFileSync('tar', ['-xzf', join(check, 'model.tar.gz'), '-C', join(check, 'x')]);
+    expect(Buffer.compare(readFileSync(join(check, 'x', 'weights.bin')), bytes(7, 300_000))).toBe(0);
+    expect(readFileSync(join(check, 'x', 'preprocessing', 'scaler.json'), 'utf8')).toBe('{"mean":[1,2]}\n');
     // The same folder, written again elsewhere, packs to the same bytes.
     const again = join(work(), 'output');
     writeOutput(again);
@@ -148,6 +164,14 @@ describe('the stager against s3rver', () => {
     await expect(
       publishTrainOutputs(objects, { runUri: runUri('n3'), outputDir: emptyModel }),
     ).rejects.toThrow(/model\/ folder is empty/);
+
+    const linked = join(work(), 'output');
+    writeOutput(linked);
+    symlinkSync('/etc/hostname', join(linked, 'model', 'host'));
+    await expect(publishTrainOutputs(objects, { runUri: runUri('n4'), outputDir: linked })).rejects.toThrow(
+      /model\/host is a symbolic link/,
+    );
+    expect(await keysOf('n4')).toEqual([]);
   });
 
   it('stages the predict entry: model/ restored byte for byte after the sha256 check, the holdout features', async () => {
