@@ -71,19 +71,17 @@ export async function stageTrainInputs(
   const run = runLocation(opts.runUri);
   const outputDir = join(opts.workDir, 'output');
   const checkpointDir = join(opts.workDir, 'checkpoints');
+  const trainLoc = at(run, RUN_JOB_KEYS.train);
+  // Checked before anything is written: a run without its split leaves no folders behind.
+  if (!(await objects.head(trainLoc))) {
+    throw new NotFoundError(
+      `the run has no training split: ${s3Uri(run.bucket, trainLoc.key)} does not exist (the pipeline's split step writes it before training)`,
+    );
+  }
   await emptyFolder(outputDir);
   await emptyFolder(checkpointDir);
   const train = join(opts.workDir, RUN_JOB_KEYS.train);
-  await objects.getFile(at(run, RUN_JOB_KEYS.train), train).catch((err: unknown) => {
-    if (err instanceof NotFoundError) {
-      throw new NotFoundError(
-        `the run has no training split: ${s3Uri(run.bucket, at(run, RUN_JOB_KEYS.train).key)} does not exist (the pipeline's split step writes it before training)`,
-        undefined,
-        { cause: err },
-      );
-    }
-    throw err;
-  });
+  await objects.getFile(trainLoc, train);
   let validation: string | undefined;
   if (await objects.head(at(run, RUN_JOB_KEYS.validation))) {
     validation = join(opts.workDir, RUN_JOB_KEYS.validation);
@@ -182,18 +180,22 @@ export async function stagePredictInputs(
   }
   const { artifact, expected } = await artifactOf(objects, opts);
   const modelDir = join(opts.workDir, TRAINER_OUTPUT.modelDir);
-  await emptyFolder(modelDir);
-  const archive = join(opts.workDir, RUN_JOB_KEYS.modelArchive);
-  const got = await objects.getFile(artifact, archive);
-  if (got.sha256 !== expected) {
-    await rm(archive, { force: true });
-    throw new ArtifactValidationError(
-      `${s3Uri(artifact.bucket, artifact.key)} has sha256 ${got.sha256}, but ${expected} was recorded: the artifact changed after training; retrain or re-register it`,
-      { expected, actual: got.sha256 },
-    );
+  // Downloaded and checked outside the work folder: a bad artifact leaves nothing behind.
+  const scratch = await mkdtemp(join(tmpdir(), 'mlcycle-artifact-'));
+  try {
+    const archive = join(scratch, RUN_JOB_KEYS.modelArchive);
+    const got = await objects.getFile(artifact, archive);
+    if (got.sha256 !== expected) {
+      throw new ArtifactValidationError(
+        `${s3Uri(artifact.bucket, artifact.key)} has sha256 ${got.sha256}, but ${expected} was recorded: the artifact changed after training; retrain or re-register it`,
+        { expected, actual: got.sha256 },
+      );
+    }
+    await emptyFolder(modelDir);
+    await unpackArchive(archive, modelDir);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
   }
-  await unpackArchive(archive, modelDir);
-  await rm(archive, { force: true });
   const inputFile = join(opts.workDir, 'input', name);
   await objects.getFile(input, inputFile);
   return { modelDir, input: inputFile, predictions: join(opts.workDir, 'predictions.jsonl') };

@@ -4,6 +4,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -94,10 +95,12 @@ describe('the stager against s3rver', () => {
     expect(await filesUnder(dir2)).toEqual(['input/train.csv', 'input/validation.csv']);
   });
 
-  it('says which run has no training split', async () => {
-    await expect(stageTrainInputs(objects, { runUri: runUri('absent'), workDir: work() })).rejects.toThrow(
+  it('says which run has no training split, leaving the work folder untouched', async () => {
+    const dir = work();
+    await expect(stageTrainInputs(objects, { runUri: runUri('absent'), workDir: dir })).rejects.toThrow(
       `s3://${bucket}/runs/churn/absent/input/train.csv does not exist`,
     );
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('publishes output/ as is and a deterministic model.tar.gz with its sha256', async () => {
@@ -214,7 +217,7 @@ describe('the stager against s3rver', () => {
         workDir: dir,
       }),
     ).rejects.toThrow(`has sha256 ${published.sha256}, but ${wrong} was recorded`);
-    expect(await filesUnder(dir)).toEqual([]);
+    expect(readdirSync(dir)).toEqual([]);
     await expect(
       stagePredictInputs(objects, {
         runUri: runUri('q2'),
