@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JOB_VOLUME, TRAIN_JOB_CONTAINERS } from '../../lambdas/contracts/stager.js';
+import { fromRoot } from '../../lib/paths.js';
 import {
   actionsOf,
   defaultRawConfig,
@@ -18,7 +20,7 @@ import {
  * holds a trainer.yaml gets a train job (stager → unmodified user image → stager, checkpoint
  * sidecar) and a CPU predict job, with roles that never reach the holdout labels.
  */
-function configWithContractTrainer(): Record<string, unknown> {
+function configWithContractTrainer(training: Record<string, unknown> = {}): Record<string, unknown> {
   const raw = defaultRawConfig();
   const models = raw.models as Record<string, unknown>;
   models.ltv = {
@@ -33,6 +35,7 @@ function configWithContractTrainer(): Record<string, unknown> {
       spot: true,
       spotAttempts: 4,
       timeoutMinutes: 90,
+      ...training,
     },
     evaluation: { holdoutFraction: 0.2, primaryMetric: 'auc' },
   };
@@ -241,5 +244,42 @@ describe('trainer-contract jobs on AWS Batch', () => {
     expect(
       result.violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath)}`),
     ).toEqual([]);
+  });
+
+  it('asks for no GPU when the model gives none, and says which trainer folder has no Dockerfile', () => {
+    const cpu = synthApp(configWithContractTrainer({ resources: { gpus: 0, vcpus: 2, memoryMiB: 4096 } }), {
+      bundle: false,
+    });
+    try {
+      const train = resourcesOf(cpu.template, 'AWS::Batch::JobDefinition').find(
+        ([, r]) => r.Properties?.JobDefinitionName === 'mlcycle-trainer-ltv',
+      )?.[1];
+      const trainer = containersOf(train?.Properties ?? {}).find((x) => x.Name === 'trainer');
+      expect(trainer?.ResourceRequirements).toEqual([
+        { Type: 'VCPU', Value: '2' },
+        { Type: 'MEMORY', Value: String(4096 - 1024) },
+      ]);
+      expect(trainer?.Environment).toContainEqual({ Name: 'MLCYCLE_USE_GPU', Value: '0' });
+    } finally {
+      cpu.dispose();
+    }
+    // A trainer folder (inside the repository, as `training.image` must be) without a Dockerfile.
+    mkdirSync(fromRoot('test-output'), { recursive: true });
+    const folder = mkdtempSync(join(fromRoot('test-output'), 'nodocker-'));
+    const name = basename(folder);
+    try {
+      writeFileSync(
+        join(folder, 'trainer.yaml'),
+        readFileSync(fromRoot('test/fixtures/trainers/minimal/trainer.yaml'), 'utf8').replace(
+          'name: minimal',
+          `name: ${name}`,
+        ),
+      );
+      expect(() =>
+        synthApp(configWithContractTrainer({ image: `test-output/${name}` }), { bundle: false }),
+      ).toThrow(`models.ltv.training.image: test-output/${name} has a trainer.yaml but no Dockerfile`);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
