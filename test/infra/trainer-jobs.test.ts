@@ -1,5 +1,5 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JOB_VOLUME, TRAIN_JOB_CONTAINERS } from '../../lambdas/contracts/stager.js';
@@ -265,8 +265,10 @@ describe('trainer-contract jobs on AWS Batch', () => {
     }
     // A trainer folder (inside the repository, as `training.image` must be) without a Dockerfile.
     mkdirSync(fromRoot('test-output'), { recursive: true });
-    const folder = mkdtempSync(join(fromRoot('test-output'), 'nodocker-'));
-    const name = basename(folder);
+    // Trainer names are lower-case: a fixed name, not mkdtemp's mixed-case suffix.
+    const name = `nodocker-${process.pid}`;
+    const folder = join(fromRoot('test-output'), name);
+    mkdirSync(folder, { recursive: true });
     try {
       writeFileSync(
         join(folder, 'trainer.yaml'),
