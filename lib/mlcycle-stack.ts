@@ -116,7 +116,9 @@ export class MlcycleStack extends Stack {
       functions: Object.fromEntries(fns.all()),
       jobQueueArn: this.training.queue.jobQueueArn,
       jobDefinitionPrefix: this.training.jobDefinitionPrefix,
-      jobDefinitionArns: this.training.jobDefinitionArns(),
+      // Train and predict (evaluation) jobs: the ASL may submit either. The predict prefix is
+      // `this.training.predictJobDefinitionPrefix` (the `${PredictJobDefinitionPrefix}` substitution).
+      jobDefinitionArns: [...this.training.jobDefinitionArns(), ...this.training.predictJobDefinitionArns()],
     });
     const stateMachine = this.lifecycle.stateMachine;
 

@@ -10,11 +10,17 @@ import { Construct } from 'constructs';
 import { gitCodeVersion } from '../lambdas/contracts/code-version.js';
 import type { ModelConfig } from '../lambdas/contracts/config-schema.js';
 import { ENV, TRAINER_ENV } from '../lambdas/contracts/env.js';
-import { jobDefinitionPrefix, trainingQueueName } from '../lambdas/contracts/names.js';
+import {
+  jobDefinitionPrefix,
+  predictJobDefinitionPrefix,
+  trainingQueueName,
+} from '../lambdas/contracts/names.js';
 import { datasetsPrefix, runsPrefix } from '../lambdas/contracts/s3-layout.js';
+import { loadTrainer } from '../local/trainers/manifest.js';
 import { acknowledge } from './nag.js';
 import { fromRoot, REPO_ROOT } from './paths.js';
 import type { Storage } from './storage.js';
+import { type ContractTrainer, TrainerJobs } from './trainer-jobs.js';
 
 /**
  * Always excluded from the trainer's build context (the repository root), in .dockerignore syntax;
@@ -133,14 +139,25 @@ export class Training extends Construct {
   readonly queue: batch.JobQueue;
   /** Job definitions are named `<prefix><model>` (the ASL builds the name from the model). */
   readonly jobDefinitionPrefix: string;
+  /** Predict job definitions are named `<prefix><model>` (the ASL's `${PredictJobDefinitionPrefix}`). */
+  readonly predictJobDefinitionPrefix: string;
+  /** Models whose image folder has no trainer.yaml (the reference trainer): one container. */
   readonly jobDefinitions: Readonly<Record<string, batch.EcsJobDefinition>>;
   readonly jobRoles: Readonly<Record<string, iam.Role>>;
+  /**
+   * Models whose image folder holds a trainer.yaml: train and predict job definitions with the
+   * stager around the unmodified user image (lib/trainer-jobs.ts); undefined when there are none.
+   */
+  readonly trainerJobs?: TrainerJobs;
+  /** Every model with a train job definition, either kind. */
+  readonly trainedModels: readonly string[];
 
   constructor(scope: Construct, id: string, props: TrainingProps) {
     super(scope, id);
     const models = Object.entries(props.models);
     if (models.length === 0) throw new Error('Training needs at least one model');
     this.jobDefinitionPrefix = jobDefinitionPrefix(props.project);
+    this.predictJobDefinitionPrefix = predictJobDefinitionPrefix(props.project);
     const retention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
     const codeVersion = props.codeVersion ?? gitCodeVersion(REPO_ROOT) ?? 'unknown';
 
@@ -274,7 +291,16 @@ export class Training extends Construct {
 
     const definitions: Record<string, batch.EcsJobDefinition> = {};
     const roles: Record<string, iam.Role> = {};
+    const contractTrainers: ContractTrainer[] = [];
     for (const [model, m] of models) {
+      const folder = m.training.image.replace(/\/+$/, '');
+      if (existsSync(fromRoot(`${folder}/trainer.yaml`))) {
+        contractTrainers.push({ model, config: m, folder, manifest: loadTrainer(fromRoot(folder)).manifest });
+        continue;
+      }
+      // The reference trainer: its command from the config (read defensively: the trainer
+      // contract moves the argv to trainer.yaml and config-model.ts drops `command`).
+      const command = (m.training as { command?: readonly string[] }).command ?? ['node', '/app/trainer.mjs'];
       const jobRole = new iam.Role(this, `${model}JobRole`, {
         assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
         description: `mlcycle training job of ${model}: reads ${datasetsPrefix(model)}, writes ${runsPrefix(model)}`,
@@ -289,7 +315,7 @@ export class Training extends Construct {
       );
       const container = new batch.EcsEc2ContainerDefinition(this, `${model}Container`, {
         image: imageFor(m.training.image),
-        command: [...m.training.command],
+        command: [...command],
         cpu: m.training.resources.vcpus,
         memory: Size.mebibytes(m.training.resources.memoryMiB),
         ...(m.training.resources.gpus > 0 ? { gpu: m.training.resources.gpus } : {}),
@@ -324,12 +350,29 @@ export class Training extends Construct {
     }
     this.jobDefinitions = definitions;
     this.jobRoles = roles;
+    if (contractTrainers.length > 0) {
+      this.trainerJobs = new TrainerJobs(this, 'TrainerJobs', {
+        project: props.project,
+        trainers: contractTrainers,
+        storage: props.storage,
+        trainJobName: (model) => `${this.jobDefinitionPrefix}${model}`,
+        codeVersion,
+        retention,
+        stagerContextExcludes: trainerContextExcludes('containers/stager'),
+      });
+    }
+    this.trainedModels = models.map(([model]) => model);
+  }
+
+  /** ARNs SubmitJob checks for the predict (evaluation) job definitions. */
+  predictJobDefinitionArns(): string[] {
+    return this.trainerJobs?.predictJobDefinitionArns() ?? [];
   }
 
   /** ARNs SubmitJob checks: each job definition by name, with or without a revision. */
   jobDefinitionArns(): string[] {
     const stack = Stack.of(this);
-    return Object.keys(this.jobDefinitions).flatMap((model) => {
+    return this.trainedModels.flatMap((model) => {
       const arn = stack.formatArn({
         service: 'batch',
         resource: 'job-definition',

@@ -1,5 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -75,6 +79,56 @@ export class S3Objects {
     await this.s3.send(
       new PutObjectCommand({ Bucket: loc.bucket, Key: loc.key, Body: body, ContentType: contentType }),
     );
+  }
+
+  /**
+   * Streams a local file to an object (one PUT: up to 5 GiB). `metadata`: user metadata
+   * (x-amz-meta-*), e.g. the sha256 of an artifact.
+   */
+  async putFile(
+    loc: S3Location,
+    path: string,
+    options: { contentType?: string; metadata?: Record<string, string> } = {},
+  ): Promise<void> {
+    const { size } = await stat(path);
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: loc.bucket,
+        Key: loc.key,
+        Body: createReadStream(path),
+        ContentLength: size,
+        ContentType: options.contentType ?? 'application/octet-stream',
+        ...(options.metadata ? { Metadata: options.metadata } : {}),
+      }),
+    );
+  }
+
+  /** Streams an object to a local file (parent folders created); its sha256 and size. */
+  async getFile(loc: S3Location, path: string): Promise<{ sha256: string; bytes: number }> {
+    const body = await this.getStream(loc);
+    await mkdir(dirname(path), { recursive: true });
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        done(null, chunk);
+      },
+    });
+    await pipeline(body, tap, createWriteStream(path));
+    return { sha256: hash.digest('hex'), bytes };
+  }
+
+  /** User metadata of an object (x-amz-meta-*, keys lower-case), or undefined when it does not exist. */
+  async metadata(loc: S3Location): Promise<Record<string, string> | undefined> {
+    try {
+      const out = await this.s3.send(new HeadObjectCommand({ Bucket: loc.bucket, Key: loc.key }));
+      return out.Metadata ?? {};
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
   }
 
   async putJson(loc: S3Location, value: unknown): Promise<void> {

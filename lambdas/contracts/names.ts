@@ -21,3 +21,6 @@ export const alertTopicName = (project: string) => `${project}-alerts`;
 
 /** The schedule rule that invokes a handler whose contract has a `schedule`. */
 export const scheduleRuleName = (project: string, handler: HandlerName) => `${project}-${kebab(handler)}`;
+
+/** Predict (evaluation) job definitions are named `<prefix><model>`, one per trainer.yaml model. */
+export const predictJobDefinitionPrefix = (project: string) => `${project}-predict-`;

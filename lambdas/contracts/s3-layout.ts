@@ -61,3 +61,20 @@ export const driftLatestKey = (model: string) => `${reportsPrefix(model)}drift/l
 
 /** The client manifest of a stage. */
 export const manifestKey = (model: string, stage: string) => `${PREFIXES.deployments}${model}/${stage}.json`;
+
+/**
+ * The keys of a run's job inputs and outputs, relative to `runPrefix(model, runId)` (the stager,
+ * lambdas/adapters/pipeline/stager.ts, and the Batch job roles in lib/training.ts use these).
+ * `evaluation/holdout-labels.csv` is the platform's: no job role may read it.
+ */
+export const RUN_JOB_KEYS = {
+  train: 'input/train.csv',
+  validation: 'input/validation.csv',
+  holdoutFeatures: 'input/holdout-features.csv',
+  holdoutLabels: 'evaluation/holdout-labels.csv',
+  inputPrefix: 'input/',
+  outputPrefix: 'output/',
+  modelArchive: 'model.tar.gz',
+  checkpointsPrefix: 'checkpoints/',
+  predictions: 'evaluation/predictions.jsonl',
+} as const;
