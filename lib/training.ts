@@ -289,7 +289,6 @@ export class Training extends Construct {
       );
       const container = new batch.EcsEc2ContainerDefinition(this, `${model}Container`, {
         image: imageFor(m.training.image),
-        command: [...m.training.command],
         cpu: m.training.resources.vcpus,
         memory: Size.mebibytes(m.training.resources.memoryMiB),
         ...(m.training.resources.gpus > 0 ? { gpu: m.training.resources.gpus } : {}),

@@ -78,11 +78,14 @@ export const pipelineStateSchema = z.object({
 });
 export type PipelineState = z.infer<typeof pipelineStateSchema>;
 
-/** Metrics an evaluation reports (all in [0,1] but logLoss, which is ≥ 0). */
+/**
+ * Metrics an evaluation measured: the task's family (METRICS_BY_TASK) — binary auc, logLoss,
+ * accuracy, precision, recall, f1; multiclass accuracy, macroF1, logLoss; regression rmse, mae, r2.
+ */
 export const metricsSchema = z.object(
-  Object.fromEntries(METRIC_NAMES.map((m) => [m, z.number()])) as Record<
+  Object.fromEntries(METRIC_NAMES.map((m) => [m, z.number().optional()])) as Record<
     (typeof METRIC_NAMES)[number],
-    z.ZodNumber
+    z.ZodOptional<z.ZodNumber>
   >,
 );
 export type Metrics = z.infer<typeof metricsSchema>;
@@ -106,8 +109,8 @@ export type RunInfo = z.infer<typeof runInfoSchema>;
 export const evaluationResultSchema = z.object({
   /** Measured by the platform on the holdout (partial for a version registered from outside). */
   metrics: metricsSchema.partial(),
-  /** What the registrant or trainer said, kept beside the measured ones; gates never use these. */
-  reportedMetrics: metricsSchema.partial().default({}),
+  /** What the registrant or trainer said (any names), kept beside the measured ones; gated only as reported:<name>. */
+  reportedMetrics: z.record(z.string(), z.number()).default({}),
   holdoutRows: z.number().int(),
   artifact: z.object({ uri: z.string(), sha256: z.string() }),
   modelCardUri: z.string(),
@@ -160,7 +163,12 @@ export const gatedStateSchema = registeredStateSchema.extend({ gate: gateOutcome
 export const approvedStateSchema = gatedStateSchema.extend({ approval: approvalOutcomeSchema.optional() });
 /** Register's input: a trained run is registered with every metric measured on its holdout. */
 export const registerStateSchema = evaluatedStateSchema.extend({
-  evaluation: evaluationResultSchema.extend({ metrics: metricsSchema }),
+  evaluation: evaluationResultSchema.extend({
+    metrics: metricsSchema.refine(
+      (m) => Object.keys(m).length > 0,
+      'a trained run is registered with measured metrics',
+    ),
+  }),
 });
 /** Deploy's input: `promotionId` is set by LoadCandidate, one per promotion execution. */
 export const deployStateSchema = approvedStateSchema.extend({ promotionId: z.string().min(1).optional() });
