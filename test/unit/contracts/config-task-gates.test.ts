@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { parseConfig } from '../../../lambdas/adapters/config-file.js';
 import { effectiveGates } from '../../../lambdas/contracts/config-schema.js';
 
-type Raw = Record<string, Record<string, Record<string, unknown>>>;
+type Raw = { models: Record<string, Record<string, unknown>> } & Record<string, unknown>;
 const sample = (): Raw => parse(readFileSync('mlcycle.config.yaml', 'utf8')) as Raw;
 const errorOf = (config: unknown): string => {
   try {
@@ -29,7 +29,7 @@ describe('a model’s task and its gates', () => {
 
   it('refuses a regression model left on the environment’s AUC gate, naming model, metric and remedy', () => {
     const raw = sample();
-    delete raw.models?.ltv?.gates;
+    delete raw.models.ltv?.gates;
     expect(errorOf(raw)).toMatch(
       /environments\.staging\.gates\.0\.metric.*applies to model ltv \(task regression\) but gates on auc, which mlcycle does not measure for a regression model \(it measures: rmse, mae, r2\); give the model its own gates under models\.<model>\.gates\.<stage>/,
     );
@@ -37,7 +37,7 @@ describe('a model’s task and its gates', () => {
 
   it('refuses a model’s own gate outside its family, and one for a stage that does not exist', () => {
     const raw = sample();
-    (raw.models?.segments as { gates: Record<string, unknown> }).gates = {
+    (raw.models.segments as unknown as { gates: Record<string, unknown> }).gates = {
       staging: [{ metric: 'rmse', operator: '<=', threshold: 1 }],
       qa: [],
     };
@@ -52,7 +52,7 @@ describe('a model’s task and its gates', () => {
 
   it('accepts a gate on a reported metric of any task, and refuses a malformed one', () => {
     const raw = sample();
-    (raw.models?.ltv as { gates: Record<string, unknown[]> }).gates.staging?.push({
+    (raw.models.ltv as unknown as { gates: Record<string, unknown[]> }).gates.staging?.push({
       metric: 'reported:validationR2',
       operator: '>=',
       threshold: 0.1,
@@ -60,7 +60,7 @@ describe('a model’s task and its gates', () => {
     expect(effectiveGates(parseConfig(raw), 'ltv', 'staging').map((g) => g.metric)).toContain(
       'reported:validationR2',
     );
-    (raw.models?.ltv as { gates: Record<string, unknown[]> }).gates.staging?.push({
+    (raw.models.ltv as unknown as { gates: Record<string, unknown[]> }).gates.staging?.push({
       metric: 'reported:',
       operator: '>=',
       threshold: 0.1,
@@ -70,7 +70,7 @@ describe('a model’s task and its gates', () => {
 
   it('says training.command is gone: the argv comes from the trainer’s trainer.yaml', () => {
     const raw = sample();
-    (raw.models?.churn?.training as Record<string, unknown>).command = ['node', 'x'];
+    (raw.models.churn?.training as Record<string, unknown>).command = ['node', 'x'];
     expect(errorOf(raw)).toMatch(/models\.churn\.training.*command/);
   });
 });
