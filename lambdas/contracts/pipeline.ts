@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HIGHER_IS_BETTER, METRIC_NAMES } from './config-schema.js';
+import { TASK_TYPES } from './trainer.js';
 
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a model or stage name from the config');
 
@@ -47,6 +48,16 @@ export type StartRecord = z.infer<typeof startRecordSchema>;
 
 /** The model's training settings, from the deployed config (strings where Batch needs them). */
 export const trainingSettingsSchema = z.object({
+  /** binary | multiclass | regression: the metrics measured (METRICS_BY_TASK) and MLCYCLE_TASK. */
+  task: z.enum(TASK_TYPES).default('binary'),
+  /** The trainer folder (training.image); its trainer.yaml holds the train and predict argv. */
+  trainer: z.string().default('containers/trainer'),
+  /** The split PrepareRun makes: '' = by row. */
+  splitKey: z.string().default(''),
+  validationFraction: z.number().min(0).lt(0.9).default(0),
+  seed: z.number().int().min(0).default(42),
+  /** MLCYCLE_USE_GPU: '1' when the job definition allocates a GPU. */
+  useGpu: z.enum(['0', '1']).default('0'),
   target: z.string().min(1),
   exclude: z.array(z.string()).default([]),
   hyperparameters: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
@@ -102,6 +113,13 @@ export const runInfoSchema = z.object({
   excludeCsv: z.string(),
   holdoutFraction: z.string(),
   startedAt: z.string(),
+  /**
+   * s3://bucket/runs/<model>/<runId>/ of a contract run (MLCYCLE_RUN_URI of the Train and Predict
+   * jobs; the stager reads input/ and writes output/ under it: RUN_INPUTS). Absent for a promotion.
+   */
+  runUri: z.string().optional(),
+  /** Rows in input/holdout-features.csv (and evaluation/holdout-labels.csv). */
+  holdoutRows: z.number().int().min(0).optional(),
 });
 export type RunInfo = z.infer<typeof runInfoSchema>;
 
