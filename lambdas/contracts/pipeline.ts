@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HIGHER_IS_BETTER, METRIC_NAMES } from './config-schema.js';
+import { HIGHER_IS_BETTER, METRIC_NAMES, METRICS_BY_TASK } from './config-schema.js';
 import { TASK_TYPES } from './trainer.js';
 
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a model or stage name from the config');
@@ -180,13 +180,18 @@ export const registeredStateSchema = evaluatedStateSchema.extend({ registration:
 export const gatedStateSchema = registeredStateSchema.extend({ gate: gateOutcomeSchema });
 export const approvedStateSchema = gatedStateSchema.extend({ approval: approvalOutcomeSchema.optional() });
 /** Register's input: a trained run is registered with every metric measured on its holdout. */
-export const registerStateSchema = evaluatedStateSchema.extend({
-  evaluation: evaluationResultSchema.extend({
-    metrics: metricsSchema.refine(
-      (m) => Object.keys(m).length > 0,
-      'a trained run is registered with measured metrics',
-    ),
-  }),
+export const registerStateSchema = evaluatedStateSchema.superRefine((state, ctx) => {
+  // Every metric of the model's task family (METRICS_BY_TASK), measured on the holdout.
+  for (const metric of METRICS_BY_TASK[state.training.task]) {
+    if (typeof state.evaluation.metrics[metric] !== 'number') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['evaluation', 'metrics', metric],
+        input: state.evaluation.metrics[metric],
+        message: `is required: a trained ${state.training.task} run is registered with every metric measured on its holdout`,
+      });
+    }
+  }
 });
 /** Deploy's input: `promotionId` is set by LoadCandidate, one per promotion execution. */
 export const deployStateSchema = approvedStateSchema.extend({ promotionId: z.string().min(1).optional() });

@@ -19,12 +19,12 @@ type TrainedLineage = {
 async function trainedLineage(objects: S3Objects, state: RegisterState): Promise<TrainedLineage> {
   const runUri = state.run.runUri;
   if (!runUri || (await objects.head(parseS3Uri(childUri(state.run.outputUri, RUN_FILES.trainingSummary))))) {
-    const summary = await trainedLineage(objects, state);
+    const summary = await readTrainingSummary(objects, state.run.outputUri);
     return {
       datasetSha256: summary.datasetSha256,
       codeVersion: summary.codeVersion,
       hyperparameters: summary.hyperparameters,
-      framework: summary.framework,
+      framework: `${summary.framework}@${summary.frameworkVersion}`,
     };
   }
   const card = await objects
