@@ -37,12 +37,20 @@ describe('the demo', () => {
     expect(lines.some((l) => l.includes('Train'))).toBe(true);
     // Two more frameworks through the same lifecycle, measured by the platform on their holdout.
     const byModel = Object.fromEntries(summary.others.map((o) => [o.model, o]));
-    expect(byModel.ltv).toMatchObject({ trainer: 'containers/sklearn-ltv', status: 'SUCCEEDED', error: null });
+    expect(byModel.ltv).toMatchObject({
+      trainer: 'containers/sklearn-ltv',
+      status: 'SUCCEEDED',
+      error: null,
+    });
     expect(byModel.ltv?.metrics?.r2).toBeGreaterThan(0.3);
     expect(byModel.ltv?.metrics?.auc).toBeUndefined();
     expect(byModel.ltv?.gates?.results.map((r) => r.metric)).toEqual(['r2', 'mae']);
-    expect(byModel.segments).toMatchObject({ trainer: 'containers/torch-segment', status: 'SUCCEEDED', error: null });
+    expect(byModel.segments).toMatchObject({
+      trainer: 'containers/torch-segment',
+      status: 'SUCCEEDED',
+      error: null,
+    });
     expect(byModel.segments?.metrics?.accuracy).toBeGreaterThan(0.5);
     expect(byModel.segments?.metrics?.macroF1).toBeGreaterThan(0);
-  });
+  }, 300_000); // three trainings (Node, scikit-learn, PyTorch) on a 2-core CI machine
 });
