@@ -48,7 +48,7 @@ describe('contract trainers through the lifecycle (local engine)', () => {
             gates: {
               staging: [
                 { metric: 'r2', operator: '>=', threshold: 0.3 },
-                { metric: 'rmse', operator: '<=', threshold: 1000 },
+                { metric: 'rmse', operator: '<=', threshold: 80 },
               ],
               production: [{ metric: 'r2', operator: '>=', threshold: 0.3 }],
             },
