@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { runBatchJobLocally } from '../../local/stepfunctions/batch.js';
+import { SYSTEM_PYTHON } from '../../local/trainers/runtime.js';
 import { startTestS3, type TestS3 } from '../support/emulators.js';
 
 /** The local batch runner under the trainer contract: staging, a timeout, checkpoints kept. */
@@ -29,7 +30,12 @@ describe('local batch runner (contract trainers)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const submit = (trainer: string, hyperparameters: Record<string, unknown>, seconds: number) =>
+  const submit = (
+    trainer: string,
+    hyperparameters: Record<string, unknown>,
+    seconds: number,
+    baseEnv: NodeJS.ProcessEnv = process.env,
+  ) =>
     runBatchJobLocally(
       {
         JobName: `mlcycle-slow-${trainer}`,
@@ -50,9 +56,12 @@ describe('local batch runner (contract trainers)', () => {
       {
         root: process.cwd(),
         logsDir: join(dir, 'logs'),
-        baseEnv: process.env,
+        baseEnv,
         objects,
-        resolveJob: () => ({ mode: 'train', trainerDir: resolve(`test/fixtures/trainers/${trainer}`) }),
+        resolveJob: () => ({
+          mode: 'train',
+          trainerDir: resolve(trainer.includes('/') ? trainer : `test/fixtures/trainers/${trainer}`),
+        }),
       },
     );
 
@@ -76,5 +85,23 @@ describe('local batch runner (contract trainers)', () => {
     );
     const cause = JSON.parse(failure?.message ?? '{}') as { Container?: { Reason?: string } };
     expect(cause.Container?.Reason).toMatch(/unknown hyperparameter epochz \(did you mean epochs\?\)/);
+  });
+
+  it('fails a job whose trainer lacks its runtime with the runtime’s one line, naming what to install', async () => {
+    // A python3 that sees no site packages (-S): scikit-learn cannot import there.
+    const bare = join(dir, 'bare-python3');
+    writeFileSync(bare, `#!/bin/sh\nexec ${SYSTEM_PYTHON} -S "$@"\n`);
+    chmodSync(bare, 0o755);
+    const failure = await submit('containers/sklearn-ltv', {}, 30, {
+      ...process.env,
+      MLCYCLE_PYTHON: bare,
+    }).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    const cause = JSON.parse(failure?.message ?? '{}') as { Container?: { Reason?: string } };
+    expect(cause.Container?.Reason).toBe(
+      `MLCYCLE_PYTHON=${bare} lacks scikit-learn, NumPy and joblib, needed to run trainer containers/sklearn-ltv locally: install them there, or unset MLCYCLE_PYTHON to use Debian's python3 (apt-get install python3-sklearn python3-numpy python3-joblib)`,
+    );
   });
 });
