@@ -5,7 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { HandlerName } from '../lambdas/contracts/handlers.js';
-import { stateMachineName } from '../lambdas/contracts/names.js';
+import { predictJobDefinitionPrefix, stateMachineName } from '../lambdas/contracts/names.js';
 import { aslFunctions, aslSubstitutions, readAsl } from '../lambdas/contracts/state-machine.js';
 import { aslBudgetProblems, type BudgetedDefinition } from './asl-budget.js';
 import { vendedLogGroupName } from './log-groups.js';
@@ -32,6 +32,11 @@ export interface LifecycleStateMachineProps {
   readonly jobQueueArn: string;
   /** Prefix of the per-model job definition names (`${TrainingJobDefinitionPrefix}`). */
   readonly jobDefinitionPrefix: string;
+  /**
+   * Prefix of the per-model predict job definitions (`${PredictJobDefinitionPrefix}`).
+   * @default predictJobDefinitionPrefix(project)
+   */
+  readonly predictJobDefinitionPrefix?: string;
   /** ARNs batch:SubmitJob may name: the job definitions, by name and with a revision. */
   readonly jobDefinitionArns: readonly string[];
   /**
@@ -67,6 +72,8 @@ export class LifecycleStateMachine extends Construct {
     const substitutions = aslSubstitutions({
       trainingJobQueueArn: props.jobQueueArn,
       trainingJobDefinitionPrefix: props.jobDefinitionPrefix,
+      predictJobDefinitionPrefix:
+        props.predictJobDefinitionPrefix ?? predictJobDefinitionPrefix(props.project),
       functionArn: (name) => (props.functions[name] as lambda.IFunction).functionArn,
     });
     const definition = readAsl(file, substitutions);

@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ModelConfig } from '../lambdas/contracts/config-schema.js';
 import { predictJobDefinitionPrefix } from '../lambdas/contracts/names.js';
-import { RUN_JOB_KEYS, runsPrefix } from '../lambdas/contracts/s3-layout.js';
+import { RUN_INPUTS, runsPrefix } from '../lambdas/contracts/s3-layout.js';
 import {
   DEFAULT_CHECKPOINT_SYNC_SECONDS,
   JOB_VOLUME,
@@ -312,7 +312,7 @@ export class TrainerJobs extends Construct {
       role,
       new iam.PolicyStatement({
         actions: ['s3:GetObject'],
-        resources: [run(`${RUN_JOB_KEYS.inputPrefix}*`), run(`${RUN_JOB_KEYS.checkpointsPrefix}*`)],
+        resources: [run(`${RUN_INPUTS.input}*`), run(`${RUN_INPUTS.checkpoints}*`)],
       }),
       why,
     );
@@ -321,9 +321,9 @@ export class TrainerJobs extends Construct {
       new iam.PolicyStatement({
         actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
         resources: [
-          run(`${RUN_JOB_KEYS.outputPrefix}*`),
-          run(RUN_JOB_KEYS.modelArchive),
-          run(`${RUN_JOB_KEYS.checkpointsPrefix}*`),
+          run(`${RUN_INPUTS.output}*`),
+          run(RUN_INPUTS.modelArchive),
+          run(`${RUN_INPUTS.checkpoints}*`),
         ],
       }),
       why,
@@ -333,7 +333,7 @@ export class TrainerJobs extends Construct {
       role,
       new iam.PolicyStatement({
         actions: ['s3:DeleteObject'],
-        resources: [run(`${RUN_JOB_KEYS.outputPrefix}*`), run(`${RUN_JOB_KEYS.checkpointsPrefix}*`)],
+        resources: [run(`${RUN_INPUTS.output}*`), run(`${RUN_INPUTS.checkpoints}*`)],
       }),
       why,
     );
@@ -354,7 +354,7 @@ export class TrainerJobs extends Construct {
       role,
       new iam.PolicyStatement({
         actions: ['s3:GetObject'],
-        resources: [run(RUN_JOB_KEYS.holdoutFeatures), run(RUN_JOB_KEYS.modelArchive)],
+        resources: [run(RUN_INPUTS.holdoutFeatures), run(RUN_INPUTS.modelArchive)],
       }),
       why,
     );
@@ -362,7 +362,7 @@ export class TrainerJobs extends Construct {
       role,
       new iam.PolicyStatement({
         actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
-        resources: [run(RUN_JOB_KEYS.predictions)],
+        resources: [run(RUN_INPUTS.predictions)],
       }),
       why,
     );
@@ -412,7 +412,7 @@ function denyHoldoutLabels(role: iam.Role, model: string, storage: Storage): voi
     new iam.PolicyStatement({
       effect: iam.Effect.DENY,
       actions: ['s3:GetObject', 's3:GetObjectVersion'],
-      resources: [storage.bucket.arnForObjects(`${runsPrefix(model)}*/${RUN_JOB_KEYS.holdoutLabels}`)],
+      resources: [storage.bucket.arnForObjects(`${runsPrefix(model)}*/${RUN_INPUTS.holdoutLabels}`)],
     }),
   );
 }

@@ -298,9 +298,8 @@ export class Training extends Construct {
         contractTrainers.push({ model, config: m, folder, manifest: loadTrainer(fromRoot(folder)).manifest });
         continue;
       }
-      // The reference trainer: its command from the config (read defensively: the trainer
-      // contract moves the argv to trainer.yaml and config-model.ts drops `command`).
-      const command = (m.training as { command?: readonly string[] }).command ?? ['node', '/app/trainer.mjs'];
+      // A folder without trainer.yaml (refused at config load; kept for a config built in code):
+      // the image's own CMD runs, as the pre-contract reference trainer did.
       const jobRole = new iam.Role(this, `${model}JobRole`, {
         assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
         description: `mlcycle training job of ${model}: reads ${datasetsPrefix(model)}, writes ${runsPrefix(model)}`,
@@ -315,7 +314,6 @@ export class Training extends Construct {
       );
       const container = new batch.EcsEc2ContainerDefinition(this, `${model}Container`, {
         image: imageFor(m.training.image),
-        command: [...command],
         cpu: m.training.resources.vcpus,
         memory: Size.mebibytes(m.training.resources.memoryMiB),
         ...(m.training.resources.gpus > 0 ? { gpu: m.training.resources.gpus } : {}),

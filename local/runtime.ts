@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import './polyfills.js';
+import { S3Objects } from '../lambdas/adapters/s3-objects.js';
 import { gitCodeVersion } from '../lambdas/contracts/code-version.js';
 import type { MlcycleConfig } from '../lambdas/contracts/config-schema.js';
 import { ENV, TRAINER_ENV } from '../lambdas/contracts/env.js';
@@ -18,6 +19,7 @@ import { HANDLERS, type HandlerContract, type HandlerName } from '../lambdas/con
 import {
   alertTopicName,
   jobDefinitionPrefix,
+  predictJobDefinitionPrefix,
   stateMachineName,
   trainingQueueName,
 } from '../lambdas/contracts/names.js';
@@ -85,11 +87,31 @@ export const ENDPOINTS_FILE = 'endpoints.json';
 /** The config the stack runs with (what `MLCYCLE_CONFIG_FILE` names). */
 export const DEPLOYED_CONFIG_FILE = 'deployed-config.json';
 
+/**
+ * The model and mode a job definition name stands for (`<project>-trainer-<model>`,
+ * `<project>-predict-<model>`), with the model's trainer folder (training.image) under root.
+ */
+export function localJob(
+  config: MlcycleConfig,
+  root: string,
+  definition: string,
+): { mode: 'train' | 'predict'; trainerDir: string } | undefined {
+  for (const [mode, prefix] of [
+    ['train', jobDefinitionPrefix(config.project)],
+    ['predict', predictJobDefinitionPrefix(config.project)],
+  ] as const) {
+    const model = definition.startsWith(prefix) ? config.models[definition.slice(prefix.length)] : undefined;
+    if (model) return { mode, trainerDir: resolve(root, model.training.image) };
+  }
+  return undefined;
+}
+
 /** The state machine's placeholders, valued for the embedded default. */
 export function localSubstitutions(project: string): Record<string, string> {
   return aslSubstitutions({
     trainingJobQueueArn: `arn:aws:batch:${LOCAL_REGION}:${LOCAL_ACCOUNT}:job-queue/${trainingQueueName(project)}`,
     trainingJobDefinitionPrefix: jobDefinitionPrefix(project),
+    predictJobDefinitionPrefix: predictJobDefinitionPrefix(project),
     functionArn: localFunctionArn,
   });
 }
@@ -230,6 +252,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
             logsDir: join(dir, 'logs'),
             baseEnv: { ...process.env, [TRAINER_ENV.codeVersion]: codeVersion },
             onLog: (line) => log(`  [trainer] ${line}`),
+            objects: new S3Objects(s3.client),
+            resolveJob: (definition) => localJob(options.config, root, definition),
           }),
       },
     });

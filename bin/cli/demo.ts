@@ -12,6 +12,8 @@ import { datasetKey, monitoringKey } from '../../lambdas/contracts/s3-layout.js'
 import { loadModel, predictProba } from '../../lambdas/domain/ml/artifact.js';
 import type { StartedExecution } from '../../lambdas/services/pipeline/start.js';
 import { churnCsv } from '../../local/data/churn.js';
+import { ltvCsv } from '../../local/data/ltv.js';
+import { segmentsCsv } from '../../local/data/segments.js';
 import { startLocalStack } from '../../local/runtime.js';
 import { loadRunnableConfig } from '../../local/trainers/config-trainers.js';
 import { globalOptions } from './context.js';
@@ -31,12 +33,33 @@ export interface DemoSummary {
   readonly approvals: ApprovalVisit[];
   readonly manifest: { url: string; status: number; etag: string | null; notModified: boolean };
   readonly drift: DriftSummary | null;
+  /** The other models trained (other frameworks, other tasks), each through the whole lifecycle. */
+  readonly others: DemoModelRun[];
   readonly outbox: string[];
   readonly timings: Record<string, number>;
   readonly seconds: number;
 }
 
 const REQUESTOR = 'demo-requestor@studio.example';
+
+/** What a model besides the main one did in the demo. */
+export interface DemoModelRun {
+  readonly model: string;
+  readonly trainer: string;
+  readonly status: string;
+  readonly error: string | null;
+  readonly version: string | null;
+  readonly metrics: Metrics | null;
+  readonly reportedMetrics: Record<string, number> | null;
+  readonly gates: GateOutcome | null;
+}
+
+/** The seeded dataset the demo uploads for each model it knows. */
+const DEMO_DATASETS: Readonly<Record<string, (rows: number, seed: number) => string>> = {
+  churn: (rows, seed) => churnCsv({ rows, seed }),
+  ltv: (rows, seed) => ltvCsv({ rows, seed }),
+  segments: (rows, seed) => segmentsCsv({ rows, seed }),
+};
 
 /**
  * The whole lifecycle on the embedded default, as a user would drive it: a generated dataset is
@@ -51,6 +74,8 @@ export async function runDemo(options: {
   rows: number;
   seed: number;
   info: (line: string) => void;
+  /** Models trained after the main one (contract trainers: scikit-learn, PyTorch). */
+  alsoModels?: readonly string[];
 }): Promise<DemoSummary> {
   const started = Date.now();
   const { info } = options;
@@ -74,75 +99,34 @@ export async function runDemo(options: {
     const objects = new S3Objects(stack.s3.client);
     const { SFNClient } = await import('@aws-sdk/client-sfn');
     const sfn = new SFNClient({});
-
-    t = Date.now();
-    const uploadKey = datasetKey(model, `${model}-seed${options.seed}.csv`);
-    await objects.put(
-      { bucket, key: uploadKey },
-      churnCsv({ rows: options.rows, seed: options.seed }),
-      'text/csv',
-    );
-    lap('dataset', t);
-    info(`▶ dataset: ${options.rows} seeded rows → s3://${bucket}/${uploadKey}`);
-
     // As a person would: through the control API, which records who asks.
     const control = new ControlClient(api, { kind: 'local', actor: REQUESTOR });
-    const { executionArn: execution } = await control.request<StartedExecution>('POST', '/runs', {
-      model,
-      stage,
-      reason: 'demo: weekly retrain on fresh player data',
-    });
-    const policy = config.environments[stage] ?? { quorum: 0, approvers: [] };
-    info(`▶ lifecycle started: ${execution.split(':').pop()}`);
 
-    const approvals: ApprovalVisit[] = [];
-    let version: string | null = null;
+    const ctx: LifecycleContext = { stack, objects, sfn, control, config, seed: options.seed, info, timings };
     t = Date.now();
-    const final = await watchExecution(sfn, execution, {
-      onState: async (s, phase) => {
-        if (s.type === 'Choice' || s.type === 'Pass') return;
-        if (phase === 'exited') {
-          timings[s.name] = s.durationMs ?? 0;
-          info(`  ✓ ${s.name.padEnd(14)} ${((s.durationMs ?? 0) / 1000).toFixed(2)} s`);
-          return;
-        }
-        if (s.type === 'Fail') info(`  ✗ ${s.name}`);
-        if (s.name !== 'Approve') return;
-        const quorum = policy.quorum;
-        info(
-          `  … Approve: ${quorum} of ${policy.approvers.length} approvals needed; acting as the approver(s) via the emailed link`,
-        );
-        const deadline = Date.now() + 30_000;
-        let emails = readOutbox(outboxDir).filter((m) => m.subject.toLowerCase().includes('approv'));
-        while (emails.length < quorum && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 200));
-          emails = readOutbox(outboxDir).filter((m) => m.subject.toLowerCase().includes('approv'));
-        }
-        for (const email of emails.slice(0, quorum)) {
-          const link = approvalLinkIn(email.text);
-          if (!link) throw new Error(`no approval link in ${email.file}`);
-          const visit = await approveThroughLink(
-            link,
-            'approve',
-            'Metrics clear the staging gates. Ship it.',
-            [model],
-          );
-          approvals.push(visit);
-          info(
-            `    ${email.to}: GET ${visit.pageStatus}, POST ${visit.postStatus} — "${visit.confirmation.slice(0, 70)}"`,
-          );
-        }
-      },
-    });
+    const main = await trainAndDeploy(ctx, model, options.rows);
     lap('lifecycle', t);
-    const output = final.output ? (JSON.parse(final.output) as Record<string, unknown>) : {};
-    const registration = output.registration as { version?: string } | undefined;
-    version = registration?.version ?? version;
-    const evaluation = output.evaluation as { metrics?: Metrics } | undefined;
-    const gates = (output.gate as GateOutcome | undefined) ?? null;
-    info(
-      `▶ lifecycle ${final.status}${final.error ? ` (${final.error})` : ''}: ${model} ${version ?? '?'} → ${stage}`,
-    );
+    const { execution, final, version, evaluation, gates, approvals } = main;
+    // The other models the config trains with other frameworks (contract trainers), each through
+    // the same lifecycle: split, train, predict, measured evaluation, its own gates, approval, deploy.
+    const others: DemoModelRun[] = [];
+    const alsoModels =
+      options.alsoModels ?? Object.keys(config.models).filter((m) => m !== model && m in DEMO_DATASETS);
+    for (const other of alsoModels) {
+      t = Date.now();
+      const run = await trainAndDeploy(ctx, other, Math.min(options.rows, 4000));
+      lap(`lifecycle:${other}`, t);
+      others.push({
+        model: other,
+        trainer: config.models[other]?.training.image ?? '',
+        status: run.final.status ?? 'UNKNOWN',
+        error: run.final.error ?? null,
+        version: run.version,
+        metrics: run.evaluation?.metrics ?? null,
+        reportedMetrics: run.evaluation?.reportedMetrics ?? null,
+        gates: run.gates,
+      });
+    }
 
     let manifest: DemoSummary['manifest'] = {
       url: `${api}models/${model}/${stage}`,
@@ -230,6 +214,7 @@ export async function runDemo(options: {
       approvals,
       manifest,
       drift,
+      others,
       outbox: readOutbox(outboxDir).map((m) => m.file),
       timings,
       seconds: Math.round((Date.now() - started) / 100) / 10,
@@ -237,6 +222,93 @@ export async function runDemo(options: {
   } finally {
     await stack.stop();
   }
+}
+
+interface LifecycleContext {
+  readonly stack: Awaited<ReturnType<typeof startLocalStack>>;
+  readonly objects: S3Objects;
+  readonly sfn: import('@aws-sdk/client-sfn').SFNClient;
+  readonly control: ControlClient;
+  readonly config: ReturnType<typeof loadRunnableConfig>;
+  readonly seed: number;
+  readonly info: (line: string) => void;
+  readonly timings: Record<string, number>;
+}
+
+/** One model through the lifecycle: dataset upload, run, approval through the emailed link. */
+async function trainAndDeploy(ctx: LifecycleContext, model: string, rows: number) {
+  const { stack, objects, sfn, control, config, info, timings } = ctx;
+  const { bucket, outboxDir } = stack.endpoints;
+  const generate = DEMO_DATASETS[model];
+  if (!generate)
+    throw new Error(
+      `the demo has no dataset generator for model "${model}" (it has: ${Object.keys(DEMO_DATASETS).join(', ')})`,
+    );
+  const stage = config.models[model]?.schedule.stage ?? 'staging';
+  const uploadKey = datasetKey(model, `${model}-seed${ctx.seed}.csv`);
+  await objects.put({ bucket, key: uploadKey }, generate(rows, ctx.seed), 'text/csv');
+  info(
+    `▶ ${model}: ${rows} seeded rows → s3://${bucket}/${uploadKey} (trainer ${config.models[model]?.training.image})`,
+  );
+  const before = readOutbox(outboxDir).length;
+  const { executionArn: execution } = await control.request<StartedExecution>('POST', '/runs', {
+    model,
+    stage,
+    reason: 'demo: weekly retrain on fresh player data',
+  });
+  const policy = config.environments[stage] ?? { quorum: 0, approvers: [] };
+  info(`▶ lifecycle started: ${execution.split(':').pop()}`);
+
+  const approvals: ApprovalVisit[] = [];
+  let version: string | null = null;
+  const final = await watchExecution(sfn, execution, {
+    onState: async (s, phase) => {
+      if (s.type === 'Choice' || s.type === 'Pass') return;
+      if (phase === 'exited') {
+        timings[s.name] = s.durationMs ?? 0;
+        info(`  ✓ ${s.name.padEnd(14)} ${((s.durationMs ?? 0) / 1000).toFixed(2)} s`);
+        return;
+      }
+      if (s.type === 'Fail') info(`  ✗ ${s.name}`);
+      if (s.name !== 'Approve') return;
+      const quorum = policy.quorum;
+      info(
+        `  … Approve: ${quorum} of ${policy.approvers.length} approvals needed; acting as the approver(s) via the emailed link`,
+      );
+      const deadline = Date.now() + 30_000;
+      const approvalEmails = () =>
+        readOutbox(outboxDir)
+          .slice(before)
+          .filter((m) => m.subject.toLowerCase().includes('approv'));
+      let emails = approvalEmails();
+      while (emails.length < quorum && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        emails = approvalEmails();
+      }
+      for (const email of emails.slice(0, quorum)) {
+        const link = approvalLinkIn(email.text);
+        if (!link) throw new Error(`no approval link in ${email.file}`);
+        const visit = await approveThroughLink(link, 'approve', 'Metrics clear the staging gates. Ship it.', [
+          model,
+        ]);
+        approvals.push(visit);
+        info(
+          `    ${email.to}: GET ${visit.pageStatus}, POST ${visit.postStatus} — "${visit.confirmation.slice(0, 70)}"`,
+        );
+      }
+    },
+  });
+  const output = final.output ? (JSON.parse(final.output) as Record<string, unknown>) : {};
+  const registration = output.registration as { version?: string } | undefined;
+  version = registration?.version ?? version;
+  const evaluation = output.evaluation as
+    | { metrics?: Metrics; reportedMetrics?: Record<string, number> }
+    | undefined;
+  const gates = (output.gate as GateOutcome | undefined) ?? null;
+  info(
+    `▶ lifecycle ${final.status}${final.error ? ` (${final.error})` : ''}: ${model} ${version ?? '?'} → ${stage}`,
+  );
+  return { execution, final, version, evaluation, gates, approvals };
 }
 
 export function registerDemoCommand(program: Command): void {
@@ -247,30 +319,49 @@ export function registerDemoCommand(program: Command): void {
     .option('--rows <n>', 'rows in the generated training set', '20000')
     .option('--seed <n>', 'seed of the generated data', '42')
     .option('--json', 'end with one JSON object on the last line')
-    .action(async (opts: { model: string; rows: string; seed: string; json?: boolean }, cmd: Command) => {
-      const g = globalOptions(cmd);
-      const out = createOutput(Boolean(opts.json));
-      const summary = await runDemo({
-        configPath: g.config,
-        dir: join(g.dir, 'demo'),
-        model: opts.model,
-        rows: Number(opts.rows),
-        seed: Number(opts.seed),
-        info: out.info,
-      });
-      out.result(summary, () =>
-        [
-          '',
-          `mlcycle demo: ${summary.status} in ${summary.seconds} s`,
-          `  ${summary.model} ${summary.version} serving ${summary.stage}`,
-          `  metrics: ${Object.entries(summary.metrics ?? {})
-            .map(([k, v]) => `${k} ${v.toFixed(3)}`)
-            .join(', ')}`,
-          `  gates: ${(summary.gates?.results ?? []).map((r) => `${r.metric} ${r.operator} ${r.threshold}: ${r.passed ? 'pass' : 'FAIL'}`).join('; ')}`,
-          `  drift: ${summary.drift?.overallSeverity ?? 'n/a'}`,
-          `  emails: ${summary.outbox.length} in the outbox`,
-        ].join('\n'),
-      );
-      if (summary.status !== 'SUCCEEDED' || !summary.drift) process.exitCode = 1;
-    });
+    .option(
+      '--only',
+      'train only --model (not also the config’s other models: ltv with scikit-learn, segments with PyTorch)',
+    )
+    .action(
+      async (
+        opts: { model: string; rows: string; seed: string; json?: boolean; only?: boolean },
+        cmd: Command,
+      ) => {
+        const g = globalOptions(cmd);
+        const out = createOutput(Boolean(opts.json));
+        const summary = await runDemo({
+          configPath: g.config,
+          dir: join(g.dir, 'demo'),
+          model: opts.model,
+          rows: Number(opts.rows),
+          seed: Number(opts.seed),
+          info: out.info,
+          ...(opts.only ? { alsoModels: [] } : {}),
+        });
+        out.result(summary, () =>
+          [
+            '',
+            `mlcycle demo: ${summary.status} in ${summary.seconds} s`,
+            `  ${summary.model} ${summary.version} serving ${summary.stage}`,
+            `  metrics: ${Object.entries(summary.metrics ?? {})
+              .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+              .join(', ')}`,
+            `  gates: ${(summary.gates?.results ?? []).map((r) => `${r.metric} ${r.operator} ${r.threshold}: ${r.passed ? 'pass' : 'FAIL'}`).join('; ')}`,
+            `  drift: ${summary.drift?.overallSeverity ?? 'n/a'}`,
+            ...summary.others.map(
+              (o) =>
+                `  ${o.model} (${o.trainer}): ${o.status} ${o.version ?? ''} measured ${Object.entries(
+                  o.metrics ?? {},
+                )
+                  .map(([k, v]) => `${k} ${(v as number).toFixed(3)}`)
+                  .join(', ')}${o.error ? ` (${o.error})` : ''}`,
+            ),
+            `  emails: ${summary.outbox.length} in the outbox`,
+          ].join('\n'),
+        );
+        if (summary.status !== 'SUCCEEDED' || !summary.drift) process.exitCode = 1;
+        if (summary.others.some((o) => o.status !== 'SUCCEEDED')) process.exitCode = 1;
+      },
+    );
 }

@@ -1,14 +1,17 @@
 import { z } from 'zod';
 import type { TrainingBudgetInput } from './budgets.js';
-import { METRIC_NAMES } from './config-gates.js';
+import { gateSchema, METRIC_NAMES } from './config-gates.js';
 import { ARM_FAMILY, name } from './config-primitives.js';
+import { TASK_TYPES } from './trainer.js';
 
 const hyperparameterValue = z.union([z.number(), z.string(), z.boolean()]);
 
 export const trainingSchema = z.strictObject({
-  /** Folder with the trainer's Dockerfile, built by ContainerImage.fromAsset. */
+  /**
+   * The trainer folder: its trainer.yaml (docs/trainer-contract.md) gives the train and predict
+   * argv, its Dockerfile the Batch image (ContainerImage.fromAsset).
+   */
   image: z.string().default('containers/trainer'),
-  command: z.array(z.string()).min(1).default(['node', '/app/trainer.mjs']),
   hyperparameters: z.record(z.string(), hyperparameterValue).default({}),
   resources: z
     .strictObject({
@@ -53,7 +56,9 @@ export const trainingSchema = z.strictObject({
 
 export const modelSchema = z.strictObject({
   description: z.string().default(''),
-  /** Binary target column in the dataset. */
+  /** What the model predicts: decides the metrics the platform measures and the gates allowed. */
+  task: z.enum(TASK_TYPES).default('binary'),
+  /** Target column in the dataset (0/1 for binary, labels for multiclass, numbers for regression). */
   target: z.string().min(1),
   /** Columns the model must not see (ids, timestamps). */
   exclude: z.array(z.string()).default([]),
@@ -61,9 +66,21 @@ export const modelSchema = z.strictObject({
   evaluation: z
     .strictObject({
       holdoutFraction: z.number().gt(0).lt(0.9).default(0.2),
-      primaryMetric: z.enum(METRIC_NAMES).default('auc'),
+      /** Share of the rows (after the holdout) given to the trainer as MLCYCLE_VALIDATION; 0 = none. */
+      validationFraction: z.number().min(0).lt(0.9).default(0),
+      /** Seed of the split: the same dataset and seed give the same split. */
+      seed: z.number().int().min(0).max(4_294_967_295).default(42),
+      /** Column whose rows stay on one side of the split (a player's rows), to avoid leakage. */
+      splitKey: z.string().min(1).optional(),
+      /** Defaults to the task's first metric (auc, accuracy, rmse). */
+      primaryMetric: z.enum(METRIC_NAMES).optional(),
     })
     .prefault({}),
+  /**
+   * Per-stage gates of this model, replacing the environment's gates for it (a regression model
+   * cannot be gated on AUC): `gates: { staging: [{ metric: rmse, operator: "<=", threshold: 40 }] }`.
+   */
+  gates: z.record(name, z.array(gateSchema)).default({}),
   schedule: z
     .strictObject({
       /** EventBridge schedule expression for the weekly retrain. */

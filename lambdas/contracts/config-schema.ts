@@ -5,7 +5,7 @@ import {
   LAMBDA_STEPS_ALLOWANCE_SECONDS,
   trainTaskTimeoutSeconds,
 } from './budgets.js';
-import { gateSchema } from './config-gates.js';
+import { type GateConfig, gateMetricProblem, gateSchema, METRICS_BY_TASK } from './config-gates.js';
 import { batchSchema, modelSchema, trainingBudget } from './config-model.js';
 import { archivalSchema, type MonitoringRuntimeConfig, monitoringSchema } from './config-operations.js';
 import { domain, email, name, principalArn } from './config-primitives.js';
@@ -131,6 +131,7 @@ export const configSchema = configShape.superRefine((cfg, ctx) => {
       });
     }
   }
+  for (const modelName of Object.keys(cfg.models)) checkModelGates(cfg, modelName, ctx);
   for (const [modelName, model] of Object.entries(cfg.models)) {
     if (model.training.maxSpotPricePercent !== undefined) {
       ctx.addIssue({
@@ -165,6 +166,59 @@ export const configSchema = configShape.superRefine((cfg, ctx) => {
 });
 
 export type MlcycleConfig = z.infer<typeof configSchema>;
+
+/** The gates a model meets to enter a stage: its own for that stage, else the environment's. */
+export function effectiveGates(
+  cfg: Pick<MlcycleConfig, 'models' | 'environments'>,
+  model: string,
+  stage: string,
+): readonly GateConfig[] {
+  return cfg.models[model]?.gates[stage] ?? cfg.environments[stage]?.gates ?? [];
+}
+
+/**
+ * A model's effective gates may name only metrics of its task family (or reported:<name>), and
+ * its own gates only stages that exist; its primary metric must be one the platform measures.
+ */
+function checkModelGates(cfg: z.infer<typeof configShape>, modelName: string, ctx: z.RefinementCtx): void {
+  const model = cfg.models[modelName];
+  if (!model) return;
+  for (const stage of Object.keys(model.gates)) {
+    if (!(stage in cfg.environments)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['models', modelName, 'gates', stage],
+        input: stage,
+        message: `is not an environment (known: ${Object.keys(cfg.environments).join(', ')})`,
+      });
+    }
+  }
+  for (const stage of Object.keys(cfg.environments)) {
+    const own = model.gates[stage];
+    const gates = effectiveGates(cfg, modelName, stage);
+    gates.forEach((gate, i) => {
+      const problem = gateMetricProblem(model.task, gate.metric);
+      if (!problem) return;
+      ctx.addIssue({
+        code: 'custom',
+        path: own
+          ? ['models', modelName, 'gates', stage, i, 'metric']
+          : ['environments', stage, 'gates', i, 'metric'],
+        input: gate.metric,
+        message: `${own ? '' : `applies to model ${modelName} (task ${model.task}) but `}${problem}`,
+      });
+    });
+  }
+  const primary = model.evaluation.primaryMetric;
+  if (primary && gateMetricProblem(model.task, primary)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['models', modelName, 'evaluation', 'primaryMetric'],
+      input: primary,
+      message: `is not measured for a ${model.task} model (measured: ${METRICS_BY_TASK[model.task].join(', ')})`,
+    });
+  }
+}
 export type ModelConfig = MlcycleConfig['models'][string];
 export type EnvironmentConfig = MlcycleConfig['environments'][string];
 

@@ -197,4 +197,6 @@ export const ASL_PLACEHOLDERS = {
   trainingJobQueueArn: 'TrainingJobQueueArn',
   /** Job definitions are named `<prefix><model>` (one per model: each has its own GPU/vCPU/memory). */
   trainingJobDefinitionPrefix: 'TrainingJobDefinitionPrefix',
+  /** The predict job definitions, `<prefix><model>`: the same image's predict entry, CPU by default. */
+  predictJobDefinitionPrefix: 'PredictJobDefinitionPrefix',
 } as const;

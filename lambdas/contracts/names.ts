@@ -16,11 +16,10 @@ export const trainingQueueName = (project: string) => `${project}-training`;
 
 /** Job definitions are named `<prefix><model>` (one per model); the ASL builds the name from the model. */
 export const jobDefinitionPrefix = (project: string) => `${project}-trainer-`;
+/** The predict job definitions (the trainer's predict entry on the holdout, CPU): `<prefix><model>`. */
+export const predictJobDefinitionPrefix = (project: string) => `${project}-predict-`;
 
 export const alertTopicName = (project: string) => `${project}-alerts`;
 
 /** The schedule rule that invokes a handler whose contract has a `schedule`. */
 export const scheduleRuleName = (project: string, handler: HandlerName) => `${project}-${kebab(handler)}`;
-
-/** Predict (evaluation) job definitions are named `<prefix><model>`, one per trainer.yaml model. */
-export const predictJobDefinitionPrefix = (project: string) => `${project}-predict-`;

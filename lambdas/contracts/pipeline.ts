@@ -65,6 +65,16 @@ export type StartRecord = z.infer<typeof startRecordSchema>;
 
 /** The model's training settings, from the deployed config (strings where Batch needs them). */
 export const trainingSettingsSchema = z.object({
+  /** binary | multiclass | regression: the metrics measured (METRICS_BY_TASK) and MLCYCLE_TASK. */
+  task: z.enum(TASK_TYPES).default('binary'),
+  /** The trainer folder (training.image); its trainer.yaml holds the train and predict argv. */
+  trainer: z.string().default('containers/trainer'),
+  /** The split PrepareRun makes: '' = by row. */
+  splitKey: z.string().default(''),
+  validationFraction: z.number().min(0).lt(0.9).default(0),
+  seed: z.number().int().min(0).default(42),
+  /** MLCYCLE_USE_GPU: '1' when the job definition allocates a GPU. */
+  useGpu: z.enum(['0', '1']).default('0'),
   target: z.string().min(1),
   exclude: z.array(z.string()).default([]),
   hyperparameters: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
@@ -99,9 +109,8 @@ export const pipelineStateSchema = z.object({
 export type PipelineState = z.infer<typeof pipelineStateSchema>;
 
 /**
- * Metrics an evaluation reports, by name (METRIC_NAMES). A version has its task's metrics
- * (METRICS_BY_TASK) and no others, so every one is optional here; a gate on a metric a version
- * lacks is refused by name (domain/registry/gates.ts).
+ * Metrics an evaluation measured: the task's family (METRICS_BY_TASK) — binary auc, logLoss,
+ * accuracy, precision, recall, f1; multiclass accuracy, macroF1, logLoss; regression rmse, mae, r2.
  */
 export const metricsSchema = z.object(
   Object.fromEntries(METRIC_NAMES.map((m) => [m, z.number().optional()])) as Record<
@@ -141,6 +150,13 @@ export const runInfoSchema = z.object({
   excludeCsv: z.string(),
   holdoutFraction: z.string(),
   startedAt: z.string(),
+  /**
+   * s3://bucket/runs/<model>/<runId>/ of a contract run (MLCYCLE_RUN_URI of the Train and Predict
+   * jobs; the stager reads input/ and writes output/ under it: RUN_INPUTS). Absent for a promotion.
+   */
+  runUri: z.string().optional(),
+  /** Rows in input/holdout-features.csv (and evaluation/holdout-labels.csv). */
+  holdoutRows: z.number().int().min(0).optional(),
 });
 export type RunInfo = z.infer<typeof runInfoSchema>;
 
@@ -148,8 +164,8 @@ export type RunInfo = z.infer<typeof runInfoSchema>;
 export const evaluationResultSchema = z.object({
   /** Measured by the platform on the holdout (partial for a version registered from outside). */
   metrics: metricsSchema.partial(),
-  /** What the registrant or trainer said, kept beside the measured ones; gates never use these. */
-  reportedMetrics: metricsSchema.partial().default({}),
+  /** What the registrant or trainer said (any names), kept beside the measured ones; gated only as reported:<name>. */
+  reportedMetrics: z.record(z.string(), z.number()).default({}),
   holdoutRows: z.number().int(),
   artifact: z.object({ uri: z.string(), sha256: z.string() }),
   modelCardUri: z.string(),
@@ -201,8 +217,18 @@ export const registeredStateSchema = evaluatedStateSchema.extend({ registration:
 export const gatedStateSchema = registeredStateSchema.extend({ gate: gateOutcomeSchema });
 export const approvedStateSchema = gatedStateSchema.extend({ approval: approvalOutcomeSchema.optional() });
 /** Register's input: a trained run is registered with every metric measured on its holdout. */
-export const registerStateSchema = evaluatedStateSchema.extend({
-  evaluation: evaluationResultSchema.extend({ metrics: measuredMetricsSchema }),
+export const registerStateSchema = evaluatedStateSchema.superRefine((state, ctx) => {
+  // Every metric of the model's task family (METRICS_BY_TASK), measured on the holdout.
+  for (const metric of METRICS_BY_TASK[state.training.task]) {
+    if (typeof state.evaluation.metrics[metric] !== 'number') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['evaluation', 'metrics', metric],
+        input: state.evaluation.metrics[metric],
+        message: `is required: a trained ${state.training.task} run is registered with every metric measured on its holdout`,
+      });
+    }
+  }
 });
 /** Deploy's input: `promotionId` is set by LoadCandidate, one per promotion execution. */
 export const deployStateSchema = approvedStateSchema.extend({ promotionId: z.string().min(1).optional() });

@@ -63,18 +63,30 @@ export const driftLatestKey = (model: string) => `${reportsPrefix(model)}drift/l
 export const manifestKey = (model: string, stage: string) => `${PREFIXES.deployments}${model}/${stage}.json`;
 
 /**
- * The keys of a run's job inputs and outputs, relative to `runPrefix(model, runId)` (the stager,
- * lambdas/adapters/pipeline/stager.ts, and the Batch job roles in lib/training.ts use these).
- * `evaluation/holdout-labels.csv` is the platform's: no job role may read it.
+ * A contract run's files under runs/<model>/<runId>/ (docs/trainer-contract.md). `input/` is what
+ * jobs may read; `evaluation/holdout-labels.csv` is the platform's alone (no job reads it);
+ * `output/` is the train entry's MLCYCLE_OUTPUT_DIR as it left it; `model.tar.gz` is output/model/
+ * packed (deterministic tar) with its sha256 recorded; `checkpoints/` survives a Spot retry.
  */
-export const RUN_JOB_KEYS = {
+export const RUN_INPUTS = {
   train: 'input/train.csv',
   validation: 'input/validation.csv',
   holdoutFeatures: 'input/holdout-features.csv',
   holdoutLabels: 'evaluation/holdout-labels.csv',
-  inputPrefix: 'input/',
-  outputPrefix: 'output/',
+  input: 'input/',
+  output: 'output/',
+  outputModel: 'output/model/',
+  outputMetrics: 'output/metrics.jsonl',
+  outputModelCard: 'output/model-card.json',
+  outputReportedMetrics: 'output/reported-metrics.json',
   modelArchive: 'model.tar.gz',
-  checkpointsPrefix: 'checkpoints/',
+  checkpoints: 'checkpoints/',
   predictions: 'evaluation/predictions.jsonl',
+  evaluation: 'evaluation.json',
 } as const;
+export type RunInput = keyof typeof RUN_INPUTS;
+export const runInputKey = (model: string, runId: string, file: RunInput) =>
+  runFileKey(model, runId, RUN_INPUTS[file]);
+/** The same file under a run's prefix URI (s3://bucket/runs/<model>/<runId>/). */
+export const runInputUri = (runUri: string, file: RunInput) =>
+  `${runUri.endsWith('/') ? runUri : `${runUri}/`}${RUN_INPUTS[file]}`;

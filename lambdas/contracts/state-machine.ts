@@ -34,6 +34,8 @@ export interface AslResources {
   readonly trainingJobQueueArn: string;
   /** Job definitions are named `<prefix><model>`. */
   readonly trainingJobDefinitionPrefix: string;
+  /** Predict job definitions are named `<prefix><model>`. */
+  readonly predictJobDefinitionPrefix: string;
   readonly functionArn: (name: HandlerName) => string;
 }
 
@@ -42,6 +44,7 @@ export function aslSubstitutions(resources: AslResources): Record<string, string
   const values: Record<string, string> = {
     [ASL_PLACEHOLDERS.trainingJobQueueArn]: resources.trainingJobQueueArn,
     [ASL_PLACEHOLDERS.trainingJobDefinitionPrefix]: resources.trainingJobDefinitionPrefix,
+    [ASL_PLACEHOLDERS.predictJobDefinitionPrefix]: resources.predictJobDefinitionPrefix,
   };
   for (const [name, placeholder] of invokedHandlers()) values[placeholder] = resources.functionArn(name);
   return values;

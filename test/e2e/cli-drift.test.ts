@@ -157,7 +157,7 @@ describe('mlcycle drift (CLI) against a running local stack', () => {
     await Promise.all([
       expectRefused(
         ['drift', 'check', 'nosuch', join(data, 'low.csv')],
-        /^mlcycle: unknown model "nosuch"; the config defines: churn$/,
+        /^mlcycle: unknown model "nosuch"; the config defines: churn, ltv, segments$/,
       ),
       expectRefused(
         ['drift', 'baseline', 'churn', missing],

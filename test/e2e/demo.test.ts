@@ -9,7 +9,7 @@ describe('the demo', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mlcycle-demo-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('trains, gates, is approved through the emailed link, deploys, and reports drift', async () => {
+  it('trains, gates, is approved through the emailed link, deploys, and reports drift; then trains scikit-learn and PyTorch models the same way', async () => {
     const lines: string[] = [];
     const summary = await runDemo({
       configPath: 'mlcycle.config.yaml',
@@ -35,5 +35,22 @@ describe('the demo', () => {
     expect(drifted.has('platform')).toBe(true);
     expect(drifted.has('region')).toBe(false);
     expect(lines.some((l) => l.includes('Train'))).toBe(true);
-  });
+    // Two more frameworks through the same lifecycle, measured by the platform on their holdout.
+    const byModel = Object.fromEntries(summary.others.map((o) => [o.model, o]));
+    expect(byModel.ltv).toMatchObject({
+      trainer: 'containers/sklearn-ltv',
+      status: 'SUCCEEDED',
+      error: null,
+    });
+    expect(byModel.ltv?.metrics?.r2).toBeGreaterThan(0.3);
+    expect(byModel.ltv?.metrics?.auc).toBeUndefined();
+    expect(byModel.ltv?.gates?.results.map((r) => r.metric)).toEqual(['r2', 'mae']);
+    expect(byModel.segments).toMatchObject({
+      trainer: 'containers/torch-segment',
+      status: 'SUCCEEDED',
+      error: null,
+    });
+    expect(byModel.segments?.metrics?.accuracy).toBeGreaterThan(0.5);
+    expect(byModel.segments?.metrics?.macroF1).toBeGreaterThan(0);
+  }, 300_000); // three trainings (Node, scikit-learn, PyTorch) on a 2-core CI machine
 });

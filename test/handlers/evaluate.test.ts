@@ -31,6 +31,12 @@ describe('evaluate handler', () => {
     promote: '',
     execution: { arn: 'arn:aws:states:us-east-1:000000000000:execution:mlcycle-lifecycle:e1', name: 'e1' },
     training: {
+      task: 'binary',
+      trainer: 'containers/trainer',
+      splitKey: '',
+      validationFraction: 0,
+      seed: 42,
+      useGpu: '1',
       target: 'churned',
       exclude: ['player_id'],
       hyperparameters: { epochs: 15, seed: 4 },

@@ -191,6 +191,12 @@ export function pipelineState(overrides: Partial<PipelineState> = {}): PipelineS
     promote: '',
     execution: { arn: EXECUTION_ARN, name: EXECUTION_ARN.split(':').pop() as string },
     training: {
+      task: 'binary',
+      trainer: 'containers/trainer',
+      splitKey: '',
+      validationFraction: 0,
+      seed: 42,
+      useGpu: '1',
       target: 'churned',
       exclude: ['player_id'],
       hyperparameters: { epochs: 6, learningRate: 0.1, l2: 0.001, seed: 7 },

@@ -8,6 +8,10 @@ describe('prepare-run handler (PrepareRun state, DynamoDB Local + s3rver)', () =
   let w: HandlerWorld;
   let handler: Handler;
   const put = (key: string, body: string) => w.objects.put({ bucket: w.bucket, key }, body, 'text/csv');
+  const get = (key: string) => w.objects.getText({ bucket: w.bucket, key });
+  /** A seeded dataset: 40 players with 1 to 3 rows each, a churned target. */
+  const dataset = (rows = 40, start = 0) =>
+    `player_id,sessions,churned\n${Array.from({ length: rows }, (_, i) => `p${start + Math.floor(i / 2)},${(i * 7) % 13},${i % 3 === 0 ? 1 : 0}`).join('\n')}\n`;
 
   beforeAll(async () => {
     w = await handlerWorld('prepareRun');
@@ -29,7 +33,7 @@ describe('prepare-run handler (PrepareRun state, DynamoDB Local + s3rver)', () =
 
   it('picks the dataset under datasets/<model>/, allocates the run and records it as training', async () => {
     await put('datasets/churn/a-2030-01.csv', 'sessions,churned\n1,0\n2,1\n');
-    await put('datasets/churn/b-2030-02.csv', 'sessions,churned\n3,0\n4,1\n');
+    await put('datasets/churn/b-2030-02.csv', dataset());
     // Folder markers and empty uploads are never training data, whatever their names.
     await put('datasets/churn/', '');
     await put('datasets/churn/zz-empty.csv', '');
@@ -49,6 +53,8 @@ describe('prepare-run handler (PrepareRun state, DynamoDB Local + s3rver)', () =
       excludeCsv: 'player_id',
       holdoutFraction: '0.2',
       startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      runUri: `s3://${w.bucket}/runs/churn/${run.runId}/`,
+      holdoutRows: expect.any(Number),
     });
     expect(await w.registry.runs.getRun(MODEL, run.runId)).toEqual({
       model: MODEL,
@@ -66,7 +72,7 @@ describe('prepare-run handler (PrepareRun state, DynamoDB Local + s3rver)', () =
   });
 
   it('uses a named dataset, applies the input defaults, and gives every run its own id', async () => {
-    await put('uploads/churn-holiday.csv', 'sessions,churned\n5,1\n');
+    await put('uploads/churn-holiday.csv', dataset(30, 100));
     const {
       reason: _r,
       bump: _b,
@@ -86,6 +92,52 @@ describe('prepare-run handler (PrepareRun state, DynamoDB Local + s3rver)', () =
     expect(runs[0]?.runId).not.toBe(runs[1]?.runId);
     const record = await w.registry.runs.getRun(MODEL, runs[0]?.runId ?? '');
     expect(record).toMatchObject({ trigger: 'manual', reason: '', status: 'training' });
+  });
+
+  it('splits the dataset into the run’s inputs: excluded columns dropped, holdout labels apart, a key on one side', async () => {
+    await put('uploads/split.csv', dataset(60, 500));
+    const input = pipelineState({ dataset: `s3://${w.bucket}/uploads/split.csv` });
+    const training = { ...input.training, splitKey: 'player_id', validationFraction: 0.2 };
+    const run = runInfoSchema.parse(await handler({ ...input, training }));
+    const at = (file: string) => get(`runs/churn/${run.runId}/${file}`);
+    const lines = (text: string) => text.trim().split('\n');
+    const train = lines(await at('input/train.csv'));
+    const validation = lines(await at('input/validation.csv'));
+    const holdout = lines(await at('input/holdout-features.csv'));
+    const labels = lines(await at('evaluation/holdout-labels.csv'));
+    // player_id is excluded: no job sees it; the holdout features carry no target.
+    expect(train[0]).toBe('sessions,churned');
+    expect(validation[0]).toBe('sessions,churned');
+    expect(holdout[0]).toBe('sessions');
+    expect(labels[0]).toBe('churned');
+    expect(labels.length).toBe(holdout.length);
+    expect(run.holdoutRows).toBe(holdout.length - 1);
+    expect(train.length + validation.length + holdout.length - 3).toBe(60);
+    expect(holdout.length).toBeGreaterThan(1);
+    // Same dataset, same seed ⇒ the same split.
+    const again = runInfoSchema.parse(await handler({ ...input, training }));
+    expect(await get(`runs/churn/${again.runId}/input/holdout-features.csv`)).toBe(holdout.join('\n') + '\n');
+  });
+
+  it('refuses a dataset without the target or split key column, naming it and the columns', async () => {
+    await put('uploads/no-key.csv', dataset(20, 900));
+    const input = pipelineState({ dataset: `s3://${w.bucket}/uploads/no-key.csv` });
+    await expect(
+      handler({ ...input, training: { ...input.training, splitKey: 'account_id' } }),
+    ).rejects.toMatchObject({
+      name: 'DataError',
+      message: expect.stringContaining(
+        'has no split key column account_id (columns: player_id, sessions, churned): fix models.churn.evaluation.splitKey',
+      ),
+    });
+    await expect(
+      handler({ ...input, training: { ...input.training, target: 'churn_7d' } }),
+    ).rejects.toMatchObject({
+      name: 'DataError',
+      message: expect.stringContaining(
+        'has no target column churn_7d (columns: player_id, sessions, churned)',
+      ),
+    });
   });
 
   it('refuses a named dataset that does not exist, or is not an s3:// URI, writing nothing', async () => {

@@ -211,22 +211,27 @@ describe('GPU training on AWS Batch', () => {
       dockerImages: Record<string, { source: { directory: string; dockerFile?: string } }>;
     };
     const images = Object.entries(assets.dockerImages);
-    expect(images).toHaveLength(1);
-    const [hash, image] = images[0] ?? ['', { source: { directory: '' } }];
-    expect(image.source.dockerFile).toBe('containers/trainer/Dockerfile');
+    // One image per trainer folder the models name (training.image), built from its Dockerfile.
+    const folders = [...new Set(Object.values(config.models).map((m) => m.training.image))];
+    expect(images.map(([, i]) => i.source.dockerFile).sort()).toEqual(
+      folders.map((f) => `${f}/Dockerfile`).sort(),
+    );
     for (const [model, m] of Object.entries(config.models)) {
+      const [hash] = images.find(([, i]) => i.source.dockerFile === `${m.training.image}/Dockerfile`) ?? [''];
       const def = defs.find(
         ([, r]) => r.Properties?.JobDefinitionName === `${s.stack.training.jobDefinitionPrefix}${model}`,
       );
       const container = def?.[1].Properties?.ContainerProperties as Record<string, unknown>;
       expect(container.ResourceRequirements).toEqual(
         expect.arrayContaining([
-          { Type: 'GPU', Value: String(m.training.resources.gpus) },
+          // A CPU-only model (gpus: 0, e.g. the scikit-learn ltv) asks for no GPU.
+          ...(m.training.resources.gpus > 0
+            ? [{ Type: 'GPU', Value: String(m.training.resources.gpus) }]
+            : []),
           { Type: 'VCPU', Value: String(m.training.resources.vcpus) },
           { Type: 'MEMORY', Value: String(m.training.resources.memoryMiB) },
         ]),
       );
-      expect(m.training.resources.gpus).toBeGreaterThan(0);
       expect(JSON.stringify(container.Image)).toContain(hash);
       expect(def?.[1].Properties?.PlatformCapabilities).toEqual(['EC2']);
       expect(def?.[1].Properties?.Timeout).toEqual({
@@ -245,7 +250,10 @@ describe('GPU training on AWS Batch', () => {
     const assets = JSON.parse(readFileSync(join(s.outdir, `${s.stack.artifactId}.assets.json`), 'utf8')) as {
       dockerImages: Record<string, { source: { directory: string } }>;
     };
-    const dir = join(s.outdir, Object.values(assets.dockerImages)[0]?.source.directory ?? 'missing');
+    const reference = Object.values(assets.dockerImages).find(
+      (i) => (i as { source: { dockerFile?: string } }).source.dockerFile === 'containers/trainer/Dockerfile',
+    );
+    const dir = join(s.outdir, reference?.source.directory ?? 'missing');
     expect(existsSync(join(dir, 'containers/trainer/Dockerfile'))).toBe(true);
     expect(existsSync(join(dir, 'containers/trainer/src/main.ts'))).toBe(true);
     expect(existsSync(join(dir, 'package-lock.json'))).toBe(true);

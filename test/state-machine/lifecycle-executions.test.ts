@@ -47,8 +47,9 @@ describe('lifecycle state machine on the embedded default', () => {
       'text/csv',
     );
     await objects.put(
-      { bucket, key: 'datasets/churn/bad-no-target.csv' },
-      'player_id,level\n1,3\n2,4\n',
+      { bucket, key: 'datasets/churn/bad-target.csv' },
+      // The target is there (PrepareRun splits it) but not binary: the trainer refuses it.
+      `player_id,level,churned\n${Array.from({ length: 40 }, (_, i) => `${i},${i % 7},maybe`).join('\n')}\n`,
       'text/csv',
     );
   });
@@ -107,12 +108,12 @@ describe('lifecycle state machine on the embedded default', () => {
   it('training failure: ends TrainingFailed, run failed, nothing registered, serving untouched', async () => {
     const serving = await store.stages.getStage('churn', 'staging');
     const count = (await store.versions.listVersions('churn')).length;
-    const result = await run({ dataset: dataset('bad-no-target.csv') });
+    const result = await run({ dataset: dataset('bad-target.csv') });
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('mlcycle.TrainingFailed');
     expect(await store.versions.listVersions('churn')).toHaveLength(count);
     const runs = await store.runs.listRuns('churn');
-    expect(runs.find((r) => r.datasetUri.endsWith('no-target.csv'))?.status).toBe('failed');
+    expect(runs.find((r) => r.datasetUri.endsWith('bad-target.csv'))?.status).toBe('failed');
     expect(await store.stages.getStage('churn', 'staging')).toEqual(serving);
   });
 

@@ -10,7 +10,7 @@ import {
   syncCheckpoints,
 } from '../../../lambdas/adapters/pipeline/stager.js';
 import type { S3Objects } from '../../../lambdas/adapters/s3-objects.js';
-import { RUN_JOB_KEYS } from '../../../lambdas/contracts/s3-layout.js';
+import { RUN_INPUTS } from '../../../lambdas/contracts/s3-layout.js';
 import {
   DEFAULT_CHECKPOINT_SYNC_SECONDS,
   STAGER_ENV,
@@ -70,8 +70,8 @@ export function parseStagerEnv(argv: readonly string[], env: NodeJS.ProcessEnv):
     mode: mode as StagerMode,
     runUri,
     workDir: required(STAGER_ENV.workDir),
-    inputUri: env[STAGER_ENV.inputUri] || runFile(RUN_JOB_KEYS.holdoutFeatures),
-    predictionsUri: env[STAGER_ENV.predictionsUri] || runFile(RUN_JOB_KEYS.predictions),
+    inputUri: env[STAGER_ENV.inputUri] || runFile(RUN_INPUTS.holdoutFeatures),
+    predictionsUri: env[STAGER_ENV.predictionsUri] || runFile(RUN_INPUTS.predictions),
     ...(artifactUri && sha256 ? { artifact: { artifactUri, sha256 } } : {}),
     checkpointSyncSeconds: seconds,
   };

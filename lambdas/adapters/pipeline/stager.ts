@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { RUN_JOB_KEYS } from '../../contracts/s3-layout.js';
+import { RUN_INPUTS } from '../../contracts/s3-layout.js';
 import { TRAINER_OUTPUT } from '../../contracts/trainer.js';
 import { ArtifactValidationError, NotFoundError, ValidationError } from '../../domain/errors.js';
 import { parseS3Uri, type S3Location, type S3Objects, s3Uri } from '../s3-objects.js';
@@ -9,7 +9,7 @@ import { packDirectory, unpackArchive } from './model-archive.js';
 import { downloadFolder, uploadFolder } from './s3-folders.js';
 
 /**
- * The stager: maps a run's S3 keys (RUN_JOB_KEYS under runs/<model>/<runId>/) to the local
+ * The stager: maps a run's S3 keys (RUN_INPUTS under runs/<model>/<runId>/) to the local
  * folders of the trainer contract (docs/trainer-contract.md) and back. The local batch runner
  * calls it in-process; on AWS Batch the stager container (containers/stager) calls it before
  * and after the user's image runs, on a shared volume.
@@ -71,7 +71,7 @@ export async function stageTrainInputs(
   const run = runLocation(opts.runUri);
   const outputDir = join(opts.workDir, 'output');
   const checkpointDir = join(opts.workDir, 'checkpoints');
-  const trainLoc = at(run, RUN_JOB_KEYS.train);
+  const trainLoc = at(run, RUN_INPUTS.train);
   // Checked before anything is written: a run without its split leaves no folders behind.
   if (!(await objects.head(trainLoc))) {
     throw new NotFoundError(
@@ -80,12 +80,12 @@ export async function stageTrainInputs(
   }
   await emptyFolder(outputDir);
   await emptyFolder(checkpointDir);
-  const train = join(opts.workDir, RUN_JOB_KEYS.train);
+  const train = join(opts.workDir, RUN_INPUTS.train);
   await objects.getFile(trainLoc, train);
   let validation: string | undefined;
-  if (await objects.head(at(run, RUN_JOB_KEYS.validation))) {
-    validation = join(opts.workDir, RUN_JOB_KEYS.validation);
-    await objects.getFile(at(run, RUN_JOB_KEYS.validation), validation);
+  if (await objects.head(at(run, RUN_INPUTS.validation))) {
+    validation = join(opts.workDir, RUN_INPUTS.validation);
+    await objects.getFile(at(run, RUN_INPUTS.validation), validation);
   }
   await syncCheckpoints(objects, { runUri: opts.runUri, checkpointDir, direction: 'down' });
   return { train, ...(validation ? { validation } : {}), outputDir, checkpointDir };
@@ -129,17 +129,17 @@ export async function publishTrainOutputs(
   }
   const scratch = await mkdtemp(join(tmpdir(), 'mlcycle-pack-'));
   try {
-    const archive = join(scratch, RUN_JOB_KEYS.modelArchive);
+    const archive = join(scratch, RUN_INPUTS.modelArchive);
     const packed = await packDirectory(modelDir, archive);
     await uploadFolder(
       objects,
       opts.outputDir,
-      { bucket: run.bucket, prefix: `${run.prefix}${RUN_JOB_KEYS.outputPrefix}` },
+      { bucket: run.bucket, prefix: `${run.prefix}${RUN_INPUTS.output}` },
       {
         prune: true,
       },
     );
-    const loc = at(run, RUN_JOB_KEYS.modelArchive);
+    const loc = at(run, RUN_INPUTS.modelArchive);
     await objects.putFile(loc, archive, {
       contentType: 'application/gzip',
       metadata: { [ARTIFACT_SHA256_METADATA]: packed.sha256 },
@@ -169,9 +169,9 @@ export async function stagePredictInputs(
   opts: ArtifactSource & { inputUri: string; workDir: string },
 ): Promise<StagedPredictInputs> {
   const input = parseS3Uri(opts.inputUri);
-  if (input.key.endsWith(RUN_JOB_KEYS.holdoutLabels)) {
+  if (input.key.endsWith(RUN_INPUTS.holdoutLabels)) {
     throw new ValidationError(
-      `${opts.inputUri} holds the holdout labels, which no job may read: predict on ${RUN_JOB_KEYS.holdoutFeatures}`,
+      `${opts.inputUri} holds the holdout labels, which no job may read: predict on ${RUN_INPUTS.holdoutFeatures}`,
     );
   }
   const name = basename(input.key);
@@ -183,7 +183,7 @@ export async function stagePredictInputs(
   // Downloaded and checked outside the work folder: a bad artifact leaves nothing behind.
   const scratch = await mkdtemp(join(tmpdir(), 'mlcycle-artifact-'));
   try {
-    const archive = join(scratch, RUN_JOB_KEYS.modelArchive);
+    const archive = join(scratch, RUN_INPUTS.modelArchive);
     const got = await objects.getFile(artifact, archive);
     if (got.sha256 !== expected) {
       throw new ArtifactValidationError(
@@ -211,7 +211,7 @@ async function artifactOf(
     }
     return { artifact: parseS3Uri(source.artifactUri), expected: source.sha256 };
   }
-  const artifact = at(runLocation(source.runUri), RUN_JOB_KEYS.modelArchive);
+  const artifact = at(runLocation(source.runUri), RUN_INPUTS.modelArchive);
   const meta = await objects.metadata(artifact);
   if (!meta) {
     throw new ArtifactValidationError(
@@ -251,7 +251,7 @@ export async function syncCheckpoints(
   opts: { runUri: string; checkpointDir: string; direction: 'up' | 'down' },
 ): Promise<{ uploaded: string[]; deleted: string[]; downloaded: string[] }> {
   const run = runLocation(opts.runUri);
-  const prefix = { bucket: run.bucket, prefix: `${run.prefix}${RUN_JOB_KEYS.checkpointsPrefix}` };
+  const prefix = { bucket: run.bucket, prefix: `${run.prefix}${RUN_INPUTS.checkpoints}` };
   if (opts.direction === 'down') {
     return {
       uploaded: [],
@@ -264,4 +264,22 @@ export async function syncCheckpoints(
   const prune = (await readdir(opts.checkpointDir)).length > 0;
   const up = await uploadFolder(objects, opts.checkpointDir, prefix, { prune, skipUnchanged: true });
   return { ...up, downloaded: [] };
+}
+
+/**
+ * A run's published artifact: model.tar.gz with the sha256 publishTrainOutputs recorded on it.
+ * Refused when the run has none (a train that never published) or the record is missing.
+ */
+export async function readPublishedArtifact(objects: S3Objects, runUri: string): Promise<PublishedArtifact> {
+  const run = runLocation(runUri);
+  const loc = at(run, RUN_INPUTS.modelArchive);
+  const artifactUri = s3Uri(loc.bucket, loc.key);
+  const head = await objects.head(loc);
+  const sha256 = (await objects.metadata(loc))?.[ARTIFACT_SHA256_METADATA];
+  if (!head || !sha256) {
+    throw new ArtifactValidationError(
+      `no artifact: ${artifactUri} ${head ? 'has no recorded sha256' : 'does not exist'}; the run's training did not publish one`,
+    );
+  }
+  return { artifactUri, sha256, bytes: head.size };
 }

@@ -20,7 +20,9 @@ function gatesTable(request: ApprovalRequest): string {
   if (!request.gate.results.length) return '<p class="muted">This environment has no gates.</p>';
   const rows = request.gate.results
     .map(
-      (r) => `<tr><td>${esc(r.metric)}${r.required ? '' : ' <span class="badge">advisory</span>'}</td>
+      (
+        r,
+      ) => `<tr><td>${esc(r.metric)}${r.required ? '' : ' <span class="badge">advisory</span>'}${r.metric.startsWith('reported:') ? ' <span class="badge">reported by the trainer, not measured</span>' : ''}</td>
 <td>${esc(r.kind === 'relative' ? `${r.operator} serving − margin` : r.operator)}</td>
 <td>${r.kind === 'relative' && r.servingValue == null ? '—' : num(r.threshold)}</td><td>${num(r.value)}</td>
 <td class="${r.passed ? 'pass' : 'fail'}">${r.passed ? 'pass' : 'fail'}</td><td class="muted">${esc(r.detail)}</td></tr>`,

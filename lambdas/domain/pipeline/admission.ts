@@ -41,6 +41,12 @@ export function requireStage(config: MlcycleConfig, stage: string): EnvironmentC
 export function trainingSettings(config: MlcycleConfig, model: string): TrainingSettings {
   const m = requireModel(config, model);
   return {
+    task: m.task,
+    trainer: m.training.image,
+    splitKey: m.evaluation.splitKey ?? '',
+    validationFraction: m.evaluation.validationFraction,
+    seed: m.evaluation.seed,
+    useGpu: m.training.resources.gpus > 0 ? '1' : '0',
     target: m.target,
     exclude: m.exclude,
     hyperparameters: m.training.hyperparameters,

@@ -1,5 +1,5 @@
 import type { GateConfig, MetricName } from '../../contracts/config-schema.js';
-import { HIGHER_IS_BETTER } from '../../contracts/config-schema.js';
+import { HIGHER_IS_BETTER, isReportedMetric, REPORTED_PREFIX } from '../../contracts/config-schema.js';
 import type { GateOutcome, GateResult, Metrics } from '../../contracts/pipeline.js';
 import { ValidationError } from '../errors.js';
 
@@ -17,7 +17,7 @@ function metricOf(
   metrics: Partial<Metrics>,
   metric: MetricName,
   whose: string,
-  reported: Partial<Metrics> = {},
+  reported: Readonly<Record<string, number>> = {},
 ): number {
   const value = metrics[metric];
   if (typeof value !== 'number' || !Number.isFinite(value)) {
@@ -35,6 +35,31 @@ function metricOf(
   return value;
 }
 
+type AbsoluteGate = Extract<GateConfig, { operator: string }>;
+
+/** A gate on a metric the trainer reported: checked, and said to be reported, never measured. */
+function reportedGate(gate: AbsoluteGate, reported: Readonly<Record<string, number>>): GateResult {
+  const name = gate.metric.slice(REPORTED_PREFIX.length);
+  const value = reported[name];
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new ValidationError(
+      `gate on "${gate.metric}" cannot be checked: the trainer reported no ${name} ` +
+        `(it reported: ${Object.keys(reported).join(', ') || 'nothing'})`,
+    );
+  }
+  const passed = (compare[gate.operator] as (a: number, b: number) => boolean)(value, gate.threshold);
+  return {
+    metric: gate.metric,
+    kind: 'absolute',
+    operator: gate.operator,
+    threshold: gate.threshold,
+    value,
+    required: gate.required,
+    passed,
+    detail: `${name} ${fmt(value)} (reported by the trainer, not measured by mlcycle) ${passed ? 'meets' : 'fails'} ${gate.operator} ${gate.threshold}`,
+  };
+}
+
 /**
  * Checks an environment's gates. Absolute gates compare a metric with a threshold; relative
  * gates allow the candidate to be worse than the serving version by at most a margin, in the
@@ -46,10 +71,11 @@ export function evaluateGates(
   serving: { version: string; metrics: Partial<Metrics> } | null,
   approvalRequired: boolean,
   /** Metrics the candidate's registrant reported: named in the refusal, never compared. */
-  reported: Partial<Metrics> = {},
+  reported: Readonly<Record<string, number>> = {},
 ): GateOutcome {
   const results: GateResult[] = gates.map((gate) => {
-    const value = metricOf(metrics, gate.metric, 'the candidate', reported);
+    if (isReportedMetric(gate.metric)) return reportedGate(gate as AbsoluteGate, reported);
+    const value = metricOf(metrics, gate.metric as MetricName, 'the candidate', reported);
     if ('operator' in gate) {
       const passed = (compare[gate.operator] as (a: number, b: number) => boolean)(value, gate.threshold);
       return {

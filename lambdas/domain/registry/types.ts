@@ -55,7 +55,7 @@ export interface VersionRecord {
   /** Measured by mlcycle on a holdout it kept; the only metrics gates use. */
   metrics: Partial<Metrics>;
   /** What the registrant said (an artifact registered from outside); shown, never gated on. */
-  reportedMetrics?: Partial<Metrics>;
+  reportedMetrics?: Readonly<Record<string, number>>;
   lineage: Lineage;
   createdAt: string;
   statusHistory: StatusChange[];
@@ -68,7 +68,7 @@ export interface RegisterVersionInput {
   version?: string;
   lineage: Lineage;
   metrics: Partial<Metrics>;
-  reportedMetrics?: Partial<Metrics>;
+  reportedMetrics?: Readonly<Record<string, number>>;
   status?: VersionStatus;
 }
 

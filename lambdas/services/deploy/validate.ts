@@ -3,7 +3,7 @@ import { verifyArtifact } from '../../adapters/registry/artifact-check.js';
 import { readHead } from '../../adapters/registry/smoke-sample.js';
 import { childUri, parseS3Uri, type S3Objects } from '../../adapters/s3-objects.js';
 import type { DeployState } from '../../contracts/pipeline.js';
-import { RUN_FILES } from '../../contracts/s3-layout.js';
+import { RUN_FILES, RUN_INPUTS } from '../../contracts/s3-layout.js';
 import { DataError } from '../../domain/errors.js';
 import { type LoadedModel, loadModel } from '../../domain/ml/artifact.js';
 import { predictOnSample, predictOnSchemaSample } from '../../domain/ml/smoke-test.js';
@@ -102,6 +102,8 @@ export async function validateCandidate(
 ): Promise<DeployValidation> {
   const artifactUri = version.lineage.artifactUri;
   const checked = await verifyArtifact(objects, artifactUri, version.lineage.artifactSha256);
+  if (artifactUri.endsWith(`/${RUN_INPUTS.modelArchive}`))
+    return contractEvidence(objects, artifactUri, checked);
   const smoke = await smokeTestArtifact(
     objects,
     await objects.getText(parseS3Uri(artifactUri)),
@@ -113,5 +115,40 @@ export async function validateCandidate(
     size: checked.size,
     smokePredictions: smoke.predictions,
     smokeSample: { ...smoke.sample, skipped: [...smoke.sample.skipped] },
+  };
+}
+
+/**
+ * A contract trainer's artifact (model.tar.gz, any framework): Deploy proves it exists and hashes
+ * to what the registry recorded, and keeps as evidence the first predictions its predict entry
+ * made on the holdout from these very bytes (the stager verified the same sha256 before running
+ * it). The deploy-time predict job on a fresh sample is not wired yet (see the report).
+ */
+async function contractEvidence(
+  objects: S3Objects,
+  artifactUri: string,
+  checked: { size: number; sha256: string },
+): Promise<DeployValidation> {
+  const runUri = artifactUri.slice(0, -RUN_INPUTS.modelArchive.length);
+  const uri = `${runUri}${RUN_INPUTS.predictions}`;
+  const text = await readHead(objects, uri);
+  if (text === undefined) {
+    throw new DataError(
+      `${uri} does not exist: the artifact's predict entry never answered; retrain the version`,
+    );
+  }
+  const predictions = text
+    .split('\n')
+    .filter((l) => l.trim())
+    .slice(0, SMOKE_ROWS)
+    .map((line) => {
+      const value = JSON.parse(line) as number | Record<string, number>;
+      return typeof value === 'number' ? value : Math.max(...Object.values(value));
+    });
+  return {
+    sha256: checked.sha256,
+    size: checked.size,
+    smokePredictions: predictions,
+    smokeSample: { source: 'holdout', uri, rows: predictions.length, skipped: [] },
   };
 }

@@ -1,5 +1,5 @@
 import type { Registry } from '../../adapters/registry/registry.js';
-import type { MlcycleConfig } from '../../contracts/config-schema.js';
+import { effectiveGates, type MlcycleConfig } from '../../contracts/config-schema.js';
 import type { GateOutcome, RegisteredState } from '../../contracts/pipeline.js';
 import { requireStage } from '../../domain/pipeline/admission.js';
 import { evaluateGates } from '../../domain/registry/gates.js';
@@ -22,9 +22,11 @@ export async function gateCandidate(deps: GateDeps, state: RegisteredState): Pro
   const servingRecord = pointer
     ? await registry.versions.getVersion(state.model, pointer.version)
     : undefined;
-  const env = requireStage(deps.config(), state.stage);
+  const config = deps.config();
+  const env = requireStage(config, state.stage);
   return evaluateGates(
-    env.gates,
+    // The model's own gates for this stage when it has some (a regression model is not gated on AUC).
+    effectiveGates(config, state.model, state.stage),
     state.evaluation.metrics,
     servingRecord ? { version: servingRecord.version, metrics: servingRecord.metrics } : null,
     env.quorum > 0,

@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { Registry } from '../../adapters/registry/registry.js';
 import { parseS3Uri, type S3Objects, s3Uri } from '../../adapters/s3-objects.js';
 import type { PipelineState, RunInfo } from '../../contracts/pipeline.js';
-import { datasetsPrefix, runPrefix } from '../../contracts/s3-layout.js';
-import { ValidationError } from '../../domain/errors.js';
+import { datasetsPrefix, type RUN_INPUTS, runInputKey, runPrefix } from '../../contracts/s3-layout.js';
+import { DataError, ValidationError } from '../../domain/errors.js';
+import { parseCsv, toCsv } from '../../domain/ml/dataset.js';
+import { type SplitSide, splitRows } from '../../domain/ml/split.js';
 
 export interface PrepareRunDeps {
   readonly bucket: string;
@@ -46,14 +48,70 @@ async function chooseDataset(deps: PrepareRunDeps, input: PipelineState): Promis
 }
 
 /**
- * PrepareRun's use case: resolves the dataset, allocates the run id and records the run
- * (`training`), returning `$.run` for the Train state.
+ * The platform's split (docs/trainer-contract.md): input/train.csv, input/validation.csv (when
+ * the model asks for one) and input/holdout-features.csv for the jobs, without the excluded
+ * columns; evaluation/holdout-labels.csv (the target alone, same row order) for Evaluate only.
+ * Returns the holdout's row count. Refuses a dataset without the target or split key column.
+ */
+async function writeSplit(
+  deps: PrepareRunDeps,
+  input: PipelineState,
+  runId: string,
+  datasetUri: string,
+): Promise<number> {
+  const { target, splitKey, exclude, holdoutFraction, validationFraction, seed } = input.training;
+  const table = parseCsv(await deps.objects.getText(parseS3Uri(datasetUri)), datasetUri);
+  const known = `(columns: ${table.columns.join(', ')})`;
+  if (!table.columns.includes(target)) {
+    throw new DataError(
+      `dataset ${datasetUri} has no target column ${target} ${known}: fix models.${input.model}.target or the dataset`,
+    );
+  }
+  if (splitKey && !table.columns.includes(splitKey)) {
+    throw new DataError(
+      `dataset ${datasetUri} has no split key column ${splitKey} ${known}: fix models.${input.model}.evaluation.splitKey or the dataset`,
+    );
+  }
+  const sides = splitRows(table.rows, {
+    holdoutFraction,
+    validationFraction,
+    seed,
+    ...(splitKey ? { key: splitKey } : {}),
+  });
+  const pick = (side: SplitSide) => table.rows.filter((_, i) => sides[i] === side);
+  const parts = { train: pick('train'), validation: pick('validation'), holdout: pick('holdout') };
+  for (const side of ['train', 'holdout'] as const) {
+    if (parts[side].length === 0) {
+      throw new DataError(
+        `dataset ${datasetUri} leaves the ${side} split empty (${table.rows.length} rows, holdoutFraction ${holdoutFraction}, ` +
+          `splitKey ${splitKey || '(none)'}): upload more rows or more distinct key values, or change the fractions`,
+      );
+    }
+  }
+  const dropped = new Set(exclude);
+  const columns = table.columns.filter((c) => !dropped.has(c));
+  const features = columns.filter((c) => c !== target);
+  const put = (file: keyof typeof RUN_INPUTS, body: string) =>
+    deps.objects.put({ bucket: deps.bucket, key: runInputKey(input.model, runId, file) }, body, 'text/csv');
+  await put('train', toCsv(columns, parts.train));
+  if (parts.validation.length) await put('validation', toCsv(columns, parts.validation));
+  await put('holdoutFeatures', toCsv(features, parts.holdout));
+  await put('holdoutLabels', toCsv([target], parts.holdout));
+  return parts.holdout.length;
+}
+
+/**
+ * PrepareRun's use case: resolves the dataset, allocates the run id, splits the dataset into the
+ * run's inputs and records the run (`training`), returning `$.run` for the Train state.
  */
 export async function prepareRun(deps: PrepareRunDeps, input: PipelineState): Promise<RunInfo> {
   const datasetUri = await chooseDataset(deps, input);
   const now = (deps.clock ?? (() => new Date()))();
   const runId = newRunId(now);
+  const holdoutRows = await writeSplit(deps, input, runId, datasetUri);
   const run: RunInfo = {
+    runUri: s3Uri(deps.bucket, runPrefix(input.model, runId)),
+    holdoutRows,
     runId,
     datasetUri,
     outputUri: s3Uri(deps.bucket, runPrefix(input.model, runId)),

@@ -1,7 +1,43 @@
 import { readTrainingSummary } from '../../adapters/pipeline/training-summary.js';
 import type { Registry } from '../../adapters/registry/registry.js';
-import type { S3Objects } from '../../adapters/s3-objects.js';
+import { childUri, parseS3Uri, type S3Objects } from '../../adapters/s3-objects.js';
 import type { RegisterState, Registration } from '../../contracts/pipeline.js';
+import { RUN_FILES, runInputUri } from '../../contracts/s3-layout.js';
+
+type TrainedLineage = {
+  datasetSha256: string;
+  codeVersion: string;
+  hyperparameters: Record<string, string | number | boolean>;
+  framework: string;
+};
+
+/**
+ * What a run's lineage records of its training: the reference trainer's training summary, or for
+ * a contract trainer the dataset's hash, the validated hyperparameters and its model card's
+ * framework and code version.
+ */
+async function trainedLineage(objects: S3Objects, state: RegisterState): Promise<TrainedLineage> {
+  const runUri = state.run.runUri;
+  if (!runUri || (await objects.head(parseS3Uri(childUri(state.run.outputUri, RUN_FILES.trainingSummary))))) {
+    const summary = await readTrainingSummary(objects, state.run.outputUri);
+    return {
+      datasetSha256: summary.datasetSha256,
+      codeVersion: summary.codeVersion,
+      hyperparameters: summary.hyperparameters,
+      framework: `${summary.framework}@${summary.frameworkVersion}`,
+    };
+  }
+  const card = await objects
+    .getJson<Record<string, unknown>>(parseS3Uri(runInputUri(runUri, 'outputModelCard')))
+    .catch(() => ({}) as Record<string, unknown>);
+  const training = (card.training ?? {}) as Record<string, unknown>;
+  return {
+    datasetSha256: await objects.sha256(parseS3Uri(state.run.datasetUri)),
+    codeVersion: typeof training.codeVersion === 'string' ? training.codeVersion : 'unknown',
+    hyperparameters: JSON.parse(state.run.hyperparametersJson) as Record<string, string | number | boolean>,
+    framework: typeof card.framework === 'string' ? card.framework : 'unknown',
+  };
+}
 
 export interface RegisterDeps {
   readonly objects: S3Objects;
@@ -15,13 +51,14 @@ export interface RegisterDeps {
  */
 export async function registerRun(deps: RegisterDeps, state: RegisterState): Promise<Registration> {
   const { objects, registry } = deps;
-  const summary = await readTrainingSummary(objects, state.run.outputUri);
+  const summary = await trainedLineage(objects, state);
   // The parent is what serves the target stage now: the version this one would replace.
   const serving = await registry.stages.getStage(state.model, state.stage);
   const record = await registry.versions.registerVersion({
     model: state.model,
     ...(state.version ? { version: state.version } : { bump: state.bump }),
     metrics: state.evaluation.metrics,
+    reportedMetrics: state.evaluation.reportedMetrics,
     lineage: {
       parentVersion: serving?.version ?? null,
       datasetUri: state.run.datasetUri,
@@ -29,7 +66,7 @@ export async function registerRun(deps: RegisterDeps, state: RegisterState): Pro
       codeVersion: summary.codeVersion,
       runId: state.run.runId,
       hyperparameters: summary.hyperparameters,
-      framework: `${summary.framework}@${summary.frameworkVersion}`,
+      framework: summary.framework,
       artifactUri: state.evaluation.artifact.uri,
       artifactSha256: state.evaluation.artifact.sha256,
       author: state.requestedBy,

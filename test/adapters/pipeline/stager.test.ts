@@ -22,7 +22,7 @@ import {
   syncCheckpoints,
 } from '../../../lambdas/adapters/pipeline/stager.js';
 import { S3Objects } from '../../../lambdas/adapters/s3-objects.js';
-import { RUN_JOB_KEYS } from '../../../lambdas/contracts/s3-layout.js';
+import { RUN_INPUTS } from '../../../lambdas/contracts/s3-layout.js';
 import { ArtifactValidationError } from '../../../lambdas/domain/errors.js';
 import { Random } from '../../../lambdas/domain/ml/random.js';
 import { startTestS3, type TestS3 } from '../../support/emulators.js';
@@ -63,10 +63,10 @@ describe('the stager against s3rver', () => {
   const seedRun = async (runId: string, withValidation: boolean) => {
     const put = (name: string, body: string) =>
       objects.put({ bucket, key: `runs/churn/${runId}/${name}` }, body);
-    await put(RUN_JOB_KEYS.train, 'a,b,churned\n1,2,0\n');
-    if (withValidation) await put(RUN_JOB_KEYS.validation, 'a,b,churned\n3,4,1\n');
-    await put(RUN_JOB_KEYS.holdoutFeatures, 'a,b\n5,6\n');
-    await put(RUN_JOB_KEYS.holdoutLabels, 'churned\n1\n');
+    await put(RUN_INPUTS.train, 'a,b,churned\n1,2,0\n');
+    if (withValidation) await put(RUN_INPUTS.validation, 'a,b,churned\n3,4,1\n');
+    await put(RUN_INPUTS.holdoutFeatures, 'a,b\n5,6\n');
+    await put(RUN_INPUTS.holdoutLabels, 'churned\n1\n');
   };
 
   beforeAll(async () => {
@@ -182,7 +182,7 @@ describe('the stager against s3rver', () => {
     const out = join(work(), 'output');
     writeOutput(out);
     const published = await publishTrainOutputs(objects, { runUri: runUri('q1'), outputDir: out });
-    const inputUri = `${runUri('q1')}${RUN_JOB_KEYS.holdoutFeatures}`;
+    const inputUri = `${runUri('q1')}${RUN_INPUTS.holdoutFeatures}`;
     for (const source of [
       { runUri: runUri('q1') },
       { artifactUri: published.artifactUri, sha256: published.sha256 },
@@ -206,7 +206,7 @@ describe('the stager against s3rver', () => {
     const out = join(work(), 'output');
     writeOutput(out);
     const published = await publishTrainOutputs(objects, { runUri: runUri('q2'), outputDir: out });
-    const inputUri = `${runUri('q2')}${RUN_JOB_KEYS.holdoutFeatures}`;
+    const inputUri = `${runUri('q2')}${RUN_INPUTS.holdoutFeatures}`;
     const wrong = 'f'.repeat(64);
     const dir = work();
     await expect(
@@ -221,7 +221,7 @@ describe('the stager against s3rver', () => {
     await expect(
       stagePredictInputs(objects, {
         runUri: runUri('q2'),
-        inputUri: `${runUri('q2')}${RUN_JOB_KEYS.holdoutLabels}`,
+        inputUri: `${runUri('q2')}${RUN_INPUTS.holdoutLabels}`,
         workDir: work(),
       }),
     ).rejects.toThrow(/holds the holdout labels, which no job may read/);
@@ -234,7 +234,7 @@ describe('the stager against s3rver', () => {
     const dir = work();
     const file = join(dir, 'predictions.jsonl');
     writeFileSync(file, '0.2\n0.9\n');
-    const predictionsUri = `${runUri('x1')}${RUN_JOB_KEYS.predictions}`;
+    const predictionsUri = `${runUri('x1')}${RUN_INPUTS.predictions}`;
     await publishPredictions(objects, { predictionsFile: file, predictionsUri });
     expect(await objects.getText({ bucket, key: 'runs/churn/x1/evaluation/predictions.jsonl' })).toBe(
       '0.2\n0.9\n',

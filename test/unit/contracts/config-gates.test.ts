@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  gateMetricProblem,
   gateSchema,
   HIGHER_IS_BETTER,
   higherIsBetter,
   METRIC_NAMES,
   METRICS_BY_TASK,
-  metricTaskProblem,
 } from '../../../lambdas/contracts/config-gates.js';
 import { measuredMetricsSchema, metricsSchema } from '../../../lambdas/contracts/pipeline.js';
 import { TASK_TYPES } from '../../../lambdas/contracts/trainer.js';
@@ -90,14 +90,15 @@ describe('measured metrics (Register input)', () => {
   });
 });
 
-describe('metricTaskProblem', () => {
-  it("says when a metric is not one the model's task measures, listing the task's metrics", () => {
-    expect(metricTaskProblem('regression', 'rmse')).toBeUndefined();
-    expect(metricTaskProblem('binary', 'logLoss')).toBeUndefined();
-    expect(metricTaskProblem('multiclass', 'logLoss')).toBeUndefined();
-    expect(metricTaskProblem('regression', 'auc')).toBe(
-      'auc is not measured for a regression model (regression metrics: rmse, mae, r2)',
+describe('gateMetricProblem', () => {
+  it("says when a gate's metric is not one the model's task measures, listing the task's metrics", () => {
+    expect(gateMetricProblem('regression', 'rmse')).toBeUndefined();
+    expect(gateMetricProblem('binary', 'logLoss')).toBeUndefined();
+    expect(gateMetricProblem('multiclass', 'logLoss')).toBeUndefined();
+    expect(gateMetricProblem('regression', 'reported:validationRmse')).toBeUndefined();
+    expect(gateMetricProblem('regression', 'auc')).toMatch(
+      /does not measure for a regression model \(it measures: rmse, mae, r2\)/,
     );
-    expect(metricTaskProblem('multiclass', 'f1')).toMatch(/multiclass metrics: accuracy, macroF1, logLoss/);
+    expect(gateMetricProblem('multiclass', 'f1')).toMatch(/it measures: accuracy, macroF1, logLoss/);
   });
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BINARY_METRICS } from '../../../lambdas/contracts/config-schema.js';
+import { METRICS_BY_TASK } from '../../../lambdas/contracts/config-schema.js';
 import {
   auc,
   classificationMetrics,
@@ -90,9 +90,9 @@ describe('logLoss', () => {
 });
 
 describe('classificationMetrics', () => {
-  it('computes every binary gate metric at 0.5, with exactly the BINARY_METRICS keys', () => {
+  it('computes every binary metric at 0.5, with exactly the METRICS_BY_TASK.binary keys', () => {
     const m = classificationMetrics([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]);
-    expect(Object.keys(m).sort()).toEqual([...BINARY_METRICS].sort());
+    expect(Object.keys(m).sort()).toEqual([...METRICS_BY_TASK.binary].sort());
     // Predicted [0, 0, 0, 1]: tp 1, fp 0, tn 2, fn 1.
     expect(m.accuracy).toBe(0.75);
     expect(m.precision).toBe(1);

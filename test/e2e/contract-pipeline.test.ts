@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { approvalLinkIn, approveThroughLink, readOutbox } from '../../bin/cli/demo-approver.js';
+import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
+import { Registry } from '../../lambdas/adapters/registry/registry.js';
+import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
+import { churnCsv } from '../../local/data/churn.js';
+import { ltvCsv } from '../../local/data/ltv.js';
+import { startAs, startTestStack, type TestStack, testConfig } from '../support/local-stack.js';
+
+/**
+ * Runs of contract trainers through the one ASL on the embedded default: PrepareRun splits,
+ * Train runs the configured trainer, Predict its predict entry on the holdout, Evaluate
+ * measures, Gate decides on what was measured.
+ */
+const fixture = (name: string, task = 'binary', hyperparameters: Record<string, unknown> = {}) => ({
+  task,
+  target: 'churned',
+  exclude: ['player_id'],
+  training: { image: `test/fixtures/trainers/${name}`, hyperparameters, resources: { gpus: 0 } },
+  evaluation: { splitKey: 'player_id', seed: 5 },
+});
+
+describe('contract trainers through the lifecycle (local engine)', () => {
+  let t: TestStack;
+  let store: Registry;
+  const REQUESTOR = 'requestor@studio.test';
+
+  beforeAll(async () => {
+    const base = testConfig();
+    t = await startTestStack(
+      testConfig({
+        models: {
+          ...base.models,
+          liar: fixture('liar'),
+          crasher: fixture('crasher'),
+          'no-artifact': fixture('no-artifact'),
+          'bad-predict': fixture('bad-predict', 'binary', { failure: 'not_json' }),
+          ltv: {
+            task: 'regression',
+            target: 'ltv_90d',
+            exclude: ['player_id'],
+            training: {
+              image: 'containers/sklearn-ltv',
+              hyperparameters: { max_iter: 150, seed: 42 },
+              resources: { gpus: 0 },
+            },
+            evaluation: { splitKey: 'player_id', validationFraction: 0.1, seed: 42 },
+            gates: {
+              staging: [
+                { metric: 'r2', operator: '>=', threshold: 0.3 },
+                { metric: 'rmse', operator: '<=', threshold: 80 },
+              ],
+              production: [{ metric: 'r2', operator: '>=', threshold: 0.3 }],
+            },
+          },
+        },
+      }),
+    );
+    store = new Registry(createDocumentClient(t.stack.dynamo.client), t.stack.endpoints.tableName);
+    const objects = new S3Objects(t.stack.s3.client);
+    const bucket = t.stack.endpoints.bucket;
+    const churn = churnCsv({ rows: 800, seed: 21 });
+    for (const model of ['liar', 'crasher', 'no-artifact', 'bad-predict']) {
+      await objects.put({ bucket, key: `datasets/${model}/data.csv` }, churn, 'text/csv');
+    }
+    await objects.put({ bucket, key: 'datasets/ltv/data.csv' }, ltvCsv({ rows: 2000, seed: 42 }), 'text/csv');
+  }, 120_000);
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  async function run(model: string, approve = false) {
+    const before = readOutbox(t.stack.endpoints.outboxDir).length;
+    const executionArn = await startAs(t.stack, REQUESTOR, { model, stage: 'staging', reason: 'test' });
+    if (approve) {
+      const deadline = Date.now() + 120_000;
+      let link: string | undefined;
+      while (!link && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        link = readOutbox(t.stack.endpoints.outboxDir)
+          .slice(before)
+          .map((m) => approvalLinkIn(m.text))
+          .find(Boolean);
+      }
+      if (!link)
+        throw new Error(
+          `no approval email arrived: ${JSON.stringify(t.stack.engine.describe(executionArn).error)}`,
+        );
+      await approveThroughLink(link, 'approve', 'measured r2 is fine', []);
+    }
+    const result = await t.stack.engine.settled(executionArn);
+    const runs = await store.runs.listRuns(model);
+    return { result, run: runs[0], versions: await store.versions.listVersions(model) };
+  }
+
+  it('(a) a trainer that reports AUC 0.99 but predicts the base rate fails the gate on the measured AUC', async () => {
+    const { result, versions } = await run('liar');
+    expect(result.error).toBe('mlcycle.GateFailed');
+    const version = versions[0];
+    expect(version?.status).toBe('rejected');
+    // Measured on the holdout by the platform: a constant score has AUC 0.5.
+    expect(version?.metrics.auc).toBeCloseTo(0.5, 6);
+    // What the trainer claimed is kept beside, never gated on.
+    expect(version?.reportedMetrics).toEqual({ auc: 0.99, accuracy: 0.98, f1: 0.97, logLoss: 0.04 });
+  }, 120_000);
+
+  it('(b) a trainer that crashes fails the run with its last stderr line as the cause', async () => {
+    const { result, run: record, versions } = await run('crasher');
+    expect(result.error).toBe('mlcycle.TrainingFailed');
+    expect(record?.status).toBe('failed');
+    expect(record?.failure?.cause).toContain(
+      'crasher: out of memory allocating the embedding table (simulated)',
+    );
+    expect(versions).toHaveLength(0);
+  }, 120_000);
+
+  it('(c) a trainer that exits 0 without model/ fails the run as "no artifact"', async () => {
+    const { result, run: record, versions } = await run('no-artifact');
+    expect(result.error).toBe('mlcycle.TrainingFailed');
+    expect(record?.failure?.cause).toContain(
+      'no artifact: the train entry exited 0 but wrote no model/ folder',
+    );
+    expect(versions).toHaveLength(0);
+  }, 120_000);
+
+  it('(d) a predict entry that writes no JSON fails evaluation, naming the line', async () => {
+    const { result, run: record, versions } = await run('bad-predict');
+    expect(result.error).toBe('mlcycle.EvaluationFailed');
+    expect(record?.status).toBe('failed');
+    expect(record?.failure?.cause).toMatch(/prediction line 1 is not JSON: "NaN\?"/);
+    expect(versions).toHaveLength(0);
+  }, 120_000);
+
+  it('(e) the scikit-learn regression trainer passes its own r2/rmse gates and deploys', async () => {
+    const { result, versions } = await run('ltv', true);
+    expect(result.error ?? '').toBe('');
+    expect(result.status).toBe('SUCCEEDED');
+    const version = versions[0];
+    expect(version?.status).toBe('ready');
+    expect(version?.metrics.r2).toBeGreaterThan(0.3);
+    expect(version?.metrics.rmse).toBeGreaterThan(0);
+    expect(version?.metrics.auc).toBeUndefined();
+    expect(version?.reportedMetrics).toHaveProperty('validationR2');
+    expect(version?.lineage.artifactUri).toMatch(/\/runs\/ltv\/[^/]+\/model\.tar\.gz$/);
+    expect(version?.lineage.framework).toMatch(/^scikit-learn/);
+  }, 180_000);
+});
