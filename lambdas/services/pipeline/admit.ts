@@ -29,8 +29,14 @@ export async function admitExecution(
 ): Promise<PipelineState> {
   const parsed = pipelineRequestSchema.safeParse(input, { reportInput: true });
   if (!parsed.success) {
+    const unknown = parsed.error.issues.flatMap((issue) =>
+      issue.code === 'unrecognized_keys' ? issue.keys : [],
+    );
+    // One line, the refused keys first: a failure's cause is one line of at most 500 characters.
     throw new ValidationError(
-      `${describeZodError(parsed.error, 'execution input')}\n(the input names only model, stage, reason, dataset, bump, version, promote and overrides: policy and identity come from the deployed stack)`,
+      (unknown.length ? `execution input carries ${unknown.join(', ')}, which it may not: ` : '') +
+        'the input names only model, stage, reason, dataset, bump, version, promote and overrides; policy and identity come from the deployed stack. ' +
+        describeZodError(parsed.error, 'execution input').split('\n').join('; '),
     );
   }
   const record = await deps.starts.get(execution.name);

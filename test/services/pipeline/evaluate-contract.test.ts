@@ -92,13 +92,15 @@ describe('evaluateRun (contract trainer)', () => {
     });
   });
 
-  it('refuses an artifact record that names another run’s model', async () => {
-    await trained('r3', '1\n2\n3\n4\n');
-    const other = await trained('r4', '1\n2\n3\n4\n');
-    await objects.putJson({ bucket, key: 'runs/ltv/r3/model.tar.gz.json' }, other);
-    await expect(evaluateRun({ objects }, state('r3'))).rejects.toThrow(
-      /the artifact record of ltv run r3 names .*runs\/ltv\/r4\/model\.tar\.gz, not this run's/,
-    );
+  it('refuses a model.tar.gz whose bytes changed after training (the sha256 recorded at publish)', async () => {
+    const published = await trained('r3', '1\n2\n3\n4\n');
+    const swapped = join(dir, 'swapped.tar.gz');
+    writeFileSync(swapped, 'not the trained model');
+    // Same key and the same recorded sha256 as the trained one: only the bytes differ.
+    await objects.putFile({ bucket, key: 'runs/ltv/r3/model.tar.gz' }, swapped, {
+      metadata: { sha256: published.sha256 },
+    });
+    await expect(evaluateRun({ objects }, state('r3'))).rejects.toThrow(/sha256/);
   });
 
   it('a train entry that wrote no model/ publishes nothing', async () => {
