@@ -80,6 +80,8 @@ function main(): void {
     intendedUse: 'binary classification of tabular rows (the reference trainer of mlcycle)',
     limitations: ['linear in the encoded features: no interactions unless the data has them as columns'],
     training: {
+      // The commit the platform says this image was built from: the registry's lineage reads it here.
+      codeVersion: process.env[CONTRACT_ENV.codeVersion] || 'unknown',
       trainRows: outcome.trainRows,
       validationRows: outcome.holdoutRows,
       epochs: epochs.length,
