@@ -1,5 +1,7 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { unpackArchive } from '../../lambdas/adapters/pipeline/model-archive.js';
 import { parseS3Uri, S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import {
   type DriftSummary,
@@ -146,7 +148,7 @@ export async function runDemo(options: {
       );
 
       t = Date.now();
-      const served = loadModel(await objects.getText(parseS3Uri(body.artifact.uri)));
+      const served = await servedReferenceModel(objects, body.artifact.uri, stack.dir);
       const score = (row: Record<string, string | number | null | undefined>) => predictProba(served, row);
       const baselineKey = monitoringKey(model, 'baseline', `baseline-seed${options.seed + 1}.csv`);
       const batchKey = monitoringKey(model, 'batches', `${new Date().toISOString().slice(0, 10)}-live.csv`);
@@ -221,6 +223,21 @@ export async function runDemo(options: {
     };
   } finally {
     await stack.stop();
+  }
+}
+
+/**
+ * The reference model a client would download: the served model.tar.gz, unpacked, its model.json
+ * loaded (the demo scores its live batch with it, as a game client would).
+ */
+async function servedReferenceModel(objects: S3Objects, artifactUri: string, stateDir: string) {
+  const work = await mkdtemp(join(stateDir, 'served-'));
+  try {
+    await objects.getFile(parseS3Uri(artifactUri), join(work, 'model.tar.gz'));
+    await unpackArchive(join(work, 'model.tar.gz'), join(work, 'model'));
+    return loadModel(await readFile(join(work, 'model', 'model.json'), 'utf8'));
+  } finally {
+    await rm(work, { recursive: true, force: true });
   }
 }
 
