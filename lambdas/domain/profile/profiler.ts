@@ -143,7 +143,8 @@ export class Profiler {
     if (!acc) {
       acc = new ColumnAccumulator(
         name,
-        this.options.kinds?.[name],
+        // own keys only: no kind is pinned for a column named "constructor" unless it is
+        this.options.kinds && Object.hasOwn(this.options.kinds, name) ? this.options.kinds[name] : undefined,
         ...columnSettings(this.options, this.accumulators.length),
       );
       // A column first seen in a later JSON record was missing from the rows before it.
@@ -228,14 +229,20 @@ export class Profiler {
     const record = value as Record<string, unknown>;
     for (const k of Object.keys(record)) if (!this.byName.has(k)) this.column(k);
     const roles = this.options.performance;
-    if (roles && !this.perf && roles.label in record && roles.prediction in record) {
+    if (
+      roles &&
+      !this.perf &&
+      Object.hasOwn(record, roles.label) &&
+      Object.hasOwn(record, roles.prediction)
+    ) {
       this.perf = { state: newPerformance(), label: -1, prediction: -1 };
     }
     this.rows++;
     if (this.perf && roles)
       addPrediction(this.perf.state, Number(record[roles.label]), Number(record[roles.prediction]));
     for (const acc of this.accumulators) {
-      const v = record[acc.name];
+      // own keys only: a line without "constructor" does not have Object's
+      const v = Object.hasOwn(record, acc.name) ? record[acc.name] : undefined;
       if (v === null || v === undefined || v === '') acc.addMissing();
       else if (typeof v === 'number' && Number.isFinite(v)) acc.addNumber(v, String(v));
       else {
@@ -302,7 +309,7 @@ export class Profiler {
 
   /** Kinds settled so far (the columns with values), for profiling the rest in parallel. */
   kinds(): Record<string, ColumnKind> {
-    const out: Record<string, ColumnKind> = {};
+    const out: Record<string, ColumnKind> = Object.create(null);
     for (const acc of this.accumulators) {
       acc.pin();
       if (acc.kind) out[acc.name] = acc.kind;
