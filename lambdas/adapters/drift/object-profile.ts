@@ -24,6 +24,7 @@ export async function profileObject(
 ): Promise<Profile> {
   const { format, gzip } = formatOf(at.key);
   checkDataHead(at.key, await readHead(objects, at, gzip), format, maxColumns);
+  options = { ...options, maxColumns };
   if (!gzip) {
     const head = await objects.head(at);
     if (!head) throw new NotFoundError(`${s3Uri(at.bucket, at.key)} does not exist`);

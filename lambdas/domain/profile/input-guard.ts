@@ -5,7 +5,7 @@
  * that runs out of memory (every column holds a sketch).
  */
 import { DataError } from '../errors.js';
-import type { DataFormat } from './profile-options.js';
+import { type DataFormat, tooManyColumns } from './profile-options.js';
 
 const LF = 0x0a;
 const COMMA = 0x2c;
@@ -81,8 +81,6 @@ export function checkDataHead(name: string, head: Buffer, format: DataFormat, ma
   if (reason) throw new DataError(`"${name}" was refused: ${reason}`);
   const { count, atLeast } = columnCount(head, format);
   if (count > maxColumns) {
-    throw new DataError(
-      `"${name}" has ${atLeast ? 'at least ' : ''}${count} columns, more than monitoring.maxColumns ${maxColumns}: drop columns the model does not use, or raise monitoring.maxColumns (each column costs memory)`,
-    );
+    throw new DataError(`"${name}": ${tooManyColumns(count, maxColumns, atLeast)}`);
   }
 }

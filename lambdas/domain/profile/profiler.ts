@@ -1,3 +1,4 @@
+import { DataError } from '../errors.js';
 import { ColumnAccumulator } from './column-accumulator.js';
 import { FastCsvRows } from './csv-fast-rows.js';
 import { addCsvField, NULL_TOKENS } from './csv-field.js';
@@ -12,6 +13,7 @@ import {
   DEFAULT_MAX_ROW_BYTES,
   DEFAULT_PIN_AFTER_ROWS,
   type ProfileOptions,
+  tooManyColumns,
 } from './profile-options.js';
 import { MAX_EXAMPLES, type ProfilerState, type RowRef } from './profiler-state.js';
 
@@ -141,6 +143,10 @@ export class Profiler {
   private column(name: string): ColumnAccumulator {
     let acc = this.byName.get(name);
     if (!acc) {
+      const max = this.options.maxColumns ?? Number.POSITIVE_INFINITY;
+      if (this.accumulators.length >= max) {
+        throw new DataError(tooManyColumns(this.accumulators.length + 1, max, true));
+      }
       acc = new ColumnAccumulator(
         name,
         // own keys only: no kind is pinned for a column named "constructor" unless it is
@@ -156,6 +162,8 @@ export class Profiler {
   }
 
   private header(columns: readonly string[]): void {
+    const max = this.options.maxColumns ?? Number.POSITIVE_INFINITY;
+    if (columns.length > max) throw new DataError(tooManyColumns(columns.length, max));
     const { names, warnings } = columnNames(columns);
     this.headerWarnings = warnings;
     this.warnings.push(...warnings);
