@@ -1,8 +1,10 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { datasetKey } from '../../lambdas/contracts/s3-layout.js';
-import { ValidationError } from '../../lambdas/domain/errors.js';
+import { ConflictError, ValidationError } from '../../lambdas/domain/errors.js';
+import { datasetProblem } from '../../lambdas/domain/profile/input-guard.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { configuredModel, inContext, type RegisterCommands } from './types.js';
 import { localFileSize, uploadFile } from './upload.js';
@@ -13,13 +15,25 @@ export const registerDatasetCommands: RegisterCommands = (program, context) => {
 
   datasets
     .command('upload <model> <file>')
-    .description('upload a CSV; the next pipeline run trains on the newest one')
+    .description(
+      'upload a CSV (checked first: text, a header with the target column, data rows); the next pipeline run trains on the newest one',
+    )
+    .option('--replace', 'replace a dataset of the same name (refused otherwise)')
     .option('--json', 'print JSON')
-    .action(async (model: string, file: string, _o, cmd: Command) => {
+    .action(async (model: string, file: string, o: { replace?: boolean }, cmd: Command) => {
       await inContext(context, cmd, async (ctx) => {
         configuredModel(ctx, model);
-        localFileSize(file);
-        const uri = await uploadFile(ctx, datasetKey(model, basename(file)), file);
+        const size = localFileSize(file);
+        const target = ctx.config.models[model]?.target ?? '';
+        const problem = datasetProblem(readHead(file), target, size <= HEAD_BYTES);
+        if (problem) throw new ValidationError(`${file} was not uploaded: ${problem}`);
+        const key = datasetKey(model, basename(file));
+        if (!o.replace && (await new S3Objects(ctx.s3).head({ bucket: ctx.bucket, key }))) {
+          throw new ConflictError(
+            `s3://${ctx.bucket}/${key} already exists; rename the file, or pass --replace to replace it`,
+          );
+        }
+        const uri = await uploadFile(ctx, key, file);
         ctx.output.result({ uri }, () => `uploaded ${uri}`);
       });
     });
@@ -47,3 +61,16 @@ export const registerDatasetCommands: RegisterCommands = (program, context) => {
       });
     });
 };
+
+const HEAD_BYTES = 1 << 20;
+
+/** The first megabyte of a local file, what datasetProblem checks. */
+function readHead(file: string): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(HEAD_BYTES);
+    return buf.subarray(0, readSync(fd, buf, 0, HEAD_BYTES, 0));
+  } finally {
+    closeSync(fd);
+  }
+}

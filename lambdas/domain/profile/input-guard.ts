@@ -84,3 +84,46 @@ export function checkDataHead(name: string, head: Buffer, format: DataFormat, ma
     throw new DataError(`"${name}": ${tooManyColumns(count, maxColumns, atLeast)}`);
   }
 }
+
+/**
+ * What is wrong with a training dataset (a CSV) that starts with `head` (all of it when `whole`),
+ * for a model whose target column is `target`; undefined when nothing is. Checked before it is
+ * uploaded, so a run never trains on (or fails hours later on) an unreadable file.
+ */
+export function datasetProblem(head: Buffer, target: string, whole: boolean): string | undefined {
+  if (head.length === 0) return 'it is empty';
+  const reason = notTextReason(head);
+  if (reason) return reason;
+  const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  const text = head.subarray(bom).toString('utf8');
+  const newline = text.indexOf('\n');
+  if (newline < 0 && !whole) return 'its header row is longer than the first megabyte';
+  const header = parseHeader((newline < 0 ? text : text.slice(0, newline)).replace(/\r$/, ''));
+  if (!header.includes(target)) {
+    const shown = header.slice(0, 20).join(', ');
+    return `it has no target column "${target}" (its columns: ${shown}${header.length > 20 ? ', …' : ''}); check the file, or the model's target in the config`;
+  }
+  if (newline < 0 || !text.slice(newline + 1).trim()) return 'it has a header but no data rows';
+  return undefined;
+}
+
+/** A CSV header row's names (quoted names unquoted). */
+function parseHeader(line: string): string[] {
+  const names: string[] = [];
+  let name = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (ch === '"') {
+      if (quoted && line[i + 1] === '"') {
+        name += '"';
+        i++;
+      } else quoted = !quoted;
+    } else if (ch === ',' && !quoted) {
+      names.push(name.trim());
+      name = '';
+    } else name += ch;
+  }
+  names.push(name.trim());
+  return names;
+}
