@@ -5,6 +5,7 @@ import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { datasetKey } from '../../lambdas/contracts/s3-layout.js';
 import { ConflictError, ValidationError } from '../../lambdas/domain/errors.js';
 import { datasetProblem } from '../../lambdas/domain/profile/input-guard.js';
+import { datasetCandidates } from '../../lambdas/services/pipeline/prepare-run.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { configuredModel, inContext, type RegisterCommands } from './types.js';
 import { localFileSize, uploadFile } from './upload.js';
@@ -35,6 +36,35 @@ export const registerDatasetCommands: RegisterCommands = (program, context) => {
         }
         const uri = await uploadFile(ctx, key, file);
         ctx.output.result({ uri }, () => `uploaded ${uri}`);
+      });
+    });
+
+  datasets
+    .command('list <model>')
+    .description(
+      'the datasets under datasets/<model>/, newest first: the first is what the next run trains on',
+    )
+    .option('--json', 'print JSON')
+    .action(async (model: string, _o, cmd: Command) => {
+      await inContext(context, cmd, async (ctx) => {
+        configuredModel(ctx, model);
+        const found = await datasetCandidates(new S3Objects(ctx.s3), ctx.bucket, model);
+        const rows = found.map((o, i) => ({
+          uri: `s3://${ctx.bucket}/${o.key}`,
+          bytes: o.size,
+          lastModified: o.lastModified.toISOString(),
+          nextRun: i === 0,
+        }));
+        ctx.output.result(rows, () =>
+          rows.length
+            ? rows
+                .map(
+                  (r) =>
+                    `${r.lastModified}  ${String(r.bytes).padStart(12)}  ${r.uri}${r.nextRun ? '  ← the next run trains on this' : ''}`,
+                )
+                .join('\n')
+            : `no datasets under s3://${ctx.bucket}/datasets/${model}/; upload one: mlcycle datasets upload ${model} <file.csv>`,
+        );
       });
     });
 

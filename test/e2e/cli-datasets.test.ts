@@ -85,4 +85,16 @@ describe('mlcycle datasets upload checks the file first', () => {
     expect(replaced.code, replaced.stderr).toBe(0);
     expect(await objects().getText({ bucket: stack.endpoints.bucket, key })).not.toBe(original);
   });
+
+  it('datasets list shows them newest first, marking the one the next run trains on', async () => {
+    await new Promise((r) => setTimeout(r, 1100)); // S3 times are to the second
+    const r0 = await cli('datasets', 'upload', 'churn', join(data, 'players-v2.csv'));
+    expect(r0.code, r0.stderr).toBe(0);
+    const r = await cli('datasets', 'list', 'churn');
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/datasets\/churn\/players-v2\.csv {2}← the next run trains on this$/);
+    expect(lines[1]).toMatch(/datasets\/churn\/players\.csv$/);
+  });
 });
