@@ -138,6 +138,18 @@ describe('monitoring refuses inputs that would fool or sink it', () => {
     ).toBe('ok');
   });
 
+  it('a batch with a column "constructor" the baseline lacks: checked, the column reported missing from the baseline', async () => {
+    const key = 'monitoring/churn/batches/extra-constructor.csv';
+    const record = await processBatch(
+      deps,
+      await upload(key, csv(300, 10, ['x', 'y', 'region', 'churned', 'constructor', '__proto__'])),
+    );
+    expect(record?.error).toBeUndefined();
+    expect(record?.status).toBe('ok');
+    expect(record?.features.map((f) => f.name)).not.toContain('constructor');
+    expect(await recordsOf(key)).toEqual([record]);
+  });
+
   const random = (n: number, seed: number) => {
     const rng = new Random(seed);
     return Buffer.from(Array.from({ length: n }, () => Math.floor(rng.next() * 256)));
