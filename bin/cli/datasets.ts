@@ -1,8 +1,11 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { datasetKey } from '../../lambdas/contracts/s3-layout.js';
-import { ValidationError } from '../../lambdas/domain/errors.js';
+import { ConflictError, ValidationError } from '../../lambdas/domain/errors.js';
+import { datasetProblem } from '../../lambdas/domain/profile/input-guard.js';
+import { datasetCandidates } from '../../lambdas/services/pipeline/prepare-run.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { configuredModel, inContext, type RegisterCommands } from './types.js';
 import { localFileSize, uploadFile } from './upload.js';
@@ -13,14 +16,55 @@ export const registerDatasetCommands: RegisterCommands = (program, context) => {
 
   datasets
     .command('upload <model> <file>')
-    .description('upload a CSV; the next pipeline run trains on the newest one')
+    .description(
+      'upload a CSV (checked first: text, a header with the target column, data rows); the next pipeline run trains on the newest one',
+    )
+    .option('--replace', 'replace a dataset of the same name (refused otherwise)')
     .option('--json', 'print JSON')
-    .action(async (model: string, file: string, _o, cmd: Command) => {
+    .action(async (model: string, file: string, o: { replace?: boolean }, cmd: Command) => {
       await inContext(context, cmd, async (ctx) => {
         configuredModel(ctx, model);
-        localFileSize(file);
-        const uri = await uploadFile(ctx, datasetKey(model, basename(file)), file);
+        const size = localFileSize(file);
+        const target = ctx.config.models[model]?.target ?? '';
+        const problem = datasetProblem(readHead(file), target, size <= HEAD_BYTES);
+        if (problem) throw new ValidationError(`${file} was not uploaded: ${problem}`);
+        const key = datasetKey(model, basename(file));
+        if (!o.replace && (await new S3Objects(ctx.s3).head({ bucket: ctx.bucket, key }))) {
+          throw new ConflictError(
+            `s3://${ctx.bucket}/${key} already exists; rename the file, or pass --replace to replace it`,
+          );
+        }
+        const uri = await uploadFile(ctx, key, file);
         ctx.output.result({ uri }, () => `uploaded ${uri}`);
+      });
+    });
+
+  datasets
+    .command('list <model>')
+    .description(
+      'the datasets under datasets/<model>/, newest first: the first is what the next run trains on',
+    )
+    .option('--json', 'print JSON')
+    .action(async (model: string, _o, cmd: Command) => {
+      await inContext(context, cmd, async (ctx) => {
+        configuredModel(ctx, model);
+        const found = await datasetCandidates(new S3Objects(ctx.s3), ctx.bucket, model);
+        const rows = found.map((o, i) => ({
+          uri: `s3://${ctx.bucket}/${o.key}`,
+          bytes: o.size,
+          lastModified: o.lastModified.toISOString(),
+          nextRun: i === 0,
+        }));
+        ctx.output.result(rows, () =>
+          rows.length
+            ? rows
+                .map(
+                  (r) =>
+                    `${r.lastModified}  ${String(r.bytes).padStart(12)}  ${r.uri}${r.nextRun ? '  ← the next run trains on this' : ''}`,
+                )
+                .join('\n')
+            : `no datasets under s3://${ctx.bucket}/datasets/${model}/; upload one: mlcycle datasets upload ${model} <file.csv>`,
+        );
       });
     });
 
@@ -47,3 +91,16 @@ export const registerDatasetCommands: RegisterCommands = (program, context) => {
       });
     });
 };
+
+const HEAD_BYTES = 1 << 20;
+
+/** The first megabyte of a local file, what datasetProblem checks. */
+function readHead(file: string): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(HEAD_BYTES);
+    return buf.subarray(0, readSync(fd, buf, 0, HEAD_BYTES, 0));
+  } finally {
+    closeSync(fd);
+  }
+}

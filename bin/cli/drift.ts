@@ -91,6 +91,7 @@ function show(ctx: CliContext, record: DriftRecord) {
         (f) =>
           `  ${f.name.padEnd(24)} ${f.method.padEnd(16)} ${f.score === null ? 'n/a' : f.score.toFixed(4)}  ${f.severity}`,
       ),
+      ...(record.warnings ?? []).map((w) => `warning: ${w}`),
       record.reportUri ? `report: ${record.reportUri}` : '',
     ]
       .filter(Boolean)

@@ -20,6 +20,16 @@ export const monitoringSchema = z.strictObject({
   categoricalCap: z.number().int().min(2).max(10_000).default(200),
   /** Pin a feature's kind per model instead of inferring it from the baseline. */
   schema: z.record(z.string(), z.record(z.string(), z.enum(['numeric', 'categorical']))).default({}),
+  /**
+   * Columns a baseline or batch may have: a wider file is refused (an error record naming its
+   * width and this cap) before it is profiled, since every column holds a sketch in memory.
+   */
+  maxColumns: z.number().int().min(1).max(100_000).default(2_000),
+  /**
+   * Share of a batch's rows that may be skipped (ragged, oversized) before its check is marked
+   * `degraded`, with the counts: its drift figures then describe only part of the file.
+   */
+  maxSkippedRowShare: z.number().min(0).max(1).default(0.05),
   alerts: z
     .strictObject({
       minSeverity: z.enum(['low', 'medium', 'high', 'critical']).default('high'),

@@ -183,4 +183,27 @@ describe('mlcycle drift (CLI) against a running local stack', () => {
     );
     expect((await uploaded()).length).toBe(before);
   });
+  it('drift check prints a degraded batch and its warnings (most rows ragged)', async () => {
+    const [header, ...rows] = churnCsv({ rows: 900, seed: 4 }).trimEnd().split('\n');
+    const ragged = [header, ...rows.map((l, i) => (i % 3 === 0 ? l : `${l},extra`))].join('\n');
+    writeFileSync(join(data, 'ragged.csv'), `${ragged}\n`);
+    const r = await cli('drift', 'check', 'churn', join(data, 'ragged.csv'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^batch monitoring\/churn\/batches\/\S+-ragged\.csv: degraded$/m);
+    expect(r.stdout).toMatch(/^warning: 600 of 900 rows skipped .*monitoring\.maxSkippedRowShare 0\.05/m);
+  });
+
+  it('random bytes as a baseline: exit 2 naming the reason, and the baseline stays', async () => {
+    let x = 7;
+    const bytes = Buffer.from(
+      Array.from({ length: 20_000 }, () => ((x = (x * 1103515245 + 12345) % 2 ** 31), x >> 16) & 255),
+    );
+    writeFileSync(join(data, 'noise.csv'), bytes);
+    await expectRefused(
+      ['drift', 'baseline', 'churn', join(data, 'noise.csv')],
+      /^mlcycle: baseline monitoring\/churn\/baseline\/\S+-noise\.csv could not be processed: .*was refused: it (has NUL bytes|is not valid UTF-8)/,
+    );
+    const r = await cli('drift', 'check', 'churn', join(data, 'low.csv'));
+    expect(r.code, r.stderr).toBe(0);
+  });
 });

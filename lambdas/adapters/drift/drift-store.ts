@@ -12,6 +12,9 @@ import { isConditionFailure } from '../dynamo-conditions.js';
 
 export type { DriftRecord };
 
+/** How long a claim is held by default: the monitoring functions' timeout (15 minutes). */
+export const DEFAULT_LEASE_SECONDS = 900;
+
 export interface BaselinePointer {
   model: string;
   profileKey: string;
@@ -36,8 +39,20 @@ export class DriftStore {
     return { PK: `S3EVENT#${bucket}/${key}#${version}`, SK: 'S3EVENT' };
   }
 
-  /** True for the first delivery of an object version; false for a duplicate. */
-  async claimEvent(bucket: string, key: string, version: string, now: Date): Promise<boolean> {
+  /**
+   * True for the first delivery of an object version, or a redelivery after the lease of an
+   * attempt that never finished (a crash, a timeout) ran out; false for a duplicate while an
+   * attempt holds the lease, or once one has finished (completeEvent). `leaseSeconds`: the
+   * function's timeout, after which the attempt holding it cannot still be running.
+   */
+  async claimEvent(
+    bucket: string,
+    key: string,
+    version: string,
+    now: Date,
+    leaseSeconds = DEFAULT_LEASE_SECONDS,
+  ): Promise<boolean> {
+    const seconds = Math.floor(now.getTime() / 1000);
     try {
       await this.doc.send(
         new PutCommand({
@@ -45,9 +60,13 @@ export class DriftStore {
           Item: {
             ...this.eventKey(bucket, key, version),
             claimedAt: now.toISOString(),
-            expiresAt: Math.floor(now.getTime() / 1000) + 14 * 86_400,
+            leaseUntil: seconds + leaseSeconds,
+            expiresAt: seconds + 14 * 86_400,
           },
-          ConditionExpression: 'attribute_not_exists(PK)',
+          // claims written before leases (no leaseUntil) stay held, as they always were
+          ConditionExpression:
+            'attribute_not_exists(PK) OR (attribute_not_exists(doneAt) AND leaseUntil < :now)',
+          ExpressionAttributeValues: { ':now': seconds },
         }),
       );
       return true;
@@ -57,6 +76,18 @@ export class DriftStore {
     }
   }
 
+  /** Marks a claimed delivery done: later deliveries of it are duplicates (for 14 days). */
+  async completeEvent(bucket: string, key: string, version: string, now: Date): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: this.eventKey(bucket, key, version),
+        UpdateExpression: 'SET doneAt = :done',
+        ExpressionAttributeValues: { ':done': now.toISOString() },
+      }),
+    );
+  }
+
   /** Gives a claim back after a transient failure, so the retried delivery is processed. */
   async releaseEvent(bucket: string, key: string, version: string): Promise<void> {
     await this.doc.send(
@@ -64,11 +95,16 @@ export class DriftStore {
     );
   }
 
+  /**
+   * The kinds are stored as JSON text (`kindsJson`): column names are data, and the DynamoDB
+   * marshaller cannot write a map with a key like "__proto__" (nor a null-prototype object).
+   */
   async putBaseline(pointer: BaselinePointer): Promise<void> {
+    const { kinds, ...rest } = pointer;
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { PK: `MODEL#${pointer.model}`, SK: 'BASELINE', ...pointer },
+        Item: { PK: `MODEL#${pointer.model}`, SK: 'BASELINE', ...rest, kindsJson: JSON.stringify(kinds) },
       }),
     );
   }
@@ -82,8 +118,10 @@ export class DriftStore {
       }),
     );
     if (!out.Item) return undefined;
-    const { PK: _p, SK: _s, ...rest } = out.Item;
-    return rest as BaselinePointer;
+    const { PK: _p, SK: _s, kindsJson, kinds, ...rest } = out.Item;
+    // null prototype: a column named "constructor" is only there when the baseline had one
+    const parsed = typeof kindsJson === 'string' ? JSON.parse(kindsJson) : (kinds ?? {}); // kinds: pointers before kindsJson
+    return { ...rest, kinds: Object.assign(Object.create(null), parsed) } as BaselinePointer;
   }
 
   async putRecord(record: DriftRecord): Promise<void> {

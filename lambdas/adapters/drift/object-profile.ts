@@ -1,4 +1,6 @@
 import { DataError, NotFoundError } from '../../domain/errors.js';
+import { SNIFF_BYTES } from '../../domain/profile/file-head.js';
+import { checkDataHead } from '../../domain/profile/input-guard.js';
 import type { Profile } from '../../domain/profile/profile.js';
 import type { ProfileOptions } from '../../domain/profile/profile-options.js';
 import { type S3Location, type S3Objects, s3Uri } from '../s3-objects.js';
@@ -18,8 +20,11 @@ export async function profileObject(
   at: S3Location,
   options: Omit<ProfileOptions, 'format'>,
   parallel: ParallelOptions = {},
+  maxColumns = Number.POSITIVE_INFINITY,
 ): Promise<Profile> {
   const { format, gzip } = formatOf(at.key);
+  checkDataHead(at.key, await readHead(objects, at, gzip), format, maxColumns);
+  options = { ...options, maxColumns };
   if (!gzip) {
     const head = await objects.head(at);
     if (!head) throw new NotFoundError(`${s3Uri(at.bucket, at.key)} does not exist`);
@@ -44,4 +49,31 @@ export async function profileObject(
   } finally {
     body.destroy();
   }
+}
+
+/**
+ * The first megabyte of the (decompressed) object, for checkDataHead: read before anything is
+ * profiled, so a binary or too wide file is refused with bounded memory.
+ */
+async function readHead(objects: S3Objects, at: S3Location, gzip: boolean): Promise<Buffer> {
+  const body = await objects.getStream(at).catch((err: Error) => {
+    if (err.name === 'NoSuchKey') throw new NotFoundError(`${s3Uri(at.bucket, at.key)} does not exist`);
+    throw err;
+  });
+  const chunks: Buffer[] = [];
+  let n = 0;
+  try {
+    for await (const chunk of dataChunks(body, gzip)) {
+      chunks.push(Buffer.from(chunk));
+      n += chunk.length;
+      if (n >= SNIFF_BYTES) break;
+    }
+  } catch (err) {
+    if (gzip)
+      throw new DataError(`"${at.key}" ends in .gz but is not valid gzip (${(err as Error).message})`);
+    throw err;
+  } finally {
+    body.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, SNIFF_BYTES);
 }

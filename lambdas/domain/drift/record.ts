@@ -7,7 +7,8 @@ export interface DriftRecord {
   batchKey: string;
   kind: 'batch' | 'baseline';
   checkedAt: string;
-  status: 'ok' | 'insufficient-data' | 'error';
+  /** `degraded`: checked, but more than monitoring.maxSkippedRowShare of its rows were skipped. */
+  status: 'ok' | 'insufficient-data' | 'degraded' | 'error';
   overallSeverity: Severity;
   driftedShare: number;
   rows: number;
@@ -15,6 +16,28 @@ export interface DriftRecord {
   resultUri?: string;
   reportUri?: string;
   error?: string;
+  /** What the profile warned of (skipped rows, invalid values, …), for `drift check` to print. */
+  warnings?: string[];
+  /** Rows skipped whole (ragged, oversized), when there were any. */
+  skippedRows?: number;
   alerted: boolean;
   retrainExecution?: string;
+}
+
+/**
+ * The status of a checked batch: `degraded` (with a warning giving the counts) when more than
+ * `maxShare` of its rows were skipped, so its figures describe only part of the file.
+ */
+export function skippedRowsStatus(
+  status: DriftRecord['status'],
+  rows: number,
+  skipped: number,
+  maxShare: number,
+): { status: DriftRecord['status']; warning?: string } {
+  const total = rows + skipped;
+  if (!total || skipped / total <= maxShare) return { status };
+  return {
+    status: 'degraded',
+    warning: `${skipped} of ${total} rows skipped (${((skipped / total) * 100).toFixed(1)}%, more than monitoring.maxSkippedRowShare ${maxShare}): the drift figures describe only the rows read; fix the file (rows with the wrong number of fields) and upload it again`,
+  };
 }

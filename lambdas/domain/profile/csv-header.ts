@@ -64,7 +64,7 @@ export function sniffCsvKinds(
   );
   scanner.push(rows);
   scanner.end();
-  const kinds: Record<string, ColumnKind> = {};
+  const kinds: Record<string, ColumnKind> = Object.create(null);
   names.forEach((name, c) => {
     const { numbers, texts } = seen[c] as { numbers: number; texts: number };
     if (texts) kinds[name] = 'categorical';

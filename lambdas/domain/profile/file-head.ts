@@ -37,7 +37,7 @@ export function sniffKinds(
     sniff.pushBlock(rows, 0);
     kinds = sniff.kinds();
   }
-  return { ...kinds, ...(options.kinds ?? {}) };
+  return Object.assign(Object.create(null), kinds, options.kinds ?? {});
 }
 
 /**

@@ -37,7 +37,8 @@ export function finishProfile(
     );
   }
   const warnings = [...state.warnings];
-  const columns: Profile['columns'] = {};
+  // null prototype: a column named __proto__ or constructor is a column like any other
+  const columns: Profile['columns'] = Object.create(null);
   state.columns.forEach((c, i) => {
     const acc = ColumnAccumulator.fromState(c, ...columnSettings(options, i));
     const p = acc.finish();

@@ -11,6 +11,11 @@ export interface ProfileOptions {
   readonly sketchK?: number;
   readonly seed?: number;
   readonly maxRowBytes?: number;
+  /**
+   * Columns a file may have (monitoring.maxColumns): one more (a CSV header, a JSON key first
+   * seen late, the union of parts) is a DataError, since every column holds a sketch.
+   */
+  readonly maxColumns?: number;
   /** Label and prediction columns: when both are in the file, performance is measured too. */
   readonly performance?: { readonly label: string; readonly prediction: string };
   /**
@@ -29,6 +34,11 @@ export interface ProfileOptions {
 }
 
 export const DEFAULT_MAX_ROW_BYTES = 1 << 20;
+
+/** The DataError for a file with more columns than the cap (`atLeast`: counted so far). */
+export function tooManyColumns(count: number, maxColumns: number, atLeast = false): string {
+  return `the file has ${atLeast ? 'at least ' : ''}${count} columns, more than monitoring.maxColumns ${maxColumns}: drop columns the model does not use, or raise monitoring.maxColumns (each column costs memory)`;
+}
 export const DEFAULT_PIN_AFTER_ROWS = 10_000;
 export const DEFAULT_CATEGORICAL_CAP = 200;
 

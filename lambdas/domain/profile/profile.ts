@@ -51,7 +51,7 @@ export function missingRate(p: ColumnProfile): number {
 
 /** Merges b into a copy of a (same schema). */
 export function mergeProfiles(a: Profile, b: Profile, categoricalCap = 200): Profile {
-  const columns: Record<string, ColumnProfile> = {};
+  const columns: Record<string, ColumnProfile> = Object.create(null);
   for (const name of new Set([...Object.keys(a.columns), ...Object.keys(b.columns)])) {
     const x = a.columns[name];
     const y = b.columns[name];
@@ -76,7 +76,7 @@ export function mergeProfiles(a: Profile, b: Profile, categoricalCap = 200): Pro
         sketch: sketch.toJSON(),
       };
     } else if (x.kind === 'categorical' && y.kind === 'categorical') {
-      const counts: Record<string, number> = { ...x.counts };
+      const counts: Record<string, number> = Object.assign(Object.create(null), x.counts);
       for (const [k, v] of Object.entries(y.counts)) counts[k] = (counts[k] ?? 0) + v;
       const sorted = Object.entries(counts).sort((p, q) => q[1] - p[1]);
       const kept = Object.fromEntries(sorted.slice(0, categoricalCap));

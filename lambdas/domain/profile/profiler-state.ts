@@ -1,6 +1,7 @@
+import { DataError } from '../errors.js';
 import { ColumnAccumulator, type ColumnState } from './column-accumulator.js';
 import { mergePerformance, type PerformanceState } from './performance.js';
-import { columnSettings, type ProfileOptions } from './profile-options.js';
+import { columnSettings, type ProfileOptions, tooManyColumns } from './profile-options.js';
 
 /** Where a skipped row was: its row number within a block of the file (block 0 = whole file). */
 export interface RowRef {
@@ -53,6 +54,9 @@ export class ProfilerStateMerger {
       const acc = this.byName.get(c.name);
       if (acc) acc.merge(c);
       else {
+        const max = this.options.maxColumns ?? Number.POSITIVE_INFINITY;
+        // parts under the cap each can add up to more than it
+        if (this.byName.size >= max) throw new DataError(tooManyColumns(this.byName.size + 1, max, true));
         const fresh = ColumnAccumulator.fromState(c, ...columnSettings(this.options, this.byName.size));
         // a column first seen here (JSON keys appear anywhere) was missing from the rows before
         if (this.totals.rows) fresh.addMissing(this.totals.rows);

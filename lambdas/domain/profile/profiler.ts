@@ -1,3 +1,4 @@
+import { DataError } from '../errors.js';
 import { ColumnAccumulator } from './column-accumulator.js';
 import { FastCsvRows } from './csv-fast-rows.js';
 import { addCsvField, NULL_TOKENS } from './csv-field.js';
@@ -12,6 +13,7 @@ import {
   DEFAULT_MAX_ROW_BYTES,
   DEFAULT_PIN_AFTER_ROWS,
   type ProfileOptions,
+  tooManyColumns,
 } from './profile-options.js';
 import { MAX_EXAMPLES, type ProfilerState, type RowRef } from './profiler-state.js';
 
@@ -141,9 +143,14 @@ export class Profiler {
   private column(name: string): ColumnAccumulator {
     let acc = this.byName.get(name);
     if (!acc) {
+      const max = this.options.maxColumns ?? Number.POSITIVE_INFINITY;
+      if (this.accumulators.length >= max) {
+        throw new DataError(tooManyColumns(this.accumulators.length + 1, max, true));
+      }
       acc = new ColumnAccumulator(
         name,
-        this.options.kinds?.[name],
+        // own keys only: no kind is pinned for a column named "constructor" unless it is
+        this.options.kinds && Object.hasOwn(this.options.kinds, name) ? this.options.kinds[name] : undefined,
         ...columnSettings(this.options, this.accumulators.length),
       );
       // A column first seen in a later JSON record was missing from the rows before it.
@@ -155,6 +162,8 @@ export class Profiler {
   }
 
   private header(columns: readonly string[]): void {
+    const max = this.options.maxColumns ?? Number.POSITIVE_INFINITY;
+    if (columns.length > max) throw new DataError(tooManyColumns(columns.length, max));
     const { names, warnings } = columnNames(columns);
     this.headerWarnings = warnings;
     this.warnings.push(...warnings);
@@ -228,14 +237,20 @@ export class Profiler {
     const record = value as Record<string, unknown>;
     for (const k of Object.keys(record)) if (!this.byName.has(k)) this.column(k);
     const roles = this.options.performance;
-    if (roles && !this.perf && roles.label in record && roles.prediction in record) {
+    if (
+      roles &&
+      !this.perf &&
+      Object.hasOwn(record, roles.label) &&
+      Object.hasOwn(record, roles.prediction)
+    ) {
       this.perf = { state: newPerformance(), label: -1, prediction: -1 };
     }
     this.rows++;
     if (this.perf && roles)
       addPrediction(this.perf.state, Number(record[roles.label]), Number(record[roles.prediction]));
     for (const acc of this.accumulators) {
-      const v = record[acc.name];
+      // own keys only: a line without "constructor" does not have Object's
+      const v = Object.hasOwn(record, acc.name) ? record[acc.name] : undefined;
       if (v === null || v === undefined || v === '') acc.addMissing();
       else if (typeof v === 'number' && Number.isFinite(v)) acc.addNumber(v, String(v));
       else {
@@ -302,7 +317,7 @@ export class Profiler {
 
   /** Kinds settled so far (the columns with values), for profiling the rest in parallel. */
   kinds(): Record<string, ColumnKind> {
-    const out: Record<string, ColumnKind> = {};
+    const out: Record<string, ColumnKind> = Object.create(null);
     for (const acc of this.accumulators) {
       acc.pin();
       if (acc.kind) out[acc.name] = acc.kind;

@@ -7,6 +7,7 @@ import { alertPublisherFromEnv } from '../../adapters/notifier.js';
 import { S3Objects } from '../../adapters/s3-objects.js';
 import { monitoringRuntimeConfig } from '../../contracts/config-schema.js';
 import { ENV } from '../../contracts/env.js';
+import { HANDLERS } from '../../contracts/handlers.js';
 import type { MonitoringDeps } from '../../services/monitoring/deps.js';
 import { startPipeline } from '../../services/pipeline/start.js';
 import { createLogger, once, readEnv } from './runtime.js';
@@ -42,6 +43,8 @@ export const monitoringDeps = once((): MonitoringDeps => {
     bucket: env[ENV.bucket],
     config: monitoringRuntimeConfig(config),
     alerts: alertPublisherFromEnv(),
+    // a claim outlasts the longest attempt of either function, then a redelivery may take it
+    leaseSeconds: Math.max(HANDLERS.baseline.timeoutSeconds, HANDLERS.drift.timeoutSeconds),
     logger: createLogger('monitoring'),
     ...(starting
       ? {

@@ -4,6 +4,7 @@ import { readManifest } from '../../adapters/registry/manifest.js';
 import { s3Uri } from '../../adapters/s3-objects.js';
 import { monitoringPrefix } from '../../contracts/s3-layout.js';
 import { compareProfiles } from '../../domain/drift/compare.js';
+import { skippedRowsStatus } from '../../domain/drift/record.js';
 import { atLeast } from '../../domain/drift/severity.js';
 import { NotFoundError } from '../../domain/errors.js';
 import type { Profile } from '../../domain/profile/profile.js';
@@ -32,11 +33,12 @@ export async function processBatch(d: MonitoringDeps, o: UploadedObject): Promis
       d.objects,
       o,
       {
-        kinds: { ...baseline.kinds, ...(d.config.schema[model] ?? {}) },
+        kinds: Object.assign(Object.create(null), baseline.kinds, d.config.schema[model] ?? {}),
         categoricalCap: d.config.categoricalCap,
         performance: { label: roles.target, prediction: 'prediction' },
       },
       d.parallel,
+      d.config.maxColumns,
     );
     const result = compareProfiles(baselineProfile, profile, {
       thresholds: d.config.thresholds,
@@ -50,9 +52,17 @@ export async function processBatch(d: MonitoringDeps, o: UploadedObject): Promis
       atLeast(result.overallSeverity, d.config.alerts.minSeverity) && result.overallSeverity !== 'none';
     if (alert) await alertDrift(d, model, o, result, reportUri);
     await writeLatestSummary(d, upload, result, profile.rows, reportUri);
+    const skipped = profile.skipped.ragged + profile.skipped.oversized;
+    const { status, warning } = skippedRowsStatus(
+      result.status,
+      profile.rows,
+      skipped,
+      d.config.maxSkippedRowShare,
+    );
+    const warnings = [...(warning ? [warning] : []), ...profile.warnings];
     const record: DriftRecord = {
       ...upload,
-      status: result.status,
+      status,
       overallSeverity: result.overallSeverity,
       driftedShare: result.driftedShare,
       rows: profile.rows,
@@ -60,6 +70,8 @@ export async function processBatch(d: MonitoringDeps, o: UploadedObject): Promis
       resultUri,
       reportUri,
       alerted: alert,
+      ...(warnings.length ? { warnings } : {}),
+      ...(skipped ? { skippedRows: skipped } : {}),
       ...(retrainExecution ? { retrainExecution } : {}),
     };
     // Last: a failure before this line is retried whole, and leaves no record behind.

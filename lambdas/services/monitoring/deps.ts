@@ -19,6 +19,11 @@ export interface MonitoringDeps {
   readonly retrain?: (model: string, reason: string) => Promise<string>;
   readonly fetch?: typeof fetch;
   readonly clock?: () => Date;
+  /**
+   * How long a delivery's claim is held before a redelivery may take it over: the function's
+   * timeout (default 900 s, as lambdas/contracts/handlers.ts gives the monitoring functions).
+   */
+  readonly leaseSeconds?: number;
   /** Worker threads for profiling (default: one per available CPU). */
   readonly parallel?: ParallelOptions;
   /** Where delivery problems of secondary channels (the Slack webhook) are reported. */

@@ -13,7 +13,9 @@ function batchIdOf(o: UploadedObject): string {
 }
 
 /**
- * Runs `work` once per object version: a duplicate delivery is skipped; a data problem becomes
+ * Runs `work` once per object version: a duplicate delivery is skipped (while an attempt holds
+ * the lease, or once one has finished; a crashed attempt's lease runs out after the function's
+ * timeout, so its redelivery is processed); a data problem becomes
  * an error record (and an alert), never a retry loop; any other failure (an AWS call failing,
  * the alert included) gives the claim back and rethrows, so the retried delivery is processed.
  * The record is always the last write, so a retry after a failure never leaves two records.
@@ -25,13 +27,18 @@ export async function oncePerUpload(
   work: UploadWork,
 ): Promise<DriftRecord | undefined> {
   const now = (d.clock ?? (() => new Date()))();
-  if (!(await d.store.claimEvent(o.bucket, o.key, o.version, now))) return undefined;
+  if (!(await d.store.claimEvent(o.bucket, o.key, o.version, now, d.leaseSeconds))) return undefined;
+  let record: DriftRecord;
   try {
-    return await workOrErrorRecord(d, o, kind, now, work);
+    record = await workOrErrorRecord(d, o, kind, now, work);
   } catch (err) {
     await d.store.releaseEvent(o.bucket, o.key, o.version);
     throw err;
   }
+  // outside the try: the record is written, so a failure here must not give the claim back
+  // (the lease still runs out after the function's timeout, and Lambda's retries come sooner)
+  await d.store.completeEvent(o.bucket, o.key, o.version, now);
+  return record;
 }
 
 async function workOrErrorRecord(

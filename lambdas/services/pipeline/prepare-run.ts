@@ -35,10 +35,7 @@ async function chooseDataset(deps: PrepareRunDeps, input: PipelineState): Promis
     return input.dataset;
   }
   const prefix = datasetsPrefix(input.model);
-  const candidates = (await objects.list(bucket, prefix)).filter((o) => o.size > 0 && !o.key.endsWith('/'));
-  const newest = candidates.sort(
-    (a, b) => b.lastModified.getTime() - a.lastModified.getTime() || (a.key < b.key ? 1 : -1),
-  )[0];
+  const newest = (await datasetCandidates(objects, bucket, input.model))[0];
   if (!newest) {
     throw new ValidationError(
       `no dataset under ${s3Uri(bucket, prefix)}; upload one there or start the pipeline with a dataset URI`,
@@ -136,4 +133,17 @@ export async function prepareRun(deps: PrepareRunDeps, input: PipelineState): Pr
     startedAt: run.startedAt,
   });
   return run;
+}
+
+/**
+ * The datasets under datasets/<model>/ a run could train on, the one it picks (newest) first:
+ * what `mlcycle datasets list` shows, by the same rule.
+ */
+export async function datasetCandidates(objects: S3Objects, bucket: string, model: string) {
+  const candidates = (await objects.list(bucket, datasetsPrefix(model))).filter(
+    (o) => o.size > 0 && !o.key.endsWith('/'),
+  );
+  return candidates.sort(
+    (a, b) => b.lastModified.getTime() - a.lastModified.getTime() || (a.key < b.key ? 1 : -1),
+  );
 }

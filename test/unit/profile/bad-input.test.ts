@@ -38,6 +38,18 @@ describe('bad input: each case is a clear error or a per-column warning, never a
     await failsAllWays('\n\n', /the file is empty/);
   });
 
+  it('more columns than maxColumns is a DataError naming the cap, however late they appear', async () => {
+    const lines = Array.from({ length: 40 }, (_, i) => JSON.stringify({ a: i, [`k${i}`]: i }));
+    await failsAllWays(`${lines.join('\n')}\n`, /more than monitoring\.maxColumns 5/, {
+      format: 'jsonl',
+      maxColumns: 5,
+    });
+    await failsAllWays('a,b,c,d,e,f\n1,2,3,4,5,6\n', /6 columns, more than monitoring\.maxColumns 5/, {
+      format: 'csv',
+      maxColumns: 5,
+    });
+  });
+
   it('a header-only file is a DataError', async () => {
     await failsAllWays('a,b,c\n', /header but no data rows/);
     await failsAllWays('a,b,c', /header but no data rows/);
