@@ -21,7 +21,7 @@ export function recommend(f: FeatureDrift, minSampleSize: number): string {
   if (f.kind === 'categorical') {
     const unseen = d.unseen?.length ? ` New values: ${d.unseen.slice(0, 5).join(', ')}.` : '';
     const vanished = d.vanished?.length ? ` Gone: ${d.vanished.slice(0, 5).join(', ')}.` : '';
-    return `${who} changed its mix (JS distance ${f.score}).${unseen}${vanished} If the new mix is real, retrain on recent data; if not, check upstream mappings.`;
+    return `${who} changed its mix (JS distance ${d.jensenShannon}, noise margin ${d.jensenShannonNoiseMargin}).${unseen}${vanished} If the new mix is real, retrain on recent data; if not, check upstream mappings.`;
   }
   const direction = (d.batchMean ?? 0) > (d.baselineMean ?? 0) ? 'rose' : 'fell';
   const action =
@@ -30,5 +30,9 @@ export function recommend(f: FeatureDrift, minSampleSize: number): string {
       : f.severity === 'critical' || f.severity === 'high'
         ? 'Retrain on recent data (mlcycle pipeline start) after confirming the shift is real, not a pipeline bug.'
         : 'Watch the next batches; retrain if it persists.';
-  return `${who} shifted: mean ${direction} from ${d.baselineMean} to ${d.batchMean} (KS ${d.ks}, beyond noise ${f.score}). ${action}`;
+  const measured =
+    f.method === 'wasserstein-beyond-noise'
+      ? `W/σ ${d.wassersteinNormalized}, noise margin ${d.wassersteinNoiseMargin}; KS ${d.ks}`
+      : `KS ${d.ks}, noise margin ${d.ksNoiseMargin}; W/σ ${d.wassersteinNormalized}`;
+  return `${who} shifted (mean ${direction} from ${d.baselineMean} to ${d.batchMean}; ${measured}). ${action}`;
 }
