@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { chiSquareQuantile, chiSquareSurvival } from '../../../lambdas/domain/drift/chi-square.js';
 import { type CompareOptions, compareProfiles } from '../../../lambdas/domain/drift/compare.js';
-import { jensenShannonNoiseMargin } from '../../../lambdas/domain/drift/statistics.js';
+import {
+  jensenShannonNoiseMargin,
+  wassersteinNoiseMargin,
+  wassersteinNoiseScale,
+} from '../../../lambdas/domain/drift/statistics.js';
 import { Random } from '../../../lambdas/domain/ml/random.js';
+import { KllSketch } from '../../../lambdas/domain/profile/kll.js';
 import type { Profile } from '../../../lambdas/domain/profile/profile.js';
 import { profileBytes } from '../../../lambdas/domain/profile/profiler.js';
+import { SketchDistribution } from '../../../lambdas/domain/profile/sketch-distribution.js';
 
 /** The reproductions in issue 12 ("Decisions"): each decided wrongly by the KS-only rule. */
 
@@ -96,5 +102,22 @@ describe('χ² helpers', () => {
     expect(jensenShannonNoiseMargin(2, 2_000, 1_500)).toBeLessThan(
       jensenShannonNoiseMargin(40, 2_000, 1_500),
     );
+  });
+});
+
+describe('Wasserstein noise scale', () => {
+  it('J = ∫√(F(1−F))dx from a sketch matches the normal law (1.6147) and grows with the tails', () => {
+    const sketchOf = (draw: (r: Random) => number) => {
+      const profile = profileOf(50_000, 21, (r) => draw(r).toFixed(5));
+      const x = profile.columns.x;
+      if (x?.kind !== 'numeric') throw new Error('x is not numeric');
+      return new SketchDistribution(KllSketch.fromJSON(x.sketch));
+    };
+    const normal = wassersteinNoiseScale(sketchOf((r) => r.normal()));
+    expect(normal).toBeGreaterThan(1.58);
+    expect(normal).toBeLessThan(1.65);
+    expect(wassersteinNoiseScale(sketchOf(t3))).toBeGreaterThan(normal);
+    // margin: 3·(J/σ)·√(1/n + 1/m), ≈ 0.22 at 1,000 vs 1,000 rows of a normal column
+    expect(wassersteinNoiseMargin(normal, 1_000, 1_000)).toBeCloseTo(0.217, 2);
   });
 });
