@@ -89,6 +89,8 @@ function numericDrift(base: NumericProfile, batch: NumericProfile, lowThreshold:
       wassersteinBeyondNoise: round(wBeyond),
       baselineMean: round(base.mean),
       batchMean: round(batch.mean),
+      baselineSd: round(sd),
+      batchSd: round(Math.sqrt(variance(batch))),
     },
     chart: {
       labels: [

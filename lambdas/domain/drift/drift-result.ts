@@ -31,6 +31,8 @@ export interface FeatureDrift {
     vanished?: string[];
     baselineMean?: number;
     batchMean?: number;
+    baselineSd?: number;
+    batchSd?: number;
     missingRate: { baseline: number; batch: number; change: number; severity: Severity };
     baselineRows: number;
     batchRows: number;

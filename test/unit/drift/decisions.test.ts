@@ -50,7 +50,7 @@ describe('drift decisions (issue 12 reproductions)', () => {
     expect(f.details.wassersteinNormalized).toBeGreaterThan(0.4);
     expect(f.severity).not.toBe('none');
     expect(f.method).toBe('wasserstein-beyond-noise');
-    expect(f.recommendation).not.toMatch(/No action/);
+    expect(f.recommendation).toMatch(/changed its spread: spread grew \(σ 1 → 1\.6\d?\)/);
   });
 
   it('flags a heavier tail at the same mean and σ (N(0,1) → t₃ scaled to σ = 1)', () => {
@@ -59,6 +59,7 @@ describe('drift decisions (issue 12 reproductions)', () => {
     const f = only(base, batch);
     expect(f.details.ksBeyondNoise).toBeLessThan(0.1);
     expect(f.severity).not.toBe('none');
+    expect(f.recommendation).toMatch(/changed its shape \(tails or modes\)/);
   });
 
   it('does not flag a 40-category column drawn from one law at 2,000 vs 1,500 rows', () => {
