@@ -26,7 +26,7 @@ const quick = process.argv.includes('--quick');
 const sizesArg = process.argv[process.argv.indexOf('--sizes') + 1];
 const REPS: Record<number, number> = quick
   ? { 1000: 50, 10000: 20, 100000: 4 }
-  : { 1000: 200, 10000: 100, 100000: 30, 1000000: 5 };
+  : { 1000: 200, 10000: 100, 100000: 30, 1000000: 15 };
 const SIZES =
   process.argv.includes('--sizes') && sizesArg
     ? sizesArg.split(',').map(Number)
