@@ -5,6 +5,7 @@ import { type DriftRecord, DriftStore } from '../../lambdas/adapters/drift/drift
 import { formatOf } from '../../lambdas/adapters/drift/object-stream.js';
 import { SEVERITIES, type Severity } from '../../lambdas/contracts/drift-summary.js';
 import { type MonitoringUpload, monitoringKey } from '../../lambdas/contracts/s3-layout.js';
+import { measuredLine } from '../../lambdas/domain/drift/measured.js';
 import { summarizeTrend } from '../../lambdas/domain/drift/trend.js';
 import { DataError, NotFoundError, ValidationError } from '../../lambdas/domain/errors.js';
 import { inProcessStack } from './context.js';
@@ -87,10 +88,12 @@ function show(ctx: CliContext, record: DriftRecord) {
       record.kind === 'batch'
         ? `overall ${record.overallSeverity}; ${(record.driftedShare * 100).toFixed(0)}% of features drifted; ${record.rows} rows`
         : `${record.rows} rows profiled`,
-      ...record.features.map(
-        (f) =>
-          `  ${f.name.padEnd(24)} ${f.method.padEnd(16)} ${f.score === null ? 'n/a' : f.score.toFixed(4)}  ${f.severity}`,
-      ),
+      record.baselineKey ? `compared with baseline ${record.baselineKey}` : '',
+      ...record.features.flatMap((f) => [
+        `  ${f.name.padEnd(24)} ${f.method.padEnd(24)} ${f.score === null ? 'n/a' : f.score.toFixed(4)}  ${f.severity}`,
+        // what was measured, under the decision: raw distance, noise margin, p-value, W/σ, PSI, missing %
+        ...(f.measured ? [`      ${measuredLine(f.measured)}`] : []),
+      ]),
       ...(record.warnings ?? []).map((w) => `warning: ${w}`),
       record.reportUri ? `report: ${record.reportUri}` : '',
     ]

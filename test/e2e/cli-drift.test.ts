@@ -90,11 +90,20 @@ describe('mlcycle drift (CLI) against a running local stack', () => {
     expect(severities).toMatchObject({
       days_since_last_login: 'high',
       sessions_per_week: 'medium',
-      platform: 'medium',
+      // 1,500 rows: JS less its noise margin for the platform mix (the old rule scored the noise too)
+      platform: 'low',
       avg_session_minutes: 'medium',
       churned: 'medium',
       region: 'none',
     });
+    // what was measured, under each column, and the baseline it was compared with
+    expect(out).toMatch(/^compared with baseline monitoring\/churn\/baseline\/.+\.csv$/m);
+    expect(out).toMatch(
+      /^ {6}KS [\d.]+ \(noise [\d.]+, p [^)]+\) · W\/σ [\d.]+ \(noise [\d.]+\) · PSI [\d.]+ · missing [\d.]+ % → [\d.]+ %$/m,
+    );
+    expect(out).toMatch(
+      /^ {6}JS [\d.]+ \(noise [\d.]+, χ² p [^)]+\) · PSI [\d.]+ · missing [\d.]+ % → [\d.]+ %$/m,
+    );
     expect(out).toMatch(/^report: s3:\/\/\S+\/reports\/churn\/drift\/\S+\.html$/m);
     expect(alertsInOutbox()).toBe(1);
   });

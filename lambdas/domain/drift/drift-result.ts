@@ -15,15 +15,24 @@ export interface FeatureDrift {
   severity: Severity;
   details: {
     ks?: number;
+    ksNoiseMargin?: number;
     ksBeyondNoise?: number;
+    /** KS p-value (numeric) or Pearson χ² homogeneity p-value (categorical): reported, not deciding. */
     pValue?: number;
+    pValueTest?: 'ks' | 'chi-square';
     psi?: number;
     wassersteinNormalized?: number;
+    wassersteinNoiseMargin?: number;
+    wassersteinBeyondNoise?: number;
     jensenShannon?: number;
+    jensenShannonNoiseMargin?: number;
+    jensenShannonBeyondNoise?: number;
     unseen?: string[];
     vanished?: string[];
     baselineMean?: number;
     batchMean?: number;
+    baselineSd?: number;
+    batchSd?: number;
     missingRate: { baseline: number; batch: number; change: number; severity: Severity };
     baselineRows: number;
     batchRows: number;

@@ -1,6 +1,23 @@
 import type { FeatureDrift } from './drift-result.js';
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const n3 = (x: number) => Number(x.toPrecision(3));
+
+/** What moved: the mean, the spread, or (neither by much) the shape. */
+function change(d: FeatureDrift['details']): string {
+  const m0 = d.baselineMean ?? 0;
+  const m1 = d.batchMean ?? 0;
+  const s0 = d.baselineSd ?? 0;
+  const s1 = d.batchSd ?? 0;
+  const mean = `mean ${m1 > m0 ? 'rose' : 'fell'} from ${n3(m0)} to ${n3(m1)}`;
+  const spread = `spread ${s1 > s0 ? 'grew' : 'shrank'} (σ ${n3(s0)} → ${n3(s1)})`;
+  const meanMoved = s0 > 0 ? Math.abs(m1 - m0) >= 0.1 * s0 : m1 !== m0;
+  const spreadMoved = s0 > 0 && (s1 / s0 > 1.1 || s1 / s0 < 0.9);
+  if (meanMoved && spreadMoved) return `shifted: ${mean}, ${spread}`;
+  if (spreadMoved) return `changed its spread: ${spread}`;
+  if (meanMoved) return `shifted: ${mean}`;
+  return `changed its shape (tails or modes) at about the same mean and σ`;
+}
 
 /** What to do about one column's drift, in a sentence an on-call engineer can act on. */
 export function recommend(f: FeatureDrift, minSampleSize: number): string {
@@ -21,14 +38,17 @@ export function recommend(f: FeatureDrift, minSampleSize: number): string {
   if (f.kind === 'categorical') {
     const unseen = d.unseen?.length ? ` New values: ${d.unseen.slice(0, 5).join(', ')}.` : '';
     const vanished = d.vanished?.length ? ` Gone: ${d.vanished.slice(0, 5).join(', ')}.` : '';
-    return `${who} changed its mix (JS distance ${f.score}).${unseen}${vanished} If the new mix is real, retrain on recent data; if not, check upstream mappings.`;
+    return `${who} changed its mix (JS distance ${d.jensenShannon}, noise margin ${d.jensenShannonNoiseMargin}).${unseen}${vanished} If the new mix is real, retrain on recent data; if not, check upstream mappings.`;
   }
-  const direction = (d.batchMean ?? 0) > (d.baselineMean ?? 0) ? 'rose' : 'fell';
   const action =
     f.role === 'target'
       ? 'Labels shifted: re-evaluate the serving model on recent labelled data and retrain if its metrics dropped.'
       : f.severity === 'critical' || f.severity === 'high'
         ? 'Retrain on recent data (mlcycle pipeline start) after confirming the shift is real, not a pipeline bug.'
         : 'Watch the next batches; retrain if it persists.';
-  return `${who} shifted: mean ${direction} from ${d.baselineMean} to ${d.batchMean} (KS ${d.ks}, beyond noise ${f.score}). ${action}`;
+  const measured =
+    f.method === 'wasserstein-beyond-noise'
+      ? `W/σ ${d.wassersteinNormalized}, noise margin ${d.wassersteinNoiseMargin}; KS ${d.ks}`
+      : `KS ${d.ks}, noise margin ${d.ksNoiseMargin}; W/σ ${d.wassersteinNormalized}`;
+  return `${who} ${change(d)} (${measured}). ${action}`;
 }

@@ -1,16 +1,23 @@
 import { esc } from '../approval/html.js';
 import type { DriftResult, FeatureDrift } from './drift-result.js';
+import { measuredLine, measuredOf } from './measured.js';
 
 function bars(f: FeatureDrift): string {
   const { labels, baseline, batch } = f.chart;
   if (!labels.length) return '';
   const w = 640;
   const h = 180;
-  const pad = 30;
+  const pad = 36;
   const max = Math.max(0.01, ...baseline, ...batch);
   const slot = (w - pad * 2) / labels.length;
   const barW = Math.max(2, slot * 0.38);
   const y = (v: number) => h - pad - (v / max) * (h - pad * 2);
+  const ticks = [0, max / 2, max]
+    .map(
+      (v) =>
+        `<line x1="${pad - 3}" y1="${y(v).toFixed(1)}" x2="${w - pad}" y2="${y(v).toFixed(1)}" stroke="#eee"/><text x="${pad - 5}" y="${(y(v) + 3).toFixed(1)}" font-size="9" text-anchor="end" fill="#555">${(v * 100).toFixed(v * 100 >= 10 ? 0 : 1)}%</text>`,
+    )
+    .join('\n');
   const rects = labels
     .map((label, i) => {
       const x = pad + i * slot;
@@ -22,7 +29,8 @@ function bars(f: FeatureDrift): string {
     })
     .join('\n');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" role="img" aria-label="${esc(f.name)}: baseline vs batch">
-<line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}" stroke="#999"/>
+${ticks}
+<line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}" stroke="#999"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${h - pad}" stroke="#999"/>
 <text x="${pad}" y="14" font-size="11" fill="#555">share of rows — <tspan fill="#5b7bab">■ baseline</tspan> <tspan fill="#d9822b">■ batch</tspan></text>
 ${rects}</svg>`;
 }
@@ -36,22 +44,38 @@ export function renderDriftReport(
   batchKey: string,
   result: DriftResult,
   checkedAt: string,
+  baselineKey?: string,
 ): string {
-  const drifted = result.features.filter((f) => f.severity !== 'none');
+  // Drifted columns first, then the rest: every column gets its chart and its measurements.
+  const ordered = [
+    ...result.features.filter((f) => f.severity !== 'none'),
+    ...result.features.filter((f) => f.severity === 'none'),
+  ];
+  const pv = (f: FeatureDrift) =>
+    f.details.pValue === undefined
+      ? '—'
+      : `${f.details.pValue >= 0.001 ? fmt(f.details.pValue) : f.details.pValue.toExponential(1)}${f.details.pValueTest === 'chi-square' ? ' (χ²)' : ''}`;
+  const pct = (share: number) => `${Number((share * 100).toFixed(2))} %`;
   const rows = result.features
-    .map(
-      (f) =>
-        `<tr><td>${esc(f.name)}${f.role !== 'feature' ? ` <small>(${esc(f.role)})</small>` : ''}</td><td>${esc(f.kind)}</td><td>${esc(f.method)}</td><td>${fmt(f.score)}</td><td>${fmt(f.details.psi)}</td><td>${fmt(f.details.wassersteinNormalized ?? f.details.jensenShannon)}</td><td>${fmt(f.details.missingRate.baseline)} → ${fmt(f.details.missingRate.batch)}</td><td class="sev sev-${esc(f.severity)}">${esc(f.status === 'ok' ? f.severity : f.status)}</td></tr>`,
-    )
+    .map((f) => {
+      const d = f.details;
+      const raw = f.kind === 'numeric' ? `KS ${fmt(d.ks)}` : `JS ${fmt(d.jensenShannon)}`;
+      const margin = f.kind === 'numeric' ? d.ksNoiseMargin : d.jensenShannonNoiseMargin;
+      const w =
+        d.wassersteinNormalized === undefined
+          ? '—'
+          : `${fmt(d.wassersteinNormalized)} <small>(noise ${fmt(d.wassersteinNoiseMargin)})</small>`;
+      return `<tr><td>${esc(f.name)}${f.role !== 'feature' ? ` <small>(${esc(f.role)})</small>` : ''}</td><td>${esc(f.kind)}</td><td>${esc(f.method)}</td><td>${fmt(f.score)}</td><td>${d.ks === undefined && d.jensenShannon === undefined ? '—' : raw}</td><td>${fmt(margin)}</td><td>${pv(f)}</td><td>${w}</td><td>${fmt(d.psi)}</td><td>${pct(d.missingRate.baseline)} → ${pct(d.missingRate.batch)}</td><td class="sev sev-${esc(f.severity)}">${esc(f.status === 'ok' ? f.severity : f.status)}</td></tr>`;
+    })
     .join('\n');
-  const sections = drifted
+  const sections = ordered
     .map(
       (
         f,
-      ) => `<section><h3>${esc(f.name)} — <span class="sev sev-${esc(f.severity)}">${esc(f.severity)}</span></h3>
-${bars(f)}<p><b>Recommended:</b> ${esc(f.recommendation)}</p>
+      ) => `<section><h3>${esc(f.name)} — <span class="sev sev-${esc(f.severity)}">${esc(f.status === 'ok' ? f.severity : f.status)}</span></h3>
+${bars(f)}<p><b>${f.severity === 'none' ? 'Assessment' : 'Recommended'}:</b> ${esc(f.recommendation)}</p>
 ${f.details.unseen?.length ? `<p>New categories: ${esc(f.details.unseen.join(', '))}</p>` : ''}
-${f.details.pValue !== undefined ? `<p class="muted">KS ${fmt(f.details.ks)} (p ${f.details.pValue.toExponential(2)}; reported, not used to decide).</p>` : ''}</section>`,
+<p class="muted">${esc(measuredLine(measuredOf(f)))}</p></section>`,
     )
     .join('\n');
   const perf = result.performance;
@@ -72,14 +96,16 @@ section{border:1px solid #dde1e8;border-radius:8px;padding:12px 16px;margin:12px
 .sev{padding:1px 8px;border-radius:9px;font-size:12px}.sev-none{background:#e7f5ea}.sev-low{background:#eef6d8}
 .sev-medium{background:#fff4d6}.sev-high{background:#fde7e7}.sev-critical{background:#b3261e;color:#fff}</style></head><body>
 <h1>Drift report: ${esc(model)}</h1>
-<p>Batch <code>${esc(batchKey)}</code> checked ${esc(checkedAt)} · ${result.rows.batch} rows vs ${result.rows.baseline} baseline rows ·
+<p>Batch <code>${esc(batchKey)}</code> checked ${esc(checkedAt)} · ${result.rows.batch} rows vs ${result.rows.baseline} rows of the baseline${baselineKey ? ` <code>${esc(baselineKey)}</code>` : ''} ·
 overall <span class="sev sev-${esc(result.overallSeverity)}">${esc(result.overallSeverity)}</span> ·
 ${(result.driftedShare * 100).toFixed(0)}% of features drifted${result.datasetDrift ? ' (dataset drift)' : ''}</p>
 ${result.warnings.length ? `<ul>${result.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : ''}
-<h2>All columns</h2><table><tr><th>column</th><th>kind</th><th>method</th><th>score</th><th>PSI</th><th>W/σ or JS</th><th>missing</th><th>severity</th></tr>${rows}</table>
+<h2>All columns</h2>
+<p class="muted">Decided by: KS distance or Wasserstein/σ (numeric), Jensen–Shannon distance (categorical), each less the noise margin two samples of these sizes reach by chance; and the change in missing rate. p-values and PSI are reported, not deciding.</p>
+<table><tr><th>column</th><th>kind</th><th>decided by</th><th>score</th><th>raw distance</th><th>noise margin</th><th>p-value</th><th>W/σ</th><th>PSI</th><th>missing</th><th>severity</th></tr>${rows}</table>
 <h2>Performance</h2>${perfBlock}
 ${perf.latency ? `<p>Latency p50 ${fmt(perf.latency.p50)} · p95 ${fmt(perf.latency.p95)} · p99 ${fmt(perf.latency.p99)} ms</p>` : ''}
-<h2>Drifted columns</h2>${sections || '<p>None.</p>'}
+<h2>Every column, drifted first</h2>${sections || '<p>None.</p>'}
 </body></html>
 `;
 }

@@ -1,4 +1,5 @@
 import type { SketchDistribution } from '../profile/sketch-distribution.js';
+import { chiSquareQuantile } from './chi-square.js';
 
 /** Two-sample KS distance D = sup |F_a − F_b|, evaluated at every point either sketch holds. */
 export function ksDistance(a: SketchDistribution, b: SketchDistribution): number {
@@ -52,7 +53,52 @@ export function kolmogorovSurvival(lambda: number): number {
  */
 export function ksBeyondNoise(d: number, n: number, m: number): number {
   if (!n || !m) return 0;
-  return Math.max(0, d - 1.8 * Math.sqrt((n + m) / (n * m)));
+  return Math.max(0, d - ksNoiseMargin(n, m));
+}
+
+/** The KS noise margin 1.8·√((n+m)/(nm)): P(D > margin) ≈ 0.003 for two same-law samples. */
+export function ksNoiseMargin(n: number, m: number): number {
+  return n && m ? 1.8 * Math.sqrt((n + m) / (n * m)) : 1;
+}
+
+/**
+ * J = ∫ √(F(x)(1 − F(x))) dx over the sketch's CDF. Under no drift √(nm/(n+m))·W₁ tends to
+ * ∫|B(F(x))| dx (B a Brownian bridge), whose mean is √(2/π)·J: J is the scale of Wasserstein
+ * noise, and it grows with the tails (it is infinite without a little more than two moments).
+ */
+export function wassersteinNoiseScale(dist: SketchDistribution): number {
+  const xs = dist.points();
+  let total = 0;
+  for (let i = 0; i + 1 < xs.length; i++) {
+    const f = dist.cdf(xs[i] as number);
+    total += ((xs[i + 1] as number) - (xs[i] as number)) * Math.sqrt(f * (1 - f));
+  }
+  return total;
+}
+
+/** Multiple of J·√(1/n + 1/m) that same-law samples exceed rarely (≪ 1 %; see docs/monitoring.md). */
+export const WASSERSTEIN_NOISE_MULTIPLE = 3;
+
+/** The Wasserstein/σ noise margin: 3·(J/σ)·√(1/n + 1/m). */
+export function wassersteinNoiseMargin(jOverSigma: number, n: number, m: number): number {
+  return n && m ? WASSERSTEIN_NOISE_MULTIPLE * jOverSigma * Math.sqrt(1 / n + 1 / m) : 1;
+}
+
+/** z for a one-sided tail of 0.001 (the χ² quantile behind the Jensen–Shannon noise margin). */
+const Z_999 = 3.0902;
+
+/**
+ * The Jensen–Shannon distance two samples of one categorical law reach by chance (99.9th
+ * percentile). For small differences JS divergence (bits) ≈ X²/(8·ln 2·n_eff), X² Pearson's
+ * homogeneity statistic (≈ χ² with k − 1 degrees of freedom under no drift), n_eff = nm/(n+m).
+ * So the margin is √(χ²_{k−1, 0.999}/(8·ln 2·n_eff)); its expectation √((k−1)/(8·ln 2·n_eff))
+ * is 0.09 for 40 categories at 2,000 vs 1,500 rows.
+ */
+export function jensenShannonNoiseMargin(categories: number, n: number, m: number): number {
+  if (!n || !m) return 1;
+  if (categories < 2) return 0;
+  const ne = (n * m) / (n + m);
+  return Math.sqrt(chiSquareQuantile(categories - 1, Z_999) / (8 * Math.LN2 * ne));
 }
 
 const EPS = 1e-4;

@@ -46,7 +46,14 @@ export async function processBatch(d: MonitoringDeps, o: UploadedObject): Promis
       roles: { target: roles.target, ignore: roles.exclude },
       referenceMetrics: await referenceMetrics(d, model),
     });
-    const { resultUri, reportUri } = await writeDriftReports(d, upload, now, result, profile);
+    const { resultUri, reportUri } = await writeDriftReports(
+      d,
+      upload,
+      now,
+      result,
+      profile,
+      baseline.sourceKey,
+    );
     const retrainExecution = await retrainOnCritical(d, model, o, result, now);
     const alert =
       atLeast(result.overallSeverity, d.config.alerts.minSeverity) && result.overallSeverity !== 'none';
@@ -66,6 +73,7 @@ export async function processBatch(d: MonitoringDeps, o: UploadedObject): Promis
       overallSeverity: result.overallSeverity,
       driftedShare: result.driftedShare,
       rows: profile.rows,
+      baselineKey: baseline.sourceKey,
       features: result.features.map(featureScore),
       resultUri,
       reportUri,

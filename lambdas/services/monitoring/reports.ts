@@ -3,6 +3,7 @@ import { s3Uri } from '../../adapters/s3-objects.js';
 import type { DriftSummary } from '../../contracts/drift-summary.js';
 import { batchProfileKey, driftLatestKey, driftReportBase } from '../../contracts/s3-layout.js';
 import type { DriftResult, FeatureDrift } from '../../domain/drift/drift-result.js';
+import { measuredOf } from '../../domain/drift/measured.js';
 import { renderDriftReport } from '../../domain/drift/report-html.js';
 import type { Profile } from '../../domain/profile/profile.js';
 import type { MonitoringDeps, UploadRecordBase } from './deps.js';
@@ -23,16 +24,17 @@ export async function writeDriftReports(
   now: Date,
   result: DriftResult,
   profile: Profile,
+  baselineKey: string,
 ): Promise<DriftReports> {
   const { model, batchKey, checkedAt } = upload;
   const base = driftReportBase(model, now, upload.batchId);
   await d.objects.putJson(
     { bucket: d.bucket, key: `${base}.json` },
-    { model, batchKey, checkedAt, ...result },
+    { model, batchKey, baselineKey, checkedAt, ...result },
   );
   await d.objects.put(
     { bucket: d.bucket, key: `${base}.html` },
-    renderDriftReport(model, batchKey, result, checkedAt),
+    renderDriftReport(model, batchKey, result, checkedAt, baselineKey),
     'text/html',
   );
   await d.objects.putJson({ bucket: d.bucket, key: batchProfileKey(model, upload.batchId) }, profile);
@@ -41,7 +43,7 @@ export async function writeDriftReports(
 
 /** A column's deciding method, score and severity: what records and summaries keep of it. */
 export function featureScore(f: FeatureDrift): DriftRecord['features'][number] {
-  return { name: f.name, method: f.method, score: f.score, severity: f.severity };
+  return { name: f.name, method: f.method, score: f.score, severity: f.severity, measured: measuredOf(f) };
 }
 
 /**

@@ -45,7 +45,10 @@ describe('drift decisions', () => {
     const x = feature(result, 'x');
     expect(x.status).toBe('ok');
     expect(x.severity).toBe('none');
-    expect(x.method).toBe('ks-beyond-noise');
+    // both measures are judged beyond their noise margins and stay far under the 0.1 floor
+    expect(x.details.ksBeyondNoise).toBeLessThan(0.01);
+    expect(x.details.wassersteinNormalized).toBeLessThan(0.03);
+    expect(x.score).toBeLessThan(0.05);
     expect(x.details.ks).toBeGreaterThan(0);
     expect(x.details.pValue).toBeLessThan(0.01);
     expect(result.overallSeverity).toBe('none');
@@ -58,8 +61,10 @@ describe('drift decisions', () => {
     const result = compareProfiles(base, batch, options);
     const x = feature(result, 'x');
     // KS of N(0,1) vs N(1,1) is 0.383; beyond noise ≈ 0.383 − 1.8·√(25000/10^8) ≈ 0.355 → high
+    // (W/σ ≈ 1 scores √(0.1·0.92) ≈ 0.30, so KS decides)
     expect(x.score).toBeGreaterThan(0.33);
     expect(x.score).toBeLessThan(0.38);
+    expect(x.method).toBe('ks-beyond-noise');
     expect(x.severity).toBe('high');
     expect(x.recommendation).toMatch(/rose/);
     expect(feature(result, 'y').severity).toBe('none');
@@ -128,12 +133,20 @@ describe('drift decisions', () => {
     const batch = profileOf(10_000, 12, [cat('region', ['eu', 'na', 'apac', 'mea'], [0.4, 0.3, 0.2, 0.1])]);
     const r = feature(compareProfiles(base, batch, options), 'region');
     expect(r.kind).toBe('categorical');
-    expect(r.method).toBe('jensen-shannon');
+    expect(r.method).toBe('js-beyond-noise');
     expect(r.details.unseen).toEqual(['mea']);
     expect(r.details.vanished).toEqual(['sa']);
-    // JS of moving 10 % of mass to a new category: √(0.1) in bits ≈ 0.316 → high
-    expect(r.score).toBeCloseTo(Math.sqrt(0.1), 2);
-    expect(r.severity).toBe('high');
+    // JS of moving 10 % of mass to a new category: √(0.1) in bits ≈ 0.316, less a noise margin
+    // of ≈ 0.02 for 5 categories at 10k vs 10k rows → high
+    expect(r.details.jensenShannon).toBeCloseTo(Math.sqrt(0.1), 2);
+    expect(r.details.jensenShannonNoiseMargin).toBeGreaterThan(0.01);
+    expect(r.details.jensenShannonNoiseMargin).toBeLessThan(0.03);
+    expect(r.score).toBeCloseTo(
+      (r.details.jensenShannon ?? 0) - (r.details.jensenShannonNoiseMargin ?? 0),
+      5,
+    );
+    // (0.316 − 0.02 < 0.3: medium; the old rule counted sampling noise into the score)
+    expect(r.severity).toBe('medium');
     expect(r.recommendation).toMatch(/New values: mea\. Gone: sa\./);
     const same = feature(
       compareProfiles(
