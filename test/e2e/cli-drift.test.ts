@@ -204,9 +204,11 @@ describe('mlcycle drift (CLI) against a running local stack', () => {
 
   it('random bytes as a baseline: exit 2 naming the reason, and the baseline stays', async () => {
     let x = 7;
-    const bytes = Buffer.from(
-      Array.from({ length: 20_000 }, () => ((x = (x * 1103515245 + 12345) % 2 ** 31), x >> 16) & 255),
-    );
+    const nextByte = () => {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      return (x >> 16) & 255;
+    };
+    const bytes = Buffer.from(Array.from({ length: 20_000 }, nextByte));
     writeFileSync(join(data, 'noise.csv'), bytes);
     await expectRefused(
       ['drift', 'baseline', 'churn', join(data, 'noise.csv')],
