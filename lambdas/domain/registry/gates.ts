@@ -47,6 +47,15 @@ function reportedGate(gate: AbsoluteGate, reported: Readonly<Record<string, numb
         `(it reported: ${Object.keys(reported).join(', ') || 'nothing'})`,
     );
   }
+  return absoluteResult(
+    gate,
+    value,
+    `${name} ${fmt(value)} (reported by the trainer, not measured by mlcycle)`,
+  );
+}
+
+/** An absolute gate's verdict on a value; `measured` says what the value is, for the detail. */
+function absoluteResult(gate: AbsoluteGate, value: number, measured: string): GateResult {
   const passed = (compare[gate.operator] as (a: number, b: number) => boolean)(value, gate.threshold);
   return {
     metric: gate.metric,
@@ -56,7 +65,7 @@ function reportedGate(gate: AbsoluteGate, reported: Readonly<Record<string, numb
     value,
     required: gate.required,
     passed,
-    detail: `${name} ${fmt(value)} (reported by the trainer, not measured by mlcycle) ${passed ? 'meets' : 'fails'} ${gate.operator} ${gate.threshold}`,
+    detail: `${measured} ${passed ? 'meets' : 'fails'} ${gate.operator} ${gate.threshold}`,
   };
 }
 
@@ -76,19 +85,7 @@ export function evaluateGates(
   const results: GateResult[] = gates.map((gate) => {
     if (isReportedMetric(gate.metric)) return reportedGate(gate as AbsoluteGate, reported);
     const value = metricOf(metrics, gate.metric as MetricName, 'the candidate', reported);
-    if ('operator' in gate) {
-      const passed = (compare[gate.operator] as (a: number, b: number) => boolean)(value, gate.threshold);
-      return {
-        metric: gate.metric,
-        kind: 'absolute',
-        operator: gate.operator,
-        threshold: gate.threshold,
-        value,
-        required: gate.required,
-        passed,
-        detail: `${gate.metric} ${fmt(value)} ${passed ? 'meets' : 'fails'} ${gate.operator} ${gate.threshold}`,
-      };
-    }
+    if ('operator' in gate) return absoluteResult(gate, value, `${gate.metric} ${fmt(value)}`);
     const higher = HIGHER_IS_BETTER[gate.metric];
     if (!serving) {
       return {
