@@ -100,5 +100,11 @@ describe('the rooms around lambdas/', () => {
     for (const i of outerImports('lib')) {
       expect(['contracts'], `${i.file} → lambdas/${i.to}`).toContain(i.room);
     }
+    // Of local/, only the trainer.yaml reader: synth and `up` read a trainer folder the same way.
+    for (const path of filesUnder(fromRoot('lib'))) {
+      for (const m of readFileSync(path, 'utf8').matchAll(/from '(\.\.\/(?:local|bin)\/[^']+)'/g)) {
+        expect(m[1], relative(fromRoot('.'), path)).toBe('../local/trainers/manifest.js');
+      }
+    }
   });
 });
