@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { type Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   DeleteObjectsCommand,
@@ -13,6 +13,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
+import { digestStream } from './digest-stream.js';
 
 export interface S3Location {
   readonly bucket: string;
@@ -107,17 +108,9 @@ export class S3Objects {
   async getFile(loc: S3Location, path: string): Promise<{ sha256: string; bytes: number }> {
     const body = await this.getStream(loc);
     await mkdir(dirname(path), { recursive: true });
-    const hash = createHash('sha256');
-    let bytes = 0;
-    const tap = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        done(null, chunk);
-      },
-    });
-    await pipeline(body, tap, createWriteStream(path));
-    return { sha256: hash.digest('hex'), bytes };
+    const digest = digestStream();
+    await pipeline(body, digest.stream, createWriteStream(path));
+    return digest.result();
   }
 
   /** User metadata of an object (x-amz-meta-*, keys lower-case), or undefined when it does not exist. */

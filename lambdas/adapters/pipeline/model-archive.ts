@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat, mkdir, open, readdir } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { ArtifactValidationError } from '../../domain/errors.js';
@@ -15,6 +14,7 @@ import {
   tarHeader,
   tarPadding,
 } from '../../domain/ml/tar.js';
+import { digestStream } from '../digest-stream.js';
 
 /**
  * Packs a model/ folder into a deterministic model.tar.gz (lambdas/domain/ml/tar.ts) and back,
@@ -47,20 +47,6 @@ export async function listTree(root: string): Promise<TarEntry[]> {
   }
   await walk(root);
   return out.sort((a, b) => compareArchivePaths(a.path, b.path));
-}
-
-/** Hashes and counts the bytes that pass through. */
-function digestStream(): { stream: Transform; result: () => { sha256: string; bytes: number } } {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const stream = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      done(null, chunk);
-    },
-  });
-  return { stream, result: () => ({ sha256: hash.digest('hex'), bytes }) };
 }
 
 /** Packs `dir` into `archiveFile` (tar + gzip); the archive's sha256 and size. */
