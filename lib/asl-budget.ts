@@ -12,6 +12,8 @@ import { EXECUTION_TIMEOUT_SECONDS, LAMBDA_STEPS_ALLOWANCE_SECONDS } from '../la
 /** Fields of the pipeline input that carry a budgeted timeout, and what each budgets. */
 export const BUDGETED_TIMEOUT_PATHS: Readonly<Record<string, string>> = {
   '$.training.taskTimeoutSeconds': 'the whole Train task (every Batch attempt and its wait)',
+  '$.training.predictTaskTimeoutSeconds':
+    'a whole Predict or SmokePredict task (every Batch attempt and its wait)',
   '$.approvalWait.timeoutSeconds': 'the approval wait (Admit sets it from the stage policy)',
 };
 

@@ -127,6 +127,17 @@ export function functionAccess(props: {
       signingKey: true,
       completeTasks: true,
     },
+    // Completes the task that waits for a Batch job: nothing else.
+    batchJobEnded: { completeTasks: true },
+    prepareSmoke: {
+      table: { read: true },
+      objects: {
+        grants: [{ prefix: PREFIXES.runs, read: true, write: true }, read(PREFIXES.datasets)],
+        why: why(
+          'PrepareSmoke reads a version’s holdout or dataset head and writes the smoke sample under its run',
+        ),
+      },
+    },
     deploy: {
       table: { write: modelItems },
       objects: {

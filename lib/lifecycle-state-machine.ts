@@ -146,43 +146,10 @@ export class LifecycleStateMachine extends Construct {
         'Tags are authorised on the job being created, whose id is known only then; the condition admits only the ASL’s own tag keys.',
       );
     }
-    addScopedStatement(
-      this.role,
-      new iam.PolicyStatement({
-        sid: 'StopTrainingJobs',
-        // `.sync` terminates the job when the execution stops or the task times out.
-        actions: ['batch:TerminateJob'],
-        resources: [jobs],
-      }),
-      'Job ids exist only once a job is submitted; TerminateJob is limited to jobs of this account and region.',
-    );
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'DescribeTrainingJobs',
-        // batch:DescribeJobs supports no resource-level permissions.
-        actions: ['batch:DescribeJobs'],
-        resources: ['*'],
-      }),
-    );
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'BatchSyncRule',
-        // `.sync` learns that a job finished through this managed EventBridge rule.
-        actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
-        resources: [
-          stack.formatArn({
-            service: 'events',
-            resource: 'rule',
-            resourceName: 'StepFunctionsGetEventsForBatchJobsRule',
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          }),
-        ],
-      }),
-    );
     acknowledge(
       this.role,
       'AwsSolutions-IAM5[Resource::*]',
-      'Only actions without resource-level permissions use "*": batch:DescribeJobs (for .sync), ' +
+      'Only actions without resource-level permissions use "*": ' +
         'X-Ray PutTraceSegments/PutTelemetryRecords/GetSampling* (tracing) and the CloudWatch Logs delivery actions (logging ALL).',
     );
   }

@@ -6,6 +6,7 @@ import { optionalEnvironment } from '../lambdas/contracts/function-env.js';
 import { HANDLERS, type HandlerContract, type HandlerName } from '../lambdas/contracts/handlers.js';
 import { retrainSchedules } from '../lambdas/contracts/retrain-schedules.js';
 import { ApprovalApi } from './approval-api.js';
+import { BatchJobOutcomes } from './batch-job-outcomes.js';
 import { DEPLOYED_CONFIG_PATH, DeployedConfig } from './deployed-config.js';
 import { ExecutionOutcomes } from './execution-outcomes.js';
 import { functionAccess, grantFunctionAccess } from './function-access.js';
@@ -161,6 +162,15 @@ export class MlcycleStack extends Stack {
       alertTopic: this.monitoring.topic,
       subscribers: (Object.entries(HANDLERS) as [HandlerName, HandlerContract][]).flatMap(([name, c]) =>
         c.onExecutionStatus ? [{ name, fn: fn(name), statuses: c.onExecutionStatus }] : [],
+      ),
+    });
+
+    // How the lifecycle's Batch jobs end: the batch-job-ended handler completes the waiting task.
+    new BatchJobOutcomes(this, 'BatchJobOutcomes', {
+      project,
+      jobQueueArn: this.training.queue.jobQueueArn,
+      subscribers: (Object.entries(HANDLERS) as [HandlerName, HandlerContract][]).flatMap(([name, c]) =>
+        c.onBatchJobEnded ? [{ name, fn: fn(name) }] : [],
       ),
     });
 

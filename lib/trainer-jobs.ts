@@ -5,9 +5,9 @@ import { DockerImageAsset, Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { ModelConfig } from '../lambdas/contracts/config-schema.js';
+import { type ModelConfig, predictAttemptSeconds } from '../lambdas/contracts/config-schema.js';
 import { predictJobDefinitionPrefix } from '../lambdas/contracts/names.js';
-import { RUN_INPUTS, runsPrefix } from '../lambdas/contracts/s3-layout.js';
+import { RUN_INPUTS, runsPrefix, SMOKE_FILES } from '../lambdas/contracts/s3-layout.js';
 import {
   DEFAULT_CHECKPOINT_SYNC_SECONDS,
   JOB_VOLUME,
@@ -269,7 +269,7 @@ export class TrainerJobs extends Construct {
       type: 'container',
       platformCapabilities: ['EC2'],
       propagateTags: true,
-      timeout: { attemptDurationSeconds: Math.min(training.timeoutMinutes, 60) * 60 },
+      timeout: { attemptDurationSeconds: predictAttemptSeconds(training) },
       retryStrategy: spotRetry(training.spot ? training.spotAttempts : 1),
       ecsProperties: {
         taskProperties: [
@@ -361,7 +361,7 @@ export class TrainerJobs extends Construct {
   private predictRole(model: string, storage: Storage): iam.Role {
     const role = new iam.Role(this, `${model}PredictRole`, {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
-      description: `mlcycle predict job of ${model}: reads holdout features and model.tar.gz, writes predictions`,
+      description: `mlcycle predict job of ${model}: reads holdout features or a smoke sample and model.tar.gz, writes predictions`,
     });
     const run = (key: string) => storage.bucket.arnForObjects(`${runsPrefix(model)}*/${key}`);
     const why = `The ${model} predict job: run ids are created per run, so the run segment is a wildcard; the key after it is fixed.`;
@@ -369,7 +369,12 @@ export class TrainerJobs extends Construct {
       role,
       new iam.PolicyStatement({
         actions: ['s3:GetObject'],
-        resources: [run(RUN_INPUTS.holdoutFeatures), run(RUN_INPUTS.modelArchive)],
+        resources: [
+          run(RUN_INPUTS.holdoutFeatures),
+          run(RUN_INPUTS.modelArchive),
+          // Deploy's smoke sample, one folder per execution (SMOKE_FILES).
+          run(SMOKE_FILES.features('*')),
+        ],
       }),
       why,
     );
@@ -377,7 +382,7 @@ export class TrainerJobs extends Construct {
       role,
       new iam.PolicyStatement({
         actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
-        resources: [run(RUN_INPUTS.predictions)],
+        resources: [run(RUN_INPUTS.predictions), run(SMOKE_FILES.predictions('*'))],
       }),
       why,
     );

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import './polyfills.js';
 import { S3Objects } from '../lambdas/adapters/s3-objects.js';
+import { batchJobStateChangeEvent } from '../lambdas/contracts/batch-jobs.js';
 import { gitCodeVersion } from '../lambdas/contracts/code-version.js';
 import type { MlcycleConfig } from '../lambdas/contracts/config-schema.js';
 import { ENV, TRAINER_ENV } from '../lambdas/contracts/env.js';
@@ -25,6 +26,7 @@ import {
 } from '../lambdas/contracts/names.js';
 import { notificationRules } from '../lambdas/contracts/notifications.js';
 import { ASL_FILE, aslSubstitutions } from '../lambdas/contracts/state-machine.js';
+import { trainingSettings } from '../lambdas/domain/pipeline/admission.js';
 import { type LocalRoute, startLocalApi } from './api-gateway.js';
 import { type DynamoLocal, ensureRegistryTable, startDynamoLocal } from './emulators/dynamodb.js';
 import { stopOrphanedDynamoLocal } from './emulators/dynamodb-process.js';
@@ -34,7 +36,11 @@ import { LocalLambdas, localFunctionArn } from './lambdas.js';
 import { LocalS3Notifications } from './s3-notifications.js';
 import { startTogether } from './start-together.js';
 import { startSfnApiServer } from './stepfunctions/api-server.js';
-import { runBatchJobLocally, type SubmitJobParameters } from './stepfunctions/batch.js';
+import {
+  type LocalJobDefinition,
+  type SubmitJobParameters,
+  submitBatchJobLocally,
+} from './stepfunctions/batch.js';
 import { loadDefinition } from './stepfunctions/definition.js';
 import { type ExecutionRecord, LocalStepFunctions } from './stepfunctions/engine.js';
 import type { HistoryEvent } from './stepfunctions/history.js';
@@ -95,13 +101,25 @@ export function localJob(
   config: MlcycleConfig,
   root: string,
   definition: string,
-): { mode: 'train' | 'predict'; trainerDir: string } | undefined {
+): LocalJobDefinition | undefined {
   for (const [mode, prefix] of [
     ['train', jobDefinitionPrefix(config.project)],
     ['predict', predictJobDefinitionPrefix(config.project)],
   ] as const) {
-    const model = definition.startsWith(prefix) ? config.models[definition.slice(prefix.length)] : undefined;
-    if (model) return { mode, trainerDir: resolve(root, model.training.image) };
+    if (!definition.startsWith(prefix)) continue;
+    const name = definition.slice(prefix.length);
+    const model = config.models[name];
+    if (!model) continue;
+    // What the stack's job definition holds as its containers' fixed environment (lib/trainer-jobs.ts).
+    const settings = trainingSettings(config, name);
+    return {
+      mode,
+      trainerDir: resolve(root, model.training.image),
+      model: name,
+      task: settings.task,
+      target: settings.target,
+      useGpu: settings.useGpu === '1',
+    };
   }
   return undefined;
 }
@@ -169,6 +187,13 @@ export function localNotifications(
 function subscribedTo(status: string): HandlerName[] {
   return (Object.entries(HANDLERS) as [HandlerName, HandlerContract][])
     .filter(([, c]) => (c.onExecutionStatus as readonly string[] | undefined)?.includes(status))
+    .map(([name]) => name);
+}
+
+/** Handlers the contract subscribes to the training queue's ended jobs (HandlerContract.onBatchJobEnded). */
+function batchJobSubscribers(): HandlerName[] {
+  return (Object.entries(HANDLERS) as [HandlerName, HandlerContract][])
+    .filter(([, c]) => c.onBatchJobEnded === true)
     .map(([name]) => name);
 }
 
@@ -246,14 +271,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         invokeAsync: async (fn, payload) => {
           await lambdas.invoke(lambdas.nameOf(fn), payload);
         },
-        batchSync: (params) =>
-          runBatchJobLocally(params as SubmitJobParameters, {
-            root,
+        submitBatchJob: async (params) =>
+          submitBatchJobLocally(params as SubmitJobParameters, {
             logsDir: join(dir, 'logs'),
             baseEnv: { ...process.env, [TRAINER_ENV.codeVersion]: codeVersion },
             onLog: (line) => log(`  [trainer] ${line}`),
             objects: new S3Objects(s3.client),
             resolveJob: (definition) => localJob(options.config, root, definition),
+            // What the stack's EventBridge rule on the training queue does on AWS.
+            onEnded: async (detail) => {
+              for (const name of batchJobSubscribers()) {
+                await lambdas.invoke(
+                  name,
+                  batchJobStateChangeEvent(detail, { region: LOCAL_REGION, id: randomUUID() }),
+                );
+              }
+            },
           }),
       },
     });

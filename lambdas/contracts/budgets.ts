@@ -36,7 +36,10 @@ export interface TrainingBudgetInput {
   readonly startupSeconds: number;
 }
 
-/** The Train task's timeout: long enough for every attempt Batch may make, each after a wait. */
+/**
+ * A Batch job task's timeout (Train; Predict and SmokePredict with the predict attempt): long
+ * enough for every attempt Batch may make, each after a wait.
+ */
 export function trainTaskTimeoutSeconds(b: TrainingBudgetInput): number {
   requireWhole('attempts', b.attempts, 1);
   requireWhole('attemptSeconds', b.attemptSeconds, 1);
@@ -58,6 +61,7 @@ export interface ExecutionBudget {
  * does not train) and the approval wait, against the execution timeout.
  */
 export function executionBudget(input: {
+  /** The Batch job tasks on the path: Train, Predict and SmokePredict. */
   readonly trainTaskSeconds: number;
   readonly approvalWaitSeconds: number;
 }): ExecutionBudget {

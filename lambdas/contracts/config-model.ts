@@ -118,6 +118,22 @@ export const batchSchema = z.strictObject({
 });
 export type BatchConfig = z.infer<typeof batchSchema>;
 
+/**
+ * A predict job's per-attempt timeout: scoring a holdout or a smoke sample takes a fraction of
+ * training, so the training timeout capped at an hour.
+ */
+export function predictAttemptSeconds(training: z.infer<typeof trainingSchema>): number {
+  return Math.min(training.timeoutMinutes, 60) * 60;
+}
+
+/** The clocks of one model's Predict and SmokePredict tasks: the Train task's, with the predict attempt. */
+export function predictBudget(
+  batch: BatchConfig,
+  training: z.infer<typeof trainingSchema>,
+): TrainingBudgetInput {
+  return { ...trainingBudget(batch, training), attemptSeconds: predictAttemptSeconds(training) };
+}
+
 /** The clocks of one model's Train task (lambdas/contracts/budgets.ts). */
 export function trainingBudget(
   batch: BatchConfig,

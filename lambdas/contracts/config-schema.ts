@@ -6,14 +6,20 @@ import {
   trainTaskTimeoutSeconds,
 } from './budgets.js';
 import { type GateConfig, gateMetricProblem, gateSchema, METRICS_BY_TASK } from './config-gates.js';
-import { batchSchema, modelSchema, trainingBudget } from './config-model.js';
+import { batchSchema, modelSchema, predictBudget, trainingBudget } from './config-model.js';
 import { archivalSchema, type MonitoringRuntimeConfig, monitoringSchema } from './config-operations.js';
 import { domain, email, name, principalArn } from './config-primitives.js';
 import { principalsOverlap } from './principals.js';
 import { deployedTrainerSchema } from './trainer.js';
 
 export * from './config-gates.js';
-export { type BatchConfig, batchSchema, trainingBudget } from './config-model.js';
+export {
+  type BatchConfig,
+  batchSchema,
+  predictAttemptSeconds,
+  predictBudget,
+  trainingBudget,
+} from './config-model.js';
 export * from './config-operations.js';
 
 /**
@@ -232,7 +238,10 @@ const hours = (seconds: number) => `${Math.floor((seconds / 3600) * 10) / 10}`;
 function checkExecutionBudgets(cfg: z.output<typeof configShape>, ctx: z.RefinementCtx): void {
   let longest = { model: '', seconds: 0 };
   for (const [model, m] of Object.entries(cfg.models)) {
-    const seconds = trainTaskTimeoutSeconds(trainingBudget(cfg.batch, m.training));
+    // A training run waits for three Batch jobs: Train, Predict (the holdout) and SmokePredict.
+    const seconds =
+      trainTaskTimeoutSeconds(trainingBudget(cfg.batch, m.training)) +
+      2 * trainTaskTimeoutSeconds(predictBudget(cfg.batch, m.training));
     if (seconds > longest.seconds) longest = { model, seconds };
   }
   for (const [envName, env] of Object.entries(cfg.environments)) {
@@ -246,7 +255,7 @@ function checkExecutionBudgets(cfg: z.output<typeof configShape>, ctx: z.Refinem
       path: ['environments', envName, 'approvalTimeoutHours'],
       input: env.approvalTimeoutHours,
       message:
-        `with the longest training budget (${longest.model}: ${hours(longest.seconds)} h) and the Lambda steps ` +
+        `with the longest training budget (${longest.model}: ${hours(longest.seconds)} h for its train, predict and smoke-test jobs) and the Lambda steps ` +
         `(${hours(LAMBDA_STEPS_ALLOWANCE_SECONDS)} h), an execution would take ${hours(budget.totalSeconds)} h, past ` +
         `Step Functions' limit of one year per execution (${hours(EXECUTION_TIMEOUT_SECONDS)} h): at most ${hours(budget.maxApprovalWaitSeconds)} h`,
     });

@@ -28,6 +28,12 @@ export interface HandlerContract {
    * executions ends so.
    */
   readonly onExecutionStatus?: readonly ExecutionEndedStatus[];
+  /**
+   * Invoked with the "Batch Job State Change" event of every job on the training queue that
+   * ends (SUCCEEDED or FAILED): by an EventBridge rule in the stack, and by the local batch
+   * runner when one of its jobs ends (contracts/batch-jobs.ts).
+   */
+  readonly onBatchJobEnded?: boolean;
 }
 
 const base = [ENV.table, ENV.bucket] as const;
@@ -101,6 +107,21 @@ export const HANDLERS = {
     env: [...base, ENV.signingSecretArn],
     memoryMb: 256,
     timeoutSeconds: 15,
+  },
+  batchJobEnded: {
+    entry: 'lambdas/handlers/batch-job-ended.ts',
+    // Only Step Functions: the job's outcome goes to the task that waits for it.
+    env: [],
+    onBatchJobEnded: true,
+    memoryMb: 256,
+    timeoutSeconds: 30,
+  },
+  prepareSmoke: {
+    entry: 'lambdas/handlers/prepare-smoke.ts',
+    env: base,
+    aslPlaceholder: 'PrepareSmokeFunctionArn',
+    memoryMb: 256,
+    timeoutSeconds: 30,
   },
   deploy: {
     entry: 'lambdas/handlers/deploy.ts',

@@ -86,6 +86,10 @@ export const trainingSettingsSchema = z.object({
    * its wait for capacity and start-up (lambdas/contracts/budgets.ts).
    */
   taskTimeoutSeconds: z.number().int().min(60),
+  /** A predict job's per-attempt duration (Predict and SmokePredict `Timeout.AttemptDurationSeconds`). */
+  predictTimeoutSeconds: z.number().int().min(60),
+  /** The Predict and SmokePredict tasks' timeout, counted as the Train task's. */
+  predictTaskTimeoutSeconds: z.number().int().min(60),
 });
 export type TrainingSettings = z.infer<typeof trainingSettingsSchema>;
 
@@ -157,6 +161,8 @@ export const runInfoSchema = z.object({
   runUri: z.string().optional(),
   /** Rows in input/holdout-features.csv (and evaluation/holdout-labels.csv). */
   holdoutRows: z.number().int().min(0).optional(),
+  /** MLCYCLE_VALIDATION of the train job: the validation split on the job's volume, or '' without one. */
+  validationPath: z.string().optional(),
 });
 export type RunInfo = z.infer<typeof runInfoSchema>;
 
@@ -230,8 +236,36 @@ export const registerStateSchema = evaluatedStateSchema.superRefine((state, ctx)
     }
   }
 });
+/**
+ * `$.smoke`, written by PrepareSmoke before Deploy. A contract artifact (model.tar.gz, any
+ * framework) is smoke-tested by its own predict entry in a predict job (SmokePredict) on sample
+ * rows; any other artifact is loaded and scored by Deploy itself, so no job is needed.
+ */
+export const smokePlanSchema = z.discriminatedUnion('required', [
+  z.object({ required: z.literal(false), reason: z.string() }),
+  z.object({
+    required: z.literal(true),
+    /** The run that trained the version (MLCYCLE_RUN_URI of the predict job). */
+    runUri: z.string(),
+    /** The sample rows (features only) PrepareSmoke wrote under the run's smoke/<execution>/. */
+    inputUri: z.string(),
+    predictionsUri: z.string(),
+    /** The artifact and the sha256 the registry recorded: the stager refuses other bytes. */
+    artifactUri: z.string(),
+    sha256: z.string(),
+    rows: z.number().int().min(1),
+    /** holdout: rows the evaluation scored too, so Deploy also checks the answers agree. */
+    source: z.enum(['holdout', 'dataset']),
+    sourceUri: z.string(),
+  }),
+]);
+export type SmokePlan = z.infer<typeof smokePlanSchema>;
+
 /** Deploy's input: `promotionId` is set by LoadCandidate, one per promotion execution. */
-export const deployStateSchema = approvedStateSchema.extend({ promotionId: z.string().min(1).optional() });
+export const deployStateSchema = approvedStateSchema.extend({
+  promotionId: z.string().min(1).optional(),
+  smoke: smokePlanSchema.optional(),
+});
 
 export type PreparedState = z.infer<typeof preparedStateSchema>;
 export type EvaluatedState = z.infer<typeof evaluatedStateSchema>;

@@ -90,3 +90,13 @@ export const runInputKey = (model: string, runId: string, file: RunInput) =>
 /** The same file under a run's prefix URI (s3://bucket/runs/<model>/<runId>/). */
 export const runInputUri = (runUri: string, file: RunInput) =>
   `${runUri.endsWith('/') ? runUri : `${runUri}/`}${RUN_INPUTS[file]}`;
+
+/**
+ * Deploy's smoke test of a contract artifact, per execution, under the run that trained the
+ * version: the sample rows PrepareSmoke wrote and what the predict entry answered on them.
+ */
+export const SMOKE_FILES = {
+  prefix: 'smoke/',
+  features: (executionName: string) => `smoke/${executionName}/features.csv`,
+  predictions: (executionName: string) => `smoke/${executionName}/predictions.jsonl`,
+} as const;

@@ -39,7 +39,8 @@ export const JOB_VOLUME = {
   outputDir: '/mlcycle/output',
   checkpointDir: '/mlcycle/checkpoints',
   modelDir: '/mlcycle/model',
-  predictInput: '/mlcycle/input/holdout-features.csv',
+  /** Whatever rows a predict job answers (the holdout's features, or Deploy's smoke sample). */
+  predictInput: '/mlcycle/input/predict-input.csv',
   predictions: '/mlcycle/predictions.jsonl',
 } as const;
 

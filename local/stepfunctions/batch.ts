@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
+  predictSources,
   publishPredictions,
   publishTrainOutputs,
   stagePredictInputs,
@@ -9,7 +9,7 @@ import {
   syncCheckpoints,
 } from '../../lambdas/adapters/pipeline/stager.js';
 import type { S3Objects } from '../../lambdas/adapters/s3-objects.js';
-import { runInputUri } from '../../lambdas/contracts/s3-layout.js';
+import type { BatchJobDetail } from '../../lambdas/contracts/batch-jobs.js';
 import {
   CONTRACT_ENV,
   predictModeEnv,
@@ -19,15 +19,24 @@ import {
 import { checkTrainerHyperparameters, loadTrainer, TRAINER_MANIFEST_FILE } from '../trainers/manifest.js';
 import { runTrainerLocally, type TrainerRunResult } from '../trainers/run.js';
 
+/** SubmitJob's parameters as the ASL's Batch job tasks give them (the SDK integration's shape). */
 export interface SubmitJobParameters {
   readonly JobName: string;
   readonly JobQueue: string;
   readonly JobDefinition: string;
-  readonly ContainerOverrides?: { readonly Environment?: readonly { Name: string; Value: string }[] };
+  readonly Parameters?: Readonly<Record<string, string>>;
+  readonly EcsPropertiesOverride?: {
+    readonly TaskProperties?: readonly {
+      readonly Containers?: readonly {
+        readonly Name?: string;
+        readonly Environment?: readonly { Name: string; Value: string }[];
+      }[];
+    }[];
+  };
   readonly Timeout?: { readonly AttemptDurationSeconds?: number };
 }
 
-/** A failed Batch .sync task surfaces to Catch as States.TaskFailed, as on AWS. */
+/** A failed job, as the local runner reports it: Batch's status reason and the failed container. */
 export class BatchTaskFailed extends Error {
   override readonly name = 'States.TaskFailed';
 }
@@ -35,40 +44,55 @@ export class BatchTaskFailed extends Error {
 /** MLCYCLE_RUN_URI: the run's prefix, from which the stager maps the contract's files. */
 export const RUN_URI_ENV = 'MLCYCLE_RUN_URI';
 
+/** What the job definition of a model says, locally read from the config as the stack builds it. */
+export interface LocalJobDefinition {
+  readonly mode: 'train' | 'predict';
+  readonly trainerDir: string;
+  readonly model: string;
+  readonly task: TaskType;
+  readonly target: string;
+  readonly useGpu: boolean;
+}
+
 export interface LocalBatchOptions {
-  /** Repository root: trainer folders (training.image) are resolved under it. */
-  readonly root: string;
   readonly logsDir: string;
   /** Environment the "container" starts from (endpoints and credentials of the emulators). */
   readonly baseEnv: NodeJS.ProcessEnv;
   readonly onLog?: (line: string) => void;
-  /** The trainer folder of the model a job definition names (`<prefix><model>`), and the job's mode. */
-  readonly resolveJob?: (
-    jobDefinition: string,
-  ) => { mode: 'train' | 'predict'; trainerDir: string } | undefined;
+  /** The job definition (`<prefix><model>`) as the stack would register it from the config. */
+  readonly resolveJob: (jobDefinition: string) => LocalJobDefinition | undefined;
   /** The local S3, for the stager. */
-  readonly objects?: S3Objects;
+  readonly objects: S3Objects;
 }
 
 type JobResult = { JobId: string; JobName: string; Status: string; LogFile: string };
 
+/** Every container's environment overrides, as one map (the local job runs them as one process). */
+function environmentOverrides(params: SubmitJobParameters): Record<string, string> {
+  const overrides: Record<string, string> = {};
+  for (const task of params.EcsPropertiesOverride?.TaskProperties ?? []) {
+    for (const container of task.Containers ?? []) {
+      for (const { Name, Value } of container.Environment ?? []) overrides[Name] = Value;
+    }
+  }
+  return overrides;
+}
+
 /**
- * `batch:submitJob.sync` on the embedded default. A job definition whose model's trainer folder
- * holds a trainer.yaml runs under the trainer contract: the stager brings the run's inputs from
- * the local S3, the train or predict entry runs on this machine (runTrainerLocally), the outputs
- * go back. Otherwise (the reference trainer, which predates the contract) its entrypoint runs as
- * a child process with the Batch container's environment, and a predict job has nothing to do.
+ * One Batch job of the lifecycle on the embedded default, run to its end: the stager brings the
+ * run's inputs from the local S3, the trainer folder's train or predict entry runs on this
+ * machine (runTrainerLocally) with the contract environment, the outputs go back. Throws
+ * BatchTaskFailed (its message the job's description as JSON) when the job fails.
  */
 export async function runBatchJobLocally(
   params: SubmitJobParameters,
   options: LocalBatchOptions,
+  jobId = `local-${Date.now().toString(36)}`,
 ): Promise<JobResult> {
   mkdirSync(options.logsDir, { recursive: true });
-  const jobId = `local-${Date.now().toString(36)}`;
   const logFile = join(options.logsDir, `${params.JobName}.log`);
-  const overrides: Record<string, string> = {};
-  for (const { Name, Value } of params.ContainerOverrides?.Environment ?? []) overrides[Name] = Value;
-  const job = options.resolveJob?.(params.JobDefinition);
+  const overrides = environmentOverrides(params);
+  const job = options.resolveJob(params.JobDefinition);
   const fail = (
     reason: string,
     statusReason = 'Essential container in task exited',
@@ -80,35 +104,87 @@ export async function runBatchJobLocally(
         JobName: params.JobName,
         Status: 'FAILED',
         StatusReason: statusReason,
-        Container: { ExitCode: code, Reason: reason, LogFile: logFile },
+        Container: {
+          Name: job?.mode === 'predict' ? 'predictor' : 'trainer',
+          ExitCode: code,
+          Reason: reason,
+          LogFile: logFile,
+        },
       }),
     );
-  if (job && existsSync(join(job.trainerDir, TRAINER_MANIFEST_FILE))) {
-    if (!options.objects) throw fail('the local batch runner has no S3 to stage the run from');
-    await runContractJob(params, options, { ...job, objects: options.objects, overrides, logFile, fail });
-    return { JobId: jobId, JobName: params.JobName, Status: 'SUCCEEDED', LogFile: logFile };
+  if (!job) throw fail(`no job definition ${params.JobDefinition}: the config defines no such model`);
+  if (!existsSync(join(job.trainerDir, TRAINER_MANIFEST_FILE))) {
+    throw fail(
+      `${job.trainerDir} has no ${TRAINER_MANIFEST_FILE}: a trainer folder declares its train and predict entries there (docs/trainer-contract.md)`,
+    );
   }
-  if (job?.mode === 'predict') {
-    // The reference trainer has no predict entry: Evaluate scores its model in-process.
-    return { JobId: jobId, JobName: params.JobName, Status: 'SUCCEEDED', LogFile: logFile };
-  }
-  return runReferenceTrainer(params, options, { jobId, logFile, overrides, fail });
+  await runContractJob(params, options, { ...job, overrides, logFile, fail });
+  return { JobId: jobId, JobName: params.JobName, Status: 'SUCCEEDED', LogFile: logFile };
 }
 
-interface ContractJob {
-  readonly mode: 'train' | 'predict';
-  readonly trainerDir: string;
-  readonly objects: S3Objects;
+/**
+ * SubmitJob on the embedded default: returns the job id at once and runs the job in the
+ * background; when it ends, `onEnded` gets the "Batch Job State Change" detail EventBridge would
+ * deliver on AWS (with the job's parameters, so the task token reaches the handler).
+ */
+export function submitBatchJobLocally(
+  params: SubmitJobParameters,
+  options: LocalBatchOptions & { readonly onEnded: (detail: BatchJobDetail) => Promise<void> },
+): { JobId: string; JobName: string } {
+  const jobId = `local-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const base = {
+    jobId,
+    jobName: params.JobName,
+    jobQueue: params.JobQueue,
+    parameters: { ...params.Parameters },
+  };
+  void runBatchJobLocally(params, options, jobId)
+    .then(
+      (): BatchJobDetail => ({ ...base, status: 'SUCCEEDED' }),
+      (err: Error): BatchJobDetail => {
+        const described = err instanceof BatchTaskFailed ? (JSON.parse(err.message) as FailedJob) : undefined;
+        return {
+          ...base,
+          status: 'FAILED',
+          statusReason: described?.StatusReason ?? err.message,
+          ecsProperties: {
+            taskProperties: [
+              {
+                containers: [
+                  {
+                    name: described?.Container.Name ?? 'trainer',
+                    exitCode: described?.Container.ExitCode ?? 1,
+                    reason: described?.Container.Reason ?? err.message,
+                    logStreamName: described?.Container.LogFile ?? null,
+                  },
+                ],
+              },
+            ],
+          },
+        };
+      },
+    )
+    .then((detail) => options.onEnded(detail))
+    .catch((err: Error) => options.onLog?.(`the end of job ${jobId} was not delivered: ${err.message}`));
+  return { JobId: jobId, JobName: params.JobName };
+}
+
+interface FailedJob {
+  readonly StatusReason: string;
+  readonly Container: { Name: string; ExitCode: number | null; Reason: string; LogFile: string };
+}
+
+interface ContractJob extends LocalJobDefinition {
   readonly overrides: Record<string, string>;
   readonly logFile: string;
   readonly fail: (reason: string, statusReason?: string, code?: number | null) => BatchTaskFailed;
 }
 
 async function runContractJob(params: SubmitJobParameters, options: LocalBatchOptions, job: ContractJob) {
-  const { objects, overrides, fail } = job;
+  const { overrides, fail, task } = job;
+  const { objects } = options;
   const runUri = overrides[RUN_URI_ENV];
-  const task = overrides[CONTRACT_ENV.task] as TaskType | undefined;
-  if (!runUri || !task) throw fail(`the job lacks ${RUN_URI_ENV} or ${CONTRACT_ENV.task} in its environment`);
+  if (!runUri) throw fail(`the job lacks ${RUN_URI_ENV} in its environment`);
   const workDir = resolve(options.logsDir, '..', 'jobs', params.JobName);
   rmSync(workDir, { recursive: true, force: true });
   const limit = params.Timeout?.AttemptDurationSeconds;
@@ -149,18 +225,17 @@ async function runContractJob(params: SubmitJobParameters, options: LocalBatchOp
       );
       const inputs = await stageTrainInputs(objects, { runUri, workDir });
       const env = trainModeEnv({
-        model: overrides[CONTRACT_ENV.model] ?? '',
+        model: job.model,
         runId: overrides[CONTRACT_ENV.runId] ?? '',
-        codeVersion:
-          overrides[CONTRACT_ENV.codeVersion] ?? options.baseEnv[CONTRACT_ENV.codeVersion] ?? 'unknown',
+        codeVersion: options.baseEnv[CONTRACT_ENV.codeVersion] ?? 'unknown',
         task,
-        target: overrides[CONTRACT_ENV.target] ?? '',
+        target: job.target,
         train: inputs.train,
         validation: inputs.validation,
         hyperparameters,
         outputDir: inputs.outputDir,
         checkpointDir: inputs.checkpointDir,
-        useGpu: overrides[CONTRACT_ENV.useGpu] === '1',
+        useGpu: job.useGpu,
       });
       try {
         await run(env);
@@ -169,52 +244,22 @@ async function runContractJob(params: SubmitJobParameters, options: LocalBatchOp
       }
       await publishTrainOutputs(objects, { runUri, outputDir: inputs.outputDir });
     } else {
+      // The stager container's own reading of its environment: the run's holdout by default, or
+      // (Deploy's smoke test) other rows, predictions file and a registered artifact.
+      const sources = predictSources({ ...overrides, [RUN_URI_ENV]: runUri });
       const staged = await stagePredictInputs(objects, {
-        runUri,
-        inputUri: runInputUri(runUri, 'holdoutFeatures'),
+        ...(sources.artifact ?? { runUri }),
+        inputUri: sources.inputUri,
         workDir,
       });
       await run(predictModeEnv({ task, ...staged }));
       await publishPredictions(objects, {
         predictionsFile: staged.predictions,
-        predictionsUri: runInputUri(runUri, 'predictions'),
+        predictionsUri: sources.predictionsUri,
       });
     }
   } catch (err) {
     if (err instanceof BatchTaskFailed) throw err;
     throw fail((err as Error).message);
   }
-}
-
-async function runReferenceTrainer(
-  params: SubmitJobParameters,
-  options: LocalBatchOptions,
-  job: { jobId: string; logFile: string; overrides: Record<string, string>; fail: ContractJob['fail'] },
-): Promise<JobResult> {
-  const log = createWriteStream(job.logFile);
-  const env: NodeJS.ProcessEnv = { ...options.baseEnv, ...job.overrides };
-  const entry = resolve(options.root, 'containers/trainer/src/main.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    cwd: options.root,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let lastError = '';
-  const limit = params.Timeout?.AttemptDurationSeconds;
-  // As Batch does: a job past its attempt duration is terminated.
-  const killer = limit ? setTimeout(() => child.kill('SIGTERM'), limit * 1000) : undefined;
-  child.stdout.on('data', (chunk: Buffer) => {
-    log.write(chunk);
-    for (const line of chunk.toString().split('\n')) if (line.trim()) options.onLog?.(line);
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    log.write(chunk);
-    const text = chunk.toString().trim();
-    if (text) lastError = text.split('\n').filter(Boolean).pop() ?? text;
-  });
-  const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
-  clearTimeout(killer);
-  await new Promise<void>((done) => log.end(done));
-  if (code !== 0) throw job.fail(lastError, `Essential container in task exited (code ${code})`, code);
-  return { JobId: job.jobId, JobName: params.JobName, Status: 'SUCCEEDED', LogFile: job.logFile };
 }

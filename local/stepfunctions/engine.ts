@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BATCH_JOB_RESOURCE } from '../../lambdas/contracts/batch-jobs.js';
 import '../polyfills.js';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { AslDefinition, AslState } from './definition.js';
@@ -60,8 +61,11 @@ export interface TaskRunner {
   lambda(functionArn: string, input: unknown): Promise<unknown>;
   /** `lambda:invoke.waitForTaskToken`: invoke, then the engine waits for the token. */
   invokeAsync(functionName: string, payload: unknown): Promise<void>;
-  /** `batch:submitJob.sync`. */
-  batchSync(parameters: unknown): Promise<unknown>;
+  /**
+   * `aws-sdk:batch:submitJob.waitForTaskToken`: submit the job (its Parameters carry the task
+   * token); when it ends, the batch-job-ended handler completes the task, as on AWS.
+   */
+  submitBatchJob(parameters: unknown): Promise<unknown>;
 }
 
 interface PendingToken {
@@ -306,9 +310,14 @@ export class LocalStepFunctions {
       if (resource.startsWith('arn:aws:lambda:')) {
         run = (input) => this.options.runner.lambda(resource, input);
       } else if (resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
-        run = (input) => this.waitForToken(executionArn, token, input as Record<string, unknown>);
-      } else if (resource === 'arn:aws:states:::batch:submitJob.sync') {
-        run = (input) => this.options.runner.batchSync(input);
+        run = (input) =>
+          this.waitForToken(executionArn, token, async () => {
+            const params = input as Record<string, unknown>;
+            await this.options.runner.invokeAsync(String(params.FunctionName), params.Payload);
+          });
+      } else if (resource === BATCH_JOB_RESOURCE) {
+        run = (input) =>
+          this.waitForToken(executionArn, token, () => this.options.runner.submitBatchJob(input));
       } else {
         throw new Error(`state ${name}: resource ${resource} has no local implementation`);
       }
@@ -333,12 +342,13 @@ export class LocalStepFunctions {
     if (pending?.state === 'waiting') pending.state = 'timed-out';
   }
 
-  private async waitForToken(executionArn: string, token: string, params: Record<string, unknown>) {
+  /** A `.waitForTaskToken` task: `start` hands the token on; SendTaskSuccess/Failure ends the wait. */
+  private async waitForToken(executionArn: string, token: string, start: () => Promise<unknown>) {
     const result = new Promise<unknown>((resolve, reject) => {
       this.tokens.set(token, { executionArn, state: 'waiting', resolve, reject });
     });
     try {
-      await this.options.runner.invokeAsync(String(params.FunctionName), params.Payload);
+      await start();
     } catch (err) {
       this.tokens.delete(token);
       throw err;

@@ -35,6 +35,8 @@ describe('contract trainers through the lifecycle (local engine)', () => {
           crasher: fixture('crasher'),
           'no-artifact': fixture('no-artifact'),
           'bad-predict': fixture('bad-predict', 'binary', { failure: 'not_json' }),
+          // No gates: its random scores reach Deploy, whose smoke test must catch them.
+          unstable: { ...fixture('bad-predict', 'binary', { failure: 'unstable' }), gates: { staging: [] } },
           ltv: {
             task: 'regression',
             target: 'ltv_90d',
@@ -60,7 +62,7 @@ describe('contract trainers through the lifecycle (local engine)', () => {
     const objects = new S3Objects(t.stack.s3.client);
     const bucket = t.stack.endpoints.bucket;
     const churn = churnCsv({ rows: 800, seed: 21 });
-    for (const model of ['liar', 'crasher', 'no-artifact', 'bad-predict']) {
+    for (const model of ['liar', 'crasher', 'no-artifact', 'bad-predict', 'unstable']) {
       await objects.put({ bucket, key: `datasets/${model}/data.csv` }, churn, 'text/csv');
     }
     await objects.put({ bucket, key: 'datasets/ltv/data.csv' }, ltvCsv({ rows: 2000, seed: 42 }), 'text/csv');
@@ -143,5 +145,27 @@ describe('contract trainers through the lifecycle (local engine)', () => {
     expect(version?.reportedMetrics).toHaveProperty('validationR2');
     expect(version?.lineage.artifactUri).toMatch(/\/runs\/ltv\/[^/]+\/model\.tar\.gz$/);
     expect(version?.lineage.framework).toMatch(/^scikit-learn/);
+    // Deploy ran the version's predict entry on the head of its holdout (SmokePredict) and its
+    // answers agreed with the ones the evaluation measured.
+    const [entry] = await store.stages.history('ltv', { stage: 'staging' });
+    const evidence = entry?.evidence as { validation?: Record<string, unknown> } | undefined;
+    expect(evidence?.validation).toMatchObject({
+      agreement: 'agreed',
+      smokeSample: {
+        source: 'holdout',
+        rows: 32,
+        uri: expect.stringMatching(/input\/holdout-features\.csv$/),
+      },
+    });
+  }, 180_000);
+
+  it('(f) a predict entry whose answers change after evaluation is refused at Deploy, naming the row', async () => {
+    const { result, run: record, versions } = await run('unstable', true);
+    expect(result.error).toBe('mlcycle.DeployFailed');
+    expect(record?.failure?.cause).toMatch(
+      /no longer answers as it did when evaluated .* row \d+: the predict entry now answers [\d.]+, the evaluation measured [\d.]+/,
+    );
+    expect(versions[0]?.status).not.toBe('ready');
+    expect(await store.stages.getStage('unstable', 'staging')).toBeUndefined();
   }, 180_000);
 });

@@ -43,6 +43,8 @@ describe('evaluate handler', () => {
       holdoutFraction: 0.2,
       timeoutSeconds: 600,
       taskTimeoutSeconds: 2400,
+      predictTimeoutSeconds: 3600,
+      predictTaskTimeoutSeconds: 4200,
     },
     approvalWait: { timeoutSeconds: 60 },
   };

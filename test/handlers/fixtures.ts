@@ -203,6 +203,8 @@ export function pipelineState(overrides: Partial<PipelineState> = {}): PipelineS
       holdoutFraction: 0.2,
       timeoutSeconds: 3600,
       taskTimeoutSeconds: 14400,
+      predictTimeoutSeconds: 3600,
+      predictTaskTimeoutSeconds: 4200,
     },
     approvalWait: { timeoutSeconds: 3600 },
     ...overrides,

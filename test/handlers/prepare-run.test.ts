@@ -55,6 +55,8 @@ describe('prepare-run handler (PrepareRun state, DynamoDB Local + s3rver)', () =
       startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       runUri: `s3://${w.bucket}/runs/churn/${run.runId}/`,
       holdoutRows: expect.any(Number),
+      // No validation split asked for: the trainer's MLCYCLE_VALIDATION is empty.
+      validationPath: '',
     });
     expect(await w.registry.runs.getRun(MODEL, run.runId)).toEqual({
       model: MODEL,
@@ -114,6 +116,8 @@ describe('prepare-run handler (PrepareRun state, DynamoDB Local + s3rver)', () =
     expect(run.holdoutRows).toBe(holdout.length - 1);
     expect(train.length + validation.length + holdout.length - 3).toBe(60);
     expect(holdout.length).toBeGreaterThan(1);
+    // The train job's MLCYCLE_VALIDATION: where stage-in puts the validation split on its volume.
+    expect(run.validationPath).toBe('/mlcycle/input/validation.csv');
     // Same dataset, same seed ⇒ the same split.
     const again = runInfoSchema.parse(await handler({ ...input, training }));
     expect(await get(`runs/churn/${again.runId}/input/holdout-features.csv`)).toBe(holdout.join('\n') + '\n');

@@ -103,6 +103,8 @@ describe('table writes', () => {
   const expected: Partial<Record<HandlerName, string[] | 'NONE'>> = {
     admit: 'NONE',
     loadCandidate: 'NONE',
+    prepareSmoke: 'NONE',
+    batchJobEnded: 'NONE',
     evaluate: 'NONE',
     gate: 'NONE',
     manifestHttp: 'NONE',

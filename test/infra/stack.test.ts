@@ -4,6 +4,7 @@ import { type CfnElement, type IResolvable, Stack, Validations } from 'aws-cdk-l
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/adapters/config-file.js';
+import { BATCH_JOB_RESOURCE } from '../../lambdas/contracts/batch-jobs.js';
 import { ENV } from '../../lambdas/contracts/env.js';
 import {
   ASL_PLACEHOLDERS,
@@ -269,7 +270,13 @@ describe('lifecycle state machine', () => {
     for (const state of ['Train', 'Evaluate', 'Register', 'Gate', 'Approve', 'Deploy']) {
       expect(definition.States[state]?.Type, state).toBe('Task');
     }
-    expect(definition.States.Train?.Resource).toBe('arn:aws:states:::batch:submitJob.sync');
+    // Multi-container (ecsProperties) jobs: the SDK integration with a task token, never `.sync`,
+    // whose own container overrides Batch refuses for such jobs (lambdas/contracts/batch-jobs.ts).
+    for (const state of ['Train', 'Predict', 'SmokePredict']) {
+      expect(definition.States[state]?.Resource, state).toBe(BATCH_JOB_RESOURCE);
+    }
+    expect(JSON.stringify(definition)).not.toContain('ContainerOverrides');
+    expect(JSON.stringify(definition)).not.toContain('submitJob.sync');
     expect(definition.States.Approve?.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
   });
 
@@ -628,7 +635,7 @@ describe('least-privilege IAM', () => {
     expect(flat.every((f) => /job-definition\/[a-z0-9-]+(:\*)?"/.test(f))).toBe(true);
   });
 
-  it('lets only the approval callbacks (link, signed CLI decision) and the reconciler complete task tokens, of this state machine', () => {
+  it('lets only the approval callbacks (link, signed CLI decision), the reconciler and the end of a Batch job complete task tokens, of this state machine', () => {
     for (const action of ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat']) {
       const found = granting(action);
       if (action === 'states:SendTaskHeartbeat') {
@@ -636,7 +643,12 @@ describe('least-privilege IAM', () => {
         continue;
       }
       expect(found.flatMap((a) => a.roles).sort(), action).toEqual(
-        [roleId('approvalHttp'), roleId('decisionHttp'), roleId('approvalReconciler')].sort(),
+        [
+          roleId('approvalHttp'),
+          roleId('decisionHttp'),
+          roleId('approvalReconciler'),
+          roleId('batchJobEnded'),
+        ].sort(),
       );
       for (const f of found) expect(f.statement.Resource).toEqual(smArn());
     }

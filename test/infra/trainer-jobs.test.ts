@@ -125,6 +125,36 @@ describe('trainer-contract jobs on AWS Batch', () => {
     });
   });
 
+  it('the state machine overrides only containers the job definitions have, with per-container environment', () => {
+    const asl = JSON.parse(readFileSync('state-machines/lifecycle.asl.json', 'utf8')) as {
+      States: Record<string, { Resource?: string; Parameters?: Record<string, unknown> }>;
+    };
+    const jobs = {
+      Train: 'mlcycle-trainer-ltv',
+      Predict: 'mlcycle-predict-ltv',
+      SmokePredict: 'mlcycle-predict-ltv',
+    };
+    for (const [state, definition] of Object.entries(jobs)) {
+      const params = asl.States[state]?.Parameters ?? {};
+      // Batch refuses ContainerOverrides for ecsProperties jobs: only EcsPropertiesOverride.
+      expect(params.ContainerOverrides, state).toBeUndefined();
+      const overridden =
+        (
+          params.EcsPropertiesOverride as {
+            TaskProperties: { Containers: { Name: string; Environment: { Name: string }[] }[] }[];
+          }
+        ).TaskProperties[0]?.Containers ?? [];
+      const defined = containersOf(defs()[definition] as Record<string, unknown>);
+      for (const o of overridden) {
+        const container = defined.find((c) => c.Name === o.Name);
+        expect(container, `${state} overrides ${o.Name}`).toBeDefined();
+        // The stager reads MLCYCLE_RUN_URI; the trainer gets only what changes per run.
+        for (const e of o.Environment) expect(e.Name, `${state} ${o.Name}`).toMatch(/^MLCYCLE_[A-Z0-9_]+$/);
+      }
+      expect(overridden.map((o) => o.Name)).toContain('stage-in');
+    }
+  });
+
   it('retries a Spot reclaim (Host EC2*) spotAttempts times and nothing else', () => {
     for (const name of ['mlcycle-trainer-ltv', 'mlcycle-predict-ltv']) {
       expect((defs()[name] as Record<string, unknown>).RetryStrategy, name).toEqual({
@@ -196,8 +226,11 @@ describe('trainer-contract jobs on AWS Batch', () => {
       [
         's3:GetObject <bucket>/runs/ltv/*/input/holdout-features.csv',
         's3:GetObject <bucket>/runs/ltv/*/model.tar.gz',
+        's3:GetObject <bucket>/runs/ltv/*/smoke/*/features.csv',
         's3:PutObject <bucket>/runs/ltv/*/evaluation/predictions.jsonl',
         's3:AbortMultipartUpload <bucket>/runs/ltv/*/evaluation/predictions.jsonl',
+        's3:PutObject <bucket>/runs/ltv/*/smoke/*/predictions.jsonl',
+        's3:AbortMultipartUpload <bucket>/runs/ltv/*/smoke/*/predictions.jsonl',
       ].sort(),
     );
     for (const role of [trainRole, predictRole]) {

@@ -41,26 +41,38 @@ describe('local batch runner (contract trainers)', () => {
         JobName: `mlcycle-slow-${trainer}`,
         JobQueue: 'q',
         JobDefinition: 'mlcycle-trainer-slow',
-        ContainerOverrides: {
-          Environment: [
-            { Name: 'MLCYCLE_MODEL', Value: 'slow' },
-            { Name: 'MLCYCLE_RUN_ID', Value: 'r1' },
-            { Name: 'MLCYCLE_TASK', Value: 'binary' },
-            { Name: 'MLCYCLE_TARGET', Value: 'churned' },
-            { Name: 'MLCYCLE_HYPERPARAMETERS', Value: JSON.stringify(hyperparameters) },
-            { Name: 'MLCYCLE_RUN_URI', Value: `s3://${bucket}/runs/slow/r1/` },
+        EcsPropertiesOverride: {
+          TaskProperties: [
+            {
+              Containers: [
+                {
+                  Name: 'stage-in',
+                  Environment: [{ Name: 'MLCYCLE_RUN_URI', Value: `s3://${bucket}/runs/slow/r1/` }],
+                },
+                {
+                  Name: 'trainer',
+                  Environment: [
+                    { Name: 'MLCYCLE_RUN_ID', Value: 'r1' },
+                    { Name: 'MLCYCLE_HYPERPARAMETERS', Value: JSON.stringify(hyperparameters) },
+                  ],
+                },
+              ],
+            },
           ],
         },
         Timeout: { AttemptDurationSeconds: seconds },
       },
       {
-        root: process.cwd(),
         logsDir: join(dir, 'logs'),
         baseEnv,
         objects,
         resolveJob: () => ({
           mode: 'train',
           trainerDir: resolve(trainer.includes('/') ? trainer : `test/fixtures/trainers/${trainer}`),
+          model: 'slow',
+          task: 'binary',
+          target: 'churned',
+          useGpu: false,
         }),
       },
     );

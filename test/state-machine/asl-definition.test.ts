@@ -16,7 +16,7 @@ const SERVICE_ERRORS = new Set([
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
-  'Batch.AWSBatchException',
+  'Batch.ServerException',
   'Batch.TooManyRequestsException',
 ]);
 

@@ -27,7 +27,7 @@ describe('local engine: onExecutionEnded across restarts', () => {
         invokeAsync: async () => {
           throw new Error('not used');
         },
-        batchSync: async () => {
+        submitBatchJob: async () => {
           throw new Error('not used');
         },
       },

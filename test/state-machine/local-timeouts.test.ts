@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BATCH_JOB_RESOURCE } from '../../lambdas/contracts/batch-jobs.js';
 import type { AslDefinition } from '../../local/stepfunctions/definition.js';
 import { LocalStepFunctions, type TaskRunner } from '../../local/stepfunctions/engine.js';
 
@@ -22,9 +23,10 @@ const definition: AslDefinition = {
   States: {
     Train: {
       Type: 'Task',
-      Resource: 'arn:aws:states:::batch:submitJob.sync',
+      Resource: BATCH_JOB_RESOURCE,
       Parameters: {
         JobName: 'job',
+        Parameters: { 'mlcycleTaskToken.$': '$$.Task.Token' },
         Timeout: { 'AttemptDurationSeconds.$': '$.training.timeoutSeconds' },
       },
       TimeoutSecondsPath: '$.training.taskTimeoutSeconds',
@@ -45,26 +47,32 @@ function engine(
   const dir = mkdtempSync(join(tmpdir(), 'mlcycle-local-timeouts-'));
   dirs.push(dir);
   const submitted: unknown[] = [];
+  // What the batch-job-ended handler does when the job ends: complete the task by its token.
   const runner: TaskRunner = {
     lambda: async () => ({}),
     invokeAsync: async () => undefined,
-    batchSync: async (params) => {
+    submitBatchJob: async (params) => {
       submitted.push(params);
-      await new Promise((r) => setTimeout(r, jobMs));
-      return { JobId: 'j', Status: 'SUCCEEDED' };
+      const token = (params as { Parameters: { mlcycleTaskToken: string } }).Parameters.mlcycleTaskToken;
+      setTimeout(() => {
+        try {
+          sfn.sendTaskSuccess(token, JSON.stringify({ jobId: 'j', status: 'SUCCEEDED' }));
+        } catch {
+          // the task timed out first
+        }
+      }, jobMs);
+      return { JobId: 'j' };
     },
   };
-  return {
-    sfn: new LocalStepFunctions({
-      stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:test',
-      definition: executionTimeoutSeconds
-        ? { ...definition, TimeoutSeconds: executionTimeoutSeconds }
-        : definition,
-      runner,
-      dir,
-    }),
-    submitted,
-  };
+  const sfn = new LocalStepFunctions({
+    stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:test',
+    definition: executionTimeoutSeconds
+      ? { ...definition, TimeoutSeconds: executionTimeoutSeconds }
+      : definition,
+    runner,
+    dir,
+  });
+  return { sfn, submitted };
 }
 
 describe('TimeoutSecondsPath on the embedded engine', () => {
@@ -91,7 +99,13 @@ describe('TimeoutSecondsPath on the embedded engine', () => {
     const { sfn, submitted } = engine(10);
     const run = sfn.startExecution({ training: { timeoutSeconds: 7, taskTimeoutSeconds: 20 } }, 'params');
     await sfn.settled(run.executionArn);
-    expect(submitted).toEqual([{ JobName: 'job', Timeout: { AttemptDurationSeconds: 7 } }]);
+    expect(submitted).toEqual([
+      {
+        JobName: 'job',
+        Parameters: { mlcycleTaskToken: expect.stringMatching(/^local:params:/) },
+        Timeout: { AttemptDurationSeconds: 7 },
+      },
+    ]);
   });
 
   it('lets a task budget past Node’s 24.8-day timer limit run, not time out at once', async () => {

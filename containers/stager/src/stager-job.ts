@@ -2,15 +2,14 @@ import { access, chmod, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  predictSources,
   publishPredictions,
   publishTrainOutputs,
-  runLocation,
   stagePredictInputs,
   stageTrainInputs,
   syncCheckpoints,
 } from '../../../lambdas/adapters/pipeline/stager.js';
 import type { S3Objects } from '../../../lambdas/adapters/s3-objects.js';
-import { RUN_INPUTS } from '../../../lambdas/contracts/s3-layout.js';
 import {
   DEFAULT_CHECKPOINT_SYNC_SECONDS,
   STAGER_ENV,
@@ -49,16 +48,7 @@ export function parseStagerEnv(argv: readonly string[], env: NodeJS.ProcessEnv):
       throw new ValidationError(`${name} is not set: the job definition or the state machine sets it`);
     return value;
   };
-  const runUri = required(STAGER_ENV.runUri);
-  const run = runLocation(runUri);
-  const runFile = (name: string) => `s3://${run.bucket}/${run.prefix}${name}`;
-  const artifactUri = env[STAGER_ENV.artifactUri];
-  const sha256 = env[STAGER_ENV.artifactSha256];
-  if (Boolean(artifactUri) !== Boolean(sha256)) {
-    throw new ValidationError(
-      `${STAGER_ENV.artifactUri} and ${STAGER_ENV.artifactSha256} go together: set both or neither`,
-    );
-  }
+  const sources = predictSources(env);
   const secondsText = env[STAGER_ENV.checkpointSyncSeconds];
   const seconds = secondsText === undefined ? DEFAULT_CHECKPOINT_SYNC_SECONDS : Number(secondsText);
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600) {
@@ -68,11 +58,8 @@ export function parseStagerEnv(argv: readonly string[], env: NodeJS.ProcessEnv):
   }
   return {
     mode: mode as StagerMode,
-    runUri,
+    ...sources,
     workDir: required(STAGER_ENV.workDir),
-    inputUri: env[STAGER_ENV.inputUri] || runFile(RUN_INPUTS.holdoutFeatures),
-    predictionsUri: env[STAGER_ENV.predictionsUri] || runFile(RUN_INPUTS.predictions),
-    ...(artifactUri && sha256 ? { artifact: { artifactUri, sha256 } } : {}),
     checkpointSyncSeconds: seconds,
   };
 }

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { RUN_INPUTS } from '../../contracts/s3-layout.js';
+import { STAGER_ENV } from '../../contracts/stager.js';
 import { TRAINER_OUTPUT } from '../../contracts/trainer.js';
 import { ArtifactValidationError, NotFoundError, ValidationError } from '../../domain/errors.js';
 import { parseS3Uri, type S3Location, type S3Objects, s3Uri } from '../s3-objects.js';
@@ -156,13 +157,50 @@ export interface StagedPredictInputs {
   readonly predictions: string;
 }
 
+/** What a predict job reads and writes, from its stager's environment (STAGER_ENV). */
+export interface PredictSources {
+  readonly runUri: string;
+  readonly inputUri: string;
+  readonly predictionsUri: string;
+  readonly artifact?: { artifactUri: string; sha256: string };
+}
+
+/**
+ * A predict job's sources from its environment: the run's holdout features and
+ * evaluation/predictions.jsonl by default; Deploy's smoke test names other rows, another
+ * predictions file and the registered artifact with its sha256 (both or neither).
+ */
+export function predictSources(env: Readonly<Record<string, string | undefined>>): PredictSources {
+  const runUri = env[STAGER_ENV.runUri];
+  if (!runUri) {
+    throw new ValidationError(
+      `${STAGER_ENV.runUri} is not set: the job definition or the state machine sets it`,
+    );
+  }
+  const run = runLocation(runUri);
+  const runFile = (name: string) => s3Uri(run.bucket, `${run.prefix}${name}`);
+  const artifactUri = env[STAGER_ENV.artifactUri];
+  const sha256 = env[STAGER_ENV.artifactSha256];
+  if (Boolean(artifactUri) !== Boolean(sha256)) {
+    throw new ValidationError(
+      `${STAGER_ENV.artifactUri} and ${STAGER_ENV.artifactSha256} go together: set both or neither`,
+    );
+  }
+  return {
+    runUri,
+    inputUri: env[STAGER_ENV.inputUri] || runFile(RUN_INPUTS.holdoutFeatures),
+    predictionsUri: env[STAGER_ENV.predictionsUri] || runFile(RUN_INPUTS.predictions),
+    ...(artifactUri && sha256 ? { artifact: { artifactUri, sha256 } } : {}),
+  };
+}
+
 /** Where the artifact is: a run (its model.tar.gz and recorded sha256) or an artifact URI and its sha256. */
 export type ArtifactSource = { runUri: string } | { artifactUri: string; sha256: string };
 
 /**
  * Before the predict entry: the artifact into `workDir/model.tar.gz`, its sha256 checked against
- * the recorded one, unpacked to `workDir/model/`; the input rows to `workDir/input/<name>` (the
- * extension kept: .csv or .jsonl). Refuses the holdout labels as input.
+ * the recorded one, unpacked to `workDir/model/`; the input rows to `workDir/input/predict-input.csv`
+ * (or `.jsonl`), JOB_VOLUME.predictInput. Refuses the holdout labels as input.
  */
 export async function stagePredictInputs(
   objects: S3Objects,
@@ -174,10 +212,12 @@ export async function stagePredictInputs(
       `${opts.inputUri} holds the holdout labels, which no job may read: predict on ${RUN_INPUTS.holdoutFeatures}`,
     );
   }
-  const name = basename(input.key);
-  if (!/\.(csv|jsonl)$/.test(name)) {
+  const extension = /\.(csv|jsonl)$/.exec(basename(input.key))?.[0];
+  if (!extension) {
     throw new ValidationError(`predict input ${opts.inputUri} must be a .csv or .jsonl file`);
   }
+  // One name whatever the rows are: the predictor's MLCYCLE_INPUT is fixed in its job definition.
+  const name = `predict-input${extension}`;
   const { artifact, expected } = await artifactOf(objects, opts);
   const modelDir = join(opts.workDir, TRAINER_OUTPUT.modelDir);
   // Downloaded and checked outside the work folder: a bad artifact leaves nothing behind.

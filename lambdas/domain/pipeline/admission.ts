@@ -3,6 +3,8 @@ import {
   type EnvironmentConfig,
   type MlcycleConfig,
   type ModelConfig,
+  predictAttemptSeconds,
+  predictBudget,
   trainingBudget,
 } from '../../contracts/config-schema.js';
 import {
@@ -53,6 +55,8 @@ export function trainingSettings(config: MlcycleConfig, model: string): Training
     holdoutFraction: m.evaluation.holdoutFraction,
     timeoutSeconds: m.training.timeoutMinutes * 60,
     taskTimeoutSeconds: trainTaskTimeoutSeconds(trainingBudget(config.batch, m.training)),
+    predictTimeoutSeconds: predictAttemptSeconds(m.training),
+    predictTaskTimeoutSeconds: trainTaskTimeoutSeconds(predictBudget(config.batch, m.training)),
   };
 }
 

@@ -3,11 +3,15 @@ import { verifyArtifact } from '../../adapters/registry/artifact-check.js';
 import { readHead } from '../../adapters/registry/smoke-sample.js';
 import { childUri, parseS3Uri, type S3Objects } from '../../adapters/s3-objects.js';
 import type { DeployState } from '../../contracts/pipeline.js';
-import { RUN_FILES, RUN_INPUTS } from '../../contracts/s3-layout.js';
-import { DataError } from '../../domain/errors.js';
+import { RUN_FILES, runInputUri } from '../../contracts/s3-layout.js';
+import { ArtifactValidationError, DataError } from '../../domain/errors.js';
 import { type LoadedModel, loadModel } from '../../domain/ml/artifact.js';
+import { parseCsv } from '../../domain/ml/dataset.js';
+import { predictionDisagreement } from '../../domain/ml/prediction-agreement.js';
+import { type Prediction, parsePredictions } from '../../domain/ml/predictions.js';
 import { predictOnSample, predictOnSchemaSample } from '../../domain/ml/smoke-test.js';
 import type { VersionRecord } from '../../domain/registry/types.js';
+import { contractRunUri, smokeUris } from './smoke-plan.js';
 
 /** Rows a smoke test scores. */
 const SMOKE_ROWS = 5;
@@ -23,6 +27,8 @@ export const validationSchema = z.object({
     rows: z.number(),
     skipped: z.array(z.object({ uri: z.string(), why: z.string() })),
   }),
+  /** A contract artifact smoke-tested on holdout rows: its answers agreed with the evaluation's. */
+  agreement: z.enum(['agreed', 'not-comparable']).optional(),
 });
 export type DeployValidation = z.infer<typeof validationSchema>;
 
@@ -102,8 +108,7 @@ export async function validateCandidate(
 ): Promise<DeployValidation> {
   const artifactUri = version.lineage.artifactUri;
   const checked = await verifyArtifact(objects, artifactUri, version.lineage.artifactSha256);
-  if (artifactUri.endsWith(`/${RUN_INPUTS.modelArchive}`))
-    return contractEvidence(objects, artifactUri, checked);
+  if (contractRunUri(artifactUri)) return contractEvidence(objects, state, artifactUri, checked);
   const smoke = await smokeTestArtifact(
     objects,
     await objects.getText(parseS3Uri(artifactUri)),
@@ -119,36 +124,77 @@ export async function validateCandidate(
 }
 
 /**
- * A contract trainer's artifact (model.tar.gz, any framework): Deploy proves it exists and hashes
- * to what the registry recorded, and keeps as evidence the first predictions its predict entry
- * made on the holdout from these very bytes (the stager verified the same sha256 before running
- * it). The deploy-time predict job on a fresh sample is not wired yet (see the report).
+ * A contract trainer's artifact (model.tar.gz, any framework): its predict entry answered this
+ * execution's smoke sample in a predict job (PrepareSmoke → SmokePredict) from the bytes the
+ * registry recorded (the stager checked the sha256 before unpacking). Deploy checks there is one
+ * usable answer per row, of the task's shape, and, when the sample came from the holdout, that
+ * the answers agree with what the evaluation measured on the same rows.
  */
 async function contractEvidence(
   objects: S3Objects,
+  state: DeployState,
   artifactUri: string,
   checked: { size: number; sha256: string },
 ): Promise<DeployValidation> {
-  const runUri = artifactUri.slice(0, -RUN_INPUTS.modelArchive.length);
-  const uri = `${runUri}${RUN_INPUTS.predictions}`;
-  const text = await readHead(objects, uri);
-  if (text === undefined) {
-    throw new DataError(
-      `${uri} does not exist: the artifact's predict entry never answered; retrain the version`,
+  const runUri = contractRunUri(artifactUri) as string;
+  const plan = state.smoke;
+  // The file names are derived here, not taken from the state: only this execution's answers count.
+  const { inputUri, predictionsUri } = smokeUris(runUri, state.execution.name);
+  if (!plan?.required || plan.artifactUri !== artifactUri || plan.predictionsUri !== predictionsUri) {
+    throw new ArtifactValidationError(
+      `${artifactUri} was not smoke-tested by its predict entry in this execution (no PrepareSmoke → SmokePredict): start the promotion again`,
     );
   }
-  const predictions = text
-    .split('\n')
-    .filter((l) => l.trim())
-    .slice(0, SMOKE_ROWS)
-    .map((line) => {
-      const value = JSON.parse(line) as number | Record<string, number>;
-      return typeof value === 'number' ? value : Math.max(...Object.values(value));
-    });
+  const rows = parseCsv(await objects.getText(parseS3Uri(inputUri)), inputUri).rows.length;
+  const answers = await readHead(objects, predictionsUri);
+  if (answers === undefined) {
+    throw new ArtifactValidationError(
+      `the predict entry wrote no answers to the smoke sample (${predictionsUri})`,
+    );
+  }
+  const parsed = parsePredictions(state.training.task, answers, rows);
+  if (!parsed.ok) {
+    throw new ArtifactValidationError(
+      `the predict entry's answers to the smoke sample ${inputUri} are not usable: ${parsed.problem}`,
+    );
+  }
+  const agreement =
+    plan.source === 'holdout'
+      ? await agreementWithEvaluation(objects, state, runUri, parsed.predictions)
+      : 'not-comparable';
   return {
     sha256: checked.sha256,
     size: checked.size,
-    smokePredictions: predictions,
-    smokeSample: { source: 'holdout', uri, rows: predictions.length, skipped: [] },
+    smokePredictions: parsed.predictions
+      .slice(0, SMOKE_ROWS)
+      .map((p) => (typeof p === 'number' ? p : Math.max(...Object.values(p)))),
+    smokeSample: { source: plan.source, uri: plan.sourceUri, rows, skipped: [] },
+    agreement,
   };
+}
+
+/**
+ * The smoke sample's answers against the evaluation's on the same holdout rows (the head of both
+ * files): a difference refuses the deployment, naming the row. Without the evaluation's file
+ * (removed by hand) there is nothing to compare with, and the evidence says so.
+ */
+async function agreementWithEvaluation(
+  objects: S3Objects,
+  state: DeployState,
+  runUri: string,
+  answers: readonly Prediction[],
+): Promise<'agreed' | 'not-comparable'> {
+  const uri = runInputUri(runUri, 'predictions');
+  const text = await readHead(objects, uri);
+  if (text === undefined) return 'not-comparable';
+  const head = text.split('\n').slice(0, answers.length).join('\n');
+  const evaluated = parsePredictions(state.training.task, head, answers.length);
+  if (!evaluated.ok) return 'not-comparable';
+  const problem = predictionDisagreement(answers, evaluated.predictions);
+  if (problem) {
+    throw new ArtifactValidationError(
+      `the artifact's predict entry no longer answers as it did when evaluated (${uri}): ${problem}; rebuild the image the version was trained with, or retrain`,
+    );
+  }
+  return 'agreed';
 }

@@ -3,6 +3,7 @@ import type { Registry } from '../../adapters/registry/registry.js';
 import { parseS3Uri, type S3Objects, s3Uri } from '../../adapters/s3-objects.js';
 import type { PipelineState, RunInfo } from '../../contracts/pipeline.js';
 import { datasetsPrefix, type RUN_INPUTS, runInputKey, runPrefix } from '../../contracts/s3-layout.js';
+import { JOB_VOLUME } from '../../contracts/stager.js';
 import { DataError, ValidationError } from '../../domain/errors.js';
 import { parseCsv, toCsv } from '../../domain/ml/dataset.js';
 import { type SplitSide, splitRows } from '../../domain/ml/split.js';
@@ -55,7 +56,7 @@ async function writeSplit(
   input: PipelineState,
   runId: string,
   datasetUri: string,
-): Promise<number> {
+): Promise<{ holdoutRows: number; validationRows: number }> {
   const { target, splitKey, exclude, holdoutFraction, validationFraction, seed } = input.training;
   const table = parseCsv(await deps.objects.getText(parseS3Uri(datasetUri)), datasetUri);
   const known = `(columns: ${table.columns.join(', ')})`;
@@ -94,7 +95,7 @@ async function writeSplit(
   if (parts.validation.length) await put('validation', toCsv(columns, parts.validation));
   await put('holdoutFeatures', toCsv(features, parts.holdout));
   await put('holdoutLabels', toCsv([target], parts.holdout));
-  return parts.holdout.length;
+  return { holdoutRows: parts.holdout.length, validationRows: parts.validation.length };
 }
 
 /**
@@ -105,10 +106,11 @@ export async function prepareRun(deps: PrepareRunDeps, input: PipelineState): Pr
   const datasetUri = await chooseDataset(deps, input);
   const now = (deps.clock ?? (() => new Date()))();
   const runId = newRunId(now);
-  const holdoutRows = await writeSplit(deps, input, runId, datasetUri);
+  const { holdoutRows, validationRows } = await writeSplit(deps, input, runId, datasetUri);
   const run: RunInfo = {
     runUri: s3Uri(deps.bucket, runPrefix(input.model, runId)),
     holdoutRows,
+    validationPath: validationRows ? JOB_VOLUME.validation : '',
     runId,
     datasetUri,
     outputUri: s3Uri(deps.bucket, runPrefix(input.model, runId)),

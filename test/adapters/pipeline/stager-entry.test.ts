@@ -1,9 +1,10 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointSyncLoop, parseStagerEnv, runStager } from '../../../containers/stager/src/stager-job.js';
 import { S3Objects } from '../../../lambdas/adapters/s3-objects.js';
+import { JOB_VOLUME } from '../../../lambdas/contracts/stager.js';
 import { startTestS3, type TestS3 } from '../../support/emulators.js';
 
 describe('the stager entry (containers/stager)', () => {
@@ -70,8 +71,11 @@ describe('the stager entry (containers/stager)', () => {
 
     const predictDir = work();
     await runStager(env('stage-in-predict', predictDir), deps());
+    // Where the predictor's job definition points MLCYCLE_INPUT, whatever rows were staged.
     expect(readFileSync(join(predictDir, 'model', 'w.txt'), 'utf8')).toBe('0.5');
-    expect(readFileSync(join(predictDir, 'input', 'holdout-features.csv'), 'utf8')).toBe('x\n2\n3\n');
+    expect(
+      readFileSync(join(predictDir, relative(JOB_VOLUME.mountPath, JOB_VOLUME.predictInput)), 'utf8'),
+    ).toBe('x\n2\n3\n');
     writeFileSync(join(predictDir, 'predictions.jsonl'), '0.1\n0.7\n');
     await runStager(env('stage-out-predict', predictDir), deps());
     expect(await objects.getText({ bucket, key: 'runs/churn/e1/evaluation/predictions.jsonl' })).toBe(

@@ -192,9 +192,10 @@ describe('the stager against s3rver', () => {
       expect(await filesUnder(staged.modelDir)).toEqual(['preprocessing/scaler.json', 'weights.bin']);
       expect(Buffer.compare(readFileSync(join(staged.modelDir, 'weights.bin')), bytes(7, 300_000))).toBe(0);
       expect(readFileSync(staged.input, 'utf8')).toBe('a,b\n5,6\n');
-      expect(staged.input.endsWith('holdout-features.csv')).toBe(true);
+      // Under the one name the predictor's MLCYCLE_INPUT names in its job definition.
+      expect(staged.input).toBe(join(dir, 'input', 'predict-input.csv'));
       expect(await filesUnder(dir)).toEqual([
-        'input/holdout-features.csv',
+        'input/predict-input.csv',
         'model/preprocessing/scaler.json',
         'model/weights.bin',
       ]);

@@ -42,6 +42,8 @@ describe('evaluateRun (contract trainer)', () => {
         holdoutFraction: 0.2,
         timeoutSeconds: 600,
         taskTimeoutSeconds: 2400,
+        predictTimeoutSeconds: 1800,
+        predictTaskTimeoutSeconds: 2400,
       },
       approvalWait: { timeoutSeconds: 60 },
       run: {

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+/**
+ * How the lifecycle waits for its Batch jobs. The train and predict jobs are multi-container
+ * (`ecsProperties`) jobs, and Step Functions' optimized `batch:submitJob.sync` integration adds
+ * container overrides of its own, which Batch refuses for such jobs ("Container overrides should
+ * not be set for ecsProperties jobs"). So the ASL submits them through the AWS SDK integration,
+ * `aws-sdk:batch:submitJob.waitForTaskToken`, with per-container environment in
+ * `EcsPropertiesOverride`, and passes the task token as a job parameter; when the job ends,
+ * Batch's "Batch Job State Change" event reaches the batch-job-ended handler, which completes
+ * the task with the job's outcome. The local host runs the same ASL and delivers the same event.
+ */
+
+/** The ASL Resource of a Batch job task. */
+export const BATCH_JOB_RESOURCE = 'arn:aws:states:::aws-sdk:batch:submitJob.waitForTaskToken';
+
+/** The job parameter carrying the waiting task's token (`Parameters` of SubmitJob). */
+export const TASK_TOKEN_PARAMETER = 'mlcycleTaskToken';
+
+/** EventBridge's detail-type for Batch job status changes (source `aws.batch`). */
+export const BATCH_JOB_STATE_CHANGE = 'Batch Job State Change';
+
+/** The statuses a job ends in: the only ones the rule delivers. */
+export const BATCH_JOB_END_STATUSES = ['SUCCEEDED', 'FAILED'] as const;
+
+const containerSchema = z.looseObject({
+  name: z.string().nullish(),
+  exitCode: z.number().nullish(),
+  reason: z.string().nullish(),
+  logStreamName: z.string().nullish(),
+});
+
+/**
+ * The event as EventBridge delivers it: the job's description (DescribeJobs' JobDetail). Only
+ * the fields mlcycle reads are checked; a multi-container job reports each container under
+ * `ecsProperties.taskProperties[0].containers`.
+ */
+export const batchJobStateChangeSchema = z.object({
+  'detail-type': z.literal(BATCH_JOB_STATE_CHANGE),
+  source: z.literal('aws.batch'),
+  region: z.string().nullish(),
+  detail: z.looseObject({
+    jobId: z.string().min(1),
+    jobName: z.string().min(1),
+    jobQueue: z.string().nullish(),
+    status: z.string().min(1),
+    statusReason: z.string().nullish(),
+    parameters: z.record(z.string(), z.string()).nullish(),
+    ecsProperties: z
+      .looseObject({
+        taskProperties: z.array(z.looseObject({ containers: z.array(containerSchema).nullish() })),
+      })
+      .nullish(),
+    container: containerSchema.nullish(),
+  }),
+});
+export type BatchJobStateChangeEvent = z.infer<typeof batchJobStateChangeSchema>;
+export type BatchJobDetail = BatchJobStateChangeEvent['detail'];
+export type BatchContainerDetail = z.infer<typeof containerSchema>;
+
+/** What the waiting task gets when the job succeeded (its ResultPath: `$.train`, `$.predict`…). */
+export interface BatchJobResult {
+  readonly jobId: string;
+  readonly jobName: string;
+  readonly status: 'SUCCEEDED';
+}
+
+/** The event EventBridge delivers when a job ends; the local host sends the same. */
+export function batchJobStateChangeEvent(detail: BatchJobDetail, where: { region: string; id: string }) {
+  return {
+    version: '0',
+    id: where.id,
+    'detail-type': BATCH_JOB_STATE_CHANGE,
+    source: 'aws.batch',
+    region: where.region,
+    time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    resources: [],
+    detail,
+  };
+}

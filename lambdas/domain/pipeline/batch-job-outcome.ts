@@ -1,0 +1,58 @@
+import type { BatchContainerDetail, BatchJobDetail } from '../../contracts/batch-jobs.js';
+import { cloudWatchLogStreamUrl } from '../../contracts/stager.js';
+
+/** The stager's containers: when one of them failed, it says why in its own reason. */
+const STAGER_CONTAINERS = new Set(['stage-in', 'stage-out', 'checkpoint-sync']);
+
+/** The containers of a finished job, single- or multi-container. */
+function containersOf(detail: BatchJobDetail): BatchContainerDetail[] {
+  const multi = detail.ecsProperties?.taskProperties.flatMap((t) => t.containers ?? []) ?? [];
+  return multi.length ? multi : detail.container ? [detail.container] : [];
+}
+
+const failed = (c: BatchContainerDetail) =>
+  (typeof c.exitCode === 'number' && c.exitCode !== 0) || Boolean(c.reason);
+
+/**
+ * The container a failed job is known by: the user's (trainer or predictor) when it failed, else
+ * the first stager container that did, else the first container.
+ */
+export function failedContainer(detail: BatchJobDetail): BatchContainerDetail | undefined {
+  const all = containersOf(detail);
+  return all.find((c) => failed(c) && !STAGER_CONTAINERS.has(c.name ?? '')) ?? all.find(failed) ?? all[0];
+}
+
+/** The CloudWatch console link of a container's log stream, when the job wrote to CloudWatch Logs. */
+export function containerLogsUrl(
+  region: string | undefined,
+  c: BatchContainerDetail | undefined,
+): string | undefined {
+  const group = (c?.logConfiguration as { options?: Record<string, string> } | undefined)?.options?.[
+    'awslogs-group'
+  ];
+  if (!region || !group || !c?.logStreamName) return undefined;
+  return cloudWatchLogStreamUrl(region, group, c.logStreamName);
+}
+
+/**
+ * The cause a failed job's task fails with: the job, Batch's status reason and the failed
+ * container's exit code and reason (the shape RecordFailure reads, as `.sync` gave it), and the
+ * link to its logs.
+ */
+export function jobFailureCause(detail: BatchJobDetail, region?: string) {
+  const c = failedContainer(detail);
+  const logsUrl = containerLogsUrl(region, c);
+  return {
+    JobId: detail.jobId,
+    JobName: detail.jobName,
+    Status: detail.status,
+    StatusReason: detail.statusReason ?? '',
+    Container: {
+      Name: c?.name ?? '',
+      ExitCode: c?.exitCode ?? null,
+      Reason: c?.reason ?? '',
+      LogStreamName: c?.logStreamName ?? '',
+    },
+    ...(logsUrl ? { LogsUrl: logsUrl } : {}),
+  };
+}
