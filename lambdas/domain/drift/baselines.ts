@@ -67,7 +67,7 @@ export function requireVersion<V extends BaselineVersion>(
 ): V {
   const found = versions.find((v) => v.id === id);
   if (found) return found;
-  const known = versions.map((v) => v.id);
+  const known = newestFirst(versions).map((v) => v.id);
   throw new NotFoundError(
     `no baseline "${id}" for ${model}; ${known.length ? `its baselines are ${known.join(', ')} (mlcycle drift baselines ${model})` : `it has none: profile one with mlcycle drift baseline ${model} <file>`}`,
   );
