@@ -227,6 +227,23 @@ describe('baseline versions and discarded batches', () => {
     expect(await snapshot()).toBe(before);
   });
 
+  it('two people using a baseline at once: one decision is recorded, the other refused whole', async () => {
+    const auditBefore = (await listBaselines(deps, 'churn')).audit.length;
+    const BOB: Caller = { person: 'bob@studio.test', principal: null };
+    const outcomes = await Promise.allSettled([
+      useBaseline(deps, { model: 'churn', id: first, reason: 'alice: back to a' }, ALICE),
+      useBaseline(deps, { model: 'churn', id: first, reason: 'bob: back to a' }, BOB),
+    ]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const refused = outcomes.find((o) => o.status === 'rejected');
+    expect(String((refused as PromiseRejectedResult).reason)).toMatch(
+      /changed meanwhile.*nothing was written/,
+    );
+    const listing = await listBaselines(deps, 'churn');
+    expect(listing.active).toBe(first);
+    expect(listing.audit).toHaveLength(auditBefore + 1);
+  });
+
   it('discards a bad batch: kept and marked, left out of the trend, audited; refused twice', async () => {
     const good = await processBatch(
       monitoring,
