@@ -51,7 +51,8 @@ async function decide(
 ): Promise<void> {
   configuredModel(ctx, model);
   const out = await ctx.control.request<DecisionResult>('POST', path(model, route), body);
-  for (const w of out.warnings) process.stderr.write(`mlcycle: warning: ${w}\n`);
+  // on stdout for people, stderr with --json (so stdout stays one JSON line)
+  for (const w of out.warnings) ctx.output.info(`warning: ${w}`);
   ctx.output.result(out, () => done(out));
 }
 
