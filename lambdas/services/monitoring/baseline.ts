@@ -10,9 +10,10 @@ import { oncePerUpload } from './uploads.js';
  * monitoring/<model>/baseline/… uploaded: profile it and make it the model's baseline. The
  * profile is written first, under a key of its own (this upload's snapshot), then a copy as the
  * current baseline, and the pointer batches are checked against last: the pointer names the
- * snapshot, so a failure at any point leaves the previous baseline whole. Each accepted upload is
- * kept as a baseline version (`drift baselines` lists them; `use-baseline` goes back to one). A file that shares
- * no column with the previous baseline (or the columns pinned in monitoring.schema) is refused.
+ * snapshot, so a failure at any point leaves the previous baseline whole. Each accepted upload
+ * is kept as a baseline version (`drift baselines` lists them; `use-baseline` goes back to one).
+ * A file that shares no column with the previous baseline (or the columns pinned in
+ * monitoring.schema) is refused.
  */
 export async function processBaseline(
   d: MonitoringDeps,
