@@ -1,7 +1,7 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { HandlerName } from '../lambdas/contracts/handlers.js';
-import { PREFIXES } from '../lambdas/contracts/s3-layout.js';
+import { baselineProfilesPrefix, PREFIXES } from '../lambdas/contracts/s3-layout.js';
 import { PARTITIONS } from '../lambdas/contracts/table.js';
 import type { ApprovalApi } from './approval-api.js';
 import type { ExecutionOutcomes } from './execution-outcomes.js';
@@ -177,6 +177,15 @@ export function functionAccess(props: {
         why: why(
           'Rollback and registration hash artifacts under runs/; a rollback republishes the client manifest',
         ),
+      },
+    },
+    // Baseline versions, discarded batches and their audit entries live in the model's
+    // partition; using a baseline refreshes the current copy of its profile under reports/.
+    monitoringHttp: {
+      table: { write: modelItems },
+      objects: {
+        grants: props.models.map((m) => ({ prefix: baselineProfilesPrefix(m), read: true, write: true })),
+        why: why('Using a baseline reads its profile and refreshes the current copy of the model’s profiles'),
       },
     },
     // The CLI's signed decision completes the Approve state's task token, as a link does.

@@ -9,6 +9,7 @@ import { measuredLine } from '../../lambdas/domain/drift/measured.js';
 import { summarizeTrend } from '../../lambdas/domain/drift/trend.js';
 import { DataError, NotFoundError, ValidationError } from '../../lambdas/domain/errors.js';
 import { inProcessStack } from './context.js';
+import { registerBaselineCommands } from './drift-baselines.js';
 import { type CliContext, configuredModel, inContext, type RegisterCommands } from './types.js';
 import { localFileSize, uploadFile } from './upload.js';
 
@@ -153,11 +154,24 @@ export const registerDriftCommands: RegisterCommands = (program, context) => {
         if (!Number.isInteger(days) || days < 1 || days > 366)
           throw new ValidationError(`--days "${o.days}" must be 1-366`);
         const since = new Date(Date.now() - days * 86_400_000);
-        const records = await new DriftStore(ctx.doc, ctx.tableName).listRecords(model, since);
-        const trend = summarizeTrend(records, days);
+        const all = await new DriftStore(ctx.doc, ctx.tableName).listRecords(model, since, {
+          includeDiscarded: true,
+        });
+        // batches set aside with drift discard-batch are left out, and counted
+        const discardedBatches = all.filter((r) => r.discarded).length;
+        const trend = {
+          ...summarizeTrend(
+            all.filter((r) => !r.discarded),
+            days,
+          ),
+          discardedBatches,
+        };
         ctx.output.result(trend, () =>
           [
             `${model}: ${trend.batches} batches in ${days} days (${trend.errors} failed); worst ${trend.worstSeverity}`,
+            ...(discardedBatches
+              ? [`(${discardedBatches} discarded, left out: mlcycle drift baselines ${model} shows why)`]
+              : []),
             ...trend.days.map(
               (d) =>
                 `  ${d.day}  ${String(d.batches).padStart(3)} batches  worst ${d.worstSeverity.padEnd(8)} drifted ${(d.meanDriftedShare * 100).toFixed(0)}%`,
@@ -170,4 +184,6 @@ export const registerDriftCommands: RegisterCommands = (program, context) => {
         );
       });
     });
+
+  registerBaselineCommands(drift, context);
 };

@@ -197,6 +197,13 @@ export const HANDLERS = {
     memoryMb: 512,
     timeoutSeconds: 30,
   },
+  monitoringHttp: {
+    // Baseline versions and discarded batches: people's decisions, as the authenticated caller.
+    entry: 'lambdas/handlers/monitoring-http.ts',
+    env: [...base, ...control],
+    memoryMb: 256,
+    timeoutSeconds: 30,
+  },
   decisionHttp: {
     entry: 'lambdas/handlers/decision-http.ts',
     env: [ENV.table, ...control],

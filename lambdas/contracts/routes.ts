@@ -32,6 +32,11 @@ export const HTTP_ROUTES: readonly RouteContract[] = [
   { method: 'POST', path: '/versions', handler: 'registryHttp', auth: 'iam' },
   { method: 'GET', path: '/whoami', handler: 'registryHttp', auth: 'iam' },
   { method: 'POST', path: '/approvals/{id}/decisions', handler: 'decisionHttp', auth: 'iam' },
+  // Baseline versions and discarded batches (docs/monitoring.md): listed and decided as the caller.
+  { method: 'GET', path: '/drift/{model}/baselines', handler: 'monitoringHttp', auth: 'iam' },
+  { method: 'POST', path: '/drift/{model}/baselines/use', handler: 'monitoringHttp', auth: 'iam' },
+  { method: 'POST', path: '/drift/{model}/baselines/discard', handler: 'monitoringHttp', auth: 'iam' },
+  { method: 'POST', path: '/drift/{model}/batches/discard', handler: 'monitoringHttp', auth: 'iam' },
 ];
 
 /** The person acting, and the AWS principal that proved it (null locally): `GET /whoami`'s answer. */

@@ -48,10 +48,12 @@ export function parseMonitoringKey(
 
 /** What monitoring writes: profiles and drift reports of a model. */
 export const reportsPrefix = (model: string) => `${PREFIXES.reports}${model}/`;
-export const baselineProfileKey = (model: string) => `${reportsPrefix(model)}profiles/baseline.json`;
+/** Where a model's baseline profiles live: each version's snapshot and the current copy. */
+export const baselineProfilesPrefix = (model: string) => `${reportsPrefix(model)}profiles/`;
+export const baselineProfileKey = (model: string) => `${baselineProfilesPrefix(model)}baseline.json`;
 /** The baseline profile as a given upload made it (kept: a later baseline replaces the current one). */
 export const baselineSnapshotKey = (model: string, batchId: string) =>
-  `${reportsPrefix(model)}profiles/baseline-${batchId}.json`;
+  `${baselineProfilesPrefix(model)}baseline-${batchId}.json`;
 export const batchProfileKey = (model: string, batchId: string) =>
   `${reportsPrefix(model)}profiles/batch-${batchId}.json`;
 /** Prefix of one drift check's outputs (`.json`, `.html`): sortable by time. */

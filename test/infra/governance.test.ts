@@ -113,6 +113,7 @@ describe('table writes', () => {
     deploy: models,
     cleanup: models,
     registryHttp: models,
+    monitoringHttp: models,
     requestApproval: ['APPROVAL#*', 'APPROVALFOR#*'],
     approvalReminders: ['APPROVAL#*'],
     approvalHttp: ['APPROVAL#*', ...models],
@@ -146,6 +147,42 @@ describe('table writes', () => {
   });
 });
 
+describe('baseline decisions (monitoring-http)', () => {
+  const statementsOf = (name: HandlerName) =>
+    identityStatements(s.template).filter((a) => a.roles.includes(roleId(name)));
+
+  it('are IAM-authorised routes to their own function, which may touch only the model partitions and profiles', () => {
+    const routes = resourcesOf(s.template, 'AWS::ApiGatewayV2::Route')
+      .map(([, r]) => r.Properties ?? {})
+      .filter((p) => String(p.RouteKey).includes('/drift/'));
+    expect(routes.map((p) => [p.RouteKey, p.AuthorizationType]).sort()).toEqual(
+      [
+        ['GET /drift/{model}/baselines', 'AWS_IAM'],
+        ['POST /drift/{model}/baselines/discard', 'AWS_IAM'],
+        ['POST /drift/{model}/baselines/use', 'AWS_IAM'],
+        ['POST /drift/{model}/batches/discard', 'AWS_IAM'],
+      ].sort(),
+    );
+    const statements = statementsOf('monitoringHttp').map((a) => a.statement);
+    const actions = statements.flatMap(actionsOf);
+    for (const forbidden of [
+      'states:StartExecution',
+      'states:SendTaskSuccess',
+      's3:DeleteObject',
+      'sns:Publish',
+    ])
+      expect(actions).not.toContain(forbidden);
+    const objectResources = statements
+      .filter((st) => actionsOf(st).some((a) => a === 's3:GetObject' || a === 's3:PutObject'))
+      .flatMap((st) => list(st.Resource as unknown[]))
+      .map((r) => JSON.stringify(r));
+    expect(objectResources.length).toBeGreaterThan(0);
+    for (const r of objectResources) expect(r).toMatch(/\/reports\/[a-z0-9-]+\/profiles\/\*"/);
+    const models = Object.keys(config.models);
+    for (const m of models) expect(objectResources.join(' ')).toContain(`/reports/${m}/profiles/*`);
+  });
+});
+
 describe('operator access (mlcycle --aws)', () => {
   const statementsOf = () => {
     const policies = resourcesOf(s.template, 'AWS::IAM::ManagedPolicy').filter(
@@ -165,6 +202,10 @@ describe('operator access (mlcycle --aws)', () => {
     expect(paths).toEqual(
       [
         'GET/whoami',
+        'GET/drift/*/baselines',
+        'POST/drift/*/baselines/use',
+        'POST/drift/*/baselines/discard',
+        'POST/drift/*/batches/discard',
         'POST/approvals/*/decisions',
         'POST/promotions',
         'POST/rollbacks',

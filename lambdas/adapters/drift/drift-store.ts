@@ -9,6 +9,7 @@ import {
 import type { DriftRecord } from '../../domain/drift/record.js';
 import type { ColumnKind } from '../../domain/profile/profile.js';
 import { isConditionFailure } from '../dynamo-conditions.js';
+import { BaselineVersions, baselinePointerItem } from './baseline-versions.js';
 
 export type { DriftRecord };
 
@@ -17,6 +18,8 @@ export const DEFAULT_LEASE_SECONDS = 900;
 
 export interface BaselinePointer {
   model: string;
+  /** The baseline version it names (absent on pointers written before versions were kept). */
+  id?: string;
   profileKey: string;
   sourceKey: string;
   rows: number;
@@ -30,10 +33,15 @@ export interface BaselinePointer {
  * a DRIFTRETRAIN item holding the retrain cool-down. See docs/drift.md.
  */
 export class DriftStore {
+  /** Every accepted baseline, and the audit trail of using and discarding them and batches. */
+  readonly versions: BaselineVersions;
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
+  ) {
+    this.versions = new BaselineVersions(doc, tableName);
+  }
 
   private eventKey(bucket: string, key: string, version: string) {
     return { PK: `S3EVENT#${bucket}/${key}#${version}`, SK: 'S3EVENT' };
@@ -100,13 +108,7 @@ export class DriftStore {
    * marshaller cannot write a map with a key like "__proto__" (nor a null-prototype object).
    */
   async putBaseline(pointer: BaselinePointer): Promise<void> {
-    const { kinds, ...rest } = pointer;
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { PK: `MODEL#${pointer.model}`, SK: 'BASELINE', ...rest, kindsJson: JSON.stringify(kinds) },
-      }),
-    );
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: baselinePointerItem(pointer) }));
   }
 
   async getBaseline(model: string): Promise<BaselinePointer | undefined> {
@@ -133,8 +135,12 @@ export class DriftStore {
     );
   }
 
-  /** Records checked at or after `since`, oldest first. */
-  async listRecords(model: string, since: Date): Promise<DriftRecord[]> {
+  /** Records checked at or after `since`, oldest first; batches set aside (discardBatch) only when asked. */
+  async listRecords(
+    model: string,
+    since: Date,
+    options: { includeDiscarded?: boolean } = {},
+  ): Promise<DriftRecord[]> {
     const items: DriftRecord[] = [];
     let start: Record<string, unknown> | undefined;
     do {
@@ -142,6 +148,7 @@ export class DriftStore {
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+          ...(options.includeDiscarded ? {} : { FilterExpression: 'attribute_not_exists(discarded)' }),
           ExpressionAttributeValues: {
             ':pk': `MODEL#${model}`,
             ':from': `DRIFT#${since.toISOString()}`,
@@ -160,7 +167,9 @@ export class DriftStore {
   }
 
   async findRecord(model: string, batchKey: string): Promise<DriftRecord | undefined> {
-    const recent = await this.listRecords(model, new Date(Date.now() - 30 * 86_400_000));
+    const recent = await this.listRecords(model, new Date(Date.now() - 30 * 86_400_000), {
+      includeDiscarded: true,
+    });
     return recent.filter((r) => r.batchKey === batchKey).at(-1);
   }
 

@@ -1,4 +1,5 @@
 import type { Severity } from '../../contracts/drift-summary.js';
+import type { DiscardMark } from './baselines.js';
 import type { Measured } from './measured.js';
 
 /** One checked batch (or a failed attempt at one), as `drift report` and alerts read it. */
@@ -32,6 +33,11 @@ export interface DriftRecord {
   skippedRows?: number;
   alerted: boolean;
   retrainExecution?: string;
+  /**
+   * Set aside by someone (`drift discard-batch`): kept, but left out of the trend, the worst-batch
+   * views and what retraining reads.
+   */
+  discarded?: DiscardMark;
 }
 
 /**

@@ -9,5 +9,6 @@ export function uploadedObjects(event: S3Event): UploadedObject[] {
       bucket: r.s3.bucket.name,
       key: decodeURIComponent(r.s3.object.key.replace(/\+/g, ' ')),
       version: r.s3.object.versionId ?? r.s3.object.eTag ?? r.s3.object.sequencer ?? 'unversioned',
+      ...(r.userIdentity?.principalId ? { uploader: r.userIdentity.principalId } : {}),
     }));
 }

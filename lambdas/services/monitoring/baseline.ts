@@ -10,8 +10,10 @@ import { oncePerUpload } from './uploads.js';
  * monitoring/<model>/baseline/… uploaded: profile it and make it the model's baseline. The
  * profile is written first, under a key of its own (this upload's snapshot), then a copy as the
  * current baseline, and the pointer batches are checked against last: the pointer names the
- * snapshot, so a failure at any point leaves the previous baseline whole. A file that shares
- * no column with the previous baseline (or the columns pinned in monitoring.schema) is refused.
+ * snapshot, so a failure at any point leaves the previous baseline whole. Each accepted upload
+ * is kept as a baseline version (`drift baselines` lists them; `use-baseline` goes back to one).
+ * A file that shares no column with the previous baseline (or the columns pinned in
+ * monitoring.schema) is refused.
  */
 export async function processBaseline(
   d: MonitoringDeps,
@@ -40,8 +42,21 @@ export async function processBaseline(
     await d.objects.putJson({ bucket: d.bucket, key: profileKey }, profile);
     await d.objects.putJson({ bucket: d.bucket, key: baselineProfileKey(model) }, profile);
     const kinds = Object.fromEntries(Object.entries(profile.columns).map(([c, p]) => [c, p.kind]));
+    // Kept as a version before the pointer names it: every accepted baseline stays listable.
+    await d.store.versions.put({
+      model,
+      id: batchId,
+      sourceKey: o.key,
+      profileKey,
+      rows: profile.rows,
+      columns: columns.length,
+      kinds,
+      uploadedAt: upload.checkedAt,
+      uploadedBy: o.uploader ? `S3 upload by ${o.uploader}` : 'S3 upload',
+    });
     await d.store.putBaseline({
       model,
+      id: batchId,
       profileKey,
       sourceKey: o.key,
       rows: profile.rows,

@@ -41,6 +41,8 @@ export interface UploadedObject {
   readonly key: string;
   /** ETag or version id: what makes a delivery of the same object a duplicate. */
   readonly version: string;
+  /** Who uploaded it, as S3 reports it (`userIdentity.principalId`), when it does. */
+  readonly uploader?: string;
 }
 
 export type UploadKind = DriftRecord['kind'];
