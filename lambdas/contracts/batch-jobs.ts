@@ -59,11 +59,14 @@ export type BatchJobDetail = BatchJobStateChangeEvent['detail'];
 export type BatchContainerDetail = z.infer<typeof containerSchema>;
 
 /** What the waiting task gets when the job succeeded (its ResultPath: `$.train`, `$.predict`…). */
-export interface BatchJobResult {
-  readonly jobId: string;
-  readonly jobName: string;
-  readonly status: 'SUCCEEDED';
-}
+export const batchJobResultSchema = z.object({
+  jobId: z.string(),
+  jobName: z.string(),
+  status: z.literal('SUCCEEDED'),
+  /** The user container's logs: a CloudWatch console link on AWS, the log file locally. */
+  logs: z.string().optional(),
+});
+export type BatchJobResult = z.infer<typeof batchJobResultSchema>;
 
 /** The event EventBridge delivers when a job ends; the local host sends the same. */
 export function batchJobStateChangeEvent(detail: BatchJobDetail, where: { region: string; id: string }) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { batchJobResultSchema } from './batch-jobs.js';
 import { HIGHER_IS_BETTER, METRIC_NAMES, METRICS_BY_TASK } from './config-schema.js';
 import { TASK_TYPES } from './trainer.js';
 
@@ -217,7 +218,11 @@ export type ApprovalOutcome = z.infer<typeof approvalOutcomeSchema>;
  * The lifecycle state as it grows through the states (each adds its ResultPath). Handlers parse
  * just the part they need, so a missing predecessor output is a clear validation error.
  */
-export const preparedStateSchema = pipelineStateSchema.extend({ run: runInfoSchema });
+export const preparedStateSchema = pipelineStateSchema.extend({
+  run: runInfoSchema,
+  /** `$.train`: the Train job, as batch-job-ended completed it (absent for a promotion). */
+  train: batchJobResultSchema.optional(),
+});
 export const evaluatedStateSchema = preparedStateSchema.extend({ evaluation: evaluationResultSchema });
 export const registeredStateSchema = evaluatedStateSchema.extend({ registration: registrationSchema });
 export const gatedStateSchema = registeredStateSchema.extend({ gate: gateOutcomeSchema });

@@ -140,7 +140,14 @@ export function submitBatchJobLocally(
   };
   void runBatchJobLocally(params, options, jobId)
     .then(
-      (): BatchJobDetail => ({ ...base, status: 'SUCCEEDED' }),
+      (result): BatchJobDetail => ({
+        ...base,
+        status: 'SUCCEEDED',
+        // The runner's log file stands for the container's log stream.
+        ecsProperties: {
+          taskProperties: [{ containers: [{ name: 'trainer', exitCode: 0, logStreamName: result.LogFile }] }],
+        },
+      }),
       (err: Error): BatchJobDetail => {
         const described = err instanceof BatchTaskFailed ? (JSON.parse(err.message) as FailedJob) : undefined;
         return {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvalLinkIn, approveThroughLink, readOutbox } from '../../bin/cli/demo-approver.js';
 import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
@@ -113,6 +114,8 @@ describe('contract trainers through the lifecycle (local engine)', () => {
     expect(record?.failure?.cause).toContain(
       'crasher: out of memory allocating the embedding table (simulated)',
     );
+    // The job's output, linked from the run record (a CloudWatch link on AWS, the log file here).
+    expect(readFileSync(record?.failure?.logs ?? '', 'utf8')).toContain('out of memory');
     expect(versions).toHaveLength(0);
   }, 120_000);
 
@@ -145,6 +148,8 @@ describe('contract trainers through the lifecycle (local engine)', () => {
     expect(version?.reportedMetrics).toHaveProperty('validationR2');
     expect(version?.lineage.artifactUri).toMatch(/\/runs\/ltv\/[^/]+\/model\.tar\.gz$/);
     expect(version?.lineage.framework).toMatch(/^scikit-learn/);
+    const [record] = await store.runs.listRuns('ltv');
+    expect(record?.logs).toMatch(/mlcycle-ltv-.*\.log$/);
     // Deploy ran the version's predict entry on the head of its holdout (SmokePredict) and its
     // answers agreed with the ones the evaluation measured.
     const [entry] = await store.stages.history('ltv', { stage: 'staging' });

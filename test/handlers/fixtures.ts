@@ -286,8 +286,12 @@ export function evaluationOf(
   };
 }
 
-/** `$.train`, the Train state's ResultSelector output. */
-export const trainResult = (runId: string) => ({ jobId: `job-${runId}`, status: 'SUCCEEDED' });
+/** `$.train`: what batch-job-ended completes the Train state with. */
+export const trainResult = (runId: string) => ({
+  jobId: `job-${runId}`,
+  jobName: `mlcycle-churn-${runId}`,
+  status: 'SUCCEEDED' as const,
+});
 
 /** `$.approval`, what SendTaskSuccess carries at quorum. */
 export const approvalOf = (requestId: string): ApprovalOutcome => ({

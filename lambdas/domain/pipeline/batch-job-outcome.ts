@@ -22,16 +22,25 @@ export function failedContainer(detail: BatchJobDetail): BatchContainerDetail | 
   return all.find((c) => failed(c) && !STAGER_CONTAINERS.has(c.name ?? '')) ?? all.find(failed) ?? all[0];
 }
 
-/** The CloudWatch console link of a container's log stream, when the job wrote to CloudWatch Logs. */
-export function containerLogsUrl(
+/** The container whose logs a job is known by: the user's (trainer or predictor). */
+export function userContainer(detail: BatchJobDetail): BatchContainerDetail | undefined {
+  const all = containersOf(detail);
+  return all.find((c) => !STAGER_CONTAINERS.has(c.name ?? '')) ?? all[0];
+}
+
+/**
+ * Where a container's output can be read: the CloudWatch console link of its log stream when the
+ * job logged to CloudWatch Logs (AWS), else the stream name as given (the local runner's log file).
+ */
+export function containerLogs(
   region: string | undefined,
   c: BatchContainerDetail | undefined,
 ): string | undefined {
-  const group = (c?.logConfiguration as { options?: Record<string, string> } | undefined)?.options?.[
+  if (!c?.logStreamName) return undefined;
+  const group = (c.logConfiguration as { options?: Record<string, string> } | undefined)?.options?.[
     'awslogs-group'
   ];
-  if (!region || !group || !c?.logStreamName) return undefined;
-  return cloudWatchLogStreamUrl(region, group, c.logStreamName);
+  return region && group ? cloudWatchLogStreamUrl(region, group, c.logStreamName) : c.logStreamName;
 }
 
 /**
@@ -41,7 +50,7 @@ export function containerLogsUrl(
  */
 export function jobFailureCause(detail: BatchJobDetail, region?: string) {
   const c = failedContainer(detail);
-  const logsUrl = containerLogsUrl(region, c);
+  const logs = containerLogs(region, c);
   return {
     JobId: detail.jobId,
     JobName: detail.jobName,
@@ -53,6 +62,6 @@ export function jobFailureCause(detail: BatchJobDetail, region?: string) {
       Reason: c?.reason ?? '',
       LogStreamName: c?.logStreamName ?? '',
     },
-    ...(logsUrl ? { LogsUrl: logsUrl } : {}),
+    ...(logs ? { Logs: logs } : {}),
   };
 }

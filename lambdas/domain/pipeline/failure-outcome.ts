@@ -6,6 +6,8 @@ export interface FailureOutcome {
   /** One line for the notification subject and the registry. */
   readonly summary: string;
   readonly detail: string;
+  /** Where the failed job's output can be read (a Batch job's container logs), when known. */
+  readonly logs?: string;
 }
 
 const summaries: Record<FailureKind, { status: FailureOutcome['versionStatus']; summary: string }> = {
@@ -42,7 +44,8 @@ const STUCK_RUNNABLE: Readonly<Record<string, string>> = {
  */
 export function failureOutcome(kind: FailureKind, error?: string, cause?: string): FailureOutcome {
   const { status, summary } = summaries[kind];
-  return { versionStatus: status, summary, detail: describeCause(error, cause) };
+  const logs = logsOf(cause);
+  return { versionStatus: status, summary, detail: describeCause(error, cause), ...(logs ? { logs } : {}) };
 }
 
 /** The one line an execution's failure is known by (its Fail state's cause, the CLI's last line). */
@@ -60,6 +63,16 @@ export function failedGates(gate: unknown): string {
     .map((r) => r.detail ?? '')
     .filter(Boolean)
     .join('; ');
+}
+
+/** The `Logs` a failed Batch job's cause names (lambdas/domain/pipeline/batch-job-outcome.ts). */
+function logsOf(cause?: string): string | undefined {
+  try {
+    const logs = (JSON.parse(cause ?? '') as { Logs?: unknown }).Logs;
+    return typeof logs === 'string' && logs ? logs : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function describeCause(error?: string, cause?: string): string {

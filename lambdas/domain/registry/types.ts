@@ -23,7 +23,9 @@ export interface RunRecord {
   finishedAt?: string;
   version?: string;
   metrics?: Partial<Metrics>;
-  failure?: { kind: string; error: string; cause: string };
+  failure?: { kind: string; error: string; cause: string; logs?: string };
+  /** The training job's logs: a CloudWatch console link on AWS, the log file locally. */
+  logs?: string;
 }
 
 export interface Lineage {

@@ -8,11 +8,7 @@ import {
   type BatchJobStateChangeEvent,
   TASK_TOKEN_PARAMETER,
 } from '../../contracts/batch-jobs.js';
-import {
-  containerLogsUrl,
-  failedContainer,
-  jobFailureCause,
-} from '../../domain/pipeline/batch-job-outcome.js';
+import { containerLogs, jobFailureCause, userContainer } from '../../domain/pipeline/batch-job-outcome.js';
 
 export interface BatchJobEndedDeps {
   readonly sfn: TaskCallbacks;
@@ -41,12 +37,12 @@ export async function batchJobEnded(
   if (!token) return { outcome: 'not-waited-for' };
   const region = event.region ?? undefined;
   const succeeded = detail.status === 'SUCCEEDED';
-  const logsUrl = containerLogsUrl(region, failedContainer(detail));
-  const result: BatchJobResult & { logsUrl?: string } = {
+  const logs = containerLogs(region, userContainer(detail));
+  const result: BatchJobResult = {
     jobId: detail.jobId,
     jobName: detail.jobName,
     status: 'SUCCEEDED',
-    ...(logsUrl ? { logsUrl } : {}),
+    ...(logs ? { logs } : {}),
   };
   try {
     await sendSignal(

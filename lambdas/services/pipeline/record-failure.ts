@@ -76,6 +76,7 @@ export async function recordFailure(
         kind: state.failureKind,
         error: state.error?.Error ?? outcome.summary,
         cause: outcome.detail,
+        ...(outcome.logs ? { logs: outcome.logs } : {}),
       },
     });
   }
@@ -103,6 +104,7 @@ export async function recordFailure(
     },
     failureMessage(state, outcome, [
       expired ? `The approval request ${expired.requestId} was marked expired.` : '',
+      outcome.logs ? `Logs: ${outcome.logs}` : '',
     ]),
   );
   return {

@@ -77,6 +77,7 @@ export async function registerRun(deps: RegisterDeps, state: RegisterState): Pro
     status: 'registered',
     version: record.version,
     metrics: state.evaluation.metrics,
+    ...(state.train?.logs ? { logs: state.train.logs } : {}),
   });
   return { version: record.version, parentVersion: serving?.version ?? null };
 }

@@ -89,7 +89,7 @@ describe('batch-job-ended: the end of a lifecycle Batch job completes the task t
       Reason: 'OutOfMemoryError: Container killed due to memory usage',
       LogStreamName: 'churn/trainer/abc',
     });
-    expect(cause.LogsUrl).toBe(
+    expect(cause.Logs).toBe(
       'https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/log-group/$252Fmlcycle$252Fbatch$252Ftrain/log-events/churn$252Ftrainer$252Fabc',
     );
     // RecordFailure's one line: the container's reason, then Batch's.
