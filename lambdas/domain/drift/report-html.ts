@@ -65,7 +65,7 @@ export function renderDriftReport(
         d.wassersteinNormalized === undefined
           ? '—'
           : `${fmt(d.wassersteinNormalized)} <small>(noise ${fmt(d.wassersteinNoiseMargin)})</small>`;
-      return `<tr><td>${esc(f.name)}${f.role !== 'feature' ? ` <small>(${esc(f.role)})</small>` : ''}</td><td>${esc(f.kind)}</td><td>${esc(f.method)}</td><td>${fmt(f.score)}</td><td>${d.ks === undefined && d.jensenShannon === undefined ? '—' : raw}</td><td>${fmt(margin)}</td><td>${pv(f)}</td><td>${w}</td><td>${fmt(d.psi)}</td><td>${pct(d.missingRate.baseline)} → ${pct(d.missingRate.batch)}${d.missingRate.noiseMargin === undefined ? '' : ` <small>(noise ${Number((d.missingRate.noiseMargin * 100).toFixed(2))} pts)</small>`}</td><td class="sev sev-${esc(f.severity)}">${esc(f.status === 'ok' ? f.severity : f.status)}</td></tr>`;
+      return `<tr><td>${esc(f.name)}${f.role !== 'feature' ? ` <small>(${esc(f.role)})</small>` : ''}</td><td>${esc(f.kind)}</td><td>${esc(f.method)}</td><td>${fmt(f.score)}</td><td>${d.ks === undefined && d.jensenShannon === undefined ? '—' : raw}</td><td>${fmt(margin)}</td><td>${pv(f)}</td><td>${w}</td><td>${fmt(d.psi)}</td><td>${pct(d.missingRate.baseline)} → ${pct(d.missingRate.batch)}${!d.missingRate.noiseMargin ? '' : ` <small>(noise ${Number((d.missingRate.noiseMargin * 100).toFixed(2))} pts)</small>`}</td><td class="sev sev-${esc(f.severity)}">${esc(f.status === 'ok' ? f.severity : f.status)}</td></tr>`;
     })
     .join('\n');
   const sections = ordered
