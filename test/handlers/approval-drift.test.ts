@@ -99,6 +99,7 @@ describe('the approval page shows the worst recent drift batch, not only the lat
     await batch('otherModel12', 5, 'critical', {}, 'ltv');
     await batch('baseline1234', 3, 'critical', { kind: 'baseline' });
     await batch('forged123456', 30, 'low', { reportUri: `s3://${w.bucket}/runs/churn/run/model_card.json` });
+    await batch('notanuri1234', 32, 'low', { reportUri: 'reports/churn/drift/x.html' });
     await batch('elsewhere123', 31, 'low', {
       reportUri: 's3://someone-elses-bucket/reports/churn/drift/x.html',
     });
@@ -153,6 +154,7 @@ describe('the approval page shows the worst recent drift batch, not only the lat
       ['', /not a batch of churn/],
       ['forged123456', /is not stored at/],
       ['elsewhere123', /is not stored at/],
+      ['notanuri1234', /is not stored at/],
     ] as const) {
       const res = await w.http(getEvent({ id: requestId, t, report }));
       expect([report.slice(0, 20), res.statusCode]).toEqual([report.slice(0, 20), 404]);

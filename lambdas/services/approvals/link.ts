@@ -163,12 +163,12 @@ async function batchReport(
       `"${shown}" is not a batch of ${model} checked in ${lastDays(window.days)}: open a report from the links on the approval page.`,
     );
   }
-  const loc = parseS3Uri(record.reportUri);
+  const loc = /^s3:\/\/[^/]+\//.test(record.reportUri) ? parseS3Uri(record.reportUri) : undefined;
   const ours =
-    loc.bucket === d.bucket &&
+    loc?.bucket === d.bucket &&
     loc.key.startsWith(`${reportsPrefix(model)}drift/`) &&
     loc.key.endsWith('.html');
-  const html = ours ? await optionalText(d.objects, loc) : null;
+  const html = loc && ours ? await optionalText(d.objects, loc) : null;
   if (html === null) {
     return missing(
       `The report of batch "${shown}" (${record.batchKey}) is not stored at ${record.reportUri}: run "mlcycle drift report ${model}" for the figures.`,
