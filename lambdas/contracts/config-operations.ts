@@ -30,6 +30,17 @@ export const monitoringSchema = z.strictObject({
    * `degraded`, with the counts: its drift figures then describe only part of the file.
    */
   maxSkippedRowShare: z.number().min(0).max(1).default(0.05),
+  /**
+   * What the approval page calls a model's recent drift: the batches checked in the last
+   * `recentDays` days, at most the newest `recentBatches` of them. The page shows the worst of
+   * them beside the latest, so a small latest batch cannot hide an earlier severe one.
+   */
+  approvalPage: z
+    .strictObject({
+      recentDays: z.number().min(1).max(90).default(7),
+      recentBatches: z.number().int().min(1).max(1000).default(200),
+    })
+    .prefault({}),
   alerts: z
     .strictObject({
       minSeverity: z.enum(['low', 'medium', 'high', 'critical']).default('high'),

@@ -104,7 +104,8 @@ export const HANDLERS = {
   },
   approvalHttp: {
     entry: 'lambdas/handlers/approval-http.ts',
-    env: [...base, ENV.signingSecretArn],
+    // the config: how far back the page's "recent drift" looks (monitoring.approvalPage)
+    env: [...base, ...policy, ENV.signingSecretArn],
     memoryMb: 256,
     timeoutSeconds: 15,
   },

@@ -3,6 +3,8 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ApprovalStore } from '../adapters/approval/approval-store.js';
 import { cachedSigningKey } from '../adapters/approval/signing-key.js';
 import { createDocumentClient, createS3Client } from '../adapters/aws-clients.js';
+import { deployedConfig } from '../adapters/deployed-config.js';
+import { DriftStore } from '../adapters/drift/drift-store.js';
 import { Registry } from '../adapters/registry/registry.js';
 import { S3Objects } from '../adapters/s3-objects.js';
 import { ENV } from '../contracts/env.js';
@@ -31,8 +33,8 @@ export function makeApprovalHttpHandler(deps: () => ApprovalHttpDeps) {
       const method = event.requestContext.http.method.toUpperCase();
       const requestId = event.pathParameters?.id ?? '';
       if (method === 'GET' || method === 'HEAD') {
-        const token = event.queryStringParameters?.t ?? undefined;
-        const answer = await linkPage(deps(), { requestId, token, head: method === 'HEAD' });
+        const { t: token, report } = event.queryStringParameters ?? {};
+        const answer = await linkPage(deps(), { requestId, token, head: method === 'HEAD', report });
         return html(answer.status, answer.page);
       }
       if (method === 'POST') {
@@ -66,6 +68,13 @@ export const handler = makeApprovalHttpHandler(
         requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 },
       }),
       key: cachedSigningKey(keySourceFrom(env)),
+      drift: {
+        records: new DriftStore(doc, env[ENV.table]),
+        window: () => {
+          const { recentDays, recentBatches } = deployedConfig().monitoring.approvalPage;
+          return { days: recentDays, batches: recentBatches };
+        },
+      },
     };
   }),
 );

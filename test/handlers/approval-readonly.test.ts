@@ -21,7 +21,7 @@ import {
 describe('GET and HEAD of approval links change nothing', () => {
   const suite = useApprovalWorld();
   let w: ApprovalWorld;
-  const links: { label: string; url: URL | { id: string; t?: string } }[] = [];
+  const links: { label: string; url: URL | { id: string; t?: string; report?: string } }[] = [];
   const statuses = new Map<string, Set<number>>();
 
   beforeAll(async () => {
@@ -40,6 +40,23 @@ describe('GET and HEAD of approval links change nothing', () => {
         reportUri: 's3://b/reports/churn/drift/r.html',
       },
     );
+    // A checked batch with its report, which the page links to (GET ?report=<batch id>).
+    const reportKey = 'reports/churn/drift/b1.html';
+    await w.objects.put({ bucket: w.bucket, key: reportKey }, '<!doctype html><p>report</p>', 'text/html');
+    await w.drift.putRecord({
+      model: 'churn',
+      batchId: 'b1b1b1b1b1b1',
+      batchKey: 'monitoring/churn/batches/b1.csv',
+      kind: 'batch',
+      checkedAt: new Date(T0.getTime() - 3_600_000).toISOString(),
+      status: 'ok',
+      overallSeverity: 'medium',
+      driftedShare: 0.25,
+      rows: 1000,
+      features: [{ name: 'sessions', method: 'ks-beyond-noise', score: 0.2, severity: 'medium' }],
+      reportUri: `s3://${w.bucket}/${reportKey}`,
+      alerted: false,
+    });
     // Requests in every state a link can find them in.
     const pending = await requestFor(w, { approvers: [...APPROVERS, REQUESTOR] });
     const partly = await requestFor(w);
@@ -58,6 +75,8 @@ describe('GET and HEAD of approval links change nothing', () => {
       links.push({ label: `${name} unsigned`, url: { id: r.requestId } });
       links.push({ label: `${name} tampered`, url: { id: r.requestId, t: `2${t.slice(1)}` } });
       links.push({ label: `${name} junk`, url: { id: r.requestId, t: 'x.y.z' } });
+      links.push({ label: `${name} report`, url: { id: r.requestId, t, report: 'b1b1b1b1b1b1' } });
+      links.push({ label: `${name} no report`, url: { id: r.requestId, t, report: '../../runs' } });
     }
     const request = await w.store.require(pending.requestId);
     const self = signLink(
@@ -115,5 +134,9 @@ describe('GET and HEAD of approval links change nothing', () => {
     expect(statuses.get('approved a@studio.test')).toEqual(new Set([409]));
     expect(statuses.get('timedOut a@studio.test')).toEqual(new Set([410]));
     expect(statuses.get('requestor')).toEqual(new Set([403]));
+    // a batch's report is served through the link, and only through a link that opens
+    expect(statuses.get('pending report')).toEqual(new Set([200]));
+    expect(statuses.get('pending no report')).toEqual(new Set([404]));
+    expect(statuses.get('approved report')).toEqual(new Set([409]));
   });
 });

@@ -1,5 +1,5 @@
-import type { DriftSummary } from '../../contracts/drift-summary.js';
 import type { Metrics } from '../../contracts/pipeline.js';
+import { type DriftSectionInput, driftSection } from './drift-section.js';
 import { esc, page } from './html.js';
 import type { ApprovalRequest, Decision } from './types.js';
 
@@ -11,7 +11,8 @@ export interface DecisionPageInput {
   readonly linkToken: string;
   readonly formToken: string;
   readonly modelCard: Record<string, unknown> | null;
-  readonly drift: DriftSummary | null;
+  /** The model's recent drift: the worst batch of the window beside the latest. */
+  readonly drift: DriftSectionInput;
 }
 
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(4) : '—');
@@ -71,23 +72,6 @@ function modelCardSection(card: Record<string, unknown> | null): string {
     })
     .join('');
   return `<table>${rows}</table>`;
-}
-
-function driftSection(drift: DriftSummary | null): string {
-  if (!drift) return '<p class="muted">No drift data yet for this model.</p>';
-  const drifted = drift.features.filter((f) => f.severity !== 'none');
-  return `<p>Latest batch <code>${esc(drift.batchKey)}</code> at ${esc(drift.checkedAt)}: overall
-<span class="badge sev-${esc(drift.overallSeverity)}">${esc(drift.overallSeverity)}</span>,
-${esc(Math.round(drift.driftedShare * 100))}% of features drifted.</p>${
-    drifted.length
-      ? `<table><tr><th>feature</th><th>method</th><th>score</th><th>severity</th></tr>${drifted
-          .map(
-            (f) =>
-              `<tr><td>${esc(f.name)}</td><td>${esc(f.method)}</td><td>${num(f.score)}</td><td><span class="badge sev-${esc(f.severity)}">${esc(f.severity)}</span></td></tr>`,
-          )
-          .join('')}</table>`
-      : ''
-  }`;
 }
 
 /** The page an approver sees from the emailed link. Rendering it changes nothing. */

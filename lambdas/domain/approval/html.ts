@@ -13,7 +13,7 @@ body{font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;b
 main{max-width:920px;margin:24px auto;padding:0 16px}
 header{background:#1d2330;color:#fff;padding:14px 20px}header b{font-size:17px}
 section{background:#fff;border:1px solid #dde1e8;border-radius:8px;padding:16px 20px;margin:14px 0}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:0 0 10px;color:#3b4456}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:0 0 10px;color:#3b4456}h3{font-size:15px;margin:14px 0 4px}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #eef0f4;vertical-align:top}
 th{font-weight:600;color:#5b6476;font-size:13px}
 .pass{color:#137333;font-weight:600}.fail{color:#b3261e;font-weight:600}.muted{color:#6b7385}

@@ -23,6 +23,7 @@ import {
   ksDistance,
   ksNoiseMargin,
   ksPValue,
+  missingRateNoiseMargin,
   psi,
   wasserstein,
   wassersteinNoiseMargin,
@@ -145,7 +146,7 @@ function rowsOf(p: ColumnProfile): number {
  * Compares a batch profile with the baseline: per column the stated decision score (numeric:
  * the larger of KS distance and Wasserstein/σ, each beyond its own sampling-noise margin;
  * categorical: Jensen–Shannon distance beyond its noise margin for k categories at these sizes)
- * and, on its own, the change in missing rate; PSI and the p-value are reported alongside. Below
+ * and, on its own, the change in missing rate beyond its noise margin; PSI and the p-value are reported alongside. Below
  * the minimum sample size a column says "insufficient data" instead of guessing.
  */
 export function compareProfiles(baseline: Profile, batch: Profile, o: CompareOptions): DriftResult {
@@ -184,11 +185,14 @@ export function compareProfiles(baseline: Profile, batch: Profile, o: CompareOpt
     if (got.kind !== base.kind)
       warnings.push(`column "${name}" is ${got.kind} in the batch but ${base.kind} in the baseline`);
     const batchMissing = missingRate(got);
-    const missingChange = Math.abs(batchMissing - baseMissing);
     // The missing rate is judged on its own (a column going from 5 % to 25 % missing is drift
-    // whatever its KS says), on all rows, present or not; below the minimum it is not judged.
+    // whatever its KS says), on all rows, present or not, by its change beyond the margin two
+    // samples of these sizes reach by chance (so equal rates at small sizes do not flag); below
+    // the minimum it is not judged.
+    const missingMargin = missingRateNoiseMargin(baseMissing, rowsOf(base), batchMissing, rowsOf(got));
+    const missingBeyond = Math.max(0, Math.abs(batchMissing - baseMissing) - missingMargin);
     const enoughRows = rowsOf(base) >= o.minSampleSize && rowsOf(got) >= o.minSampleSize;
-    const missingSeverity = enoughRows ? severityOf(missingChange, o.thresholds) : 'none';
+    const missingSeverity = enoughRows ? severityOf(missingBeyond, o.thresholds) : 'none';
     const enough = present(base) >= o.minSampleSize && present(got) >= o.minSampleSize;
     const compared =
       base.kind === 'numeric' && got.kind === 'numeric'
@@ -209,7 +213,7 @@ export function compareProfiles(baseline: Profile, batch: Profile, o: CompareOpt
       kind: base.kind,
       status: enough ? 'ok' : 'insufficient-data',
       method: missingDecides ? 'missing-rate' : (compared?.method ?? 'none'),
-      score: missingDecides ? round(missingChange) : score === null ? null : round(score),
+      score: missingDecides ? round(missingBeyond) : score === null ? null : round(score),
       severity,
       details: {
         ...(compared?.details ?? {}),
@@ -217,6 +221,8 @@ export function compareProfiles(baseline: Profile, batch: Profile, o: CompareOpt
           baseline: round(baseMissing),
           batch: round(batchMissing),
           change: round(batchMissing - baseMissing),
+          noiseMargin: round(missingMargin),
+          beyondNoise: round(missingBeyond),
           severity: missingSeverity,
         },
         baselineRows: present(base),

@@ -33,7 +33,17 @@ export interface FeatureDrift {
     batchMean?: number;
     baselineSd?: number;
     batchSd?: number;
-    missingRate: { baseline: number; batch: number; change: number; severity: Severity };
+    missingRate: {
+      baseline: number;
+      batch: number;
+      /** batch − baseline (a share, signed). */
+      change: number;
+      /** The change two same-law samples of these sizes reach by chance (absent: column missing). */
+      noiseMargin?: number;
+      /** |change| beyond that margin: the missing rate's score on the severity thresholds. */
+      beyondNoise?: number;
+      severity: Severity;
+    };
     baselineRows: number;
     batchRows: number;
   };

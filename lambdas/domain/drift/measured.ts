@@ -1,23 +1,8 @@
+import type { Measured } from '../../contracts/drift-summary.js';
 import type { FeatureDrift } from './drift-result.js';
 
-/**
- * What was measured for one column, as records, summaries and the CLI carry it: the raw
- * distance (KS for numeric columns, Jensen–Shannon for categorical), the noise margin it was
- * judged against, the p-value (KS or χ², reported, not deciding), Wasserstein/σ with its own
- * margin, PSI, and the missing rates in percent.
- */
-export interface Measured {
-  ks?: number;
-  ksNoiseMargin?: number;
-  jensenShannon?: number;
-  jensenShannonNoiseMargin?: number;
-  pValue?: number;
-  pValueTest?: 'ks' | 'chi-square';
-  wassersteinNormalized?: number;
-  wassersteinNoiseMargin?: number;
-  psi?: number;
-  missingPercent: { baseline: number; batch: number };
-}
+/** What was measured for one column: the contract's shape (see contracts/drift-summary.ts). */
+export type { Measured };
 
 const percent = (share: number) => Math.round(share * 1e4) / 100;
 
@@ -32,7 +17,11 @@ function storablePValue(p: number): number {
 export function measuredOf(f: FeatureDrift): Measured {
   const d = f.details;
   const out: Measured = {
-    missingPercent: { baseline: percent(d.missingRate.baseline), batch: percent(d.missingRate.batch) },
+    missingPercent: {
+      baseline: percent(d.missingRate.baseline),
+      batch: percent(d.missingRate.batch),
+      ...(d.missingRate.noiseMargin !== undefined ? { noiseMargin: percent(d.missingRate.noiseMargin) } : {}),
+    },
   };
   for (const key of [
     'ks',

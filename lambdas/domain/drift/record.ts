@@ -1,4 +1,4 @@
-import type { Severity } from '../../contracts/drift-summary.js';
+import type { DriftCheckStatus, Severity } from '../../contracts/drift-summary.js';
 import type { DiscardMark } from './baselines.js';
 import type { Measured } from './measured.js';
 
@@ -10,7 +10,7 @@ export interface DriftRecord {
   kind: 'batch' | 'baseline';
   checkedAt: string;
   /** `degraded`: checked, but more than monitoring.maxSkippedRowShare of its rows were skipped. */
-  status: 'ok' | 'insufficient-data' | 'degraded' | 'error';
+  status: DriftCheckStatus;
   overallSeverity: Severity;
   driftedShare: number;
   rows: number;

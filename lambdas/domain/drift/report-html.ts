@@ -65,7 +65,7 @@ export function renderDriftReport(
         d.wassersteinNormalized === undefined
           ? '—'
           : `${fmt(d.wassersteinNormalized)} <small>(noise ${fmt(d.wassersteinNoiseMargin)})</small>`;
-      return `<tr><td>${esc(f.name)}${f.role !== 'feature' ? ` <small>(${esc(f.role)})</small>` : ''}</td><td>${esc(f.kind)}</td><td>${esc(f.method)}</td><td>${fmt(f.score)}</td><td>${d.ks === undefined && d.jensenShannon === undefined ? '—' : raw}</td><td>${fmt(margin)}</td><td>${pv(f)}</td><td>${w}</td><td>${fmt(d.psi)}</td><td>${pct(d.missingRate.baseline)} → ${pct(d.missingRate.batch)}</td><td class="sev sev-${esc(f.severity)}">${esc(f.status === 'ok' ? f.severity : f.status)}</td></tr>`;
+      return `<tr><td>${esc(f.name)}${f.role !== 'feature' ? ` <small>(${esc(f.role)})</small>` : ''}</td><td>${esc(f.kind)}</td><td>${esc(f.method)}</td><td>${fmt(f.score)}</td><td>${d.ks === undefined && d.jensenShannon === undefined ? '—' : raw}</td><td>${fmt(margin)}</td><td>${pv(f)}</td><td>${w}</td><td>${fmt(d.psi)}</td><td>${pct(d.missingRate.baseline)} → ${pct(d.missingRate.batch)}${!d.missingRate.noiseMargin ? '' : ` <small>(noise ${Number((d.missingRate.noiseMargin * 100).toFixed(2))} pts)</small>`}</td><td class="sev sev-${esc(f.severity)}">${esc(f.status === 'ok' ? f.severity : f.status)}</td></tr>`;
     })
     .join('\n');
   const sections = ordered
@@ -101,7 +101,7 @@ overall <span class="sev sev-${esc(result.overallSeverity)}">${esc(result.overal
 ${(result.driftedShare * 100).toFixed(0)}% of features drifted${result.datasetDrift ? ' (dataset drift)' : ''}</p>
 ${result.warnings.length ? `<ul>${result.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : ''}
 <h2>All columns</h2>
-<p class="muted">Decided by: KS distance or Wasserstein/σ (numeric), Jensen–Shannon distance (categorical), each less the noise margin two samples of these sizes reach by chance; and the change in missing rate. p-values and PSI are reported, not deciding.</p>
+<p class="muted">Decided by: KS distance or Wasserstein/σ (numeric), Jensen–Shannon distance (categorical), each less the noise margin two samples of these sizes reach by chance; and the change in missing rate, less its own margin (3 standard errors of a difference of two proportions). p-values and PSI are reported, not deciding.</p>
 <table><tr><th>column</th><th>kind</th><th>decided by</th><th>score</th><th>raw distance</th><th>noise margin</th><th>p-value</th><th>W/σ</th><th>PSI</th><th>missing</th><th>severity</th></tr>${rows}</table>
 <h2>Performance</h2>${perfBlock}
 ${perf.latency ? `<p>Latency p50 ${fmt(perf.latency.p50)} · p95 ${fmt(perf.latency.p95)} · p99 ${fmt(perf.latency.p99)} ms</p>` : ''}

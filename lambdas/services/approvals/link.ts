@@ -1,11 +1,15 @@
+import type { DriftStore } from '../../adapters/drift/drift-store.js';
 import { parseS3Uri, type S3Objects } from '../../adapters/s3-objects.js';
-import { type DriftSummary, driftLatestKey } from '../../contracts/drift-summary.js';
-import { RUN_FILES, runFileKey } from '../../contracts/s3-layout.js';
+import { driftLatestKey, driftSummarySchema } from '../../contracts/drift-summary.js';
+import { RUN_FILES, reportsPrefix, runFileKey } from '../../contracts/s3-layout.js';
 import { checkLinkAccess, refusalFor } from '../../domain/approval/access.js';
 import { renderDecisionPage } from '../../domain/approval/decision-page.js';
+import { lastDays, reportHref } from '../../domain/approval/drift-section.js';
 import { messagePage } from '../../domain/approval/html.js';
 import { formToken, type LinkCheck, verifyFormToken, verifyLink } from '../../domain/approval/signing.js';
 import type { ApprovalRequest, Decision } from '../../domain/approval/types.js';
+import { type RecentWindow, recentDrift, windowStart } from '../../domain/drift/recent.js';
+import type { DriftRecord } from '../../domain/drift/record.js';
 import { type DecisionDeps, type DecisionResult, recordDecision } from './decide.js';
 
 /** What the emailed link's page needs beside the decision service. */
@@ -13,6 +17,14 @@ export interface LinkDeps extends DecisionDeps {
   readonly objects: S3Objects;
   readonly bucket: string;
   readonly key: () => Promise<Buffer>;
+  /**
+   * The model's drift records, and what "recent" means for the page: the deployed config's
+   * monitoring.approvalPage, read on each visit (never from the caller).
+   */
+  readonly drift: {
+    readonly records: Pick<DriftStore, 'listRecords'>;
+    readonly window: () => RecentWindow;
+  };
 }
 
 /** A page to answer with: its status and a self-contained HTML document. */
@@ -84,31 +96,96 @@ function modelCardOf(d: LinkDeps, request: ApprovalRequest): Promise<Record<stri
 
 /**
  * GET (or HEAD) of an emailed link: the decision page, with the model card, gate evidence, the
- * comparison with what serves and the latest drift check. Changes nothing (mail scanners open
- * every link). HEAD answers the status alone.
+ * comparison with what serves and the model's recent drift (the worst batch of the window beside
+ * the latest); with `report`, the HTML report of one of those batches. Changes nothing (mail
+ * scanners open every link). HEAD answers the status alone.
  */
 export async function linkPage(
   d: LinkDeps,
-  visit: { requestId: string; token: string | undefined; head: boolean },
+  visit: { requestId: string; token: string | undefined; head: boolean; report?: string | undefined },
 ): Promise<LinkAnswer> {
   const open = await openLink(d, visit.requestId, visit.token);
   if (!open.ok) return open.answer;
-  if (visit.head) return { status: 200, page: '' };
+  if (visit.head && visit.report === undefined) return { status: 200, page: '' };
   const { request, key, approver, decisions, now } = open.opened;
-  const [modelCard, drift] = await Promise.all([
+  const window = d.drift.window();
+  const records = await d.drift.records.listRecords(request.model, windowStart(now, window));
+  if (visit.report !== undefined) {
+    const answer = await batchReport(d, request.model, visit.report, records, window);
+    return visit.head ? { status: answer.status, page: '' } : answer;
+  }
+  const [modelCard, latest] = await Promise.all([
     modelCardOf(d, request),
-    optionalJson<DriftSummary>(d.objects, d.bucket, driftLatestKey(request.model)),
+    optionalJson<unknown>(d.objects, d.bucket, driftLatestKey(request.model)),
   ]);
+  const summary = driftSummarySchema.safeParse(latest);
+  const token = visit.token ?? '';
   const page = renderDecisionPage({
     request,
     decisions,
     approver,
-    linkToken: visit.token ?? '',
+    linkToken: token,
     formToken: formToken(key, visit.requestId, approver, seconds(now)),
     modelCard,
-    drift,
+    drift: {
+      recent: recentDrift(records, now, window),
+      summary: summary.success ? summary.data : null,
+      reportHref: (batchId) => reportHref(visit.requestId, token, batchId),
+    },
   });
   return { status: 200, page };
+}
+
+const BATCH_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * The HTML report of a batch of the request's model checked in the window, found by its id among
+ * the model's drift records; the object read is the one its record names, and only under the
+ * model's reports/ prefix of the artifacts bucket. Anything else is a 404 saying what to do.
+ */
+async function batchReport(
+  d: LinkDeps,
+  model: string,
+  batchId: string,
+  records: readonly DriftRecord[],
+  window: RecentWindow,
+): Promise<LinkAnswer> {
+  const record = BATCH_ID.test(batchId)
+    ? records.find((r) => r.kind === 'batch' && r.batchId === batchId && r.reportUri)
+    : undefined;
+  const shown = batchId.length > 64 ? `${batchId.slice(0, 64)}…` : batchId;
+  const missing = (message: string): LinkAnswer => ({
+    status: 404,
+    page: messagePage('No such drift report', message),
+  });
+  if (!record?.reportUri) {
+    return missing(
+      `"${shown}" is not a batch of ${model} checked in ${lastDays(window.days)}: open a report from the links on the approval page.`,
+    );
+  }
+  const loc = /^s3:\/\/[^/]+\//.test(record.reportUri) ? parseS3Uri(record.reportUri) : undefined;
+  const ours =
+    loc?.bucket === d.bucket &&
+    loc.key.startsWith(`${reportsPrefix(model)}drift/`) &&
+    loc.key.endsWith('.html');
+  const html = loc && ours ? await optionalText(d.objects, loc) : null;
+  if (html === null) {
+    return missing(
+      `The report of batch "${shown}" (${record.batchKey}) is not stored at ${record.reportUri}: run "mlcycle drift report ${model}" for the figures.`,
+    );
+  }
+  return { status: 200, page: html };
+}
+
+async function optionalText(
+  objects: S3Objects,
+  loc: { bucket: string; key: string },
+): Promise<string | null> {
+  try {
+    return (await objects.head(loc)) ? await objects.getText(loc) : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

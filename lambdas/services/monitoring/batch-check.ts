@@ -58,7 +58,6 @@ export async function processBatch(d: MonitoringDeps, o: UploadedObject): Promis
     const alert =
       atLeast(result.overallSeverity, d.config.alerts.minSeverity) && result.overallSeverity !== 'none';
     if (alert) await alertDrift(d, model, o, result, reportUri);
-    await writeLatestSummary(d, upload, result, profile.rows, reportUri);
     const skipped = profile.skipped.ragged + profile.skipped.oversized;
     const { status, warning } = skippedRowsStatus(
       result.status,
@@ -67,6 +66,7 @@ export async function processBatch(d: MonitoringDeps, o: UploadedObject): Promis
       d.config.maxSkippedRowShare,
     );
     const warnings = [...(warning ? [warning] : []), ...profile.warnings];
+    await writeLatestSummary(d, upload, result, profile.rows, reportUri, { status, warnings });
     const record: DriftRecord = {
       ...upload,
       status,

@@ -48,7 +48,8 @@ export function featureScore(f: FeatureDrift): DriftRecord['features'][number] {
 
 /**
  * The model's latest drift status (reports/<model>/drift/latest.json), which the approval page
- * and the CLI read.
+ * and the CLI read: the batch's status as its record has it (`degraded` when too many rows were
+ * skipped, with the warning saying so), and per column what was measured.
  */
 export async function writeLatestSummary(
   d: MonitoringDeps,
@@ -56,12 +57,14 @@ export async function writeLatestSummary(
   result: DriftResult,
   rows: number,
   reportUri: string,
+  check: { readonly status: DriftRecord['status']; readonly warnings: readonly string[] },
 ): Promise<void> {
   const summary: DriftSummary = {
     model: upload.model,
+    batchId: upload.batchId,
     batchKey: upload.batchKey,
     checkedAt: upload.checkedAt,
-    status: result.status,
+    status: check.status,
     overallSeverity: result.overallSeverity,
     driftedShare: result.driftedShare,
     rows,
@@ -76,6 +79,7 @@ export async function writeLatestSummary(
       change: result.performance.change,
       latency: result.performance.latency,
     },
+    ...(check.warnings.length ? { warnings: [...check.warnings] } : {}),
   };
   await d.objects.putJson({ bucket: d.bucket, key: driftLatestKey(upload.model) }, summary);
 }

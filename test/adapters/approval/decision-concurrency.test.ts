@@ -73,6 +73,7 @@ describe('concurrent decisions on DynamoDB Local', () => {
         sfn,
         key: async () => w.key,
         clock: () => w.now,
+        drift: w.driftDeps,
       }));
       const answers = await Promise.all(
         forms.map((f, i) => http(postEvent(requestId, { ...f, decision: 'approve', comment: `last ${i}` }))),

@@ -65,6 +65,7 @@ describe('a decision that was taken is never lost (DynamoDB Local)', () => {
       sfn: sfn as RecordingSfn,
       key: async () => w.key,
       clock: () => w.now,
+      drift: w.driftDeps,
     }));
   }
 

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { afterAll, beforeAll } from 'vitest';
 import { ApprovalStore } from '../../../lambdas/adapters/approval/approval-store.js';
 import { parseConfig } from '../../../lambdas/adapters/config-file.js';
+import { DriftStore } from '../../../lambdas/adapters/drift/drift-store.js';
 import type { EmailMessage } from '../../../lambdas/adapters/notifier.js';
 import { Registry } from '../../../lambdas/adapters/registry/registry.js';
 import { S3Objects } from '../../../lambdas/adapters/s3-objects.js';
@@ -47,6 +48,10 @@ export interface ApprovalWorld {
   readonly store: ApprovalStore;
   readonly registry: Registry;
   readonly objects: S3Objects;
+  /** The model's drift records, which the page's drift section reads. */
+  readonly drift: DriftStore;
+  /** The page's recent-drift window, as the deployed config's monitoring.approvalPage gives it. */
+  readonly driftDeps: { records: DriftStore; window: () => { days: number; batches: number } };
   readonly sfn: RecordingSfn;
   readonly mails: EmailMessage[];
   /** The test's clock: every component reads it. */
@@ -112,6 +117,14 @@ export async function approvalWorld(dynamo: TestDynamo, s3: TestS3): Promise<App
     deployed = configWithPolicy(policy);
     return handleRequest(payload);
   };
+  const drift = new DriftStore(dynamo.doc, table);
+  const driftDeps = {
+    records: drift,
+    window: () => {
+      const { recentDays, recentBatches } = deployed.monitoring.approvalPage;
+      return { days: recentDays, batches: recentBatches };
+    },
+  };
   const http = makeApprovalHttpHandler(() => ({
     store,
     registry,
@@ -120,6 +133,7 @@ export async function approvalWorld(dynamo: TestDynamo, s3: TestS3): Promise<App
     sfn,
     key: async () => key,
     clock,
+    drift: driftDeps,
   }));
   const scan = () => tableSnapshot(dynamo.doc, table);
   return Object.assign(world, {
@@ -129,6 +143,8 @@ export async function approvalWorld(dynamo: TestDynamo, s3: TestS3): Promise<App
     store,
     registry,
     objects,
+    drift,
+    driftDeps,
     sfn,
     mails,
     requestApproval,
@@ -258,20 +274,25 @@ export function linkFor(links: Map<string, URL>, approver: string): URL {
 
 const idOf = (url: URL) => decodeURIComponent(url.pathname.split('/').pop() ?? '');
 
-/** An API Gateway HTTP API (payload 2.0) event for GET/HEAD of a link. */
+/** An API Gateway HTTP API (payload 2.0) event for GET/HEAD of a link (and its `report` view). */
 export function getEvent(
-  url: URL | { id: string; t?: string },
+  url: URL | { id: string; t?: string; report?: string },
   method: 'GET' | 'HEAD' = 'GET',
 ): APIGatewayProxyEventV2 {
   const id = url instanceof URL ? idOf(url) : url.id;
   const t = url instanceof URL ? (url.searchParams.get('t') ?? undefined) : url.t;
+  const report = url instanceof URL ? (url.searchParams.get('report') ?? undefined) : url.report;
+  const query: Record<string, string> = {
+    ...(t === undefined ? {} : { t }),
+    ...(report === undefined ? {} : { report }),
+  };
   return {
     version: '2.0',
     routeKey: `${method} /approvals/{id}`,
     rawPath: `/approvals/${id}`,
-    rawQueryString: t === undefined ? '' : `t=${encodeURIComponent(t)}`,
+    rawQueryString: new URLSearchParams(query).toString(),
     headers: { host: 'a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com' },
-    ...(t === undefined ? {} : { queryStringParameters: { t } }),
+    ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
     pathParameters: { id },
     isBase64Encoded: false,
     requestContext: {

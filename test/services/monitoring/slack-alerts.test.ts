@@ -139,7 +139,7 @@ describe('Slack webhook alerts from drift checks', () => {
     );
     for (const f of drifted)
       expect(text).toMatch(new RegExp(`^- ${f.name}( \\[\\w+\\])?: ${f.severity} \\(`, 'm'));
-    expect(text).toMatch(/^- avg_session_minutes: medium \(.*; missing 2\.\d% → 2\d\.\d% \(medium\)\)/m);
+    expect(text).toMatch(/^- avg_session_minutes: low \(.*; missing 2\.\d% → 2\d\.\d% \(low\)\)/m);
     expect(text).toContain(`Report: ${record?.reportUri}`);
     // the unchanged features are not listed
     expect(text).not.toMatch(/^- (region|level|purchases_30d):/m);

@@ -20,4 +20,17 @@ describe('monitoring limits in the config', () => {
       expect(r.error?.issues[0]?.path).toEqual(Object.keys(bad));
     }
   });
+
+  it("the approval page's recent drift: 7 days, at most 200 batches by default; a bad window names its key", () => {
+    expect(monitoringSchema.parse({}).approvalPage).toEqual({ recentDays: 7, recentBatches: 200 });
+    expect(monitoringSchema.parse({ approvalPage: { recentDays: 2 } }).approvalPage).toEqual({
+      recentDays: 2,
+      recentBatches: 200,
+    });
+    for (const bad of [{ recentDays: 0 }, { recentDays: 365 }, { recentBatches: 2.5 }, { recentWeeks: 1 }]) {
+      const r = monitoringSchema.safeParse({ approvalPage: bad });
+      expect(r.success).toBe(false);
+      expect(r.error?.issues[0]?.path.slice(0, 1)).toEqual(['approvalPage']);
+    }
+  });
 });

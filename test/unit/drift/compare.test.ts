@@ -83,15 +83,54 @@ describe('drift decisions', () => {
     expect(x.details.ksBeyondNoise).toBeLessThan(0.05);
     expect(x.details.missingRate.baseline).toBeCloseTo(0.05, 2);
     expect(x.details.missingRate.batch).toBeCloseTo(0.25, 2);
-    // the stated score is the absolute change in missing rate (≈ 0.20 here) on the same thresholds
+    // the stated score is the change in missing rate (≈ 0.20 here) beyond its noise margin
+    // (3 pooled standard errors: 3·√(0.15·0.85·2/20000) ≈ 0.011), on the same thresholds
     expect(x.details.missingRate.change).toBeCloseTo(0.2, 1);
+    expect(x.details.missingRate.noiseMargin).toBeCloseTo(0.0107, 3);
     expect(['low', 'medium']).toContain(x.details.missingRate.severity);
     expect(x.severity).toBe(x.details.missingRate.severity);
     // and the record says so, rather than 'KS ≈ 0, medium'
     expect(x.method).toBe('missing-rate');
-    expect(x.score).toBeCloseTo(x.details.missingRate.change, 6);
+    expect(x.score).toBeCloseTo(
+      Math.abs(x.details.missingRate.change) - (x.details.missingRate.noiseMargin ?? 1),
+      5,
+    );
     expect(x.details.ks).toBeLessThan(0.05);
     expect(x.recommendation).toMatch(/Missing values/);
+  });
+
+  it('equal missing rates at small samples do not flag: the change is judged beyond its noise margin', () => {
+    // 50 % missing on both sides, 250 rows each: the rates differ by chance by ≈ 0.045 (one
+    // standard error), so a rule on the raw change against the 0.1 floor flags ≈ 2.5 % of pairs.
+    let rawFlags = 0;
+    let flags = 0;
+    for (let seed = 0; seed < 200; seed++) {
+      const base = profileOf(250, 100 + 2 * seed, [num('x', 0, 1, 0.5), num('y', 0)]);
+      const batch = profileOf(250, 101 + 2 * seed, [num('x', 0, 1, 0.5), num('y', 0)]);
+      // (a second column: a line holding only an empty field would be a blank line)
+      const x = feature(compareProfiles(base, batch, options), 'x');
+      if (Math.abs(x.details.missingRate.change) >= options.thresholds.low) rawFlags++;
+      if (x.details.missingRate.severity !== 'none') flags++;
+      expect(x.details.missingRate.noiseMargin).toBeCloseTo(
+        3 * Math.sqrt(0.25 * (2 / 250)),
+        1, // the pooled rate is near, not at, 0.5
+      );
+    }
+    // the seeded pairs do include chance changes the old rule called drift
+    expect(rawFlags).toBeGreaterThan(0);
+    expect(flags).toBe(0);
+  });
+
+  it('a real missing-rate jump (5 % → 20 %) at 10,000 rows is flagged in every seeded pair', () => {
+    for (let seed = 0; seed < 10; seed++) {
+      const base = profileOf(10_000, 300 + 2 * seed, [num('x', 0, 1, 0.05), num('y', 0)]);
+      const batch = profileOf(10_000, 301 + 2 * seed, [num('x', 0, 1, 0.2), num('y', 0)]);
+      const x = feature(compareProfiles(base, batch, options), 'x');
+      expect(x.details.missingRate.noiseMargin).toBeLessThan(0.02);
+      expect(x.details.missingRate.beyondNoise).toBeGreaterThan(0.1);
+      expect(x.severity).toBe('low');
+      expect(x.method).toBe('missing-rate');
+    }
   });
 
   it('a column that is entirely missing in the batch is critical, not a crash', () => {
@@ -101,7 +140,8 @@ describe('drift decisions', () => {
     expect(y.status).toBe('insufficient-data');
     // no values to compare, but the missing rate (0 → 100 %) decides, and the record says so
     expect(y.method).toBe('missing-rate');
-    expect(y.score).toBe(1);
+    // 0 → 100 % less the margin of 1,000 vs 1,000 rows (3·√(0.25·0.002) ≈ 0.067)
+    expect(y.score).toBeCloseTo(1 - 3 * Math.sqrt(0.25 * 0.002), 5);
     expect(y.details.missingRate.batch).toBe(1);
     expect(y.severity).toBe('critical');
   });

@@ -40,6 +40,9 @@ describe('what was measured', () => {
     // percent, not a share: 2 % missing reads 2, not 0.02
     expect(x.missingPercent.baseline).toBeGreaterThan(1);
     expect(x.missingPercent.baseline).toBeLessThan(3);
+    // and the margin the change was judged against, in points: 3·√(0.02·0.98·(1/5000 + 1/4000)) ≈ 0.89
+    expect(x.missingPercent.noiseMargin).toBeGreaterThan(0.7);
+    expect(x.missingPercent.noiseMargin).toBeLessThan(1.05);
     const c = measuredOf(feature('c'));
     expect(c.pValueTest).toBe('chi-square');
     expect(c.jensenShannonNoiseMargin).toBeGreaterThan(0);
@@ -66,6 +69,7 @@ describe('what was measured', () => {
     expect(html.match(/<svg /g)).toHaveLength(2);
     expect(html.match(/text-anchor="end" fill="#555">0\.0%<\/text>/g)).toHaveLength(2);
     expect(html).toMatch(/missing [\d.]+ % → [\d.]+ %/);
+    expect(html).toMatch(/[\d.]+ % → [\d.]+ % <small>\(noise 0\.\d+ pts\)<\/small>/);
     expect(html).not.toMatch(/0\.02\d* → /);
   });
 });

@@ -6,6 +6,7 @@ import {
   kolmogorovSurvival,
   ksDistance,
   ksPValue,
+  missingRateNoiseMargin,
   psi,
   wasserstein,
 } from '../../../lambdas/domain/drift/statistics.js';
@@ -203,5 +204,19 @@ describe('Kolmogorov survival function', () => {
     expect(kolmogorovSurvival(0.05)).toBeCloseTo(1, 10);
     expect(kolmogorovSurvival(8)).toBeGreaterThan(0);
     expect(kolmogorovSurvival(8)).toBeLessThan(1e-50);
+  });
+
+  it('the missing-rate noise margin is 3 pooled standard errors of a difference of proportions', () => {
+    // 5 % on both sides: 3·√(0.05·0.95·(2/1000)) ≈ 0.029 at 1k rows, ≈ 0.003 at 100k
+    expect(missingRateNoiseMargin(0.05, 1000, 0.05, 1000)).toBeCloseTo(0.02924, 4);
+    expect(missingRateNoiseMargin(0.05, 100_000, 0.05, 100_000)).toBeCloseTo(0.002924, 5);
+    // pooled on all rows: 5 % of 10,000 and 20 % of 10,000 ⇒ 12.5 %
+    expect(missingRateNoiseMargin(0.05, 10_000, 0.2, 10_000)).toBeCloseTo(
+      3 * Math.sqrt(0.125 * 0.875 * (2 / 10_000)),
+      10,
+    );
+    // nothing missing anywhere: no noise; no rows on a side: nothing can be judged
+    expect(missingRateNoiseMargin(0, 500, 0, 500)).toBe(0);
+    expect(missingRateNoiseMargin(0.1, 0, 0.1, 500)).toBe(1);
   });
 });
