@@ -6,6 +6,7 @@ import { formatOf } from '../../lambdas/adapters/drift/object-stream.js';
 import { SEVERITIES, type Severity } from '../../lambdas/contracts/drift-summary.js';
 import { type MonitoringUpload, monitoringKey } from '../../lambdas/contracts/s3-layout.js';
 import { measuredLine } from '../../lambdas/domain/drift/measured.js';
+import { describeBreach } from '../../lambdas/domain/drift/performance-breach.js';
 import { summarizeTrend } from '../../lambdas/domain/drift/trend.js';
 import { DataError, NotFoundError, ValidationError } from '../../lambdas/domain/errors.js';
 import { inProcessStack } from './context.js';
@@ -94,6 +95,8 @@ function show(ctx: CliContext, record: DriftRecord) {
         // what was measured, under the decision: raw distance, noise margin, p-value, W/σ, PSI, missing %
         ...(f.measured ? [`      ${measuredLine(f.measured)}`] : []),
       ]),
+      // The model's live-performance thresholds this batch broke (alerted on their own).
+      ...(record.performanceBreaches ?? []).map((b) => `performance: ${describeBreach(b, record.model)}`),
       ...(record.warnings ?? []).map((w) => `warning: ${w}`),
       record.reportUri ? `report: ${record.reportUri}` : '',
     ]

@@ -1,5 +1,6 @@
 import type { Severity } from '../../contracts/drift-summary.js';
 import type { Measured } from './measured.js';
+import type { PerformanceBreach } from './performance-breach.js';
 
 /** One checked batch (or a failed attempt at one), as `drift report` and alerts read it. */
 export interface DriftRecord {
@@ -32,6 +33,8 @@ export interface DriftRecord {
   skippedRows?: number;
   alerted: boolean;
   retrainExecution?: string;
+  /** The model's live-performance thresholds this batch broke (alerted with the batch, once). */
+  performanceBreaches?: PerformanceBreach[];
 }
 
 /**
