@@ -75,7 +75,8 @@ async function uploadAndWait(
   return waitForDriftRecord(ctx.doc, ctx.tableName, model, key, timeout * 1000);
 }
 
-function show(ctx: CliContext, record: DriftRecord) {
+/** Prints a drift record: the human lines, or with --json the record itself. */
+export function show(ctx: CliContext, record: DriftRecord) {
   if (record.status === 'error') {
     // The record is the machine-readable answer; the error is the one line on stderr (exit 2).
     if (ctx.output.json) ctx.output.result(record, () => '');
