@@ -6,6 +6,7 @@ import { formatOf } from '../../lambdas/adapters/drift/object-stream.js';
 import { SEVERITIES, type Severity } from '../../lambdas/contracts/drift-summary.js';
 import { type MonitoringUpload, monitoringKey } from '../../lambdas/contracts/s3-layout.js';
 import { measuredLine } from '../../lambdas/domain/drift/measured.js';
+import { describeBreach } from '../../lambdas/domain/drift/performance-breach.js';
 import { summarizeTrend } from '../../lambdas/domain/drift/trend.js';
 import { DataError, NotFoundError, ValidationError } from '../../lambdas/domain/errors.js';
 import { inProcessStack } from './context.js';
@@ -75,7 +76,8 @@ async function uploadAndWait(
   return waitForDriftRecord(ctx.doc, ctx.tableName, model, key, timeout * 1000);
 }
 
-function show(ctx: CliContext, record: DriftRecord) {
+/** Prints a drift record: the human lines, or with --json the record itself. */
+export function show(ctx: CliContext, record: DriftRecord) {
   if (record.status === 'error') {
     // The record is the machine-readable answer; the error is the one line on stderr (exit 2).
     if (ctx.output.json) ctx.output.result(record, () => '');
@@ -95,6 +97,8 @@ function show(ctx: CliContext, record: DriftRecord) {
         // what was measured, under the decision: raw distance, noise margin, p-value, W/σ, PSI, missing %
         ...(f.measured ? [`      ${measuredLine(f.measured)}`] : []),
       ]),
+      // The model's live-performance thresholds this batch broke (alerted on their own).
+      ...(record.performanceBreaches ?? []).map((b) => `performance: ${describeBreach(b, record.model)}`),
       ...(record.warnings ?? []).map((w) => `warning: ${w}`),
       record.reportUri ? `report: ${record.reportUri}` : '',
     ]

@@ -1,7 +1,10 @@
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
+import { Registry } from '../../lambdas/adapters/registry/registry.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { checkOverrides, parseSetArguments } from '../../lambdas/domain/ml/trainer-config.js';
+import { skippedReason } from '../../lambdas/domain/pipeline/retrain-skip.js';
+import type { RunRecord } from '../../lambdas/domain/registry/types.js';
 import type { StartedExecution } from '../../lambdas/services/pipeline/start.js';
 import { loadRunnableConfig } from '../../local/trainers/config-trainers.js';
 import { globalOptions, inProcessStack } from './context.js';
@@ -13,16 +16,27 @@ const fmtMs = (ms?: number) =>
 
 /**
  * The end of a followed execution: its status, and for a failure the error and the cause (the
- * one line RecordFailure wrote, e.g. "no dataset under s3://…"), with a non-zero exit.
+ * one line RecordFailure wrote, e.g. "no dataset under s3://…"), with a non-zero exit. A run
+ * skipped for want of anything new succeeded: it says so, and why.
  */
 export function reportEnd(
   ctx: CliContext,
   executionArn: string,
-  final: { status?: string; error?: string; cause?: string },
+  final: { status?: string; error?: string; cause?: string; output?: string },
 ): void {
+  const skipped = final.status === 'SUCCEEDED' ? skippedReason(final.output) : null;
   ctx.output.result(
-    { executionArn, status: final.status, error: final.error ?? null, cause: final.cause ?? null },
-    () => `${final.status}${final.error ? `: ${final.error}${final.cause ? ` — ${final.cause}` : ''}` : ''}`,
+    {
+      executionArn,
+      status: final.status,
+      error: final.error ?? null,
+      cause: final.cause ?? null,
+      ...(skipped ? { skipped } : {}),
+    },
+    () =>
+      skipped
+        ? `SKIPPED: ${skipped}`
+        : `${final.status}${final.error ? `: ${final.error}${final.cause ? ` — ${final.cause}` : ''}` : ''}`,
   );
   if (final.status !== 'SUCCEEDED') process.exitCode = 1;
 }
@@ -65,6 +79,8 @@ export interface RunRequest {
   readonly bump?: string | undefined;
   readonly reason: string;
   readonly overrides: Readonly<Record<string, string | number | boolean>>;
+  /** Train even on the dataset the serving version was trained on (PrepareRun skips it otherwise). */
+  readonly force?: boolean | undefined;
 }
 
 /**
@@ -103,6 +119,7 @@ export async function startRun(ctx: CliContext, run: RunRequest, wait: boolean):
     ...(run.bump ? { bump: run.bump } : {}),
     reason: run.reason,
     ...(Object.keys(run.overrides).length ? { overrides: run.overrides } : {}),
+    ...(run.force ? { force: true } : {}),
   });
   const { executionArn } = started;
   const set = Object.entries(started.request.overrides ?? {});
@@ -125,6 +142,14 @@ export async function startRun(ctx: CliContext, run: RunRequest, wait: boolean):
   }
 }
 
+/** The registry's runs (of one model, or of every model of the config) by their execution. */
+async function runsByExecution(ctx: CliContext, model: string | undefined): Promise<Map<string, RunRecord>> {
+  const registry = new Registry(ctx.doc, ctx.tableName);
+  const models = model ? [model] : Object.keys(ctx.config.models);
+  const runs = (await Promise.all(models.map((m) => registry.runs.listRuns(m, 100)))).flat();
+  return new Map(runs.flatMap((r) => (r.executionArn ? [[r.executionArn, r] as const] : [])));
+}
+
 export const registerPipelineCommands: RegisterCommands = (program, context) => {
   const pipeline = program.command('pipeline').description('start and inspect lifecycle executions');
 
@@ -141,6 +166,10 @@ export const registerPipelineCommands: RegisterCommands = (program, context) => 
       "override a hyperparameter for this run (repeatable), checked against the trainer's trainer.yaml",
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
+    )
+    .option(
+      '--force',
+      'train even when the dataset and hyperparameters are those of the version serving the stage (skipped otherwise)',
     )
     .option('--wait', 'follow the execution until it ends')
     .option('--json', 'print JSON')
@@ -159,6 +188,7 @@ export const registerPipelineCommands: RegisterCommands = (program, context) => 
             bump: opts.bump,
             reason: opts.reason,
             overrides,
+            force: Boolean(opts.force),
           },
           Boolean(opts.wait),
         );
@@ -200,7 +230,7 @@ export const registerPipelineCommands: RegisterCommands = (program, context) => 
 
   pipeline
     .command('list')
-    .description('recent executions')
+    .description('recent executions, with their run (skipped ones say why)')
     .option('-m, --model <name>', 'only this model')
     .option('--status <status>', 'RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED')
     .option('--json', 'print JSON')
@@ -214,14 +244,20 @@ export const registerPipelineCommands: RegisterCommands = (program, context) => 
             maxResults: 100,
           }),
         );
+        const runs = await runsByExecution(ctx, opts.model);
         const rows = (out.executions ?? [])
           .filter((e) => !opts.model || e.name?.startsWith(`${opts.model}-`))
-          .map((e) => ({
-            name: e.name,
-            status: e.status,
-            started: e.startDate?.toISOString(),
-            stopped: e.stopDate?.toISOString() ?? '',
-          }));
+          .map((e) => {
+            const run = runs.get(e.executionArn ?? '');
+            return {
+              name: e.name,
+              status: e.status,
+              run: run?.status ?? '',
+              started: e.startDate?.toISOString(),
+              stopped: e.stopDate?.toISOString() ?? '',
+              why: run?.skipped?.reason ?? '',
+            };
+          });
         ctx.output.table(rows);
       } finally {
         await ctx.close();

@@ -42,8 +42,9 @@ export const registerTrainCommands: RegisterCommands = (program, context) => {
       'start a training run from a job manifest (YAML: model, stage, dataset, reason, hyperparameters, wait)',
     )
     .option('--wait', 'follow the run until it ends (as wait: true in the file)')
+    .option('--force', 'train even on the dataset and hyperparameters of the version serving the stage')
     .option('--json', 'print JSON')
-    .action(async (file: string, opts: { wait?: boolean }, cmd: Command) => {
+    .action(async (file: string, opts: { wait?: boolean; force?: boolean }, cmd: Command) => {
       const job = readTrainingJob(file);
       // Checked before any stack is contacted or started: a typo starts nothing.
       const overrides = checkOverridesBeforeStart(
@@ -63,6 +64,7 @@ export const registerTrainCommands: RegisterCommands = (program, context) => {
             bump: job.bump,
             reason: job.reason,
             overrides,
+            force: Boolean(opts.force),
           },
           job.wait || Boolean(opts.wait),
         );

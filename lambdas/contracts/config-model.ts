@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { TrainingBudgetInput } from './budgets.js';
 import { gateSchema, METRIC_NAMES } from './config-gates.js';
+import { performanceThresholdsSchema } from './config-operations.js';
 import { ARM_FAMILY, name } from './config-primitives.js';
 import { TASK_TYPES } from './trainer.js';
 
@@ -91,6 +92,13 @@ export const modelSchema = z.strictObject({
       /** Environment that scheduled retrains target. */
       stage: name.default('staging'),
       enabled: z.boolean().default(true),
+    })
+    .prefault({}),
+  /** Live monitoring of this model: performance thresholds that alert on their own. */
+  monitoring: z
+    .strictObject({
+      /** e.g. `{ maxDrop: { auc: 0.05, accuracy: 0.05 }, maxLatencyP95Ms: 250 }` (config-operations.ts). */
+      performance: performanceThresholdsSchema.prefault({}),
     })
     .prefault({}),
 });

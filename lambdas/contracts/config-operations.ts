@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BINARY_METRICS } from './config-gates.js';
 import { email } from './config-primitives.js';
 
 const severityThresholds = z
@@ -11,6 +12,30 @@ const severityThresholds = z
   .refine((t) => t.low < t.medium && t.medium < t.high && t.high < t.critical, {
     message: 'must increase: low < medium < high < critical',
   });
+
+/** The metrics a labelled batch is measured on (binary: labels 0/1 and a probability prediction). */
+export const LIVE_METRICS = BINARY_METRICS;
+
+/**
+ * A model's live-performance thresholds (`models.<m>.monitoring.performance`): a checked batch
+ * whose metric fell further below the serving version's evaluation than `maxDrop` allows (rose,
+ * for logLoss), or whose p95 latency is over `maxLatencyP95Ms`, alerts on its own, drift or no
+ * drift. Judged only on batches of at least monitoring.minSampleSize rows. Empty: no thresholds.
+ */
+export const performanceThresholdsSchema = z.strictObject({
+  /** Largest drop allowed per metric, in the metric's units (0.05 = five points of accuracy). */
+  maxDrop: z
+    .strictObject(
+      Object.fromEntries(LIVE_METRICS.map((m) => [m, z.number().min(0).optional()])) as Record<
+        (typeof LIVE_METRICS)[number],
+        z.ZodOptional<z.ZodNumber>
+      >,
+    )
+    .prefault({}),
+  /** Largest p95 of the batch's latency column (latency_ms), in milliseconds. */
+  maxLatencyP95Ms: z.number().gt(0).optional(),
+});
+export type PerformanceThresholds = z.infer<typeof performanceThresholdsSchema>;
 
 export const monitoringSchema = z.strictObject({
   thresholds: severityThresholds.prefault({}),
@@ -90,6 +115,13 @@ export type ArchivalConfig = z.infer<typeof archivalSchema>;
  * each model's column roles (target, ids to ignore), so a batch is read the way training read it.
  */
 export const monitoringRuntimeSchema = monitoringSchema.omit({ reservedConcurrency: true }).extend({
-  models: z.record(z.string(), z.object({ target: z.string(), exclude: z.array(z.string()) })),
+  models: z.record(
+    z.string(),
+    z.object({
+      target: z.string(),
+      exclude: z.array(z.string()),
+      performance: performanceThresholdsSchema.prefault({}),
+    }),
+  ),
 });
 export type MonitoringRuntimeConfig = z.infer<typeof monitoringRuntimeSchema>;

@@ -268,7 +268,10 @@ export function monitoringRuntimeConfig(config: MlcycleConfig): MonitoringRuntim
   return {
     ...monitoring,
     models: Object.fromEntries(
-      Object.entries(config.models).map(([name, m]) => [name, { target: m.target, exclude: m.exclude }]),
+      Object.entries(config.models).map(([name, m]) => [
+        name,
+        { target: m.target, exclude: m.exclude, performance: m.monitoring.performance },
+      ]),
     ),
   };
 }

@@ -14,6 +14,7 @@ export const ERROR_NAMES = {
   approvalExpired: 'ApprovalExpired',
   forbidden: 'ForbiddenError',
   dataError: 'DataError',
+  retrainSkipped: 'RetrainSkipped',
 } as const;
 
 export type ErrorName = (typeof ERROR_NAMES)[keyof typeof ERROR_NAMES];

@@ -41,6 +41,12 @@ export const pipelineRequestSchema = z.strictObject({
     )
     .refine((o) => Object.keys(o).length <= 50, 'sets more than 50 hyperparameters')
     .default({}),
+  /**
+   * Train even when the dataset and hyperparameters are those of the version serving the stage
+   * (`--force`); without it PrepareRun skips such a run. Absent means false, and the start
+   * record keeps it as asked, so Admit's comparison with the record stays exact.
+   */
+  force: z.boolean().optional(),
 });
 export type PipelineRequest = z.infer<typeof pipelineRequestSchema>;
 export type PipelineRequestInput = z.input<typeof pipelineRequestSchema>;

@@ -83,6 +83,16 @@ export class DataError extends MlcycleError {
   readonly status = 422;
 }
 
+/**
+ * A run would train on nothing new (the dataset and hyperparameters of the version serving its
+ * stage): PrepareRun records the run as skipped and throws this; the ASL catches it into the
+ * `Skipped` Succeed state, so the execution ends as a non-failure with no version and no email.
+ */
+export class RetrainSkipped extends MlcycleError {
+  override readonly name = ERROR_NAMES.retrainSkipped;
+  readonly status = 409;
+}
+
 export function isMlcycleError(err: unknown): err is MlcycleError {
   return err instanceof MlcycleError;
 }

@@ -25,6 +25,7 @@ const runBody = z.strictObject({
   version: z.string().optional(),
   reason: z.string().optional(),
   overrides: pipelineRequestSchema.shape.overrides, // checked by startPipeline, against the deployed schema
+  force: z.boolean().optional(), // train even on the serving version's dataset (PrepareRun decides)
 });
 const promotionBody = z.strictObject({
   model: z.string(),
@@ -57,10 +58,7 @@ export function makeStartHttpHandler(deps: () => StartHttpDeps) {
       trigger: 'manual',
       principal: caller.principal,
     });
-    logger.info('execution started', {
-      execution: started.executionName,
-      requestedBy: started.requestedBy,
-    });
+    logger.info('execution started', { execution: started.executionName, requestedBy: started.requestedBy });
     return json(202, started);
   });
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -197,6 +198,56 @@ describe('started through the start route, against a running local stack', () =>
       expect.objectContaining({ requestedBy: USER, overrides: { epochs: 3, schedule: 'constant' } }),
     ]);
   }, 200_000);
+
+  it('pipeline start on the data and settings of the serving version: SKIPPED with why (exit 0), shown by pipeline list; --force starts it', async () => {
+    const key = 'datasets/churn/served.csv';
+    const body = churnCsv({ rows: 300, seed: 21 });
+    const uri = `s3://${stack.endpoints.bucket}/${key}`;
+    await new S3Objects(stack.s3.client).put({ bucket: stack.endpoints.bucket, key }, body, 'text/csv');
+    const registry = new Registry(createDocumentClient(stack.dynamo.client), stack.endpoints.tableName);
+    const trained = loadRunnableConfig(CONFIG, ROOT).models.churn?.training.hyperparameters ?? {};
+    const served = await registry.versions.registerVersion({
+      model: 'churn',
+      version: '9.0.0',
+      metrics: { auc: 0.8 },
+      status: 'ready',
+      lineage: {
+        parentVersion: null,
+        datasetUri: uri,
+        datasetSha256: createHash('sha256').update(body).digest('hex'),
+        codeVersion: 'c0ffee1',
+        runId: 'served',
+        hyperparameters: trained,
+        framework: 'mlcycle-logreg@1.0.0',
+        artifactUri: `s3://${stack.endpoints.bucket}/runs/churn/served/model.json`,
+        artifactSha256: 'b'.repeat(64),
+        author: USER,
+      },
+    });
+    const promoted = { model: 'churn', stage: 'production', version: served.version, actor: USER };
+    await registry.stages.promote({ ...promoted, reason: 'serving', action: 'promote' });
+    const args = ['pipeline', 'start', 'churn', '--stage', 'production', '--dataset', uri];
+
+    const r = await runCli(dir, [...args, '--wait'], { user: USER });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /^SKIPPED: retraining churn for production skipped: .*churn 9\.0\.0, serving production.*pass --force to train anyway \(run \S+\)$/m,
+    );
+    const list = await runCli(dir, ['pipeline', 'list', '--model', 'churn', '--json'], { user: USER });
+    expect(list.code, list.stderr).toBe(0);
+    const rows = JSON.parse(list.stdout) as { status: string; run: string; why: string }[];
+    expect(rows.filter((row) => row.run === 'skipped')).toEqual([
+      expect.objectContaining({
+        status: 'SUCCEEDED',
+        why: expect.stringContaining('pass --force to train anyway'),
+      }),
+    ]);
+    expect((await registry.versions.listVersions('churn')).map((v) => v.version)).not.toContain('9.1.0');
+
+    const forced = await runCli(dir, [...args, '--force'], { user: USER });
+    expect(forced.code, forced.stderr).toBe(0);
+    expect((await startRecords()).map((rec) => (rec.request as { force?: boolean }).force)).toContain(true);
+  }, 120_000);
 
   it('deployed without trainer schemas, the server refuses an override the CLI let through: exit 2, nothing started', async () => {
     // As a stack deployed by an older mlcycle: its deployed config has no trainers section.

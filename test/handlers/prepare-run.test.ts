@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInfoSchema } from '../../lambdas/contracts/pipeline.js';
-import { type HandlerWorld, handlerWorld, MODEL, pipelineState, REQUESTOR } from './fixtures.js';
+import {
+  type HandlerWorld,
+  handlerWorld,
+  lineageFor,
+  MODEL,
+  pipelineState,
+  REQUESTOR,
+  sha256,
+} from './fixtures.js';
 
 type Handler = (event: unknown) => Promise<unknown>;
 
@@ -156,6 +164,98 @@ describe('prepare-run handler (PrepareRun state, DynamoDB Local + s3rver)', () =
       message: expect.stringContaining('"/tmp/churn.csv" is not an s3://bucket/key URI'),
     });
     expect(await w.scan()).toBe(before);
+  });
+
+  describe('a run on nothing new (the dataset and hyperparameters of the version serving its stage)', () => {
+    const STAGE = 'production';
+    const weekly = () => dataset(50, 2000);
+    const runsUnder = async () => (await w.objects.list(w.bucket, `runs/${MODEL}/`)).map((o) => o.key).sort();
+
+    beforeAll(async () => {
+      await put('datasets/churn/weekly.csv', weekly());
+      const input = pipelineState({ stage: STAGE });
+      const version = await w.registry.versions.registerVersion({
+        model: MODEL,
+        bump: 'minor',
+        metrics: { auc: 0.8 },
+        status: 'ready',
+        lineage: lineageFor(w.bucket, 'r-serving', {
+          datasetUri: `s3://${w.bucket}/datasets/churn/weekly.csv`,
+          datasetSha256: sha256(weekly()),
+          hyperparameters: { ...input.training.hyperparameters, batchSize: 64 },
+        }),
+      });
+      await w.registry.stages.promote({
+        model: MODEL,
+        stage: STAGE,
+        version: version.version,
+        actor: REQUESTOR,
+        reason: 'serving',
+        action: 'promote',
+      });
+    });
+
+    it('is recorded as skipped with why and ends in RetrainSkipped, splitting nothing', async () => {
+      const serving = await w.registry.stages.getStage(MODEL, STAGE);
+      const input = pipelineState({
+        stage: STAGE,
+        trigger: 'schedule',
+        reason: 'weekly retrain',
+        dataset: `s3://${w.bucket}/datasets/churn/weekly.csv`,
+      });
+      const objectsBefore = await runsUnder();
+      const runsBefore = (await w.registry.runs.listRuns(MODEL)).length;
+
+      const err = await handler(input).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(err?.name).toBe('RetrainSkipped');
+      const message = err?.message ?? '';
+      expect(message).toContain(`sha256 ${sha256(weekly())}`);
+      expect(message).toContain(`churn ${serving?.version}, serving production`);
+      expect(message).toContain('pass --force to train anyway');
+
+      const runs = await w.registry.runs.listRuns(MODEL);
+      expect(runs).toHaveLength(runsBefore + 1);
+      const skipped = runs.find((r) => r.status === 'skipped');
+      expect(skipped).toMatchObject({
+        stage: STAGE,
+        trigger: 'schedule',
+        executionArn: input.execution.arn,
+        datasetUri: `s3://${w.bucket}/datasets/churn/weekly.csv`,
+        finishedAt: expect.any(String),
+        skipped: { datasetSha256: sha256(weekly()), servingVersion: serving?.version },
+      });
+      expect(message).toBe(`${skipped?.skipped?.reason} (run ${skipped?.runId})`);
+      expect(await runsUnder()).toEqual(objectsBefore);
+      expect(await w.registry.stages.getStage(MODEL, STAGE)).toEqual(serving);
+    });
+
+    it('picks the newest dataset by the same rule before comparing (no dataset named)', async () => {
+      // weekly.csv is the newest upload under datasets/churn/ at this point.
+      await expect(handler(pipelineState({ stage: STAGE }))).rejects.toMatchObject({
+        name: 'RetrainSkipped',
+      });
+    });
+
+    it('trains when forced, on new data, with other hyperparameters, or for a stage the version does not serve', async () => {
+      const base = pipelineState({ stage: STAGE, dataset: `s3://${w.bucket}/datasets/churn/weekly.csv` });
+      await put('datasets/churn/weekly-2.csv', dataset(50, 3000));
+      const cases = [
+        { ...base, force: true },
+        { ...base, dataset: `s3://${w.bucket}/datasets/churn/weekly-2.csv` },
+        {
+          ...base,
+          training: { ...base.training, hyperparameters: { ...base.training.hyperparameters, epochs: 9 } },
+        },
+        { ...base, stage: 'staging' },
+      ];
+      for (const input of cases) {
+        const run = runInfoSchema.parse(await handler(input));
+        expect((await w.registry.runs.getRun(MODEL, run.runId))?.status).toBe('training');
+      }
+    });
   });
 
   it('invalid execution input ⇒ ValidationError naming the field', async () => {

@@ -158,4 +158,38 @@ describe('POST /runs with hyperparameter overrides (start service, server side)'
     expect(state.overrides).toEqual({ learningRate: 0.2, epochs: 9, schedule: 'constant' });
     expect(state.requestedBy).toBe(ACTOR);
   });
+
+  it('force: recorded as asked and carried by Admit to PrepareRun; not a boolean, or on a promotion, is a 400 starting nothing', async () => {
+    const before = await w.scan();
+    for (const [route, body] of [
+      ['POST /runs', { model: MODEL, stage: 'staging', force: 'yes' }],
+      ['POST /promotions', { model: MODEL, version: '1.0.0', stage: 'staging', force: true }],
+    ] as const) {
+      const out = await startHttp(post(route, body));
+      expect(out.statusCode, out.body).toBe(400);
+      expect(bodyOf(out).message).toMatch(/force/);
+    }
+    expect(await w.scan()).toBe(before);
+    expect(sfn.calls()).toHaveLength(0);
+
+    const out = await startHttp(post('POST /runs', { model: MODEL, stage: 'staging', force: true }));
+    expect(out.statusCode, out.body).toBe(202);
+    const { executionName, executionArn } = bodyOf(out) as { executionName: string; executionArn: string };
+    expect((await starts.get(executionName))?.request.force).toBe(true);
+    const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}');
+    expect(input.force).toBe(true);
+    const state = await admitExecution({ config: deployed, starts }, input, {
+      arn: executionArn,
+      name: executionName,
+    });
+    expect(state.force).toBe(true);
+    // An input that says force when the caller did not ask for it is not admitted.
+    await expect(
+      admitExecution(
+        { config: deployed, starts },
+        { ...input, force: false },
+        { arn: executionArn, name: executionName },
+      ),
+    ).rejects.toMatchObject({ name: 'ForbiddenError' });
+  });
 });

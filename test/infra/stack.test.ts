@@ -280,6 +280,18 @@ describe('lifecycle state machine', () => {
     expect(definition.States.Approve?.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
   });
 
+  it('ends a skipped retrain (PrepareRun throws RetrainSkipped) in the Skipped Succeed state, before the catch-all', () => {
+    const definition = JSON.parse(props(smId()).DefinitionString as string) as {
+      States: Record<string, { Type: string; Catch?: { ErrorEquals: string[]; Next: string }[] }>;
+    };
+    const catches = definition.States.PrepareRun?.Catch ?? [];
+    expect(catches.map((c) => [c.ErrorEquals, c.Next])).toEqual([
+      [['RetrainSkipped'], 'Skipped'],
+      [['States.ALL'], 'OnPreparationFailure'],
+    ]);
+    expect(definition.States.Skipped?.Type).toBe('Succeed');
+  });
+
   it('leaves no $-brace placeholder without a substitution, and substitutes the right resources', () => {
     const p = props(smId());
     const text = p.DefinitionString as string;

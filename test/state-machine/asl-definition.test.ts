@@ -48,6 +48,26 @@ describe('lifecycle ASL', () => {
     expect(unknown).toEqual([]);
   });
 
+  it('ends a run PrepareRun skips (RetrainSkipped) in a Succeed state, caught before States.ALL', () => {
+    const catches = asl.States.PrepareRun?.Catch as {
+      ErrorEquals: string[];
+      Next: string;
+      ResultPath: string;
+    }[];
+    expect(catches[0]).toEqual({
+      ErrorEquals: [ERROR_NAMES.retrainSkipped],
+      ResultPath: '$.skipped',
+      Next: 'Skipped',
+    });
+    expect(catches.at(-1)?.ErrorEquals).toEqual(['States.ALL']);
+    expect(asl.States.Skipped?.Type).toBe('Succeed');
+    // Nothing else reaches it: a skip is PrepareRun's decision only.
+    const into = Object.entries(asl.States).filter(([, st]) =>
+      JSON.stringify([st.Next, st.Catch, st.Choices, st.Default]).includes('"Skipped"'),
+    );
+    expect(into.map(([n]) => n)).toEqual(['PrepareRun']);
+  });
+
   it('retries only transient errors, never States.ALL', () => {
     for (const [name, state] of Object.entries(asl.States)) {
       for (const rule of (state.Retry as { ErrorEquals: string[]; BackoffRate?: number }[] | undefined) ??

@@ -59,13 +59,17 @@ describe('lifecycle state machine on the embedded default', () => {
 
   const dataset = (name: string) => `s3://${t.stack.endpoints.bucket}/datasets/churn/${name}`;
 
-  async function run(request: { stage?: string; dataset?: string } = {}, approve?: 'approve' | 'reject') {
+  async function run(
+    request: { stage?: string; dataset?: string; force?: boolean } = {},
+    approve?: 'approve' | 'reject',
+  ) {
     const before = readOutbox(t.stack.endpoints.outboxDir).length;
     const executionArn = await startAs(t.stack, REQUESTOR, {
       model: 'churn',
       stage: request.stage ?? 'staging',
       dataset: request.dataset ?? dataset('churn.csv'),
       reason: 'test',
+      ...(request.force ? { force: true } : {}),
     });
     if (approve) {
       const deadline = Date.now() + 30_000;
@@ -105,6 +109,24 @@ describe('lifecycle state machine on the embedded default', () => {
     expect(manifest.version).toBe(v?.version);
   });
 
+  it('a run on the dataset the serving version was trained on: ends Skipped (a success), no version, no email, run skipped with why', async () => {
+    const serving = await store.stages.getStage('churn', 'staging');
+    const count = (await store.versions.listVersions('churn')).length;
+    const mails = readOutbox(t.stack.endpoints.outboxDir).length;
+    const result = await run();
+    expect(result.status).toBe('SUCCEEDED');
+    const output = JSON.parse(result.output ?? '{}') as { skipped?: { Error: string; Cause: string } };
+    expect(output.skipped?.Error).toBe('RetrainSkipped');
+    expect(output.skipped?.Cause).toContain(`churn ${serving?.version}, serving staging`);
+    expect(output.skipped?.Cause).toContain('pass --force to train anyway');
+    expect(await store.versions.listVersions('churn')).toHaveLength(count);
+    expect(readOutbox(t.stack.endpoints.outboxDir)).toHaveLength(mails);
+    const skipped = (await store.runs.listRuns('churn')).find((r) => r.executionArn === result.executionArn);
+    expect(skipped?.status).toBe('skipped');
+    expect(skipped?.skipped?.servingVersion).toBe(serving?.version);
+    expect(await store.stages.getStage('churn', 'staging')).toEqual(serving);
+  });
+
   it('training failure: ends TrainingFailed, run failed, nothing registered, serving untouched', async () => {
     const serving = await store.stages.getStage('churn', 'staging');
     const count = (await store.versions.listVersions('churn')).length;
@@ -129,7 +151,8 @@ describe('lifecycle state machine on the embedded default', () => {
 
   it('rejection: ends ApprovalRejected, version rejected, serving untouched', async () => {
     const serving = await store.stages.getStage('churn', 'staging');
-    const result = await run({}, 'reject');
+    // The same dataset as the version serving staging: forced, or it would be skipped.
+    const result = await run({ force: true }, 'reject');
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('mlcycle.ApprovalRejected');
     const newest = (await store.versions.listVersions('churn'))[0];

@@ -1,6 +1,7 @@
 import type { DriftCheckStatus, Severity } from '../../contracts/drift-summary.js';
 import type { DiscardMark } from './baselines.js';
 import type { Measured } from './measured.js';
+import type { PerformanceBreach } from './performance-breach.js';
 
 /** One checked batch (or a failed attempt at one), as `drift report` and alerts read it. */
 export interface DriftRecord {
@@ -38,6 +39,8 @@ export interface DriftRecord {
    * views and what retraining reads.
    */
   discarded?: DiscardMark;
+  /** The model's live-performance thresholds this batch broke (alerted with the batch, once). */
+  performanceBreaches?: PerformanceBreach[];
 }
 
 /**

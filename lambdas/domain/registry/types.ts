@@ -2,7 +2,8 @@ import type { Metrics } from '../../contracts/pipeline.js';
 import type { Bump } from './semver.js';
 import type { VersionStatus } from './status.js';
 
-export type RunStatus = 'training' | 'evaluating' | 'registered' | 'succeeded' | 'failed';
+/** `skipped`: PrepareRun found nothing new to train on (see domain/pipeline/retrain-skip.ts). */
+export type RunStatus = 'training' | 'evaluating' | 'registered' | 'succeeded' | 'failed' | 'skipped';
 
 /** One pipeline run (experiment tracking): what was asked, on which data, and how it ended. */
 export interface RunRecord {
@@ -26,6 +27,8 @@ export interface RunRecord {
   failure?: { kind: string; error: string; cause: string; logs?: string };
   /** The training job's logs: a CloudWatch console link on AWS, the log file locally. */
   logs?: string;
+  /** Why a `skipped` run did not train: the dataset hash it shares with the serving version. */
+  skipped?: { reason: string; datasetSha256: string; servingVersion: string };
 }
 
 export interface Lineage {

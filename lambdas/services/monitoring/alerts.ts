@@ -1,5 +1,6 @@
 import { s3Uri } from '../../adapters/s3-objects.js';
 import type { DriftResult } from '../../domain/drift/drift-result.js';
+import { describeBreach, type PerformanceBreach } from '../../domain/drift/performance-breach.js';
 import type { MonitoringDeps, UploadedObject, UploadKind } from './deps.js';
 
 /**
@@ -25,20 +26,42 @@ export async function alertFailure(
   await notifySlack(d, `${subject}: ${message}`, { model, batchKey: o.key });
 }
 
-/** A batch that drifted: the worst columns first, each with what to do about it, and the report. */
-export async function alertDrift(
+/**
+ * One alert per checked batch that drifted (the worst columns first, each with what to do about
+ * it) or broke the model's live-performance thresholds (each breach with value, reference and
+ * limit), or both, with the report.
+ */
+export async function alertBatch(
   d: MonitoringDeps,
   model: string,
   o: UploadedObject,
   result: DriftResult,
   reportUri: string,
+  found: { drift: boolean; breaches: readonly PerformanceBreach[] },
 ): Promise<void> {
-  const text = driftAlertText(model, o, result, reportUri);
-  await d.alerts.publish({ subject: `[mlcycle] drift ${result.overallSeverity}: ${model}`, message: text });
+  const parts = [
+    ...(found.drift ? [driftAlertText(model, o, result)] : []),
+    ...(found.breaches.length ? [performanceAlertText(model, o, found.breaches)] : []),
+  ];
+  const text = `${parts.join('\n\n')}\n\nReport: ${reportUri}`;
+  const subject = [
+    ...(found.drift ? [`drift ${result.overallSeverity}`] : []),
+    ...(found.breaches.length ? [`performance below thresholds (${found.breaches.length})`] : []),
+  ].join(', ');
+  await d.alerts.publish({ subject: `[mlcycle] ${subject}: ${model}`, message: text });
   await notifySlack(d, text, { model, batchKey: o.key });
 }
 
-function driftAlertText(model: string, o: UploadedObject, result: DriftResult, reportUri: string): string {
+function performanceAlertText(
+  model: string,
+  o: UploadedObject,
+  breaches: readonly PerformanceBreach[],
+): string {
+  const lines = breaches.map((b) => `- ${describeBreach(b, model)}`);
+  return `Live performance of ${model} in ${s3Uri(o.bucket, o.key)} broke ${breaches.length} threshold(s):\n\n${lines.join('\n')}`;
+}
+
+function driftAlertText(model: string, o: UploadedObject, result: DriftResult): string {
   const drifted = result.features
     .filter((f) => f.severity !== 'none')
     .sort((a, b) => (b.score ?? 0) - (a.score ?? 0));
@@ -53,7 +76,7 @@ function driftAlertText(model: string, o: UploadedObject, result: DriftResult, r
     return `- ${f.name}${role}: ${f.severity} (${f.method} ${score}${missing}) — ${f.recommendation}`;
   });
   if (drifted.length > MAX_ALERT_FEATURES) lines.push(`- … and ${drifted.length - MAX_ALERT_FEATURES} more`);
-  return `Drift ${result.overallSeverity} for ${model} in ${s3Uri(o.bucket, o.key)}: ${(result.driftedShare * 100).toFixed(0)}% of input features drifted.\n\n${lines.join('\n')}\n\nReport: ${reportUri}`;
+  return `Drift ${result.overallSeverity} for ${model} in ${s3Uri(o.bucket, o.key)}: ${(result.driftedShare * 100).toFixed(0)}% of input features drifted.\n\n${lines.join('\n')}`;
 }
 
 /**

@@ -4,11 +4,12 @@ import { readManifest } from '../../adapters/registry/manifest.js';
 import { s3Uri } from '../../adapters/s3-objects.js';
 import { monitoringPrefix } from '../../contracts/s3-layout.js';
 import { compareProfiles } from '../../domain/drift/compare.js';
+import { performanceBreaches } from '../../domain/drift/performance-breach.js';
 import { skippedRowsStatus } from '../../domain/drift/record.js';
 import { atLeast } from '../../domain/drift/severity.js';
 import { NotFoundError } from '../../domain/errors.js';
 import type { Profile } from '../../domain/profile/profile.js';
-import { alertDrift } from './alerts.js';
+import { alertBatch } from './alerts.js';
 import { type MonitoringDeps, modelRoles, type UploadedObject } from './deps.js';
 import { featureScore, writeDriftReports, writeLatestSummary } from './reports.js';
 import { retrainOnCritical } from './retrain.js';
@@ -55,9 +56,15 @@ export async function processBatch(d: MonitoringDeps, o: UploadedObject): Promis
       baseline.sourceKey,
     );
     const retrainExecution = await retrainOnCritical(d, model, o, result, now);
-    const alert =
+    const driftAlert =
       atLeast(result.overallSeverity, d.config.alerts.minSeverity) && result.overallSeverity !== 'none';
-    if (alert) await alertDrift(d, model, o, result, reportUri);
+    // The model's live thresholds alert on their own, drift or none; one alert per batch says both.
+    const breaches = performanceBreaches(result.performance, roles.performance, {
+      rows: result.rows.batch,
+      minSampleSize: d.config.minSampleSize,
+    });
+    const alert = driftAlert || breaches.length > 0;
+    if (alert) await alertBatch(d, model, o, result, reportUri, { drift: driftAlert, breaches });
     const skipped = profile.skipped.ragged + profile.skipped.oversized;
     const { status, warning } = skippedRowsStatus(
       result.status,
@@ -81,6 +88,7 @@ export async function processBatch(d: MonitoringDeps, o: UploadedObject): Promis
       ...(warnings.length ? { warnings } : {}),
       ...(skipped ? { skippedRows: skipped } : {}),
       ...(retrainExecution ? { retrainExecution } : {}),
+      ...(breaches.length ? { performanceBreaches: breaches } : {}),
     };
     // Last: a failure before this line is retried whole, and leaves no record behind.
     await d.store.putRecord(record);

@@ -4,14 +4,17 @@ import { parseS3Uri, type S3Objects, s3Uri } from '../../adapters/s3-objects.js'
 import type { PipelineState, RunInfo } from '../../contracts/pipeline.js';
 import { datasetsPrefix, type RUN_INPUTS, runInputKey, runPrefix } from '../../contracts/s3-layout.js';
 import { JOB_VOLUME } from '../../contracts/stager.js';
-import { DataError, ValidationError } from '../../domain/errors.js';
+import { DataError, RetrainSkipped, ValidationError } from '../../domain/errors.js';
 import { parseCsv, toCsv } from '../../domain/ml/dataset.js';
 import { type SplitSide, splitRows } from '../../domain/ml/split.js';
+import { type RetrainSkip, retrainSkip } from '../../domain/pipeline/retrain-skip.js';
+import type { RunRecord } from '../../domain/registry/types.js';
 
 export interface PrepareRunDeps {
   readonly bucket: string;
   readonly objects: S3Objects;
-  readonly registry: Pick<Registry, 'runs'>;
+  /** Runs are recorded; the stage pointer and its version's lineage decide a skip. */
+  readonly registry: Pick<Registry, 'runs' | 'stages' | 'versions'>;
   readonly clock?: () => Date;
 }
 
@@ -99,13 +102,51 @@ async function writeSplit(
 }
 
 /**
+ * Whether the run would train on nothing new (domain/pipeline/retrain-skip.ts), from the
+ * registry's lineage of the version serving the target stage; the dataset is hashed only when
+ * that version records a dataset hash to compare with, and never for a forced run.
+ */
+async function nothingNew(
+  deps: PrepareRunDeps,
+  input: PipelineState,
+  datasetUri: string,
+): Promise<RetrainSkip | null> {
+  if (input.force) return null;
+  const pointer = await deps.registry.stages.getStage(input.model, input.stage);
+  if (!pointer) return null;
+  const serving = await deps.registry.versions.getVersion(input.model, pointer.version);
+  if (!serving?.lineage.datasetSha256) return null;
+  const datasetSha256 = await deps.objects.sha256(parseS3Uri(datasetUri));
+  const candidate = {
+    model: input.model,
+    stage: input.stage,
+    datasetUri,
+    datasetSha256,
+    hyperparameters: input.training.hyperparameters,
+  };
+  return retrainSkip(candidate, serving, false);
+}
+
+/**
  * PrepareRun's use case: resolves the dataset, allocates the run id, splits the dataset into the
- * run's inputs and records the run (`training`), returning `$.run` for the Train state.
+ * run's inputs and records the run (`training`), returning `$.run` for the Train state. A run
+ * on nothing new (and not forced) is recorded as `skipped` with the reason instead, nothing is
+ * written to S3, and RetrainSkipped ends the execution in the ASL's `Skipped` state.
  */
 export async function prepareRun(deps: PrepareRunDeps, input: PipelineState): Promise<RunInfo> {
   const datasetUri = await chooseDataset(deps, input);
   const now = (deps.clock ?? (() => new Date()))();
   const runId = newRunId(now);
+  const skip = await nothingNew(deps, input, datasetUri);
+  if (skip) {
+    await deps.registry.runs.putRun({
+      ...runRecord(input, runId, datasetUri, now.toISOString()),
+      status: 'skipped',
+      finishedAt: now.toISOString(),
+      skipped: skip,
+    });
+    throw new RetrainSkipped(`${skip.reason} (run ${runId})`, { runId, ...skip });
+  }
   const { holdoutRows, validationRows } = await writeSplit(deps, input, runId, datasetUri);
   const run: RunInfo = {
     runUri: s3Uri(deps.bucket, runPrefix(input.model, runId)),
@@ -119,7 +160,12 @@ export async function prepareRun(deps: PrepareRunDeps, input: PipelineState): Pr
     holdoutFraction: String(input.training.holdoutFraction),
     startedAt: now.toISOString(),
   };
-  await deps.registry.runs.putRun({
+  await deps.registry.runs.putRun(runRecord(input, runId, datasetUri, run.startedAt));
+  return run;
+}
+
+function runRecord(input: PipelineState, runId: string, datasetUri: string, startedAt: string): RunRecord {
+  return {
     model: input.model,
     runId,
     stage: input.stage,
@@ -132,9 +178,8 @@ export async function prepareRun(deps: PrepareRunDeps, input: PipelineState): Pr
     hyperparameters: input.training.hyperparameters,
     // Who set what: the overrides beside requestedBy (hyperparameters has them applied).
     ...(input.overrides && Object.keys(input.overrides).length ? { overrides: input.overrides } : {}),
-    startedAt: run.startedAt,
-  });
-  return run;
+    startedAt,
+  };
 }
 
 /**

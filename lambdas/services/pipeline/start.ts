@@ -69,6 +69,11 @@ export async function startPipeline(
   // Overrides are checked here, against the deployed trainer schema, whatever the client checked;
   // the request is recorded and started with them coerced to the declared types.
   const request = { ...parsedRequest, overrides: checkRequestOverrides(deps.config, parsedRequest, model) };
+  if (request.promote && request.force !== undefined) {
+    throw new ValidationError(
+      `force applies to training runs; a promotion of ${request.model} ${request.promote} trains nothing: drop it`,
+    );
+  }
   if (request.promote) await checkPromotable(deps, request);
   else checkTrainingRequest(deps, request);
   checkQuorumReachable(request.stage, env.approvers, env.quorum, who.person);

@@ -40,6 +40,8 @@ describe('approval decisions in the registry and the promotion ledger', () => {
       model: 'churn',
       stage: 'staging',
       reason: 'weekly',
+      // The same dataset each time: without force, a run after the first deploy would be skipped.
+      force: true,
     });
     const deadline = Date.now() + 30_000;
     let link: string | undefined;

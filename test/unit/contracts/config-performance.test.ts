@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { parseConfig } from '../../../lambdas/adapters/config-file.js';
+import {
+  monitoringRuntimeConfig,
+  monitoringRuntimeSchema,
+} from '../../../lambdas/contracts/config-schema.js';
+
+type Raw = { models: Record<string, Record<string, unknown>> } & Record<string, unknown>;
+const sample = (): Raw => parse(readFileSync('mlcycle.config.yaml', 'utf8')) as Raw;
+const errorOf = (config: unknown): string => {
+  try {
+    parseConfig(config, 'x.yaml');
+  } catch (err) {
+    return (err as Error).message;
+  }
+  throw new Error('the config was accepted');
+};
+
+describe('models.<m>.monitoring.performance', () => {
+  it('defaults to no thresholds, and reaches the monitoring functions’ runtime config when set', () => {
+    expect(parseConfig(sample()).models.churn?.monitoring.performance).toEqual({ maxDrop: {} });
+    const raw = sample();
+    (raw.models.churn as Record<string, unknown>).monitoring = {
+      performance: { maxDrop: { auc: 0.05, accuracy: 0.05 }, maxLatencyP95Ms: 250 },
+    };
+    const runtime = monitoringRuntimeConfig(parseConfig(raw));
+    expect(runtime.models.churn?.performance).toEqual({
+      maxDrop: { auc: 0.05, accuracy: 0.05 },
+      maxLatencyP95Ms: 250,
+    });
+    // As the handler reads it back from its environment.
+    expect(
+      monitoringRuntimeSchema.parse(JSON.parse(JSON.stringify(runtime))).models.churn?.performance,
+    ).toEqual(runtime.models.churn?.performance);
+    // A runtime config written before the thresholds existed still parses: none.
+    expect(
+      monitoringRuntimeSchema.parse({ models: { churn: { target: 'churned', exclude: [] } } }).models.churn
+        ?.performance,
+    ).toEqual({ maxDrop: {} });
+  });
+
+  it('refuses a metric live batches do not measure, or a bad limit, naming the key', () => {
+    const raw = sample();
+    (raw.models.churn as Record<string, unknown>).monitoring = { performance: { maxDrop: { rmse: 3 } } };
+    expect(errorOf(raw)).toMatch(/models\.churn\.monitoring\.performance\.maxDrop.*rmse/);
+    (raw.models.churn as Record<string, unknown>).monitoring = { performance: { maxLatencyP95Ms: -5 } };
+    expect(errorOf(raw)).toMatch(/models\.churn\.monitoring\.performance\.maxLatencyP95Ms/);
+  });
+});
