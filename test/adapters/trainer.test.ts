@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   parseTrainerEnv,
@@ -13,7 +11,6 @@ import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { loadModel } from '../../lambdas/domain/ml/artifact.js';
 import { parseCsv } from '../../lambdas/domain/ml/dataset.js';
 import { churnCsv } from '../../local/data/churn.js';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators/local-aws.js';
 import { startTestS3, type TestS3 } from '../support/emulators.js';
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
@@ -150,60 +147,6 @@ describe('trainer against s3rver', () => {
       parseTrainerEnv({ ...env('x'), MLCYCLE_HOLDOUT_FRACTION: '0.3' } as NodeJS.ProcessEnv),
     ).toMatchObject({
       MLCYCLE_HOLDOUT_FRACTION: 0.3,
-    });
-  });
-
-  describe('main.ts as the local runtime starts it (a child process)', () => {
-    const runMain = (vars: Record<string, string>) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-        const child = spawn(
-          process.execPath,
-          ['--import', 'tsx', resolve('containers/trainer/src/main.ts')],
-          {
-            env: {
-              PATH: process.env.PATH,
-              AWS_ENDPOINT_URL_S3: s3.local.endpoint,
-              AWS_REGION: LOCAL_REGION,
-              AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-              AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-              ...vars,
-            },
-            stdio: ['ignore', 'pipe', 'pipe'],
-          },
-        );
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (c: Buffer) => {
-          stdout += c.toString();
-        });
-        child.stderr.on('data', (c: Buffer) => {
-          stderr += c.toString();
-        });
-        child.on('close', (code) => done({ code, stdout, stderr }));
-      });
-    const asVars = (e: TrainerEnv) =>
-      Object.fromEntries(Object.entries(e).map(([k, v]) => [k, String(v)])) as Record<string, string>;
-
-    it('trains from the environment, printing JSON progress lines', async () => {
-      const result = await runMain(asVars(env('child')));
-      expect(result.code).toBe(0);
-      const events = result.stdout
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l).event);
-      expect(events.at(-1)).toBe('done');
-      expect(await written('child')).toContain('training-summary.json');
-    });
-
-    it('exits 1 with one clear line on stderr', async () => {
-      const result = await runMain(
-        asVars(env('child-bad', { MLCYCLE_DATASET_URI: `s3://${bucket}/datasets/churn/no-target.csv` })),
-      );
-      expect(result.code).toBe(1);
-      const ours = result.stderr.split('\n').filter((l) => l.startsWith('trainer: '));
-      expect(ours).toEqual([
-        expect.stringMatching(/^trainer: DataError: dataset has no target column "churned"/),
-      ]);
     });
   });
 });

@@ -243,7 +243,7 @@ describe('GPU training on AWS Batch', () => {
     );
     const dir = join(s.outdir, reference?.source.directory ?? 'missing');
     expect(existsSync(join(dir, 'containers/trainer/Dockerfile'))).toBe(true);
-    expect(existsSync(join(dir, 'containers/trainer/src/main.ts'))).toBe(true);
+    expect(existsSync(join(dir, 'containers/trainer/src/train.ts'))).toBe(true);
     expect(existsSync(join(dir, 'package-lock.json'))).toBe(true);
     expect(existsSync(join(dir, 'lambdas/contracts/env.ts'))).toBe(true);
     expect(readdirSync(dir).sort()).toEqual([

@@ -57,7 +57,7 @@ const run = (argv: readonly string[], env: Record<string, string>) => {
 
 describe('reference trainer image (bundles)', () => {
   it('the Dockerfile bundles both contract entries with these options and ships trainer.yaml', () => {
-    expect(DOCKERFILE).toContain('for entry in main:trainer train:train predict:predict');
+    expect(DOCKERFILE).toContain('for entry in train:train predict:predict');
     expect(DOCKERFILE).toContain(`--banner:js="${BANNER}"`);
     expect(DOCKERFILE).toContain('COPY containers/trainer/trainer.yaml /app/trainer.yaml');
   });
