@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../../bin/cli/demo.js';
+import { DEFAULT_CONFIG, errorLines, runCli } from '../support/cli.js';
 
 /** `npm run demo`, end to end, on the repository's own config and a temporary state folder. */
 describe('the demo', () => {
@@ -53,4 +54,58 @@ describe('the demo', () => {
     expect(byModel.segments?.metrics?.accuracy).toBeGreaterThan(0.5);
     expect(byModel.segments?.metrics?.macroF1).toBeGreaterThan(0);
   }, 300_000); // three trainings (Node, scikit-learn, PyTorch) on a 2-core CI machine
+
+  it('runs list, show and compare (the CLI in child processes) see the runs the demo made', async () => {
+    const cli = (...args: string[]) => runCli(dir, args, { config: DEFAULT_CONFIG });
+    const listed = await cli('runs', 'list', '--json');
+    expect(listed.code, listed.stderr).toBe(0);
+    const runs = JSON.parse(listed.stdout) as {
+      model: string;
+      runId: string;
+      status: string;
+      version: string | null;
+      datasetSha256: string | null;
+      metrics: Record<string, number>;
+      parameters: Record<string, unknown>;
+      durationSeconds: number | null;
+    }[];
+    expect(runs.map((r) => r.model).sort()).toEqual(['churn', 'ltv', 'segments']);
+    for (const r of runs) {
+      expect(r.version, r.model).toMatch(/^\d+\.\d+\.\d+$/);
+      expect(r.datasetSha256, r.model).toMatch(/^[0-9a-f]{64}$/);
+      expect(r.durationSeconds, r.model).toBeGreaterThan(0);
+    }
+    const segments = runs.find((r) => r.model === 'segments');
+    const shown = await cli('runs', 'show', segments?.runId ?? '', '--json');
+    expect(shown.code, shown.stderr).toBe(0);
+    const detail = JSON.parse(shown.stdout) as {
+      epochs: Record<string, number>[];
+      metrics: Record<string, number>;
+      logs: string;
+    };
+    // The PyTorch trainer's per-epoch lines, as many as the epochs it was given.
+    expect(detail.epochs).toHaveLength(Number(segments?.parameters.epochs));
+    expect(detail.epochs[0]).toHaveProperty('validationLoss');
+    expect(detail.metrics.macroF1).toBeGreaterThan(0);
+    expect(detail.logs).toMatch(/\.log$/);
+    const churn = runs.find((r) => r.model === 'churn');
+    const compared = await cli('runs', 'compare', churn?.runId ?? '', segments?.runId ?? '', '--json');
+    expect(compared.code, compared.stderr).toBe(0);
+    const { rows } = JSON.parse(compared.stdout) as {
+      rows: { section: string; name: string; differs: boolean }[];
+    };
+    expect(rows.find((r) => r.name === 'model')?.differs).toBe(true);
+    expect(rows.find((r) => r.name === 'seed')).toMatchObject({ section: 'parameter', differs: false });
+    // Comparing one run with nothing, or a run that does not exist: a clear line, a non-zero exit.
+    const one = await cli('runs', 'compare', churn?.runId ?? '');
+    expect(one.code).not.toBe(0);
+    expect(errorLines(one)).toEqual([
+      expect.stringContaining('runs compare needs at least two runs or versions'),
+    ]);
+    const missing = await cli('runs', 'show', '20200101T000000Z-000000');
+    expect(missing.code).not.toBe(0);
+    expect(errorLines(missing)).toEqual([
+      expect.stringContaining('no run 20200101T000000Z-000000 in any model'),
+    ]);
+  }, 180_000);
 });

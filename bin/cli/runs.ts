@@ -1,0 +1,181 @@
+import type { Command } from 'commander';
+import { Registry } from '../../lambdas/adapters/registry/registry.js';
+import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
+import { ValidationError } from '../../lambdas/domain/errors.js';
+import { type ComparisonRow, compareRuns } from '../../lambdas/domain/registry/run-comparison.js';
+import {
+  comparable,
+  listRuns,
+  type RunHistoryDeps,
+  type RunSummary,
+  showRun,
+} from '../../lambdas/services/registry/run-history.js';
+import { type CliContext, configuredModel, inContext, type RegisterCommands } from './types.js';
+
+const RUN_STATUSES = ['training', 'evaluating', 'registered', 'succeeded', 'failed', 'skipped'];
+
+/** `--since 7d`, `12h`, `30m` or an ISO time. */
+export function parseSince(value: string, now = new Date()): Date {
+  const relative = /^(\d+)([dhm])$/.exec(value.trim());
+  if (relative) {
+    const unit = { d: 86_400_000, h: 3_600_000, m: 60_000 }[relative[2] as 'd' | 'h' | 'm'];
+    return new Date(now.getTime() - Number(relative[1]) * unit);
+  }
+  const t = new Date(value);
+  if (Number.isNaN(t.getTime())) {
+    throw new ValidationError(
+      `--since "${value}" is not a duration or a time; use e.g. 7d, 12h, 30m or 2026-11-01T00:00:00Z`,
+    );
+  }
+  return t;
+}
+
+const deps = (ctx: CliContext): RunHistoryDeps => ({
+  bucket: ctx.bucket,
+  objects: new S3Objects(ctx.s3),
+  registry: new Registry(ctx.doc, ctx.tableName),
+});
+
+const fmtNumber = (v: unknown) =>
+  typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(4)) : v;
+const fmtDuration = (s: number | null) =>
+  s === null ? '' : s < 90 ? `${s.toFixed(0)} s` : `${(s / 60).toFixed(1)} min`;
+const compact = (o: Readonly<Record<string, unknown>>) =>
+  Object.entries(o)
+    .map(([k, v]) => `${k}=${fmtNumber(v)}`)
+    .join(' ');
+
+function listRow(r: RunSummary) {
+  return {
+    model: r.model,
+    run: r.runId,
+    status: r.status,
+    version: r.version ?? '',
+    started: r.startedAt,
+    duration: fmtDuration(r.durationSeconds),
+    dataset: r.datasetSha256 ? `${r.datasetSha256.slice(0, 12)}…` : r.datasetUri.split('/').pop(),
+    metrics: compact(r.metrics),
+    parameters: compact(r.parameters),
+  };
+}
+
+function comparisonText(labels: readonly string[], rows: readonly ComparisonRow[]): string {
+  const table = rows.map((row) => ({
+    '': row.differs ? '≠' : '',
+    section: row.section,
+    name: row.name,
+    ...Object.fromEntries(
+      labels.map((label, i) => [label, `${fmtNumber(row.values[i]) ?? '-'}${row.best === i ? ' *' : ''}`]),
+    ),
+  }));
+  const widths = Object.keys(table[0] ?? {}).map((k) =>
+    Math.max(k.length, ...table.map((r) => String(r[k as keyof typeof r] ?? '').length)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [
+    line(Object.keys(table[0] ?? {}).map((k) => k.toUpperCase())),
+    ...table.map((r) => line(Object.values(r).map(String))),
+    '≠ the runs differ; * the best value of a metric',
+  ].join('\n');
+}
+
+/** `mlcycle runs …`: the run records (experiment tracking) from the command line. */
+export const registerRunsCommands: RegisterCommands = (program, context) => {
+  const runs = program
+    .command('runs')
+    .description('pipeline runs: parameters, measured metrics, learning curves');
+
+  runs
+    .command('list')
+    .description('runs, newest first, with their parameters, measured metrics, duration, version and dataset')
+    .option('-m, --model <name>', 'only this model')
+    .option('--status <status>', `only runs in this status (${RUN_STATUSES.join(', ')})`)
+    .option('--since <when>', 'only runs started since (7d, 12h, 30m or an ISO time)')
+    .option('--limit <n>', 'at most this many', '50')
+    .option('--json', 'print JSON')
+    .action(async (opts, cmd: Command) => {
+      if (opts.status && !RUN_STATUSES.includes(opts.status)) {
+        throw new ValidationError(`--status "${opts.status}" is not one of ${RUN_STATUSES.join(', ')}`);
+      }
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+        throw new ValidationError(`--limit "${opts.limit}" must be a whole number from 1 to 1000`);
+      }
+      const since = opts.since ? parseSince(opts.since) : undefined;
+      await inContext(context, cmd, async (ctx) => {
+        if (opts.model) configuredModel(ctx, opts.model);
+        const found = await listRuns(deps(ctx), {
+          ...(opts.model ? { model: opts.model } : {}),
+          ...(opts.status ? { status: opts.status } : {}),
+          ...(since ? { since } : {}),
+          limit,
+        });
+        if (ctx.output.json) ctx.output.result(found, () => '');
+        else ctx.output.table(found.map(listRow));
+      });
+    });
+
+  runs
+    .command('show <run>')
+    .description('one run: what was asked, on which data, what was measured, and its per-epoch metrics')
+    .option('-m, --model <name>', 'the run’s model (default: whichever has it)')
+    .option('--json', 'print JSON')
+    .action(async (runId: string, opts, cmd: Command) => {
+      await inContext(context, cmd, async (ctx) => {
+        if (opts.model) configuredModel(ctx, opts.model);
+        const r = await showRun(deps(ctx), runId, opts.model);
+        const names = [...new Set(r.epochs.flatMap((e) => Object.keys(e)))];
+        ctx.output.result(r, () =>
+          [
+            `${r.model} run ${r.runId}  ${r.status}${r.version ? `  version ${r.version}` : ''}  for ${r.stage}`,
+            `started ${r.startedAt} by ${r.requestedBy} (${r.trigger})${r.durationSeconds !== null ? `, ${fmtDuration(r.durationSeconds)}` : ''}`,
+            r.note ? `note: ${r.note}` : '',
+            `dataset: ${r.datasetUri}${r.datasetSha256 ? ` (sha256 ${r.datasetSha256})` : ''}`,
+            `parameters: ${compact(r.parameters) || '(defaults)'}${r.overrides ? `  (set for this run: ${compact(r.overrides)})` : ''}`,
+            `measured: ${compact(r.metrics) || '(nothing measured)'}`,
+            Object.keys(r.reportedMetrics).length
+              ? `reported by the trainer: ${compact(r.reportedMetrics)}`
+              : '',
+            r.failure ? `failure: ${r.failure}` : '',
+            r.logs ? `logs: ${r.logs}` : '',
+            r.epochs.length
+              ? [
+                  `per epoch (${r.epochs.length}, from ${r.epochsUri}):`,
+                  `  ${names.join('  ')}`,
+                  ...r.epochs.map(
+                    (e) =>
+                      `  ${names.map((n) => String(fmtNumber(e[n]) ?? '-').padEnd(n.length)).join('  ')}`,
+                  ),
+                ].join('\n')
+              : 'per epoch: (the trainer wrote no metrics.jsonl)',
+          ]
+            .filter(Boolean)
+            .join('\n'),
+        );
+      });
+    });
+
+  runs
+    .command('compare <refs...>')
+    .description('runs or versions side by side: parameters, metrics and data, differences marked')
+    .option('-m, --model <name>', 'the model (needed for versions such as 1.2.0)')
+    .option('--json', 'print JSON')
+    .action(async (refs: string[], opts, cmd: Command) => {
+      if (refs.length < 2) {
+        throw new ValidationError(
+          `runs compare needs at least two runs or versions, got ${refs.length}: ${refs.join(' ')}`,
+        );
+      }
+      await inContext(context, cmd, async (ctx) => {
+        if (opts.model) configuredModel(ctx, opts.model);
+        const items = [];
+        for (const ref of refs) items.push(await comparable(deps(ctx), ref, opts.model));
+        const rows = compareRuns(items);
+        ctx.output.result({ runs: items, rows }, () => comparisonText(refs, rows));
+      });
+    });
+};
