@@ -144,6 +144,7 @@ export class MlcycleStack extends Stack {
         [ENV.approvalBaseUrl]: this.api.url,
         [ENV.signingSecretArn]: this.api.signingKey.secretArn,
         [ENV.stateMachineArn]: stateMachine.stateMachineArn,
+        [ENV.codeVersion]: this.training.codeVersion,
       },
       optional: optionalEnvironment(config),
     });

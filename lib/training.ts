@@ -141,6 +141,8 @@ export class Training extends Construct {
   readonly jobDefinitionPrefix: string;
   /** Predict job definitions are named `<prefix><model>` (the ASL's `${PredictJobDefinitionPrefix}`). */
   readonly predictJobDefinitionPrefix: string;
+  /** The code the trainer images and job environments were built from (MLCYCLE_CODE_VERSION). */
+  readonly codeVersion: string;
   /** Models whose image folder has no trainer.yaml (the reference trainer): one container. */
   readonly jobDefinitions: Readonly<Record<string, batch.EcsJobDefinition>>;
   readonly jobRoles: Readonly<Record<string, iam.Role>>;
@@ -160,6 +162,7 @@ export class Training extends Construct {
     this.predictJobDefinitionPrefix = predictJobDefinitionPrefix(props.project);
     const retention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
     const codeVersion = props.codeVersion ?? gitCodeVersion(REPO_ROOT) ?? 'unknown';
+    this.codeVersion = codeVersion;
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs: 2,

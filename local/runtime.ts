@@ -137,6 +137,8 @@ export function localSubstitutions(project: string): Record<string, string> {
 /** The files and endpoints of a running embedded default that the functions' environment names. */
 export interface LocalResources {
   readonly stateMachineArn: string;
+  /** The working tree's git sha (`-dirty` with changes), as the trainer jobs get it. */
+  readonly codeVersion: string;
   readonly apiUrl: string;
   readonly signingKeyFile: string;
   readonly outboxDir: string;
@@ -166,6 +168,7 @@ export function localEnvironment(config: MlcycleConfig, local: LocalResources): 
       // The handlers' schemas require a topic; with an outbox, alerts go there instead.
       [ENV.alertTopicArn]: `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${alertTopicName(config.project)}`,
       [ENV.configFile]: local.configFile,
+      [ENV.codeVersion]: local.codeVersion,
       // The local gateway passes the `--as` name (a local convenience).
       [ENV.authMode]: 'local',
       [ENV.logLevel]: process.env[ENV.logLevel] ?? 'WARN',
@@ -301,6 +304,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     writeFileSync(configFile, `${JSON.stringify(options.config, null, 2)}\n`);
     const functionEnv = localEnvironment(options.config, {
       stateMachineArn,
+      codeVersion,
       apiUrl: api.url,
       signingKeyFile: signingKeyFile(dir),
       outboxDir,

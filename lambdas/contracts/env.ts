@@ -35,6 +35,12 @@ export const ENV = {
    * gateway passes the `--as` name; a local convenience).
    */
   authMode: 'MLCYCLE_AUTH_MODE',
+  /**
+   * The code the stack was built from (the repository's git sha at synth, `-dirty` when it had
+   * uncommitted changes; locally the working tree's): what Register records as a version's
+   * codeVersion, the same value the train job gets as MLCYCLE_CODE_VERSION.
+   */
+  codeVersion: 'MLCYCLE_CODE_VERSION',
   /** Powertools logger service name and level. */
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   logLevel: 'POWERTOOLS_LOG_LEVEL',

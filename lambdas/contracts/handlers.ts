@@ -74,7 +74,7 @@ export const HANDLERS = {
   },
   register: {
     entry: 'lambdas/handlers/register.ts',
-    env: base,
+    env: [...base, ENV.codeVersion],
     aslPlaceholder: 'RegisterFunctionArn',
     memoryMb: 256,
     timeoutSeconds: 30,

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { createDocumentClient, createS3Client } from '../adapters/aws-clients.js';
 import { Registry } from '../adapters/registry/registry.js';
 import { S3Objects } from '../adapters/s3-objects.js';
@@ -22,8 +23,9 @@ export function makeRegisterHandler(deps: () => RegisterDeps) {
 
 export const handler = makeRegisterHandler(
   once((): RegisterDeps => {
-    const env = readEnv(registryEnvSchema);
+    const env = readEnv(registryEnvSchema.extend({ [ENV.codeVersion]: z.string().min(1) }));
     return {
+      codeVersion: env[ENV.codeVersion],
       objects: new S3Objects(createS3Client()),
       registry: new Registry(createDocumentClient(), env[ENV.table]),
     };

@@ -148,6 +148,8 @@ describe('contract trainers through the lifecycle (local engine)', () => {
     expect(version?.reportedMetrics).toHaveProperty('validationR2');
     expect(version?.lineage.artifactUri).toMatch(/\/runs\/ltv\/[^/]+\/model\.tar\.gz$/);
     expect(version?.lineage.framework).toMatch(/^scikit-learn/);
+    // What code built the job is the platform's to say (the trainer's card does not say it).
+    expect(version?.lineage.codeVersion).toMatch(/^[0-9a-f]{40}(-dirty)?$/);
     const [record] = await store.runs.listRuns('ltv');
     expect(record?.logs).toMatch(/mlcycle-ltv-.*\.log$/);
     // Deploy ran the version's predict entry on the head of its holdout (SmokePredict) and its

@@ -94,6 +94,7 @@ export async function handlerWorld(
     [ENV.alertTopicArn]: ALERT_TOPIC,
     [ENV.configFile]: configFile,
     [ENV.authMode]: 'local',
+    [ENV.codeVersion]: 'f00dfacef00dfacef00dfacef00dfacef00dface',
     ...values,
   };
   for (const key of Object.keys(process.env)) if (key.startsWith('MLCYCLE_')) delete process.env[key];

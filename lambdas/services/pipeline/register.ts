@@ -13,10 +13,14 @@ type TrainedLineage = {
 
 /**
  * What a run's lineage records of its training: the reference trainer's training summary, or for
- * a contract trainer the dataset's hash, the validated hyperparameters and its model card's
- * framework and code version.
+ * a contract trainer the dataset's hash, the validated hyperparameters, its model card's
+ * framework, and the code version the platform built the job from.
  */
-async function trainedLineage(objects: S3Objects, state: RegisterState): Promise<TrainedLineage> {
+async function trainedLineage(
+  objects: S3Objects,
+  state: RegisterState,
+  platformCodeVersion: string,
+): Promise<TrainedLineage> {
   const runUri = state.run.runUri;
   if (!runUri || (await objects.head(parseS3Uri(childUri(state.run.outputUri, RUN_FILES.trainingSummary))))) {
     const summary = await readTrainingSummary(objects, state.run.outputUri);
@@ -33,7 +37,13 @@ async function trainedLineage(objects: S3Objects, state: RegisterState): Promise
   const training = (card.training ?? {}) as Record<string, unknown>;
   return {
     datasetSha256: await objects.sha256(parseS3Uri(state.run.datasetUri)),
-    codeVersion: typeof training.codeVersion === 'string' ? training.codeVersion : 'unknown',
+    // The platform knows what code built the job's image; a trainer's own claim is a fallback.
+    codeVersion:
+      platformCodeVersion !== 'unknown'
+        ? platformCodeVersion
+        : typeof training.codeVersion === 'string'
+          ? training.codeVersion
+          : 'unknown',
     hyperparameters: JSON.parse(state.run.hyperparametersJson) as Record<string, string | number | boolean>,
     framework: typeof card.framework === 'string' ? card.framework : 'unknown',
   };
@@ -41,6 +51,8 @@ async function trainedLineage(objects: S3Objects, state: RegisterState): Promise
 
 export interface RegisterDeps {
   readonly objects: S3Objects;
+  /** The code the stack was built from (ENV.codeVersion). @default 'unknown' */
+  readonly codeVersion?: string;
   readonly registry: Pick<Registry, 'stages' | 'versions' | 'runs'>;
 }
 
@@ -51,7 +63,7 @@ export interface RegisterDeps {
  */
 export async function registerRun(deps: RegisterDeps, state: RegisterState): Promise<Registration> {
   const { objects, registry } = deps;
-  const summary = await trainedLineage(objects, state);
+  const summary = await trainedLineage(objects, state, deps.codeVersion ?? 'unknown');
   // The parent is what serves the target stage now: the version this one would replace.
   const serving = await registry.stages.getStage(state.model, state.stage);
   const record = await registry.versions.registerVersion({

@@ -20,6 +20,7 @@ const aws: FunctionEnvWorld['values'] = {
   [ENV.approvalBaseUrl]: 'https://api/',
   [ENV.signingSecretArn]: 'arn:secret',
   [ENV.stateMachineArn]: 'arn:sm',
+  [ENV.codeVersion]: '0a1b2c3',
 };
 
 const retrain = (enabled: boolean) => ({ monitoring: { retrainOnCritical: { enabled } } }) as never;
