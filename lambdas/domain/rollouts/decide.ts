@@ -13,6 +13,7 @@ import {
   emptyRate,
   histogramQuantile,
   mergeHistograms,
+  own,
   variantTotal,
 } from './evidence.js';
 import {
@@ -53,7 +54,11 @@ export interface RolloutReason {
 }
 
 export interface TestResult {
-  /** `${variant}:primary` or `${variant}:guardrail:${i}`: the key of `memory`. */
+  /**
+   * The key of `memory`: `${variant}:primary:${metric}:${τ}` or `${variant}:guardrail:…` with the
+   * guardrail's metric, threshold and τ, so a changed policy starts its tests afresh instead of
+   * intersecting intervals of different tests.
+   */
   key: string;
   variant: string;
   metric: string;
@@ -103,7 +108,7 @@ const fmt = (x: number) =>
 export function decide(input: RolloutDecisionInput): RolloutDecision {
   const { evidence, steps, policy } = input;
   for (const step of Object.keys(evidence.steps)) {
-    if (!steps[step]) {
+    if (!own(steps, step)) {
       throw new ValidationError(
         `evidence has ramp step ${step}, which the rollout record does not (steps: ${Object.keys(steps).join(', ') || 'none'}); aggregate batches against the rollout's own steps`,
       );
@@ -122,7 +127,7 @@ export function decide(input: RolloutDecisionInput): RolloutDecision {
         {
           weights: Object.fromEntries((steps[k] ?? []).map((v) => [v.name, v.weight])),
           counts: Object.fromEntries(
-            Object.entries(evidence.steps[k] ?? {}).map(([n, v]) => [n, v.assigned]),
+            Object.entries(own(evidence.steps, k) ?? {}).map(([n, v]) => [n, v.assigned]),
           ),
         },
       ]),
@@ -142,14 +147,14 @@ export function decide(input: RolloutDecisionInput): RolloutDecision {
   const memory: Record<string, Memory> = {};
   const tests: TestResult[] = [];
   const alphaPrimary = policy.alpha / Math.max(1, treatments.length);
-  const perStep = (variant: string) => stepKeys.map((k) => evidence.steps[k]?.[variant]);
+  const perStep = (variant: string) => stepKeys.map((k) => own(own(evidence.steps, k), variant));
   const totals = (name: string) => variantTotal(evidence, name);
   const record = (
     t: Omit<TestResult, 'pValue' | 'lower' | 'upper'>,
     p: number,
     cs: [number, number],
   ): TestResult => {
-    const prev = input.memory?.[t.key];
+    const prev = own(input.memory, t.key);
     let lower = Math.max(cs[0], prev?.lower ?? Number.NEGATIVE_INFINITY);
     let upper = Math.min(cs[1], prev?.upper ?? Number.POSITIVE_INFINITY);
     if (lower > upper) [lower, upper] = cs; // the sequence's rare miss: keep this check's interval
@@ -175,7 +180,7 @@ export function decide(input: RolloutDecisionInput): RolloutDecision {
     policy.guardrails.forEach((g, i) => {
       const t = guardrailTest(
         g,
-        `${name}:guardrail:${i}`,
+        `${name}:${guardrailKey(g, i)}`,
         name,
         perStep(name),
         perStep(control),
@@ -194,7 +199,7 @@ export function decide(input: RolloutDecisionInput): RolloutDecision {
     if (!est) continue;
     const r = record(
       {
-        key: `${name}:primary`,
+        key: `${name}:primary:${p.metric}:${p.minimumEffect}`,
         variant: name,
         metric: p.metric,
         estimate: est.estimate,
@@ -266,6 +271,13 @@ function difference(
 }
 
 const P95_EXCESS = 0.05;
+
+function guardrailKey(g: Guardrail, i: number): string {
+  if (g.kind === 'latency-p95') return `guardrail:${i}:latency-p95:${g.maxMs}`;
+  if (g.kind === 'rate-increase')
+    return `guardrail:${i}:rate-increase:${g.rate}:${g.maxIncrease}:${g.tau ?? ''}`;
+  return `guardrail:${i}:must-not-fall:${g.type}:${g.metric}:${g.maxDrop}:${g.tau ?? ''}`;
+}
 
 function guardrailTest(
   g: Guardrail,

@@ -13,6 +13,11 @@ import type {
  * store keeps the merge.
  */
 
+/** A record's own value at a key (never one inherited from Object.prototype, e.g. `constructor`). */
+export function own<T>(record: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
+  return record && Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 export const emptyMean = (): MeanState => ({ n: 0, sum: 0, sumSq: 0 });
 export const emptyRate = (): RateState => ({ successes: 0, trials: 0 });
 export const emptyVariant = (): VariantEvidence => ({ assigned: 0, means: {}, rates: {}, latency: {} });
@@ -71,17 +76,21 @@ export function addLatency(h: LatencyHistogram, ms: number): LatencyHistogram {
   return { ...h, [k]: (h[k] ?? 0) + 1 };
 }
 
+/**
+ * Key-wise merge. Keys are data (variant names come from batches): built through a Map and
+ * Object.fromEntries so a key such as `__proto__` stays an own property, never a prototype.
+ */
 function mergeRecords<T>(
   a: Record<string, T>,
   b: Record<string, T>,
   merge: (x: T, y: T) => T,
 ): Record<string, T> {
-  const out: Record<string, T> = { ...a };
+  const out = new Map<string, T>(Object.entries(a));
   for (const [k, v] of Object.entries(b)) {
-    const prior = out[k];
-    out[k] = prior === undefined ? v : merge(prior, v);
+    const prior = out.get(k);
+    out.set(k, prior === undefined ? v : merge(prior, v));
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 export function mergeHistograms(a: LatencyHistogram, b: LatencyHistogram): LatencyHistogram {
@@ -140,7 +149,7 @@ export const emptyEvidence = (): RolloutEvidence => ({ steps: {} });
 export function variantTotal(e: RolloutEvidence, variant: string): VariantEvidence {
   let total = emptyVariant();
   for (const step of Object.values(e.steps)) {
-    const v = step[variant];
+    const v = own(step, variant);
     if (v) total = mergeVariant(total, v);
   }
   return total;

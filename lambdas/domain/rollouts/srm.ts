@@ -37,8 +37,8 @@ export function sampleRatioMismatch(steps: Record<string, SrmStep>): SrmResult {
     const weightTotal = Object.values(weights).reduce((s, w) => s + w, 0);
     let live = 0;
     for (const variant of names) {
-      const observed = counts[variant] ?? 0;
-      const w = weights[variant] ?? 0;
+      const observed = Object.hasOwn(counts, variant) ? (counts[variant] ?? 0) : 0;
+      const w = Object.hasOwn(weights, variant) ? (weights[variant] ?? 0) : 0;
       const expected = weightTotal > 0 ? (total * w) / weightTotal : 0;
       cells.push({ step, variant, observed, expected });
       if (expected > 0) {

@@ -130,7 +130,7 @@ describe('decide', () => {
     expect(d.action).toBe('promote');
     expect(d.winner).toBe('canary');
     expect(d.reasons.map((r) => r.code)).toEqual(['primary-better']);
-    const t = d.tests.find((x) => x.key === 'canary:primary');
+    const t = d.tests.find((x) => x.key.startsWith('canary:primary:'));
     expect(t?.lower).toBeGreaterThan(0);
     expect(t?.pValue).toBeLessThan(0.05);
   });
@@ -184,7 +184,7 @@ describe('decide', () => {
   it('memory carries the running minimum p-value and the intersected interval to the next check', () => {
     const e = evidence(10, { players: 2000 }, { players: 38_000 });
     const first = decide({ evidence: e, steps: { '0': canary5 }, policy: policy() });
-    const key = 'canary:primary';
+    const key = 'canary:primary:conversion:0.01';
     const remembered = { pValue: 0.2, lower: -0.004, upper: 0.003 };
     const next = decide({
       evidence: e,
@@ -223,7 +223,7 @@ describe('decide', () => {
     };
     const d = decide({ evidence: e, steps, policy: policy({ guardrails: [] }) });
     expect(d.action).toBe('continue');
-    const t = d.tests.find((x) => x.key === 'canary:primary');
+    const t = d.tests.find((x) => x.key.startsWith('canary:primary:'));
     expect(Math.abs(t?.estimate ?? 1)).toBeLessThan(0.01);
     const rate = (v: string) => {
       const [a, b] = [e.steps['0']?.[v]?.rates.conversion, e.steps['1']?.[v]?.rates.conversion];
@@ -265,5 +265,40 @@ describe('decide', () => {
         }),
       }),
     ).toThrow(/guardrail on revenue: maxDrop is 0, so set its tau/);
+  });
+
+  it('names that are also Object.prototype members (constructor, toString) are plain variants and steps', () => {
+    const rng = new Random(15);
+    const steps = {
+      '0': [
+        { name: 'constructor', weight: 500 },
+        { name: 'tostring', weight: 9500 },
+      ],
+    };
+    const e: RolloutEvidence = {
+      steps: {
+        '0': {
+          constructor: arm(rng, { ...base, players: 2000 }),
+          tostring: arm(rng, { ...base, players: 38_000 }),
+        },
+      },
+    };
+    const d = decide({ evidence: e, steps, policy: policy() });
+    expect(d.srm.pValue).toBeGreaterThan(0.001);
+    expect(d.tests.length).toBeGreaterThan(0);
+    expect(d.tests.every((t) => Number.isFinite(t.estimate))).toBe(true);
+    const sneaky = JSON.parse('{"steps":{"constructor":{}}}') as RolloutEvidence;
+    expect(() => decide({ evidence: sneaky, steps: { '0': canary5 }, policy: policy() })).toThrow(
+      /ramp step constructor/,
+    );
+  });
+
+  it('memory of a test with another τ is not reused (a changed policy starts its tests afresh)', () => {
+    const e = evidence(16, { players: 2000 }, { players: 38_000 });
+    const stale = { 'canary:primary:conversion:0.05': { pValue: 1e-9, lower: 0.5, upper: 0.6 } };
+    const d = decide({ evidence: e, steps: { '0': canary5 }, policy: policy(), memory: stale });
+    expect(d.action).toBe('continue');
+    expect(Object.keys(d.memory)).toContain('canary:primary:conversion:0.01');
+    expect(Object.keys(d.memory)).toContain('canary:guardrail:1:rate-increase:error:0.005:');
   });
 });

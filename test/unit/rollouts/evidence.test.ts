@@ -141,3 +141,23 @@ describe('the latency histogram', () => {
     expect(above / truth).toBeGreaterThan(0.9);
   });
 });
+
+describe('hostile names in evidence', () => {
+  it('a variant or metric named __proto__ stays data: merged as its own key, no prototype touched', () => {
+    const hostile = JSON.parse(
+      '{"steps":{"0":{"__proto__":{"assigned":5,"means":{},"rates":{"__proto__":{"successes":1,"trials":2}},"latency":{}}}}}',
+    ) as RolloutEvidence;
+    const base: RolloutEvidence = {
+      steps: { '0': { control: { ...emptyVariant(), assigned: 1, rates: { error: emptyRate() } } } },
+    };
+    const merged = mergeEvidence(mergeEvidence(base, hostile), hostile);
+    const step = merged.steps['0'] as Record<string, VariantEvidence>;
+    expect(Object.getPrototypeOf(step)).toBe(Object.prototype);
+    expect(Object.hasOwn(step, '__proto__')).toBe(true);
+    const v = Object.getOwnPropertyDescriptor(step, '__proto__')?.value as VariantEvidence;
+    expect(v.assigned).toBe(10);
+    expect(Object.getOwnPropertyDescriptor(v.rates, '__proto__')?.value).toEqual({ successes: 2, trials: 4 });
+    expect(step.control?.assigned).toBe(1);
+    expect(({} as Record<string, unknown>).assigned).toBeUndefined();
+  });
+});
