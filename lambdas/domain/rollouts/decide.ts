@@ -144,7 +144,8 @@ export function decide(input: RolloutDecisionInput): RolloutDecision {
     });
   }
 
-  const memory: Record<string, Memory> = {};
+  // Tests not run at this check keep what they had.
+  const memory: Record<string, Memory> = Object.fromEntries(Object.entries(input.memory ?? {}));
   const tests: TestResult[] = [];
   const alphaPrimary = policy.alpha / Math.max(1, treatments.length);
   const perStep = (variant: string) => stepKeys.map((k) => own(own(evidence.steps, k), variant));
@@ -263,9 +264,10 @@ function difference(
   return combineStrata(
     treatment.map((t, i) => {
       const c = control[i];
-      if (type === 'mean')
-        return meanDifference(c?.means[metric] ?? emptyMean(), t?.means[metric] ?? emptyMean());
-      return rateDifference(c?.rates[metric] ?? emptyRate(), t?.rates[metric] ?? emptyRate());
+      if (type === 'mean') {
+        return meanDifference(own(c?.means, metric) ?? emptyMean(), own(t?.means, metric) ?? emptyMean());
+      }
+      return rateDifference(own(c?.rates, metric) ?? emptyRate(), own(t?.rates, metric) ?? emptyRate());
     }),
   );
 }

@@ -165,6 +165,15 @@ describe('decide', () => {
     });
     expect(d.action).toBe('continue');
     expect(d.tests).toEqual([]);
+    const kept = { 'canary:primary:conversion:0.01': { pValue: 0.3, lower: -0.1, upper: 0.1 } };
+    expect(
+      decide({
+        evidence: evidence(8, { players: 50 }, { players: 950 }),
+        steps: { '0': canary5 },
+        policy: policy(),
+        memory: kept,
+      }).memory,
+    ).toEqual(kept);
     expect(d.reasons[0]).toMatchObject({
       code: 'too-few-samples',
       message: expect.stringMatching(/canary: 50 players.*below 200/),
