@@ -7,9 +7,10 @@ import { ROLLOUT_BUCKETS, type RolloutVariant } from '../../contracts/rollout.js
  * growing w only ever moves players from the control into the canary.
  *
  * Why this hash: FNV-1a is a dozen lines in any language (C# in Unity, Kotlin, Swift, Lua) with
- * no library, and is what GrowthBook's SDKs use. FNV-1a alone mixes its last bytes poorly into
- * the low bits a modulus reads (GrowthBook's v2 hashes twice for that reason); murmur3's 32-bit
- * finaliser fixes that with five more lines. The modulo bias of 2^32 mod 10000 is 2·10⁻⁶ per bucket.
+ * no library, and is what GrowthBook's SDKs use. Alone, its low k output bits depend only on the
+ * low k bits of each byte (multiplication carries upwards only), and 10000 = 16 · 625, so ids that
+ * differ in high nibbles share bucket mod 16; murmur3's 32-bit finaliser mixes every bit into
+ * every bit in five more lines. The modulo bias of 2^32 mod 10000 is 2·10⁻⁶ per bucket.
  */
 
 const encoder = new TextEncoder();

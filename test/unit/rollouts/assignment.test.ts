@@ -94,6 +94,15 @@ describe('bucket distribution', () => {
     expect(chiSquareSurvival(chi2, 99)).toBeGreaterThan(0.001);
   });
 
+  it('why fmix32: FNV-1a alone gives ids that differ only in their bytes’ high nibbles the same bucket mod 16', () => {
+    // The low k bits of FNV-1a depend only on the low k bits of each byte ('a' 0x61, 'q' 0x71),
+    // and 10000 = 16 · 625, so bucket mod 16 would be shared; the finaliser spreads them.
+    const ids = ['player-a', 'player-q', 'plaYer-A', 'pl!yer-1'];
+    const fnvOnly = ids.map((id) => (fnv1a32(assignmentKey('r-1', id)) % 10_000) % 16);
+    expect(new Set(fnvOnly).size).toBe(1);
+    expect(new Set(ids.map((id) => bucketOf('r-1', id) % 16)).size).toBeGreaterThan(1);
+  });
+
   it('two rollouts assign independently: canary in one says nothing about canary in the next', () => {
     // 2×2 table of (canary at 50 % in r-1, canary at 50 % in r-2) over 40,000 sequential ids.
     const table = [0, 0, 0, 0];
