@@ -107,4 +107,14 @@ describe('the rooms around lambdas/', () => {
       }
     }
   });
+
+  it('clients/ are self-contained: the reference clients import nothing of ours (they are copied into games)', () => {
+    for (const path of filesUnder(fromRoot('clients'))) {
+      for (const m of readFileSync(path, 'utf8').matchAll(
+        /(?:^|\n)\s*(?:import|export)\b[^;'"`]*?from\s*'([^']+)';/g,
+      )) {
+        expect(m[1], relative(fromRoot('.'), path)).not.toMatch(/^\./);
+      }
+    }
+  });
 });
