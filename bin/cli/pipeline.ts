@@ -66,6 +66,14 @@ function modelOf(positional: string | undefined, option: string | undefined): st
   return model;
 }
 
+/** --reason and --note are one field, the run's note: given twice, they must agree. */
+export function reasonOf(reason: string, note: string | undefined): string {
+  if (note !== undefined && reason && note !== reason) {
+    throw new ValidationError('--reason and --note are the same field (the run’s note): give one of them');
+  }
+  return note ?? reason;
+}
+
 function resolveExecutionArn(ctx: CliContext, nameOrArn: string): string {
   if (nameOrArn.startsWith('arn:')) return nameOrArn;
   return `${ctx.stateMachineArn.replace(':stateMachine:', ':execution:')}:${nameOrArn}`;
@@ -160,7 +168,8 @@ export const registerPipelineCommands: RegisterCommands = (program, context) => 
     .option('-s, --stage <stage>', "target environment (default: the model's schedule stage)")
     .option('--dataset <s3uri>', 'dataset to train on (default: newest under datasets/<model>/)')
     .option('--bump <part>', 'semantic version part to bump: major, minor or patch', 'minor')
-    .option('--reason <text>', 'why (shown to approvers)', '')
+    .option('--reason <text>', 'why (shown to approvers, kept on the run: `runs show`)', '')
+    .option('--note <text>', 'the same as --reason, for an experiment note')
     .option(
       '--set <key=value>',
       "override a hyperparameter for this run (repeatable), checked against the trainer's trainer.yaml",
@@ -186,7 +195,7 @@ export const registerPipelineCommands: RegisterCommands = (program, context) => 
             stage: opts.stage,
             dataset: opts.dataset,
             bump: opts.bump,
-            reason: opts.reason,
+            reason: reasonOf(opts.reason, opts.note),
             overrides,
             force: Boolean(opts.force),
           },

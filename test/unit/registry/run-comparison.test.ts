@@ -44,3 +44,13 @@ describe('parseSince (runs list --since)', () => {
     expect(() => parseSince('last week', now)).toThrow('--since "last week" is not a duration or a time');
   });
 });
+
+describe('pipeline start --note', () => {
+  it('is the run’s reason, and refuses a different --reason beside it', async () => {
+    const { reasonOf } = await import('../../../bin/cli/pipeline.js');
+    expect(reasonOf('', 'lr sweep, trial 3')).toBe('lr sweep, trial 3');
+    expect(reasonOf('weekly', undefined)).toBe('weekly');
+    expect(reasonOf('same', 'same')).toBe('same');
+    expect(() => reasonOf('weekly', 'other')).toThrow('--reason and --note are the same field');
+  });
+});
