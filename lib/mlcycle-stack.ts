@@ -211,6 +211,9 @@ export class MlcycleStack extends Stack {
       table,
       bucket,
       stateMachine,
+      jobLogGroups: this.training.trainerJobs
+        ? [this.training.trainerJobs.trainLogGroup, this.training.trainerJobs.predictLogGroup]
+        : [],
     });
     new CfnOutput(this, 'OperatorPolicyArn', {
       value: this.operators.policy.managedPolicyArn,

@@ -2,6 +2,7 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -17,6 +18,11 @@ export interface OperatorAccessProps {
   readonly table: dynamodb.ITable;
   readonly bucket: s3.IBucket;
   readonly stateMachine: sfn.StateMachine;
+  /**
+   * The log groups of the training and evaluation jobs (`runs logs`).
+   * @default none: `runs logs` cannot read AWS
+   */
+  readonly jobLogGroups?: readonly logs.ILogGroup[];
 }
 
 /**
@@ -96,17 +102,41 @@ export class OperatorAccess extends Construct {
         actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
         resources: [PREFIXES.datasets, PREFIXES.monitoring].map((p) => props.bucket.arnForObjects(`${p}*`)),
       }),
+      ...(props.jobLogGroups?.length
+        ? [
+            new iam.PolicyStatement({
+              sid: 'FindJobs',
+              // `runs logs` finds a run's job on the queue by name; neither action supports
+              // resource-level permissions.
+              actions: ['batch:ListJobs', 'batch:DescribeJobs'],
+              resources: ['*'],
+            }),
+            new iam.PolicyStatement({
+              sid: 'ReadJobLogs',
+              actions: ['logs:GetLogEvents'],
+              resources: props.jobLogGroups.map((g) =>
+                stack.formatArn({
+                  service: 'logs',
+                  resource: 'log-group',
+                  resourceName: `${g.logGroupName}:log-stream:*`,
+                  arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+                }),
+              ),
+            }),
+          ]
+        : []),
     ];
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       managedPolicyName: `${props.project}-operator`,
-      description: 'mlcycle --aws: control API, executions, registry reads, dataset and monitoring uploads',
+      description:
+        'mlcycle --aws: control API, executions, registry reads, job logs, dataset and monitoring uploads',
       statements,
     });
     for (const statement of statements) {
       acknowledgeWildcards(
         this.policy,
         wildcardFindings(this, statement),
-        'Route paths carry ids ({id}), and executions and objects are created at run time: each wildcard stands for one path segment, one execution name or the keys under one prefix of this stack.',
+        'Route paths carry ids ({id}), and executions, objects and log streams are created at run time: each wildcard stands for one path segment, one execution name, the keys under one prefix or the streams of one log group of this stack; batch:ListJobs and batch:DescribeJobs support no resource-level permissions.',
       );
     }
   }

@@ -97,6 +97,7 @@ export async function createContext(cmd: Command): Promise<CliContext> {
     return {
       config,
       target: 'aws',
+      where: { kind: 'aws', clientConfig },
       control: new ControlClient(apiUrl, { kind: 'iam', region, credentials }),
       actor: null,
       tableName: pick(outputs, 'Table', config.project),
@@ -137,6 +138,7 @@ export async function createContext(cmd: Command): Promise<CliContext> {
   return {
     config,
     target: 'local',
+    where: { kind: 'local', dir: opts.dir },
     control: new ControlClient(endpoints.api, { kind: 'local', actor }),
     tableName: endpoints.tableName,
     bucket: endpoints.bucket,

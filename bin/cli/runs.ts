@@ -1,15 +1,23 @@
+import { join } from 'node:path';
+import { BatchClient } from '@aws-sdk/client-batch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { Command } from 'commander';
+import { BatchJobLogs, type JobLogSource, LocalJobLogs } from '../../lambdas/adapters/pipeline/job-logs.js';
 import { Registry } from '../../lambdas/adapters/registry/registry.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
+import { lifecycleJobName } from '../../lambdas/contracts/batch-jobs.js';
+import { trainingQueueName } from '../../lambdas/contracts/names.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { type ComparisonRow, compareRuns } from '../../lambdas/domain/registry/run-comparison.js';
 import {
   comparable,
+  findRun,
   listRuns,
   type RunHistoryDeps,
   type RunSummary,
   showRun,
 } from '../../lambdas/services/registry/run-history.js';
+import { readJobLogs } from '../../lambdas/services/registry/run-logs.js';
 import { type CliContext, configuredModel, inContext, type RegisterCommands } from './types.js';
 
 const RUN_STATUSES = ['training', 'evaluating', 'registered', 'succeeded', 'failed', 'skipped'];
@@ -81,6 +89,43 @@ function comparisonText(labels: readonly string[], rows: readonly ComparisonRow[
     ...table.map((r) => line(Object.values(r).map(String))),
     '≠ the runs differ; * the best value of a metric',
   ].join('\n');
+}
+
+/** Which statuses a run is in while each of its jobs may still write. */
+const WRITING: Record<'train' | 'predict', readonly string[]> = {
+  train: ['training'],
+  predict: ['training', 'evaluating'],
+};
+
+/**
+ * Where a run's job wrote: the local batch runner's log file (the job's name under the state
+ * folder's logs/), or the job's user container in CloudWatch Logs, found on the training queue.
+ */
+function logSource(
+  ctx: CliContext,
+  model: string,
+  runId: string,
+  kind: 'train' | 'predict',
+): {
+  source: JobLogSource;
+  close(): void;
+} {
+  const name = lifecycleJobName(kind, model, runId);
+  if (ctx.where.kind === 'local') {
+    const registry = new Registry(ctx.doc, ctx.tableName);
+    const ended = async () =>
+      !WRITING[kind].includes((await registry.runs.getRun(model, runId))?.status ?? '');
+    return { source: new LocalJobLogs(join(ctx.where.dir, 'logs', `${name}.log`), ended), close() {} };
+  }
+  const batch = new BatchClient(ctx.where.clientConfig);
+  const logs = new CloudWatchLogsClient(ctx.where.clientConfig);
+  return {
+    source: new BatchJobLogs({ batch, logs }, { queue: trainingQueueName(ctx.config.project), name }),
+    close() {
+      batch.destroy();
+      logs.destroy();
+    },
+  };
 }
 
 /** `mlcycle runs …`: the run records (experiment tracking) from the command line. */
@@ -156,6 +201,39 @@ export const registerRunsCommands: RegisterCommands = (program, context) => {
             .filter(Boolean)
             .join('\n'),
         );
+      });
+    });
+
+  runs
+    .command('logs <run>')
+    .description('what a run’s training job (or its evaluation job) wrote; --follow until it ends')
+    .option('-m, --model <name>', 'the run’s model (default: whichever has it)')
+    .option('--job <kind>', 'train, or predict (the evaluation on the holdout)', 'train')
+    .option('-f, --follow', 'keep printing until the job ends')
+    .action(async (runId: string, opts, cmd: Command) => {
+      if (opts.job !== 'train' && opts.job !== 'predict') {
+        throw new ValidationError(`--job "${opts.job}" is not train or predict`);
+      }
+      await inContext(context, cmd, async (ctx) => {
+        if (opts.model) configuredModel(ctx, opts.model);
+        const run = await findRun(deps(ctx), runId, opts.model);
+        const { source, close } = logSource(ctx, run.model, run.runId, opts.job);
+        const stop = new AbortController();
+        const interrupt = () => stop.abort();
+        process.once('SIGINT', interrupt);
+        try {
+          await readJobLogs(source, {
+            follow: Boolean(opts.follow),
+            signal: stop.signal,
+            // The job's own lines, as it wrote them (neutralised like every other line we print).
+            onLines: (lines) => {
+              for (const line of lines) ctx.output.info(line);
+            },
+          });
+        } finally {
+          process.off('SIGINT', interrupt);
+          close();
+        }
       });
     });
 

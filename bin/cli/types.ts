@@ -15,6 +15,13 @@ import type { ControlClient } from './control-client.js';
 export interface CliContext {
   readonly config: MlcycleConfig;
   readonly target: 'aws' | 'local';
+  /**
+   * Region and credentials of the AWS clients (AWS only), for the commands that build their own
+   * (Batch, CloudWatch Logs); locally, where the local state folder is (`--dir`).
+   */
+  readonly where:
+    | { readonly kind: 'aws'; readonly clientConfig: NonNullable<ConstructorParameters<typeof SFNClient>[0]> }
+    | { readonly kind: 'local'; readonly dir: string };
   readonly tableName: string;
   readonly bucket: string;
   readonly stateMachineArn: string;

@@ -17,6 +17,14 @@ export const BATCH_JOB_RESOURCE = 'arn:aws:states:::aws-sdk:batch:submitJob.wait
 /** The job parameter carrying the waiting task's token (`Parameters` of SubmitJob). */
 export const TASK_TOKEN_PARAMETER = 'mlcycleTaskToken';
 
+/**
+ * The names the ASL gives a run's jobs (`States.Format('mlcycle-{}-{}', …)`), for finding them
+ * again: `runs logs` reads a job's output by its name.
+ */
+export function lifecycleJobName(kind: 'train' | 'predict', model: string, runId: string): string {
+  return kind === 'train' ? `mlcycle-${model}-${runId}` : `mlcycle-predict-${model}-${runId}`;
+}
+
 /** EventBridge's detail-type for Batch job status changes (source `aws.batch`). */
 export const BATCH_JOB_STATE_CHANGE = 'Batch Job State Change';
 

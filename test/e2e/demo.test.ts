@@ -55,7 +55,7 @@ describe('the demo', () => {
     expect(byModel.segments?.metrics?.macroF1).toBeGreaterThan(0);
   }, 300_000); // three trainings (Node, scikit-learn, PyTorch) on a 2-core CI machine
 
-  it('runs list, show and compare (the CLI in child processes) see the runs the demo made', async () => {
+  it('runs list, show, logs and compare (the CLI in child processes) see the runs the demo made', async () => {
     const cli = (...args: string[]) => runCli(dir, args, { config: DEFAULT_CONFIG });
     const listed = await cli('runs', 'list', '--json');
     expect(listed.code, listed.stderr).toBe(0);
@@ -88,6 +88,11 @@ describe('the demo', () => {
     expect(detail.epochs[0]).toHaveProperty('validationLoss');
     expect(detail.metrics.macroF1).toBeGreaterThan(0);
     expect(detail.logs).toMatch(/\.log$/);
+    // What the scikit-learn trainer printed, read back through the run (its job's log).
+    const ltv = runs.find((r) => r.model === 'ltv');
+    const logged = await cli('runs', 'logs', ltv?.runId ?? '');
+    expect(logged.code, logged.stderr).toBe(0);
+    expect(logged.stdout).toMatch(/"event": "done".*"validationRmse"/);
     const churn = runs.find((r) => r.model === 'churn');
     const compared = await cli('runs', 'compare', churn?.runId ?? '', segments?.runId ?? '', '--json');
     expect(compared.code, compared.stderr).toBe(0);

@@ -236,4 +236,23 @@ describe('operator access (mlcycle --aws)', () => {
       .sort();
     expect(prefixes).toEqual(['datasets/', 'monitoring/']);
   });
+
+  it('may read the streams of the train and predict jobs’ log groups (runs logs), and stop no job', () => {
+    const statements = statementsOf();
+    const reads = statements.filter((st) => list(st.Action as string[]).includes('logs:GetLogEvents'));
+    expect(reads).toHaveLength(1);
+    const resources = list(reads[0]?.Resource as unknown[]).map((r) => JSON.stringify(r));
+    const groups = resourcesOf(s.template, 'AWS::Logs::LogGroup')
+      .map(([id]) => id)
+      .filter((id) => /TrainLogs|PredictLogs/.test(id));
+    expect(groups).toHaveLength(2);
+    expect(resources).toHaveLength(2);
+    for (const id of groups) expect(resources.filter((r) => r.includes(id))).toHaveLength(1);
+    for (const r of resources) expect(r).toContain(':log-stream:*');
+    const actions = statements.flatMap((st) => list(st.Action as string[]));
+    expect(actions).toEqual(expect.arrayContaining(['batch:ListJobs', 'batch:DescribeJobs']));
+    for (const forbidden of ['batch:TerminateJob', 'batch:CancelJob', 'batch:SubmitJob', 'logs:*']) {
+      expect(actions).not.toContain(forbidden);
+    }
+  });
 });
