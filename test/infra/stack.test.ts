@@ -375,6 +375,8 @@ describe('Lambdas', () => {
         if (key === ENV.authMode) expect(value).toBe('iam');
         if (key === ENV.emailSender) expect(value).toBe(config.notifications.sender);
         if (key === ENV.approvalBaseUrl) expect(JSON.stringify(value)).toContain(idOf(s.stack.api.api));
+        // The code the trainer images were built from, as their jobs get it: one value.
+        if (key === ENV.codeVersion) expect(value).toBe(s.stack.training.codeVersion);
       }
     }
   });
