@@ -36,6 +36,7 @@ const NO_RESOURCE_LEVEL: Readonly<Record<string, RegExp>> = {
   'xray:GetSamplingTargets': /x-ray/i,
   'ecr:GetAuthorizationToken': /ecr:GetAuthorizationToken/,
   'batch:DescribeJobs': /batch:DescribeJobs/,
+  'batch:ListJobs': /batch:ListJobs/,
   'logs:CreateLogDelivery': /log/i,
   'logs:GetLogDelivery': /log/i,
   'logs:UpdateLogDelivery': /log/i,
