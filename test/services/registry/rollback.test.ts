@@ -79,7 +79,7 @@ describe('rollback on DynamoDB Local and s3rver', () => {
     },
     'rollback test config',
   );
-  const deps = () => ({ registry, objects, bucket, config });
+  const deps = () => ({ registry, objects, bucket, config, clientBaseUrl: 'http://127.0.0.1:9/' });
   const tableItems = async () => {
     const out = await dynamo.doc.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
     return (out.Items ?? []).map((i) => JSON.stringify(i)).sort();
@@ -116,8 +116,16 @@ describe('rollback on DynamoDB Local and s3rver', () => {
       action: 'rollback',
       previousVersion: v2,
       ledgerSeq: 3,
-      artifact: { sha256: sha('model weights of r1') },
+      download: {
+        url: `http://127.0.0.1:9/downloads/churn/${sha('model weights of r1')}/model.json`,
+        sha256: sha('model weights of r1'),
+        size: 'model weights of r1'.length,
+      },
     });
+    // The served copy holds the target's bytes.
+    expect(
+      await objects.getText({ bucket, key: `downloads/churn/${sha('model weights of r1')}/model.json` }),
+    ).toBe('model weights of r1');
     // public: who rolled back (and who promoted before) stays in the ledger
     expect(await objects.getText({ bucket, key: 'deployments/churn/production.json' })).not.toContain('@');
     expect((await registry.stages.history('churn', { stage: 'production' })).map((e) => e.action)).toEqual([
