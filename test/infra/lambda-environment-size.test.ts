@@ -36,6 +36,8 @@ function synthFunctions(sender: string): void {
       [ENV.alertTopicArn]: 'arn:aws:sns:us-east-1:123456789012:mlcycle-alerts',
       [ENV.approvalBaseUrl]: 'https://abc.execute-api.us-east-1.amazonaws.com/',
       [ENV.signingSecretArn]: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:key',
+      [ENV.clientBaseUrl]: 'https://d111111abcdef8.cloudfront.net/',
+      [ENV.cdnDistributionId]: 'E2QWRUHAPOMQZL',
     },
   });
   app.synth();

@@ -8,6 +8,7 @@ import { parseConfig } from '../../lambdas/adapters/config-file.js';
 import type { MlcycleConfig } from '../../lambdas/contracts/config-schema.js';
 import { ENV, type EnvName } from '../../lambdas/contracts/env.js';
 import {
+  AWS_ONLY_ENV,
   functionEnvironments,
   RUNTIME_ENV,
   STAND_INS,
@@ -264,7 +265,8 @@ function contractNames(name: HandlerName, names: readonly string[]): string[] {
   const listed = new Set<EnvName>([...contract.env, ...(contract.optionalEnv ?? [])]);
   const out = new Set<string>();
   for (const key of names as EnvName[]) {
-    if (RUNTIME_ENV.includes(key)) continue;
+    // The CDN's id: AWS only (checked in test/infra/client-distribution.test.ts).
+    if (RUNTIME_ENV.includes(key) || AWS_ONLY_ENV.includes(key)) continue;
     const replaced = STAND_INS[key];
     if (replaced) for (const r of replaced.filter((r) => listed.has(r))) out.add(r);
     else out.add(key);
