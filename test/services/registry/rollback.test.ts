@@ -300,4 +300,39 @@ describe('rollback on DynamoDB Local and s3rver', () => {
     });
     expect(out.entry).toMatchObject({ action: 'rollback', actor: 'ops@studio.test', toVersion: v1 });
   });
+
+  it('invalidates the CDN’s cached manifest once per ledger entry; a failed invalidation is reported, not a failed rollback', async () => {
+    const v1 = await version('r1');
+    const v2 = await version('r2');
+    await promote(v1);
+    await promote(v2);
+    const asked: { paths: readonly string[]; ref: string }[] = [];
+    const cdn = {
+      async invalidate(paths: readonly string[], ref: string) {
+        asked.push({ paths, ref });
+        return 'I1';
+      },
+    };
+    const input = { model: 'churn', stage: 'production', reason: 'crash rate', actor: 'lead@studio.test' };
+    const out = await rollback({ ...deps(), cdn }, input);
+    expect(asked).toEqual([
+      { paths: ['/models/churn/production'], ref: `churn/production#${out.entry.seq}` },
+    ]);
+    expect(out.invalidation).toEqual({ id: 'I1' });
+
+    // The CDN refuses: the stage moved and the manifest says so; edges catch up within s-maxage.
+    const down = {
+      async invalidate(): Promise<string> {
+        throw new Error('CloudFront CreateInvalidation on E1 answered 403: AccessDenied');
+      },
+    };
+    const again = await rollback({ ...deps(), cdn: down }, { ...input, to: v2 });
+    expect(again.invalidation).toEqual({
+      error: 'CloudFront CreateInvalidation on E1 answered 403: AccessDenied',
+    });
+    expect(await readManifest(objects, bucket, 'churn', 'production')).toMatchObject({
+      version: v2,
+      ledgerSeq: again.entry.seq,
+    });
+  });
 });
