@@ -20,6 +20,7 @@ const aws: FunctionEnvWorld['values'] = {
   [ENV.approvalBaseUrl]: 'https://api/',
   [ENV.signingSecretArn]: 'arn:secret',
   [ENV.stateMachineArn]: 'arn:sm',
+  [ENV.clientBaseUrl]: 'https://d111111abcdef8.cloudfront.net/',
 };
 
 const retrain = (enabled: boolean) => ({ monitoring: { retrainOnCritical: { enabled } } }) as never;
