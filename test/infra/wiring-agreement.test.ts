@@ -16,7 +16,12 @@ import {
 } from '../../lambdas/contracts/function-env.js';
 import { HANDLERS, type HandlerContract, type HandlerName } from '../../lambdas/contracts/handlers.js';
 import type { NotificationRule } from '../../lambdas/contracts/notifications.js';
-import type { RouteAuth, RouteContract } from '../../lambdas/contracts/routes.js';
+import {
+  CLIENT_PATHS,
+  DOWNLOAD_ROUTE,
+  type RouteAuth,
+  type RouteContract,
+} from '../../lambdas/contracts/routes.js';
 import { aslPlaceholders, substitute } from '../../lambdas/contracts/state-machine.js';
 import { LOCAL_ACTOR_HEADER, startLocalApi } from '../../local/api-gateway.js';
 import {
@@ -123,6 +128,33 @@ describe.each(Object.entries(CONFIGS))(
           actor: r.auth === 'iam' ? { localActor: 'someone@studio.test' } : undefined,
         })),
       );
+    });
+
+    it('serve what game clients read at the same paths: manifests from the API, downloads from the bucket', async () => {
+      // The stack: one distribution, /models/* to the HTTP API, everything else (downloads/…) to the
+      // bucket with no origin path, so a URL's path is the object's key.
+      const [[, dist] = ['', { Properties: {} }]] = resourcesOf(
+        aws.template,
+        'AWS::CloudFront::Distribution',
+      );
+      const d = (dist.Properties as { DistributionConfig: Record<string, unknown> }).DistributionConfig as {
+        Origins: { Id: string; S3OriginConfig?: unknown; OriginPath?: string }[];
+        DefaultCacheBehavior: { TargetOriginId: string };
+        CacheBehaviors: { PathPattern: string; TargetOriginId: string }[];
+      };
+      const bucketOrigin = d.Origins.find((o) => o.S3OriginConfig);
+      expect(d.DefaultCacheBehavior.TargetOriginId).toBe(bucketOrigin?.Id);
+      expect(bucketOrigin?.OriginPath).toBeUndefined();
+      expect(d.CacheBehaviors.map((b) => b.PathPattern)).toEqual([CLIENT_PATHS.manifests.pattern]);
+      // The embedded default: the manifest route is an HTTP route (above); the download route is
+      // answered by the gateway itself from the local bucket, at the same path.
+      expect(local.routes.some((r) => r.path.startsWith(CLIENT_PATHS.manifests.pattern.slice(0, -1)))).toBe(
+        true,
+      );
+      const res = await fetch(`${local.endpoints.api}downloads/churn/${'0'.repeat(64)}/model.tar.gz`);
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { message: string }).message).toMatch(/^no served artifact churn\//);
+      expect(DOWNLOAD_ROUTE.path.startsWith(CLIENT_PATHS.downloads.pattern.slice(0, -1))).toBe(true);
     });
 
     it('start the same handlers on the same uploads: prefix and suffix per model', async () => {
