@@ -4,6 +4,7 @@ import type { HandlerName } from '../lambdas/contracts/handlers.js';
 import { baselineProfilesPrefix, PREFIXES } from '../lambdas/contracts/s3-layout.js';
 import { PARTITIONS } from '../lambdas/contracts/table.js';
 import type { ApprovalApi } from './approval-api.js';
+import type { ClientDistribution } from './client-distribution.js';
 import type { ExecutionOutcomes } from './execution-outcomes.js';
 import type { Monitoring } from './monitoring.js';
 import type { PrefixGrant, Storage } from './storage.js';
@@ -40,9 +41,16 @@ export interface FunctionAccess {
   readonly followExecutions?: boolean;
   /** Complete the Approve state's task tokens (SendTaskSuccess/SendTaskFailure). */
   readonly completeTasks?: boolean;
+  /** cloudfront:CreateInvalidation on the client distribution (a stage change's manifest). */
+  readonly invalidateClients?: boolean;
 }
 
 const read = (prefix: string): PrefixGrant => ({ prefix, read: true });
+/**
+ * The served copies clients download: written (copied from runs/), read back to verify their
+ * sha256, and deleted when they do not match. Only Deploy and rollback hold it.
+ */
+const served: PrefixGrant = { prefix: PREFIXES.downloads, read: true, write: true, delete: true };
 /** Keys under a prefix are created at run time, so the prefix is the narrowest scope. */
 const why = (what: string) =>
   `${what}; keys under the prefix are created at run time, so the prefix is the narrowest scope.`;
@@ -141,9 +149,12 @@ export function functionAccess(props: {
     deploy: {
       table: { write: modelItems },
       objects: {
-        grants: [read(PREFIXES.runs), { prefix: PREFIXES.deployments, read: true, write: true }],
-        why: why('Deploy validates the run’s artifact and publishes the client manifest'),
+        grants: [read(PREFIXES.runs), { prefix: PREFIXES.deployments, read: true, write: true }, served],
+        why: why(
+          'Deploy validates the run’s artifact, copies it under downloads/ (verified) and publishes the client manifest',
+        ),
       },
+      invalidateClients: true,
     },
     // The run and version, a pending request, and the execution's failure record (its alert marker).
     recordFailure: { table: { write: [...modelItems, P.approvals, P.executions] }, alerts: true },
@@ -173,11 +184,12 @@ export function functionAccess(props: {
     registryHttp: {
       table: { write: modelItems },
       objects: {
-        grants: [read(PREFIXES.runs), { prefix: PREFIXES.deployments, read: true, write: true }],
+        grants: [read(PREFIXES.runs), { prefix: PREFIXES.deployments, read: true, write: true }, served],
         why: why(
-          'Rollback and registration hash artifacts under runs/; a rollback republishes the client manifest',
+          'Rollback and registration hash artifacts under runs/; a rollback copies its target under downloads/ and republishes the client manifest',
         ),
       },
+      invalidateClients: true,
     },
     // Baseline versions, discarded batches and their audit entries live in the model's
     // partition; using a baseline refreshes the current copy of its profile under reports/.
@@ -202,6 +214,8 @@ export interface AccessTargets {
   readonly executionOutcomes: ExecutionOutcomes;
   /** Addresses approval email goes to (SES sandbox: recipients are authorised too). */
   readonly approvers: readonly string[];
+  /** The distribution game clients read manifests and models from. */
+  readonly clients: ClientDistribution;
 }
 
 /** Grants each function's row of the table to its role. */
@@ -232,5 +246,6 @@ export function grantFunctionAccess(
     if (access.email) to.api.grantSendEmail(r, to.approvers);
     if (access.followExecutions) to.executionOutcomes.grantReadExecutions(r);
     if (access.completeTasks) to.executionOutcomes.grantCompleteTasks(r);
+    if (access.invalidateClients) to.clients.grantInvalidate(r);
   }
 }

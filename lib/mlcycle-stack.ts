@@ -7,6 +7,7 @@ import { HANDLERS, type HandlerContract, type HandlerName } from '../lambdas/con
 import { retrainSchedules } from '../lambdas/contracts/retrain-schedules.js';
 import { ApprovalApi } from './approval-api.js';
 import { BatchJobOutcomes } from './batch-job-outcomes.js';
+import { ClientDistribution } from './client-distribution.js';
 import { DEPLOYED_CONFIG_PATH, DeployedConfig } from './deployed-config.js';
 import { ExecutionOutcomes } from './execution-outcomes.js';
 import { functionAccess, grantFunctionAccess } from './function-access.js';
@@ -51,6 +52,7 @@ export class MlcycleStack extends Stack {
   readonly training: Training;
   readonly lifecycle: LifecycleStateMachine;
   readonly api: ApprovalApi;
+  readonly clients: ClientDistribution;
   readonly schedules: Schedules;
   readonly deployedConfig: DeployedConfig;
   readonly operators: OperatorAccess;
@@ -130,6 +132,9 @@ export class MlcycleStack extends Stack {
       senderDomain: config.notifications.senderDomain,
     });
 
+    // What game clients read: manifests (cached, invalidated on change) and served models.
+    this.clients = new ClientDistribution(this, 'Clients', { bucket, api: this.api.api });
+
     // Every function's environment, built by the contract from this stack's resources (the local
     // runtime builds its own from its endpoints with the same builder).
     fns.applyEnvironment({
@@ -145,6 +150,8 @@ export class MlcycleStack extends Stack {
         [ENV.signingSecretArn]: this.api.signingKey.secretArn,
         [ENV.stateMachineArn]: stateMachine.stateMachineArn,
         [ENV.codeVersion]: this.training.codeVersion,
+        [ENV.clientBaseUrl]: this.clients.baseUrl,
+        [ENV.cdnDistributionId]: this.clients.distribution.distributionId,
       },
       optional: optionalEnvironment(config),
     });
@@ -184,6 +191,7 @@ export class MlcycleStack extends Stack {
       api: this.api,
       executionOutcomes: this.executionOutcomes,
       approvers: Object.values(config.environments).flatMap((e) => e.approvers),
+      clients: this.clients,
     });
 
     this.schedules = new Schedules(this, 'Schedules', {
@@ -227,6 +235,10 @@ export class MlcycleStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', {
       value: stateMachine.stateMachineArn,
       description: 'Lifecycle state machine',
+    });
+    new CfnOutput(this, 'ClientBaseUrl', {
+      value: this.clients.baseUrl,
+      description: 'Game clients: manifests at models/<model>/<stage>, models at the download URL they name',
     });
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.url,

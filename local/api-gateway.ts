@@ -1,6 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { HTTP_ROUTES, type RouteContract, routeKey } from '../lambdas/contracts/routes.js';
+import { openServedArtifact } from '../lambdas/adapters/registry/served-artifact.js';
+import type { S3Objects } from '../lambdas/adapters/s3-objects.js';
+import {
+  DOWNLOAD_CACHE_CONTROL,
+  DOWNLOAD_ROUTE,
+  HTTP_ROUTES,
+  type RouteContract,
+  routeKey,
+} from '../lambdas/contracts/routes.js';
 import {
   HTTP_API_MAX_BODY_BYTES,
   lingerBeforeClose,
@@ -19,7 +28,11 @@ export type LocalRoute = RouteContract;
  */
 export const LOCAL_ACTOR_HEADER = 'x-mlcycle-actor';
 
-function match(route: LocalRoute, method: string, path: string): Record<string, string> | undefined {
+function match(
+  route: { readonly method: string; readonly path: string },
+  method: string,
+  path: string,
+): Record<string, string> | undefined {
   if (route.method !== method) return undefined;
   const want = route.path.split('/');
   const got = path.split('/');
@@ -92,18 +105,86 @@ function send(res: ServerResponse, method: string, result: APIGatewayProxyStruct
   res.end(method === 'HEAD' ? undefined : body);
 }
 
+/** Where the local gateway finds served artifacts: the local bucket. */
+export interface LocalDownloads {
+  readonly objects: S3Objects;
+  readonly bucket: string;
+}
+
+/**
+ * GET/HEAD /downloads/{model}/{sha256}/{file}: what CloudFront's bucket origin serves on AWS, at
+ * the same path: the served copy streamed from the local bucket, ETag its sha256, immutable.
+ * Anything else under /downloads (a key outside the served copies, a bad name) is a 404 naming it.
+ */
+async function serveDownload(
+  downloads: LocalDownloads,
+  req: IncomingMessage,
+  res: ServerResponse,
+  params: Record<string, string>,
+): Promise<void> {
+  const method = req.method ?? 'GET';
+  const parts = { model: params.model ?? '', sha256: params.sha256 ?? '', file: params.file ?? '' };
+  const found = await openServedArtifact(downloads.objects, downloads.bucket, parts);
+  if (!found) {
+    send(res, method, {
+      statusCode: 404,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        message: `no served artifact ${parts.model}/${parts.sha256}/${parts.file}: take the download URL from GET /models/<model>/<stage>`,
+      }),
+    });
+    return;
+  }
+  const etag = `"${parts.sha256}"`;
+  const headers = { etag, 'cache-control': DOWNLOAD_CACHE_CONTROL };
+  if (req.headers['if-none-match']?.split(',').some((t) => t.trim() === etag)) {
+    found.body.destroy();
+    res.writeHead(304, headers);
+    res.end();
+    return;
+  }
+  res.writeHead(200, { ...headers, 'content-type': found.contentType, 'content-length': String(found.size) });
+  if (method === 'HEAD') {
+    found.body.destroy();
+    res.end();
+    return;
+  }
+  await pipeline(found.body, res);
+}
+
 /**
  * The stack's HTTP API on loopback: requests become payload-v2 events for the same handlers.
  */
 export async function startLocalApi(
   lambdas: Pick<LocalLambdas, 'invoke'>,
-  options: { port?: number; routes?: readonly LocalRoute[]; log?: (line: string) => void } = {},
+  options: {
+    port?: number;
+    routes?: readonly LocalRoute[];
+    log?: (line: string) => void;
+    /** Serve the public download route from this bucket (what the CDN serves on AWS). */
+    downloads?: LocalDownloads;
+  } = {},
 ): Promise<{ url: string; server: Server; routes: readonly LocalRoute[]; close(): Promise<void> }> {
   const routes = options.routes ?? HTTP_ROUTES;
   const log = options.log ?? ((line: string) => console.error(line));
   const server = createServer(async (req, res) => {
     const method = req.method ?? 'GET';
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const download = DOWNLOAD_ROUTE.methods.includes(method as 'GET' | 'HEAD')
+      ? match({ method, path: DOWNLOAD_ROUTE.path }, method, path)
+      : undefined;
+    if (download && options.downloads) {
+      try {
+        await serveDownload(options.downloads, req, res, download);
+      } catch (err) {
+        const e = err as Error;
+        log(`HTTP ${method} ${path} (downloads) failed: ${e.name}: ${e.message}`);
+        if (!res.headersSent)
+          send(res, method, { statusCode: 500, body: '{"message":"Internal Server Error"}' });
+        else res.destroy();
+      }
+      return;
+    }
     for (const route of routes) {
       const params = match(route, method, path);
       if (!params) continue;

@@ -162,6 +162,8 @@ export function localEnvironment(config: MlcycleConfig, local: LocalResources): 
       [ENV.bucket]: LOCAL_BUCKET,
       [ENV.stateMachineArn]: local.stateMachineArn,
       [ENV.approvalBaseUrl]: local.apiUrl,
+      // Clients download from the local gateway's /downloads route (the CDN's on AWS).
+      [ENV.clientBaseUrl]: local.apiUrl,
       [ENV.signingSecretFile]: local.signingKeyFile,
       [ENV.emailSender]: config.notifications.sender,
       [ENV.outboxDir]: local.outboxDir,
@@ -295,7 +297,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     const sfnApi = await startSfnApiServer(engine, options.ports?.sfn ?? 0);
     started.push(sfnApi);
-    const api = await startLocalApi(lambdas, { port: options.ports?.api ?? 0, log });
+    const api = await startLocalApi(lambdas, {
+      port: options.ports?.api ?? 0,
+      log,
+      // CloudFront's bucket origin on AWS: served artifacts straight from the bucket.
+      downloads: { objects: new S3Objects(s3.client), bucket: LOCAL_BUCKET },
+    });
     started.push(api);
 
     // The deployed config of the embedded default: the config `up` started with. Handlers read

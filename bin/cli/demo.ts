@@ -1,14 +1,15 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { unpackArchive } from '../../lambdas/adapters/pipeline/model-archive.js';
-import { parseS3Uri, S3Objects } from '../../lambdas/adapters/s3-objects.js';
+import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import {
   type DriftSummary,
   driftLatestKey,
   driftSummarySchema,
 } from '../../lambdas/contracts/drift-summary.js';
-import { clientManifestSchema } from '../../lambdas/contracts/manifest.js';
+import { type ClientManifest, clientManifestSchema } from '../../lambdas/contracts/manifest.js';
 import type { GateOutcome, Metrics } from '../../lambdas/contracts/pipeline.js';
 import { datasetKey, monitoringKey } from '../../lambdas/contracts/s3-layout.js';
 import { loadModel, predictProba } from '../../lambdas/domain/ml/artifact.js';
@@ -148,7 +149,10 @@ export async function runDemo(options: {
       );
 
       t = Date.now();
-      const served = await servedReferenceModel(objects, body.artifact.uri, stack.dir);
+      const served = await servedReferenceModel(body.download, stack.dir);
+      info(
+        `▶ model downloaded through the manifest: ${body.download.url} (${body.download.size} bytes, sha256 checked)`,
+      );
       const score = (row: Record<string, string | number | null | undefined>) => predictProba(served, row);
       const baselineKey = monitoringKey(model, 'baseline', `baseline-seed${options.seed + 1}.csv`);
       const batchKey = monitoringKey(model, 'batches', `${new Date().toISOString().slice(0, 10)}-live.csv`);
@@ -230,10 +234,19 @@ export async function runDemo(options: {
  * The reference model a client would download: the served model.tar.gz, unpacked, its model.json
  * loaded (the demo scores its live batch with it, as a game client would).
  */
-async function servedReferenceModel(objects: S3Objects, artifactUri: string, stateDir: string) {
+/** The served model as a game client gets it: downloaded from the manifest's URL, its sha256 checked. */
+async function servedReferenceModel(download: ClientManifest['download'], stateDir: string) {
   const work = await mkdtemp(join(stateDir, 'served-'));
   try {
-    await objects.getFile(parseS3Uri(artifactUri), join(work, 'model.tar.gz'));
+    const res = await fetch(download.url);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    if (res.status !== 200 || sha256 !== download.sha256) {
+      throw new Error(
+        `download ${download.url} answered ${res.status} with sha256 ${sha256}, not ${download.sha256}`,
+      );
+    }
+    await writeFile(join(work, 'model.tar.gz'), bytes);
     await unpackArchive(join(work, 'model.tar.gz'), join(work, 'model'));
     return loadModel(await readFile(join(work, 'model', 'model.json'), 'utf8'));
   } finally {

@@ -196,7 +196,11 @@ export const registerModelsCommands: RegisterCommands = (program, context) => {
       await inContext(context, cmd, async (ctx) => {
         if (!o.reason.trim()) throw new ValidationError('--reason must say why you roll back');
         // Who may roll back, and to what, is the deployed policy's to decide.
-        const out = await ctx.control.request<{ entry: LedgerEntry }>('POST', '/rollbacks', {
+        const out = await ctx.control.request<{
+          entry: LedgerEntry;
+          manifest: { download: { url: string } };
+          invalidation: { id: string } | { error: string } | null;
+        }>('POST', '/rollbacks', {
           model,
           stage: o.stage,
           ...(o.to ? { to: o.to } : {}),
@@ -205,7 +209,10 @@ export const registerModelsCommands: RegisterCommands = (program, context) => {
         ctx.output.result(
           out,
           () =>
-            `${model} ${o.stage}: ${out.entry.fromVersion} → ${out.entry.toVersion} (ledger #${out.entry.seq}, by ${out.entry.actor}); manifest republished`,
+            `${model} ${o.stage}: ${out.entry.fromVersion} → ${out.entry.toVersion} (ledger #${out.entry.seq}, by ${out.entry.actor}); manifest republished, clients download ${out.manifest.download.url}` +
+            (out.invalidation && 'error' in out.invalidation
+              ? `\nwarning: the CDN kept the previous manifest (${out.invalidation.error}); edges catch up within 60 s`
+              : ''),
         );
       });
     });

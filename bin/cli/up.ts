@@ -78,6 +78,7 @@ export function registerUpCommand(program: Command): void {
           '',
           `mlcycle local stack is up (state in ${stack.dir})`,
           `  approval pages + manifests  ${e.api}   (e.g. ${e.api}models/<model>/<stage>)`,
+          `  model downloads             ${e.api}downloads/<model>/<sha256>/<file>   (a manifest's download.url)`,
           `  emails (.eml outbox)        ${e.outboxDir}`,
           `  DynamoDB Local              ${e.dynamodb}   table ${e.tableName}`,
           `  S3 (s3rver)                 ${e.s3}   bucket ${e.bucket}`,

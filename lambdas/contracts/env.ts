@@ -12,6 +12,14 @@ export const ENV = {
   stateMachineArn: 'MLCYCLE_STATE_MACHINE_ARN',
   /** Base URL of the HTTP API that serves approval pages, e.g. https://abc.execute-api…/ */
   approvalBaseUrl: 'MLCYCLE_APPROVAL_BASE_URL',
+  /**
+   * Base URL game clients download served artifacts from (and read manifests at): the CloudFront
+   * distribution's on AWS, the local API's on the embedded default. Manifests' download URLs
+   * start with it. Server-side only: never taken from a request.
+   */
+  clientBaseUrl: 'MLCYCLE_CLIENT_BASE_URL',
+  /** The client distribution whose cached manifest a promotion or rollback invalidates (AWS only). */
+  cdnDistributionId: 'MLCYCLE_CDN_DISTRIBUTION_ID',
   /** Secrets Manager secret holding the HMAC key for approval links (AWS). */
   signingSecretArn: 'MLCYCLE_SIGNING_SECRET_ARN',
   /** A file holding the HMAC key (embedded default only; used instead of the secret ARN). */

@@ -22,6 +22,13 @@ export const STAND_INS: Readonly<Partial<Record<EnvName, readonly EnvName[]>>> =
   [ENV.outboxDir]: [ENV.emailSender, ENV.alertTopicArn],
 };
 
+/**
+ * Variables only the AWS world has: the CDN in front of client manifests (the embedded default
+ * caches nothing, so a stage change has nothing to invalidate). Each is an optional variable of
+ * the handlers that list it, and the stack gives it to every one of them.
+ */
+export const AWS_ONLY_ENV: readonly EnvName[] = [ENV.cdnDistributionId];
+
 /** One value for every function, or a value per function (its logger's service name, say). */
 export type EnvValue = string | ((handler: HandlerName) => string);
 

@@ -42,6 +42,8 @@ const mail = [ENV.emailSender] as const;
 const policy = [ENV.configFile] as const;
 /** Control routes: who calls is the authenticated principal (AWS) or the local `--as` name. */
 const control = [ENV.configFile, ENV.authMode] as const;
+/** Stage changes publish a download URL under the client base URL (the CDN's on AWS). */
+const clientDownloads = [ENV.clientBaseUrl] as const;
 
 export const HANDLERS = {
   admit: {
@@ -126,7 +128,8 @@ export const HANDLERS = {
   },
   deploy: {
     entry: 'lambdas/handlers/deploy.ts',
-    env: [...base, ...policy],
+    env: [...base, ...policy, ...clientDownloads],
+    optionalEnv: [ENV.cdnDistributionId],
     aslPlaceholder: 'DeployFunctionArn',
     memoryMb: 1024,
     timeoutSeconds: 120,
@@ -194,7 +197,9 @@ export const HANDLERS = {
   },
   registryHttp: {
     entry: 'lambdas/handlers/registry-http.ts',
-    env: [...base, ...control],
+    // Rollbacks publish the served artifact and the manifest, as Deploy does.
+    env: [...base, ...control, ...clientDownloads],
+    optionalEnv: [ENV.cdnDistributionId],
     memoryMb: 512,
     timeoutSeconds: 30,
   },

@@ -47,3 +47,35 @@ export interface Caller {
 
 /** The route key API Gateway puts in `event.routeKey`, e.g. `POST /runs`. */
 export const routeKey = (route: Pick<RouteContract, 'method' | 'path'>) => `${route.method} ${route.path}`;
+
+/**
+ * What game clients read, through the CDN on AWS (lib/client-distribution.ts) and straight from
+ * the local gateway on the embedded default, at the same paths (only the base URL differs):
+ * manifests from the HTTP API (short cache, ETag revalidation, invalidated on every stage change)
+ * and served artifacts from the bucket's downloads/ prefix (immutable, cached for a year).
+ */
+export const CLIENT_PATHS = {
+  /** `/models/{name}/{stage}`: the HTTP API's manifest route (HTTP_ROUTES). */
+  manifests: { pattern: '/models/*', origin: 'api' },
+  /** `/downloads/<model>/<sha256>/<file>`: the object at the same key (s3-layout downloadKey). */
+  downloads: { pattern: '/downloads/*', origin: 'bucket' },
+} as const;
+
+/** The public download route the local gateway serves from the local bucket (CloudFront's S3 origin on AWS). */
+export const DOWNLOAD_ROUTE = {
+  path: '/downloads/{model}/{sha256}/{file}',
+  methods: ['GET', 'HEAD'],
+} as const;
+
+/** Cache-Control of a manifest: clients revalidate after 30 s, CDN edges after 60 s (or on invalidation). */
+export const MANIFEST_CACHE_CONTROL = 'public, max-age=30, s-maxage=60';
+/** Cache-Control of a served artifact: its key is its sha256, so it never changes. */
+export const DOWNLOAD_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+
+/** The URL a client downloads a served artifact from: the client base URL and its key as a path. */
+export function downloadUrl(baseUrl: string, key: string): string {
+  return `${baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`}${key}`;
+}
+
+/** The path of a stage's manifest, under the same base URL. */
+export const manifestPath = (model: string, stage: string) => `/models/${model}/${stage}`;

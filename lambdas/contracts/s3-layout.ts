@@ -10,6 +10,11 @@ export const PREFIXES = {
   monitoring: 'monitoring/',
   reports: 'reports/',
   deployments: 'deployments/',
+  /**
+   * What clients may download, and nothing else: a copy of each served version's artifact under
+   * an immutable, content-addressed key (downloadKey). The one prefix the CDN may read.
+   */
+  downloads: 'downloads/',
 } as const;
 
 /** Training data of a model: `datasets/<model>/…`. */
@@ -63,6 +68,15 @@ export const driftLatestKey = (model: string) => `${reportsPrefix(model)}drift/l
 
 /** The client manifest of a stage. */
 export const manifestKey = (model: string, stage: string) => `${PREFIXES.deployments}${model}/${stage}.json`;
+
+/**
+ * The served copy of an artifact: `downloads/<model>/<sha256>/<file>`. Content-addressed, so a key
+ * never changes meaning (cacheable forever) and two versions with the same bytes share it. The
+ * URL path clients download it by is the same string with a leading slash (contracts/routes.ts).
+ */
+export const downloadsPrefix = (model: string) => `${PREFIXES.downloads}${model}/`;
+export const downloadKey = (model: string, sha256: string, fileName: string) =>
+  `${downloadsPrefix(model)}${sha256}/${fileName}`;
 
 /**
  * A contract run's files under runs/<model>/<runId>/ (docs/trainer-contract.md). `input/` is what

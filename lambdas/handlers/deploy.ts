@@ -6,6 +6,7 @@ import { S3Objects } from '../adapters/s3-objects.js';
 import { ENV } from '../contracts/env.js';
 import { deployStateSchema } from '../contracts/pipeline.js';
 import { type DeployDeps, type DeployResult, deploy } from '../services/deploy/deploy.js';
+import { clientPublicationFromEnv } from './kit/client-publication.js';
 import { correlationIds, lambdaHandler } from './kit/lambda.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
@@ -27,6 +28,15 @@ export function makeDeployHandler(deps: () => DeployDeps) {
         serving: out.supersededBy,
       });
     }
+    if (out.published?.invalidation && 'error' in out.published.invalidation) {
+      logger.warn(
+        'CDN invalidation failed: edges serve the previous manifest until their s-maxage runs out',
+        {
+          ...what,
+          error: out.published.invalidation.error,
+        },
+      );
+    }
     logger.info('deployed', { ...what, redelivered: out.redelivered });
     return out;
   });
@@ -42,6 +52,7 @@ export const handler = makeDeployHandler(
       registry: new Registry(doc, env[ENV.table]),
       approvals: new ApprovalStore(doc, env[ENV.table]),
       config: () => deployedConfig(),
+      ...clientPublicationFromEnv(),
     };
   }),
 );

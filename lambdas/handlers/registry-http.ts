@@ -7,16 +7,18 @@ import { S3Objects } from '../adapters/s3-objects.js';
 import type { MlcycleConfig } from '../contracts/config-schema.js';
 import { ENV } from '../contracts/env.js';
 import { ValidationError } from '../domain/errors.js';
+import type { ClientPublicationDeps } from '../services/deploy/client-publication.js';
 import { registerExternalVersion } from '../services/registry/register-external.js';
 import { rollback } from '../services/registry/rollback.js';
 import { type AuthMode, authEnvSchema, callerOf } from './kit/caller.js';
+import { clientPublicationFromEnv } from './kit/client-publication.js';
 import { type HttpResult, httpHandler, json, jsonBody } from './kit/http.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
 
 const logger = createLogger('registry-http');
 
-export interface RegistryHttpDeps {
+export interface RegistryHttpDeps extends Pick<ClientPublicationDeps, 'clientBaseUrl' | 'cdn'> {
   readonly authMode: AuthMode;
   readonly config: () => MlcycleConfig;
   readonly registry: Registry;
@@ -46,12 +48,8 @@ export function makeRegistryHttpHandler(deps: () => RegistryHttpDeps) {
     if (event.routeKey === 'POST /rollbacks') {
       const { to, ...b } = parseInput(rollbackBody, jsonBody(event), 'rollback');
       const out = await rollback(services, { ...b, ...(to ? { to } : {}), actor: caller.person });
-      logger.info('rolled back', {
-        model: b.model,
-        stage: b.stage,
-        to: out.entry.toVersion,
-        by: caller.person,
-      });
+      const { toVersion: to_, actor: by } = out.entry;
+      logger.info('rolled back', { model: b.model, stage: b.stage, to: to_, by, cdn: out.invalidation });
       return json(200, out);
     }
     if (event.routeKey === 'POST /versions') {
@@ -72,6 +70,7 @@ export const handler = makeRegistryHttpHandler(
       registry: new Registry(createDocumentClient(), env[ENV.table]),
       objects: new S3Objects(createS3Client()),
       bucket: env[ENV.bucket],
+      ...clientPublicationFromEnv(),
     };
   }),
 );

@@ -381,7 +381,13 @@ describe('governance property (DynamoDB Local + s3rver)', () => {
         return;
       case 'rollback':
         await rollback(
-          { registry: w.registry, objects: w.objects, bucket: w.bucket, config },
+          {
+            registry: w.registry,
+            objects: w.objects,
+            bucket: w.bucket,
+            config,
+            clientBaseUrl: 'https://cdn.test/',
+          },
           {
             model: MODEL,
             stage: 'production',

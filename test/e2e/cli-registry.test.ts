@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -266,13 +268,38 @@ describe('mlcycle models (CLI) against a running local stack', () => {
     expect(validation.smokePredictions).toHaveLength(5);
     for (const p of validation.smokePredictions) expect(p > 0 && p < 1).toBe(true);
 
-    const res = await fetch(`${stack.endpoints.api.replace(/\/+$/, '')}/models/churn/sandbox`);
+    const manifestUrl = `${stack.endpoints.api.replace(/\/+$/, '')}/models/churn/sandbox`;
+    const res = await fetch(manifestUrl);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({
+    const manifest = (await res.json()) as { download: { url: string; sha256: string; size: number } };
+    expect(manifest).toMatchObject({
+      schema: 'mlcycle.manifest/v2',
       version,
       stage: 'sandbox',
-      artifact: { uri: external, sha256: bodySha },
+      download: {
+        url: `${stack.endpoints.api}downloads/churn/${bodySha}/model.json`,
+        sha256: bodySha,
+        size: body.length,
+      },
       ledgerSeq: pointer.ledgerSeq,
     });
+    // Public: no bucket layout, no address.
+    expect(JSON.stringify(manifest)).not.toMatch(/s3:\/\/|@|mlcycle-artifacts|runs\//);
+    // A game client downloads the model through the manifest's URL and checks it.
+    const dl = await fetch(manifest.download.url);
+    expect(dl.status).toBe(200);
+    expect(
+      createHash('sha256')
+        .update(Buffer.from(await dl.arrayBuffer()))
+        .digest('hex'),
+    ).toBe(bodySha);
+    // And so does curl (installed here; skipped with a reason where it is not).
+    if (existsSync('/usr/bin/curl')) {
+      const run = promisify(execFile);
+      const fetched = await run('curl', ['-sS', '--fail', manifestUrl]);
+      const viaCurl = JSON.parse(fetched.stdout) as { download: { url: string } };
+      const bytes = await run('curl', ['-sS', '--fail', viaCurl.download.url], { encoding: 'buffer' });
+      expect(createHash('sha256').update(bytes.stdout).digest('hex')).toBe(bodySha);
+    } else console.warn('curl check skipped: curl is not installed');
   });
 });

@@ -178,7 +178,15 @@ describe('governance attacks (issue 9) against a running local stack', () => {
         evidence: { approvals: approvedBy.map((approver) => ({ approver, comment: 'ok' })) },
       });
       const record = await registry.versions.requireVersion(MODEL, v);
-      await publishManifest(objects, bucket, buildClientManifest(entry, record, sha));
+      await publishManifest(
+        objects,
+        bucket,
+        buildClientManifest(entry, record, {
+          url: `https://cdn.test/downloads/${record.model}/${record.lineage.artifactSha256}/model.json`,
+          sha256: record.lineage.artifactSha256,
+          size: 1,
+        }),
+      );
     }
     await version('1.0.0', { ...GOOD, auc: 0.84 });
     await version('1.1.0', { ...GOOD, auc: 0.85 });

@@ -175,7 +175,13 @@ describe('cleanup handler (daily retention, DynamoDB Local + s3rver)', () => {
 
     // What it kept still works: the rollback target's artifact validates and the stage moves.
     const back = await rollback(
-      { registry: w.registry, objects: w.objects, bucket: w.bucket, config: JSON.parse(configWith({})) },
+      {
+        registry: w.registry,
+        objects: w.objects,
+        bucket: w.bucket,
+        config: JSON.parse(configWith({})),
+        clientBaseUrl: 'https://cdn.test/',
+      },
       { model: 'matchmaker', stage: 'production', reason: 'after cleanup', actor: 'a@studio.test' },
     );
     expect(back.entry).toMatchObject({ action: 'rollback', fromVersion: '1.1.0', toVersion: '1.0.0' });

@@ -14,6 +14,7 @@ import { ENV } from '../../lambdas/contracts/env.js';
 import type { ApprovalRequest } from '../../lambdas/domain/approval/types.js';
 import { LOCAL_REGION } from '../../local/emulators/local-aws.js';
 import {
+  CLIENT_BASE_URL,
   fixtureConfig,
   type HandlerWorld,
   handlerWorld,
@@ -179,6 +180,8 @@ describe('control routes in IAM mode (start-http, decision-http, registry-http)'
     ({ handler: decisionHttp } = (await import('../../lambdas/handlers/decision-http.js')) as {
       handler: Http;
     });
+    // registry-http also publishes to clients (rollbacks): its contract's one variable start-http lacks.
+    process.env[ENV.clientBaseUrl] = CLIENT_BASE_URL;
     ({ handler: registryHttp } = (await import('../../lambdas/handlers/registry-http.js')) as {
       handler: Http;
     });

@@ -10,6 +10,7 @@ import type { TrainingSummary } from '../../lambdas/domain/ml/training-summary.j
 import type { VersionRecord } from '../../lambdas/domain/registry/types.js';
 import {
   approvedState,
+  CLIENT_BASE_URL,
   evaluationOf,
   type HandlerWorld,
   handlerWorld,
@@ -33,6 +34,7 @@ interface DeployResult {
   previousVersion: string | null;
   ledgerSeq: number;
   manifestKey: string;
+  published: unknown;
   validation: {
     sha256: string;
     size: number;
@@ -113,9 +115,21 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
         smokePredictions: expect.any(Array),
         smokeSample: { source: 'holdout', uri: `${run.outputUri}holdout.csv`, rows: 5, skipped: [] },
       },
+      // No CDN in this world: nothing to invalidate.
+      published: {
+        download: {
+          url: `${CLIENT_BASE_URL}downloads/${MODEL}/${sha256(artifact)}/model.json`,
+          sha256: sha256(artifact),
+          size: artifact.length,
+        },
+        invalidation: null,
+      },
       redelivered: false,
       supersededBy: null,
     });
+    // The served copy is the artifact's bytes, under its content-addressed key, cached forever.
+    const served = { bucket: w.bucket, key: `downloads/${MODEL}/${sha256(artifact)}/model.json` };
+    expect(await w.objects.getBytes(served)).toEqual(artifact);
     // The predictions are the model's on the first held-out rows, not placeholders.
     expect(out.validation.smokePredictions).toEqual(
       await predictionsOn(version.lineage.artifactUri, `${run.outputUri}holdout.csv`),
@@ -146,11 +160,15 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
       }),
     ]);
     expect(await readManifest(w.objects, w.bucket, MODEL, 'staging')).toEqual({
-      schema: 'mlcycle.manifest/v1',
+      schema: 'mlcycle.manifest/v2',
       model: MODEL,
       stage: 'staging',
       version: '1.0.0',
-      artifact: { uri: version.lineage.artifactUri, sha256: sha256(artifact) },
+      download: {
+        url: `${CLIENT_BASE_URL}downloads/${MODEL}/${sha256(artifact)}/model.json`,
+        sha256: sha256(artifact),
+        size: artifact.length,
+      },
       metrics: version.metrics,
       promotedAt: ledger[0]?.at,
       ledgerSeq: 1,
@@ -366,7 +384,10 @@ describe('deploy handler (Deploy state, DynamoDB Local + s3rver)', () => {
     expect(await w.registry.stages.getStage(MODEL, 'production')).toMatchObject({ version: version.version });
     expect(await readManifest(w.objects, w.bucket, MODEL, 'production')).toMatchObject({
       version: version.version,
-      artifact: { uri: version.lineage.artifactUri },
+      download: {
+        url: `${CLIENT_BASE_URL}downloads/${MODEL}/${version.lineage.artifactSha256}/${version.lineage.artifactUri.split('/').pop()}`,
+        sha256: version.lineage.artifactSha256,
+      },
     });
     expect(await w.registry.runs.listRuns(MODEL)).toEqual(runsBefore);
     const [entry] = await w.registry.stages.history(MODEL, { stage: 'production' });

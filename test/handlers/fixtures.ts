@@ -78,6 +78,9 @@ export interface HandlerWorld {
  * plus the SDK endpoint overrides and, as on the embedded default, the outbox standing in for
  * SNS. Call before the handler module is first invoked (handlers read their env once).
  */
+/** The client base URL the fixture deploys under (the CDN's on AWS). */
+export const CLIENT_BASE_URL = 'https://cdn.test/';
+
 export async function handlerWorld(
   handler: HandlerName,
   values: Partial<Record<EnvName, string>> = {},
@@ -95,6 +98,7 @@ export async function handlerWorld(
     [ENV.configFile]: configFile,
     [ENV.authMode]: 'local',
     [ENV.codeVersion]: 'f00dfacef00dfacef00dfacef00dfacef00dface',
+    [ENV.clientBaseUrl]: CLIENT_BASE_URL,
     ...values,
   };
   for (const key of Object.keys(process.env)) if (key.startsWith('MLCYCLE_')) delete process.env[key];

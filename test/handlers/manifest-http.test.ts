@@ -19,7 +19,7 @@ function event(name: string, stage: string, headers: Record<string, string> = {}
 describe('manifest-http handler', () => {
   let s3: TestS3;
   let handler: (e: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
-  const manifest = { schema: 'mlcycle.manifest/v1', model: 'churn', stage: 'staging', version: '1.2.0' };
+  const manifest = { schema: 'mlcycle.manifest/v2', model: 'churn', stage: 'staging', version: '1.2.0' };
 
   beforeAll(async () => {
     s3 = await startTestS3();
@@ -45,6 +45,8 @@ describe('manifest-http handler', () => {
     expect(JSON.parse(first.body ?? '{}')).toMatchObject(manifest);
     const etag = String(first.headers?.etag);
     expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+    // Short enough for clients to see a change soon, long enough for the CDN to absorb the polls.
+    expect(first.headers?.['cache-control']).toBe('public, max-age=30, s-maxage=60');
     const again = await handler(event('churn', 'staging', { 'if-none-match': etag }));
     expect(again.statusCode).toBe(304);
     expect(again.body).toBeUndefined();
@@ -54,6 +56,22 @@ describe('manifest-http handler', () => {
     const res = await handler(event('churn', 'production'));
     expect(res.statusCode).toBe(404);
     expect(JSON.parse(res.body ?? '{}').message).toContain('"production"');
+  });
+
+  it('does not serve a v1 manifest (its s3:// URI): 404 saying how to republish', async () => {
+    const bucket = String(process.env.MLCYCLE_BUCKET);
+    await new S3Objects(s3.local.client).putJson(
+      { bucket, key: 'deployments/churn/production.json' },
+      {
+        ...manifest,
+        schema: 'mlcycle.manifest/v1',
+        artifact: { uri: `s3://${bucket}/runs/churn/r1/model.json` },
+      },
+    );
+    const res = await handler(event('churn', 'production'));
+    expect(res.statusCode).toBe(404);
+    expect(res.body).not.toContain('s3://');
+    expect(JSON.parse(res.body ?? '{}').message).toContain('promote or roll back the stage to republish');
   });
 
   it('answers 400 for a name that cannot be a model', async () => {

@@ -118,11 +118,15 @@ describe('record-failure handler (RecordFailure state, DynamoDB Local + outbox)'
     });
     await w.registry.runs.updateRun(MODEL, 'r0', { status: 'succeeded', version: v.version });
     await publishManifest(w.objects, w.bucket, {
-      schema: 'mlcycle.manifest/v1',
+      schema: 'mlcycle.manifest/v2',
       model: MODEL,
       stage: 'staging',
       version: v.version,
-      artifact: { uri: v.lineage.artifactUri, sha256: v.lineage.artifactSha256 },
+      download: {
+        url: `https://cdn.test/downloads/${MODEL}/${v.lineage.artifactSha256}/model.json`,
+        sha256: v.lineage.artifactSha256,
+        size: 1,
+      },
       metrics: METRICS,
       promotedAt: entry.at,
       ledgerSeq: entry.seq,

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lambdas/adapters/config-file.js';
 import { BATCH_JOB_RESOURCE } from '../../lambdas/contracts/batch-jobs.js';
 import { ENV } from '../../lambdas/contracts/env.js';
+import { AWS_ONLY_ENV } from '../../lambdas/contracts/function-env.js';
 import {
   ASL_PLACEHOLDERS,
   HANDLERS,
@@ -48,6 +49,9 @@ const NO_RESOURCE_LEVEL: Readonly<Record<string, RegExp>> = {
 };
 
 const HANDLER_ENTRIES = Object.entries(HANDLERS) as [HandlerName, HandlerContract][];
+/** The optional variables of a handler that the stack always gives (AWS_ONLY_ENV). */
+const awsOnly = (contract: HandlerContract) =>
+  (contract.optionalEnv ?? []).filter((key) => AWS_ONLY_ENV.includes(key));
 const config = parseConfig(defaultRawConfig());
 const models = Object.keys(config.models);
 
@@ -356,8 +360,11 @@ describe('Lambdas', () => {
   );
 
   it.each(HANDLER_ENTRIES)('%s gets exactly the environment its contract requires', (name, contract) => {
-    // Optional variables (drift retraining) are set only when retrainOnCritical is on (below).
-    expect(Object.keys(envOf(name)).sort()).toEqual([...contract.env, ENV.serviceName].sort());
+    // Optional variables (drift retraining) are set only when retrainOnCritical is on (below);
+    // AWS-only ones (the CDN's id) always, to the handlers that list them.
+    expect(Object.keys(envOf(name)).sort()).toEqual(
+      [...contract.env, ...awsOnly(contract), ENV.serviceName].sort(),
+    );
   });
 
   it('gives the variables the values of this stack’s resources', () => {
@@ -748,7 +755,9 @@ describe('drift retraining (retrainOnCritical on)', () => {
         string,
         unknown
       >;
-      expect(Object.keys(vars).sort(), name).toEqual([...contract.env, ENV.serviceName].sort());
+      expect(Object.keys(vars).sort(), name).toEqual(
+        [...contract.env, ...awsOnly(contract), ENV.serviceName].sort(),
+      );
     }
   });
 });

@@ -8,6 +8,7 @@ import { parseConfig } from '../../lambdas/adapters/config-file.js';
 import type { MlcycleConfig } from '../../lambdas/contracts/config-schema.js';
 import { ENV, type EnvName } from '../../lambdas/contracts/env.js';
 import {
+  AWS_ONLY_ENV,
   functionEnvironments,
   RUNTIME_ENV,
   STAND_INS,
@@ -15,7 +16,12 @@ import {
 } from '../../lambdas/contracts/function-env.js';
 import { HANDLERS, type HandlerContract, type HandlerName } from '../../lambdas/contracts/handlers.js';
 import type { NotificationRule } from '../../lambdas/contracts/notifications.js';
-import type { RouteAuth, RouteContract } from '../../lambdas/contracts/routes.js';
+import {
+  CLIENT_PATHS,
+  DOWNLOAD_ROUTE,
+  type RouteAuth,
+  type RouteContract,
+} from '../../lambdas/contracts/routes.js';
 import { aslPlaceholders, substitute } from '../../lambdas/contracts/state-machine.js';
 import { LOCAL_ACTOR_HEADER, startLocalApi } from '../../local/api-gateway.js';
 import {
@@ -122,6 +128,33 @@ describe.each(Object.entries(CONFIGS))(
           actor: r.auth === 'iam' ? { localActor: 'someone@studio.test' } : undefined,
         })),
       );
+    });
+
+    it('serve what game clients read at the same paths: manifests from the API, downloads from the bucket', async () => {
+      // The stack: one distribution, /models/* to the HTTP API, everything else (downloads/…) to the
+      // bucket with no origin path, so a URL's path is the object's key.
+      const [[, dist] = ['', { Properties: {} }]] = resourcesOf(
+        aws.template,
+        'AWS::CloudFront::Distribution',
+      );
+      const d = (dist.Properties as { DistributionConfig: Record<string, unknown> }).DistributionConfig as {
+        Origins: { Id: string; S3OriginConfig?: unknown; OriginPath?: string }[];
+        DefaultCacheBehavior: { TargetOriginId: string };
+        CacheBehaviors: { PathPattern: string; TargetOriginId: string }[];
+      };
+      const bucketOrigin = d.Origins.find((o) => o.S3OriginConfig);
+      expect(d.DefaultCacheBehavior.TargetOriginId).toBe(bucketOrigin?.Id);
+      expect(bucketOrigin?.OriginPath).toBeUndefined();
+      expect(d.CacheBehaviors.map((b) => b.PathPattern)).toEqual([CLIENT_PATHS.manifests.pattern]);
+      // The embedded default: the manifest route is an HTTP route (above); the download route is
+      // answered by the gateway itself from the local bucket, at the same path.
+      expect(local.routes.some((r) => r.path.startsWith(CLIENT_PATHS.manifests.pattern.slice(0, -1)))).toBe(
+        true,
+      );
+      const res = await fetch(`${local.endpoints.api}downloads/churn/${'0'.repeat(64)}/model.tar.gz`);
+      expect(res.status).toBe(404);
+      expect(((await res.json()) as { message: string }).message).toMatch(/^no served artifact churn\//);
+      expect(DOWNLOAD_ROUTE.path.startsWith(CLIENT_PATHS.downloads.pattern.slice(0, -1))).toBe(true);
     });
 
     it('start the same handlers on the same uploads: prefix and suffix per model', async () => {
@@ -264,7 +297,8 @@ function contractNames(name: HandlerName, names: readonly string[]): string[] {
   const listed = new Set<EnvName>([...contract.env, ...(contract.optionalEnv ?? [])]);
   const out = new Set<string>();
   for (const key of names as EnvName[]) {
-    if (RUNTIME_ENV.includes(key)) continue;
+    // The CDN's id: AWS only (checked in test/infra/client-distribution.test.ts).
+    if (RUNTIME_ENV.includes(key) || AWS_ONLY_ENV.includes(key)) continue;
     const replaced = STAND_INS[key];
     if (replaced) for (const r of replaced.filter((r) => listed.has(r))) out.add(r);
     else out.add(key);

@@ -1,10 +1,10 @@
-import type { ClientManifest } from '../../contracts/manifest.js';
+import type { ClientDownload, ClientManifest } from '../../contracts/manifest.js';
 import { isStageChange, type LedgerEntry, type VersionRecord } from './types.js';
 
 /**
  * The client manifest a stage change publishes (deployments/<model>/<stage>.json, served to game
- * clients and services by GET /models/<model>/<stage>): which version serves, where to download
- * it and its checksum, and where the change sits in the ledger. Built here alone, for a
+ * clients and services by GET /models/<model>/<stage>): which version serves, the URL to download
+ * it from, its checksum and size, and where the change sits in the ledger. Built here alone, for a
  * promotion and a rollback alike.
  *
  * The manifest is public, so it carries no personal data: who promoted, approved or rolled back,
@@ -13,8 +13,11 @@ import { isStageChange, type LedgerEntry, type VersionRecord } from './types.js'
 export function buildClientManifest(
   entry: LedgerEntry,
   version: VersionRecord,
-  /** The artifact's sha256 as validated just before the change (it matched the registry's). */
-  artifactSha256: string,
+  /**
+   * The served copy of the artifact (its URL under the client base URL), whose sha256 was
+   * verified just before the change and matched the registry's.
+   */
+  download: ClientDownload,
 ): ClientManifest {
   if (!isStageChange(entry) || entry.action === 'reject') {
     throw new Error(`ledger entry ${entry.stage}#${entry.seq} (${entry.action}) did not move the stage`);
@@ -24,12 +27,17 @@ export function buildClientManifest(
       `ledger entry ${entry.stage}#${entry.seq} moved ${entry.model} to ${entry.toVersion}, not ${version.model} ${version.version}`,
     );
   }
+  if (download.sha256 !== version.lineage.artifactSha256) {
+    throw new Error(
+      `the served copy of ${version.model} ${version.version} has sha256 ${download.sha256}, not the registry's ${version.lineage.artifactSha256}`,
+    );
+  }
   return {
-    schema: 'mlcycle.manifest/v1',
+    schema: 'mlcycle.manifest/v2',
     model: entry.model,
     stage: entry.stage,
     version: entry.toVersion,
-    artifact: { uri: version.lineage.artifactUri, sha256: artifactSha256 },
+    download: { url: download.url, sha256: download.sha256, size: download.size },
     metrics: version.metrics,
     promotedAt: entry.at,
     ledgerSeq: entry.seq,

@@ -1,18 +1,23 @@
 import type { ApprovalStore } from '../../adapters/approval/approval-store.js';
-import { publishManifest } from '../../adapters/registry/manifest.js';
 import type { Registry } from '../../adapters/registry/registry.js';
 import type { S3Objects } from '../../adapters/s3-objects.js';
 import type { MlcycleConfig } from '../../contracts/config-schema.js';
 import { manifestKey } from '../../contracts/manifest.js';
 import type { DeployState } from '../../contracts/pipeline.js';
 import { approvalGap } from '../../domain/approval/deploy-authorization.js';
-import { ForbiddenError } from '../../domain/errors.js';
+import { ForbiddenError, IllegalTransitionError } from '../../domain/errors.js';
 import { requireStage } from '../../domain/pipeline/admission.js';
-import { buildClientManifest } from '../../domain/registry/manifest.js';
+import { SERVABLE } from '../../domain/registry/status.js';
 import { isStageChange, type LedgerEntry } from '../../domain/registry/types.js';
+import {
+  type ClientPublication,
+  type ClientPublicationDeps,
+  publishClientManifest,
+  serveArtifact,
+} from './client-publication.js';
 import { type DeployValidation, validateCandidate, validationSchema } from './validate.js';
 
-export interface DeployDeps {
+export interface DeployDeps extends ClientPublicationDeps {
   readonly bucket: string;
   readonly objects: S3Objects;
   readonly registry: Registry;
@@ -28,6 +33,10 @@ export interface DeployResult {
   readonly ledgerSeq: number;
   readonly manifestKey: string;
   readonly validation: DeployValidation;
+  /** The manifest's download (URL, sha256, size), and whether the CDN was told; null if superseded. */
+  readonly published:
+    | (Pick<ClientPublication, 'invalidation'> & { download: ClientPublication['manifest']['download'] })
+    | null;
   /** This execution's deployment was already in the ledger (a redelivered Deploy): nothing moved. */
   readonly redelivered: boolean;
   /**
@@ -89,8 +98,9 @@ async function requireApproval(deps: DeployDeps, state: DeployState, key: string
 
 /**
  * Deploy: validates the candidate (artifact exists, checksum matches the registry, the model
- * loads and predicts on real rows), then moves the stage pointer and appends the ledger entry in
- * one transaction, then publishes the client manifest.
+ * loads and predicts on real rows) and copies the artifact where clients download it (verified),
+ * then moves the stage pointer and appends the ledger entry in one transaction, then publishes
+ * the client manifest pointing at the copy and invalidates the CDN's cached one.
  *
  * At most once per execution: the ledger entry carries the deployment key (see deploymentKey),
  * and a redelivered Deploy that finds it moves nothing. If the stage still serves that entry it
@@ -98,7 +108,7 @@ async function requireApproval(deps: DeployDeps, state: DeployState, key: string
  * deployment has moved the stage since, it leaves the stage and the manifest alone.
  */
 export async function deploy(deps: DeployDeps, state: DeployState): Promise<DeployResult> {
-  const { bucket, objects, registry } = deps;
+  const { objects, registry } = deps;
   const { model, stage } = state;
   const key = deploymentKey(state);
   await requireApproval(deps, state, key);
@@ -120,6 +130,14 @@ export async function deploy(deps: DeployDeps, state: DeployState): Promise<Depl
         : undefined;
     if (newest?.toVersion === version.version) entry = newest;
   }
+  if (!entry && !SERVABLE.includes(version.status)) {
+    // Refused before the served copy is written (the ledger would refuse it too).
+    throw new IllegalTransitionError(
+      `${model} ${version.version} is ${version.status}; only ${SERVABLE.join(' or ')} versions can serve a stage`,
+    );
+  }
+  // Before the stage moves: the copy clients will download, its sha256 verified.
+  const download = await serveArtifact(deps, version);
   if (!entry) {
     const promotion = {
       model,
@@ -149,8 +167,10 @@ export async function deploy(deps: DeployDeps, state: DeployState): Promise<Depl
     pointer && pointer.ledgerSeq !== entry.seq
       ? { version: pointer.version, ledgerSeq: pointer.ledgerSeq }
       : null;
+  let published: DeployResult['published'] = null;
   if (!supersededBy) {
-    await publishManifest(objects, bucket, buildClientManifest(entry, version, validation.sha256));
+    const out = await publishClientManifest(deps, entry, version, download);
+    published = { download: out.manifest.download, invalidation: out.invalidation };
   }
   // A promotion of an existing version has no run of its own: the run in its state is the one
   // that trained the version (or none, for one registered outside a pipeline), and it is not ours
@@ -171,6 +191,7 @@ export async function deploy(deps: DeployDeps, state: DeployState): Promise<Depl
     ledgerSeq: entry.seq,
     manifestKey: manifestKey(model, stage),
     validation,
+    published,
     redelivered,
     supersededBy,
   };

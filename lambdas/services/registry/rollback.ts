@@ -1,16 +1,19 @@
 import { verifyArtifact } from '../../adapters/registry/artifact-check.js';
-import { publishManifest } from '../../adapters/registry/manifest.js';
 import type { Registry } from '../../adapters/registry/registry.js';
 import type { S3Objects } from '../../adapters/s3-objects.js';
 import type { MlcycleConfig } from '../../contracts/config-schema.js';
-import type { ClientManifest } from '../../contracts/manifest.js';
 import { normalizeEmail } from '../../domain/approval/quorum.js';
 import { ForbiddenError, ValidationError } from '../../domain/errors.js';
 import { requireModel, requireStage } from '../../domain/pipeline/admission.js';
-import { buildClientManifest } from '../../domain/registry/manifest.js';
 import { rollbackTarget } from '../../domain/registry/rollback-target.js';
 import { SERVABLE } from '../../domain/registry/status.js';
 import type { LedgerEntry } from '../../domain/registry/types.js';
+import {
+  type ClientPublication,
+  type ClientPublicationDeps,
+  publishClientManifest,
+  serveArtifact,
+} from '../deploy/client-publication.js';
 
 /** Who may roll a stage back: its `rollbackBy` list, or its approvers when it has none. */
 export function mayRollBack(config: MlcycleConfig, stage: string, actor: string): boolean {
@@ -22,14 +25,20 @@ export function mayRollBack(config: MlcycleConfig, stage: string, actor: string)
 /**
  * Rolls a stage back, by someone the deployed policy allows, to a version that served it before
  * and was not rejected for it since (the previous one by default, or a named one): validates the
- * target's artifact first — nothing is written if it is missing or altered — then moves the
- * pointer with a `rollback` ledger entry naming who and why, and republishes the client manifest.
+ * target's artifact first and copies it where clients download it (verified) — nothing moves if
+ * it is missing or altered — then moves the pointer with a `rollback` ledger entry naming who and
+ * why, republishes the client manifest and invalidates the CDN's cached one.
  */
 export async function rollback(
-  deps: { registry: Registry; objects: S3Objects; bucket: string; config: MlcycleConfig },
+  deps: ClientPublicationDeps & {
+    registry: Registry;
+    objects: S3Objects;
+    bucket: string;
+    config: MlcycleConfig;
+  },
   input: { model: string; stage: string; to?: string; reason: string; actor: string },
-): Promise<{ entry: LedgerEntry; manifest: ClientManifest }> {
-  const { registry, objects, bucket, config } = deps;
+): Promise<{ entry: LedgerEntry } & ClientPublication> {
+  const { registry, objects, config } = deps;
   requireModel(config, input.model);
   const env = requireStage(config, input.stage);
   if (!mayRollBack(config, input.stage, input.actor)) {
@@ -48,6 +57,8 @@ export async function rollback(
     );
   }
   const checked = await verifyArtifact(objects, version.lineage.artifactUri, version.lineage.artifactSha256);
+  // Before the stage moves: the copy clients will download, its sha256 verified.
+  const download = await serveArtifact(deps, version);
   const entry = await registry.stages.promote({
     model: input.model,
     stage: input.stage,
@@ -57,7 +68,5 @@ export async function rollback(
     action: 'rollback',
     evidence: { validation: { sha256: checked.sha256, size: checked.size } },
   });
-  const manifest = buildClientManifest(entry, version, checked.sha256);
-  await publishManifest(objects, bucket, manifest);
-  return { entry, manifest };
+  return { entry, ...(await publishClientManifest(deps, entry, version, download)) };
 }

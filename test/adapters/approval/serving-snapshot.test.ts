@@ -37,7 +37,15 @@ describe('the approval request’s view of the serving version (DynamoDB Local +
     });
     // Published as Deploy does.
     const record = await w.registry.versions.requireVersion('churn', serving);
-    await publishManifest(w.objects, w.bucket, buildClientManifest(entry, record, 'b'.repeat(64)));
+    await publishManifest(
+      w.objects,
+      w.bucket,
+      buildClientManifest(entry, record, {
+        url: `https://cdn.test/downloads/${record.model}/${record.lineage.artifactSha256}/model.json`,
+        sha256: record.lineage.artifactSha256,
+        size: 1,
+      }),
+    );
     const published = await w.objects.getText({ bucket: w.bucket, key: manifestKey('churn', 'production') });
     expect(published).not.toContain('@');
 

@@ -104,11 +104,15 @@ describe('batch check: live performance thresholds and drift-triggered retrainin
     const head = await objects.head(base);
     expect((await processBaseline(depsWith({}), { ...base, version: head?.etag ?? 'b' }))?.status).toBe('ok');
     const manifest: ClientManifest = {
-      schema: 'mlcycle.manifest/v1',
+      schema: 'mlcycle.manifest/v2',
       model: 'churn',
       stage: 'production',
       version: '1.3.0',
-      artifact: { uri: `s3://${bucket}/runs/churn/r1/model.json`, sha256: 'a'.repeat(64) },
+      download: {
+        url: `https://cdn.test/downloads/churn/${'a'.repeat(64)}/model.json`,
+        sha256: 'a'.repeat(64),
+        size: 1,
+      },
       metrics: EVALUATION,
       promotedAt: '2030-02-01T00:00:00Z',
       ledgerSeq: 1,

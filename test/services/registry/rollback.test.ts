@@ -79,7 +79,7 @@ describe('rollback on DynamoDB Local and s3rver', () => {
     },
     'rollback test config',
   );
-  const deps = () => ({ registry, objects, bucket, config });
+  const deps = () => ({ registry, objects, bucket, config, clientBaseUrl: 'http://127.0.0.1:9/' });
   const tableItems = async () => {
     const out = await dynamo.doc.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
     return (out.Items ?? []).map((i) => JSON.stringify(i)).sort();
@@ -116,8 +116,16 @@ describe('rollback on DynamoDB Local and s3rver', () => {
       action: 'rollback',
       previousVersion: v2,
       ledgerSeq: 3,
-      artifact: { sha256: sha('model weights of r1') },
+      download: {
+        url: `http://127.0.0.1:9/downloads/churn/${sha('model weights of r1')}/model.json`,
+        sha256: sha('model weights of r1'),
+        size: 'model weights of r1'.length,
+      },
     });
+    // The served copy holds the target's bytes.
+    expect(
+      await objects.getText({ bucket, key: `downloads/churn/${sha('model weights of r1')}/model.json` }),
+    ).toBe('model weights of r1');
     // public: who rolled back (and who promoted before) stays in the ledger
     expect(await objects.getText({ bucket, key: 'deployments/churn/production.json' })).not.toContain('@');
     expect((await registry.stages.history('churn', { stage: 'production' })).map((e) => e.action)).toEqual([
@@ -291,5 +299,40 @@ describe('rollback on DynamoDB Local and s3rver', () => {
       actor: 'ops@studio.test',
     });
     expect(out.entry).toMatchObject({ action: 'rollback', actor: 'ops@studio.test', toVersion: v1 });
+  });
+
+  it('invalidates the CDN’s cached manifest once per ledger entry; a failed invalidation is reported, not a failed rollback', async () => {
+    const v1 = await version('r1');
+    const v2 = await version('r2');
+    await promote(v1);
+    await promote(v2);
+    const asked: { paths: readonly string[]; ref: string }[] = [];
+    const cdn = {
+      async invalidate(paths: readonly string[], ref: string) {
+        asked.push({ paths, ref });
+        return 'I1';
+      },
+    };
+    const input = { model: 'churn', stage: 'production', reason: 'crash rate', actor: 'lead@studio.test' };
+    const out = await rollback({ ...deps(), cdn }, input);
+    expect(asked).toEqual([
+      { paths: ['/models/churn/production'], ref: `churn/production#${out.entry.seq}` },
+    ]);
+    expect(out.invalidation).toEqual({ id: 'I1' });
+
+    // The CDN refuses: the stage moved and the manifest says so; edges catch up within s-maxage.
+    const down = {
+      async invalidate(): Promise<string> {
+        throw new Error('CloudFront CreateInvalidation on E1 answered 403: AccessDenied');
+      },
+    };
+    const again = await rollback({ ...deps(), cdn: down }, { ...input, to: v2 });
+    expect(again.invalidation).toEqual({
+      error: 'CloudFront CreateInvalidation on E1 answered 403: AccessDenied',
+    });
+    expect(await readManifest(objects, bucket, 'churn', 'production')).toMatchObject({
+      version: v2,
+      ledgerSeq: again.entry.seq,
+    });
   });
 });

@@ -21,6 +21,7 @@ const aws: FunctionEnvWorld['values'] = {
   [ENV.signingSecretArn]: 'arn:secret',
   [ENV.stateMachineArn]: 'arn:sm',
   [ENV.codeVersion]: '0a1b2c3',
+  [ENV.clientBaseUrl]: 'https://d111111abcdef8.cloudfront.net/',
 };
 
 const retrain = (enabled: boolean) => ({ monitoring: { retrainOnCritical: { enabled } } }) as never;

@@ -44,23 +44,27 @@ const entry = (over: Partial<LedgerEntry> = {}): LedgerEntry => ({
   ...over,
 });
 
+const download = {
+  url: `https://d111.cloudfront.net/downloads/churn/${'a'.repeat(64)}/model.json`,
+  sha256: 'a'.repeat(64),
+  size: 2048,
+};
+
 describe('the client manifest (built once, for promotions and rollbacks)', () => {
   it('says what serves, where to get it and its place in the ledger', () => {
-    expect(buildClientManifest(entry(), version, 'f'.repeat(64))).toEqual({
-      schema: 'mlcycle.manifest/v1',
+    expect(buildClientManifest(entry(), version, download)).toEqual({
+      schema: 'mlcycle.manifest/v2',
       model: 'churn',
       stage: 'production',
       version: '1.2.0',
-      artifact: { uri: version.lineage.artifactUri, sha256: 'f'.repeat(64) },
+      download,
       metrics: { auc: 0.81, f1: 0.6 },
       promotedAt: '2030-03-01T12:00:00.000Z',
       ledgerSeq: 4,
       previousVersion: '1.1.0',
       action: 'promote',
     });
-    expect(buildClientManifest(entry({ action: 'rollback' }), version, 'f'.repeat(64)).action).toBe(
-      'rollback',
-    );
+    expect(buildClientManifest(entry({ action: 'rollback' }), version, download).action).toBe('rollback');
   });
 
   it('is public: whoever promoted, approved or wrote the reason, no address and no reason is in it', () => {
@@ -76,25 +80,44 @@ describe('the client manifest (built once, for promotions and rollbacks)', () =>
             evidence: { approvals: approvers.map((approver) => ({ approver })) },
           }),
           version,
-          'f'.repeat(64),
+          download,
         );
         const published = JSON.stringify(clientManifestSchema.parse(m));
         expect(published).not.toContain('@');
         expect(published).not.toContain('why: ');
+        // No bucket layout: no s3:// URI, no bucket name, no key outside downloads/.
+        expect(published).not.toContain('s3://');
+        expect(published).not.toContain('bucket');
+        expect(published).not.toContain('runs/');
       }),
     );
   });
 
   it('a manifest written before this change is read without the promoter', () => {
-    const old = { ...buildClientManifest(entry(), version, 'f'.repeat(64)), promotedBy: 'x@studio.test' };
+    const old = { ...buildClientManifest(entry(), version, download), promotedBy: 'x@studio.test' };
     expect(clientManifestSchema.parse(old)).not.toHaveProperty('promotedBy');
   });
 
+  it('refuses a download whose sha256 is not the registry’s (no manifest points at other bytes)', () => {
+    expect(() => buildClientManifest(entry(), version, { ...download, sha256: 'b'.repeat(64) })).toThrow(
+      /has sha256 b{64}, not the registry's a{64}/,
+    );
+  });
+
+  it('a v1 manifest (an s3:// URI) is not read as a v2 one', () => {
+    const v1 = {
+      ...buildClientManifest(entry(), version, download),
+      schema: 'mlcycle.manifest/v1',
+      artifact: { uri: version.lineage.artifactUri, sha256: 'a'.repeat(64) },
+    };
+    expect(clientManifestSchema.safeParse(v1).success).toBe(false);
+  });
+
   it('refuses an entry that did not move the stage, or names another version', () => {
-    expect(() => buildClientManifest(entry({ action: 'reject' }), version, 'f'.repeat(64))).toThrow(
+    expect(() => buildClientManifest(entry({ action: 'reject' }), version, download)).toThrow(
       /did not move the stage/,
     );
-    expect(() => buildClientManifest(entry({ toVersion: '1.3.0' }), version, 'f'.repeat(64))).toThrow(
+    expect(() => buildClientManifest(entry({ toVersion: '1.3.0' }), version, download)).toThrow(
       /not churn 1\.2\.0/,
     );
   });
