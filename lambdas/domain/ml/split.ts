@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.js';
+import { fmix32, fnv1a32 } from '../hash32.js';
 import { parseCsv, toCsv } from './dataset.js';
 import type { RawRow } from './features.js';
 
@@ -52,17 +53,8 @@ function checkOptions(options: SplitOptions): void {
 
 /** FNV-1a over the UTF-16 code units, then murmur3's finaliser so near inputs spread out. */
 function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  const units = Array.from({ length: text.length }, (_, i) => text.charCodeAt(i));
+  return fmix32(fnv1a32(units));
 }
 
 /** Uniform in [0, 1) per (seed, group); key values and row indices never collide. */

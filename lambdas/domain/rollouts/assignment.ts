@@ -1,4 +1,5 @@
 import { ROLLOUT_BUCKETS, type RolloutVariant } from '../../contracts/rollout.js';
+import { fmix32, fnv1a32 } from '../hash32.js';
 
 /**
  * The assignment rule of a rollout (contracts/rollout.ts has the published definition):
@@ -15,25 +16,7 @@ import { ROLLOUT_BUCKETS, type RolloutVariant } from '../../contracts/rollout.js
 
 const encoder = new TextEncoder();
 
-export function fnv1a32(bytes: Uint8Array): number {
-  let h = 0x811c9dc5;
-  for (const b of bytes) {
-    h ^= b;
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-/** murmur3's fmix32: every input bit reaches every output bit. */
-export function fmix32(x: number): number {
-  let h = x >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+export { fmix32, fnv1a32 };
 
 /** The key the hash reads: UTF-8 of `${rolloutId}:${playerId}` (lone surrogates become U+FFFD). */
 export function assignmentKey(rolloutId: string, playerId: string): Uint8Array {

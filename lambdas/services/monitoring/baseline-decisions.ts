@@ -104,6 +104,24 @@ function stamp(deps: BaselineDecisionDeps, caller: Caller, reason: string): Disc
   };
 }
 
+/** The audit entry of one decision, stamped as `mark` says (who, the principal, when, why). */
+function auditOf(
+  model: string,
+  action: BaselineAuditEntry['action'],
+  target: string,
+  mark: DiscardMark,
+): BaselineAuditEntry {
+  return {
+    model,
+    action,
+    target,
+    actor: mark.by,
+    principal: mark.principal,
+    at: mark.at,
+    reason: mark.reason,
+  };
+}
+
 /**
  * Makes an earlier baseline the active one, as the authenticated caller, with a reason: the
  * pointer moves and the audit entry is written in one transaction (conditional on the pointer
@@ -125,13 +143,7 @@ export async function useBaseline(
   await versionsOf(deps, input.model, pointer, true);
   const mark = stamp(deps, caller, reason);
   const audit: BaselineAuditEntry = {
-    model: input.model,
-    action: 'use-baseline',
-    target: target.id,
-    actor: mark.by,
-    principal: mark.principal,
-    at: mark.at,
-    reason,
+    ...auditOf(input.model, 'use-baseline', target.id, mark),
     ...(active ? { previous: active.id } : {}),
   };
   await deps.store.versions.use(target, pointer?.profileKey, audit);
@@ -161,15 +173,7 @@ export async function discardBaseline(
   const target = requireVersion(versions, input.model, input.id);
   checkDiscard(target, activeVersion(versions, pointer?.profileKey));
   const mark = stamp(deps, caller, reason);
-  const audit: BaselineAuditEntry = {
-    model: input.model,
-    action: 'discard-baseline',
-    target: target.id,
-    actor: mark.by,
-    principal: mark.principal,
-    at: mark.at,
-    reason,
-  };
+  const audit = auditOf(input.model, 'discard-baseline', target.id, mark);
   await deps.store.versions.discard(target, mark, audit);
   return { audit, warnings: [] };
 }
@@ -204,15 +208,7 @@ export async function discardBatch(
     );
   }
   const mark = stamp(deps, caller, reason);
-  const audit: BaselineAuditEntry = {
-    model: input.model,
-    action: 'discard-batch',
-    target: input.batchKey,
-    actor: mark.by,
-    principal: mark.principal,
-    at: mark.at,
-    reason,
-  };
+  const audit = auditOf(input.model, 'discard-batch', input.batchKey, mark);
   const cooldownReleased = await deps.store.versions.discardBatch(record, mark, audit);
   return { audit, warnings: [], record: { ...record, discarded: mark }, cooldownReleased };
 }
