@@ -8,6 +8,7 @@ import type { ClientDistribution } from './client-distribution.js';
 import type { ExecutionOutcomes } from './execution-outcomes.js';
 import type { Monitoring } from './monitoring.js';
 import type { PrefixGrant, Storage } from './storage.js';
+import type { Training } from './training.js';
 
 /** What a function may do on the registry table. */
 export type TableAccess =
@@ -43,6 +44,8 @@ export interface FunctionAccess {
   readonly completeTasks?: boolean;
   /** cloudfront:CreateInvalidation on the client distribution (a stage change's manifest). */
   readonly invalidateClients?: boolean;
+  /** Find and terminate the lifecycle's Batch jobs (those an ended execution left running). */
+  readonly stopJobs?: boolean;
 }
 
 const read = (prefix: string): PrefixGrant => ({ prefix, read: true });
@@ -88,6 +91,7 @@ export function functionAccess(props: {
     table: { write: [P.approvals, P.executions, ...modelItems] },
     alerts: true,
     followExecutions: true,
+    stopJobs: true,
   };
   // Reads the registry (is the version promotable?) and writes start records only.
   const starter = (name: HandlerName): FunctionAccess => ({
@@ -216,6 +220,8 @@ export interface AccessTargets {
   readonly approvers: readonly string[];
   /** The distribution game clients read manifests and models from. */
   readonly clients: ClientDistribution;
+  /** The training queue and its jobs. */
+  readonly training: Training;
 }
 
 /** Grants each function's row of the table to its role. */
@@ -247,5 +253,6 @@ export function grantFunctionAccess(
     if (access.followExecutions) to.executionOutcomes.grantReadExecutions(r);
     if (access.completeTasks) to.executionOutcomes.grantCompleteTasks(r);
     if (access.invalidateClients) to.clients.grantInvalidate(r);
+    if (access.stopJobs) to.training.grantStopJobs(r);
   }
 }

@@ -114,7 +114,11 @@ export class LifecycleFunctions extends Construct {
       acknowledge(
         role,
         'AwsSolutions-IAM5[Resource::*]',
-        'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; tracing is on for every function.',
+        'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; tracing is on for every function.' +
+          // The functions given the job queue find an ended execution's jobs on it (grantStopJobs).
+          ((HANDLERS[name].env as readonly string[]).includes(ENV.jobQueue)
+            ? ' batch:ListJobs (finding the jobs an ended execution left running) supports none either.'
+            : ''),
       );
       this.fns.set(name, fn);
       this.roles.set(name, role);

@@ -12,6 +12,16 @@ import { vendedLogGroupName } from './log-groups.js';
 import { acknowledge, addScopedStatement } from './nag.js';
 import { ASL_FILE } from './paths.js';
 
+/** Every Batch job of the stack's account and region: job ids exist only once a job is submitted. */
+export function batchJobsArn(scope: Construct): string {
+  return Stack.of(scope).formatArn({
+    service: 'batch',
+    resource: 'job',
+    resourceName: '*',
+    arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+  });
+}
+
 /** The tag keys the definition's Batch SubmitJob tasks set (`Tags`, with or without `.$`). */
 export function submitJobTagKeys(definition: { States: Record<string, Record<string, unknown>> }): string[] {
   const keys = new Set<string>();
@@ -124,13 +134,7 @@ export class LifecycleStateMachine extends Construct {
       }),
       'SubmitJob names a job definition by name; `<name>:*` admits its revisions and nothing else.',
     );
-    const stack = Stack.of(this);
-    const jobs = stack.formatArn({
-      service: 'batch',
-      resource: 'job',
-      resourceName: '*',
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    });
+    const jobs = batchJobsArn(this);
     const tagKeys = submitJobTagKeys(parsed);
     if (tagKeys.length) {
       // Batch authorises the tags of a tagged SubmitJob as batch:TagResource on the queue, the

@@ -150,6 +150,7 @@ export class MlcycleStack extends Stack {
         [ENV.signingSecretArn]: this.api.signingKey.secretArn,
         [ENV.stateMachineArn]: stateMachine.stateMachineArn,
         [ENV.codeVersion]: this.training.codeVersion,
+        [ENV.jobQueue]: this.training.queue.jobQueueArn,
         [ENV.clientBaseUrl]: this.clients.baseUrl,
         [ENV.cdnDistributionId]: this.clients.distribution.distributionId,
       },
@@ -192,6 +193,7 @@ export class MlcycleStack extends Stack {
       executionOutcomes: this.executionOutcomes,
       approvers: Object.values(config.environments).flatMap((e) => e.approvers),
       clients: this.clients,
+      training: this.training,
     });
 
     this.schedules = new Schedules(this, 'Schedules', {

@@ -17,7 +17,8 @@ import {
 } from '../lambdas/contracts/names.js';
 import { datasetsPrefix, runsPrefix } from '../lambdas/contracts/s3-layout.js';
 import { loadTrainer } from '../local/trainers/manifest.js';
-import { acknowledge } from './nag.js';
+import { batchJobsArn } from './lifecycle-state-machine.js';
+import { acknowledge, addScopedStatement } from './nag.js';
 import { fromRoot, REPO_ROOT } from './paths.js';
 import type { Storage } from './storage.js';
 import { type ContractTrainer, TrainerJobs } from './trainer-jobs.js';
@@ -369,6 +370,27 @@ export class Training extends Construct {
   /** ARNs SubmitJob checks for the predict (evaluation) job definitions. */
   predictJobDefinitionArns(): string[] {
     return this.trainerJobs?.predictJobDefinitionArns() ?? [];
+  }
+
+  /**
+   * Stop the lifecycle's jobs (an ended execution's, whose task-token wait does not stop them):
+   * batch:ListJobs, which supports no resource-level permissions, and batch:TerminateJob on the
+   * jobs of this account and region.
+   */
+  grantStopJobs(grantee: iam.Role): void {
+    const jobs = batchJobsArn(this);
+    grantee.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'FindLifecycleJobs', actions: ['batch:ListJobs'], resources: ['*'] }),
+    );
+    addScopedStatement(
+      grantee,
+      new iam.PolicyStatement({
+        sid: 'StopLifecycleJobs',
+        actions: ['batch:TerminateJob'],
+        resources: [jobs],
+      }),
+      'Job ids exist only once a job is submitted; TerminateJob is limited to jobs of this account and region, found by the names the state machine gives them.',
+    );
   }
 
   /** ARNs SubmitJob checks: each job definition by name, with or without a revision. */

@@ -41,6 +41,7 @@ import {
   type SubmitJobParameters,
   submitBatchJobLocally,
 } from './stepfunctions/batch.js';
+import { LocalJobs, startBatchApiServer } from './stepfunctions/batch-api.js';
 import { loadDefinition } from './stepfunctions/definition.js';
 import { type ExecutionRecord, LocalStepFunctions } from './stepfunctions/engine.js';
 import type { HistoryEvent } from './stepfunctions/history.js';
@@ -67,7 +68,7 @@ export interface LocalStackOptions {
   /** Start from empty state. @default false */
   readonly fresh?: boolean;
   /** Fixed ports (0 = any free one). */
-  readonly ports?: { dynamodb?: number; s3?: number; sfn?: number; api?: number };
+  readonly ports?: { dynamodb?: number; s3?: number; sfn?: number; batch?: number; api?: number };
   readonly log?: (line: string) => void;
   readonly onExecutionEvent?: (execution: ExecutionRecord, event: HistoryEvent) => void;
 }
@@ -125,9 +126,13 @@ export function localJob(
 }
 
 /** The state machine's placeholders, valued for the embedded default. */
+/** The training queue's ARN on the embedded default (what the ASL submits to, and ListJobs reads). */
+export const localJobQueueArn = (project: string) =>
+  `arn:aws:batch:${LOCAL_REGION}:${LOCAL_ACCOUNT}:job-queue/${trainingQueueName(project)}`;
+
 export function localSubstitutions(project: string): Record<string, string> {
   return aslSubstitutions({
-    trainingJobQueueArn: `arn:aws:batch:${LOCAL_REGION}:${LOCAL_ACCOUNT}:job-queue/${trainingQueueName(project)}`,
+    trainingJobQueueArn: localJobQueueArn(project),
     trainingJobDefinitionPrefix: jobDefinitionPrefix(project),
     predictJobDefinitionPrefix: predictJobDefinitionPrefix(project),
     functionArn: localFunctionArn,
@@ -171,6 +176,7 @@ export function localEnvironment(config: MlcycleConfig, local: LocalResources): 
       [ENV.alertTopicArn]: `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${alertTopicName(config.project)}`,
       [ENV.configFile]: local.configFile,
       [ENV.codeVersion]: local.codeVersion,
+      [ENV.jobQueue]: localJobQueueArn(config.project),
       // The local gateway passes the `--as` name (a local convenience).
       [ENV.authMode]: 'local',
       [ENV.logLevel]: process.env[ENV.logLevel] ?? 'WARN',
@@ -244,6 +250,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     ]);
 
     const lambdas = new LocalLambdas(root);
+    const localJobs = new LocalJobs();
     const engine = new LocalStepFunctions({
       stateMachineArn,
       definition: loadDefinition(join(root, ASL_FILE), localSubstitutions(project)),
@@ -283,6 +290,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
             onLog: (line) => log(`  [trainer] ${line}`),
             objects: new S3Objects(s3.client),
             resolveJob: (definition) => localJob(options.config, root, definition),
+            jobs: localJobs,
             // What the stack's EventBridge rule on the training queue does on AWS.
             onEnded: async (detail) => {
               for (const name of batchJobSubscribers()) {
@@ -297,6 +305,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     const sfnApi = await startSfnApiServer(engine, options.ports?.sfn ?? 0);
     started.push(sfnApi);
+    // The Batch API subset handlers call (ListJobs, TerminateJob) in front of the local jobs.
+    const batchApi = await startBatchApiServer(localJobs, options.ports?.batch ?? 0);
+    started.push(batchApi);
     const api = await startLocalApi(lambdas, {
       port: options.ports?.api ?? 0,
       log,
@@ -324,6 +335,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_ENDPOINT_URL_SFN: sfnApi.endpoint,
+      AWS_ENDPOINT_URL_BATCH: batchApi.endpoint,
       // Every handler runs in this one process, so they share one environment: the union of what
       // the contract gives each (localEnvironment); see there why it cannot be per handler.
       ...sharedEnvironment(functionEnv),

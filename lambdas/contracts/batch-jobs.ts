@@ -25,6 +25,14 @@ export function lifecycleJobName(kind: 'train' | 'predict', model: string, runId
   return kind === 'train' ? `mlcycle-${model}-${runId}` : `mlcycle-predict-${model}-${runId}`;
 }
 
+/**
+ * The name of an execution's deploy-time smoke-test job (`States.Format('mlcycle-smoke-{}', …)`):
+ * the execution's name (at most 80 characters, the model's name first) keeps it within Batch's 128.
+ */
+export function smokeJobName(executionName: string): string {
+  return `mlcycle-smoke-${executionName}`;
+}
+
 /** EventBridge's detail-type for Batch job status changes (source `aws.batch`). */
 export const BATCH_JOB_STATE_CHANGE = 'Batch Job State Change';
 

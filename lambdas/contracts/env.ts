@@ -49,6 +49,8 @@ export const ENV = {
    * codeVersion, the same value the train job gets as MLCYCLE_CODE_VERSION.
    */
   codeVersion: 'MLCYCLE_CODE_VERSION',
+  /** The training job queue (ARN): where the lifecycle's Batch jobs are found to stop them. */
+  jobQueue: 'MLCYCLE_JOB_QUEUE',
   /** Powertools logger service name and level. */
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   logLevel: 'POWERTOOLS_LOG_LEVEL',

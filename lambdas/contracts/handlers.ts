@@ -143,9 +143,10 @@ export const HANDLERS = {
   },
   executionEnded: {
     entry: 'lambdas/handlers/execution-ended.ts',
-    // Closes the execution's approval requests, fails its run and alerts once: the table, the
-    // alert topic, and (granted in the stack) this state machine's execution history.
-    env: [ENV.table, ENV.alertTopicArn],
+    // Closes the execution's approval requests, fails its run, stops its Batch jobs and alerts
+    // once: the table, the alert topic, the job queue, and (granted in the stack) this state
+    // machine's execution history.
+    env: [ENV.table, ENV.alertTopicArn, ENV.jobQueue],
     memoryMb: 256,
     timeoutSeconds: 60,
     onExecutionStatus: EXECUTION_ENDED_STATUSES,
@@ -153,8 +154,8 @@ export const HANDLERS = {
   approvalReconciler: {
     entry: 'lambdas/handlers/approval-reconciler.ts',
     // Redelivers owed approval callbacks and closes requests whose execution ended (through the
-    // execution-ended use case, hence the alert topic).
-    env: [ENV.table, ENV.alertTopicArn],
+    // execution-ended use case, hence the alert topic and the job queue).
+    env: [ENV.table, ENV.alertTopicArn, ENV.jobQueue],
     memoryMb: 256,
     timeoutSeconds: 120,
     // The safety net under delivery with retries and the execution-ended event.

@@ -1,6 +1,5 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { listen } from '../listen.js';
 import { type ExecutionRecord, type LocalStepFunctions, SfnApiError } from './engine.js';
+import { type JsonApiServer, serveJsonApi } from './json-api.js';
 
 const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
 
@@ -101,37 +100,19 @@ export function handleSfnCall(engine: LocalStepFunctions, operation: string, bod
   }
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-export async function startSfnApiServer(
-  engine: LocalStepFunctions,
-  port = 0,
-): Promise<{ endpoint: string; server: Server; close(): Promise<void> }> {
-  const server = createServer(async (req, res) => {
+export function startSfnApiServer(engine: LocalStepFunctions, port = 0): Promise<JsonApiServer> {
+  return serveJsonApi(port, 'application/x-amz-json-1.0', (req, body) => {
     const target = String(req.headers['x-amz-target'] ?? '');
     const operation = target.startsWith('AWSStepFunctions.') ? target.slice('AWSStepFunctions.'.length) : '';
-    let status = 200;
-    let payload: unknown;
     try {
-      const text = await readBody(req);
-      payload = handleSfnCall(engine, operation, text ? (JSON.parse(text) as Body) : {});
+      return { status: 200, payload: handleSfnCall(engine, operation, body as Body) };
     } catch (err) {
-      status = 400;
-      const code = err instanceof SfnApiError ? err.code : 'InternalFailure';
-      if (!(err instanceof SfnApiError)) status = 500;
-      payload = { __type: `com.amazonaws.states#${code}`, message: (err as Error).message };
+      const known = err instanceof SfnApiError;
+      const code = known ? err.code : 'InternalFailure';
+      return {
+        status: known ? 400 : 500,
+        payload: { __type: `com.amazonaws.states#${code}`, message: (err as Error).message },
+      };
     }
-    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
-    res.end(JSON.stringify(payload));
   });
-  const { port: bound } = await listen(server, port);
-  return {
-    endpoint: `http://127.0.0.1:${bound}`,
-    server,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }

@@ -18,6 +18,7 @@ import {
 } from '../../lambdas/contracts/trainer.js';
 import { checkTrainerHyperparameters, loadTrainer, TRAINER_MANIFEST_FILE } from '../trainers/manifest.js';
 import { runTrainerLocally, type TrainerRunResult } from '../trainers/run.js';
+import type { LocalJob, LocalJobs } from './batch-api.js';
 
 /** SubmitJob's parameters as the ASL's Batch job tasks give them (the SDK integration's shape). */
 export interface SubmitJobParameters {
@@ -63,6 +64,8 @@ export interface LocalBatchOptions {
   readonly resolveJob: (jobDefinition: string) => LocalJobDefinition | undefined;
   /** The local S3, for the stager. */
   readonly objects: S3Objects;
+  /** Aborting ends the job as TerminateJob does: its process is killed, the job fails. */
+  readonly signal?: AbortSignal;
 }
 
 type JobResult = { JobId: string; JobName: string; Status: string; LogFile: string };
@@ -129,16 +132,30 @@ export async function runBatchJobLocally(
  */
 export function submitBatchJobLocally(
   params: SubmitJobParameters,
-  options: LocalBatchOptions & { readonly onEnded: (detail: BatchJobDetail) => Promise<void> },
+  options: LocalBatchOptions & {
+    readonly onEnded: (detail: BatchJobDetail) => Promise<void>;
+    /** Where the job is listed while it runs, for the local Batch API (ListJobs, TerminateJob). */
+    readonly jobs?: LocalJobs;
+  },
 ): { JobId: string; JobName: string } {
   const jobId = `local-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const stop = new AbortController();
+  const listed: LocalJob = {
+    jobId,
+    jobName: params.JobName,
+    jobQueue: params.JobQueue,
+    status: 'RUNNING',
+    createdAt: Date.now(),
+    terminate: (reason) => stop.abort(reason),
+  };
+  options.jobs?.add(listed);
   const base = {
     jobId,
     jobName: params.JobName,
     jobQueue: params.JobQueue,
     parameters: { ...params.Parameters },
   };
-  void runBatchJobLocally(params, options, jobId)
+  void runBatchJobLocally(params, { ...options, signal: stop.signal }, jobId)
     .then(
       (result): BatchJobDetail => ({
         ...base,
@@ -171,7 +188,10 @@ export function submitBatchJobLocally(
         };
       },
     )
-    .then((detail) => options.onEnded(detail))
+    .then((detail) => {
+      listed.status = detail.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED';
+      return options.onEnded(detail);
+    })
     .catch((err: Error) => options.onLog?.(`the end of job ${jobId} was not delivered: ${err.message}`));
   return { JobId: jobId, JobName: params.JobName };
 }
@@ -204,6 +224,7 @@ async function runContractJob(params: SubmitJobParameters, options: LocalBatchOp
         env,
         logFile: job.logFile,
         ...(limit ? { timeoutMs: limit * 1000 } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
         onOutput: (line) => options.onLog?.(line),
         hostEnv: options.baseEnv,
       });
@@ -213,6 +234,10 @@ async function runContractJob(params: SubmitJobParameters, options: LocalBatchOp
     }
     if (result.timedOut)
       throw fail(result.lastStderrLine, 'Job attempt duration exceeded timeout', result.exitCode);
+    if (options.signal?.aborted) {
+      const reason = String(options.signal.reason ?? 'terminated');
+      throw fail(`terminated: ${reason}`, reason, result.exitCode);
+    }
     if (result.exitCode !== 0) {
       throw fail(
         result.lastStderrLine ||

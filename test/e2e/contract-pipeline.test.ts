@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvalLinkIn, approveThroughLink, readOutbox } from '../../bin/cli/demo-approver.js';
 import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
@@ -36,6 +37,8 @@ describe('contract trainers through the lifecycle (local engine)', () => {
           crasher: fixture('crasher'),
           'no-artifact': fixture('no-artifact'),
           'bad-predict': fixture('bad-predict', 'binary', { failure: 'not_json' }),
+          // Trains for a minute unless stopped.
+          slow: fixture('resumable', 'binary', { epochs: 120, epoch_seconds: 0.5 }),
           // No gates: its random scores reach Deploy, whose smoke test must catch them.
           unstable: { ...fixture('bad-predict', 'binary', { failure: 'unstable' }), gates: { staging: [] } },
           ltv: {
@@ -63,7 +66,7 @@ describe('contract trainers through the lifecycle (local engine)', () => {
     const objects = new S3Objects(t.stack.s3.client);
     const bucket = t.stack.endpoints.bucket;
     const churn = churnCsv({ rows: 800, seed: 21 });
-    for (const model of ['liar', 'crasher', 'no-artifact', 'bad-predict', 'unstable']) {
+    for (const model of ['liar', 'crasher', 'no-artifact', 'bad-predict', 'unstable', 'slow']) {
       await objects.put({ bucket, key: `datasets/${model}/data.csv` }, churn, 'text/csv');
     }
     await objects.put({ bucket, key: 'datasets/ltv/data.csv' }, ltvCsv({ rows: 2000, seed: 42 }), 'text/csv');
@@ -165,6 +168,37 @@ describe('contract trainers through the lifecycle (local engine)', () => {
       },
     });
   }, 180_000);
+
+  it('(g) stopping an execution while it trains terminates its Batch job (a task-token wait does not)', async () => {
+    const before = readOutbox(t.stack.endpoints.outboxDir).length;
+    const executionArn = await startAs(t.stack, REQUESTOR, {
+      model: 'slow',
+      stage: 'staging',
+      reason: 'test',
+    });
+    const log = () => {
+      const dir = join(dirname(t.stack.endpoints.outboxDir), 'logs');
+      const file = (existsSync(dir) ? readdirSync(dir) : []).find((f) => f.startsWith('mlcycle-slow-'));
+      return file ? readFileSync(join(dir, file), 'utf8') : '';
+    };
+    const deadline = Date.now() + 60_000;
+    while (!log().includes('epoch') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(log()).toContain('epoch');
+    t.stack.engine.stopExecution(executionArn);
+    const ended = await t.stack.engine.settled(executionArn);
+    expect(ended.status).toBe('ABORTED');
+    // The execution-ended handler terminated the job: its process ends long before its 120 epochs.
+    const stopped = Date.now() + 30_000;
+    while (!/exit|signal|killed/.test(log().split('\n').slice(-3).join(' ')) && Date.now() < stopped) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(log().split('\n').slice(-3).join(' ')).toMatch(/exit|signal|killed/);
+    expect(log()).not.toMatch(/epoch\D+1[01]\d\b/);
+    const alert = readOutbox(t.stack.endpoints.outboxDir)
+      .slice(before)
+      .find((m) => m.text.includes(executionArn));
+    expect(alert?.text).toMatch(/Batch jobs it left running were terminated: local-/);
+  }, 120_000);
 
   it('(f) a predict entry whose answers change after evaluation is refused at Deploy, naming the row', async () => {
     const { result, run: record, versions } = await run('unstable', true);

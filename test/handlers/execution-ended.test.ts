@@ -148,6 +148,8 @@ describe('execution-ended handler (status-change events, DynamoDB Local, outbox 
       runFailed: 'r-stopped',
       versionSettled: version,
       notified: expect.any(String),
+      // It had left no Batch job running (the local stack's test stops real ones).
+      jobsStopped: [],
     });
     expect(await approvals.get(request.requestId)).toMatchObject({
       status: 'closed',

@@ -24,6 +24,7 @@ import type { Lineage, VersionRecord } from '../../lambdas/domain/registry/types
 import { recordDecision } from '../../lambdas/services/approvals/decide.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators/local-aws.js';
+import { LocalJobs, startBatchApiServer } from '../../local/stepfunctions/batch-api.js';
 import {
   startTestDynamo,
   startTestS3,
@@ -81,6 +82,16 @@ export interface HandlerWorld {
 /** The client base URL the fixture deploys under (the CDN's on AWS). */
 export const CLIENT_BASE_URL = 'https://cdn.test/';
 
+let sharedBatchApi: Promise<{ endpoint: string }> | undefined;
+/** One empty local Batch API per test process: handlers build their clients once per process. */
+const batchApi = () => {
+  sharedBatchApi ??= startBatchApiServer(new LocalJobs()).then((server) => {
+    server.server.unref();
+    return server;
+  });
+  return sharedBatchApi;
+};
+
 export async function handlerWorld(
   handler: HandlerName,
   values: Partial<Record<EnvName, string>> = {},
@@ -98,6 +109,7 @@ export async function handlerWorld(
     [ENV.configFile]: configFile,
     [ENV.authMode]: 'local',
     [ENV.codeVersion]: 'f00dfacef00dfacef00dfacef00dfacef00dface',
+    [ENV.jobQueue]: 'arn:aws:batch:us-east-1:000000000000:job-queue/mlcycle-training',
     [ENV.clientBaseUrl]: CLIENT_BASE_URL,
     ...values,
   };
@@ -115,6 +127,9 @@ export async function handlerWorld(
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.local.endpoint,
     AWS_ENDPOINT_URL_S3: s3.local.endpoint,
+    // The Batch API subset the execution-ended handler calls, with no jobs (tests of stopping
+    // jobs run a whole local stack).
+    AWS_ENDPOINT_URL_BATCH: (await batchApi()).endpoint,
     [ENV.outboxDir]: outboxDir,
     POWERTOOLS_LOG_LEVEL: 'ERROR',
   });

@@ -37,6 +37,7 @@ function synthFunctions(sender: string): void {
       [ENV.approvalBaseUrl]: 'https://abc.execute-api.us-east-1.amazonaws.com/',
       [ENV.signingSecretArn]: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:key',
       [ENV.codeVersion]: '0a1b2c3d4e5f60718293a4b5c6d7e8f901234567-dirty',
+      [ENV.jobQueue]: 'arn:aws:batch:us-east-1:123456789012:job-queue/mlcycle-training',
       [ENV.clientBaseUrl]: 'https://d111111abcdef8.cloudfront.net/',
       [ENV.cdnDistributionId]: 'E2QWRUHAPOMQZL',
     },

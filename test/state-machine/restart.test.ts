@@ -55,6 +55,7 @@ describe('restarting the local runtime while an execution waits for approval', (
       dynamodb: await freePort(),
       s3: await freePort(),
       sfn: await freePort(),
+      batch: await freePort(),
       api: await freePort(),
     };
     first = await startLocalStack({ config, dir, fresh: true, ports });

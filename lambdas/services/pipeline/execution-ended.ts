@@ -1,5 +1,7 @@
 import type { ApprovalStore } from '../../adapters/approval/approval-store.js';
+import type { BatchJobControl } from '../../adapters/pipeline/job-control.js';
 import type { Executions } from '../../adapters/stepfunctions/executions.js';
+import { lifecycleJobName, smokeJobName } from '../../contracts/batch-jobs.js';
 import type { ExecutionEndedStatus } from '../../contracts/execution-events.js';
 import { FAILURE_KINDS, type FailureKind } from '../../contracts/pipeline.js';
 import { closingNote, type WaitEnd } from '../../domain/approval/signal.js';
@@ -27,6 +29,8 @@ export interface ExecutionEndedDeps extends PipelineFailureDeps {
   >;
   /** Reads the state the execution ended with, from its history. */
   readonly executions: Pick<Executions, 'lastState'>;
+  /** Stops the Batch jobs the execution left running (a task-token wait does not stop them). */
+  readonly jobs?: Pick<BatchJobControl, 'stopJobs'>;
 }
 
 export interface ExecutionEndedResult {
@@ -40,6 +44,8 @@ export interface ExecutionEndedResult {
   readonly versionSettled: string | null;
   /** The alert's id, or null when the execution had been alerted already (by RecordFailure). */
   readonly notified: string | null;
+  /** Batch jobs of the execution that were still active and are now terminated. */
+  readonly jobsStopped: readonly string[];
 }
 
 type Json = Record<string, unknown>;
@@ -140,6 +146,20 @@ export async function handleExecutionEnded(
   }
 
   const name = ended.executionArn.split(':').pop() ?? ended.executionArn;
+  // Its train, predict and smoke-test jobs, by the names the ASL gives them: a job still running
+  // would hold its (GPU) instance until its attempt timeout for a run that no longer exists.
+  const jobNames = model
+    ? [
+        ...(runId && !promote
+          ? (['train', 'predict'] as const).map((k) => lifecycleJobName(k, model, runId))
+          : []),
+        smokeJobName(name),
+      ]
+    : [];
+  const jobsStopped =
+    deps.jobs && jobNames.length
+      ? await deps.jobs.stopJobs(jobNames, `mlcycle: the pipeline execution ${name} ended ${ended.status}`)
+      : [];
   const alert = model
     ? failureMessage(
         {
@@ -157,6 +177,7 @@ export async function handleExecutionEnded(
             ? `Approval requests closed (nothing will deploy): ${closedRequests.join(', ')}.`
             : '',
           runFailed ? `The run ${runFailed} was marked failed.` : '',
+          jobsStopped.length ? `Batch jobs it left running were terminated: ${jobsStopped.join(', ')}.` : '',
         ],
       )
     : {
@@ -190,6 +211,7 @@ export async function handleExecutionEnded(
     runFailed,
     versionSettled,
     notified,
+    jobsStopped,
   };
 }
 

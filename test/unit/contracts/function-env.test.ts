@@ -21,6 +21,7 @@ const aws: FunctionEnvWorld['values'] = {
   [ENV.signingSecretArn]: 'arn:secret',
   [ENV.stateMachineArn]: 'arn:sm',
   [ENV.codeVersion]: '0a1b2c3',
+  [ENV.jobQueue]: 'arn:aws:batch:us-east-1:1:job-queue/mlcycle-training',
   [ENV.clientBaseUrl]: 'https://d111111abcdef8.cloudfront.net/',
 };
 
