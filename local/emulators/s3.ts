@@ -6,6 +6,7 @@ import S3rver from 's3rver';
 import { createS3Client } from '../../lambdas/adapters/aws-clients.js';
 import { listen } from '../listen.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
+import { awaitObjectWrites } from './s3-durable-writes.js';
 import { guardStorePaths } from './s3-path-guard.js';
 
 export interface S3Local {
@@ -36,6 +37,7 @@ export async function startS3Local(options: S3LocalOptions): Promise<S3Local> {
     vhostBuckets: false,
   });
   guardStorePaths(server.store, options.directory);
+  awaitObjectWrites(server.store);
   // Our own http.Server rather than s3rver's run(): run() leaves the server's `error` event
   // unhandled, so a busy port would kill the process instead of failing this call.
   const http = createServer(server.callback());

@@ -20,6 +20,16 @@ declare module 's3rver' {
     initiateUpload(bucket: string, key: string, uploadId: string, metadata: unknown): Promise<void>;
     putPart(bucket: string, uploadId: string, partNumber: string, content: unknown): Promise<unknown>;
     putObjectMultipart(bucket: string, uploadId: string, parts: unknown): Promise<unknown>;
+    /** Writes an object (s3-durable-writes.ts replaces it). */
+    putObject(object: S3rverObject): Promise<{ size: number; md5: string }>;
+    putMetadata(bucket: string, key: string, metadata: unknown, md5: string): Promise<void>;
+  }
+  /** s3rver's S3Object as its store receives it. */
+  export interface S3rverObject {
+    readonly bucket: string;
+    readonly key: string;
+    readonly content: Buffer | NodeJS.ReadableStream;
+    readonly metadata: unknown;
   }
   export default class S3rver extends EventEmitter {
     constructor(options?: S3rverOptions);
