@@ -11,7 +11,18 @@ import type { DriftRecord } from '../../domain/drift/record.js';
 import { ConflictError } from '../../domain/errors.js';
 import type { ColumnKind } from '../../domain/profile/profile.js';
 import { isConditionFailure } from '../dynamo-conditions.js';
-import type { BaselinePointer } from './drift-store.js';
+
+/** The model's BASELINE item: the version batches are checked against (DriftStore reads it). */
+export interface BaselinePointer {
+  model: string;
+  /** The baseline version it names (absent on pointers written before versions were kept). */
+  id?: string;
+  profileKey: string;
+  sourceKey: string;
+  rows: number;
+  kinds: Record<string, ColumnKind>;
+  createdAt: string;
+}
 
 /** A version as stored: the listing's fields and the column kinds a pointer to it needs. */
 export interface StoredBaselineVersion extends BaselineVersion {

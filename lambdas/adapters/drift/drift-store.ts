@@ -7,25 +7,15 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { DriftRecord } from '../../domain/drift/record.js';
-import type { ColumnKind } from '../../domain/profile/profile.js';
 import { isConditionFailure } from '../dynamo-conditions.js';
-import { BaselineVersions, baselinePointerItem } from './baseline-versions.js';
+import { type BaselinePointer, BaselineVersions, baselinePointerItem } from './baseline-versions.js';
+
+export type { BaselinePointer } from './baseline-versions.js';
 
 export type { DriftRecord };
 
 /** How long a claim is held by default: the monitoring functions' timeout (15 minutes). */
 export const DEFAULT_LEASE_SECONDS = 900;
-
-export interface BaselinePointer {
-  model: string;
-  /** The baseline version it names (absent on pointers written before versions were kept). */
-  id?: string;
-  profileKey: string;
-  sourceKey: string;
-  rows: number;
-  kinds: Record<string, ColumnKind>;
-  createdAt: string;
-}
 
 /**
  * Drift items in the registry table: a BASELINE pointer and DRIFT#<time>#<batch> records in the
