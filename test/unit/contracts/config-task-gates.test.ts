@@ -1,19 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { parseConfig } from '../../../lambdas/adapters/config-file.js';
 import { effectiveGates } from '../../../lambdas/contracts/config-schema.js';
 
-type Raw = { models: Record<string, Record<string, unknown>> } & Record<string, unknown>;
-const sample = (): Raw => parse(readFileSync('mlcycle.config.yaml', 'utf8')) as Raw;
-const errorOf = (config: unknown): string => {
-  try {
-    parseConfig(config, 'x.yaml');
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error('the config was accepted');
-};
+import { configError as errorOf, sampleConfig as sample } from '../../support/config-samples.js';
 
 describe('a model’s task and its gates', () => {
   it('reads task, split settings and per-stage gates; churn keeps the environment’s gates', () => {

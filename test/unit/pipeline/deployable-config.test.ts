@@ -20,14 +20,7 @@ function raw(set: Record<string, unknown> = {}): Record<string, unknown> {
   return c;
 }
 
-const errorOf = (config: unknown): string => {
-  try {
-    parseConfig(config, 'x.yaml');
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error('the config was accepted');
-};
+import { configError as errorOf } from '../../support/config-samples.js';
 
 describe('config for a deployable stack', () => {
   it('has defaults for the Batch infrastructure, Spot attempts and the monitoring concurrency caps', () => {
