@@ -10,6 +10,7 @@ import {
 } from '../../lambdas/adapters/pipeline/stager.js';
 import type { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import type { BatchJobDetail } from '../../lambdas/contracts/batch-jobs.js';
+import { STAGER_ENV } from '../../lambdas/contracts/stager.js';
 import {
   CONTRACT_ENV,
   predictModeEnv,
@@ -41,9 +42,6 @@ export interface SubmitJobParameters {
 export class BatchTaskFailed extends Error {
   override readonly name = 'States.TaskFailed';
 }
-
-/** MLCYCLE_RUN_URI: the run's prefix, from which the stager maps the contract's files. */
-export const RUN_URI_ENV = 'MLCYCLE_RUN_URI';
 
 /** What the job definition of a model says, locally read from the config as the stack builds it. */
 export interface LocalJobDefinition {
@@ -210,8 +208,8 @@ interface ContractJob extends LocalJobDefinition {
 async function runContractJob(params: SubmitJobParameters, options: LocalBatchOptions, job: ContractJob) {
   const { overrides, fail, task } = job;
   const { objects } = options;
-  const runUri = overrides[RUN_URI_ENV];
-  if (!runUri) throw fail(`the job lacks ${RUN_URI_ENV} in its environment`);
+  const runUri = overrides[STAGER_ENV.runUri];
+  if (!runUri) throw fail(`the job lacks ${STAGER_ENV.runUri} in its environment`);
   const workDir = resolve(options.logsDir, '..', 'jobs', params.JobName);
   rmSync(workDir, { recursive: true, force: true });
   const limit = params.Timeout?.AttemptDurationSeconds;
@@ -278,7 +276,7 @@ async function runContractJob(params: SubmitJobParameters, options: LocalBatchOp
     } else {
       // The stager container's own reading of its environment: the run's holdout by default, or
       // (Deploy's smoke test) other rows, predictions file and a registered artifact.
-      const sources = predictSources({ ...overrides, [RUN_URI_ENV]: runUri });
+      const sources = predictSources(overrides);
       const staged = await stagePredictInputs(objects, {
         ...(sources.artifact ?? { runUri }),
         inputUri: sources.inputUri,
