@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { lifecycleJobName, smokeJobName } from '../../lambdas/contracts/batch-jobs.js';
 import { ERROR_NAMES } from '../../lambdas/contracts/errors.js';
 import { ASL_PLACEHOLDERS, HANDLERS } from '../../lambdas/contracts/handlers.js';
 import { aslPlaceholders } from '../../lambdas/contracts/state-machine.js';
@@ -151,5 +152,23 @@ describe('lifecycle ASL', () => {
         }
       }
     }
+  });
+
+  it('names the Batch jobs as lifecycleJobName and smokeJobName do (runs logs and the end of an execution find them so)', () => {
+    const sample: Record<string, string> = {
+      '$.model': 'churn',
+      '$.run.runId': 'r1',
+      '$.execution.name': 'e1',
+    };
+    const nameOf = (state: string) => {
+      const format = String((asl.States[state]?.Parameters as Record<string, unknown>)['JobName.$']);
+      const m = /^States\.Format\('([^']*)', (.*)\)$/.exec(format);
+      if (!m) throw new Error(`${state}: JobName.$ is ${format}`);
+      const args = (m[2] ?? '').split(', ').map((a) => sample[a] ?? `?${a}`);
+      return (m[1] ?? '').replace(/\{\}/g, () => args.shift() ?? '?');
+    };
+    expect(nameOf('Train')).toBe(lifecycleJobName('train', 'churn', 'r1'));
+    expect(nameOf('Predict')).toBe(lifecycleJobName('predict', 'churn', 'r1'));
+    expect(nameOf('SmokePredict')).toBe(smokeJobName('e1'));
   });
 });
