@@ -161,7 +161,8 @@ describe('lifecycle ASL', () => {
       '$.execution.name': 'e1',
     };
     const nameOf = (state: string) => {
-      const format = String((asl.States[state]?.Parameters as Record<string, unknown>)['JobName.$']);
+      const params = (asl.States[state]?.Parameters ?? {}) as Record<string, unknown>;
+      const format = String(params['JobName.$']);
       const m = /^States\.Format\('([^']*)', (.*)\)$/.exec(format);
       if (!m) throw new Error(`${state}: JobName.$ is ${format}`);
       const args = (m[2] ?? '').split(', ').map((a) => sample[a] ?? `?${a}`);
