@@ -163,6 +163,8 @@ export function functionAccess(props: {
     // The run and version, a pending request, and the execution's failure record (its alert marker).
     recordFailure: { table: { write: [...modelItems, P.approvals, P.executions] }, alerts: true },
     executionEnded: executionOutcome,
+    // Its once-per-notice markers, the alert topic (the email channel), the execution's history.
+    executionSucceeded: { table: { write: [P.notices] }, alerts: true, followExecutions: true },
     // Also redelivers owed approval callbacks.
     approvalReconciler: { ...executionOutcome, completeTasks: true },
     manifestHttp: {
@@ -186,7 +188,9 @@ export function functionAccess(props: {
     // Rollbacks and registrations move a model's items; rollbacks republish the manifest after
     // hashing the target's artifact, registrations hash the artifact they register.
     registryHttp: {
-      table: { write: modelItems },
+      // A rollback is noticed once: its marker, and the alert topic (the email channel).
+      table: { write: [...modelItems, P.notices] },
+      alerts: true,
       objects: {
         grants: [read(PREFIXES.runs), { prefix: PREFIXES.deployments, read: true, write: true }, served],
         why: why(

@@ -102,6 +102,7 @@ export class MlcycleStack extends Stack {
         fn('approvalReminders'),
         fn('executionEnded'),
         fn('approvalReconciler'),
+        fn('executionSucceeded'),
       ],
       alertEmails: config.monitoring.alerts.email,
     });

@@ -7,6 +7,7 @@ import {
 } from './budgets.js';
 import { type GateConfig, gateMetricProblem, gateSchema, METRICS_BY_TASK } from './config-gates.js';
 import { batchSchema, modelSchema, predictBudget, trainingBudget } from './config-model.js';
+import { noticesSchema } from './config-notices.js';
 import { archivalSchema, type MonitoringRuntimeConfig, monitoringSchema } from './config-operations.js';
 import { domain, email, name, principalArn } from './config-primitives.js';
 import { principalsOverlap } from './principals.js';
@@ -20,6 +21,7 @@ export {
   predictBudget,
   trainingBudget,
 } from './config-model.js';
+export * from './config-notices.js';
 export * from './config-operations.js';
 
 /**
@@ -81,6 +83,7 @@ const configShape = z.strictObject({
   identities: z.record(email, z.array(principalArn).min(1)).default({}),
   monitoring: monitoringSchema.prefault({}),
   archival: archivalSchema.prefault({}),
+  notices: noticesSchema.prefault({}),
   /**
    * Not written by hand: each model's trainer (its trainer.yaml's name, tasks and hyperparameter
    * schema), added when mlcycle loads the config from disk (local/trainers/config-trainers.ts), so

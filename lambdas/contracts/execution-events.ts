@@ -7,6 +7,10 @@ export const EXECUTION_STATUS_CHANGE = 'Step Functions Execution Status Change';
 export const EXECUTION_ENDED_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 export type ExecutionEndedStatus = (typeof EXECUTION_ENDED_STATUSES)[number];
 
+/** Every final status a handler may subscribe to: the ended ones and SUCCEEDED (notices). */
+export const EXECUTION_FINAL_STATUSES = [...EXECUTION_ENDED_STATUSES, 'SUCCEEDED'] as const;
+export type ExecutionFinalStatus = (typeof EXECUTION_FINAL_STATUSES)[number];
+
 /**
  * The status-change event as EventBridge delivers it (the fields mlcycle reads; `input` is
  * omitted by Step Functions when it is too large, and error/cause exist only on failure).
@@ -29,17 +33,27 @@ export const executionStatusChangeSchema = z.object({
 });
 export type ExecutionStatusChangeEvent = z.infer<typeof executionStatusChangeSchema>;
 
+/** The status-change event of an execution that SUCCEEDED (`output` omitted when too large). */
+export const executionSucceededSchema = executionStatusChangeSchema.extend({
+  detail: executionStatusChangeSchema.shape.detail.extend({
+    status: z.literal('SUCCEEDED'),
+    output: z.string().nullish(),
+  }),
+});
+
 /** An execution as the local engine keeps it: enough to build the event EventBridge would send. */
 export interface EndedExecutionFacts {
   readonly executionArn: string;
   readonly stateMachineArn: string;
   readonly name: string;
-  readonly status: ExecutionEndedStatus;
+  readonly status: ExecutionFinalStatus;
   readonly startDate: number;
   readonly stopDate: number;
   readonly input: string;
   readonly error?: string;
   readonly cause?: string;
+  /** The final state (JSON text) of an execution that succeeded. */
+  readonly output?: string;
 }
 
 /** The event EventBridge delivers for an execution that ended; the local runtime sends the same. */
@@ -65,8 +79,8 @@ export function executionStatusChangeEvent(
       stopDate: e.stopDate,
       input: e.input,
       inputDetails: { included: true },
-      output: null,
-      outputDetails: null,
+      output: e.output ?? null,
+      outputDetails: e.output === undefined ? null : { included: true },
       error: e.error ?? null,
       cause: e.cause ?? null,
     },

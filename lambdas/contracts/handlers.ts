@@ -1,5 +1,5 @@
 import { ENV, type EnvName } from './env.js';
-import { EXECUTION_ENDED_STATUSES, type ExecutionEndedStatus } from './execution-events.js';
+import { EXECUTION_ENDED_STATUSES, type ExecutionFinalStatus } from './execution-events.js';
 
 /**
  * Every Lambda handler: its entry file (relative to the repository root), the environment it
@@ -27,7 +27,7 @@ export interface HandlerContract {
    * invoked with: by an EventBridge rule in the stack, and by the local engine when one of its
    * executions ends so.
    */
-  readonly onExecutionStatus?: readonly ExecutionEndedStatus[];
+  readonly onExecutionStatus?: readonly ExecutionFinalStatus[];
   /**
    * Invoked with the "Batch Job State Change" event of every job on the training queue that
    * ends (SUCCEEDED or FAILED): by an EventBridge rule in the stack, and by the local batch
@@ -151,6 +151,15 @@ export const HANDLERS = {
     timeoutSeconds: 60,
     onExecutionStatus: EXECUTION_ENDED_STATUSES,
   },
+  executionSucceeded: {
+    entry: 'lambdas/handlers/execution-succeeded.ts',
+    // Tells a deploy or a skipped retrain once (notices in the deployed config): the table (its
+    // once-per-notice markers), the alert topic, and (granted in the stack) the execution history.
+    env: [ENV.table, ENV.alertTopicArn, ...policy, ENV.approvalBaseUrl, ...clientDownloads],
+    memoryMb: 256,
+    timeoutSeconds: 60,
+    onExecutionStatus: ['SUCCEEDED'],
+  },
   approvalReconciler: {
     entry: 'lambdas/handlers/approval-reconciler.ts',
     // Redelivers owed approval callbacks and closes requests whose execution ended (through the
@@ -198,8 +207,9 @@ export const HANDLERS = {
   },
   registryHttp: {
     entry: 'lambdas/handlers/registry-http.ts',
-    // Rollbacks publish the served artifact and the manifest, as Deploy does.
-    env: [...base, ...control, ...clientDownloads],
+    // Rollbacks publish the served artifact and the manifest, as Deploy does, and are noticed
+    // on the alert topic (with a link to the model's status under the API's base URL).
+    env: [...base, ...control, ...clientDownloads, ENV.alertTopicArn, ENV.approvalBaseUrl],
     optionalEnv: [ENV.cdnDistributionId],
     memoryMb: 512,
     timeoutSeconds: 30,

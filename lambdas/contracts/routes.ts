@@ -79,3 +79,9 @@ export function downloadUrl(baseUrl: string, key: string): string {
 
 /** The path of a stage's manifest, under the same base URL. */
 export const manifestPath = (model: string, stage: string) => `/models/${model}/${stage}`;
+
+/** The path of a model's status (what serves, the last run, pending approvals, drift, cleanup). */
+export const statusPath = (model: string) => `/status/${model}`;
+
+/** A path under a base URL, whatever the base's trailing slash. */
+export const underBase = (baseUrl: string, path: string) => `${baseUrl.replace(/\/+$/, '')}${path}`;

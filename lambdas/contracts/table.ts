@@ -27,4 +27,6 @@ export const PARTITIONS = {
   executions: 'EXECUTION#*',
   /** Exactly-once markers of S3 event deliveries. */
   s3Events: 'S3EVENT#*',
+  /** Once-per-event markers of notices (ids name their event: the prefix is the narrowest scope). */
+  notices: 'NOTICE#*',
 } as const;

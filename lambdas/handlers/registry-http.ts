@@ -8,11 +8,13 @@ import type { MlcycleConfig } from '../contracts/config-schema.js';
 import { ENV } from '../contracts/env.js';
 import { ValidationError } from '../domain/errors.js';
 import type { ClientPublicationDeps } from '../services/deploy/client-publication.js';
+import type { StageNoticeDeps } from '../services/notices/stage-notices.js';
 import { registerExternalVersion } from '../services/registry/register-external.js';
 import { rollback } from '../services/registry/rollback.js';
 import { type AuthMode, authEnvSchema, callerOf } from './kit/caller.js';
 import { clientPublicationFromEnv } from './kit/client-publication.js';
 import { type HttpResult, httpHandler, json, jsonBody } from './kit/http.js';
+import { noticeDepsFromEnv } from './kit/notices.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
 
@@ -24,6 +26,7 @@ export interface RegistryHttpDeps extends Pick<ClientPublicationDeps, 'clientBas
   readonly registry: Registry;
   readonly objects: S3Objects;
   readonly bucket: string;
+  readonly notices: StageNoticeDeps;
 }
 
 const rollbackBody = z.strictObject({
@@ -71,6 +74,7 @@ export const handler = makeRegistryHttpHandler(
       objects: new S3Objects(createS3Client()),
       bucket: env[ENV.bucket],
       ...clientPublicationFromEnv(),
+      notices: noticeDepsFromEnv(logger),
     };
   }),
 );

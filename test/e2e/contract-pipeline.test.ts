@@ -167,6 +167,21 @@ describe('contract trainers through the lifecycle (local engine)', () => {
         uri: expect.stringMatching(/input\/holdout-features\.csv$/),
       },
     });
+    // The deploy is told once on the alert channel, with the model's status and manifest links.
+    const subject = `[mlcycle] ltv ${version?.version} deployed to staging`;
+    const notices = async () => {
+      for (const until = Date.now() + 15_000; Date.now() < until; ) {
+        const found = readOutbox(t.stack.endpoints.outboxDir).filter((m) => m.subject === subject);
+        if (found.length) return found;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      return [];
+    };
+    const [notice, ...more] = await notices();
+    expect(more).toEqual([]);
+    expect(notice?.text).toContain(`ledger entry #${entry?.seq}`);
+    expect(notice?.text).toMatch(/Status: http:\/\/\S+\/status\/ltv/);
+    expect(notice?.text).toMatch(/Client manifest: http:\/\/\S+\/models\/ltv\/staging/);
   }, 180_000);
 
   it('(g) stopping an execution while it trains terminates its Batch job (a task-token wait does not)', async () => {

@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
@@ -182,6 +185,10 @@ describe('control routes in IAM mode (start-http, decision-http, registry-http)'
     });
     // registry-http also publishes to clients (rollbacks): its contract's one variable start-http lacks.
     process.env[ENV.clientBaseUrl] = CLIENT_BASE_URL;
+    // …and notices a rollback on the alert topic, linking the model's status under the API's URL.
+    process.env[ENV.alertTopicArn] = 'arn:aws:sns:us-east-1:000000000000:mlcycle-alerts';
+    process.env[ENV.approvalBaseUrl] = 'https://api.mlcycle.test';
+    process.env[ENV.outboxDir] = mkdtempSync(join(tmpdir(), 'mlcycle-notices-'));
     ({ handler: registryHttp } = (await import('../../lambdas/handlers/registry-http.js')) as {
       handler: Http;
     });

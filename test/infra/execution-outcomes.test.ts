@@ -94,11 +94,34 @@ describe('how lifecycle executions end (AWS)', () => {
     }
   });
 
-  it('only the execution-ended Lambda and the reconciler read executions, and only this state machine’s', () => {
+  it('an EventBridge rule sends this state machine’s SUCCEEDED status changes to the notices Lambda, retried', () => {
+    expect(HANDLERS.executionSucceeded.onExecutionStatus).toEqual(['SUCCEEDED']);
+    const rules = resourcesOf(s.template, 'AWS::Events::Rule').filter(([, r]) =>
+      list(r.Properties?.Targets as { Arn: unknown }[]).some(
+        (t) => refOf(t.Arn) === fnId('executionSucceeded'),
+      ),
+    );
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.[1].Properties?.EventPattern).toEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { stateMachineArn: [{ Ref: smId() }], status: ['SUCCEEDED'] },
+    });
+    // Its role: the notice markers, the alert topic and this state machine's history; nothing else.
+    const actions = [...new Set(ofRole(roleId('executionSucceeded')).flatMap(actionsOf))];
+    expect(actions).toContain('sns:Publish');
+    expect(actions.filter((a) => a.startsWith('states:')).sort()).toEqual([
+      'states:DescribeExecution',
+      'states:GetExecutionHistory',
+    ]);
+    expect(actions.filter((a) => a.startsWith('s3:') || a.startsWith('batch:'))).toEqual([]);
+  });
+
+  it('only the execution-ended and notices Lambdas and the reconciler read executions, and only this state machine’s', () => {
     for (const action of ['states:DescribeExecution', 'states:GetExecutionHistory']) {
       const granted = statements.filter((a) => actionsOf(a.statement).includes(action));
       expect(granted.flatMap((a) => a.roles).sort(), action).toEqual(
-        [roleId('executionEnded'), roleId('approvalReconciler')].sort(),
+        [roleId('executionEnded'), roleId('approvalReconciler'), roleId('executionSucceeded')].sort(),
       );
       for (const a of granted) {
         const resource = JSON.stringify(list(a.statement.Resource as unknown[]));

@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
-import { CopyObjectCommand } from '@aws-sdk/client-s3';
 import type { ClientDownload } from '../../contracts/manifest.js';
 import { DOWNLOAD_CACHE_CONTROL, downloadUrl } from '../../contracts/routes.js';
 import { downloadKey } from '../../contracts/s3-layout.js';
 import { ArtifactValidationError } from '../../domain/errors.js';
+import { copyObjectAnySize } from '../multipart-copy.js';
 import { parseS3Uri, type S3Objects, s3Uri } from '../s3-objects.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -36,8 +36,16 @@ export async function publishServedArtifact(
   const served = { bucket, key };
   if (!(await objects.head(served))) {
     const source = parseS3Uri(input.artifactUri);
-    await objects.s3.send(
-      new CopyObjectCommand({
+    const original = await objects.head(source);
+    if (!original) {
+      throw new ArtifactValidationError(
+        `the artifact ${input.artifactUri} is gone: nothing was published; register or train the version again`,
+      );
+    }
+    // Artifacts over 5 GiB (large checkpoints) are copied in parts, server side.
+    await copyObjectAnySize(
+      objects.s3,
+      {
         Bucket: bucket,
         Key: key,
         CopySource: `${source.bucket}/${source.key.split('/').map(encodeURIComponent).join('/')}`,
@@ -45,7 +53,8 @@ export async function publishServedArtifact(
         CacheControl: DOWNLOAD_CACHE_CONTROL,
         ContentType: key.endsWith('.json') ? 'application/json' : 'application/octet-stream',
         Metadata: { sha256: input.sha256 },
-      }),
+      },
+      original.size,
     );
   }
   const sha256 = await objects.sha256(served);

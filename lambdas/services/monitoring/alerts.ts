@@ -1,4 +1,5 @@
 import { s3Uri } from '../../adapters/s3-objects.js';
+import { postToSlack } from '../../adapters/slack.js';
 import type { DriftResult } from '../../domain/drift/drift-result.js';
 import { describeBreach, type PerformanceBreach } from '../../domain/drift/performance-breach.js';
 import type { MonitoringDeps, UploadedObject, UploadKind } from './deps.js';
@@ -9,7 +10,6 @@ import type { MonitoringDeps, UploadedObject, UploadKind } from './deps.js';
  * never fails anything).
  */
 
-const SLACK_TIMEOUT_MS = 10_000;
 const MAX_ALERT_FEATURES = 10;
 
 /** An upload that could not be processed: what was wrong, and that nothing else changed. */
@@ -79,11 +79,7 @@ function driftAlertText(model: string, o: UploadedObject, result: DriftResult): 
   return `Drift ${result.overallSeverity} for ${model} in ${s3Uri(o.bucket, o.key)}: ${(result.driftedShare * 100).toFixed(0)}% of input features drifted.\n\n${lines.join('\n')}`;
 }
 
-/**
- * Posts the alert to the Slack incoming webhook from the config, if there is one. A webhook that
- * answers an error or cannot be reached never fails the check (the record is already stored and
- * the SNS alert has gone out): the failure is logged with the status, and the result returned.
- */
+/** Posts the alert to the Slack incoming webhook from the config, if there is one (never fails the check). */
 async function notifySlack(
   d: MonitoringDeps,
   text: string,
@@ -91,26 +87,9 @@ async function notifySlack(
 ): Promise<'sent' | 'failed' | 'not-configured'> {
   const url = d.config.alerts.slackWebhookUrl;
   if (!url) return 'not-configured';
-  // Incoming-webhook URLs carry a secret in their path: log only the host.
-  const host = URL.canParse(url) ? new URL(url).host : 'the webhook';
-  const warn = (reason: string) =>
-    (d.logger ?? { warn: (m: string, e?: object) => console.warn(m, JSON.stringify(e)) }).warn(
-      'slack alert not delivered',
-      { ...context, webhookHost: host, reason },
-    );
-  try {
-    const res = await (d.fetch ?? fetch)(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ text }),
-      signal: AbortSignal.timeout(SLACK_TIMEOUT_MS),
-    });
-    if (res.ok) return 'sent';
-    const body = (await res.text().catch(() => '')).slice(0, 200);
-    warn(`HTTP ${res.status}${body ? ` ${body}` : ''}`);
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    warn(`${(err as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ''}`);
-  }
-  return 'failed';
+  return postToSlack(
+    { url, ...(d.fetch ? { fetch: d.fetch } : {}), ...(d.logger ? { logger: d.logger } : {}) },
+    text,
+    context,
+  );
 }

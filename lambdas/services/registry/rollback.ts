@@ -14,6 +14,7 @@ import {
   publishClientManifest,
   serveArtifact,
 } from '../deploy/client-publication.js';
+import { noticeRollback, type StageNoticeDeps } from '../notices/stage-notices.js';
 
 /** Who may roll a stage back: its `rollbackBy` list, or its approvers when it has none. */
 export function mayRollBack(config: MlcycleConfig, stage: string, actor: string): boolean {
@@ -27,7 +28,8 @@ export function mayRollBack(config: MlcycleConfig, stage: string, actor: string)
  * and was not rejected for it since (the previous one by default, or a named one): validates the
  * target's artifact first and copies it where clients download it (verified) — nothing moves if
  * it is missing or altered — then moves the pointer with a `rollback` ledger entry naming who and
- * why, republishes the client manifest and invalidates the CDN's cached one.
+ * why, republishes the client manifest and invalidates the CDN's cached one, then tells it on
+ * the configured notice channels.
  */
 export async function rollback(
   deps: ClientPublicationDeps & {
@@ -35,9 +37,11 @@ export async function rollback(
     objects: S3Objects;
     bucket: string;
     config: MlcycleConfig;
+    /** Where the rollback is told, once, after it happened (never undoing it). */
+    notices?: StageNoticeDeps;
   },
   input: { model: string; stage: string; to?: string; reason: string; actor: string },
-): Promise<{ entry: LedgerEntry } & ClientPublication> {
+): Promise<{ entry: LedgerEntry; notice?: Awaited<ReturnType<typeof noticeRollback>> } & ClientPublication> {
   const { registry, objects, config } = deps;
   requireModel(config, input.model);
   const env = requireStage(config, input.stage);
@@ -68,5 +72,10 @@ export async function rollback(
     action: 'rollback',
     evidence: { validation: { sha256: checked.sha256, size: checked.size } },
   });
-  return { entry, ...(await publishClientManifest(deps, entry, version, download)) };
+  const published = await publishClientManifest(deps, entry, version, download);
+  return {
+    entry,
+    ...published,
+    ...(deps.notices ? { notice: await noticeRollback(deps.notices, entry) } : {}),
+  };
 }

@@ -195,7 +195,7 @@ describe('Slack webhook alerts from drift checks', () => {
     expect(sns.length - before.sns).toBe(1);
     expect(warnings.slice(before.warnings)).toEqual([
       {
-        message: 'slack alert not delivered',
+        message: 'slack message not delivered',
         extra: {
           model: 'churn',
           batchKey: 'monitoring/churn/batches/webhook-500.csv',
@@ -218,7 +218,7 @@ describe('Slack webhook alerts from drift checks', () => {
     expect(sns.length - before.sns).toBe(1);
     expect(warnings.slice(before.warnings)).toEqual([
       {
-        message: 'slack alert not delivered',
+        message: 'slack message not delivered',
         extra: expect.objectContaining({
           batchKey: o.key,
           webhookHost: new URL(url).host,

@@ -1,0 +1,108 @@
+import type { NoticeLevel } from '../../contracts/config-notices.js';
+
+/** The events that close the loop: what changed, or chose not to, without anyone watching. */
+export type NoticeKind = 'deployed' | 'rolled-back' | 'retrain-skipped' | 'rollout-ended' | 'sweep-finished';
+
+/** One notice: sent at most once per `id` (the event's own identity, e.g. its ledger entry). */
+export interface Notice {
+  readonly id: string;
+  readonly kind: NoticeKind;
+  readonly level: NoticeLevel;
+  readonly model: string;
+  readonly subject: string;
+  readonly text: string;
+}
+
+/** Where a notice points: the model's status (GET /status/<model>) and, for a stage change, its manifest. */
+export interface NoticeLinks {
+  readonly status: string;
+  readonly manifest?: string;
+}
+
+const lines = (...xs: (string | false | null | undefined)[]) => xs.filter(Boolean).join('\n');
+const linkLines = (links: NoticeLinks) =>
+  lines(`Status: ${links.status}`, links.manifest && `Client manifest: ${links.manifest}`);
+
+export function deployedNotice(
+  e: {
+    readonly model: string;
+    readonly stage: string;
+    readonly version: string;
+    readonly previousVersion: string | null;
+    readonly ledgerSeq: number;
+    readonly requestedBy: string;
+    readonly reason: string;
+    readonly approvedBy: readonly string[];
+    /** A newer change moved the stage before this one published: it does not serve now. */
+    readonly supersededBy?: { readonly version: string; readonly ledgerSeq: number } | null;
+  },
+  links: NoticeLinks,
+): Notice {
+  const from = e.previousVersion ? ` (was ${e.previousVersion})` : ' (its first version)';
+  return {
+    id: `deployed:${e.model}:${e.stage}:${e.ledgerSeq}`,
+    kind: 'deployed',
+    level: 'info',
+    model: e.model,
+    subject: `[mlcycle] ${e.model} ${e.version} deployed to ${e.stage}`,
+    text: lines(
+      `${e.model} ${e.version} now serves ${e.stage}${from}: ledger entry #${e.ledgerSeq}.`,
+      `Requested by ${e.requestedBy}${e.reason ? ` (${e.reason})` : ''}.`,
+      e.approvedBy.length ? `Approved by ${e.approvedBy.join(', ')}.` : 'No approval was required.',
+      e.supersededBy &&
+        `A newer change (#${e.supersededBy.ledgerSeq}, ${e.supersededBy.version}) moved ${e.stage} since: ${e.supersededBy.version} serves it now.`,
+      linkLines(links),
+    ),
+  };
+}
+
+export function rolledBackNotice(
+  e: {
+    readonly model: string;
+    readonly stage: string;
+    readonly fromVersion: string | null;
+    readonly toVersion: string;
+    readonly ledgerSeq: number;
+    readonly actor: string;
+    readonly reason: string;
+  },
+  links: NoticeLinks,
+): Notice {
+  return {
+    id: `rolled-back:${e.model}:${e.stage}:${e.ledgerSeq}`,
+    kind: 'rolled-back',
+    level: 'warning',
+    model: e.model,
+    subject: `[mlcycle] ${e.model} ${e.stage} rolled back to ${e.toVersion}`,
+    text: lines(
+      `${e.actor} rolled ${e.stage} of ${e.model} back from ${e.fromVersion ?? '(nothing)'} to ${e.toVersion}: ledger entry #${e.ledgerSeq}.`,
+      `Reason: ${e.reason}`,
+      linkLines(links),
+    ),
+  };
+}
+
+export function retrainSkippedNotice(
+  e: {
+    readonly model: string;
+    readonly stage: string;
+    readonly executionName: string;
+    readonly requestedBy: string;
+    /** Why PrepareRun skipped it (the RetrainSkipped cause: the dataset and version it matched). */
+    readonly cause: string;
+  },
+  links: NoticeLinks,
+): Notice {
+  return {
+    id: `retrain-skipped:${e.executionName}`,
+    kind: 'retrain-skipped',
+    level: 'info',
+    model: e.model,
+    subject: `[mlcycle] ${e.model} retrain for ${e.stage} skipped: nothing new to train on`,
+    text: lines(
+      `The run ${e.executionName} (requested by ${e.requestedBy}) did not train: ${e.cause}`,
+      'Nothing changed. `mlcycle pipeline start --force` trains anyway.',
+      linkLines(links),
+    ),
+  };
+}
