@@ -106,3 +106,40 @@ export function retrainSkippedNotice(
     ),
   };
 }
+
+/**
+ * A rollout ended: promoted (the canary serves the stage), aborted by someone, aborted by its
+ * guardrails (a warning: someone should look at why), or superseded by another stage change.
+ */
+export function rolloutEndedNotice(
+  e: {
+    readonly model: string;
+    readonly stage: string;
+    readonly rolloutId: string;
+    readonly canaryVersion: string;
+    readonly controlVersion: string;
+    readonly kind: 'abort' | 'auto-abort' | 'promoted' | 'superseded';
+    readonly actor: string;
+    readonly reason: string;
+  },
+  links: NoticeLinks,
+): Notice {
+  const what = {
+    abort: `aborted by ${e.actor}: ${e.controlVersion} serves every player again`,
+    'auto-abort': `aborted by its guardrails: ${e.controlVersion} serves every player again`,
+    promoted: `ended: ${e.canaryVersion} was promoted and serves every player`,
+    superseded: 'ended: another change moved the stage',
+  }[e.kind];
+  return {
+    id: `rollout-ended:${e.model}:${e.rolloutId}`,
+    kind: 'rollout-ended',
+    level: e.kind === 'promoted' ? 'info' : 'warning',
+    model: e.model,
+    subject: `[mlcycle] ${e.model} ${e.stage} rollout of ${e.canaryVersion} ${e.kind === 'promoted' ? 'promoted' : e.kind === 'superseded' ? 'ended' : 'aborted'}`,
+    text: lines(
+      `The rollout ${e.rolloutId} of ${e.model} ${e.canaryVersion} against ${e.controlVersion} on ${e.stage} was ${what}.`,
+      `Reason: ${e.reason}`,
+      linkLines(links),
+    ),
+  };
+}
