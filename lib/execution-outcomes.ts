@@ -8,7 +8,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { EXECUTION_STATUS_CHANGE, type ExecutionEndedStatus } from '../lambdas/contracts/execution-events.js';
+import { EXECUTION_STATUS_CHANGE, type ExecutionFinalStatus } from '../lambdas/contracts/execution-events.js';
 import { addScopedStatement } from './nag.js';
 
 /** A Lambda the contract subscribes to the lifecycle's executions ending (HandlerContract.onExecutionStatus). */
@@ -16,7 +16,7 @@ export interface ExecutionStatusSubscriber {
   /** Contract name; the rule is named `<project>-<name>`. */
   readonly name: string;
   readonly fn: lambda.IFunction;
-  readonly statuses: readonly ExecutionEndedStatus[];
+  readonly statuses: readonly ExecutionFinalStatus[];
 }
 
 export interface ExecutionOutcomesProps {

@@ -8,7 +8,7 @@ import { gitCodeVersion } from '../lambdas/contracts/code-version.js';
 import type { MlcycleConfig } from '../lambdas/contracts/config-schema.js';
 import { ENV, TRAINER_ENV } from '../lambdas/contracts/env.js';
 import {
-  type ExecutionEndedStatus,
+  type ExecutionFinalStatus,
   executionStatusChangeEvent,
 } from '../lambdas/contracts/execution-events.js';
 import {
@@ -266,7 +266,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
               executionStatusChangeEvent(
                 {
                   ...execution,
-                  status: execution.status as ExecutionEndedStatus,
+                  status: execution.status as ExecutionFinalStatus,
                   stopDate: execution.stopDate ?? Date.now(),
                 },
                 { region: LOCAL_REGION, account: LOCAL_ACCOUNT, id: randomUUID() },

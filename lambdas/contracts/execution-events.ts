@@ -6,6 +6,9 @@ export const EXECUTION_STATUS_CHANGE = 'Step Functions Execution Status Change';
 /** The statuses in which an execution ended without deploying: the execution-ended handler's events. */
 export const EXECUTION_ENDED_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 export type ExecutionEndedStatus = (typeof EXECUTION_ENDED_STATUSES)[number];
+/** Every final status a handler may subscribe to (HandlerContract.onExecutionStatus). */
+export const EXECUTION_FINAL_STATUSES = ['SUCCEEDED', ...EXECUTION_ENDED_STATUSES] as const;
+export type ExecutionFinalStatus = (typeof EXECUTION_FINAL_STATUSES)[number];
 
 /**
  * The status-change event as EventBridge delivers it (the fields mlcycle reads; `input` is
@@ -29,12 +32,26 @@ export const executionStatusChangeSchema = z.object({
 });
 export type ExecutionStatusChangeEvent = z.infer<typeof executionStatusChangeSchema>;
 
+/**
+ * A lifecycle execution that succeeded (it deployed, or ended without anything to deploy): the
+ * cleanup function's cue to apply the retention policy to the execution's model.
+ */
+export const executionSucceededSchema = z.object({
+  'detail-type': z.literal(EXECUTION_STATUS_CHANGE),
+  source: z.literal('aws.states'),
+  detail: z.object({
+    executionArn: z.string().min(1),
+    status: z.literal('SUCCEEDED'),
+    input: z.string().nullish(),
+  }),
+});
+
 /** An execution as the local engine keeps it: enough to build the event EventBridge would send. */
 export interface EndedExecutionFacts {
   readonly executionArn: string;
   readonly stateMachineArn: string;
   readonly name: string;
-  readonly status: ExecutionEndedStatus;
+  readonly status: ExecutionFinalStatus;
   readonly startDate: number;
   readonly stopDate: number;
   readonly input: string;

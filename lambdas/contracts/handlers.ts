@@ -1,5 +1,5 @@
 import { ENV, type EnvName } from './env.js';
-import { EXECUTION_ENDED_STATUSES, type ExecutionEndedStatus } from './execution-events.js';
+import { EXECUTION_ENDED_STATUSES, type ExecutionFinalStatus } from './execution-events.js';
 
 /**
  * Every Lambda handler: its entry file (relative to the repository root), the environment it
@@ -27,7 +27,7 @@ export interface HandlerContract {
    * invoked with: by an EventBridge rule in the stack, and by the local engine when one of its
    * executions ends so.
    */
-  readonly onExecutionStatus?: readonly ExecutionEndedStatus[];
+  readonly onExecutionStatus?: readonly ExecutionFinalStatus[];
   /**
    * Invoked with the "Batch Job State Change" event of every job on the training queue that
    * ends (SUCCEEDED or FAILED): by an EventBridge rule in the stack, and by the local batch
@@ -187,8 +187,10 @@ export const HANDLERS = {
     env: [...base, ...policy],
     memoryMb: 512,
     timeoutSeconds: 300,
-    // The retention policy, daily at 04:00 UTC (after the weekly 03:00 retrains have registered).
+    // The retention policy, daily at 04:00 UTC (after the weekly 03:00 retrains have registered),
+    // and for the execution's model whenever a lifecycle execution succeeds (docs/operations.md).
     schedule: 'cron(0 4 * * ? *)',
+    onExecutionStatus: ['SUCCEEDED'],
   },
   startHttp: {
     entry: 'lambdas/handlers/start-http.ts',
