@@ -213,6 +213,13 @@ export const HANDLERS = {
     memoryMb: 256,
     timeoutSeconds: 30,
   },
+  statusHttp: {
+    // GET /status/{model}: reads the registry table and the model's drift summary, nothing else.
+    entry: 'lambdas/handlers/status-http.ts',
+    env: [...base, ...policy],
+    memoryMb: 256,
+    timeoutSeconds: 15,
+  },
   decisionHttp: {
     entry: 'lambdas/handlers/decision-http.ts',
     env: [ENV.table, ...control],
