@@ -21,6 +21,14 @@ const retentionDeps = (ctx: CliContext) => ({
   bucket: ctx.bucket,
 });
 
+/** `--model` must name a model of the config. */
+function checkModel(ctx: CliContext, model: string | undefined): void {
+  if (model !== undefined && !ctx.config.models[model])
+    throw new ValidationError(
+      `--model "${model}" is not a model of the config (${Object.keys(ctx.config.models).join(', ')})`,
+    );
+}
+
 const registeredModels = async (ctx: CliContext) =>
   (await new Registry(ctx.doc, ctx.tableName).catalog.listModels()).map((m) => m.model);
 
@@ -93,10 +101,7 @@ export const registerArchiveCommands: RegisterCommands = (program, context) => {
     .option('--json', 'print JSON')
     .action(async (o: { dryRun?: boolean; model?: string }, cmd: Command) => {
       await inContext(context, cmd, async (ctx) => {
-        if (o.model !== undefined && !ctx.config.models[o.model])
-          throw new ValidationError(
-            `--model "${o.model}" is not a model of the config (${Object.keys(ctx.config.models).join(', ')})`,
-          );
+        checkModel(ctx, o.model);
         const report = await applyRetention(retentionDeps(ctx), {
           rules: retentionRules(ctx.config.archival),
           dryRun: Boolean(o.dryRun) || ctx.config.archival.dryRun,
@@ -116,6 +121,7 @@ export const registerArchiveCommands: RegisterCommands = (program, context) => {
     .option('--json', 'print JSON')
     .action(async (o: { model?: string; limit: string }, cmd: Command) => {
       await inContext(context, cmd, async (ctx) => {
+        checkModel(ctx, o.model);
         const limit = Number(o.limit);
         if (!Number.isInteger(limit) || limit < 1)
           throw new ValidationError(`--limit "${o.limit}" must be a whole number of at least 1`);

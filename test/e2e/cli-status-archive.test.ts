@@ -188,5 +188,12 @@ describe('mlcycle status and archive (CLI) against a running local stack', () =>
     const bad = await cli('archive', 'history', '--limit', '0');
     expect(bad.code).toBe(2);
     expect(errorLines(bad)).toEqual([expect.stringContaining('--limit "0"')]);
+    const before = JSON.stringify(await registry.versions.listVersions('churn'));
+    const unknown = await cli('archive', 'cleanup', '--model', 'nope');
+    expect(unknown.code).toBe(2);
+    expect(errorLines(unknown)).toEqual([
+      expect.stringContaining('--model "nope" is not a model of the config'),
+    ]);
+    expect(JSON.stringify(await registry.versions.listVersions('churn'))).toBe(before);
   });
 });
