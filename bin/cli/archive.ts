@@ -146,7 +146,9 @@ export const registerArchiveCommands: RegisterCommands = (program, context) => {
 
   archive
     .command('stats')
-    .description('bytes and objects per top-level prefix of the artifacts bucket')
+    .description(
+      'bytes and objects per top-level prefix of the artifacts bucket; per model the last cleanup and the bytes cleanups reclaimed in all',
+    )
     .option('--json', 'print JSON')
     .action(async (_o, cmd: Command) => {
       await inContext(context, cmd, async (ctx) => {
