@@ -14,6 +14,7 @@ import { registerModelsCommands } from './cli/models.js';
 import { registerPipelineCommands } from './cli/pipeline.js';
 import { registerPromotionCommands } from './cli/promotion.js';
 import { registerRunsCommands } from './cli/runs.js';
+import { registerStatusCommand } from './cli/status.js';
 import { registerTrainCommands } from './cli/train.js';
 import { registerUpCommand } from './cli/up.js';
 import { registerWhoamiCommand } from './cli/whoami.js';
@@ -45,6 +46,7 @@ registerRunsCommands(program, createContext);
 registerPromotionCommands(program, createContext);
 registerDriftCommands(program, createContext);
 registerArchiveCommands(program, createContext);
+registerStatusCommand(program, createContext);
 registerDoctorCommand(program);
 registerWhoamiCommand(program, createContext);
 

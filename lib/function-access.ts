@@ -1,7 +1,7 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { HandlerName } from '../lambdas/contracts/handlers.js';
-import { baselineProfilesPrefix, PREFIXES } from '../lambdas/contracts/s3-layout.js';
+import { baselineProfilesPrefix, driftLatestKey, PREFIXES } from '../lambdas/contracts/s3-layout.js';
 import { PARTITIONS } from '../lambdas/contracts/table.js';
 import type { ApprovalApi } from './approval-api.js';
 import type { ClientDistribution } from './client-distribution.js';
@@ -206,6 +206,14 @@ export function functionAccess(props: {
       objects: {
         grants: props.models.map((m) => ({ prefix: baselineProfilesPrefix(m), read: true, write: true })),
         why: why('Using a baseline reads its profile and refreshes the current copy of the model’s profiles'),
+      },
+    },
+    // GET /status/{model}: reads only (registry, approvals, cleanup history; the drift summary).
+    statusHttp: {
+      table: { read: true },
+      objects: {
+        grants: props.models.map((m) => read(driftLatestKey(m))),
+        why: 'The status endpoint reads each model’s latest drift summary (one key per model of the config)',
       },
     },
     // The CLI's signed decision completes the Approve state's task token, as a link does.

@@ -101,6 +101,13 @@ export type MonitoringConfig = z.infer<typeof monitoringSchema>;
 export const archivalSchema = z.strictObject({
   /** Versions kept per model beyond whatever is serving or a rollback target. */
   keepLastVersions: z.number().int().min(1).default(5),
+  /** Versions created longer ago than this are archived too (age OR count); unset: no age rule. */
+  maxAgeDays: z.number().int().min(1).optional(),
+  /**
+   * Versions always kept besides whatever serves a stage or is a rollback target (under review
+   * included), never crossed by a cleanup (domain/retention/policy.ts floorPool).
+   */
+  floor: z.number().int().min(1).default(3),
   transitionToInfrequentAccessDays: z.number().int().min(30).default(30),
   transitionToGlacierDays: z.number().int().min(1).default(90),
   expireNoncurrentAfterDays: z.number().int().min(1).default(365),

@@ -6,8 +6,7 @@ export const EXECUTION_STATUS_CHANGE = 'Step Functions Execution Status Change';
 /** The statuses in which an execution ended without deploying: the execution-ended handler's events. */
 export const EXECUTION_ENDED_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 export type ExecutionEndedStatus = (typeof EXECUTION_ENDED_STATUSES)[number];
-
-/** Every final status a handler may subscribe to: the ended ones and SUCCEEDED (notices). */
+/** Every final status a handler may subscribe to (HandlerContract.onExecutionStatus). */
 export const EXECUTION_FINAL_STATUSES = [...EXECUTION_ENDED_STATUSES, 'SUCCEEDED'] as const;
 export type ExecutionFinalStatus = (typeof EXECUTION_FINAL_STATUSES)[number];
 
@@ -33,7 +32,11 @@ export const executionStatusChangeSchema = z.object({
 });
 export type ExecutionStatusChangeEvent = z.infer<typeof executionStatusChangeSchema>;
 
-/** The status-change event of an execution that SUCCEEDED (`output` omitted when too large). */
+/**
+ * The status-change event of an execution that SUCCEEDED (it deployed, or ended without anything
+ * to deploy): the notices' cue, and the cleanup function's to apply retention to its model.
+ * `output` is omitted by Step Functions when too large.
+ */
 export const executionSucceededSchema = executionStatusChangeSchema.extend({
   detail: executionStatusChangeSchema.shape.detail.extend({
     status: z.literal('SUCCEEDED'),

@@ -196,8 +196,10 @@ export const HANDLERS = {
     env: [...base, ...policy],
     memoryMb: 512,
     timeoutSeconds: 300,
-    // The retention policy, daily at 04:00 UTC (after the weekly 03:00 retrains have registered).
+    // The retention policy, daily at 04:00 UTC (after the weekly 03:00 retrains have registered),
+    // and for the execution's model whenever a lifecycle execution succeeds (docs/operations.md).
     schedule: 'cron(0 4 * * ? *)',
+    onExecutionStatus: ['SUCCEEDED'],
   },
   startHttp: {
     entry: 'lambdas/handlers/start-http.ts',
@@ -220,6 +222,13 @@ export const HANDLERS = {
     env: [...base, ...control],
     memoryMb: 256,
     timeoutSeconds: 30,
+  },
+  statusHttp: {
+    // GET /status/{model}: reads the registry table and the model's drift summary, nothing else.
+    entry: 'lambdas/handlers/status-http.ts',
+    env: [...base, ...policy],
+    memoryMb: 256,
+    timeoutSeconds: 15,
   },
   decisionHttp: {
     entry: 'lambdas/handlers/decision-http.ts',

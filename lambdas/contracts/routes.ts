@@ -31,6 +31,8 @@ export const HTTP_ROUTES: readonly RouteContract[] = [
   { method: 'POST', path: '/rollbacks', handler: 'registryHttp', auth: 'iam' },
   { method: 'POST', path: '/versions', handler: 'registryHttp', auth: 'iam' },
   { method: 'GET', path: '/whoami', handler: 'registryHttp', auth: 'iam' },
+  // Where a model stands (contracts/status.ts): read-only, signed-in on AWS.
+  { method: 'GET', path: '/status/{model}', handler: 'statusHttp', auth: 'iam' },
   { method: 'POST', path: '/approvals/{id}/decisions', handler: 'decisionHttp', auth: 'iam' },
   // Baseline versions and discarded batches (docs/monitoring.md): listed and decided as the caller.
   { method: 'GET', path: '/drift/{model}/baselines', handler: 'monitoringHttp', auth: 'iam' },

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { MlcycleConfig } from '../../lambdas/contracts/config-schema.js';
 import { HANDLERS, type HandlerContract, type HandlerName } from '../../lambdas/contracts/handlers.js';
 import { kebab, scheduleRuleName } from '../../lambdas/contracts/names.js';
+import { nextFireTime } from '../../lambdas/domain/pipeline/schedule-expression.js';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../emulators/local-aws.js';
-import { nextFireTime } from './schedule-expression.js';
 
 export interface ScheduledJob {
   readonly name: string;

@@ -113,4 +113,25 @@ describe('the demo', () => {
       expect.stringContaining('no run 20200101T000000Z-000000 in any model'),
     ]);
   }, 180_000);
+  it('each succeeded execution ran retention for its model (trigger deploy), and status shows what the demo deployed', async () => {
+    const cli = (...args: string[]) => runCli(dir, args, { config: DEFAULT_CONFIG });
+    const history = await cli('archive', 'history', '--model', 'churn', '--json');
+    expect(history.code, history.stderr).toBe(0);
+    const records = JSON.parse(history.stdout) as { model: string; trigger: string; actor: string }[];
+    expect(records.length).toBeGreaterThan(0);
+    for (const r of records)
+      expect(r).toMatchObject({ model: 'churn', trigger: 'deploy', actor: 'mlcycle-cleanup' });
+    const status = await cli('status', 'churn', '--json');
+    expect(status.code, status.stderr).toBe(0);
+    const s = JSON.parse(status.stdout) as {
+      stages: { stage: string; serving: { version: string } | null }[];
+      lastRun: { status: string } | null;
+      lastCleanup: { trigger: string } | null;
+      drift: { severity: string } | null;
+    };
+    expect(s.stages.find((x) => x.stage === 'staging')?.serving?.version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(s.lastRun?.status).toBe('succeeded');
+    expect(s.lastCleanup?.trigger).toBe('deploy');
+    expect(['high', 'critical']).toContain(s.drift?.severity);
+  });
 });

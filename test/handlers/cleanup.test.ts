@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CleanupHistory } from '../../lambdas/adapters/registry/cleanup-history.js';
 import { ENV } from '../../lambdas/contracts/env.js';
 import type { StageChangeAction } from '../../lambdas/domain/registry/types.js';
 import { rollback } from '../../lambdas/services/registry/rollback.js';
@@ -27,6 +28,20 @@ const scheduledEvent = {
   resources: ['arn:aws:events:us-east-1:000000000000:rule/mlcycle-cleanup'],
   detail: {},
 };
+
+/** What EventBridge delivers when a lifecycle execution of `model` succeeded. */
+const succeededEvent = (model: string) => ({
+  ...scheduledEvent,
+  'detail-type': 'Step Functions Execution Status Change',
+  source: 'aws.states',
+  detail: {
+    executionArn: `arn:aws:states:us-east-1:000000000000:execution:mlcycle-lifecycle:${model}-run`,
+    stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:mlcycle-lifecycle',
+    name: `${model}-run`,
+    status: 'SUCCEEDED',
+    input: JSON.stringify({ model, stage: 'production' }),
+  },
+});
 
 /** The deployed config of this suite: two models, and the archival section under test. */
 const configWith = (archival: unknown) =>
@@ -88,12 +103,13 @@ describe('cleanup handler (daily retention, DynamoDB Local + s3rver)', () => {
     Object.fromEntries((await w.registry.versions.listVersions(model)).map((v) => [v.version, v.status]));
   const exists = async (model: string, runId: string) =>
     Boolean(await w.objects.head({ bucket: w.bucket, key: `runs/${model}/${runId}/model.json` }));
+  const history = (model: string) => new CleanupHistory(w.dynamo.doc, w.table).list(model);
   const snapshot = async () => `${await w.scan()}\n${await w.s3Snapshot()}`;
   const bytes = (...runs: string[]) => runs.reduce((n, r) => n + (runBytes.get(r) ?? Number.NaN), 0);
 
   beforeAll(async () => {
     w = await handlerWorld('cleanup');
-    writeFileSync(process.env[ENV.configFile] as string, configWith({ keepLastVersions: 2 }));
+    writeFileSync(process.env[ENV.configFile] as string, configWith({ keepLastVersions: 2, floor: 1 }));
     // churn: production went 1.0.0 → 1.1.0 → 1.2.0; 1.3.0 was rejected, 1.4.0 failed;
     // 1.5.0 serves staging and 1.6.0 is still under review.
     const c = [];
@@ -116,7 +132,7 @@ describe('cleanup handler (daily retention, DynamoDB Local + s3rver)', () => {
   });
 
   it('dry run: reports what it would archive and the bytes it would reclaim, changing nothing', async () => {
-    const handler = await cleanupWith(JSON.stringify({ keepLastVersions: 2, dryRun: true }));
+    const handler = await cleanupWith(JSON.stringify({ keepLastVersions: 2, floor: 1, dryRun: true }));
     const before = await snapshot();
     const out = await handler(scheduledEvent);
     expect(out).toEqual({
@@ -128,7 +144,7 @@ describe('cleanup handler (daily retention, DynamoDB Local + s3rver)', () => {
   });
 
   it('keeps the newest N, whatever serves, rollback targets and versions under review; archives the rest', async () => {
-    const handler = await cleanupWith(JSON.stringify({ keepLastVersions: 2 }));
+    const handler = await cleanupWith(JSON.stringify({ keepLastVersions: 2, floor: 1 }));
     const pointers = JSON.stringify([
       await w.registry.stages.listStages('churn'),
       await w.registry.stages.listStages('matchmaker'),
@@ -159,6 +175,22 @@ describe('cleanup handler (daily retention, DynamoDB Local + s3rver)', () => {
       '1.1.0': 'ready', // serves production
       '1.0.0': 'ready', // where production's next rollback goes
     });
+    // Each model's cleanup is on record: what, why, the bytes, what started it.
+    const [churnCleanup] = await history('churn');
+    expect(churnCleanup).toMatchObject({
+      model: 'churn',
+      trigger: 'daily',
+      actor: 'mlcycle-cleanup',
+      policy: { keepLastVersions: 2, floor: 1 },
+      kept: 4,
+      reclaimedBytes: bytes('churn/r0', 'churn/r3', 'churn/r4'),
+      deletedObjects: 6,
+    });
+    expect(churnCleanup?.archived.map((a) => [a.version, a.reasons, a.bytes])).toEqual([
+      ['1.4.0', ['beyond the newest 2'], bytes('churn/r4')],
+      ['1.3.0', ['beyond the newest 2'], bytes('churn/r3')],
+      ['1.0.0', ['beyond the newest 2'], bytes('churn/r0')],
+    ]);
     for (const run of ['r0', 'r3', 'r4']) expect(await exists('churn', run)).toBe(false);
     for (const run of ['r1', 'r2', 'r5', 'r6']) expect(await exists('churn', run)).toBe(true);
     expect(await exists('matchmaker', 'm2')).toBe(false);
@@ -187,24 +219,38 @@ describe('cleanup handler (daily retention, DynamoDB Local + s3rver)', () => {
     expect(back.entry).toMatchObject({ action: 'rollback', fromVersion: '1.1.0', toVersion: '1.0.0' });
   });
 
-  it('follows the rollback: the version rolled back from goes next, then a run finds nothing more', async () => {
-    const handler = await cleanupWith(JSON.stringify({ keepLastVersions: 2 }));
+  it('after a successful execution: that model only, recorded as a deploy cleanup', async () => {
+    const handler = await cleanupWith(JSON.stringify({ keepLastVersions: 2, floor: 1 }));
+    const churnBefore = await history('churn');
     // matchmaker production now serves 1.0.0, rolled back from 1.1.0: nothing earlier to go to.
-    expect(await handler(scheduledEvent)).toEqual({
+    expect(await handler(succeededEvent('matchmaker'))).toEqual({
       dryRun: false,
       reclaimedBytes: bytes('matchmaker/m1'),
       archived: 1,
     });
     expect((await status('matchmaker'))['1.1.0']).toBe('archived');
-    const before = await snapshot();
+    expect((await history('matchmaker'))[0]).toMatchObject({
+      trigger: 'deploy',
+      archived: [{ version: '1.1.0' }],
+    });
+    expect(await history('churn')).toEqual(churnBefore);
+  });
+
+  it('a run that finds nothing changes no version and no object', async () => {
+    const handler = await cleanupWith(JSON.stringify({ keepLastVersions: 2, floor: 1 }));
+    const before = `${JSON.stringify(await status('churn'))}${JSON.stringify(await status('matchmaker'))}${await w.s3Snapshot()}`;
     expect(await handler(scheduledEvent)).toEqual({ dryRun: false, reclaimedBytes: 0, archived: 0 });
-    expect(await snapshot()).toBe(before);
+    expect(
+      `${JSON.stringify(await status('churn'))}${JSON.stringify(await status('matchmaker'))}${await w.s3Snapshot()}`,
+    ).toBe(before);
+    expect((await history('churn'))[0]).toMatchObject({ trigger: 'daily', archived: [], reclaimedBytes: 0 });
   });
 
   it('a bad archival section in the deployed config ⇒ ValidationError naming the key, nothing changed', async () => {
     const before = await snapshot();
     for (const [config, says] of [
       [JSON.stringify({ keepLastVersions: 0 }), 'keepLastVersions'],
+      [JSON.stringify({ floor: 0 }), 'floor'],
       [JSON.stringify({ keepLast: 3 }), 'keepLast'],
       ['{not json', 'JSON'],
     ] as const) {

@@ -58,6 +58,23 @@ describe('how lifecycle executions end (AWS)', () => {
     });
   });
 
+  it('the cleanup Lambda gets this state machine’s SUCCEEDED status changes (retention after a deploy), as well as its daily rule', () => {
+    const rules = resourcesOf(s.template, 'AWS::Events::Rule').filter(([, r]) =>
+      list(r.Properties?.Targets as { Arn: unknown }[]).some((t) => refOf(t.Arn) === fnId('cleanup')),
+    );
+    expect(rules.map(([, r]) => r.Properties?.EventPattern ?? r.Properties?.ScheduleExpression)).toEqual(
+      expect.arrayContaining([
+        HANDLERS.cleanup.schedule,
+        {
+          source: ['aws.states'],
+          'detail-type': ['Step Functions Execution Status Change'],
+          detail: { stateMachineArn: [{ Ref: smId() }], status: ['SUCCEEDED'] },
+        },
+      ]),
+    );
+    expect(rules).toHaveLength(2);
+  });
+
   it('the approval reconciler runs on its contract schedule', () => {
     const rule = s.stack.schedules.functionRules.approvalReconciler;
     expect(rule).toBeDefined();

@@ -108,6 +108,7 @@ describe('table writes', () => {
     evaluate: 'NONE',
     gate: 'NONE',
     manifestHttp: 'NONE',
+    statusHttp: 'NONE',
     prepareRun: models,
     register: models,
     deploy: models,
@@ -184,6 +185,41 @@ describe('baseline decisions (monitoring-http)', () => {
   });
 });
 
+describe('the status endpoint (status-http)', () => {
+  it('is an IAM-authorised route to its own function, which only reads the table and each model’s drift summary', () => {
+    const routes = resourcesOf(s.template, 'AWS::ApiGatewayV2::Route')
+      .map(([, r]) => r.Properties ?? {})
+      .filter((p) => String(p.RouteKey).includes('/status/'));
+    expect(routes.map((p) => [p.RouteKey, p.AuthorizationType])).toEqual([
+      ['GET /status/{model}', 'AWS_IAM'],
+    ]);
+    const statements = identityStatements(s.template)
+      .filter((a) => a.roles.includes(roleId('statusHttp')))
+      .map((a) => a.statement);
+    const actions = [...new Set(statements.flatMap(actionsOf))].sort();
+    const allowed = [
+      'dynamodb:BatchGetItem',
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:DescribeTable',
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      's3:GetObject',
+      's3:ListBucket',
+    ];
+    for (const a of actions.filter((x) => !/^(logs|xray):/.test(x))) expect(allowed, a).toContain(a);
+    const objectResources = statements
+      .filter((st) => actionsOf(st).includes('s3:GetObject'))
+      .flatMap((st) => list(st.Resource as unknown[]))
+      .map((r) => JSON.stringify(r));
+    expect(objectResources.sort()).toEqual(
+      Object.keys(config.models)
+        .map((m) => expect.stringContaining(`/reports/${m}/drift/latest.json*`))
+        .sort(),
+    );
+    expect(objectResources).toHaveLength(Object.keys(config.models).length);
+  });
+});
+
 describe('operator access (mlcycle --aws)', () => {
   const statementsOf = () => {
     const policies = resourcesOf(s.template, 'AWS::IAM::ManagedPolicy').filter(
@@ -203,6 +239,7 @@ describe('operator access (mlcycle --aws)', () => {
     expect(paths).toEqual(
       [
         'GET/whoami',
+        'GET/status/*',
         'GET/drift/*/baselines',
         'POST/drift/*/baselines/use',
         'POST/drift/*/baselines/discard',

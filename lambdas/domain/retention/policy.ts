@@ -19,25 +19,33 @@ export interface RetentionDecision {
   readonly runId: string;
 }
 
-/**
- * The first retention policy: per model keep the newest `keepLast` versions, whatever serves a
- * stage, whatever a one-step rollback would go back to, and anything still under review; archive
- * the rest (when their status allows it).
- */
-export function retentionPlan(
-  versions: readonly VersionRecord[],
+/** The retention rules of the deployed config's `archival` section. */
+export interface RetentionRules {
+  /** Versions younger than maxAgeDays among the newest keepLast are kept (by semver). */
+  readonly keepLastVersions: number;
+  /** Versions created longer ago than this are archived (unset: no age rule). */
+  readonly maxAgeDays?: number | undefined;
+  /** Versions kept besides whatever serves a stage or is a rollback target; at least 1. */
+  readonly floor: number;
+}
+
+const DAY_MS = 86_400_000;
+
+interface Draft {
+  readonly v: VersionRecord;
+  action: 'keep' | 'archive';
+  reasons: string[];
+}
+
+/** Whatever serves a stage or is where a rollback of it would go: never archived, outside the floor. */
+export function protectedVersions(
   pointers: readonly StagePointer[],
   ledger: readonly LedgerEntry[],
-  keepLast: number,
-): RetentionDecision[] {
-  const newestFirst = [...versions].sort((a, b) => compareVersions(b.version, a.version));
-  const reasons = new Map<string, string[]>(newestFirst.map((v) => [v.version, []]));
-  const add = (version: string | null | undefined, why: string) => {
-    if (version) reasons.get(version)?.push(why);
+): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const add = (version: string | undefined, why: string) => {
+    if (version) out.set(version, [...(out.get(version) ?? []), why]);
   };
-  newestFirst.slice(0, keepLast).forEach((v) => {
-    add(v.version, `among the newest ${keepLast}`);
-  });
   for (const p of pointers) {
     add(p.version, `serving ${p.stage}`);
     // Where `mlcycle models rollback` would go: after a rollback that is not the version just
@@ -50,17 +58,79 @@ export function retentionPlan(
       `rollback target of ${p.stage}`,
     );
   }
-  return newestFirst
-    .filter((v) => v.status !== 'archived')
-    .map((v) => {
-      const why = reasons.get(v.version) ?? [];
-      if (v.status === 'validating' || v.status === 'training') why.push('under review');
-      const archivable = !why.length && canTransition(v.status, 'archived');
-      return {
-        version: v.version,
-        action: archivable ? 'archive' : 'keep',
-        reasons: archivable ? [`older than the newest ${keepLast}, not serving, not a rollback target`] : why,
-        runId: v.lineage.runId,
-      };
-    });
+  return out;
+}
+
+/**
+ * The versions the floor counts: not archived, not serving, not a rollback target (whatever
+ * their status, versions under review included). A cleanup never leaves fewer of them than
+ * `floor`, or than there were before it when there were fewer already (docs/operations.md).
+ */
+export function floorPool(
+  versions: readonly VersionRecord[],
+  pointers: readonly StagePointer[],
+  ledger: readonly LedgerEntry[],
+): VersionRecord[] {
+  const kept = protectedVersions(pointers, ledger);
+  return versions.filter((v) => v.status !== 'archived' && !kept.has(v.version));
+}
+
+/**
+ * The retention plan of one model, age and count together. A version is *due* when it was
+ * created more than `maxAgeDays` before `now` OR is beyond the newest `keepLastVersions` (by
+ * semver, archived versions included). A due version is archived unless it serves a stage, is a
+ * stage's rollback target, is still under review (training, validating), or archiving it would
+ * leave fewer than `floor` versions in the floor pool (see floorPool): then the newest due
+ * versions are held back ("kept: floor of N") and the oldest are archived.
+ */
+export function retentionPlan(
+  versions: readonly VersionRecord[],
+  pointers: readonly StagePointer[],
+  ledger: readonly LedgerEntry[],
+  rules: RetentionRules,
+  now: Date,
+): RetentionDecision[] {
+  const { keepLastVersions: keepLast, maxAgeDays, floor } = rules;
+  const newestFirst = [...versions].sort((a, b) => compareVersions(b.version, a.version));
+  const rank = new Map(newestFirst.map((v, i) => [v.version, i]));
+  const kept = protectedVersions(pointers, ledger);
+  const cutoff = maxAgeDays === undefined ? undefined : now.getTime() - maxAgeDays * DAY_MS;
+
+  const live = newestFirst.filter((v) => v.status !== 'archived');
+  const decisions = live.map((v): Draft => {
+    const guard = [...(kept.get(v.version) ?? [])];
+    if (v.status === 'validating' || v.status === 'training') guard.push('under review');
+    const due: string[] = [];
+    const created = Date.parse(v.createdAt);
+    if (cutoff !== undefined && created < cutoff)
+      due.push(`older than ${maxAgeDays} days (created ${v.createdAt.slice(0, 10)})`);
+    if ((rank.get(v.version) ?? 0) >= keepLast) due.push(`beyond the newest ${keepLast}`);
+    if (!guard.length && due.length && !canTransition(v.status, 'archived'))
+      guard.push(`status ${v.status} cannot be archived`);
+    if (guard.length || !due.length) {
+      const why = guard.length ? guard : [`among the newest ${keepLast}`];
+      if (!guard.length && cutoff !== undefined) why.push(`younger than ${maxAgeDays} days`);
+      return { v, action: 'keep', reasons: why };
+    }
+    return { v, action: 'archive', reasons: due };
+  });
+
+  // The floor: of the pool, at most `pool - floor` go; the newest due ones are held back.
+  const pool = decisions.filter((d) => !kept.has(d.v.version)).length;
+  let allowed = Math.max(0, pool - floor);
+  const oldestFirst = decisions.filter((d) => d.action === 'archive').reverse();
+  for (const d of oldestFirst) {
+    if (allowed > 0) {
+      allowed--;
+      continue;
+    }
+    d.reasons = [`kept: floor of ${floor}`, ...d.reasons.map((r) => `would be ${r}`)];
+    d.action = 'keep';
+  }
+  return decisions.map((d) => ({
+    version: d.v.version,
+    action: d.action,
+    reasons: d.reasons,
+    runId: d.v.lineage.runId,
+  }));
 }

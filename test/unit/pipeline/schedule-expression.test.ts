@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextFireTime } from '../../../local/scheduler/schedule-expression.js';
+import { nextFireTime } from '../../../lambdas/domain/pipeline/schedule-expression.js';
 
 describe('nextFireTime (EventBridge expressions on the local scheduler)', () => {
   const from = new Date('2026-11-22T10:00:00Z'); // a Sunday

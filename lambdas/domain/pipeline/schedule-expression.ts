@@ -1,5 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
-import { ValidationError } from '../../lambdas/domain/errors.js';
+import { ValidationError } from '../errors.js';
 
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 const CRON = /^cron\((.+)\)$/;
