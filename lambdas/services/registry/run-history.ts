@@ -31,6 +31,8 @@ export interface RunSummary {
   readonly metrics: Readonly<Record<string, number>>;
   readonly note: string;
   readonly failure: string | null;
+  /** Who cancelled it, when and why (`runs cancel`). */
+  readonly cancelled: RunRecord['cancelled'] | null;
   readonly logs: string | null;
 }
 
@@ -73,6 +75,7 @@ function summarize(run: RunRecord, version: VersionRecord | undefined): RunSumma
     failure: run.failure
       ? `${run.failure.kind}: ${run.failure.cause || run.failure.error}`
       : (run.skipped?.reason ?? null),
+    cancelled: run.cancelled ?? null,
     logs: run.failure?.logs ?? run.logs ?? null,
   };
 }
