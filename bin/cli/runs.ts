@@ -9,6 +9,8 @@ import { lifecycleJobName } from '../../lambdas/contracts/batch-jobs.js';
 import { trainingQueueName } from '../../lambdas/contracts/names.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { type ComparisonRow, compareRuns } from '../../lambdas/domain/registry/run-comparison.js';
+import { RUN_STATUSES, type RunStatus } from '../../lambdas/domain/registry/types.js';
+import type { CancelRunResult } from '../../lambdas/services/pipeline/cancel-run.js';
 import {
   comparable,
   findRun,
@@ -19,8 +21,6 @@ import {
 } from '../../lambdas/services/registry/run-history.js';
 import { readJobLogs } from '../../lambdas/services/registry/run-logs.js';
 import { type CliContext, configuredModel, inContext, type RegisterCommands } from './types.js';
-
-const RUN_STATUSES = ['training', 'evaluating', 'registered', 'succeeded', 'failed', 'skipped'];
 
 /** `--since 7d`, `12h`, `30m` or an ISO time. */
 export function parseSince(value: string, now = new Date()): Date {
@@ -143,7 +143,7 @@ export const registerRunsCommands: RegisterCommands = (program, context) => {
     .option('--limit <n>', 'at most this many', '50')
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
-      if (opts.status && !RUN_STATUSES.includes(opts.status)) {
+      if (opts.status && !RUN_STATUSES.includes(opts.status as RunStatus)) {
         throw new ValidationError(`--status "${opts.status}" is not one of ${RUN_STATUSES.join(', ')}`);
       }
       const limit = Number(opts.limit);
@@ -185,6 +185,7 @@ export const registerRunsCommands: RegisterCommands = (program, context) => {
             Object.keys(r.reportedMetrics).length
               ? `reported by the trainer: ${compact(r.reportedMetrics)}`
               : '',
+            r.cancelled ? `cancelled by ${r.cancelled.by} at ${r.cancelled.at}: ${r.cancelled.reason}` : '',
             r.failure ? `failure: ${r.failure}` : '',
             r.logs ? `logs: ${r.logs}` : '',
             r.epochs.length
@@ -234,6 +235,33 @@ export const registerRunsCommands: RegisterCommands = (program, context) => {
           process.off('SIGINT', interrupt);
           close();
         }
+      });
+    });
+
+  runs
+    .command('cancel <run>')
+    .description('stop a run that is still going: its execution and its jobs (recorded with who and why)')
+    .option('-m, --model <name>', 'the run’s model (default: whichever has it)')
+    .requiredOption('--reason <text>', 'why, kept on the run')
+    .option('--json', 'print JSON')
+    .action(async (runId: string, opts, cmd: Command) => {
+      await inContext(context, cmd, async (ctx) => {
+        if (opts.model) configuredModel(ctx, opts.model);
+        const run = await findRun(deps(ctx), runId, opts.model);
+        // Who may cancel is the control API's to decide (the caller it authenticates).
+        const out = await ctx.control.request<CancelRunResult>(
+          'POST',
+          `/runs/${encodeURIComponent(run.model)}/${encodeURIComponent(run.runId)}/cancel`,
+          { reason: opts.reason },
+        );
+        ctx.output.result(out, () =>
+          [
+            `${out.model} run ${out.runId} cancelled (was ${out.was}) by ${out.cancelled.by}: ${out.cancelled.reason}`,
+            out.executionStopped
+              ? `execution ${out.executionArn} stopped; its jobs are being terminated`
+              : 'its execution had already ended',
+          ].join('\n'),
+        );
       });
     });
 

@@ -28,6 +28,7 @@ export const HTTP_ROUTES: readonly RouteContract[] = [
   { method: 'HEAD', path: '/models/{name}/{stage}', handler: 'manifestHttp', auth: 'link' },
   { method: 'POST', path: '/runs', handler: 'startHttp', auth: 'iam' },
   { method: 'POST', path: '/promotions', handler: 'startHttp', auth: 'iam' },
+  { method: 'POST', path: '/runs/{model}/{run}/cancel', handler: 'runControlHttp', auth: 'iam' },
   { method: 'POST', path: '/rollbacks', handler: 'registryHttp', auth: 'iam' },
   { method: 'POST', path: '/versions', handler: 'registryHttp', auth: 'iam' },
   { method: 'GET', path: '/whoami', handler: 'registryHttp', auth: 'iam' },

@@ -114,6 +114,7 @@ describe('table writes', () => {
     cleanup: models,
     registryHttp: models,
     monitoringHttp: models,
+    runControlHttp: models,
     requestApproval: ['APPROVAL#*', 'APPROVALFOR#*'],
     approvalReminders: ['APPROVAL#*'],
     approvalHttp: ['APPROVAL#*', ...models],
@@ -167,6 +168,7 @@ describe('baseline decisions (monitoring-http)', () => {
     const actions = statements.flatMap(actionsOf);
     for (const forbidden of [
       'states:StartExecution',
+      'states:StopExecution',
       'states:SendTaskSuccess',
       's3:DeleteObject',
       'sns:Publish',
@@ -210,6 +212,7 @@ describe('operator access (mlcycle --aws)', () => {
         'POST/promotions',
         'POST/rollbacks',
         'POST/runs',
+        'POST/runs/*/*/cancel',
         'POST/versions',
       ].sort(),
     );
