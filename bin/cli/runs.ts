@@ -42,6 +42,7 @@ const deps = (ctx: CliContext): RunHistoryDeps => ({
   bucket: ctx.bucket,
   objects: new S3Objects(ctx.s3),
   registry: new Registry(ctx.doc, ctx.tableName),
+  models: Object.keys(ctx.config.models),
 });
 
 const fmtNumber = (v: unknown) =>

@@ -10,6 +10,11 @@ export interface RunHistoryDeps {
   readonly bucket: string;
   readonly objects: S3Objects;
   readonly registry: Pick<Registry, 'runs' | 'versions' | 'catalog'>;
+  /**
+   * The configured models: searched too when no model is named (the catalog lists only models
+   * with a registered version, so a model's first runs would not be found by id alone).
+   */
+  readonly models?: readonly string[];
 }
 
 /** One run as `runs list` shows it, and the head of `runs show`. */
@@ -82,7 +87,8 @@ function summarize(run: RunRecord, version: VersionRecord | undefined): RunSumma
 
 async function modelsOf(deps: RunHistoryDeps, model?: string): Promise<string[]> {
   if (model) return [model];
-  return (await deps.registry.catalog.listModels()).map((m) => m.model);
+  const catalogued = (await deps.registry.catalog.listModels()).map((m) => m.model);
+  return [...new Set([...catalogued, ...(deps.models ?? [])])];
 }
 
 /** `runs list`: the runs of one model or all, newest first, filtered by status and start time. */
