@@ -20,6 +20,8 @@ import {
   showRun,
 } from '../../lambdas/services/registry/run-history.js';
 import { readJobLogs } from '../../lambdas/services/registry/run-logs.js';
+import { writeComparisonPage, writeRunPage } from '../../lambdas/services/registry/run-pages.js';
+import { announcePage } from './run-pages.js';
 import { type CliContext, configuredModel, inContext, type RegisterCommands } from './types.js';
 
 /** `--since 7d`, `12h`, `30m` or an ISO time. */
@@ -169,13 +171,23 @@ export const registerRunsCommands: RegisterCommands = (program, context) => {
     .command('show <run>')
     .description('one run: what was asked, on which data, what was measured, and its per-epoch metrics')
     .option('-m, --model <name>', 'the run’s model (default: whichever has it)')
+    .option('--page', 'also write its page (learning curves, tables) under reports/ and print its URL')
+    .option('--open', 'as --page, and open the URL in a browser when run from a terminal')
     .option('--json', 'print JSON')
     .action(async (runId: string, opts, cmd: Command) => {
       await inContext(context, cmd, async (ctx) => {
         if (opts.model) configuredModel(ctx, opts.model);
         const r = await showRun(deps(ctx), runId, opts.model);
         const names = [...new Set(r.epochs.flatMap((e) => Object.keys(e)))];
-        ctx.output.result(r, () =>
+        const page =
+          opts.page || opts.open
+            ? await announcePage(
+                ctx,
+                await writeRunPage({ ...deps(ctx), config: ctx.config }, r.runId, r.model),
+                Boolean(opts.open),
+              )
+            : undefined;
+        ctx.output.result(page ? { ...r, page } : r, () =>
           [
             `${r.model} run ${r.runId}  ${r.status}${r.version ? `  version ${r.version}` : ''}  for ${r.stage}`,
             `started ${r.startedAt} by ${r.requestedBy} (${r.trigger})${r.durationSeconds !== null ? `, ${fmtDuration(r.durationSeconds)}` : ''}`,
@@ -270,6 +282,8 @@ export const registerRunsCommands: RegisterCommands = (program, context) => {
     .command('compare <refs...>')
     .description('runs or versions side by side: parameters, metrics and data, differences marked')
     .option('-m, --model <name>', 'the model (needed for versions such as 1.2.0)')
+    .option('--page', 'also write the comparison page (all runs on one chart per metric) and print its URL')
+    .option('--open', 'as --page, and open the URL in a browser when run from a terminal')
     .option('--json', 'print JSON')
     .action(async (refs: string[], opts, cmd: Command) => {
       if (refs.length < 2) {
@@ -282,7 +296,15 @@ export const registerRunsCommands: RegisterCommands = (program, context) => {
         const items = [];
         for (const ref of refs) items.push(await comparable(deps(ctx), ref, opts.model));
         const rows = compareRuns(items);
-        ctx.output.result({ runs: items, rows }, () => comparisonText(refs, rows));
+        const page =
+          opts.page || opts.open
+            ? await announcePage(
+                ctx,
+                await writeComparisonPage({ ...deps(ctx), config: ctx.config }, refs, opts.model),
+                Boolean(opts.open),
+              )
+            : undefined;
+        ctx.output.result({ runs: items, rows, ...(page ? { page } : {}) }, () => comparisonText(refs, rows));
       });
     });
 };

@@ -80,3 +80,14 @@ export function downloadUrl(baseUrl: string, key: string): string {
 
 /** The path of a stage's manifest, under the same base URL. */
 export const manifestPath = (model: string, stage: string) => `/models/${model}/${stage}`;
+
+/**
+ * Run and comparison pages (s3-layout runPageKey, comparisonPageKey) as the embedded default's
+ * gateway serves them from the local bucket, at their key as the path. On AWS the CLI prints a
+ * presigned GET URL of the object instead (15 minutes), so no route of the API serves them.
+ */
+export const REPORT_PAGE_ROUTE = { path: '/reports/{model}/{kind}/{file}', methods: ['GET'] } as const;
+/** Pages are inert: no scripts, no external assets, nothing but their inline styles and SVG. */
+export const REPORT_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+/** How long the presigned URL of a page stays valid on AWS. */
+export const REPORT_PAGE_URL_SECONDS = 15 * 60;

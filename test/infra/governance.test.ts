@@ -235,9 +235,16 @@ describe('operator access (mlcycle --aws)', () => {
     const puts = statementsOf().filter((st) => list(st.Action as string[]).includes('s3:PutObject'));
     const prefixes = puts
       .flatMap((st) => list(st.Resource as unknown[]))
-      .map((r) => /\/([a-z]+\/)\*"/.exec(JSON.stringify(r))?.[1])
+      .map((r) => /\/([a-z]+\/(?:\*\/[a-z]+\/)?)\*(?:\.html)?"/.exec(JSON.stringify(r))?.[0])
       .sort();
-    expect(prefixes).toEqual(['datasets/', 'monitoring/']);
+    // Uploads to train on and to monitor, and the run and comparison pages it renders: never
+    // runs/, deployments/, downloads/ or the rest of reports/.
+    expect(prefixes).toEqual([
+      '/datasets/*"',
+      '/monitoring/*"',
+      '/reports/*/comparisons/*.html"',
+      '/reports/*/runs/*.html"',
+    ]);
   });
 
   it('may read the streams of the train and predict jobs’ log groups (runs logs), and stop no job', () => {

@@ -37,12 +37,12 @@ export interface RunSummary {
   readonly note: string;
   readonly failure: string | null;
   /** Who cancelled it, when and why (`runs cancel`). */
-  readonly cancelled: RunRecord['cancelled'] | null;
+  readonly cancelled: NonNullable<RunRecord['cancelled']> | null;
   readonly logs: string | null;
 }
 
 export interface RunDetail extends RunSummary {
-  readonly overrides: RunRecord['overrides'] | null;
+  readonly overrides: NonNullable<RunRecord['overrides']> | null;
   readonly reportedMetrics: Readonly<Record<string, number>>;
   /** The trainer's per-epoch lines (any metric names), in order. */
   readonly epochs: readonly Readonly<Record<string, number>>[];
@@ -121,7 +121,7 @@ export async function findRun(deps: RunHistoryDeps, runId: string, model?: strin
  * The trainer's per-epoch metrics: output/metrics.jsonl of a contract run (metrics.jsonl of an
  * older one), numeric fields only, at most the first 1 MB.
  */
-async function epochsOf(deps: RunHistoryDeps, run: RunRecord) {
+export async function epochsOf(deps: RunHistoryDeps, run: Pick<RunRecord, 'model' | 'runId'>) {
   for (const name of [RUN_INPUTS.outputMetrics, RUN_FILES.metrics]) {
     const uri = s3Uri(deps.bucket, runFileKey(run.model, run.runId, name));
     const text = await readHead(deps.objects, uri, 1024 * 1024);
