@@ -44,7 +44,7 @@ export interface PageOptions {
 }
 
 const STYLE = `body{font:14px/1.5 system-ui,sans-serif;max-width:980px;margin:24px auto;padding:0 16px;color:#1d2330}
-table{border-collapse:collapse;width:100%}td,th{padding:5px 8px;border-bottom:1px solid #eee;text-align:left}
+table{border-collapse:collapse;width:100%}td,th{padding:5px 8px;border-bottom:1px solid #eee;text-align:left;overflow-wrap:anywhere}
 th{font-weight:600;color:#5b6476;font-size:13px}
 section{border:1px solid #dde1e8;border-radius:8px;padding:12px 16px;margin:12px 0}.muted{color:#6b7385}
 figure{margin:8px 0 16px}figcaption{font-weight:600;color:#3b4456;margin-bottom:4px}
