@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { readOutbox } from '../../bin/cli/demo-approver.js';
 import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
 import { parseConfig } from '../../lambdas/adapters/config-file.js';
 import { Registry } from '../../lambdas/adapters/registry/registry.js';
@@ -126,6 +127,12 @@ describe('mlcycle runs cancel (CLI) against a running local stack', () => {
       30_000,
     );
     expect(processesOf(runId)).toEqual([]);
+
+    // The alert of the stopped execution says why, and that its job was terminated.
+    const alert = readOutbox(stack.endpoints.outboxDir).find((m) => m.text.includes(executionArn));
+    expect(alert?.text).toContain(`run ${runId} cancelled by ${REQUESTER}: wrong dataset`);
+    expect(alert?.text).toMatch(/Batch jobs it left running were terminated: local-/);
+    expect(alert?.text).not.toMatch(/was marked failed/);
 
     const shown = await cli(REQUESTER, 'runs', 'show', runId);
     expect(shown.code, shown.stderr).toBe(0);
