@@ -1,6 +1,7 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
+import { ApprovalStore } from '../adapters/approval/approval-store.js';
 import { createDocumentClient, withTransientErrors } from '../adapters/aws-clients.js';
 import { deployedConfig } from '../adapters/deployed-config.js';
 import { Registry } from '../adapters/registry/registry.js';
@@ -20,6 +21,7 @@ export interface RunControlHttpDeps {
   readonly config: () => MlcycleConfig;
   readonly registry: Registry;
   readonly executions: Executions;
+  readonly approvals: ApprovalStore;
 }
 
 const cancelBody = z.strictObject({ reason: z.string() });
@@ -55,10 +57,12 @@ export function makeRunControlHttpHandler(deps: () => RunControlHttpDeps) {
 export const handler = makeRunControlHttpHandler(
   once((): RunControlHttpDeps => {
     const env = readEnv(z.object({ [ENV.table]: z.string().min(1) }).and(authEnvSchema));
+    const doc = createDocumentClient();
     return {
       authMode: env[ENV.authMode],
       config: () => deployedConfig(),
-      registry: new Registry(createDocumentClient(), env[ENV.table]),
+      registry: new Registry(doc, env[ENV.table]),
+      approvals: new ApprovalStore(doc, env[ENV.table]),
       executions: new Executions(withTransientErrors(new SFNClient({}))),
     };
   }),

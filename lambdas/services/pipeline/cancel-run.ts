@@ -1,3 +1,4 @@
+import type { ApprovalStore } from '../../adapters/approval/approval-store.js';
 import type { Registry } from '../../adapters/registry/registry.js';
 import type { Executions } from '../../adapters/stepfunctions/executions.js';
 import type { MlcycleConfig } from '../../contracts/config-schema.js';
@@ -15,6 +16,8 @@ export interface CancelRunDeps {
   readonly config: MlcycleConfig;
   readonly registry: Pick<Registry, 'runs'>;
   readonly executions: Pick<Executions, 'stop'>;
+  /** Whether a registered run's version is approved (its execution then deploys it). */
+  readonly approvals: Pick<ApprovalStore, 'findForVersion'>;
   readonly clock?: () => Date;
 }
 
@@ -64,6 +67,7 @@ export async function cancelRun(deps: CancelRunDeps, input: CancelRunInput): Pro
       `${input.actor} may not cancel run ${run.runId} of ${run.model} (allowed: ${runCancellers(deps.config, run).join(', ') || 'nobody'} — the requester, and the approvers or rollbackBy of ${run.stage})`,
     );
   }
+  await refuseWhileDeploying(deps, run);
   const cancelled = {
     by: input.actor,
     at: (deps.clock ?? (() => new Date()))().toISOString(),
@@ -98,4 +102,21 @@ export async function cancelRun(deps: CancelRunDeps, input: CancelRunInput): Pro
     executionArn: run.executionArn ?? null,
     executionStopped: stopped,
   };
+}
+
+/**
+ * A registered run whose version is approved for its stage, or needs no approval there, is (about
+ * to be) deployed: stopping the execution now could leave the version serving with its run
+ * marked cancelled. What undoes a deployment is a rollback, so that is what the refusal names.
+ */
+async function refuseWhileDeploying(deps: CancelRunDeps, run: RunRecord): Promise<void> {
+  if (run.status !== 'registered' || !run.version) return;
+  const noApproval = deps.config.environments[run.stage]?.quorum === 0;
+  const approved =
+    !noApproval &&
+    (await deps.approvals.findForVersion(run.model, run.version, run.stage))?.status === 'approved';
+  if (!noApproval && !approved) return;
+  throw new ConflictError(
+    `run ${run.runId} of ${run.model} registered ${run.version}, which ${noApproval ? 'needs no approval' : 'is approved'} for ${run.stage} and is being deployed: it can no longer be cancelled; if it must not serve, roll back: mlcycle models rollback ${run.model} --stage ${run.stage} --reason …`,
+  );
 }

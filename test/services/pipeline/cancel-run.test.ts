@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lambdas/adapters/config-file.js';
 import { Registry } from '../../../lambdas/adapters/registry/registry.js';
+import type { ApprovalRequest } from '../../../lambdas/domain/approval/types.js';
 import {
   ConflictError,
   ForbiddenError,
@@ -50,6 +51,8 @@ describe('cancelRun on DynamoDB Local', () => {
   let registry: Registry;
   let sfn: StopLog;
   let deps: CancelRunDeps;
+  /** The approval request of a version for a stage, by status (the store's lookup). */
+  let approvals: Map<string, ApprovalRequest['status']>;
 
   beforeAll(async () => {
     dynamo = await startTestDynamo();
@@ -61,7 +64,19 @@ describe('cancelRun on DynamoDB Local', () => {
     table = await dynamo.newTable();
     registry = new Registry(dynamo.doc, table);
     sfn = new StopLog();
-    deps = { config, registry, executions: sfn, clock: () => AT };
+    approvals = new Map();
+    deps = {
+      config,
+      registry,
+      executions: sfn,
+      approvals: {
+        findForVersion: async (model: string, version: string, stage: string) => {
+          const status = approvals.get(`${model} ${version} ${stage}`);
+          return status ? ({ status } as ApprovalRequest) : undefined;
+        },
+      },
+      clock: () => AT,
+    };
   });
 
   async function run(runId: string, over: Partial<RunRecord> = {}): Promise<RunRecord> {
@@ -144,6 +159,41 @@ describe('cancelRun on DynamoDB Local', () => {
     await expect(again).rejects.toBeInstanceOf(ConflictError);
     await expect(again).rejects.toThrow(`it is cancelled (by ${REQUESTER}: first)`);
     expect(sfn.calls).toHaveLength(1);
+  });
+
+  it('a run whose version is approved for its stage (or needs no approval) is deploying: refused (409), nothing written', async () => {
+    await run('r11', { status: 'registered', version: '1.1.0' });
+    approvals.set('churn 1.1.0 production', 'approved');
+    const before = await registry.runs.getRun('churn', 'r11');
+    const refused = cancelRun(deps, { model: 'churn', runId: 'r11', reason: 'x', actor: REQUESTER });
+    await expect(refused).rejects.toBeInstanceOf(ConflictError);
+    await expect(refused).rejects.toThrow(
+      'run r11 of churn registered 1.1.0, which is approved for production and is being deployed: it can no longer be cancelled; if it must not serve, roll back: mlcycle models rollback churn --stage production --reason …',
+    );
+    const noApproval = parseConfig(
+      {
+        models: { churn: { target: 'churned' } },
+        environments: {
+          staging: { approvers: ['a@studio.test'] },
+          production: { approvers: ['b@studio.test'], quorum: 0 },
+        },
+      },
+      'no approval',
+    );
+    await run('r12', { status: 'registered', version: '1.2.0' });
+    await expect(
+      cancelRun(
+        { ...deps, config: noApproval },
+        { model: 'churn', runId: 'r12', reason: 'x', actor: REQUESTER },
+      ),
+    ).rejects.toThrow(/1\.2\.0, which needs no approval for production and is being deployed/);
+    expect(await registry.runs.getRun('churn', 'r11')).toEqual(before);
+    expect(sfn.calls).toEqual([]);
+    // Still waiting for its approval (pending): it can be cancelled.
+    approvals.set('churn 1.1.0 production', 'pending');
+    expect((await cancelRun(deps, { model: 'churn', runId: 'r11', reason: 'x', actor: REQUESTER })).was).toBe(
+      'registered',
+    );
   });
 
   it('an unknown run is a 404, an unknown model and an empty reason are refused before anything is read', async () => {
