@@ -100,6 +100,19 @@ export class ExecutionOutcomes extends Construct {
     );
   }
 
+  /** StopExecution on this state machine's executions, nothing else (`runs cancel`). */
+  grantStopExecutions(role: iam.IRole & Construct): void {
+    addScopedStatement(
+      role,
+      new iam.PolicyStatement({
+        sid: 'StopLifecycleExecutions',
+        actions: ['states:StopExecution'],
+        resources: [this.executionArns],
+      }),
+      'A cancelled run’s execution ARN exists only once it starts; `<state machine name>:*` admits the executions of this state machine and nothing else.',
+    );
+  }
+
   /** SendTaskSuccess/SendTaskFailure for task tokens of this state machine. */
   grantCompleteTasks(role: iam.IRole): void {
     role.addToPrincipalPolicy(

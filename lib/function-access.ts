@@ -40,6 +40,8 @@ export interface FunctionAccess {
   readonly email?: boolean;
   /** Read the lifecycle's executions and their history. */
   readonly followExecutions?: boolean;
+  /** states:StopExecution on the lifecycle's executions (a cancelled run's). */
+  readonly stopExecutions?: boolean;
   /** Complete the Approve state's task tokens (SendTaskSuccess/SendTaskFailure). */
   readonly completeTasks?: boolean;
   /** cloudfront:CreateInvalidation on the client distribution (a stage change's manifest). */
@@ -216,6 +218,8 @@ export function functionAccess(props: {
         why: 'The status endpoint reads each model’s latest drift summary (one key per model of the config)',
       },
     },
+    // `runs cancel` marks the run cancelled in its model's partition and stops its execution.
+    runControlHttp: { table: { write: modelItems }, stopExecutions: true },
     // The CLI's signed decision completes the Approve state's task token, as a link does.
     decisionHttp: { table: { write: [P.approvals, ...modelItems] }, completeTasks: true },
   };
@@ -263,6 +267,7 @@ export function grantFunctionAccess(
     if (access.signingKey) to.api.grantReadSigningKey(r);
     if (access.email) to.api.grantSendEmail(r, to.approvers);
     if (access.followExecutions) to.executionOutcomes.grantReadExecutions(r);
+    if (access.stopExecutions) to.executionOutcomes.grantStopExecutions(r);
     if (access.completeTasks) to.executionOutcomes.grantCompleteTasks(r);
     if (access.invalidateClients) to.clients.grantInvalidate(r);
     if (access.stopJobs) to.training.grantStopJobs(r);

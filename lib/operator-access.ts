@@ -7,7 +7,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { HTTP_ROUTES } from '../lambdas/contracts/routes.js';
-import { PREFIXES } from '../lambdas/contracts/s3-layout.js';
+import { PREFIXES, RUN_PAGE_PATTERNS } from '../lambdas/contracts/s3-layout.js';
 import { TABLE_KEYS } from '../lambdas/contracts/table.js';
 import { acknowledgeWildcards, wildcardFindings } from './nag.js';
 
@@ -101,6 +101,14 @@ export class OperatorAccess extends Construct {
         // Datasets to train on, and files to monitor; never runs/, deployments/ or reports/.
         actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
         resources: [PREFIXES.datasets, PREFIXES.monitoring].map((p) => props.bucket.arnForObjects(`${p}*`)),
+      }),
+      new iam.PolicyStatement({
+        sid: 'WriteRunPages',
+        // `runs show --page` / `runs compare --page` render what the operator may read anyway into
+        // reports/<model>/runs|comparisons/*.html (read back through a presigned URL); nothing
+        // else under reports/ (drift reports and profiles are the monitoring functions').
+        actions: ['s3:PutObject'],
+        resources: RUN_PAGE_PATTERNS.map((p) => props.bucket.arnForObjects(p)),
       }),
       ...(props.jobLogGroups?.length
         ? [

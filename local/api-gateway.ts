@@ -7,9 +7,12 @@ import {
   DOWNLOAD_CACHE_CONTROL,
   DOWNLOAD_ROUTE,
   HTTP_ROUTES,
+  REPORT_PAGE_CSP,
+  REPORT_PAGE_ROUTE,
   type RouteContract,
   routeKey,
 } from '../lambdas/contracts/routes.js';
+import { parseRunPageKey } from '../lambdas/contracts/s3-layout.js';
 import {
   HTTP_API_MAX_BODY_BYTES,
   lingerBeforeClose,
@@ -153,6 +156,41 @@ async function serveDownload(
 }
 
 /**
+ * GET /reports/{model}/{kind}/{file}: a run or comparison page from the local bucket, at its key
+ * (on AWS the CLI prints a presigned URL instead). Only page keys are served, as inert HTML.
+ */
+async function servePage(
+  bucket: LocalDownloads,
+  method: string,
+  res: ServerResponse,
+  params: Record<string, string>,
+): Promise<void> {
+  const key = `reports/${params.model}/${params.kind}/${params.file}`;
+  const head = parseRunPageKey(key) ? await bucket.objects.head({ bucket: bucket.bucket, key }) : undefined;
+  if (!head) {
+    send(res, method, {
+      statusCode: 404,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        message: `no page ${key}: \`mlcycle runs show <run> --page\` (or runs compare … --page) writes one and prints its URL`,
+      }),
+    });
+    return;
+  }
+  const body = await bucket.objects.getBytes({ bucket: bucket.bucket, key });
+  send(res, method, {
+    statusCode: 200,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': REPORT_PAGE_CSP,
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
+    },
+    body: body.toString('utf8'),
+  });
+}
+
+/**
  * The stack's HTTP API on loopback: requests become payload-v2 events for the same handlers.
  */
 export async function startLocalApi(
@@ -183,6 +221,17 @@ export async function startLocalApi(
           send(res, method, { statusCode: 500, body: '{"message":"Internal Server Error"}' });
         else res.destroy();
       }
+      return;
+    }
+    const report = options.downloads
+      ? match({ method: REPORT_PAGE_ROUTE.methods[0], path: REPORT_PAGE_ROUTE.path }, method, path)
+      : undefined;
+    if (report && options.downloads) {
+      await servePage(options.downloads, method, res, report).catch((err: Error) => {
+        log(`HTTP ${method} ${path} (reports) failed: ${err.name}: ${err.message}`);
+        if (!res.headersSent)
+          send(res, method, { statusCode: 500, body: '{"message":"Internal Server Error"}' });
+      });
       return;
     }
     for (const route of routes) {

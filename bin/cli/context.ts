@@ -138,7 +138,7 @@ export async function createContext(cmd: Command): Promise<CliContext> {
   return {
     config,
     target: 'local',
-    where: { kind: 'local', dir: opts.dir },
+    where: { kind: 'local', dir: opts.dir, api: endpoints.api },
     control: new ControlClient(endpoints.api, { kind: 'local', actor }),
     tableName: endpoints.tableName,
     bucket: endpoints.bucket,

@@ -9,6 +9,8 @@ import { lifecycleJobName } from '../../lambdas/contracts/batch-jobs.js';
 import { trainingQueueName } from '../../lambdas/contracts/names.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { type ComparisonRow, compareRuns } from '../../lambdas/domain/registry/run-comparison.js';
+import { RUN_STATUSES, type RunStatus } from '../../lambdas/domain/registry/types.js';
+import type { CancelRunResult } from '../../lambdas/services/pipeline/cancel-run.js';
 import {
   comparable,
   findRun,
@@ -18,9 +20,9 @@ import {
   showRun,
 } from '../../lambdas/services/registry/run-history.js';
 import { readJobLogs } from '../../lambdas/services/registry/run-logs.js';
+import { writeComparisonPage, writeRunPage } from '../../lambdas/services/registry/run-pages.js';
+import { announcePage } from './run-pages.js';
 import { type CliContext, configuredModel, inContext, type RegisterCommands } from './types.js';
-
-const RUN_STATUSES = ['training', 'evaluating', 'registered', 'succeeded', 'failed', 'skipped'];
 
 /** `--since 7d`, `12h`, `30m` or an ISO time. */
 export function parseSince(value: string, now = new Date()): Date {
@@ -42,6 +44,7 @@ const deps = (ctx: CliContext): RunHistoryDeps => ({
   bucket: ctx.bucket,
   objects: new S3Objects(ctx.s3),
   registry: new Registry(ctx.doc, ctx.tableName),
+  models: Object.keys(ctx.config.models),
 });
 
 const fmtNumber = (v: unknown) =>
@@ -143,7 +146,7 @@ export const registerRunsCommands: RegisterCommands = (program, context) => {
     .option('--limit <n>', 'at most this many', '50')
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
-      if (opts.status && !RUN_STATUSES.includes(opts.status)) {
+      if (opts.status && !RUN_STATUSES.includes(opts.status as RunStatus)) {
         throw new ValidationError(`--status "${opts.status}" is not one of ${RUN_STATUSES.join(', ')}`);
       }
       const limit = Number(opts.limit);
@@ -168,13 +171,23 @@ export const registerRunsCommands: RegisterCommands = (program, context) => {
     .command('show <run>')
     .description('one run: what was asked, on which data, what was measured, and its per-epoch metrics')
     .option('-m, --model <name>', 'the run’s model (default: whichever has it)')
+    .option('--page', 'also write its page (learning curves, tables) under reports/ and print its URL')
+    .option('--open', 'as --page, and open the URL in a browser when run from a terminal')
     .option('--json', 'print JSON')
     .action(async (runId: string, opts, cmd: Command) => {
       await inContext(context, cmd, async (ctx) => {
         if (opts.model) configuredModel(ctx, opts.model);
         const r = await showRun(deps(ctx), runId, opts.model);
         const names = [...new Set(r.epochs.flatMap((e) => Object.keys(e)))];
-        ctx.output.result(r, () =>
+        const page =
+          opts.page || opts.open
+            ? await announcePage(
+                ctx,
+                await writeRunPage({ ...deps(ctx), config: ctx.config }, r.runId, r.model),
+                Boolean(opts.open),
+              )
+            : undefined;
+        ctx.output.result(page ? { ...r, page } : r, () =>
           [
             `${r.model} run ${r.runId}  ${r.status}${r.version ? `  version ${r.version}` : ''}  for ${r.stage}`,
             `started ${r.startedAt} by ${r.requestedBy} (${r.trigger})${r.durationSeconds !== null ? `, ${fmtDuration(r.durationSeconds)}` : ''}`,
@@ -185,6 +198,7 @@ export const registerRunsCommands: RegisterCommands = (program, context) => {
             Object.keys(r.reportedMetrics).length
               ? `reported by the trainer: ${compact(r.reportedMetrics)}`
               : '',
+            r.cancelled ? `cancelled by ${r.cancelled.by} at ${r.cancelled.at}: ${r.cancelled.reason}` : '',
             r.failure ? `failure: ${r.failure}` : '',
             r.logs ? `logs: ${r.logs}` : '',
             r.epochs.length
@@ -238,9 +252,38 @@ export const registerRunsCommands: RegisterCommands = (program, context) => {
     });
 
   runs
+    .command('cancel <run>')
+    .description('stop a run that is still going: its execution and its jobs (recorded with who and why)')
+    .option('-m, --model <name>', 'the run’s model (default: whichever has it)')
+    .requiredOption('--reason <text>', 'why, kept on the run')
+    .option('--json', 'print JSON')
+    .action(async (runId: string, opts, cmd: Command) => {
+      await inContext(context, cmd, async (ctx) => {
+        if (opts.model) configuredModel(ctx, opts.model);
+        const run = await findRun(deps(ctx), runId, opts.model);
+        // Who may cancel is the control API's to decide (the caller it authenticates).
+        const out = await ctx.control.request<CancelRunResult>(
+          'POST',
+          `/runs/${encodeURIComponent(run.model)}/${encodeURIComponent(run.runId)}/cancel`,
+          { reason: opts.reason },
+        );
+        ctx.output.result(out, () =>
+          [
+            `${out.model} run ${out.runId} cancelled (was ${out.was}) by ${out.cancelled.by}: ${out.cancelled.reason}`,
+            out.executionStopped
+              ? `execution ${out.executionArn} stopped; its jobs are being terminated`
+              : 'its execution had already ended',
+          ].join('\n'),
+        );
+      });
+    });
+
+  runs
     .command('compare <refs...>')
     .description('runs or versions side by side: parameters, metrics and data, differences marked')
     .option('-m, --model <name>', 'the model (needed for versions such as 1.2.0)')
+    .option('--page', 'also write the comparison page (all runs on one chart per metric) and print its URL')
+    .option('--open', 'as --page, and open the URL in a browser when run from a terminal')
     .option('--json', 'print JSON')
     .action(async (refs: string[], opts, cmd: Command) => {
       if (refs.length < 2) {
@@ -253,7 +296,15 @@ export const registerRunsCommands: RegisterCommands = (program, context) => {
         const items = [];
         for (const ref of refs) items.push(await comparable(deps(ctx), ref, opts.model));
         const rows = compareRuns(items);
-        ctx.output.result({ runs: items, rows }, () => comparisonText(refs, rows));
+        const page =
+          opts.page || opts.open
+            ? await announcePage(
+                ctx,
+                await writeComparisonPage({ ...deps(ctx), config: ctx.config }, refs, opts.model),
+                Boolean(opts.open),
+              )
+            : undefined;
+        ctx.output.result({ runs: items, rows, ...(page ? { page } : {}) }, () => comparisonText(refs, rows));
       });
     });
 };

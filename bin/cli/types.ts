@@ -21,7 +21,11 @@ export interface CliContext {
    */
   readonly where:
     | { readonly kind: 'aws'; readonly clientConfig: NonNullable<ConstructorParameters<typeof SFNClient>[0]> }
-    | { readonly kind: 'local'; readonly dir: string };
+    | {
+        readonly kind: 'local';
+        readonly dir: string /** The local gateway's base URL. */;
+        readonly api: string;
+      };
   readonly tableName: string;
   readonly bucket: string;
   readonly stateMachineArn: string;

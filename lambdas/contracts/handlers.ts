@@ -207,6 +207,13 @@ export const HANDLERS = {
     memoryMb: 256,
     timeoutSeconds: 15,
   },
+  runControlHttp: {
+    // `runs cancel`: records the run cancelled and stops its execution (the run holds its ARN).
+    entry: 'lambdas/handlers/run-control-http.ts',
+    env: [ENV.table, ...control],
+    memoryMb: 256,
+    timeoutSeconds: 15,
+  },
   registryHttp: {
     entry: 'lambdas/handlers/registry-http.ts',
     // Rollbacks publish the served artifact and the manifest, as Deploy does, and are noticed

@@ -28,6 +28,7 @@ export const HTTP_ROUTES: readonly RouteContract[] = [
   { method: 'HEAD', path: '/models/{name}/{stage}', handler: 'manifestHttp', auth: 'link' },
   { method: 'POST', path: '/runs', handler: 'startHttp', auth: 'iam' },
   { method: 'POST', path: '/promotions', handler: 'startHttp', auth: 'iam' },
+  { method: 'POST', path: '/runs/{model}/{run}/cancel', handler: 'runControlHttp', auth: 'iam' },
   { method: 'POST', path: '/rollbacks', handler: 'registryHttp', auth: 'iam' },
   { method: 'POST', path: '/versions', handler: 'registryHttp', auth: 'iam' },
   { method: 'GET', path: '/whoami', handler: 'registryHttp', auth: 'iam' },
@@ -87,3 +88,14 @@ export const statusPath = (model: string) => `/status/${model}`;
 
 /** A path under a base URL, whatever the base's trailing slash. */
 export const underBase = (baseUrl: string, path: string) => `${baseUrl.replace(/\/+$/, '')}${path}`;
+
+/**
+ * Run and comparison pages (s3-layout runPageKey, comparisonPageKey) as the embedded default's
+ * gateway serves them from the local bucket, at their key as the path. On AWS the CLI prints a
+ * presigned GET URL of the object instead (15 minutes), so no route of the API serves them.
+ */
+export const REPORT_PAGE_ROUTE = { path: '/reports/{model}/{kind}/{file}', methods: ['GET'] } as const;
+/** Pages are inert: no scripts, no external assets, nothing but their inline styles and SVG. */
+export const REPORT_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+/** How long the presigned URL of a page stays valid on AWS. */
+export const REPORT_PAGE_URL_SECONDS = 15 * 60;

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * The artifacts bucket's key layout, one function per kind of key. Handlers, services, the CLI,
  * the local runtime and the CDK grants build keys and prefixes only through these.
@@ -65,6 +67,25 @@ export const batchProfileKey = (model: string, batchId: string) =>
 export const driftReportBase = (model: string, at: Date, batchId: string) =>
   `${reportsPrefix(model)}drift/${at.toISOString().replace(/[:.]/g, '-')}-${batchId}`;
 export const driftLatestKey = (model: string) => `${reportsPrefix(model)}drift/latest.json`;
+
+/** Pages of runs (`runs show --page`) and of comparisons (`runs compare --page`), by kind. */
+export const RUN_PAGE_KINDS = ['runs', 'comparisons'] as const;
+export type RunPageKind = (typeof RUN_PAGE_KINDS)[number];
+/** The page of one run. */
+export const runPageKey = (model: string, runId: string) => `${reportsPrefix(model)}runs/${runId}.html`;
+/** The page of a comparison: named by a hash of what was compared, in the order given. */
+export const comparisonPageKey = (model: string, refs: readonly string[]) =>
+  `${reportsPrefix(model)}comparisons/${createHash('sha256').update(refs.join('\n')).digest('hex').slice(0, 16)}.html`;
+/** Every run and comparison page, as IAM object patterns (the CLI writes them as the operator). */
+export const RUN_PAGE_PATTERNS = RUN_PAGE_KINDS.map((kind) => `${PREFIXES.reports}*/${kind}/*.html`);
+/** A page's parts from its key, or undefined for any other key (what the local gateway serves). */
+export function parseRunPageKey(key: string): { model: string; kind: RunPageKind; file: string } | undefined {
+  const m =
+    /^reports\/([a-z][a-z0-9-]{0,39})\/(runs|comparisons)\/([A-Za-z0-9][A-Za-z0-9._-]{0,127}\.html)$/.exec(
+      key,
+    );
+  return m ? { model: m[1] as string, kind: m[2] as RunPageKind, file: m[3] as string } : undefined;
+}
 
 /** The client manifest of a stage. */
 export const manifestKey = (model: string, stage: string) => `${PREFIXES.deployments}${model}/${stage}.json`;

@@ -93,7 +93,11 @@ export function handleSfnCall(engine: LocalStepFunctions, operation: string, bod
     case 'SendTaskHeartbeat':
       return {};
     case 'StopExecution':
-      engine.stopExecution(str(body, 'executionArn'));
+      engine.stopExecution(
+        str(body, 'executionArn'),
+        typeof body.error === 'string' ? body.error : undefined,
+        typeof body.cause === 'string' ? body.cause : undefined,
+      );
       return { stopDate: seconds(Date.now()) };
     default:
       throw new SfnApiError('InvalidArn', `operation ${operation} is not supported by the local runtime`);

@@ -107,6 +107,8 @@ export class LocalStepFunctions {
   private readonly tokens = new Map<string, PendingToken>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly aborts = new Map<string, () => void>();
+  /** The error and cause a StopExecution gave, until the execution has ended with them. */
+  private readonly stopReasons = new Map<string, { error: string; cause: string }>();
   private readonly machine: StateMachine;
   /** Set by stopAll: executions aborted from now on fail as "the runtime stopped". */
   private stopping = false;
@@ -272,6 +274,12 @@ export class LocalStepFunctions {
         `mlcycle up was stopped while this execution was running${atState(record)}; executions do not survive a restart of the local runtime, so it was failed: nothing it was doing takes effect (approval requests are closed, nothing deploys). Start it again if it is still wanted.`,
       );
     }
+    const reason = this.stopReasons.get(record.executionArn);
+    this.stopReasons.delete(record.executionArn);
+    if (record.status === 'ABORTED' && reason) {
+      if (reason.error) record.error = reason.error;
+      if (reason.cause) record.cause = reason.cause;
+    }
     record.stopDate ??= Date.now();
     record.endNotified = false;
     for (const [t, pending] of this.tokens) {
@@ -389,9 +397,11 @@ export class LocalStepFunctions {
     pending.reject?.(new TaskCallbackError(error || 'States.TaskFailed', cause));
   }
 
-  stopExecution(executionArn: string): void {
+  /** StopExecution: the error and cause given are the stopped execution's (as on AWS). */
+  stopExecution(executionArn: string, error?: string, cause?: string): void {
     const abort = this.aborts.get(executionArn);
     if (!abort) throw new SfnApiError('ExecutionDoesNotExist', `${executionArn} is not running`);
+    if (error || cause) this.stopReasons.set(executionArn, { error: error ?? '', cause: cause ?? '' });
     abort();
   }
 

@@ -115,6 +115,7 @@ describe('table writes', () => {
     cleanup: models,
     registryHttp: ['NOTICE#*', ...models],
     monitoringHttp: models,
+    runControlHttp: models,
     requestApproval: ['APPROVAL#*', 'APPROVALFOR#*'],
     approvalReminders: ['APPROVAL#*'],
     approvalHttp: ['APPROVAL#*', ...models],
@@ -169,6 +170,7 @@ describe('baseline decisions (monitoring-http)', () => {
     const actions = statements.flatMap(actionsOf);
     for (const forbidden of [
       'states:StartExecution',
+      'states:StopExecution',
       'states:SendTaskSuccess',
       's3:DeleteObject',
       'sns:Publish',
@@ -248,6 +250,7 @@ describe('operator access (mlcycle --aws)', () => {
         'POST/promotions',
         'POST/rollbacks',
         'POST/runs',
+        'POST/runs/*/*/cancel',
         'POST/versions',
       ].sort(),
     );
@@ -270,9 +273,16 @@ describe('operator access (mlcycle --aws)', () => {
     const puts = statementsOf().filter((st) => list(st.Action as string[]).includes('s3:PutObject'));
     const prefixes = puts
       .flatMap((st) => list(st.Resource as unknown[]))
-      .map((r) => /\/([a-z]+\/)\*"/.exec(JSON.stringify(r))?.[1])
+      .map((r) => /\/([a-z]+\/(?:\*\/[a-z]+\/)?)\*(?:\.html)?"/.exec(JSON.stringify(r))?.[0])
       .sort();
-    expect(prefixes).toEqual(['datasets/', 'monitoring/']);
+    // Uploads to train on and to monitor, and the run and comparison pages it renders: never
+    // runs/, deployments/, downloads/ or the rest of reports/.
+    expect(prefixes).toEqual([
+      '/datasets/*"',
+      '/monitoring/*"',
+      '/reports/*/comparisons/*.html"',
+      '/reports/*/runs/*.html"',
+    ]);
   });
 
   it('may read the streams of the train and predict jobs’ log groups (runs logs), and stop no job', () => {

@@ -676,6 +676,19 @@ describe('least-privilege IAM', () => {
     }
   });
 
+  it('lets only `runs cancel` (run-control-http) stop executions, and only the lifecycle’s', () => {
+    const stopping = granting('states:StopExecution');
+    expect(stopping.flatMap((a) => a.roles)).toEqual([roleId('runControlHttp')]);
+    for (const a of stopping) {
+      const resource = JSON.stringify(a.statement.Resource);
+      expect(resource).toContain(':execution:');
+      expect(resource).toContain(
+        s.stack.getLogicalId(s.stack.lifecycle.stateMachine.node.defaultChild as CfnElement),
+      );
+      expect(resource).toMatch(/:\*"\]\]\}$/);
+    }
+  });
+
   it('lets only the start service start executions (drift retraining is off in the default config)', () => {
     const starting = granting('states:StartExecution');
     for (const a of starting) expect(a.statement.Resource).toEqual(smArn());

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../../domain/errors.js';
-import type { RunRecord } from '../../domain/registry/types.js';
+import { ACTIVE_RUN_STATUSES, type RunRecord, type RunStatus } from '../../domain/registry/types.js';
 import { isConditionFailure } from '../dynamo-conditions.js';
 import { keys } from './keys.js';
 import { type RegistryTable, strip } from './registry-table.js';
@@ -19,27 +19,96 @@ export class RunStore {
     );
   }
 
+  /**
+   * Sets fields of a run. A patch that moves the status leaves a `cancelled` run as it is (the
+   * states still running while its execution is being stopped must not undo the cancellation).
+   */
   async updateRun(model: string, runId: string, patch: Partial<RunRecord>): Promise<void> {
     const entries = Object.entries(patch).filter(
       ([k, v]) => v !== undefined && k !== 'model' && k !== 'runId',
     );
     if (!entries.length) return;
+    const guard = patch.status !== undefined;
     try {
       await this.t.doc.send(
         new UpdateCommand({
           TableName: this.t.tableName,
           Key: { PK: keys.model(model), SK: keys.run(runId) },
           UpdateExpression: `SET ${entries.map((_, i) => `#k${i} = :v${i}`).join(', ')}`,
-          ExpressionAttributeNames: Object.fromEntries(entries.map(([k], i) => [`#k${i}`, k])),
-          ExpressionAttributeValues: Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])),
-          ConditionExpression: 'attribute_exists(SK)',
+          ExpressionAttributeNames: {
+            ...Object.fromEntries(entries.map(([k], i) => [`#k${i}`, k])),
+            ...(guard ? { '#status': 'status' } : {}),
+          },
+          ExpressionAttributeValues: {
+            ...Object.fromEntries(entries.map(([, v], i) => [`:v${i}`, v])),
+            ...(guard ? { ':cancelled': 'cancelled' } : {}),
+          },
+          ConditionExpression: guard
+            ? 'attribute_exists(SK) AND (attribute_not_exists(#status) OR #status <> :cancelled)'
+            : 'attribute_exists(SK)',
         }),
       );
     } catch (err) {
       if (isConditionFailure(err)) {
+        if (guard && (await this.getRun(model, runId))?.status === 'cancelled') return;
         throw new NotFoundError(`run ${runId} of model ${model} does not exist`, undefined, { cause: err });
       }
       throw err;
+    }
+  }
+
+  /**
+   * Marks a run cancelled if its execution still runs (training, evaluating or registered), with
+   * who, when and why. Returns the status it had, or, when it had already ended, undefined (read
+   * the run again to say how it ended).
+   */
+  async cancelRunIfActive(
+    model: string,
+    runId: string,
+    cancelled: NonNullable<RunRecord['cancelled']>,
+  ): Promise<RunStatus | undefined> {
+    try {
+      const out = await this.t.doc.send(
+        new UpdateCommand({
+          TableName: this.t.tableName,
+          Key: { PK: keys.model(model), SK: keys.run(runId) },
+          UpdateExpression: 'SET #s = :cancelled, finishedAt = :at, cancelled = :c',
+          ConditionExpression: `attribute_exists(SK) AND #s IN (${ACTIVE_RUN_STATUSES.map((s) => `:${s}`).join(', ')})`,
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: {
+            ':cancelled': 'cancelled',
+            ':at': cancelled.at,
+            ':c': cancelled,
+            ...Object.fromEntries(ACTIVE_RUN_STATUSES.map((s) => [`:${s}`, s])),
+          },
+          ReturnValues: 'UPDATED_OLD',
+        }),
+      );
+      return out.Attributes?.status as RunStatus | undefined;
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Undoes a cancellation whose execution could not be stopped (the caller is told why): the run
+   * goes back to the status it had, if it is still the cancellation `at` recorded.
+   */
+  async restoreCancelled(model: string, runId: string, status: RunStatus, at: string): Promise<void> {
+    try {
+      await this.t.doc.send(
+        new UpdateCommand({
+          TableName: this.t.tableName,
+          Key: { PK: keys.model(model), SK: keys.run(runId) },
+          UpdateExpression: 'SET #s = :status REMOVE cancelled, finishedAt',
+          ConditionExpression: '#s = :cancelled AND cancelled.#at = :at',
+          ExpressionAttributeNames: { '#s': 'status', '#at': 'at' },
+          ExpressionAttributeValues: { ':status': status, ':cancelled': 'cancelled', ':at': at },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
     }
   }
 

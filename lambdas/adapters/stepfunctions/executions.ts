@@ -1,4 +1,9 @@
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  type SFNClient,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 
 /** What the pipeline reads about one execution of the lifecycle. */
 export interface ExecutionDescription {
@@ -42,6 +47,23 @@ export class Executions {
       };
     } catch (err) {
       if ((err as Error).name === 'ExecutionDoesNotExist') return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Stops a running execution with an error and a cause (what DescribeExecution and the
+   * execution-ended event then carry). False when there is no such execution running (it ended,
+   * or never existed): Step Functions answers ExecutionDoesNotExist.
+   */
+  async stop(executionArn: string, error: string, cause: string): Promise<boolean> {
+    try {
+      await this.sfn.send(
+        new StopExecutionCommand({ executionArn, error: error.slice(0, 256), cause: cause.slice(0, 32_768) }),
+      );
+      return true;
+    } catch (err) {
+      if ((err as Error).name === 'ExecutionDoesNotExist') return false;
       throw err;
     }
   }

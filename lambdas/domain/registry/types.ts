@@ -2,8 +2,32 @@ import type { Metrics } from '../../contracts/pipeline.js';
 import type { Bump } from './semver.js';
 import type { VersionStatus } from './status.js';
 
-/** `skipped`: PrepareRun found nothing new to train on (see domain/pipeline/retrain-skip.ts). */
-export type RunStatus = 'training' | 'evaluating' | 'registered' | 'succeeded' | 'failed' | 'skipped';
+/**
+ * `skipped`: PrepareRun found nothing new to train on (see domain/pipeline/retrain-skip.ts);
+ * `cancelled`: someone allowed stopped it (`runs cancel`), see `RunRecord.cancelled`.
+ */
+export type RunStatus =
+  | 'training'
+  | 'evaluating'
+  | 'registered'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'cancelled';
+
+/** Every run status, in the order a run moves through them. */
+export const RUN_STATUSES: readonly RunStatus[] = [
+  'training',
+  'evaluating',
+  'registered',
+  'succeeded',
+  'failed',
+  'skipped',
+  'cancelled',
+];
+
+/** A run in one of these has a running execution: it can still be cancelled (or fail). */
+export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = ['training', 'evaluating', 'registered'];
 
 /** One pipeline run (experiment tracking): what was asked, on which data, and how it ended. */
 export interface RunRecord {
@@ -29,6 +53,8 @@ export interface RunRecord {
   logs?: string;
   /** Why a `skipped` run did not train: the dataset hash it shares with the serving version. */
   skipped?: { reason: string; datasetSha256: string; servingVersion: string };
+  /** Who stopped a `cancelled` run, when, and why (`runs cancel`). */
+  cancelled?: { by: string; at: string; reason: string };
 }
 
 export interface Lineage {

@@ -10,6 +10,11 @@ export interface RunHistoryDeps {
   readonly bucket: string;
   readonly objects: S3Objects;
   readonly registry: Pick<Registry, 'runs' | 'versions' | 'catalog'>;
+  /**
+   * The configured models: searched too when no model is named (the catalog lists only models
+   * with a registered version, so a model's first runs would not be found by id alone).
+   */
+  readonly models?: readonly string[];
 }
 
 /** One run as `runs list` shows it, and the head of `runs show`. */
@@ -31,11 +36,13 @@ export interface RunSummary {
   readonly metrics: Readonly<Record<string, number>>;
   readonly note: string;
   readonly failure: string | null;
+  /** Who cancelled it, when and why (`runs cancel`). */
+  readonly cancelled: NonNullable<RunRecord['cancelled']> | null;
   readonly logs: string | null;
 }
 
 export interface RunDetail extends RunSummary {
-  readonly overrides: RunRecord['overrides'] | null;
+  readonly overrides: NonNullable<RunRecord['overrides']> | null;
   readonly reportedMetrics: Readonly<Record<string, number>>;
   /** The trainer's per-epoch lines (any metric names), in order. */
   readonly epochs: readonly Readonly<Record<string, number>>[];
@@ -73,13 +80,15 @@ function summarize(run: RunRecord, version: VersionRecord | undefined): RunSumma
     failure: run.failure
       ? `${run.failure.kind}: ${run.failure.cause || run.failure.error}`
       : (run.skipped?.reason ?? null),
+    cancelled: run.cancelled ?? null,
     logs: run.failure?.logs ?? run.logs ?? null,
   };
 }
 
 async function modelsOf(deps: RunHistoryDeps, model?: string): Promise<string[]> {
   if (model) return [model];
-  return (await deps.registry.catalog.listModels()).map((m) => m.model);
+  const catalogued = (await deps.registry.catalog.listModels()).map((m) => m.model);
+  return [...new Set([...catalogued, ...(deps.models ?? [])])];
 }
 
 /** `runs list`: the runs of one model or all, newest first, filtered by status and start time. */
@@ -112,7 +121,7 @@ export async function findRun(deps: RunHistoryDeps, runId: string, model?: strin
  * The trainer's per-epoch metrics: output/metrics.jsonl of a contract run (metrics.jsonl of an
  * older one), numeric fields only, at most the first 1 MB.
  */
-async function epochsOf(deps: RunHistoryDeps, run: RunRecord) {
+export async function epochsOf(deps: RunHistoryDeps, run: Pick<RunRecord, 'model' | 'runId'>) {
   for (const name of [RUN_INPUTS.outputMetrics, RUN_FILES.metrics]) {
     const uri = s3Uri(deps.bucket, runFileKey(run.model, run.runId, name));
     const text = await readHead(deps.objects, uri, 1024 * 1024);

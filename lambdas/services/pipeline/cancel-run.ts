@@ -1,0 +1,122 @@
+import type { ApprovalStore } from '../../adapters/approval/approval-store.js';
+import type { Registry } from '../../adapters/registry/registry.js';
+import type { Executions } from '../../adapters/stepfunctions/executions.js';
+import type { MlcycleConfig } from '../../contracts/config-schema.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../domain/errors.js';
+import { requireModel } from '../../domain/pipeline/admission.js';
+import {
+  cancelCause,
+  mayCancelRun,
+  RUN_CANCELLED_ERROR,
+  runCancellers,
+} from '../../domain/registry/run-cancel.js';
+import type { RunRecord } from '../../domain/registry/types.js';
+
+export interface CancelRunDeps {
+  readonly config: MlcycleConfig;
+  readonly registry: Pick<Registry, 'runs'>;
+  readonly executions: Pick<Executions, 'stop'>;
+  /** Whether a registered run's version is approved (its execution then deploys it). */
+  readonly approvals: Pick<ApprovalStore, 'findForVersion'>;
+  readonly clock?: () => Date;
+}
+
+export interface CancelRunInput {
+  readonly model: string;
+  readonly runId: string;
+  readonly reason: string;
+  /** The authenticated caller (never a field of the request). */
+  readonly actor: string;
+}
+
+export interface CancelRunResult {
+  readonly model: string;
+  readonly runId: string;
+  readonly status: 'cancelled';
+  /** The status the run had when it was cancelled. */
+  readonly was: RunRecord['status'];
+  readonly cancelled: NonNullable<RunRecord['cancelled']>;
+  readonly executionArn: string | null;
+  /** False when the execution had already ended by itself (the run is cancelled all the same). */
+  readonly executionStopped: boolean;
+}
+
+/**
+ * `runs cancel`: by the run's requester or a person who governs its stage (deployed config),
+ * records the run cancelled with who, when and why — first, so nothing its execution still does
+ * can mark it otherwise — then stops the execution with that cause. Its ended-execution handler
+ * then terminates the Batch jobs it left running and closes its approval requests. A run that
+ * has ended is refused (409) naming how it ended; if the execution cannot be stopped, the run
+ * goes back to the status it had and the error is the caller's.
+ */
+export async function cancelRun(deps: CancelRunDeps, input: CancelRunInput): Promise<CancelRunResult> {
+  requireModel(deps.config, input.model);
+  const reason = input.reason.trim();
+  if (!reason) throw new ValidationError('a cancellation needs a reason (--reason), kept on the run');
+  if (reason.length > 500) {
+    throw new ValidationError(`the reason is ${reason.length} characters; keep it under 500`);
+  }
+  const run = await deps.registry.runs.getRun(input.model, input.runId);
+  if (!run) {
+    throw new NotFoundError(
+      `no run ${input.runId} of ${input.model}: \`mlcycle runs list --model ${input.model}\` shows the runs`,
+    );
+  }
+  if (!mayCancelRun(deps.config, run, input.actor)) {
+    throw new ForbiddenError(
+      `${input.actor} may not cancel run ${run.runId} of ${run.model} (allowed: ${runCancellers(deps.config, run).join(', ') || 'nobody'} — the requester, and the approvers or rollbackBy of ${run.stage})`,
+    );
+  }
+  await refuseWhileDeploying(deps, run);
+  const cancelled = {
+    by: input.actor,
+    at: (deps.clock ?? (() => new Date()))().toISOString(),
+    reason,
+  };
+  const was = await deps.registry.runs.cancelRunIfActive(run.model, run.runId, cancelled);
+  if (!was) {
+    const now = (await deps.registry.runs.getRun(run.model, run.runId)) ?? run;
+    throw new ConflictError(
+      `run ${run.runId} of ${run.model} has already ended: it is ${now.status}${now.cancelled ? ` (by ${now.cancelled.by}: ${now.cancelled.reason})` : ''}; nothing to cancel`,
+    );
+  }
+  let stopped = false;
+  if (run.executionArn) {
+    try {
+      stopped = await deps.executions.stop(
+        run.executionArn,
+        RUN_CANCELLED_ERROR,
+        cancelCause(run.runId, input.actor, reason),
+      );
+    } catch (err) {
+      await deps.registry.runs.restoreCancelled(run.model, run.runId, was, cancelled.at);
+      throw err;
+    }
+  }
+  return {
+    model: run.model,
+    runId: run.runId,
+    status: 'cancelled',
+    was,
+    cancelled,
+    executionArn: run.executionArn ?? null,
+    executionStopped: stopped,
+  };
+}
+
+/**
+ * A registered run whose version is approved for its stage, or needs no approval there, is (about
+ * to be) deployed: stopping the execution now could leave the version serving with its run
+ * marked cancelled. What undoes a deployment is a rollback, so that is what the refusal names.
+ */
+async function refuseWhileDeploying(deps: CancelRunDeps, run: RunRecord): Promise<void> {
+  if (run.status !== 'registered' || !run.version) return;
+  const noApproval = deps.config.environments[run.stage]?.quorum === 0;
+  const approved =
+    !noApproval &&
+    (await deps.approvals.findForVersion(run.model, run.version, run.stage))?.status === 'approved';
+  if (!noApproval && !approved) return;
+  throw new ConflictError(
+    `run ${run.runId} of ${run.model} registered ${run.version}, which ${noApproval ? 'needs no approval' : 'is approved'} for ${run.stage} and is being deployed: it can no longer be cancelled; if it must not serve, roll back: mlcycle models rollback ${run.model} --stage ${run.stage} --reason …`,
+  );
+}

@@ -1,0 +1,162 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { readOutbox } from '../../bin/cli/demo-approver.js';
+import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
+import { parseConfig } from '../../lambdas/adapters/config-file.js';
+import { Registry } from '../../lambdas/adapters/registry/registry.js';
+import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
+import { churnCsv } from '../../local/data/churn.js';
+import { type LocalStack, startLocalStack } from '../../local/runtime.js';
+import { errorLines, ROOT, runCli } from '../support/cli.js';
+import { startAs } from '../support/local-stack.js';
+
+/**
+ * `mlcycle runs cancel` as a user runs it (a child process) against a running local stack: a run
+ * whose trainer works for a minute is cancelled mid-training by its requester; someone else is
+ * refused first; the execution ends ABORTED with the cancellation as its cause, the trainer
+ * process is gone, and `runs show` says cancelled, by whom and why.
+ */
+const REQUESTER = 'requester@studio.test';
+const raw = {
+  project: 'mlcycle',
+  models: {
+    slow: {
+      target: 'churned',
+      exclude: ['player_id'],
+      // Trains for a minute unless stopped.
+      training: {
+        image: 'test/fixtures/trainers/resumable',
+        hyperparameters: { epochs: 120, epoch_seconds: 0.5 },
+        resources: { gpus: 0 },
+      },
+      evaluation: { splitKey: 'player_id', seed: 5 },
+      schedule: { stage: 'staging' },
+    },
+  },
+  environments: {
+    staging: { approvers: ['lead@studio.test'], quorum: 1, gates: [] },
+  },
+};
+
+/** Processes of this user whose environment names the run (the trainer and its children). */
+function processesOf(runId: string): number[] {
+  const needle = `MLCYCLE_RUN_ID=${runId}\0`;
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(needle)) pids.push(Number(entry));
+    } catch {
+      // Another user's process, or one that just ended.
+    }
+  }
+  return pids;
+}
+
+async function until<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, ms = 60_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const found = await probe();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('mlcycle runs cancel (CLI) against a running local stack', () => {
+  let dir: string;
+  let configFile: string;
+  let stack: LocalStack;
+  let registry: Registry;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mlcycle-cancel-'));
+    // Beside the state folder (a fresh stack empties it).
+    configFile = `${dir}.config.yaml`;
+    writeFileSync(configFile, stringify(raw));
+    stack = await startLocalStack({ config: parseConfig(raw), dir, root: ROOT, fresh: true });
+    registry = new Registry(createDocumentClient(stack.dynamo.client), stack.endpoints.tableName);
+    await new S3Objects(stack.s3.client).put(
+      { bucket: stack.endpoints.bucket, key: 'datasets/slow/data.csv' },
+      churnCsv({ rows: 800, seed: 21 }),
+      'text/csv',
+    );
+  }, 120_000);
+  afterAll(async () => {
+    await stack?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (configFile) rmSync(configFile, { force: true });
+  });
+
+  const cli = (user: string, ...args: string[]) => runCli(dir, args, { config: configFile, user });
+
+  it('someone else is refused; the requester cancels mid-training: execution stopped with the reason, trainer gone, run shown cancelled', async () => {
+    const executionArn = await startAs(stack, REQUESTER, { model: 'slow', stage: 'staging', reason: 'test' });
+    const runId = await until(async () => (await registry.runs.listRuns('slow'))[0]?.runId, 'the run record');
+    const trainer = await until(() => {
+      const pids = processesOf(runId);
+      return pids.length ? pids : undefined;
+    }, 'the trainer process');
+
+    const refused = await cli('mallory@studio.test', 'runs', 'cancel', runId, '--reason', 'mine now');
+    expect(refused.code, refused.stderr).not.toBe(0);
+    expect(errorLines(refused)).toEqual([
+      expect.stringMatching(
+        /mallory@studio\.test may not cancel run .* \(allowed: requester@studio\.test, lead@studio\.test/,
+      ),
+    ]);
+    expect((await registry.runs.getRun('slow', runId))?.status).toBe('training');
+
+    const cancelled = await cli(REQUESTER, 'runs', 'cancel', runId, '--reason', 'wrong dataset');
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(cancelled.stdout).toContain(
+      `slow run ${runId} cancelled (was training) by ${REQUESTER}: wrong dataset`,
+    );
+
+    const ended = await stack.engine.settled(executionArn);
+    expect(ended.status).toBe('ABORTED');
+    expect(ended.error).toBe('mlcycle.RunCancelled');
+    expect(ended.cause).toBe(`run ${runId} cancelled by ${REQUESTER}: wrong dataset`);
+    // The execution-ended handler terminated the job: no process of the run is left.
+    await until(
+      () => (trainer.every((pid) => !processesOf(runId).includes(pid)) ? true : undefined),
+      'the trainer to end',
+      30_000,
+    );
+    expect(processesOf(runId)).toEqual([]);
+
+    // The alert of the stopped execution says why, and that its job was terminated.
+    const alert = readOutbox(stack.endpoints.outboxDir).find((m) => m.text.includes(executionArn));
+    expect(alert?.text).toContain(`run ${runId} cancelled by ${REQUESTER}: wrong dataset`);
+    expect(alert?.text).toMatch(/Batch jobs it left running were terminated: local-/);
+    expect(alert?.text).not.toMatch(/was marked failed/);
+
+    const shown = await cli(REQUESTER, 'runs', 'show', runId);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain(`slow run ${runId}  cancelled`);
+    expect(shown.stdout).toMatch(new RegExp(`cancelled by ${REQUESTER} at \\S+: wrong dataset`));
+    const json = JSON.parse((await cli(REQUESTER, 'runs', 'show', runId, '--json')).stdout) as {
+      status: string;
+      cancelled: { by: string; reason: string };
+      failure: string | null;
+    };
+    expect(json).toMatchObject({
+      status: 'cancelled',
+      cancelled: { by: REQUESTER, reason: 'wrong dataset' },
+      failure: null,
+    });
+
+    const again = await cli('lead@studio.test', 'runs', 'cancel', runId, '--reason', 'again');
+    expect(again.code).not.toBe(0);
+    expect(errorLines(again)).toEqual([
+      expect.stringMatching(
+        `has already ended: it is cancelled \\(by ${REQUESTER}: wrong dataset\\); nothing to cancel`,
+      ),
+    ]);
+    const listed = await cli(REQUESTER, 'runs', 'list', '--status', 'cancelled', '--json');
+    expect((JSON.parse(listed.stdout) as { runId: string }[]).map((r) => r.runId)).toEqual([runId]);
+  }, 240_000);
+});
