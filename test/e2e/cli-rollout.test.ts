@@ -28,6 +28,7 @@ describe('mlcycle rollout (CLI) against a running local stack', () => {
   let stack: LocalStack;
   let registry: Registry;
   let approvals: ApprovalStore;
+  let versions: { v1: string; v2: string } | undefined;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mlcycle-rollout-'));
@@ -119,6 +120,7 @@ describe('mlcycle rollout (CLI) against a running local stack', () => {
   it('start 10 % → ramp 25 % → status → manifest rollout block → abort → control only, all in the ledger', async () => {
     const v1 = await externalVersion(11);
     const v2 = await externalVersion(12);
+    versions = { v1, v2 };
 
     expect((await cli('models', 'promote', 'churn', v1, '--stage', 'sandbox', '--reason', 'v1')).code).toBe(
       0,
@@ -273,5 +275,50 @@ describe('mlcycle rollout (CLI) against a running local stack', () => {
       `rollout ramp ${active.rolloutId} (25 %)`,
       `rollout start ${active.rolloutId} (10 %)`,
     ]);
-  });
+  }, 300_000);
+
+  it('rollout promote: the canary goes through the stage approval; the rollout ends promoted and the manifest serves it alone', async () => {
+    if (!versions) throw new Error('the first test registers the versions');
+    const { v1, v2 } = versions;
+    const start = await cli(
+      'rollout',
+      'start',
+      'churn',
+      '--stage',
+      'sandbox',
+      '--version',
+      v2,
+      '--percent',
+      '50',
+    );
+    expect(start.code, start.stderr).toBe(0);
+    await approve(v2);
+    const active = await until(() => registry.rollouts.active('churn', 'sandbox'), 'the second rollout');
+    expect(active.rolloutId).not.toBe(`churn.sandbox.1`);
+
+    const promote = await cli('rollout', 'promote', 'churn', '--stage', 'sandbox');
+    expect(promote.code, promote.stderr).toBe(0);
+    expect(promote.stdout).toMatch(/approvers have been emailed/);
+    await approve(v2);
+    await until(
+      async () => ((await registry.stages.getStage('churn', 'sandbox'))?.version === v2 ? true : undefined),
+      'v2 to serve',
+    );
+    const ended = await until(async () => {
+      const r = await registry.rollouts.get('churn', active.rolloutId);
+      return r?.status === 'promoted' ? r : undefined;
+    }, 'the rollout to end promoted');
+    expect(ended.ended).toMatchObject({ kind: 'promoted' });
+    const m = await until(async () => {
+      const now = await manifest();
+      return now.version === v2 ? now : undefined;
+    }, 'the manifest to serve v2');
+    expect(m.previousVersion).toBe(v1);
+    expect(m.rollout).toBeUndefined();
+    const status = await cli('rollout', 'status', 'churn', '--stage', 'sandbox');
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(
+      new RegExp(`rollout ${active.rolloutId.replace(/\./g, '\\.')} \\(promoted\\)`),
+    );
+  }, 300_000);
 });
