@@ -126,10 +126,7 @@ export const registerModelsCommands: RegisterCommands = (program, context) => {
             stage: e.stage,
             seq: e.seq,
             at: e.at,
-            // A rollout entry says which event and the canary's share after it.
-            action: e.evidence.rollout
-              ? `rollout ${e.evidence.rollout.event} ${e.evidence.rollout.rolloutId} (${(e.evidence.rollout.variants[0]?.weight ?? 0) / 100} %)`
-              : e.action,
+            action: e.action,
             from: e.fromVersion ?? '-',
             to: e.toVersion,
             by: e.actor,
@@ -138,6 +135,10 @@ export const registerModelsCommands: RegisterCommands = (program, context) => {
               ? (e.evidence.approvals as { approver: string; decision?: string }[])
                   .map((a) => (a.decision === 'reject' ? `${a.approver} (rejected)` : a.approver))
                   .join(' ')
+              : '',
+            // A rollout entry: which event, which rollout, and the canary's share after it.
+            rollout: e.evidence.rollout
+              ? `${e.evidence.rollout.event} ${e.evidence.rollout.rolloutId} (${(e.evidence.rollout.variants[0]?.weight ?? 0) / 100} %)`
               : '',
           })),
         );

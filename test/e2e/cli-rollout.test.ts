@@ -267,14 +267,15 @@ describe('mlcycle rollout (CLI) against a running local stack', () => {
     const rows = JSON.parse(history.stdout.trim().split('\n').at(-1) ?? '[]') as {
       stage: string;
       action: string;
+      rollout: string;
     }[];
-    expect(
-      rows.filter((r) => r.stage === 'sandbox' && r.action.startsWith('rollout')).map((r) => r.action),
-    ).toEqual([
-      `rollout abort ${active.rolloutId} (25 %)`,
-      `rollout ramp ${active.rolloutId} (25 %)`,
-      `rollout start ${active.rolloutId} (10 %)`,
-    ]);
+    expect(rows.filter((r) => r.stage === 'sandbox' && r.action === 'rollout').map((r) => r.rollout)).toEqual(
+      [
+        `abort ${active.rolloutId} (25 %)`,
+        `ramp ${active.rolloutId} (25 %)`,
+        `start ${active.rolloutId} (10 %)`,
+      ],
+    );
   }, 300_000);
 
   it('rollout promote: the canary goes through the stage approval; the rollout ends promoted and the manifest serves it alone', async () => {
