@@ -136,6 +136,10 @@ export const registerModelsCommands: RegisterCommands = (program, context) => {
                   .map((a) => (a.decision === 'reject' ? `${a.approver} (rejected)` : a.approver))
                   .join(' ')
               : '',
+            // A rollout entry: which event, which rollout, and the canary's share after it.
+            rollout: e.evidence.rollout
+              ? `${e.evidence.rollout.event} ${e.evidence.rollout.rolloutId} (${(e.evidence.rollout.variants[0]?.weight ?? 0) / 100} %)`
+              : '',
           })),
         );
       });

@@ -114,6 +114,7 @@ describe('table writes', () => {
     deploy: models,
     cleanup: models,
     registryHttp: ['NOTICE#*', ...models],
+    rolloutHttp: models,
     monitoringHttp: models,
     runControlHttp: models,
     requestApproval: ['APPROVAL#*', 'APPROVALFOR#*'],
@@ -242,6 +243,9 @@ describe('operator access (mlcycle --aws)', () => {
       [
         'GET/whoami',
         'GET/status/*',
+        'GET/rollouts/*/*',
+        'POST/rollouts/*/*/ramp',
+        'POST/rollouts/*/*/abort',
         'GET/drift/*/baselines',
         'POST/drift/*/baselines/use',
         'POST/drift/*/baselines/discard',

@@ -15,6 +15,7 @@ import {
   serveArtifact,
 } from '../deploy/client-publication.js';
 import { noticeRollback, type StageNoticeDeps } from '../notices/stage-notices.js';
+import { endRolloutOnStageChange } from '../rollouts/stage-change.js';
 
 /** Who may roll a stage back: its `rollbackBy` list, or its approvers when it has none. */
 export function mayRollBack(config: MlcycleConfig, stage: string, actor: string): boolean {
@@ -72,6 +73,8 @@ export async function rollback(
     action: 'rollback',
     evidence: { validation: { sha256: checked.sha256, size: checked.size } },
   });
+  // A rollout on the stage ends with it (superseded): the manifest goes back to one version.
+  await endRolloutOnStageChange(registry, entry);
   const published = await publishClientManifest(deps, entry, version, download);
   return {
     entry,
