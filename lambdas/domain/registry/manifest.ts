@@ -19,7 +19,7 @@ export function buildClientManifest(
    */
   download: ClientDownload,
 ): ClientManifest {
-  if (!isStageChange(entry) || entry.action === 'reject') {
+  if (!isStageChange(entry) || entry.action === 'reject' || entry.action === 'rollout') {
     throw new Error(`ledger entry ${entry.stage}#${entry.seq} (${entry.action}) did not move the stage`);
   }
   if (entry.model !== version.model || entry.toVersion !== version.version) {

@@ -87,13 +87,25 @@ export interface StagePointer {
 
 /**
  * `promote`, `rollback` and `demote` move a stage; `reject` records a promotion the approvers
- * refused, so the ledger tells every decision on a stage and not only the ones that shipped.
+ * refused, and `rollout` an event of a rollout on the stage (start, ramp, abort, …), so the
+ * ledger tells every decision on a stage and not only the ones that moved it.
  */
-export type LedgerAction = 'promote' | 'rollback' | 'demote' | 'reject';
-export type StageChangeAction = Exclude<LedgerAction, 'reject'>;
+export type LedgerAction = 'promote' | 'rollback' | 'demote' | 'reject' | 'rollout';
+export type StageChangeAction = Exclude<LedgerAction, 'reject' | 'rollout'>;
 
-/** Whether an entry moved the stage (a `reject` entry leaves it where it was). */
-export const isStageChange = (e: Pick<LedgerEntry, 'action'>): boolean => e.action !== 'reject';
+/** Whether an entry moved the stage (`reject` and `rollout` entries leave it where it was). */
+export const isStageChange = (e: Pick<LedgerEntry, 'action'>): boolean =>
+  e.action !== 'reject' && e.action !== 'rollout';
+
+/** What a `rollout` ledger entry records (its evidence's `rollout`). */
+export interface RolloutLedgerEvent {
+  event: 'start' | 'ramp' | 'abort' | 'auto-abort' | 'promoted' | 'superseded';
+  rolloutId: string;
+  /** The variants in force after the event (canary first, control last, basis points). */
+  variants: { name: string; version: string; weight: number }[];
+  /** The decision an automatic abort acted on. */
+  decision?: unknown;
+}
 
 /**
  * The stage changes in force in a ledger history (newest first, as StageLedger.history returns
@@ -128,6 +140,8 @@ export interface LedgerEntry {
     requestId?: string;
     /** The deployment this entry is, written by promoteOnce (see Deploy's deploymentKey). */
     idempotencyKey?: string;
+    /** On a `rollout` entry: the event. */
+    rollout?: RolloutLedgerEvent;
   };
 }
 
