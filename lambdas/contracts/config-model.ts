@@ -3,6 +3,7 @@ import type { TrainingBudgetInput } from './budgets.js';
 import { gateSchema, METRIC_NAMES } from './config-gates.js';
 import { performanceThresholdsSchema } from './config-operations.js';
 import { ARM_FAMILY, name } from './config-primitives.js';
+import { rolloutConfigSchema } from './config-rollout.js';
 import { TASK_TYPES } from './trainer.js';
 
 const hyperparameterValue = z.union([z.number(), z.string(), z.boolean()]);
@@ -101,6 +102,8 @@ export const modelSchema = z.strictObject({
       performance: performanceThresholdsSchema.prefault({}),
     })
     .prefault({}),
+  /** Rollouts of this model: the decision policy and the batch columns (config-rollout.ts). */
+  rollout: rolloutConfigSchema.prefault({}),
 });
 
 /**
