@@ -1,4 +1,5 @@
 import type { RolloutEvidence } from '../../contracts/rollout-evidence.js';
+import { type RolloutRecord, variantsInForce } from '../../contracts/rollout-record.js';
 import { esc } from '../approval/html.js';
 import type { RolloutDecision, TestResult } from './decide.js';
 import { meanOf, rateOf, varianceOf, variantTotal } from './evidence.js';
@@ -41,6 +42,50 @@ export interface VariantMetric {
 }
 
 const Z95 = 1.959964;
+
+/** A stored decision (the record's `lastDecision`, kept without its memory), if it is one. */
+export function storedDecision(value: unknown): RolloutDecision | undefined {
+  const d = value as Partial<RolloutDecision> | null | undefined;
+  const ok =
+    !!d &&
+    typeof d.action === 'string' &&
+    Array.isArray(d.reasons) &&
+    Array.isArray(d.tests) &&
+    Array.isArray(d.variants) &&
+    typeof d.srm === 'object' &&
+    d.srm !== null &&
+    Array.isArray(d.srm.cells);
+  return ok ? ({ ...d, memory: {} } as RolloutDecision) : undefined;
+}
+
+/** The page's view of a rollout record that has been decided on (undefined before its first batch). */
+export function statusViewOf(
+  record: RolloutRecord,
+  extra: { checkedAt: string; lastBatchKey?: string; notes?: readonly string[] },
+): RolloutStatusView | undefined {
+  const decision = storedDecision(record.lastDecision);
+  if (!decision) return undefined;
+  return {
+    model: record.model,
+    stage: record.stage,
+    rolloutId: record.rolloutId,
+    state: record.status,
+    variants: variantsInForce(record),
+    evidence: record.evidence,
+    decision,
+    batches: record.batches.length,
+    ...extra,
+    ...(record.promotionRequest
+      ? {
+          promotion: {
+            version: record.canaryVersion,
+            executionArn: record.promotionRequest.executionName,
+            requestedAt: record.promotionRequest.at,
+          },
+        }
+      : {}),
+  };
+}
 
 /** Each variant's value of every metric in the evidence, with a 95 % normal interval (descriptive, fixed-horizon). */
 export function variantMetrics(evidence: RolloutEvidence, variants: readonly string[]): VariantMetric[] {
@@ -177,7 +222,7 @@ function testsTable(tests: readonly TestResult[]): string {
   const rows = tests
     .map(
       (t) =>
-        `<tr${t.breached ? ' class="bad"' : ''}><td>${esc(t.variant)}</td><td>${esc(t.metric)}</td><td>${esc(fmt(t.estimate))}</td><td>[${esc(fmt(t.lower))}, ${esc(fmt(t.upper))}]</td><td>${esc(fmt(t.threshold))}</td><td>${esc(pValueText(t.pValue))}</td><td>${t.breached ? 'yes' : 'no'}</td></tr>`,
+        `<tr${t.breached ? ' class="bad fail"' : ''}><td>${esc(t.variant)}</td><td>${esc(t.metric)}</td><td>${esc(fmt(t.estimate))}</td><td>[${esc(fmt(t.lower))}, ${esc(fmt(t.upper))}]</td><td>${esc(fmt(t.threshold))}</td><td>${esc(pValueText(t.pValue))}</td><td>${t.breached ? 'yes' : 'no'}</td></tr>`,
     )
     .join('\n');
   const charts = tests

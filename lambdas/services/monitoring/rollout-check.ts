@@ -20,7 +20,7 @@ import {
 } from '../../domain/rollouts/batch-evidence.js';
 import { decide, type Memory, type RolloutDecision } from '../../domain/rollouts/decide.js';
 import { histogramCount, histogramQuantile, mergeEvidence, rateOf } from '../../domain/rollouts/evidence.js';
-import { type RolloutStatusView, renderRolloutStatus } from '../../domain/rollouts/status-html.js';
+import { renderRolloutStatus, statusViewOf } from '../../domain/rollouts/status-html.js';
 import { alertRollout } from './alerts.js';
 import { type MonitoringDeps, modelRoles, type UploadedObject, type UploadRecordBase } from './deps.js';
 
@@ -354,28 +354,11 @@ async function writeStatusPage(
       : []),
     ...(decision.batchBreaches ?? []).map((b) => `canary rows: ${describeBreach(b, record.model)}`),
   ];
-  const view: RolloutStatusView = {
-    model: record.model,
-    stage: record.stage,
-    rolloutId: record.rolloutId,
-    state: record.status,
-    variants: variantsInForce(record),
-    evidence: record.evidence,
-    decision: { ...decision, memory: {} },
-    batches: record.batches.length,
-    checkedAt: upload.checkedAt,
-    lastBatchKey: upload.batchKey,
-    notes,
-    ...(record.promotionRequest
-      ? {
-          promotion: {
-            version: record.canaryVersion,
-            executionArn: record.promotionRequest.executionName,
-            requestedAt: record.promotionRequest.at,
-          },
-        }
-      : {}),
-  };
+  const view = statusViewOf(
+    { ...record, lastDecision: decision },
+    { checkedAt: upload.checkedAt, lastBatchKey: upload.batchKey, notes },
+  );
+  if (!view) return;
   await d.objects.putJson({ bucket: d.bucket, key: `${base}.json` }, view);
   await d.objects.put({ bucket: d.bucket, key: `${base}.html` }, renderRolloutStatus(view), 'text/html');
 }

@@ -11,7 +11,7 @@ describe('rollout status page', () => {
     const breach = view.decision.reasons.find((r) => r.code === 'guardrail-breach');
     expect(breach?.message).toContain('error rose by');
     expect(html).toContain(breach?.message.replace(/</g, '&lt;').replace(/>/g, '&gt;') ?? 'missing');
-    expect(html).toMatch(/<tr class="bad"><td>canary<\/td><td>error<\/td>/);
+    expect(html).toMatch(/<tr class="bad fail"><td>canary<\/td><td>error<\/td>/);
     expect(html).not.toMatch(/<(script|link|img)\b/i);
   });
 
