@@ -51,7 +51,8 @@ export const pipelineRequestSchema = z.strictObject({
 export type PipelineRequest = z.infer<typeof pipelineRequestSchema>;
 export type PipelineRequestInput = z.input<typeof pipelineRequestSchema>;
 
-export const TRIGGERS = ['manual', 'schedule', 'drift'] as const;
+/** Who started an execution: a person, the schedule, the drift monitor, a rollout's guard (a promotion). */
+export const TRIGGERS = ['manual', 'schedule', 'drift', 'rollout'] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 
 /**

@@ -4,12 +4,14 @@ import { createDocumentClient, createS3Client, withTransientErrors } from '../..
 import { deployedConfig } from '../../adapters/deployed-config.js';
 import { DriftStore } from '../../adapters/drift/drift-store.js';
 import { alertPublisherFromEnv } from '../../adapters/notifier.js';
+import { Registry } from '../../adapters/registry/registry.js';
 import { S3Objects } from '../../adapters/s3-objects.js';
 import { monitoringRuntimeConfig } from '../../contracts/config-schema.js';
 import { ENV } from '../../contracts/env.js';
 import { HANDLERS } from '../../contracts/handlers.js';
 import type { MonitoringDeps } from '../../services/monitoring/deps.js';
-import { startPipeline } from '../../services/pipeline/start.js';
+import { ROLLOUT_GUARD, type RolloutGuard } from '../../services/monitoring/rollout-check.js';
+import { type StartDeps, startPipeline } from '../../services/pipeline/start.js';
 import { createLogger, once, readEnv } from './runtime.js';
 import { startDeps } from './start-deps.js';
 
@@ -46,6 +48,7 @@ export const monitoringDeps = once((): MonitoringDeps => {
     // a claim outlasts the longest attempt of either function, then a redelivery may take it
     leaseSeconds: Math.max(HANDLERS.baseline.timeoutSeconds, HANDLERS.drift.timeoutSeconds),
     logger: createLogger('monitoring'),
+    rollouts: rolloutGuard(new Registry(doc, env[ENV.table]), starting),
     ...(starting
       ? {
           retrain: async (model: string, reason: string) => {
@@ -61,3 +64,35 @@ export const monitoringDeps = once((): MonitoringDeps => {
       : {}),
   };
 });
+
+/**
+ * The rollout guard of the batch check: the registry's rollouts, each model's `rollout` section
+ * of the deployed config (read per batch), the automatic abort, and promotion requests through
+ * the start service (when the function may start executions).
+ */
+function rolloutGuard(registry: Registry, starting: StartDeps | undefined): RolloutGuard {
+  return {
+    store: registry.rollouts,
+    settings: (model) => deployedConfig().models[model]?.rollout,
+    abort: ({ model, stage, expectedRevision, reason, evidence }) =>
+      registry.rollouts.end(
+        model,
+        stage,
+        expectedRevision,
+        { at: new Date().toISOString(), actor: ROLLOUT_GUARD, reason, kind: 'auto-abort' },
+        { decision: evidence },
+      ),
+    ...(starting
+      ? {
+          requestPromotion: async ({ model, stage, version, reason }) => {
+            const started = await startPipeline(
+              { ...starting, config: deployedConfig() },
+              { model, stage, promote: version, reason },
+              { person: ROLLOUT_GUARD, trigger: 'rollout', principal: null },
+            );
+            return { executionName: started.executionName };
+          },
+        }
+      : {}),
+  };
+}
