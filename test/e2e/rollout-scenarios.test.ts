@@ -1,0 +1,198 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { approvalLinkIn, readOutbox } from '../../bin/cli/demo-approver.js';
+import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
+import { Registry } from '../../lambdas/adapters/registry/registry.js';
+import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
+import { rolloutStatusBase } from '../../lambdas/contracts/s3-layout.js';
+import type { Lineage } from '../../lambdas/domain/registry/types.js';
+import { ROLLOUT_GUARD } from '../../lambdas/services/monitoring/rollout-check.js';
+import { churnCsv } from '../../local/data/churn.js';
+import { type RolloutArm, rolloutBatchCsv } from '../../local/data/rollout-batch.js';
+import { startTestStack, type TestStack, testConfig } from '../support/local-stack.js';
+import { SAME, simpleScore } from '../support/rollout-evidence.js';
+
+/**
+ * The issue's "Done when", on the embedded default: 1.0.0 serves production, a 10 % canary of
+ * 1.1.0 runs, and seeded monitoring batches are uploaded to the local S3, whose notifications run
+ * the drift handler. (a) The canary errs five times as often: the rollout aborts by itself, with a
+ * ledger entry holding the decision and an alert in the outbox. (b) The canary converts better:
+ * its promotion is asked for through the pipeline, and the approval email's page shows the
+ * rollout's evidence. The rollouts are started through the registry's rollout store (the
+ * `rollout start` command arrives with its own branch).
+ */
+const ROLLOUT = {
+  policy: {
+    primary: { metric: 'converted', type: 'rate', minimumEffect: 0.02 },
+    guardrails: [
+      { kind: 'rate-increase', rate: 'error', maxIncrease: 0.01 },
+      { kind: 'latency-p95', maxMs: 120 },
+    ],
+  },
+  columns: { latencyMs: 'latency_ms', error: 'error', outcomes: { converted: 'rate' } },
+};
+
+const lineage = (v: string): Lineage => ({
+  parentVersion: null,
+  datasetUri: 's3://mlcycle-artifacts/datasets/churn/churn.csv',
+  datasetSha256: 'a'.repeat(64),
+  codeVersion: 'abc',
+  runId: `run-${v}`,
+  hyperparameters: {},
+  framework: 'mlcycle-logreg@1.0.0',
+  artifactUri: `s3://mlcycle-artifacts/runs/churn/run-${v}/model.json`,
+  artifactSha256: 'b'.repeat(64),
+  author: 'dev@studio.test',
+});
+
+describe('rollout scenarios against a local stack', () => {
+  let t: TestStack;
+  let registry: Registry;
+  let objects: S3Objects;
+  let bucket: string;
+  let day = 0;
+
+  beforeAll(async () => {
+    const base = testConfig();
+    const churn = base.models.churn as unknown as Record<string, unknown>;
+    t = await startTestStack(
+      testConfig({
+        models: {
+          churn: {
+            target: 'churned',
+            exclude: ['player_id'],
+            training: churn.training,
+            schedule: { stage: 'staging' },
+            rollout: ROLLOUT,
+          },
+        },
+      }),
+    );
+    registry = new Registry(createDocumentClient(t.stack.dynamo.client), t.stack.endpoints.tableName);
+    objects = new S3Objects(t.stack.s3.client);
+    bucket = t.stack.endpoints.bucket;
+    for (const v of ['1.0.0', '1.1.0']) {
+      await registry.versions.registerVersion({
+        model: 'churn',
+        version: v,
+        lineage: lineage(v),
+        metrics: { auc: 0.8 },
+      });
+    }
+    await registry.stages.promote({
+      model: 'churn',
+      stage: 'production',
+      version: '1.0.0',
+      actor: 'ana@studio.test',
+      reason: 'first release',
+      action: 'promote',
+    });
+    await objects.put(
+      { bucket, key: 'monitoring/churn/baseline/players.csv' },
+      churnCsv({ rows: 6000, seed: 1, extraColumns: { score: simpleScore } }),
+    );
+    await t.stack.notifications.idle();
+    expect(t.stack.notifications.failures).toEqual([]);
+  }, 120_000);
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  async function startCanary(): Promise<string> {
+    const pointer = await registry.stages.getStage('churn', 'production');
+    const { record } = await registry.rollouts.start({
+      model: 'churn',
+      stage: 'production',
+      canaryVersion: '1.1.0',
+      controlVersion: '1.0.0',
+      ledgerSeq: pointer?.ledgerSeq ?? 0,
+      variants: [
+        { name: 'canary', version: '1.1.0', weight: 1000 },
+        { name: 'control', version: '1.0.0', weight: 9000 },
+      ],
+      actor: 'ana@studio.test',
+      reason: '10 % canary',
+      approval: null,
+    });
+    return record.rolloutId;
+  }
+
+  /** Uploads one day's batch (the drift handler runs on it) and waits for the handler. */
+  async function uploadDay(rolloutId: string, canary: RolloutArm): Promise<void> {
+    day++;
+    const record = await registry.rollouts.get('churn', rolloutId);
+    await objects.put(
+      { bucket, key: `monitoring/churn/batches/day-${day}.csv` },
+      rolloutBatchCsv({
+        rows: 4000,
+        seed: 1000 + day,
+        rolloutId,
+        variants: record?.steps.at(-1)?.variants ?? [],
+        arms: { canary, control: SAME },
+        score: simpleScore,
+      }),
+    );
+    await t.stack.notifications.idle();
+    expect(t.stack.notifications.failures).toEqual([]);
+  }
+
+  it('(a) a canary worse on a guardrail is aborted by itself: ledger entry with the evidence, alert, status page', async () => {
+    const rolloutId = await startCanary();
+    const alertsBefore = readOutbox(t.stack.endpoints.outboxDir).length;
+    for (let b = 0; b < 6; b++) {
+      await uploadDay(rolloutId, { ...SAME, errorRate: 0.05 });
+      if ((await registry.rollouts.get('churn', rolloutId))?.status !== 'active') break;
+    }
+    const record = await registry.rollouts.get('churn', rolloutId);
+    expect(record?.status).toBe('aborted');
+    expect(record?.ended).toMatchObject({ kind: 'auto-abort', actor: ROLLOUT_GUARD });
+    expect(await registry.rollouts.active('churn', 'production')).toBeUndefined();
+    const entry = (await registry.stages.history('churn', { stage: 'production' })).find(
+      (e) => e.evidence.rollout?.rolloutId === rolloutId && e.evidence.rollout?.event === 'auto-abort',
+    );
+    expect(entry?.actor).toBe(ROLLOUT_GUARD);
+    expect(entry?.reason).toMatch(/automatic abort: canary: error rose by/);
+    expect(JSON.stringify(entry?.evidence.rollout?.decision)).toContain('"action":"rollback"');
+    // what serves did not move: the control still serves production
+    expect((await registry.stages.getStage('churn', 'production'))?.version).toBe('1.0.0');
+    const alert = readOutbox(t.stack.endpoints.outboxDir)
+      .slice(alertsBefore)
+      .find((m) => m.subject.includes(`rollout ${rolloutId} of churn production aborted automatically`));
+    expect(alert?.text).toMatch(/canary: error rose by [\d.]+ \[[\d.]+, [\d.]+\] against the control/);
+    const page = await objects.getText({ bucket, key: `${rolloutStatusBase('churn', rolloutId)}.html` });
+    expect(page).toContain('Decision: roll back');
+  }, 180_000);
+
+  it('(b) a canary better on the primary metric ends in a promotion request whose approval page shows the evidence', async () => {
+    const rolloutId = await startCanary();
+    for (let b = 0; b < 8; b++) {
+      await uploadDay(rolloutId, { ...SAME, conversion: 0.2 });
+      if ((await registry.rollouts.get('churn', rolloutId))?.promotionRequest) break;
+    }
+    const record = await registry.rollouts.get('churn', rolloutId);
+    expect(record?.status).toBe('active');
+    expect(record?.promotionRequest?.executionName).toMatch(/^churn-production-promote-1-1-0-/);
+    // the promotion goes through the stage's approvals: an email with the link arrives
+    let link: string | undefined;
+    for (let i = 0; i < 300 && !link; i++) {
+      link = readOutbox(t.stack.endpoints.outboxDir)
+        .filter((m) => m.subject.includes('1.1.0'))
+        .map((m) => approvalLinkIn(m.text))
+        .find(Boolean);
+      if (!link) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(link, 'an approval email for 1.1.0').toBeTruthy();
+    const res = await fetch(link as string);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain(`Rollout ${rolloutId}: the evidence behind this request`);
+    expect(html).toContain('Decision: promote (canary)');
+    expect(html).toMatch(/canary: converted beats control: 0\.\d+ \[0\.\d+, 0\.\d+\], p = /);
+    expect(html).toContain('Sample-ratio check');
+    expect(html).toMatch(/aria-label="converted per variant"/);
+    // later batches ask for nothing more
+    await uploadDay(rolloutId, { ...SAME, conversion: 0.2 });
+    expect((await registry.rollouts.get('churn', rolloutId))?.promotionRequest).toEqual(
+      record?.promotionRequest,
+    );
+  }, 240_000);
+});
