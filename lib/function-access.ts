@@ -195,6 +195,19 @@ export function functionAccess(props: {
       },
       invalidateClients: true,
     },
+    // Ramps and aborts change rollout items and the ledger in the model's partition, verify the
+    // variants' served copies (hashing them; copying one that is missing from its run) and
+    // republish the manifest; no execution, no approval item.
+    rolloutHttp: {
+      table: { write: modelItems },
+      objects: {
+        grants: [read(PREFIXES.runs), { prefix: PREFIXES.deployments, read: true, write: true }, served],
+        why: why(
+          'A rollout change verifies the served copies of its variants under downloads/ (copied from runs/ if missing) and republishes the client manifest',
+        ),
+      },
+      invalidateClients: true,
+    },
     // Baseline versions, discarded batches and their audit entries live in the model's
     // partition; using a baseline refreshes the current copy of its profile under reports/.
     monitoringHttp: {

@@ -204,6 +204,14 @@ export const HANDLERS = {
     memoryMb: 512,
     timeoutSeconds: 30,
   },
+  rolloutHttp: {
+    // Ramps and aborts republish the manifest with (or without) the rollout block, as Deploy does.
+    entry: 'lambdas/handlers/rollout-http.ts',
+    env: [...base, ...control, ...clientDownloads],
+    optionalEnv: [ENV.cdnDistributionId],
+    memoryMb: 512,
+    timeoutSeconds: 30,
+  },
   monitoringHttp: {
     // Baseline versions and discarded batches: people's decisions, as the authenticated caller.
     entry: 'lambdas/handlers/monitoring-http.ts',

@@ -47,8 +47,25 @@ export const pipelineRequestSchema = z.strictObject({
    * record keeps it as asked, so Admit's comparison with the record stays exact.
    */
   force: z.boolean().optional(),
+  /**
+   * Start a rollout of `promote` instead of moving the stage (`mlcycle rollout start`): the
+   * version goes through the stage's gates and approvals as a promotion would, then serves
+   * `percent` of players next to the version serving the stage (docs/rollouts.md).
+   */
+  rollout: z
+    .strictObject({
+      percent: z
+        .number()
+        .gt(0, 'must be above 0')
+        .max(100, 'must be at most 100')
+        .refine((p) => Math.abs(p * 100 - Math.round(p * 100)) < 1e-9, 'must have at most 2 decimals'),
+    })
+    .optional(),
 });
 export type PipelineRequest = z.infer<typeof pipelineRequestSchema>;
+
+/** A rollout share in percent (≤ 2 decimals) as basis points of the assignment's 10000 buckets. */
+export const percentToBasisPoints = (percent: number): number => Math.round(percent * 100);
 export type PipelineRequestInput = z.input<typeof pipelineRequestSchema>;
 
 /** Who started an execution: a person, the schedule, the drift monitor, a rollout's guard (a promotion). */
@@ -109,6 +126,8 @@ export type TrainingSettings = z.infer<typeof trainingSettingsSchema>;
 export const pipelineStateSchema = z.object({
   // Later states add their results beside these, so the state is not strict like the request.
   ...pipelineRequestSchema.shape,
+  /** A rollout start (null for a run or a promotion): Admit always sets it, so the ASL can pass it on. */
+  rollout: z.object({ percent: z.number() }).nullish(),
   /** The recorded `--set` overrides (already applied to training.hyperparameters). */
   overrides: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
   execution: z.object({ arn: z.string().min(1), name: z.string().min(1) }),
@@ -306,6 +325,8 @@ export const approvalPayloadSchema = z.object({
    * deployed policy the Approve task reads; passed so the embedded default's engine can enforce it.
    */
   approvalWait: z.object({ timeoutSeconds: z.number().int().min(1) }).optional(),
+  /** The approval is for a rollout start at this share, not a promotion (the state's `rollout`). */
+  rollout: z.object({ percent: z.number() }).nullable().optional(),
 });
 export type ApprovalPayload = z.infer<typeof approvalPayloadSchema>;
 

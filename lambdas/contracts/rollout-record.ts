@@ -43,6 +43,8 @@ export const rolloutRecordSchema = z.object({
   status: z.enum(ROLLOUT_STATUSES),
   canaryVersion: z.string(),
   controlVersion: z.string(),
+  /** The stage's ledger entry in force (serving the control) when the rollout started. */
+  controlLedgerSeq: z.number().int().nonnegative().optional(),
   steps: z.array(rolloutStepSchema).min(1),
   startedAt: z.string(),
   startedBy: z.string(),

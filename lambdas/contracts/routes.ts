@@ -32,6 +32,10 @@ export const HTTP_ROUTES: readonly RouteContract[] = [
   { method: 'POST', path: '/versions', handler: 'registryHttp', auth: 'iam' },
   { method: 'GET', path: '/whoami', handler: 'registryHttp', auth: 'iam' },
   { method: 'POST', path: '/approvals/{id}/decisions', handler: 'decisionHttp', auth: 'iam' },
+  // Running rollouts (docs/rollouts.md): status, ramp and abort as the caller; a start is a promotion.
+  { method: 'GET', path: '/rollouts/{model}/{stage}', handler: 'rolloutHttp', auth: 'iam' },
+  { method: 'POST', path: '/rollouts/{model}/{stage}/ramp', handler: 'rolloutHttp', auth: 'iam' },
+  { method: 'POST', path: '/rollouts/{model}/{stage}/abort', handler: 'rolloutHttp', auth: 'iam' },
   // Baseline versions and discarded batches (docs/monitoring.md): listed and decided as the caller.
   { method: 'GET', path: '/drift/{model}/baselines', handler: 'monitoringHttp', auth: 'iam' },
   { method: 'POST', path: '/drift/{model}/baselines/use', handler: 'monitoringHttp', auth: 'iam' },

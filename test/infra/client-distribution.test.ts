@@ -146,7 +146,7 @@ describe('client distribution', () => {
     expect(isDistributionArn(condition['AWS:SourceArn'])).toBe(true);
   });
 
-  it('lets only Deploy and rollback (registryHttp) write served copies, and invalidate, on this distribution only', () => {
+  it('lets only Deploy, rollback (registryHttp) and rollout changes (rolloutHttp) write served copies, and invalidate, on this distribution only', () => {
     const writers = (resource: string) =>
       statements
         .filter(
@@ -156,14 +156,13 @@ describe('client distribution', () => {
             list(a.statement.Resource).some((r) => JSON.stringify(r).includes(resource)),
         )
         .flatMap((a) => a.roles);
-    expect(new Set(writers('/downloads/*'))).toEqual(new Set([roleId('deploy'), roleId('registryHttp')]));
+    const publishers = new Set([roleId('deploy'), roleId('registryHttp'), roleId('rolloutHttp')]);
+    expect(new Set(writers('/downloads/*'))).toEqual(publishers);
 
     const invalidators = statements.filter((a) =>
       actionsOf(a.statement).some((x) => x.toLowerCase().startsWith('cloudfront:')),
     );
-    expect(new Set(invalidators.flatMap((a) => a.roles))).toEqual(
-      new Set([roleId('deploy'), roleId('registryHttp')]),
-    );
+    expect(new Set(invalidators.flatMap((a) => a.roles))).toEqual(publishers);
     for (const a of invalidators) {
       expect(actionsOf(a.statement)).toEqual(['cloudfront:CreateInvalidation']);
       expect(list(a.statement.Resource)).toHaveLength(1);
@@ -172,7 +171,7 @@ describe('client distribution', () => {
   });
 
   it('gives Deploy and rollback the distribution’s URL and id, and outputs the client base URL', () => {
-    for (const name of ['deploy', 'registryHttp'] as const) {
+    for (const name of ['deploy', 'registryHttp', 'rolloutHttp'] as const) {
       const vars = fnProps(name).Environment.Variables;
       expect(vars[ENV.clientBaseUrl]).toEqual({
         'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distributionId(), 'DomainName'] }, '/']],

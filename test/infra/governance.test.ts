@@ -113,6 +113,7 @@ describe('table writes', () => {
     deploy: models,
     cleanup: models,
     registryHttp: models,
+    rolloutHttp: models,
     monitoringHttp: models,
     requestApproval: ['APPROVAL#*', 'APPROVALFOR#*'],
     approvalReminders: ['APPROVAL#*'],
@@ -202,6 +203,9 @@ describe('operator access (mlcycle --aws)', () => {
     expect(paths).toEqual(
       [
         'GET/whoami',
+        'GET/rollouts/*/*',
+        'POST/rollouts/*/*/ramp',
+        'POST/rollouts/*/*/abort',
         'GET/drift/*/baselines',
         'POST/drift/*/baselines/use',
         'POST/drift/*/baselines/discard',

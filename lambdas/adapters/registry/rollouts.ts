@@ -96,6 +96,7 @@ export class RolloutStore {
       status: 'active',
       canaryVersion: input.canaryVersion,
       controlVersion: input.controlVersion,
+      controlLedgerSeq: input.ledgerSeq,
       steps: [{ variants: input.variants, at, actor: input.actor, reason: input.reason }],
       startedAt: at,
       startedBy: input.actor,

@@ -2,7 +2,7 @@ import type { Metrics } from '../../contracts/pipeline.js';
 import { type RolloutStatusView, rolloutEvidenceSection } from '../rollouts/status-html.js';
 import { type DriftSectionInput, driftSection } from './drift-section.js';
 import { esc, page } from './html.js';
-import type { ApprovalRequest, Decision } from './types.js';
+import { type ApprovalRequest, askedChange, type Decision } from './types.js';
 
 export interface DecisionPageInput {
   readonly request: ApprovalRequest;
@@ -98,7 +98,7 @@ export function renderDecisionPage(input: DecisionPageInput): string {
   return page(
     `Approve ${request.model} ${request.version} for ${request.stage}?`,
     `<section><h1>${esc(request.model)} <code>${esc(request.version)}</code> → ${esc(request.stage)}</h1>
-<p>Requested by <b>${esc(request.requestedBy)}</b>${request.reason ? `: “${esc(request.reason)}”` : ''}</p>
+${request.rollout ? `<p><b>${esc(askedChange(request))}</b>: the rest of the players keep the version serving ${esc(request.stage)}.</p>\n` : ''}<p>Requested by <b>${esc(request.requestedBy)}</b>${request.reason ? `: “${esc(request.reason)}”` : ''}</p>
 <p class="muted">Run ${esc(request.runId)} · needs ${esc(request.quorum)} of ${esc(request.approvers.length)} approvals (${esc(approvals)} so far) · link expires ${esc(request.expiresAt)} · you are ${esc(input.approver)}</p></section>
 <section><h2>Gates — ${request.gate.passed ? '<span class="pass">all required gates pass</span>' : '<span class="fail">a required gate fails</span>'}</h2>${gatesTable(request)}</section>
 <section><h2>Candidate vs the version serving ${esc(request.stage)}</h2>${comparison(request)}</section>

@@ -1,6 +1,6 @@
 import { boundText, neutralizeInline, neutralizeLines } from '../text.js';
 import { esc } from './html.js';
-import type { ApprovalRequest } from './types.js';
+import { type ApprovalRequest, askedChange } from './types.js';
 
 /** The shape the notifier's Mailer sends (kept here so the domain imports no adapter). */
 export interface ApprovalEmail {
@@ -40,7 +40,9 @@ export function approvalEmail(
   link: string,
   kind: 'request' | 'reminder' = 'request',
 ): ApprovalEmail {
-  const what = `${request.model} ${request.version} → ${request.stage}`;
+  const what = request.rollout
+    ? `canary rollout of ${request.model} ${request.version} at ${request.rollout.percent} % on ${request.stage}`
+    : `${request.model} ${request.version} → ${request.stage}`;
   const subject = `${kind === 'reminder' ? 'Reminder: ' : ''}Approval needed: ${what}`;
   const requestor = boundText(neutralizeInline(request.requestedBy), MAX_IDENTITY_CHARS);
   const verdict = request.gate.passed ? 'all required gates pass' : 'a required gate fails';
@@ -52,7 +54,7 @@ export function approvalEmail(
   const reasonHeading =
     'Reason given by the requestor (their own words, not checked by mlcycle; the link above is the only one to use):';
   const text = [
-    `Your approval is asked to promote ${request.model} ${request.version} to ${request.stage}.`,
+    `Your approval is asked to ${askedChange(request)}.`,
     ...(kind === 'reminder' ? ['You have not decided yet, and the request expires soon.'] : []),
     '',
     'Review and decide (opening the page decides nothing; you approve or reject on it):',
@@ -66,7 +68,7 @@ export function approvalEmail(
     ...(reason ? ['', reasonHeading, ...reason.split('\n').map((l) => `  | ${l}`)] : []),
     '',
   ].join('\n');
-  const html = `<p>Your approval is asked to promote <b>${esc(request.model)} ${esc(request.version)}</b> to <b>${esc(request.stage)}</b>.</p>
+  const html = `<p>Your approval is asked to <b>${esc(askedChange(request))}</b>.</p>
 ${kind === 'reminder' ? '<p><b>You have not decided yet, and the request expires soon.</b></p>' : ''}
 <p><a href="${esc(link)}">Review and decide</a> (opening the page decides nothing).</p>
 <p style="color:#6b7385">${esc(needs)}</p>

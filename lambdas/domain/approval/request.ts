@@ -22,6 +22,8 @@ export interface ApprovalAsk {
   readonly metrics: Partial<Metrics>;
   /** s3:// URI of the candidate's model card, shown on the decision page. */
   readonly modelCardUri?: string;
+  /** The approval is for a rollout start at this share (the execution's), not a promotion. */
+  readonly rollout?: { readonly percent: number } | null;
 }
 
 /**
@@ -70,6 +72,7 @@ export function buildApprovalRequest(
     gate: ask.gate,
     metrics: ask.metrics,
     ...(ask.modelCardUri ? { modelCardUri: ask.modelCardUri } : {}),
+    ...(ask.rollout ? { rollout: { percent: ask.rollout.percent } } : {}),
     serving,
   };
 }

@@ -55,6 +55,8 @@ export interface ApprovalRequest {
   readonly gate: GateOutcome;
   readonly metrics: Partial<Metrics>;
   readonly modelCardUri?: string;
+  /** Set when the approval starts a rollout at this share instead of a promotion. */
+  readonly rollout?: { readonly percent: number };
   readonly serving: ServingSnapshot | null;
   readonly completedAt?: string;
   /** One line on how it ended ("approved by …", "rejected by …: …", "expired: …"). */
@@ -84,4 +86,13 @@ export interface Decision {
   readonly comment: string;
   readonly decidedAt: string;
   readonly via: DecisionChannel;
+}
+
+/** What an approval request asks for, in words: a promotion, or a canary rollout at a share. */
+export function askedChange(
+  request: Pick<ApprovalRequest, 'model' | 'version' | 'stage' | 'rollout'>,
+): string {
+  return request.rollout
+    ? `start a canary rollout of ${request.model} ${request.version} on ${request.stage} at ${request.rollout.percent} %`
+    : `promote ${request.model} ${request.version} to ${request.stage}`;
 }

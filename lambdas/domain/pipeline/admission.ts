@@ -69,6 +69,7 @@ export function admittedState(
   const env = requireStage(config, record.request.stage);
   return pipelineStateSchema.parse({
     ...record.request,
+    rollout: record.request.rollout ?? null,
     execution,
     requestedBy: record.requestedBy,
     trigger: record.trigger,

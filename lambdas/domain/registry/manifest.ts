@@ -1,4 +1,5 @@
-import type { ClientDownload, ClientManifest } from '../../contracts/manifest.js';
+import type { ClientDownload, ClientManifest, ManifestRollout } from '../../contracts/manifest.js';
+import { ROLLOUT_HASH, type RolloutVariant } from '../../contracts/rollout.js';
 import { isStageChange, type LedgerEntry, type VersionRecord } from './types.js';
 
 /**
@@ -43,5 +44,27 @@ export function buildClientManifest(
     ledgerSeq: entry.seq,
     previousVersion: entry.fromVersion,
     action: entry.action,
+  };
+}
+
+/**
+ * The manifest's `rollout` block: the rollout id, the variants in force (canary first, control
+ * last) each with the download of its version. Every version's download must be given (the
+ * verified served copy); the control's is the manifest's own.
+ */
+export function buildRolloutBlock(
+  rolloutId: string,
+  variants: readonly RolloutVariant[],
+  downloads: ReadonlyMap<string, ClientDownload>,
+): ManifestRollout {
+  return {
+    hash: ROLLOUT_HASH,
+    rolloutId,
+    variants: variants.map((v) => {
+      const download = downloads.get(v.version);
+      if (!download)
+        throw new Error(`no served copy of ${v.version} for variant ${v.name} of rollout ${rolloutId}`);
+      return { name: v.name, version: v.version, weight: v.weight, download };
+    }),
   };
 }

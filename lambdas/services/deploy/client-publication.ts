@@ -2,7 +2,7 @@ import type { CdnInvalidator } from '../../adapters/cdn.js';
 import { publishManifest } from '../../adapters/registry/manifest.js';
 import { publishServedArtifact } from '../../adapters/registry/served-artifact.js';
 import type { S3Objects } from '../../adapters/s3-objects.js';
-import type { ClientDownload, ClientManifest } from '../../contracts/manifest.js';
+import type { ClientDownload, ClientManifest, ManifestRollout } from '../../contracts/manifest.js';
 import { manifestPath } from '../../contracts/routes.js';
 import { buildClientManifest } from '../../domain/registry/manifest.js';
 import type { LedgerEntry, VersionRecord } from '../../domain/registry/types.js';
@@ -44,22 +44,26 @@ export function serveArtifact(deps: ClientPublicationDeps, version: VersionRecor
 
 /**
  * Step two, once the stage moved: the manifest pointing at the verified copy, then the CDN's
- * cached manifest invalidated (one invalidation per ledger entry: its caller reference).
+ * cached manifest invalidated (one invalidation per ledger entry: its caller reference). During
+ * a rollout the manifest also carries its `rollout` block, and each rollout change its own
+ * reference (`options.reference`).
  */
 export async function publishClientManifest(
   deps: ClientPublicationDeps,
   entry: LedgerEntry,
   version: VersionRecord,
   download: ClientDownload,
+  options: { rollout?: ManifestRollout; reference?: string } = {},
 ): Promise<ClientPublication> {
-  const manifest = buildClientManifest(entry, version, download);
+  const built = buildClientManifest(entry, version, download);
+  const manifest = options.rollout ? { ...built, rollout: options.rollout } : built;
   const manifestKey = await publishManifest(deps.objects, deps.bucket, manifest);
   let invalidation: ClientPublication['invalidation'] = null;
   if (deps.cdn) {
     try {
       const id = await deps.cdn.invalidate(
         [manifestPath(entry.model, entry.stage)],
-        `${entry.model}/${entry.stage}#${entry.seq}`,
+        options.reference ?? `${entry.model}/${entry.stage}#${entry.seq}`,
       );
       invalidation = { id };
     } catch (err) {

@@ -9,6 +9,8 @@ import { ForbiddenError, IllegalTransitionError } from '../../domain/errors.js';
 import { requireStage } from '../../domain/pipeline/admission.js';
 import { SERVABLE } from '../../domain/registry/status.js';
 import { isStageChange, type LedgerEntry } from '../../domain/registry/types.js';
+import { endRolloutOnStageChange } from '../rollouts/stage-change.js';
+import { startRollout } from '../rollouts/start.js';
 import {
   type ClientPublication,
   type ClientPublicationDeps,
@@ -39,6 +41,8 @@ export interface DeployResult {
     | null;
   /** This execution's deployment was already in the ledger (a redelivered Deploy): nothing moved. */
   readonly redelivered: boolean;
+  /** A rollout this deployment started (the stage did not move), or one its promotion ended. */
+  readonly rollout?: { rolloutId: string; status: string; created?: boolean };
   /**
    * A newer ledger entry has moved the stage since this deployment: the stage and its manifest
    * were left as they are (the version that serves now, and its sequence number).
@@ -138,6 +142,7 @@ export async function deploy(deps: DeployDeps, state: DeployState): Promise<Depl
   }
   // Before the stage moves: the copy clients will download, its sha256 verified.
   const download = await serveArtifact(deps, version);
+  if (state.rollout) return deployRollout(deps, state, key, validation);
   if (!entry) {
     const promotion = {
       model,
@@ -168,6 +173,8 @@ export async function deploy(deps: DeployDeps, state: DeployState): Promise<Depl
       ? { version: pointer.version, ledgerSeq: pointer.ledgerSeq }
       : null;
   let published: DeployResult['published'] = null;
+  // A rollout on the stage ends with the move: promoted (its canary) or superseded.
+  const ended = supersededBy ? undefined : await endRolloutOnStageChange(registry, entry);
   if (!supersededBy) {
     const out = await publishClientManifest(deps, entry, version, download);
     published = { download: out.manifest.download, invalidation: out.invalidation };
@@ -194,5 +201,42 @@ export async function deploy(deps: DeployDeps, state: DeployState): Promise<Depl
     published,
     redelivered,
     supersededBy,
+    ...(ended ? { rollout: { rolloutId: ended.rolloutId, status: ended.status } } : {}),
+  };
+}
+
+/** Deploy of a rollout start: the stage does not move; the rollout starts (services/rollouts/start.ts). */
+async function deployRollout(
+  deps: DeployDeps,
+  state: DeployState,
+  key: string | undefined,
+  validation: DeployValidation,
+): Promise<DeployResult> {
+  const percent = state.rollout?.percent ?? 0;
+  const started = await startRollout(deps, {
+    model: state.model,
+    stage: state.stage,
+    version: state.registration.version,
+    percent,
+    actor: state.requestedBy,
+    reason: state.reason || `canary rollout of ${state.registration.version} at ${percent} %`,
+    approval: state.approval
+      ? { requestId: state.approval.requestId, approvedBy: state.approval.approvedBy.map((a) => a.approver) }
+      : null,
+    ...(key ? { deploymentKey: key } : {}),
+  });
+  const { record, published } = started;
+  return {
+    version: record.canaryVersion,
+    previousVersion: record.controlVersion,
+    ledgerSeq: (await deps.registry.stages.getStage(state.model, state.stage))?.ledgerSeq ?? 0,
+    manifestKey: manifestKey(state.model, state.stage),
+    validation,
+    published: published
+      ? { download: published.manifest.download, invalidation: published.invalidation }
+      : null,
+    redelivered: !started.created,
+    supersededBy: null,
+    rollout: { rolloutId: record.rolloutId, status: record.status, created: started.created },
   };
 }

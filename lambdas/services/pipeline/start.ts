@@ -18,6 +18,7 @@ import { requireModel, requireStage } from '../../domain/pipeline/admission.js';
 import { parseVersion } from '../../domain/registry/semver.js';
 import { SERVABLE } from '../../domain/registry/status.js';
 import type { VersionRecord } from '../../domain/registry/types.js';
+import { type RolloutStartReads, requireRolloutStartable } from '../rollouts/startable.js';
 
 /** What starting an execution needs; an SFNClient satisfies `sfn`. */
 export interface StartDeps {
@@ -31,7 +32,7 @@ export interface StartDeps {
   };
   readonly registry: {
     readonly versions: { getVersion(model: string, version: string): Promise<VersionRecord | undefined> };
-  };
+  } & Partial<RolloutStartReads>;
   readonly sfn: { send(command: StartExecutionCommand): Promise<{ executionArn?: string }> };
   readonly clock?: () => Date;
 }
@@ -72,6 +73,11 @@ export async function startPipeline(
   if (request.promote && request.force !== undefined) {
     throw new ValidationError(
       `force applies to training runs; a promotion of ${request.model} ${request.promote} trains nothing: drop it`,
+    );
+  }
+  if (request.rollout && !request.promote) {
+    throw new ValidationError(
+      `a rollout starts from a registered version: give the version to roll out (promote), not a training run`,
     );
   }
   if (request.promote) await checkPromotable(deps, request);
@@ -135,6 +141,10 @@ async function checkPromotable(deps: StartDeps, request: PipelineRequest): Promi
       `${request.model} ${version} is ${record.status}; only ${SERVABLE.join(' or ')} versions can be promoted`,
     );
   }
+  const { stages, rollouts } = deps.registry;
+  if (request.rollout && stages && rollouts) {
+    await requireRolloutStartable({ stages, rollouts }, request.model, request.stage, version);
+  }
 }
 
 function checkTrainingRequest(deps: StartDeps, request: PipelineRequest): void {
@@ -158,7 +168,9 @@ export function executionNameFor(request: PipelineRequest, trigger: Trigger, now
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.(\d+)Z$/, '$1Z');
-  const kind = request.promote ? `promote-${request.promote.replace(/[^A-Za-z0-9]/g, '-')}` : trigger;
+  const kind = request.promote
+    ? `${request.rollout ? 'rollout' : 'promote'}-${request.promote.replace(/[^A-Za-z0-9]/g, '-')}`
+    : trigger;
   const tail = randomBytes(2).toString('hex');
   const head = `${request.model}-${request.stage}-${kind}-${stamp}`.slice(0, 80 - tail.length - 1);
   return `${head}-${tail}`;

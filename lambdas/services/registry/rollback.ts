@@ -14,6 +14,7 @@ import {
   publishClientManifest,
   serveArtifact,
 } from '../deploy/client-publication.js';
+import { endRolloutOnStageChange } from '../rollouts/stage-change.js';
 
 /** Who may roll a stage back: its `rollbackBy` list, or its approvers when it has none. */
 export function mayRollBack(config: MlcycleConfig, stage: string, actor: string): boolean {
@@ -68,5 +69,7 @@ export async function rollback(
     action: 'rollback',
     evidence: { validation: { sha256: checked.sha256, size: checked.size } },
   });
+  // A rollout on the stage ends with it (superseded): the manifest goes back to one version.
+  await endRolloutOnStageChange(registry, entry);
   return { entry, ...(await publishClientManifest(deps, entry, version, download)) };
 }
