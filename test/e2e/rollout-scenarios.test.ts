@@ -1,11 +1,14 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvalLinkIn, readOutbox } from '../../bin/cli/demo-approver.js';
 import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
 import { Registry } from '../../lambdas/adapters/registry/registry.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
+import { ENV } from '../../lambdas/contracts/env.js';
 import { rolloutStatusBase } from '../../lambdas/contracts/s3-layout.js';
 import type { Lineage } from '../../lambdas/domain/registry/types.js';
 import { ROLLOUT_GUARD } from '../../lambdas/services/monitoring/rollout-check.js';
+import { startRollout } from '../../lambdas/services/rollouts/start.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { type RolloutArm, rolloutBatchCsv } from '../../local/data/rollout-batch.js';
 import { startTestStack, type TestStack, testConfig } from '../support/local-stack.js';
@@ -17,8 +20,8 @@ import { SAME, simpleScore } from '../support/rollout-evidence.js';
  * the drift handler. (a) The canary errs five times as often: the rollout aborts by itself, with a
  * ledger entry holding the decision and an alert in the outbox. (b) The canary converts better:
  * its promotion is asked for through the pipeline, and the approval email's page shows the
- * rollout's evidence. The rollouts are started through the registry's rollout store (the
- * `rollout start` command arrives with its own branch).
+ * rollout's evidence. The rollouts are started as Deploy starts them once approved (the versions
+ * here are registered without training, so no execution validates them first).
  */
 const ROLLOUT = {
   policy: {
@@ -31,16 +34,18 @@ const ROLLOUT = {
   columns: { latencyMs: 'latency_ms', error: 'error', outcomes: { converted: 'rate' } },
 };
 
-const lineage = (v: string): Lineage => ({
+/** A version's artifact (its bytes stored under runs/, as training leaves them). */
+const artifactOf = (v: string) => `{"model":"churn","version":"${v}"}`;
+const lineage = (bucket: string, v: string): Lineage => ({
   parentVersion: null,
-  datasetUri: 's3://mlcycle-artifacts/datasets/churn/churn.csv',
+  datasetUri: `s3://${bucket}/datasets/churn/churn.csv`,
   datasetSha256: 'a'.repeat(64),
   codeVersion: 'abc',
   runId: `run-${v}`,
   hyperparameters: {},
   framework: 'mlcycle-logreg@1.0.0',
-  artifactUri: `s3://mlcycle-artifacts/runs/churn/run-${v}/model.json`,
-  artifactSha256: 'b'.repeat(64),
+  artifactUri: `s3://${bucket}/runs/churn/run-${v}/model.json`,
+  artifactSha256: createHash('sha256').update(artifactOf(v)).digest('hex'),
   author: 'dev@studio.test',
 });
 
@@ -71,10 +76,11 @@ describe('rollout scenarios against a local stack', () => {
     objects = new S3Objects(t.stack.s3.client);
     bucket = t.stack.endpoints.bucket;
     for (const v of ['1.0.0', '1.1.0']) {
+      await objects.put({ bucket, key: `runs/churn/run-${v}/model.json` }, artifactOf(v));
       await registry.versions.registerVersion({
         model: 'churn',
         version: v,
-        lineage: lineage(v),
+        lineage: lineage(bucket, v),
         metrics: { auc: 0.8 },
       });
     }
@@ -97,23 +103,33 @@ describe('rollout scenarios against a local stack', () => {
     await t?.stop();
   });
 
+  /** A 10 % canary of 1.1.0, as Deploy starts it once the stage's approvals are in (manifest included). */
   async function startCanary(): Promise<string> {
-    const pointer = await registry.stages.getStage('churn', 'production');
-    const { record } = await registry.rollouts.start({
-      model: 'churn',
-      stage: 'production',
-      canaryVersion: '1.1.0',
-      controlVersion: '1.0.0',
-      ledgerSeq: pointer?.ledgerSeq ?? 0,
-      variants: [
-        { name: 'canary', version: '1.1.0', weight: 1000 },
-        { name: 'control', version: '1.0.0', weight: 9000 },
-      ],
-      actor: 'ana@studio.test',
-      reason: '10 % canary',
-      approval: null,
-    });
+    const clientBaseUrl = String(t.stack.functionEnv.values[ENV.clientBaseUrl]);
+    const { record, published } = await startRollout(
+      { registry, objects, bucket, clientBaseUrl },
+      {
+        model: 'churn',
+        stage: 'production',
+        version: '1.1.0',
+        percent: 10,
+        actor: 'ana@studio.test',
+        reason: '10 % canary',
+        approval: null,
+      },
+    );
+    expect(published?.manifest.rollout?.variants.map((v) => [v.name, v.version, v.weight])).toEqual([
+      ['canary', '1.1.0', 1000],
+      ['control', '1.0.0', 9000],
+    ]);
     return record.rolloutId;
+  }
+
+  /** The client manifest as a game client gets it from the local API. */
+  async function manifest(): Promise<{ version: string; rollout?: unknown }> {
+    const res = await fetch(`${t.stack.endpoints.api}models/churn/production`);
+    expect(res.status).toBe(200);
+    return (await res.json()) as { version: string; rollout?: unknown };
   }
 
   /** Uploads one day's batch (the drift handler runs on it) and waits for the handler. */
@@ -137,6 +153,7 @@ describe('rollout scenarios against a local stack', () => {
 
   it('(a) a canary worse on a guardrail is aborted by itself: ledger entry with the evidence, alert, status page', async () => {
     const rolloutId = await startCanary();
+    expect((await manifest()).rollout).toMatchObject({ rolloutId });
     const alertsBefore = readOutbox(t.stack.endpoints.outboxDir).length;
     for (let b = 0; b < 6; b++) {
       await uploadDay(rolloutId, { ...SAME, errorRate: 0.05 });
@@ -152,8 +169,11 @@ describe('rollout scenarios against a local stack', () => {
     expect(entry?.actor).toBe(ROLLOUT_GUARD);
     expect(entry?.reason).toMatch(/automatic abort: canary: error rose by/);
     expect(JSON.stringify(entry?.evidence.rollout?.decision)).toContain('"action":"rollback"');
-    // what serves did not move: the control still serves production
+    // what serves did not move: the control serves production, and every client gets it again
     expect((await registry.stages.getStage('churn', 'production'))?.version).toBe('1.0.0');
+    const after = await manifest();
+    expect(after.version).toBe('1.0.0');
+    expect(after.rollout).toBeUndefined();
     const alert = readOutbox(t.stack.endpoints.outboxDir)
       .slice(alertsBefore)
       .find((m) => m.subject.includes(`rollout ${rolloutId} of churn production aborted automatically`));

@@ -12,6 +12,8 @@ import { HANDLERS } from '../../contracts/handlers.js';
 import type { MonitoringDeps } from '../../services/monitoring/deps.js';
 import { ROLLOUT_GUARD, type RolloutGuard } from '../../services/monitoring/rollout-check.js';
 import { type StartDeps, startPipeline } from '../../services/pipeline/start.js';
+import { abortRollout } from '../../services/rollouts/abort.js';
+import { clientPublicationFromEnv } from './client-publication.js';
 import { createLogger, once, readEnv } from './runtime.js';
 import { startDeps } from './start-deps.js';
 
@@ -30,6 +32,7 @@ export const monitoringDeps = once((): MonitoringDeps => {
   const env = readEnv(envSchema);
   const config = deployedConfig();
   const doc = createDocumentClient();
+  const objects = new S3Objects(createS3Client());
   const stateMachineArn = env[ENV.stateMachineArn];
   const starting = stateMachineArn
     ? startDeps(
@@ -41,14 +44,14 @@ export const monitoringDeps = once((): MonitoringDeps => {
     : undefined;
   return {
     store: new DriftStore(doc, env[ENV.table]),
-    objects: new S3Objects(createS3Client()),
+    objects,
     bucket: env[ENV.bucket],
     config: monitoringRuntimeConfig(config),
     alerts: alertPublisherFromEnv(),
     // a claim outlasts the longest attempt of either function, then a redelivery may take it
     leaseSeconds: Math.max(HANDLERS.baseline.timeoutSeconds, HANDLERS.drift.timeoutSeconds),
     logger: createLogger('monitoring'),
-    rollouts: rolloutGuard(new Registry(doc, env[ENV.table]), starting),
+    rollouts: rolloutGuard(new Registry(doc, env[ENV.table]), objects, env[ENV.bucket], starting),
     ...(starting
       ? {
           retrain: async (model: string, reason: string) => {
@@ -70,17 +73,27 @@ export const monitoringDeps = once((): MonitoringDeps => {
  * of the deployed config (read per batch), the automatic abort, and promotion requests through
  * the start service (when the function may start executions).
  */
-function rolloutGuard(registry: Registry, starting: StartDeps | undefined): RolloutGuard {
+function rolloutGuard(
+  registry: Registry,
+  objects: S3Objects,
+  bucket: string,
+  starting: StartDeps | undefined,
+): RolloutGuard {
   return {
     store: registry.rollouts,
     settings: (model) => deployedConfig().models[model]?.rollout,
     abort: ({ model, stage, expectedRevision, reason, evidence }) =>
-      registry.rollouts.end(
-        model,
-        stage,
-        expectedRevision,
-        { at: new Date().toISOString(), actor: ROLLOUT_GUARD, reason, kind: 'auto-abort' },
-        { decision: evidence },
+      abortRollout(
+        { registry, objects, bucket, ...clientPublicationFromEnv() },
+        {
+          model,
+          stage,
+          reason,
+          actor: ROLLOUT_GUARD,
+          kind: 'auto-abort',
+          decision: evidence,
+          expectedRevision,
+        },
       ),
     ...(starting
       ? {

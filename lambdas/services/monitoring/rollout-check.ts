@@ -21,6 +21,7 @@ import {
 import { decide, type Memory, type RolloutDecision } from '../../domain/rollouts/decide.js';
 import { histogramCount, histogramQuantile, mergeEvidence, rateOf } from '../../domain/rollouts/evidence.js';
 import { renderRolloutStatus, statusViewOf } from '../../domain/rollouts/status-html.js';
+import { ROLLOUT_GUARD } from '../rollouts/abort.js';
 import { alertRollout } from './alerts.js';
 import { type MonitoringDeps, modelRoles, type UploadedObject, type UploadRecordBase } from './deps.js';
 
@@ -35,8 +36,8 @@ import { type MonitoringDeps, modelRoles, type UploadedObject, type UploadRecord
  * pipeline and the stage's approvals. The rollout's status page is rewritten each time.
  */
 
-/** The actor automatic aborts and promotion requests are recorded under. */
-export const ROLLOUT_GUARD = 'mlcycle-rollout-guard';
+/** The actor automatic aborts and promotion requests are recorded under (services/rollouts/abort.ts). */
+export { ROLLOUT_GUARD };
 
 /** `models.<m>.rollout` of the deployed config: the policy and the columns batches carry. */
 export interface RolloutSettings {
