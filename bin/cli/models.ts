@@ -126,7 +126,10 @@ export const registerModelsCommands: RegisterCommands = (program, context) => {
             stage: e.stage,
             seq: e.seq,
             at: e.at,
-            action: e.action,
+            // A rollout entry says which event and the canary's share after it.
+            action: e.evidence.rollout
+              ? `rollout ${e.evidence.rollout.event} ${e.evidence.rollout.rolloutId} (${(e.evidence.rollout.variants[0]?.weight ?? 0) / 100} %)`
+              : e.action,
             from: e.fromVersion ?? '-',
             to: e.toVersion,
             by: e.actor,

@@ -32,6 +32,7 @@ const promotionBody = z.strictObject({
   version: z.string().min(1),
   stage: z.string(),
   reason: z.string().optional(),
+  rollout: pipelineRequestSchema.shape.rollout, // a canary start instead of a stage move
 });
 
 /**
@@ -48,7 +49,8 @@ export function makeStartHttpHandler(deps: () => StartHttpDeps) {
     let request: PipelineRequestInput;
     if (event.routeKey === 'POST /promotions') {
       const p = parseInput(promotionBody, body, 'promotion');
-      request = { model: p.model, stage: p.stage, promote: p.version, reason: p.reason ?? '' };
+      const { version, reason, ...rest } = p;
+      request = { ...rest, promote: version, reason: reason ?? '' };
     } else if (event.routeKey === 'POST /runs') {
       const r = parseInput(runBody, body, 'run');
       request = { ...r, stage: r.stage ?? deployed.models[r.model]?.schedule.stage ?? '' };

@@ -4,6 +4,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StartStore } from '../../lambdas/adapters/pipeline/start-store.js';
 import { ENV } from '../../lambdas/contracts/env.js';
+import { pipelineRequestSchema } from '../../lambdas/contracts/pipeline.js';
+import { admittedState } from '../../lambdas/domain/pipeline/admission.js';
 import { admitExecution } from '../../lambdas/services/pipeline/admit.js';
 import { LOCAL_REGION } from '../../local/emulators/local-aws.js';
 import { attachTrainers } from '../../local/trainers/config-trainers.js';
@@ -191,5 +193,97 @@ describe('POST /runs with hyperparameter overrides (start service, server side)'
         { arn: executionArn, name: executionName },
       ),
     ).rejects.toMatchObject({ name: 'ForbiddenError' });
+  });
+
+  it('rollout: refused on a run, on a stage serving nothing, or with a bad share; a good one is recorded and reaches Admit', async () => {
+    const lineage = {
+      parentVersion: null,
+      datasetUri: `s3://${w.bucket}/datasets/${MODEL}/d.csv`,
+      datasetSha256: 'd'.repeat(64),
+      codeVersion: 'c0ffee1',
+      runId: 'r-rollout',
+      hyperparameters: {},
+      framework: 'mlcycle-logreg@1.0.0',
+      artifactUri: `s3://${w.bucket}/runs/${MODEL}/r-rollout/model.json`,
+      artifactSha256: 'b'.repeat(64),
+      author: ACTOR,
+    };
+    const [v1, v2] = [
+      (await w.registry.versions.registerVersion({ model: MODEL, version: '7.0.0', lineage, metrics: {} }))
+        .version,
+      (await w.registry.versions.registerVersion({ model: MODEL, version: '7.1.0', lineage, metrics: {} }))
+        .version,
+    ];
+    const before = await w.scan();
+    for (const [route, body, message] of [
+      ['POST /runs', { model: MODEL, stage: 'staging', rollout: { percent: 5 } }, /rollout/],
+      [
+        'POST /promotions',
+        { model: MODEL, version: v2, stage: 'staging', rollout: { percent: 5 } },
+        /serves nothing yet/,
+      ],
+      [
+        'POST /promotions',
+        { model: MODEL, version: v2, stage: 'staging', rollout: { percent: 0 } },
+        /rollout\.percent/,
+      ],
+    ] as const) {
+      const out = await startHttp(post(route, body));
+      expect(out.statusCode, out.body).toBeGreaterThanOrEqual(400);
+      expect(out.statusCode, out.body).toBeLessThan(500);
+      expect(bodyOf(out).message).toMatch(message);
+    }
+    expect(await w.scan()).toBe(before);
+    expect(sfn.calls()).toHaveLength(0);
+
+    await w.registry.stages.promote({
+      model: MODEL,
+      stage: 'staging',
+      version: v1,
+      actor: ACTOR,
+      reason: 'v1',
+      action: 'promote',
+    });
+    const same = await startHttp(
+      post('POST /promotions', { model: MODEL, version: v1, stage: 'staging', rollout: { percent: 5 } }),
+    );
+    expect(same.statusCode).toBe(409);
+    expect(bodyOf(same).message).toMatch(/already serves 7\.0\.0/);
+
+    const out = await startHttp(
+      post('POST /promotions', { model: MODEL, version: v2, stage: 'staging', rollout: { percent: 12.5 } }),
+    );
+    expect(out.statusCode, out.body).toBe(202);
+    const { executionName, executionArn } = bodyOf(out) as { executionName: string; executionArn: string };
+    expect(executionName).toContain('-rollout-7-1-0-');
+    expect((await starts.get(executionName))?.request.rollout).toEqual({ percent: 12.5 });
+    const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}');
+    const state = await admitExecution({ config: deployed, starts }, input, {
+      arn: executionArn,
+      name: executionName,
+    });
+    expect(state.rollout).toEqual({ percent: 12.5 });
+    // An input whose share differs from what the caller asked is not admitted.
+    await expect(
+      admitExecution(
+        { config: deployed, starts },
+        { ...input, rollout: { percent: 100 } },
+        { arn: executionArn, name: executionName },
+      ),
+    ).rejects.toMatchObject({ name: 'ForbiddenError' });
+    // A plain promotion's state carries rollout: null, so the ASL can always pass it on.
+    const plain = admittedState(
+      deployed,
+      {
+        executionName: 'plain',
+        request: pipelineRequestSchema.parse({ model: MODEL, stage: 'staging', promote: v1 }),
+        requestedBy: ACTOR,
+        trigger: 'manual',
+        principal: null,
+        startedAt: new Date().toISOString(),
+      },
+      { arn: 'arn:plain', name: 'plain' },
+    );
+    expect(plain.rollout).toBeNull();
   });
 });

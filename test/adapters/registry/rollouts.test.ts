@@ -196,4 +196,24 @@ describe('RolloutStore on DynamoDB Local', () => {
       registry.rollouts.end('m', 'production', 0, { at: 'x', actor: 'a', reason: 'r', kind: 'abort' }),
     ).rejects.toThrow(/m production has no active rollout/);
   });
+
+  it('notes the promotion execution started for the canary, under the same revision rule, with no ledger entry', async () => {
+    await start();
+    const noted = await registry.rollouts.notePromotionRequest('m', 'production', 0, {
+      executionName: 'm-production-promote-1-1-0-x',
+      at: '2030-01-01T00:00:00.000Z',
+    });
+    expect(noted).toMatchObject({
+      revision: 1,
+      promotionRequest: { executionName: 'm-production-promote-1-1-0-x' },
+    });
+    expect((await registry.rollouts.active('m', 'production'))?.promotionRequest?.executionName).toBe(
+      'm-production-promote-1-1-0-x',
+    );
+    await expect(
+      registry.rollouts.notePromotionRequest('m', 'production', 0, { executionName: 'again', at: 'x' }),
+    ).rejects.toMatchObject({ name: 'ConflictError' });
+    const events = (await registry.stages.history('m')).filter((e) => e.action === 'rollout');
+    expect(events).toHaveLength(1);
+  });
 });
