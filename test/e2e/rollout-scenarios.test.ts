@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvalLinkIn, readOutbox } from '../../bin/cli/demo-approver.js';
 import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
@@ -11,6 +13,7 @@ import { ROLLOUT_GUARD } from '../../lambdas/services/monitoring/rollout-check.j
 import { startRollout } from '../../lambdas/services/rollouts/start.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { type RolloutArm, rolloutBatchCsv } from '../../local/data/rollout-batch.js';
+import { runCli } from '../support/cli.js';
 import { startTestStack, type TestStack, testConfig } from '../support/local-stack.js';
 import { SAME, simpleScore } from '../support/rollout-evidence.js';
 
@@ -180,6 +183,15 @@ describe('rollout scenarios against a local stack', () => {
     expect(alert?.text).toMatch(/canary: error rose by [\d.]+ \[[\d.]+, [\d.]+\] against the control/);
     const page = await objects.getText({ bucket, key: `${rolloutStatusBase('churn', rolloutId)}.html` });
     expect(page).toContain('Decision: roll back');
+    // `mlcycle rollout status` tells how it ended and where the page is
+    const configFile = join(t.stack.dir, 'scenario-config.json');
+    writeFileSync(configFile, JSON.stringify(t.config));
+    const status = await runCli(t.stack.dir, ['rollout', 'status', 'churn', '--stage', 'production'], {
+      config: configFile,
+    });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain(`(auto-abort: automatic abort: canary: error rose by`);
+    expect(status.stdout).toContain(`page: s3://${bucket}/${rolloutStatusBase('churn', rolloutId)}.html`);
   }, 180_000);
 
   it('(b) a canary better on the primary metric ends in a promotion request whose approval page shows the evidence', async () => {
