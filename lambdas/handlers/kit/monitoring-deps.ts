@@ -13,6 +13,7 @@ import type { MonitoringDeps } from '../../services/monitoring/deps.js';
 import { ROLLOUT_GUARD, type RolloutGuard } from '../../services/monitoring/rollout-check.js';
 import { type StartDeps, startPipeline } from '../../services/pipeline/start.js';
 import { abortRollout } from '../../services/rollouts/abort.js';
+import { publishStage, rolloutReference } from '../../services/rollouts/publish.js';
 import { clientPublicationFromEnv } from './client-publication.js';
 import { createLogger, once, readEnv } from './runtime.js';
 import { startDeps } from './start-deps.js';
@@ -79,22 +80,21 @@ function rolloutGuard(
   bucket: string,
   starting: StartDeps | undefined,
 ): RolloutGuard {
+  const publishing = () => ({ registry, objects, bucket, ...clientPublicationFromEnv() });
   return {
     store: registry.rollouts,
     settings: (model) => deployedConfig().models[model]?.rollout,
+    republish: (r) => publishStage(publishing(), r.model, r.stage, rolloutReference(r)),
     abort: ({ model, stage, expectedRevision, reason, evidence }) =>
-      abortRollout(
-        { registry, objects, bucket, ...clientPublicationFromEnv() },
-        {
-          model,
-          stage,
-          reason,
-          actor: ROLLOUT_GUARD,
-          kind: 'auto-abort',
-          decision: evidence,
-          expectedRevision,
-        },
-      ),
+      abortRollout(publishing(), {
+        model,
+        stage,
+        reason,
+        actor: ROLLOUT_GUARD,
+        kind: 'auto-abort',
+        decision: evidence,
+        expectedRevision,
+      }),
     ...(starting
       ? {
           requestPromotion: async ({ model, stage, version, reason }) => {

@@ -10,7 +10,7 @@ import {
   type PerformanceBreach,
   performanceBreaches,
 } from '../../domain/drift/performance-breach.js';
-import { ConflictError, isMlcycleError, NotFoundError } from '../../domain/errors.js';
+import { ConflictError, isMlcycleError } from '../../domain/errors.js';
 import {
   type BatchColumns,
   type BatchEvidence,
@@ -24,6 +24,7 @@ import { renderRolloutStatus, statusViewOf } from '../../domain/rollouts/status-
 import { ROLLOUT_GUARD } from '../rollouts/abort.js';
 import { alertRollout } from './alerts.js';
 import { type MonitoringDeps, modelRoles, type UploadedObject, type UploadRecordBase } from './deps.js';
+import { autoAbort, finishInterruptedAbort, type StoredDecision } from './rollout-abort.js';
 
 /**
  * The rollout side of a monitoring batch: when the model has an active rollout and the deployed
@@ -56,11 +57,16 @@ export interface AutoAbortInput {
 
 /** What the batch check needs to guard rollouts (absent: rollouts are not aggregated). */
 export interface RolloutGuard {
-  readonly store: Pick<RolloutStore, 'activeForModel' | 'get' | 'recordEvidence' | 'notePromotionRequest'>;
+  readonly store: Pick<
+    RolloutStore,
+    'activeForModel' | 'get' | 'list' | 'recordEvidence' | 'notePromotionRequest'
+  >;
   /** From the deployed config, read on each batch. */
   readonly settings: (model: string) => RolloutSettings | undefined;
   /** Ends the rollout as `auto-abort` by ROLLOUT_GUARD and puts the control back in the manifest. */
   readonly abort: (input: AutoAbortInput) => Promise<unknown>;
+  /** Publishes the stage's manifest again (an abort whose publication failed is finished on redelivery). */
+  readonly republish?: (record: RolloutRecord) => Promise<unknown>;
   /** Starts a promotion execution of the version (trigger `rollout`), returning its name. */
   readonly requestPromotion?: (input: {
     model: string;
@@ -96,7 +102,7 @@ export async function checkRollouts(
   const settings = guard?.settings(upload.model);
   if (!guard || !settings) return [];
   const active = await guard.store.activeForModel(upload.model);
-  if (!active.length) return [];
+  if (!active.length) return finishInterruptedAbort(d, o, upload);
   if (active.length > 1) {
     const which = active.map((r) => `${r.rolloutId} (${r.stage})`).join(', ');
     return active.map((r) => ({
@@ -156,8 +162,6 @@ async function refuse(
   });
   return { rolloutId: record.rolloutId, stage: record.stage, outcome: 'refused', warning: message };
 }
-
-type StoredDecision = Omit<RolloutDecision, 'memory'> & { batchBreaches?: PerformanceBreach[] };
 
 async function decideAndAct(
   d: MonitoringDeps,
@@ -261,43 +265,6 @@ function canaryBreaches(
     );
   }
   return out;
-}
-
-async function autoAbort(
-  d: MonitoringDeps,
-  o: UploadedObject,
-  record: RolloutRecord,
-  decision: StoredDecision,
-  statusUri: string,
-): Promise<boolean> {
-  const { model, stage } = record;
-  const lines = [
-    ...decision.reasons
-      .filter((r) => r.code !== 'too-few-samples' && r.code !== 'no-decision-yet')
-      .map((r) => r.message),
-    ...(decision.batchBreaches ?? []).map((b) => `canary rows of ${o.key}: ${describeBreach(b, model)}`),
-  ];
-  const reason = `automatic abort: ${lines.join('; ')}`;
-  try {
-    await d.rollouts?.abort({
-      model,
-      stage,
-      expectedRevision: record.revision,
-      reason,
-      evidence: { rolloutId: record.rolloutId, batchKey: o.key, statusUri, decision },
-    });
-  } catch (err) {
-    // Another delivery (or a person) ended it first: nothing more to do, and no second alert.
-    if (!(err instanceof ConflictError || err instanceof NotFoundError)) throw err;
-    const now = await d.rollouts?.store.get(model, record.rolloutId);
-    if (now?.status === 'active') throw err;
-    return false;
-  }
-  await alertRollout(d, o, model, {
-    subject: `rollout ${record.rolloutId} of ${model} ${stage} aborted automatically`,
-    message: `${record.canaryVersion} no longer serves any player of ${model} ${stage}; ${record.controlVersion} serves them all again.\n\n${lines.map((l) => `- ${l}`).join('\n')}\n\nStatus: ${statusUri}`,
-  });
-  return true;
 }
 
 async function requestPromotionOnce(

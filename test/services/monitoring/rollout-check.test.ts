@@ -212,6 +212,51 @@ describe('rollout evidence from monitoring batches', () => {
     expect(page).toContain('Promotion of 1.1.0 requested');
   });
 
+  it('an abort whose publication failed is finished when the batch is delivered again: republished, alerted', async () => {
+    const republished: string[] = [];
+    let failures = 1;
+    const flaky = (): MonitoringDeps => {
+      const d = deps();
+      const guard = d.rollouts;
+      if (!guard) throw new Error('no guard');
+      return {
+        ...d,
+        rollouts: {
+          ...guard,
+          abort: async (a) => {
+            await guard.abort(a); // the record ends (and its ledger entry is written) …
+            if (failures-- > 0) throw new Error('S3 unavailable'); // … then publishing the manifest fails
+          },
+          republish: async (r) => {
+            republished.push(r.rolloutId);
+          },
+        },
+      };
+    };
+    let aborting: UploadedObject | undefined;
+    for (let b = 0; b < 6 && !aborting; b++) {
+      const o = await upload(batch(1200 + b, { ...SAME, errorRate: 0.05 }));
+      const done = await processBatch(flaky(), o).then(
+        () => false,
+        (err: Error) => err.message === 'S3 unavailable',
+      );
+      if (done) aborting = o;
+    }
+    expect(aborting, 'a batch whose abort failed after ending the record').toBeDefined();
+    expect((await registry.rollouts.get('churn', rolloutId))?.status).toBe('aborted');
+    expect(alerts.filter((a) => a.subject.includes('aborted automatically'))).toHaveLength(0);
+    // Lambda delivers the event again (the claim was given back): the abort is finished
+    const o = aborting as UploadedObject;
+    await processBatch(flaky(), o);
+    expect(republished).toEqual([rolloutId]);
+    const alert = alerts.filter((a) => a.subject.includes('aborted automatically'));
+    expect(alert).toHaveLength(1);
+    expect(alert[0]?.message).toMatch(/- canary: error rose by/);
+    // another batch afterwards finishes nothing more
+    await processBatch(flaky(), await upload(batch(1300, SAME)));
+    expect(republished).toHaveLength(1);
+  });
+
   it('merges each batch once: the same batch id a second time changes nothing', async () => {
     const o = await upload(batch(600, SAME));
     await processBatch(deps(), o);
