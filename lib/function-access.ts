@@ -81,12 +81,20 @@ export function functionAccess(props: {
       grants: [
         read(PREFIXES.monitoring),
         { prefix: PREFIXES.reports, read: true, write: true },
-        ...(name === 'drift' ? [read(PREFIXES.deployments)] : []),
+        // A rollout's automatic abort republishes the manifest (the control alone), as an abort does.
+        ...(name === 'drift'
+          ? [read(PREFIXES.runs), { prefix: PREFIXES.deployments, read: true, write: true }, served]
+          : []),
       ],
-      why: why(`The ${name} handler reads uploads under monitoring/ and writes profiles and reports`),
+      why: why(
+        name === 'drift'
+          ? 'The drift handler reads uploads under monitoring/, writes profiles, reports and rollout status pages, and republishes the client manifest when it aborts a rollout'
+          : `The ${name} handler reads uploads under monitoring/ and writes profiles and reports`,
+      ),
     },
     // Both alert: drift on high/critical severity, both on a file they cannot process.
     alerts: true,
+    ...(name === 'drift' ? { invalidateClients: true } : {}),
   });
   // Requests and their callbacks, failure records, and a run's and version's status.
   const executionOutcome: FunctionAccess = {

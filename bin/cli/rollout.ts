@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { RolloutRecord } from '../../lambdas/contracts/rollout-record.js';
+import { rolloutStatusBase } from '../../lambdas/contracts/s3-layout.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import type { StartedExecution } from '../../lambdas/services/pipeline/start.js';
 import type { RolloutStatus } from '../../lambdas/services/rollouts/status.js';
@@ -135,6 +136,10 @@ export const registerRolloutCommands: RegisterCommands = (program, context) => {
             ),
             `decision: ${s.decision.action}${s.decision.winner ? ` (${s.decision.winner})` : ''}`,
             ...s.decision.reasons.map((r) => `  - ${r.message}`),
+            // the status page (charts), rewritten by the batch check after each aggregated batch
+            ...(s.rollout.batches.length
+              ? [`page: s3://${ctx.bucket}/${rolloutStatusBase(model, s.rollout.rolloutId)}.html`]
+              : []),
           ].join('\n'),
         );
       });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BINARY_METRICS } from './config-gates.js';
 import { email } from './config-primitives.js';
+import { TASK_TYPES } from './trainer.js';
 
 const severityThresholds = z
   .strictObject({
@@ -126,6 +127,8 @@ export const monitoringRuntimeSchema = monitoringSchema.omit({ reservedConcurren
     z.string(),
     z.object({
       target: z.string(),
+      /** How a rollout's live quality is measured from label and prediction (share correct, or mean absolute error). */
+      task: z.enum(TASK_TYPES).default('binary'),
       exclude: z.array(z.string()),
       performance: performanceThresholdsSchema.prefault({}),
     }),

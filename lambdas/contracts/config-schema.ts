@@ -273,7 +273,7 @@ export function monitoringRuntimeConfig(config: MlcycleConfig): MonitoringRuntim
     models: Object.fromEntries(
       Object.entries(config.models).map(([name, m]) => [
         name,
-        { target: m.target, exclude: m.exclude, performance: m.monitoring.performance },
+        { target: m.target, task: m.task, exclude: m.exclude, performance: m.monitoring.performance },
       ]),
     ),
   };

@@ -45,10 +45,14 @@ export interface FunctionEnvWorld {
 
 /**
  * The optional variables a config turns on: drift gets the state machine's ARN (and with it the
- * right to start executions) only when it retrains on critical drift.
+ * right to start executions) only when it retrains on critical drift, or when a model's rollout
+ * policy has a primary metric (a better canary asks for its promotion through an execution).
  */
-export function optionalEnvironment(config: Pick<MlcycleConfig, 'monitoring'>): FunctionEnvWorld['optional'] {
-  return { [ENV.stateMachineArn]: config.monitoring.retrainOnCritical.enabled ? ['drift'] : [] };
+export function optionalEnvironment(
+  config: Pick<MlcycleConfig, 'monitoring'> & { models?: MlcycleConfig['models'] },
+): FunctionEnvWorld['optional'] {
+  const promotes = Object.values(config.models ?? {}).some((m) => m.rollout?.policy.primary);
+  return { [ENV.stateMachineArn]: config.monitoring.retrainOnCritical.enabled || promotes ? ['drift'] : [] };
 }
 
 /** The variables a handler may get: its contract's, the stand-ins for them, and the runtime's. */

@@ -185,9 +185,11 @@ export const HANDLERS = {
   },
   drift: {
     entry: 'lambdas/handlers/drift.ts',
-    env: [...base, ...policy, ENV.alertTopicArn],
-    // Set when monitoring.retrainOnCritical is enabled: drift then starts retrains.
-    optionalEnv: [ENV.stateMachineArn],
+    // A rollout's automatic abort republishes the manifest without the rollout block, as an abort does.
+    env: [...base, ...policy, ENV.alertTopicArn, ...clientDownloads],
+    // The state machine when monitoring.retrainOnCritical is enabled or a rollout policy can
+    // promote: drift then starts retrains, or asks for a better canary's promotion.
+    optionalEnv: [ENV.stateMachineArn, ENV.cdnDistributionId],
     memoryMb: 3008,
     timeoutSeconds: 900,
   },

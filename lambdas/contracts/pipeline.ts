@@ -68,7 +68,8 @@ export type PipelineRequest = z.infer<typeof pipelineRequestSchema>;
 export const percentToBasisPoints = (percent: number): number => Math.round(percent * 100);
 export type PipelineRequestInput = z.input<typeof pipelineRequestSchema>;
 
-export const TRIGGERS = ['manual', 'schedule', 'drift'] as const;
+/** Who started an execution: a person, the schedule, the drift monitor, a rollout's guard (a promotion). */
+export const TRIGGERS = ['manual', 'schedule', 'drift', 'rollout'] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 
 /**

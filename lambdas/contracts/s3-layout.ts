@@ -67,6 +67,9 @@ export const batchProfileKey = (model: string, batchId: string) =>
 export const driftReportBase = (model: string, at: Date, batchId: string) =>
   `${reportsPrefix(model)}drift/${at.toISOString().replace(/[:.]/g, '-')}-${batchId}`;
 export const driftLatestKey = (model: string) => `${reportsPrefix(model)}drift/latest.json`;
+/** A rollout's status page (`.html`) and its data (`.json`), rewritten after each aggregated batch. */
+export const rolloutStatusBase = (model: string, rolloutId: string) =>
+  `${reportsPrefix(model)}rollouts/${rolloutId}/status`;
 
 /** Pages of runs (`runs show --page`) and of comparisons (`runs compare --page`), by kind. */
 export const RUN_PAGE_KINDS = ['runs', 'comparisons'] as const;

@@ -132,6 +132,8 @@ describe('baseline and drift handlers on S3 events', () => {
       // The deployed config, as the stack's layer holds it: the repository's config.
       [ENV.configFile]: deployedConfigFile(loadConfig(join(ROOT, 'mlcycle.config.yaml'))),
       [ENV.alertTopicArn]: TOPIC,
+      // drift: where a rollout's automatic abort republishes the manifest's download URLs
+      [ENV.clientBaseUrl]: 'https://cdn.test/',
     };
     for (const name of ['baseline', 'drift'] as const) {
       expect(HANDLERS[name].env.filter((v) => !stackEnv[v])).toEqual([]);

@@ -156,7 +156,13 @@ describe('client distribution', () => {
             list(a.statement.Resource).some((r) => JSON.stringify(r).includes(resource)),
         )
         .flatMap((a) => a.roles);
-    const publishers = new Set([roleId('deploy'), roleId('registryHttp'), roleId('rolloutHttp')]);
+    // drift: a rollout's automatic abort republishes the manifest, as an abort does
+    const publishers = new Set([
+      roleId('deploy'),
+      roleId('registryHttp'),
+      roleId('rolloutHttp'),
+      roleId('drift'),
+    ]);
     expect(new Set(writers('/downloads/*'))).toEqual(publishers);
 
     const invalidators = statements.filter((a) =>
@@ -171,7 +177,7 @@ describe('client distribution', () => {
   });
 
   it('gives Deploy and rollback the distribution’s URL and id, and outputs the client base URL', () => {
-    for (const name of ['deploy', 'registryHttp', 'rolloutHttp'] as const) {
+    for (const name of ['deploy', 'registryHttp', 'rolloutHttp', 'drift'] as const) {
       const vars = fnProps(name).Environment.Variables;
       expect(vars[ENV.clientBaseUrl]).toEqual({
         'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [distributionId(), 'DomainName'] }, '/']],

@@ -775,6 +775,37 @@ describe('drift retraining (retrainOnCritical on)', () => {
   });
 });
 
+describe('a rollout policy that can promote (a primary metric)', () => {
+  let r: SynthesizedApp;
+  beforeAll(() => {
+    const raw = defaultRawConfig();
+    const models = raw.models as Record<string, Record<string, unknown>>;
+    const churn = {
+      ...models.churn,
+      rollout: { policy: { primary: { metric: 'converted', type: 'rate', minimumEffect: 0.02 } } },
+    };
+    r = synthApp({ ...raw, models: { ...models, churn } }, { bundle: false });
+  });
+  afterAll(() => r?.dispose());
+
+  it('lets drift start this state machine only (a better canary asks for its promotion), retraining off', () => {
+    const fn = r.stack.getLogicalId(r.stack.functions.get('drift').node.defaultChild as CfnElement);
+    const env = (r.template.toJSON().Resources[fn].Properties.Environment.Variables ?? {}) as Record<
+      string,
+      unknown
+    >;
+    const sm = r.stack.getLogicalId(r.stack.lifecycle.stateMachine.node.defaultChild as CfnElement);
+    expect(refOf(env[ENV.stateMachineArn])).toBe(sm);
+    const role = r.stack.getLogicalId(r.stack.functions.role('drift').node.defaultChild as CfnElement);
+    const starts = identityStatements(r.template).filter((a) =>
+      actionsOf(a.statement).includes('states:StartExecution'),
+    );
+    expect(starts.filter((a) => a.roles.includes(role)).map((a) => a.statement.Resource)).toEqual([
+      { Ref: sm },
+    ]);
+  });
+});
+
 /** The reason of an acknowledgement on a construct or one of its ancestors (how cdk-nag looks it up). */
 function acknowledgement(construct: IConstruct | undefined, id: string): string | undefined {
   for (let c = construct; c; c = c.node.scope) {

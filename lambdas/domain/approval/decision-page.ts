@@ -1,4 +1,5 @@
 import type { Metrics } from '../../contracts/pipeline.js';
+import { type RolloutStatusView, rolloutEvidenceSection } from '../rollouts/status-html.js';
 import { type DriftSectionInput, driftSection } from './drift-section.js';
 import { esc, page } from './html.js';
 import { type ApprovalRequest, askedChange, type Decision } from './types.js';
@@ -13,6 +14,14 @@ export interface DecisionPageInput {
   readonly modelCard: Record<string, unknown> | null;
   /** The model's recent drift: the worst batch of the window beside the latest. */
   readonly drift: DriftSectionInput;
+  /** The rollout whose evidence asked for this promotion (its canary is the candidate), if any. */
+  readonly rollout?: RolloutStatusView | null;
+}
+
+function rolloutSection(view: RolloutStatusView): string {
+  return `<section><h2>Rollout ${esc(view.rolloutId)}: the evidence behind this request</h2>
+<p class="muted">${esc(view.batches)} monitoring batch(es) aggregated, ${esc(view.state)}; the figures are live players of ${esc(view.stage)} on each variant.</p></section>
+${rolloutEvidenceSection(view)}`;
 }
 
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(4) : '—');
@@ -93,6 +102,7 @@ ${request.rollout ? `<p><b>${esc(askedChange(request))}</b>: the rest of the pla
 <p class="muted">Run ${esc(request.runId)} · needs ${esc(request.quorum)} of ${esc(request.approvers.length)} approvals (${esc(approvals)} so far) · link expires ${esc(request.expiresAt)} · you are ${esc(input.approver)}</p></section>
 <section><h2>Gates — ${request.gate.passed ? '<span class="pass">all required gates pass</span>' : '<span class="fail">a required gate fails</span>'}</h2>${gatesTable(request)}</section>
 <section><h2>Candidate vs the version serving ${esc(request.stage)}</h2>${comparison(request)}</section>
+${input.rollout ? rolloutSection(input.rollout) : ''}
 <section><h2>Model card</h2>${modelCardSection(input.modelCard)}</section>
 <section><h2>Drift</h2>${driftSection(input.drift)}</section>
 <section><h2>Decisions</h2>${decided}</section>

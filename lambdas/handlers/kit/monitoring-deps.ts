@@ -4,12 +4,17 @@ import { createDocumentClient, createS3Client, withTransientErrors } from '../..
 import { deployedConfig } from '../../adapters/deployed-config.js';
 import { DriftStore } from '../../adapters/drift/drift-store.js';
 import { alertPublisherFromEnv } from '../../adapters/notifier.js';
+import { Registry } from '../../adapters/registry/registry.js';
 import { S3Objects } from '../../adapters/s3-objects.js';
 import { monitoringRuntimeConfig } from '../../contracts/config-schema.js';
 import { ENV } from '../../contracts/env.js';
 import { HANDLERS } from '../../contracts/handlers.js';
 import type { MonitoringDeps } from '../../services/monitoring/deps.js';
-import { startPipeline } from '../../services/pipeline/start.js';
+import { ROLLOUT_GUARD, type RolloutGuard } from '../../services/monitoring/rollout-check.js';
+import { type StartDeps, startPipeline } from '../../services/pipeline/start.js';
+import { abortRollout } from '../../services/rollouts/abort.js';
+import { publishStage, rolloutReference } from '../../services/rollouts/publish.js';
+import { clientPublicationFromEnv } from './client-publication.js';
 import { createLogger, once, readEnv } from './runtime.js';
 import { startDeps } from './start-deps.js';
 
@@ -28,6 +33,7 @@ export const monitoringDeps = once((): MonitoringDeps => {
   const env = readEnv(envSchema);
   const config = deployedConfig();
   const doc = createDocumentClient();
+  const objects = new S3Objects(createS3Client());
   const stateMachineArn = env[ENV.stateMachineArn];
   const starting = stateMachineArn
     ? startDeps(
@@ -39,13 +45,14 @@ export const monitoringDeps = once((): MonitoringDeps => {
     : undefined;
   return {
     store: new DriftStore(doc, env[ENV.table]),
-    objects: new S3Objects(createS3Client()),
+    objects,
     bucket: env[ENV.bucket],
     config: monitoringRuntimeConfig(config),
     alerts: alertPublisherFromEnv(),
     // a claim outlasts the longest attempt of either function, then a redelivery may take it
     leaseSeconds: Math.max(HANDLERS.baseline.timeoutSeconds, HANDLERS.drift.timeoutSeconds),
     logger: createLogger('monitoring'),
+    rollouts: rolloutGuard(new Registry(doc, env[ENV.table]), objects, env[ENV.bucket], starting),
     ...(starting
       ? {
           retrain: async (model: string, reason: string) => {
@@ -61,3 +68,44 @@ export const monitoringDeps = once((): MonitoringDeps => {
       : {}),
   };
 });
+
+/**
+ * The rollout guard of the batch check: the registry's rollouts, each model's `rollout` section
+ * of the deployed config (read per batch), the automatic abort, and promotion requests through
+ * the start service (when the function may start executions).
+ */
+function rolloutGuard(
+  registry: Registry,
+  objects: S3Objects,
+  bucket: string,
+  starting: StartDeps | undefined,
+): RolloutGuard {
+  const publishing = () => ({ registry, objects, bucket, ...clientPublicationFromEnv() });
+  return {
+    store: registry.rollouts,
+    settings: (model) => deployedConfig().models[model]?.rollout,
+    republish: (r) => publishStage(publishing(), r.model, r.stage, rolloutReference(r)),
+    abort: ({ model, stage, expectedRevision, reason, evidence }) =>
+      abortRollout(publishing(), {
+        model,
+        stage,
+        reason,
+        actor: ROLLOUT_GUARD,
+        kind: 'auto-abort',
+        decision: evidence,
+        expectedRevision,
+      }),
+    ...(starting
+      ? {
+          requestPromotion: async ({ model, stage, version, reason }) => {
+            const started = await startPipeline(
+              { ...starting, config: deployedConfig() },
+              { model, stage, promote: version, reason },
+              { person: ROLLOUT_GUARD, trigger: 'rollout', principal: null },
+            );
+            return { executionName: started.executionName };
+          },
+        }
+      : {}),
+  };
+}

@@ -1,4 +1,5 @@
 import type { DriftStore } from '../../adapters/drift/drift-store.js';
+import type { RolloutStore } from '../../adapters/registry/rollouts.js';
 import { parseS3Uri, type S3Objects } from '../../adapters/s3-objects.js';
 import { driftLatestKey, driftSummarySchema } from '../../contracts/drift-summary.js';
 import { RUN_FILES, reportsPrefix, runFileKey } from '../../contracts/s3-layout.js';
@@ -10,6 +11,7 @@ import { formToken, type LinkCheck, verifyFormToken, verifyLink } from '../../do
 import type { ApprovalRequest, Decision } from '../../domain/approval/types.js';
 import { type RecentWindow, recentDrift, windowStart } from '../../domain/drift/recent.js';
 import type { DriftRecord } from '../../domain/drift/record.js';
+import { type RolloutStatusView, statusViewOf } from '../../domain/rollouts/status-html.js';
 import { type DecisionDeps, type DecisionResult, recordDecision } from './decide.js';
 
 /** What the emailed link's page needs beside the decision service. */
@@ -25,6 +27,23 @@ export interface LinkDeps extends DecisionDeps {
     readonly records: Pick<DriftStore, 'listRecords'>;
     readonly window: () => RecentWindow;
   };
+  /** With the model's rollouts, a promotion a rollout asked for shows the rollout's evidence. */
+  readonly registry: DecisionDeps['registry'] & { readonly rollouts?: Pick<RolloutStore, 'list'> };
+}
+
+/**
+ * The evidence of the newest rollout of this stage whose canary is the candidate and that has
+ * been decided on (server side: the registry's record, whatever the request says).
+ */
+async function rolloutEvidenceOf(d: LinkDeps, request: ApprovalRequest): Promise<RolloutStatusView | null> {
+  if (!d.registry.rollouts) return null;
+  const records = await d.registry.rollouts.list(request.model);
+  for (const r of records) {
+    if (r.stage !== request.stage || r.canaryVersion !== request.version) continue;
+    const view = statusViewOf(r, { checkedAt: r.ended?.at ?? r.promotionRequest?.at ?? r.startedAt });
+    if (view) return view;
+  }
+  return null;
 }
 
 /** A page to answer with: its status and a self-contained HTML document. */
@@ -114,9 +133,10 @@ export async function linkPage(
     const answer = await batchReport(d, request.model, visit.report, records, window);
     return visit.head ? { status: answer.status, page: '' } : answer;
   }
-  const [modelCard, latest] = await Promise.all([
+  const [modelCard, latest, rollout] = await Promise.all([
     modelCardOf(d, request),
     optionalJson<unknown>(d.objects, d.bucket, driftLatestKey(request.model)),
+    rolloutEvidenceOf(d, request),
   ]);
   const summary = driftSummarySchema.safeParse(latest);
   const token = visit.token ?? '';
@@ -132,6 +152,7 @@ export async function linkPage(
       summary: summary.success ? summary.data : null,
       reportHref: (batchId) => reportHref(visit.requestId, token, batchId),
     },
+    rollout,
   });
   return { status: 200, page };
 }

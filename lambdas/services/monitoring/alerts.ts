@@ -26,6 +26,17 @@ export async function alertFailure(
   await notifySlack(d, `${subject}: ${message}`, { model, batchKey: o.key });
 }
 
+/** A rollout's alert (an automatic abort, evidence refused): its subject and text, on every channel. */
+export async function alertRollout(
+  d: MonitoringDeps,
+  o: UploadedObject,
+  model: string,
+  alert: { subject: string; message: string },
+): Promise<void> {
+  await d.alerts.publish({ subject: `[mlcycle] ${alert.subject}`, message: alert.message });
+  await notifySlack(d, `${alert.subject}: ${alert.message}`, { model, batchKey: o.key });
+}
+
 /**
  * One alert per checked batch that drifted (the worst columns first, each with what to do about
  * it) or broke the model's live-performance thresholds (each breach with value, reference and

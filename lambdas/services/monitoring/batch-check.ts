@@ -13,11 +13,13 @@ import { alertBatch } from './alerts.js';
 import { type MonitoringDeps, modelRoles, type UploadedObject } from './deps.js';
 import { featureScore, writeDriftReports, writeLatestSummary } from './reports.js';
 import { retrainOnCritical } from './retrain.js';
+import { checkRollouts } from './rollout-check.js';
 import { oncePerUpload } from './uploads.js';
 
 /**
  * monitoring/<model>/batches/… uploaded: profile it with the baseline's kinds, compare it with
- * the baseline, write the reports, hand a critical drift to retraining, alert, then record.
+ * the baseline, write the reports, hand a critical drift to retraining, alert, aggregate it into
+ * the model's active rollout (rollout-check.ts), then record.
  */
 export async function processBatch(d: MonitoringDeps, o: UploadedObject): Promise<DriftRecord | undefined> {
   return oncePerUpload(d, o, 'batch', async (upload, now) => {
@@ -72,7 +74,13 @@ export async function processBatch(d: MonitoringDeps, o: UploadedObject): Promis
       skipped,
       d.config.maxSkippedRowShare,
     );
-    const warnings = [...(warning ? [warning] : []), ...profile.warnings];
+    // The model's active rollout: this batch's rows per variant, decided on, acted on.
+    const rollouts = await checkRollouts(d, o, upload, result.performance.reference);
+    const warnings = [
+      ...(warning ? [warning] : []),
+      ...profile.warnings,
+      ...rollouts.flatMap((r) => (r.warning ? [r.warning] : [])),
+    ];
     await writeLatestSummary(d, upload, result, profile.rows, reportUri, { status, warnings });
     const record: DriftRecord = {
       ...upload,

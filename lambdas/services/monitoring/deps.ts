@@ -4,6 +4,7 @@ import type { AlertPublisher } from '../../adapters/notifier.js';
 import type { S3Objects } from '../../adapters/s3-objects.js';
 import type { MonitoringRuntimeConfig } from '../../contracts/config-schema.js';
 import { DataError } from '../../domain/errors.js';
+import type { RolloutGuard } from './rollout-check.js';
 
 /** What the monitoring use cases (a baseline upload, a batch check) are given. */
 export interface MonitoringDeps {
@@ -26,6 +27,8 @@ export interface MonitoringDeps {
   readonly leaseSeconds?: number;
   /** Worker threads for profiling (default: one per available CPU). */
   readonly parallel?: ParallelOptions;
+  /** Aggregates batches into the model's active rollout and acts on its decision; absent: not wired. */
+  readonly rollouts?: RolloutGuard;
   /** Where delivery problems of secondary channels (the Slack webhook) are reported. */
   readonly logger?: MonitoringLogger;
 }

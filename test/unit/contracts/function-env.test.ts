@@ -59,6 +59,21 @@ describe('the function environment builder', () => {
     expect(start[ENV.stateMachineArn]).toBe('arn:sm');
   });
 
+  it('gives drift the state machine only when a model’s rollout policy can promote (it has a primary metric)', () => {
+    const models = (primary: boolean) =>
+      ({
+        monitoring: { retrainOnCritical: { enabled: false } },
+        models: {
+          churn: { rollout: { policy: primary ? { primary: { metric: 'converted' } } : {} } },
+          ltv: { rollout: { policy: {} } },
+        },
+      }) as never;
+    const off = functionEnvironment('drift', { values: aws, optional: optionalEnvironment(models(false)) });
+    const on = functionEnvironment('drift', { values: aws, optional: optionalEnvironment(models(true)) });
+    expect(off).not.toHaveProperty(ENV.stateMachineArn);
+    expect(on[ENV.stateMachineArn]).toBe('arn:sm');
+  });
+
   it('refuses a world without a value for a required variable, naming the function and the variable', () => {
     const { [ENV.approvalBaseUrl]: _, ...rest } = aws;
     expect(() => functionEnvironment('requestApproval', { values: rest })).toThrow(
