@@ -126,13 +126,11 @@ export const sweepPlanSchema = z.object({
 });
 export type SweepPlan = z.infer<typeof sweepPlanSchema>;
 
-/** `$.trial` of one Map iteration (PrepareRun records the run as this trial of the sweep). */
-export const trialRefSchema = z.object({
-  sweepId: z.string().min(1),
-  index: z.number().int().min(0),
-  overrides: z.record(z.string(), value),
-  hyperparameters: z.record(z.string(), value),
-});
+/**
+ * `$.trial` of one Map iteration (its ItemSelector): the planned trial and the sweep's rules.
+ * PrepareRun records the run as this trial of the sweep `rules.id`; CheckTrial applies the rules.
+ */
+export const trialRefSchema = sweepTrialSchema.extend({ rules: sweepRulesSchema });
 export type TrialRef = z.infer<typeof trialRefSchema>;
 
 /** What the CheckTrial state decides after a trial has trained (`$.check`). */

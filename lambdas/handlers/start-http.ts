@@ -26,6 +26,7 @@ const runBody = z.strictObject({
   reason: z.string().optional(),
   overrides: pipelineRequestSchema.shape.overrides, // checked by startPipeline, against the deployed schema
   force: z.boolean().optional(), // train even on the serving version's dataset (PrepareRun decides)
+  sweep: z.unknown().optional(), // a sweep spec (contracts/sweep.ts), checked by startPipeline
 });
 const promotionBody = z.strictObject({
   model: z.string(),
@@ -51,7 +52,8 @@ export function makeStartHttpHandler(deps: () => StartHttpDeps) {
       request = { model: p.model, stage: p.stage, promote: p.version, reason: p.reason ?? '' };
     } else if (event.routeKey === 'POST /runs') {
       const r = parseInput(runBody, body, 'run');
-      request = { ...r, stage: r.stage ?? deployed.models[r.model]?.schedule.stage ?? '' };
+      const stage = r.stage ?? deployed.models[r.model]?.schedule.stage ?? '';
+      request = { ...r, stage } as PipelineRequestInput;
     } else throw new ValidationError(`no route ${event.routeKey}`);
     const started = await startPipeline({ ...start, config: deployed }, request, {
       person: caller.person,

@@ -109,6 +109,8 @@ describe('table writes', () => {
     gate: 'NONE',
     manifestHttp: 'NONE',
     prepareRun: models,
+    checkTrial: models,
+    pickBest: models,
     register: models,
     deploy: models,
     cleanup: models,

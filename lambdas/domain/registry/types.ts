@@ -2,8 +2,33 @@ import type { Metrics } from '../../contracts/pipeline.js';
 import type { Bump } from './semver.js';
 import type { VersionStatus } from './status.js';
 
-/** `skipped`: PrepareRun found nothing new to train on (see domain/pipeline/retrain-skip.ts). */
-export type RunStatus = 'training' | 'evaluating' | 'registered' | 'succeeded' | 'failed' | 'skipped';
+/**
+ * `skipped`: PrepareRun found nothing new to train on (see domain/pipeline/retrain-skip.ts).
+ * A sweep's trials also end `stopped` (its early-stopping rule said so, `sweep.stopped` says
+ * why) or `evaluated` (measured, but another trial was chosen).
+ */
+export type RunStatus =
+  | 'training'
+  | 'evaluating'
+  | 'registered'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'stopped'
+  | 'evaluated';
+
+/** A run that is one trial of a sweep (`mlcycle sweep start`). */
+export interface RunSweepTrial {
+  /** The sweep's id: its execution's name. */
+  id: string;
+  trial: number;
+  /** Why the early-stopping rule stopped it (status `stopped`). */
+  stopped?: string;
+  /** Seconds from the run's start to the end of its training job (the sweep's overhead figures). */
+  trainingSeconds?: number;
+  /** Set on the trial PickBest chose. */
+  best?: boolean;
+}
 
 /** One pipeline run (experiment tracking): what was asked, on which data, and how it ended. */
 export interface RunRecord {
@@ -29,6 +54,8 @@ export interface RunRecord {
   logs?: string;
   /** Why a `skipped` run did not train: the dataset hash it shares with the serving version. */
   skipped?: { reason: string; datasetSha256: string; servingVersion: string };
+  /** Set when the run is one trial of a sweep. */
+  sweep?: RunSweepTrial;
 }
 
 export interface Lineage {
