@@ -43,6 +43,7 @@ describe('sweeps on the embedded default', () => {
   async function sweep(sweepSpec: SweepSpecInput, datasetName: string, approve: boolean) {
     const before = readOutbox(t.stack.endpoints.outboxDir).length;
     const started = Date.now();
+    let approvalPage = '';
     const executionArn = await startAs(t.stack, REQUESTOR, {
       model: 'churn',
       stage: 'staging',
@@ -61,16 +62,18 @@ describe('sweeps on the embedded default', () => {
           .find(Boolean);
       }
       if (!link) throw new Error('no approval email arrived');
+      // What the approver sees before deciding (a GET changes nothing).
+      approvalPage = await (await fetch(link)).text();
       await approveThroughLink(link, 'approve', 'best of the sweep', []);
     }
     const result = await t.stack.engine.settled(executionArn);
     const name = executionArn.split(':').pop() as string;
     const runs = (await store.runs.listRuns('churn', 1000)).filter((r) => r.sweep?.id === name);
-    return { result, runs, name, wallSeconds: (Date.now() - started) / 1000 };
+    return { result, runs, name, approvalPage, wallSeconds: (Date.now() - started) / 1000 };
   }
 
   it('8 trials, 2 at once, ASHA on trainLoss: the best evaluated trial is registered and deployed, stopped trials say why', async () => {
-    const { result, runs, name, wallSeconds } = await sweep(
+    const { result, runs, name, approvalPage, wallSeconds } = await sweep(
       {
         parameters: { learningRate: { logUniform: [0.0005, 0.5] } },
         strategy: 'random',
@@ -112,6 +115,11 @@ describe('sweeps on the embedded default', () => {
     expect(record?.lineage.runId).toBe(best[0]?.runId);
     expect(record?.lineage.hyperparameters.learningRate).toBe(best[0]?.hyperparameters.learningRate);
     expect((await store.stages.getStage('churn', 'staging'))?.version).toBe(version);
+    // The approval page said how the candidate was chosen: the trials, their metric, why some stopped.
+    expect(approvalPage).toContain('How this candidate was chosen');
+    expect(approvalPage).toContain(`Best of 8 trial(s) of sweep <code>${name}</code> by auc`);
+    expect(approvalPage.match(/<tr[^>]*><td>\d+/g)?.length).toBeGreaterThanOrEqual(8);
+    expect(approvalPage).toContain('ASHA rung');
     const training = runs.reduce((s, r) => s + (r.sweep?.trainingSeconds ?? 0), 0);
     console.log(
       `sweep figures: 8 trials, concurrency 2, wall ${wallSeconds.toFixed(1)} s (incl. approval), ` +

@@ -1,6 +1,7 @@
 import type { Metrics } from '../../contracts/pipeline.js';
 import { type DriftSectionInput, driftSection } from './drift-section.js';
 import { esc, page } from './html.js';
+import { type SweepSectionInput, sweepSection } from './sweep-section.js';
 import type { ApprovalRequest, Decision } from './types.js';
 
 export interface DecisionPageInput {
@@ -13,6 +14,8 @@ export interface DecisionPageInput {
   readonly modelCard: Record<string, unknown> | null;
   /** The model's recent drift: the worst batch of the window beside the latest. */
   readonly drift: DriftSectionInput;
+  /** When the candidate is the best trial of a sweep: how it was chosen. */
+  readonly sweep?: SweepSectionInput | null;
 }
 
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(4) : '—');
@@ -93,6 +96,7 @@ export function renderDecisionPage(input: DecisionPageInput): string {
 <p class="muted">Run ${esc(request.runId)} · needs ${esc(request.quorum)} of ${esc(request.approvers.length)} approvals (${esc(approvals)} so far) · link expires ${esc(request.expiresAt)} · you are ${esc(input.approver)}</p></section>
 <section><h2>Gates — ${request.gate.passed ? '<span class="pass">all required gates pass</span>' : '<span class="fail">a required gate fails</span>'}</h2>${gatesTable(request)}</section>
 <section><h2>Candidate vs the version serving ${esc(request.stage)}</h2>${comparison(request)}</section>
+${input.sweep ? `<section><h2>How this candidate was chosen</h2>${sweepSection(input.sweep)}</section>` : ''}
 <section><h2>Model card</h2>${modelCardSection(input.modelCard)}</section>
 <section><h2>Drift</h2>${driftSection(input.drift)}</section>
 <section><h2>Decisions</h2>${decided}</section>

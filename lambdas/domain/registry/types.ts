@@ -28,6 +28,8 @@ export interface RunSweepTrial {
   trainingSeconds?: number;
   /** Set on the trial PickBest chose. */
   best?: boolean;
+  /** On the chosen trial: the metric and direction that chose it (the approval page's table). */
+  chosenBy?: { metric: string; direction: 'max' | 'min' };
 }
 
 /** One pipeline run (experiment tracking): what was asked, on which data, and how it ended. */

@@ -140,7 +140,12 @@ export async function pickBestTrial(deps: PickBestDeps, state: PickBestInput): P
     await deps.registry.runs.updateRun(state.model, run.runId, {
       ...(t.index === best.index ? {} : { status: 'evaluated', finishedAt: now }),
       metrics: t.evaluation.metrics,
-      sweep: { ...run.sweep, ...(t.index === best.index ? { best: true } : {}) },
+      sweep: {
+        ...run.sweep,
+        ...(t.index === best.index
+          ? { best: true, chosenBy: { metric: rules.metric, direction: rules.direction } }
+          : {}),
+      },
     });
   }
   const { trials: _trials, trial: _trial, ...rest } = state;
