@@ -21,6 +21,7 @@ import { readJobLogs } from '../../lambdas/services/registry/run-logs.js';
 import { type CliContext, configuredModel, inContext, type RegisterCommands } from './types.js';
 
 const RUN_STATUSES = ['training', 'evaluating', 'registered', 'succeeded', 'failed', 'skipped'];
+RUN_STATUSES.push('stopped', 'evaluated'); // a sweep's trials end so too (docs/sweeps.md)
 
 /** `--since 7d`, `12h`, `30m` or an ISO time. */
 export function parseSince(value: string, now = new Date()): Date {

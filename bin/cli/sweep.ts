@@ -118,7 +118,7 @@ function statusOf(ctx: CliContext, id: string): Promise<SweepStatus> {
   );
 }
 
-/** `mlcycle sweep start|status|list`: hyperparameter sweeps (docs/experiments.md). */
+/** `mlcycle sweep start|status|list`: hyperparameter sweeps (docs/sweeps.md). */
 export const registerSweepCommands: RegisterCommands = (program, context) => {
   const sweep = program.command('sweep').description('hyperparameter sweeps: trials in a Step Functions Map');
 
