@@ -154,4 +154,33 @@ describe('sweeps on the embedded default', () => {
     expect(await store.versions.listVersions('churn')).toHaveLength(versions);
     expect(await store.stages.getStage('churn', 'staging')).toEqual(serving);
   }, 300_000);
+
+  it('a sweep stopped while its trials train: every trial run ends failed (none left training), nothing registered', async () => {
+    const versions = (await store.versions.listVersions('churn')).length;
+    const executionArn = await startAs(t.stack, REQUESTOR, {
+      model: 'churn',
+      stage: 'staging',
+      dataset: dataset('churn.csv'),
+      reason: 'stopped sweep',
+      sweep: {
+        parameters: { l2: { grid: [0, 0.001, 0.01, 0.1] } },
+        strategy: 'grid',
+        trials: 4,
+        concurrency: 2,
+        metric: 'auc',
+      },
+    });
+    const name = executionArn.split(':').pop() as string;
+    const trials = async () => (await store.runs.listRuns('churn', 1000)).filter((r) => r.sweep?.id === name);
+    const deadline = Date.now() + 60_000;
+    while ((await trials()).length === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    t.stack.engine.stopExecution(executionArn);
+    const result = await t.stack.engine.settled(executionArn);
+    expect(result.status).toBe('ABORTED');
+    const runs = await trials();
+    expect(runs.length).toBeGreaterThan(0);
+    for (const r of runs) expect(['failed', 'stopped']).toContain(r.status);
+    expect(await store.versions.listVersions('churn')).toHaveLength(versions);
+  }, 120_000);
 });
