@@ -37,10 +37,11 @@ export function readSweepSpec(file: string): SweepSpec {
 }
 
 /**
- * The spec checked here against the model's trainer.yaml before anything is contacted, so a bad
- * value fails fast; the start service checks it again against the deployed schema.
+ * The spec — a sweep the config names (`models.<model>.sweeps.<name>`), else a file — checked
+ * here against the model's trainer.yaml before anything is contacted, so a bad value fails fast;
+ * the start service checks it again against the deployed schema.
  */
-function checkBeforeStart(cmd: Command, model: string, spec: SweepSpec) {
+function specBeforeStart(cmd: Command, model: string, specArg: string): SweepSpec {
   const config = loadRunnableConfig(globalOptions(cmd).config);
   const m = config.models[model];
   if (!m) {
@@ -48,11 +49,13 @@ function checkBeforeStart(cmd: Command, model: string, spec: SweepSpec) {
       `unknown model "${model}"; the config defines: ${Object.keys(config.models).join(', ')}`,
     );
   }
-  return planSweep(
+  const spec = m.sweeps?.[specArg] ?? readSweepSpec(specArg);
+  planSweep(
     { model, task: m.task, trainer: config.trainers?.[model], base: m.training.hyperparameters },
     spec,
     'check',
   );
+  return spec;
 }
 
 const fmt = (v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(4)) : v);
@@ -136,9 +139,8 @@ export const registerSweepCommands: RegisterCommands = (program, context) => {
     .option('--wait', 'follow the sweep until it ends')
     .option('--json', 'print JSON')
     .action(async (model: string, file: string, opts, cmd: Command) => {
-      const spec = readSweepSpec(file);
       // Checked before any stack is contacted or started: a bad spec starts nothing.
-      checkBeforeStart(cmd, model, spec);
+      const spec = specBeforeStart(cmd, model, file);
       await inContext(context, cmd, (ctx) =>
         startSweep(
           ctx,

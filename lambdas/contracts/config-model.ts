@@ -3,6 +3,7 @@ import type { TrainingBudgetInput } from './budgets.js';
 import { gateSchema, METRIC_NAMES } from './config-gates.js';
 import { performanceThresholdsSchema } from './config-operations.js';
 import { ARM_FAMILY, name } from './config-primitives.js';
+import { sweepSpecSchema } from './sweep.js';
 import { TASK_TYPES } from './trainer.js';
 
 const hyperparameterValue = z.union([z.number(), z.string(), z.boolean()]);
@@ -101,6 +102,11 @@ export const modelSchema = z.strictObject({
       performance: performanceThresholdsSchema.prefault({}),
     })
     .prefault({}),
+  /**
+   * Named hyperparameter sweeps of this model (contracts/sweep.ts, docs/sweeps.md):
+   * `mlcycle sweep start <model> <name>` starts one as a spec file would.
+   */
+  sweeps: z.record(name, sweepSpecSchema).optional(),
 });
 
 /**
