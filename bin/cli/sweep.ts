@@ -12,7 +12,8 @@ import type { StartedExecution } from '../../lambdas/services/pipeline/start.js'
 import { type SweepStatus, sweepStatus } from '../../lambdas/services/sweeps/sweep-status.js';
 import { loadRunnableConfig } from '../../local/trainers/config-trainers.js';
 import { globalOptions, inProcessStack } from './context.js';
-import { followExecution, reasonOf, reportEnd } from './pipeline.js';
+import { watchExecution } from './execution-watch.js';
+import { reasonOf, reportEnd } from './pipeline.js';
 import { type CliContext, configuredModel, inContext, type RegisterCommands } from './types.js';
 
 /** A sweep spec file read and validated: one line per problem, naming the key and the value. */
@@ -103,8 +104,18 @@ async function startSweep(
   );
   if (started.sweep?.message) ctx.output.info(`note: ${started.sweep.message}`);
   if (wait || inProcessStack()) {
-    const final = await followExecution(ctx, executionArn);
-    ctx.output.info(statusText(await statusOf(ctx, executionName)));
+    // The trials' own states interleave in the history (several run at once): the Map is shown
+    // as one line, and the trials as the status table at the end.
+    const final = await watchExecution(ctx.sfn, executionArn, {
+      onState: (t, phase) => {
+        if (t.type === 'Choice' || t.type === 'Pass' || t.name.startsWith('Trial')) return;
+        if (phase === 'entered' && t.name === 'Approve')
+          ctx.output.info('  … Approve: waiting for approvals');
+        if (phase === 'exited')
+          ctx.output.info(`  ✓ ${t.name.padEnd(14)} ${((t.durationMs ?? 0) / 1000).toFixed(1)} s`);
+      },
+    });
+    for (const line of statusText(await statusOf(ctx, executionName)).split('\n')) ctx.output.info(line);
     reportEnd(ctx, executionArn, final);
   } else {
     ctx.output.result(
