@@ -1,3 +1,4 @@
+import { EXECUTION_TIMEOUT_SECONDS, executionBudget } from '../../contracts/budgets.js';
 import { HIGHER_IS_BETTER, METRICS_BY_TASK } from '../../contracts/config-gates.js';
 import {
   epochMetricDirection,
@@ -92,4 +93,32 @@ export function planSweep(
     ...(generated.gridSize ? { gridSize: generated.gridSize } : {}),
     ...(generated.message ? { message: generated.message } : {}),
   };
+}
+
+/** Seconds a trial's Lambda steps may take at most (PrepareRun, CheckTrial, Evaluate timeouts). */
+const TRIAL_LAMBDA_SECONDS = 60 + 60 + 300;
+
+/**
+ * Whether a sweep fits in one execution: ⌈trials / concurrency⌉ rounds of a trial's Train and
+ * Predict budgets (and its Lambda steps), then the best's smoke test and the approval wait,
+ * against the execution timeout (contracts/budgets.ts). The reason, or null when it fits.
+ */
+export function sweepBudgetProblem(
+  plan: { readonly trials: number; readonly concurrency: number },
+  training: { readonly taskTimeoutSeconds: number; readonly predictTaskTimeoutSeconds: number },
+  approvalWaitSeconds: number,
+): string | null {
+  const rounds = Math.ceil(plan.trials / plan.concurrency);
+  const trial = training.taskTimeoutSeconds + training.predictTaskTimeoutSeconds + TRIAL_LAMBDA_SECONDS;
+  const budget = executionBudget({
+    trainTaskSeconds: rounds * trial + training.predictTaskTimeoutSeconds,
+    approvalWaitSeconds,
+  });
+  if (budget.fits) return null;
+  const days = (s: number) => (s / 86400).toFixed(1);
+  return (
+    `a sweep of ${plan.trials} trial(s), ${plan.concurrency} at once, may take ${days(budget.totalSeconds)} days ` +
+    `(${rounds} round(s) of a trial's Train and Predict budgets, ${days(trial)} days each, and the approval wait), ` +
+    `longer than an execution may run (${days(EXECUTION_TIMEOUT_SECONDS)} days): raise concurrency, lower trials, or lower training.timeoutMinutes`
+  );
 }

@@ -14,11 +14,11 @@ import { describeZodError } from '../../contracts/zod-errors.js';
 import { checkQuorumReachable } from '../../domain/approval/quorum.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors.js';
 import { checkOverrides } from '../../domain/ml/trainer-config.js';
-import { requireModel, requireStage } from '../../domain/pipeline/admission.js';
+import { requireModel, requireStage, trainingSettings } from '../../domain/pipeline/admission.js';
 import { parseVersion } from '../../domain/registry/semver.js';
 import { SERVABLE } from '../../domain/registry/status.js';
 import type { VersionRecord } from '../../domain/registry/types.js';
-import { planSweep } from '../../domain/sweeps/plan.js';
+import { planSweep, sweepBudgetProblem } from '../../domain/sweeps/plan.js';
 
 /** What starting an execution needs; an SFNClient satisfies `sfn`. */
 export interface StartDeps {
@@ -79,7 +79,7 @@ export async function startPipeline(
   }
   if (request.promote) await checkPromotable(deps, request);
   else checkTrainingRequest(deps, request);
-  const sweep = request.sweep ? checkSweep(deps.config, request, model) : undefined;
+  const sweep = request.sweep ? checkSweep(deps.config, request, model, env) : undefined;
   checkQuorumReachable(request.stage, env.approvers, env.quorum, who.person);
 
   const now = (deps.clock ?? (() => new Date()))();
@@ -120,6 +120,7 @@ function checkSweep(
   config: MlcycleConfig,
   request: PipelineRequest,
   model: ReturnType<typeof requireModel>,
+  env: ReturnType<typeof requireStage>,
 ): NonNullable<StartedExecution['sweep']> {
   const spec = request.sweep;
   if (!spec) throw new Error('checkSweep needs a sweep');
@@ -138,6 +139,12 @@ function checkSweep(
     spec,
     'check',
   );
+  const over = sweepBudgetProblem(
+    { trials: plan.trials.length, concurrency: plan.concurrency },
+    trainingSettings(config, request.model),
+    env.approvalTimeoutHours * 3600,
+  );
+  if (over) throw new ValidationError(`model ${request.model}: ${over}`);
   return {
     trials: plan.trials.length,
     concurrency: plan.concurrency,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type SweepSpecInput, sweepSpecSchema } from '../../../lambdas/contracts/sweep.js';
 import type { DeployedTrainer } from '../../../lambdas/contracts/trainer.js';
-import { planSweep, type SweepTarget } from '../../../lambdas/domain/sweeps/plan.js';
+import { planSweep, type SweepTarget, sweepBudgetProblem } from '../../../lambdas/domain/sweeps/plan.js';
 
 const trainer: DeployedTrainer = {
   folder: 'containers/trainer',
@@ -90,5 +90,21 @@ describe('planSweep', () => {
     expect(() => planSweep({ ...target, trainer: undefined }, spec({}), 'x')).toThrow(
       /no trainer schema for churn/,
     );
+  });
+});
+
+describe('sweepBudgetProblem', () => {
+  const day = 86400;
+  it('fits rounds of the Train and Predict budgets in the execution timeout', () => {
+    const training = { taskTimeoutSeconds: 4 * 3600, predictTaskTimeoutSeconds: 3600 };
+    expect(sweepBudgetProblem({ trials: 100, concurrency: 1 }, training, 3 * day)).toBeNull();
+  });
+  it('refuses, saying how long and what to change, when they do not', () => {
+    const training = { taskTimeoutSeconds: 7 * day, predictTaskTimeoutSeconds: day };
+    const problem = sweepBudgetProblem({ trials: 100, concurrency: 2 }, training, 3 * day);
+    expect(problem).toMatch(
+      /^a sweep of 100 trial\(s\), 2 at once, may take 4\d\d\.\d days \(50 round\(s\) of a trial's Train and Predict budgets, 8\.0 days each, and the approval wait\), longer than an execution may run \(365\.0 days\): raise concurrency, lower trials, or lower training\.timeoutMinutes$/,
+    );
+    expect(sweepBudgetProblem({ trials: 100, concurrency: 20 }, training, 3 * day)).toBeNull();
   });
 });
