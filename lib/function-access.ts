@@ -117,6 +117,16 @@ export function functionAccess(props: {
         why: why('PrepareRun picks the newest dataset of the model'),
       },
     },
+    // A sweep trial's early stopping: the trial's and its sweep's runs and their metrics.jsonl.
+    checkTrial: {
+      table: { write: modelItems },
+      objects: {
+        grants: [read(PREFIXES.runs)],
+        why: why('CheckTrial reads the per-epoch metrics of the trials of a sweep'),
+      },
+    },
+    // Records how each trial of a sweep ended, on its run; reads no object.
+    pickBest: { table: { write: modelItems } },
     loadCandidate: { table: { read: true } },
     evaluate: {
       objects: {

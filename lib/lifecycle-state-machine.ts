@@ -22,10 +22,18 @@ export function batchJobsArn(scope: Construct): string {
   });
 }
 
-/** The tag keys the definition's Batch SubmitJob tasks set (`Tags`, with or without `.$`). */
+/**
+ * The tag keys the definition's Batch SubmitJob tasks set (`Tags`, with or without `.$`), those
+ * of a Map's iterations (a sweep's trial jobs) included.
+ */
 export function submitJobTagKeys(definition: { States: Record<string, Record<string, unknown>> }): string[] {
   const keys = new Set<string>();
-  for (const state of Object.values(definition.States)) {
+  const states = (d: { States: Record<string, Record<string, unknown>> }): Record<string, unknown>[] =>
+    Object.values(d.States).flatMap((st) => {
+      const processor = st.ItemProcessor as { States: Record<string, Record<string, unknown>> } | undefined;
+      return processor ? [st, ...states(processor)] : [st];
+    });
+  for (const state of states(definition)) {
     if (typeof state.Resource !== 'string' || !state.Resource.includes(':batch:submitJob')) continue;
     const tags = (state.Parameters as { Tags?: Record<string, unknown> } | undefined)?.Tags ?? {};
     for (const key of Object.keys(tags)) keys.add(key.replace(/\.\$$/, ''));

@@ -4,6 +4,7 @@ import { gateSchema, METRIC_NAMES } from './config-gates.js';
 import { performanceThresholdsSchema } from './config-operations.js';
 import { ARM_FAMILY, name } from './config-primitives.js';
 import { rolloutConfigSchema } from './config-rollout.js';
+import { sweepSpecSchema } from './sweep.js';
 import { TASK_TYPES } from './trainer.js';
 
 const hyperparameterValue = z.union([z.number(), z.string(), z.boolean()]);
@@ -104,6 +105,11 @@ export const modelSchema = z.strictObject({
     .prefault({}),
   /** Rollouts of this model: the decision policy and the batch columns (config-rollout.ts). */
   rollout: rolloutConfigSchema.prefault({}),
+  /**
+   * Named hyperparameter sweeps of this model (contracts/sweep.ts, docs/sweeps.md):
+   * `mlcycle sweep start <model> <name>` starts one as a spec file would.
+   */
+  sweeps: z.record(name, sweepSpecSchema).optional(),
 });
 
 /**

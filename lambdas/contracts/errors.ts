@@ -15,6 +15,7 @@ export const ERROR_NAMES = {
   forbidden: 'ForbiddenError',
   dataError: 'DataError',
   retrainSkipped: 'RetrainSkipped',
+  sweepFailed: 'SweepFailed',
 } as const;
 
 export type ErrorName = (typeof ERROR_NAMES)[keyof typeof ERROR_NAMES];

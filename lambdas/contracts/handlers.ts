@@ -60,6 +60,20 @@ export const HANDLERS = {
     memoryMb: 256,
     timeoutSeconds: 30,
   },
+  checkTrial: {
+    entry: 'lambdas/handlers/check-trial.ts',
+    env: base,
+    aslPlaceholder: 'CheckTrialFunctionArn',
+    memoryMb: 256,
+    timeoutSeconds: 60,
+  },
+  pickBest: {
+    entry: 'lambdas/handlers/pick-best.ts',
+    env: [ENV.table],
+    aslPlaceholder: 'PickBestFunctionArn',
+    memoryMb: 256,
+    timeoutSeconds: 60,
+  },
   loadCandidate: {
     entry: 'lambdas/handlers/load-candidate.ts',
     env: base,

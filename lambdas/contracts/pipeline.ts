@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { batchJobResultSchema } from './batch-jobs.js';
 import { HIGHER_IS_BETTER, METRIC_NAMES, METRICS_BY_TASK } from './config-schema.js';
+import { sweepPlanSchema, sweepSpecSchema, trialRefSchema } from './sweep.js';
 import { TASK_TYPES } from './trainer.js';
 
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a model or stage name from the config');
@@ -61,6 +62,12 @@ export const pipelineRequestSchema = z.strictObject({
         .refine((p) => Math.abs(p * 100 - Math.round(p * 100)) < 1e-9, 'must have at most 2 decimals'),
     })
     .optional(),
+  /**
+   * A hyperparameter sweep (`mlcycle sweep start`, contracts/sweep.ts): the run trains one trial
+   * per planned setting in a Map and the best goes on to Register. Checked by the start service
+   * against the deployed trainer schema and kept in the start record; Admit plans it again.
+   */
+  sweep: sweepSpecSchema.optional(),
 });
 export type PipelineRequest = z.infer<typeof pipelineRequestSchema>;
 
@@ -136,6 +143,10 @@ export const pipelineStateSchema = z.object({
   training: trainingSettingsSchema,
   /** How long the Approve state waits (its TimeoutSecondsPath), from the stage's policy. */
   approvalWait: z.object({ timeoutSeconds: z.number().int().min(1) }),
+  /** A sweep's plan (Admit): the Map's items, its MaxConcurrencyPath and the trials' rules. */
+  sweep: sweepPlanSchema.optional(),
+  /** Inside a sweep's Map: the trial this iteration trains (PrepareRun records the run as it). */
+  trial: trialRefSchema.optional(),
 });
 export type PipelineState = z.infer<typeof pipelineStateSchema>;
 

@@ -93,6 +93,15 @@ export class RetrainSkipped extends MlcycleError {
   readonly status = 409;
 }
 
+/**
+ * No trial of a sweep was evaluated (each failed or was stopped): PickBest throws this, the ASL
+ * catches it into the training failure path, and nothing is registered or promoted.
+ */
+export class SweepFailed extends MlcycleError {
+  override readonly name = ERROR_NAMES.sweepFailed;
+  readonly status = 422;
+}
+
 export function isMlcycleError(err: unknown): err is MlcycleError {
   return err instanceof MlcycleError;
 }

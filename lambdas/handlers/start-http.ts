@@ -26,6 +26,7 @@ const runBody = z.strictObject({
   reason: z.string().optional(),
   overrides: pipelineRequestSchema.shape.overrides, // checked by startPipeline, against the deployed schema
   force: z.boolean().optional(), // train even on the serving version's dataset (PrepareRun decides)
+  sweep: z.unknown().optional(), // a sweep spec (contracts/sweep.ts), checked by startPipeline
 });
 const promotionBody = z.strictObject({
   model: z.string(),
@@ -36,9 +37,9 @@ const promotionBody = z.strictObject({
 });
 
 /**
- * POST /runs starts a training run, POST /promotions a promotion of an existing version: as the
- * authenticated caller, under the deployed policy. 202 with the execution; 4xx naming what is
- * wrong (unknown model or version, a quorum the caller could never get, …).
+ * POST /runs starts a training run (or a sweep), POST /promotions a promotion of an existing
+ * version (or a rollout of it), as the authenticated caller under the deployed policy: 202 with
+ * the execution, or 4xx naming what is wrong.
  */
 export function makeStartHttpHandler(deps: () => StartHttpDeps) {
   return httpHandler(logger, async (event: APIGatewayProxyEventV2): Promise<HttpResult> => {
@@ -48,18 +49,15 @@ export function makeStartHttpHandler(deps: () => StartHttpDeps) {
     const body = jsonBody(event);
     let request: PipelineRequestInput;
     if (event.routeKey === 'POST /promotions') {
-      const p = parseInput(promotionBody, body, 'promotion');
-      const { version, reason, ...rest } = p;
+      const { version, reason, ...rest } = parseInput(promotionBody, body, 'promotion');
       request = { ...rest, promote: version, reason: reason ?? '' };
     } else if (event.routeKey === 'POST /runs') {
       const r = parseInput(runBody, body, 'run');
-      request = { ...r, stage: r.stage ?? deployed.models[r.model]?.schedule.stage ?? '' };
+      const stage = r.stage ?? deployed.models[r.model]?.schedule.stage ?? '';
+      request = { ...r, stage } as PipelineRequestInput;
     } else throw new ValidationError(`no route ${event.routeKey}`);
-    const started = await startPipeline({ ...start, config: deployed }, request, {
-      person: caller.person,
-      trigger: 'manual',
-      principal: caller.principal,
-    });
+    const who = { person: caller.person, trigger: 'manual' as const, principal: caller.principal };
+    const started = await startPipeline({ ...start, config: deployed }, request, who);
     logger.info('execution started', { execution: started.executionName, requestedBy: started.requestedBy });
     return json(202, started);
   });

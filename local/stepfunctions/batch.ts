@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   predictSources,
@@ -124,6 +125,31 @@ export async function runBatchJobLocally(
 }
 
 /**
+ * The embedded default's compute environment: at most one job per core of this machine runs at
+ * once, the others wait (RUNNABLE on Batch, where the compute environment's vCPUs bound them the
+ * same way). A sweep's Map asks for its spec's concurrency; here it gets min(that, cores).
+ */
+class ComputeSlots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(readonly size: number) {
+    this.free = size;
+  }
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
+export const LOCAL_COMPUTE_SLOTS = new ComputeSlots(Math.max(1, availableParallelism()));
+
+/**
  * SubmitJob on the embedded default: returns the job id at once and runs the job in the
  * background; when it ends, `onEnded` gets the "Batch Job State Change" detail EventBridge would
  * deliver on AWS (with the job's parameters, so the task token reaches the handler).
@@ -153,7 +179,7 @@ export function submitBatchJobLocally(
     jobQueue: params.JobQueue,
     parameters: { ...params.Parameters },
   };
-  void runBatchJobLocally(params, { ...options, signal: stop.signal }, jobId)
+  void LOCAL_COMPUTE_SLOTS.run(() => runBatchJobLocally(params, { ...options, signal: stop.signal }, jobId))
     .then(
       (result): BatchJobDetail => ({
         ...base,

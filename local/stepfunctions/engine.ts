@@ -305,27 +305,33 @@ export class LocalStepFunctions {
     }
   }
 
-  /** One override per Task state, chosen by its Resource, not by its name. */
+  /**
+   * One override per Task state, chosen by its Resource, not by its name; the states of a Map's
+   * iterations (allTaskStates) too. The library hands every task the execution's one
+   * `$$.Task.Token`; each task invocation here gets its own token instead (the execution's is
+   * replaced in its parameters), as Step Functions gives one per task, so the trials of a Map
+   * that wait at the same time are completed each by its own job.
+   */
   private overridesFor(
     executionArn: string,
     token: string,
   ): Record<string, (input: unknown) => Promise<unknown>> {
     const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
-    for (const [name, state] of Object.entries(this.options.definition.States)) {
-      if (state.Type !== 'Task' || !state.Resource) continue;
+    for (const [name, state] of allTaskStates(this.options.definition.States)) {
+      if (!state.Resource) continue;
       const resource = state.Resource;
-      let run: (input: unknown) => Promise<unknown>;
+      let run: (input: unknown, taskToken: string) => Promise<unknown>;
       if (resource.startsWith('arn:aws:lambda:')) {
         run = (input) => this.options.runner.lambda(resource, input);
       } else if (resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') {
-        run = (input) =>
-          this.waitForToken(executionArn, token, async () => {
+        run = (input, taskToken) =>
+          this.waitForToken(executionArn, taskToken, async () => {
             const params = input as Record<string, unknown>;
             await this.options.runner.invokeAsync(String(params.FunctionName), params.Payload);
           });
       } else if (resource === BATCH_JOB_RESOURCE) {
-        run = (input) =>
-          this.waitForToken(executionArn, token, () => this.options.runner.submitBatchJob(input));
+        run = (input, taskToken) =>
+          this.waitForToken(executionArn, taskToken, () => this.options.runner.submitBatchJob(input));
       } else {
         throw new Error(`state ${name}: resource ${resource} has no local implementation`);
       }
@@ -335,11 +341,12 @@ export class LocalStepFunctions {
         const { seconds, params } = path
           ? taskTimeout(path, input, carried)
           : { seconds: undefined, params: input };
-        const work = run(params);
+        const taskToken = `${token}:${randomUUID().slice(0, 8)}`;
+        const work = run(replaceToken(params, token, taskToken), taskToken);
         // The library races tasks against timeouts and aborts; a task that loses the race
         // still settles later, and must not surface as an unhandled rejection.
         work.catch(() => undefined);
-        return path ? withTimeout(work, seconds, () => this.expireToken(token)) : work;
+        return path ? withTimeout(work, seconds, () => this.expireToken(taskToken)) : work;
       };
     }
     return overrides;
@@ -430,6 +437,25 @@ export class LocalStepFunctions {
     for (const abort of this.aborts.values()) abort();
     await Promise.allSettled(this.running.values());
   }
+}
+
+/** Every Task state of a definition, with those of its Map states' iterations (names are unique across both). */
+function allTaskStates(states: Record<string, AslState>): [string, AslState][] {
+  return Object.entries(states).flatMap(([name, state]): [string, AslState][] => {
+    if (state.Type === 'Task') return [[name, state]];
+    const processor = (state.ItemProcessor ?? state.Iterator) as AslDefinition | undefined;
+    return state.Type === 'Map' && processor ? allTaskStates(processor.States) : [];
+  });
+}
+
+/** The parameters with every occurrence of the execution's token replaced by the task's own. */
+function replaceToken(value: unknown, from: string, to: string): unknown {
+  if (value === from) return to;
+  if (Array.isArray(value)) return value.map((v) => replaceToken(v, from, to));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceToken(v, from, to)]));
+  }
+  return value;
 }
 
 /** ` (at <state>)`: the state an execution was in, from its history (the last state entered). */
@@ -554,22 +580,20 @@ async function withTimeout<T>(
  */
 const NO_LIBRARY_TIMEOUT = 2_000_000;
 
-/**
- * The definition as the library runs it: the execution's TimeoutSeconds and each Task's
- * TimeoutSecondsPath are taken out (and enforced by the
- * engine, with Step Functions' semantics: the path is read from the state input) so the
- * library's own reading, which resolves it against the input after Parameters, cannot fail or
- * mistime the state.
- */
-export function localDefinition(definition: AslDefinition): {
-  definition: AslDefinition;
-  timeoutPaths: Record<string, string>;
-  executionTimeoutSeconds: number | undefined;
-} {
-  const timeoutPaths: Record<string, string> = {};
+/** The states as the library runs them (see localDefinition), a Map's iterations included. */
+function localStates(
+  source: Record<string, AslState>,
+  timeoutPaths: Record<string, string>,
+): Record<string, AslState> {
   const states: Record<string, AslState> = {};
-  for (const [name, state] of Object.entries(definition.States)) {
-    if (state.Type === 'Task' && typeof state.TimeoutSecondsPath === 'string') {
+  for (const [name, state] of Object.entries(source)) {
+    const processor = state.ItemProcessor as AslDefinition | undefined;
+    if (state.Type === 'Map' && processor) {
+      states[name] = {
+        ...state,
+        ItemProcessor: { ...processor, States: localStates(processor.States, timeoutPaths) },
+      } as AslState;
+    } else if (state.Type === 'Task' && typeof state.TimeoutSecondsPath === 'string') {
       const { TimeoutSecondsPath, ...rest } = state;
       timeoutPaths[name] = TimeoutSecondsPath as string;
       // With Parameters, the override sees only their result: the library resolves the path
@@ -584,6 +608,23 @@ export function localDefinition(definition: AslDefinition): {
       } as AslState;
     } else states[name] = state;
   }
+  return states;
+}
+
+/**
+ * The definition as the library runs it: the execution's TimeoutSeconds and each Task's
+ * TimeoutSecondsPath are taken out (and enforced by the
+ * engine, with Step Functions' semantics: the path is read from the state input) so the
+ * library's own reading, which resolves it against the input after Parameters, cannot fail or
+ * mistime the state.
+ */
+export function localDefinition(definition: AslDefinition): {
+  definition: AslDefinition;
+  timeoutPaths: Record<string, string>;
+  executionTimeoutSeconds: number | undefined;
+} {
+  const timeoutPaths: Record<string, string> = {};
+  const states = localStates(definition.States, timeoutPaths);
   // The library arms one setTimeout for the execution's TimeoutSeconds, which Node fires at once
   // past 24.8 days; the engine enforces it instead (longTimer).
   const { TimeoutSeconds, ...rest } = definition;

@@ -4,6 +4,7 @@ import type { MlcycleConfig } from '../../lambdas/contracts/config-schema.js';
 import type { DeployedTrainer } from '../../lambdas/contracts/trainer.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { modelTrainerProblems } from '../../lambdas/domain/ml/trainer-config.js';
+import { planSweep } from '../../lambdas/domain/sweeps/plan.js';
 import { loadTrainer } from './manifest.js';
 
 /**
@@ -46,6 +47,18 @@ export function attachTrainers(
     trainers[modelName] = trainer;
     for (const problem of modelTrainerProblems(modelName, model, trainer))
       problems.push(`${source}: ${problem}`);
+    // Each named sweep, checked as `sweep start` would check it (every swept value, like --set).
+    for (const [sweepName, spec] of Object.entries(model.sweeps ?? {})) {
+      try {
+        planSweep(
+          { model: modelName, task: model.task, trainer, base: model.training.hyperparameters },
+          spec,
+          sweepName,
+        );
+      } catch (err) {
+        problems.push(`${source}: models.${modelName}.sweeps.${sweepName}: ${(err as Error).message}`);
+      }
+    }
   }
   if (problems.length) throw new ValidationError(problems.join('\n'));
   return { ...config, trainers };

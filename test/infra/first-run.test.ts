@@ -82,10 +82,21 @@ describe('1. a tagged SubmitJob is allowed to tag', () => {
       ).toHaveLength(2);
     }
     expect(targets.some((t) => t.includes(':job/*"'))).toBe(true);
-    const tagKeys = Object.keys(asl(s).States.Train?.Parameters.Tags ?? {}).map((k) =>
-      k.replace(/\.\$$/, ''),
-    );
-    expect(tagKeys.length).toBeGreaterThan(0);
+    // The run's Train job and a sweep's trial jobs (which add mlcycle:sweep) tag what they submit.
+    const trialTrain = (
+      asl(s).States.Trials as unknown as {
+        ItemProcessor: { States: Record<string, { Parameters: { Tags?: Record<string, unknown> } }> };
+      }
+    ).ItemProcessor.States.TrialTrain;
+    const tagKeys = [
+      ...new Set(
+        [
+          ...Object.keys(asl(s).States.Train?.Parameters.Tags ?? {}),
+          ...Object.keys(trialTrain?.Parameters.Tags ?? {}),
+        ].map((k) => k.replace(/\.\$$/, '')),
+      ),
+    ].sort();
+    expect(tagKeys).toContain('mlcycle:sweep');
     expect(st?.Condition).toEqual({ 'ForAllValues:StringEquals': { 'aws:TagKeys': tagKeys } });
   });
 });

@@ -110,6 +110,8 @@ describe('table writes', () => {
     manifestHttp: 'NONE',
     statusHttp: 'NONE',
     prepareRun: models,
+    checkTrial: models,
+    pickBest: models,
     register: models,
     deploy: models,
     cleanup: models,

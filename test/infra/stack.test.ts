@@ -297,6 +297,86 @@ describe('lifecycle state machine', () => {
     expect(definition.States.Skipped?.Type).toBe('Succeed');
   });
 
+  it('runs a sweep as an inline Map over the planned trials, MaxConcurrency from the spec, each trial a Batch job of the model', () => {
+    type State = {
+      Type: string;
+      Resource?: string;
+      Next?: string;
+      Parameters?: Record<string, unknown>;
+      [k: string]: unknown;
+    };
+    const definition = JSON.parse(props(smId()).DefinitionString as string) as {
+      States: Record<string, State>;
+    };
+    const mode = definition.States['Mode?'] as unknown as {
+      Choices: { Variable: string; IsPresent?: boolean; Next: string }[];
+    };
+    expect(mode.Choices[0]).toEqual({ Variable: '$.sweep', IsPresent: true, Next: 'Trials' });
+    const trials = definition.States.Trials as State & {
+      ItemProcessor: { ProcessorConfig: { Mode: string }; StartAt: string; States: Record<string, State> };
+    };
+    expect(trials.Type).toBe('Map');
+    expect(trials.ItemsPath).toBe('$.sweep.trials');
+    // One definition serves any spec: the concurrency is read from the state, not written in it.
+    expect(trials.MaxConcurrencyPath).toBe('$.sweep.concurrency');
+    expect(trials.MaxConcurrency).toBeUndefined();
+    expect(trials.ItemProcessor.ProcessorConfig.Mode).toBe('INLINE');
+    expect(trials.Next).toBe('PickBest');
+    const inner = trials.ItemProcessor.States;
+    const placeholder = (name: string) => `\${${name}}`;
+    // Per trial: the run's own Lambdas and Batch jobs (the same queue and job definitions as a run).
+    expect(inner.TrialPrepare?.Resource).toBe(placeholder('PrepareRunFunctionArn'));
+    expect(inner.TrialCheck?.Resource).toBe(placeholder('CheckTrialFunctionArn'));
+    expect(inner.TrialEvaluate?.Resource).toBe(placeholder('EvaluateFunctionArn'));
+    for (const [name, of] of [
+      ['TrialTrain', 'Train'],
+      ['TrialPredict', 'Predict'],
+    ] as const) {
+      expect(inner[name]?.Resource, name).toBe(BATCH_JOB_RESOURCE);
+      expect(inner[name]?.Parameters?.JobQueue, name).toBe(definition.States[of]?.Parameters?.JobQueue);
+      expect(inner[name]?.Parameters?.['JobDefinition.$'], name).toBe(
+        definition.States[of]?.Parameters?.['JobDefinition.$'],
+      );
+    }
+    // A failed trial ends its own iteration (TrialFailed), not the Map.
+    for (const name of ['TrialPrepare', 'TrialTrain', 'TrialCheck', 'TrialPredict', 'TrialEvaluate']) {
+      const catches = inner[name]?.Catch as { ErrorEquals: string[]; Next: string }[];
+      expect(
+        catches.map((c) => [c.ErrorEquals, c.Next]),
+        name,
+      ).toEqual([[['States.ALL'], 'TrialFailed']]);
+    }
+    expect(definition.States.PickBest?.Resource).toBe(placeholder('PickBestFunctionArn'));
+    expect(definition.States.PickBest?.Next).toBe('Register');
+    const substitutions = props(smId()).DefinitionSubstitutions as Record<string, unknown>;
+    expect(substitutions.CheckTrialFunctionArn).toEqual({ 'Fn::GetAtt': [fnId('checkTrial'), 'Arn'] });
+    expect(substitutions.PickBestFunctionArn).toEqual({ 'Fn::GetAtt': [fnId('pickBest'), 'Arn'] });
+  });
+
+  it('gives the sweep Lambdas only their partitions and the runs/ prefix, never a wildcard', () => {
+    for (const name of ['checkTrial', 'pickBest'] as const) {
+      const mine = statements.filter((a) => a.roles.includes(roleId(name)) && a.statement.Effect === 'Allow');
+      expect(mine.length, name).toBeGreaterThan(0);
+      for (const a of mine) {
+        const actions = actionsOf(a.statement);
+        expect(
+          actions.some((x) => x === '*' || x.endsWith(':*')),
+          `${name} ${actions}`,
+        ).toBe(false);
+        expect(
+          actions.some((x) => /^(states|batch|lambda|iam):/.test(x)),
+          `${name} ${actions}`,
+        ).toBe(false);
+        const s3 = actions.filter((x) => x.startsWith('s3:'));
+        if (name === 'pickBest') expect(s3, name).toEqual([]);
+        for (const r of list(a.statement.Resource as unknown[])) {
+          const text = JSON.stringify(Stack.of(s.stack).resolve(r as IResolvable));
+          if (text.includes(':s3:') || text.includes('/*"')) expect(text, name).toMatch(/runs\//);
+        }
+      }
+    }
+  });
+
   it('leaves no $-brace placeholder without a substitution, and substitutes the right resources', () => {
     const p = props(smId());
     const text = p.DefinitionString as string;

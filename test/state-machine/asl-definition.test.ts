@@ -172,4 +172,74 @@ describe('lifecycle ASL', () => {
     expect(nameOf('Predict')).toBe(lifecycleJobName('predict', 'churn', 'r1'));
     expect(nameOf('SmokePredict')).toBe(smokeJobName('e1'));
   });
+
+  describe('the Trials Map of a sweep', () => {
+    const map = asl.States.Trials as Record<string, unknown> & {
+      ItemProcessor: { StartAt: string; States: Record<string, Record<string, unknown>> };
+    };
+    const inner = map.ItemProcessor.States;
+
+    it('is chosen first by Mode? for a state with $.sweep, and reads its items and concurrency from the state', () => {
+      const choices = (asl.States['Mode?'] as { Choices: { Variable: string; Next: string }[] }).Choices;
+      expect(choices[0]).toEqual({ Variable: '$.sweep', IsPresent: true, Next: 'Trials' });
+      expect(map.Type).toBe('Map');
+      expect(map.ItemsPath).toBe('$.sweep.trials');
+      expect(map.MaxConcurrencyPath).toBe('$.sweep.concurrency');
+      expect(map.Next).toBe('PickBest');
+      expect(asl.States.PickBest?.Next).toBe('Register');
+      // A Map that fails as a whole (and PickBest with no trial evaluated) is a training failure.
+      for (const name of ['Trials', 'PickBest']) {
+        const catches = asl.States[name]?.Catch as { ErrorEquals: string[]; Next: string }[];
+        expect(catches.at(-1), name).toMatchObject({
+          ErrorEquals: ['States.ALL'],
+          Next: 'OnTrainingFailure',
+        });
+      }
+    });
+
+    it('trains each trial as a run: the same Lambdas, job definitions and job names as Train and Predict', () => {
+      expect(map.ItemProcessor.StartAt).toBe('TrialPrepare');
+      expect(inner.TrialPrepare?.Resource).toBe(asl.States.PrepareRun?.Resource);
+      expect(inner.TrialEvaluate?.Resource).toBe(asl.States.Evaluate?.Resource);
+      for (const [trial, run] of [
+        ['TrialTrain', 'Train'],
+        ['TrialPredict', 'Predict'],
+      ] as const) {
+        const params = inner[trial]?.Parameters as Record<string, unknown>;
+        const runParams = asl.States[run]?.Parameters as Record<string, unknown>;
+        expect(inner[trial]?.Resource, trial).toBe(asl.States[run]?.Resource);
+        for (const key of ['JobName.$', 'JobQueue', 'JobDefinition.$', 'EcsPropertiesOverride', 'Timeout']) {
+          expect(params[key], `${trial} ${key}`).toEqual(runParams[key]);
+        }
+        expect(inner[trial]?.TimeoutSecondsPath, trial).toBe(asl.States[run]?.TimeoutSecondsPath);
+      }
+    });
+
+    it('catches every failure of a trial in its own iteration, gives every task a timeout, retries only transient errors', () => {
+      const known = new Set<string>([...Object.values(ERROR_NAMES), ...SERVICE_ERRORS]);
+      for (const [name, state] of Object.entries(inner)) {
+        if (state.Type === 'Task') {
+          expect(Boolean(state.TimeoutSeconds || state.TimeoutSecondsPath), name).toBe(true);
+          const catches = state.Catch as { ErrorEquals: string[]; Next: string }[];
+          expect(catches, name).toEqual([
+            { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'TrialFailed' },
+          ]);
+          for (const rule of (state.Retry as { ErrorEquals: string[] }[] | undefined) ?? []) {
+            expect(rule.ErrorEquals, name).not.toContain('States.ALL');
+            expect(
+              rule.ErrorEquals.filter((e) => !e.startsWith('States.') && !known.has(e)),
+              name,
+            ).toEqual([]);
+          }
+        }
+      }
+      for (const end of ['TrialEvaluated', 'TrialStopped', 'TrialFailed']) {
+        expect(inner[end]?.Type, end).toBe('Pass');
+        expect(inner[end]?.End, end).toBe(true);
+        expect((inner[end]?.Parameters as Record<string, unknown> | undefined)?.['index.$'], end).toBe(
+          '$.trial.index',
+        );
+      }
+    });
+  });
 });

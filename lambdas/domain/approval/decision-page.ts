@@ -2,6 +2,7 @@ import type { Metrics } from '../../contracts/pipeline.js';
 import { type RolloutStatusView, rolloutEvidenceSection } from '../rollouts/status-html.js';
 import { type DriftSectionInput, driftSection } from './drift-section.js';
 import { esc, page } from './html.js';
+import { type SweepSectionInput, sweepSection } from './sweep-section.js';
 import { type ApprovalRequest, askedChange, type Decision } from './types.js';
 
 export interface DecisionPageInput {
@@ -14,6 +15,8 @@ export interface DecisionPageInput {
   readonly modelCard: Record<string, unknown> | null;
   /** The model's recent drift: the worst batch of the window beside the latest. */
   readonly drift: DriftSectionInput;
+  /** When the candidate is the best trial of a sweep: how it was chosen. */
+  readonly sweep?: SweepSectionInput | null;
   /** The rollout whose evidence asked for this promotion (its canary is the candidate), if any. */
   readonly rollout?: RolloutStatusView | null;
 }
@@ -103,6 +106,7 @@ ${request.rollout ? `<p><b>${esc(askedChange(request))}</b>: the rest of the pla
 <section><h2>Gates — ${request.gate.passed ? '<span class="pass">all required gates pass</span>' : '<span class="fail">a required gate fails</span>'}</h2>${gatesTable(request)}</section>
 <section><h2>Candidate vs the version serving ${esc(request.stage)}</h2>${comparison(request)}</section>
 ${input.rollout ? rolloutSection(input.rollout) : ''}
+${input.sweep ? `<section><h2>How this candidate was chosen</h2>${sweepSection(input.sweep)}</section>` : ''}
 <section><h2>Model card</h2>${modelCardSection(input.modelCard)}</section>
 <section><h2>Drift</h2>${driftSection(input.drift)}</section>
 <section><h2>Decisions</h2>${decided}</section>

@@ -15,6 +15,7 @@ import {
 } from '../../contracts/pipeline.js';
 import { NotFoundError } from '../errors.js';
 import { checkOverrides } from '../ml/trainer-config.js';
+import { planSweep } from '../sweeps/plan.js';
 
 /**
  * What the deployed config says about one execution. The config is the deployed stack's (a file
@@ -67,14 +68,32 @@ export function admittedState(
   execution: { arn: string; name: string },
 ): PipelineState {
   const env = requireStage(config, record.request.stage);
+  const { sweep, ...request } = record.request;
+  const training = withOverrides(config, record);
+  // A sweep's trials, planned from the recorded spec (same seed, same trials as the start checked);
+  // the sweep's id is its execution's name.
+  const plan = sweep
+    ? planSweep(
+        {
+          model: request.model,
+          task: training.task,
+          trainer: config.trainers?.[request.model],
+          base: training.hyperparameters,
+        },
+        sweep,
+        execution.name,
+      )
+    : undefined;
+  const { message: _message, ...sweepPlan } = plan ?? {};
   return pipelineStateSchema.parse({
-    ...record.request,
-    rollout: record.request.rollout ?? null,
+    ...request,
+    rollout: request.rollout ?? null,
     execution,
     requestedBy: record.requestedBy,
     trigger: record.trigger,
-    training: withOverrides(config, record),
+    training,
     approvalWait: { timeoutSeconds: Math.max(1, Math.round(env.approvalTimeoutHours * 3600)) },
+    ...(plan ? { sweep: sweepPlan } : {}),
   });
 }
 

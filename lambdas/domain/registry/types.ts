@@ -5,6 +5,8 @@ import type { VersionStatus } from './status.js';
 /**
  * `skipped`: PrepareRun found nothing new to train on (see domain/pipeline/retrain-skip.ts);
  * `cancelled`: someone allowed stopped it (`runs cancel`), see `RunRecord.cancelled`.
+ * A sweep's trials also end `stopped` (its early-stopping rule said so, `sweep.stopped` says
+ * why) or `evaluated` (measured, but another trial was chosen).
  */
 export type RunStatus =
   | 'training'
@@ -13,9 +15,11 @@ export type RunStatus =
   | 'succeeded'
   | 'failed'
   | 'skipped'
-  | 'cancelled';
+  | 'cancelled'
+  | 'stopped'
+  | 'evaluated';
 
-/** Every run status, in the order a run moves through them. */
+/** Every run status, in the order a run moves through them (a sweep's trials end stopped or evaluated). */
 export const RUN_STATUSES: readonly RunStatus[] = [
   'training',
   'evaluating',
@@ -24,10 +28,27 @@ export const RUN_STATUSES: readonly RunStatus[] = [
   'failed',
   'skipped',
   'cancelled',
+  'stopped',
+  'evaluated',
 ];
 
 /** A run in one of these has a running execution: it can still be cancelled (or fail). */
 export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = ['training', 'evaluating', 'registered'];
+
+/** A run that is one trial of a sweep (`mlcycle sweep start`). */
+export interface RunSweepTrial {
+  /** The sweep's id: its execution's name. */
+  id: string;
+  trial: number;
+  /** Why the early-stopping rule stopped it (status `stopped`). */
+  stopped?: string;
+  /** Seconds from the run's start to the end of its training job (the sweep's overhead figures). */
+  trainingSeconds?: number;
+  /** Set on the trial PickBest chose. */
+  best?: boolean;
+  /** On the chosen trial: the metric and direction that chose it (the approval page's table). */
+  chosenBy?: { metric: string; direction: 'max' | 'min' };
+}
 
 /** One pipeline run (experiment tracking): what was asked, on which data, and how it ended. */
 export interface RunRecord {
@@ -55,6 +76,8 @@ export interface RunRecord {
   skipped?: { reason: string; datasetSha256: string; servingVersion: string };
   /** Who stopped a `cancelled` run, when, and why (`runs cancel`). */
   cancelled?: { by: string; at: string; reason: string };
+  /** Set when the run is one trial of a sweep. */
+  sweep?: RunSweepTrial;
 }
 
 export interface Lineage {

@@ -1,4 +1,5 @@
 import type { DriftStore } from '../../adapters/drift/drift-store.js';
+import type { Registry } from '../../adapters/registry/registry.js';
 import type { RolloutStore } from '../../adapters/registry/rollouts.js';
 import { parseS3Uri, type S3Objects } from '../../adapters/s3-objects.js';
 import { driftLatestKey, driftSummarySchema } from '../../contracts/drift-summary.js';
@@ -8,10 +9,12 @@ import { renderDecisionPage } from '../../domain/approval/decision-page.js';
 import { lastDays, reportHref } from '../../domain/approval/drift-section.js';
 import { messagePage } from '../../domain/approval/html.js';
 import { formToken, type LinkCheck, verifyFormToken, verifyLink } from '../../domain/approval/signing.js';
+import type { SweepSectionInput } from '../../domain/approval/sweep-section.js';
 import type { ApprovalRequest, Decision } from '../../domain/approval/types.js';
 import { type RecentWindow, recentDrift, windowStart } from '../../domain/drift/recent.js';
 import type { DriftRecord } from '../../domain/drift/record.js';
 import { type RolloutStatusView, statusViewOf } from '../../domain/rollouts/status-html.js';
+import { sweepRuns } from '../sweeps/check-trial.js';
 import { type DecisionDeps, type DecisionResult, recordDecision } from './decide.js';
 
 /** What the emailed link's page needs beside the decision service. */
@@ -27,8 +30,12 @@ export interface LinkDeps extends DecisionDeps {
     readonly records: Pick<DriftStore, 'listRecords'>;
     readonly window: () => RecentWindow;
   };
-  /** With the model's rollouts, a promotion a rollout asked for shows the rollout's evidence. */
-  readonly registry: DecisionDeps['registry'] & { readonly rollouts?: Pick<RolloutStore, 'list'> };
+  /**
+   * The registry: its runs say whether the candidate is a sweep's best trial, and of which
+   * trials; with the model's rollouts, a promotion a rollout asked for shows the rollout's evidence.
+   */
+  readonly registry: DecisionDeps['registry'] &
+    Pick<Registry, 'versions' | 'stages' | 'runs'> & { readonly rollouts?: Pick<RolloutStore, 'list'> };
 }
 
 /**
@@ -113,6 +120,25 @@ function modelCardOf(d: LinkDeps, request: ApprovalRequest): Promise<Record<stri
   return optionalJson(d.objects, d.bucket, runFileKey(request.model, request.runId, RUN_FILES.modelCard));
 }
 
+/** When the candidate's run is the chosen trial of a sweep: the sweep's trials, for the page. */
+async function sweepOf(d: LinkDeps, request: ApprovalRequest): Promise<SweepSectionInput | null> {
+  const run = request.runId ? await d.registry.runs.getRun(request.model, request.runId) : undefined;
+  const chosenBy = run?.sweep?.chosenBy;
+  if (!run?.sweep || !chosenBy) return null;
+  const trials = (await sweepRuns(d.registry, request.model, run.sweep.id))
+    .map((r) => ({
+      trial: r.sweep.trial,
+      runId: r.runId,
+      status: r.runId === run.runId ? 'chosen' : r.status,
+      parameters: r.overrides ?? {},
+      value: r.metrics?.[chosenBy.metric as keyof NonNullable<typeof r.metrics>] ?? null,
+      reason: r.sweep.stopped ?? r.failure?.cause ?? '',
+      chosen: r.runId === run.runId,
+    }))
+    .sort((a, b) => a.trial - b.trial);
+  return { id: run.sweep.id, metric: chosenBy.metric, direction: chosenBy.direction, trials };
+}
+
 /**
  * GET (or HEAD) of an emailed link: the decision page, with the model card, gate evidence, the
  * comparison with what serves and the model's recent drift (the worst batch of the window beside
@@ -133,10 +159,11 @@ export async function linkPage(
     const answer = await batchReport(d, request.model, visit.report, records, window);
     return visit.head ? { status: answer.status, page: '' } : answer;
   }
-  const [modelCard, latest, rollout] = await Promise.all([
+  const [modelCard, latest, rollout, sweep] = await Promise.all([
     modelCardOf(d, request),
     optionalJson<unknown>(d.objects, d.bucket, driftLatestKey(request.model)),
     rolloutEvidenceOf(d, request),
+    sweepOf(d, request),
   ]);
   const summary = driftSummarySchema.safeParse(latest);
   const token = visit.token ?? '';
@@ -147,6 +174,7 @@ export async function linkPage(
     linkToken: token,
     formToken: formToken(key, visit.requestId, approver, seconds(now)),
     modelCard,
+    sweep,
     drift: {
       recent: recentDrift(records, now, window),
       summary: summary.success ? summary.data : null,

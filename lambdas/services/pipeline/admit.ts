@@ -35,7 +35,7 @@ export async function admitExecution(
     // One line, the refused keys first: a failure's cause is one line of at most 500 characters.
     throw new ValidationError(
       (unknown.length ? `execution input carries ${unknown.join(', ')}, which it may not: ` : '') +
-        'the input names only model, stage, reason, dataset, bump, version, promote, overrides and force; policy and identity come from the deployed stack. ' +
+        'the input names only model, stage, reason, dataset, bump, version, promote, overrides, force and sweep; policy and identity come from the deployed stack. ' +
         describeZodError(parsed.error, 'execution input').split('\n').join('; '),
     );
   }

@@ -10,6 +10,7 @@ import {
   executionEndOutcome,
   failureOutcome,
 } from '../../domain/pipeline/failure-outcome.js';
+import { sweepRuns } from '../sweeps/check-trial.js';
 import { alertOnce, failureMessage, type PipelineFailureDeps, settleVersion } from './record-failure.js';
 
 /** An execution of the lifecycle that ended without deploying, as its status-change event says. */
@@ -46,6 +47,8 @@ export interface ExecutionEndedResult {
   readonly notified: string | null;
   /** Batch jobs of the execution that were still active and are now terminated. */
   readonly jobsStopped: readonly string[];
+  /** A sweep's trial runs (other than `runFailed`) it left active, now marked failed. */
+  readonly trialsFailed?: readonly string[];
 }
 
 type Json = Record<string, unknown>;
@@ -126,6 +129,24 @@ export async function handleExecutionEnded(
     }
   }
 
+  const name = ended.executionArn.split(':').pop() ?? ended.executionArn;
+  // A sweep (its id is the execution's name): trials it left training or evaluating are failed
+  // too, and their jobs stopped below (the state is the sweep's, or, inside the Map, a trial's).
+  const trialsFailed: string[] = [];
+  if (model && !promote && (obj(state?.sweep) || obj(state?.trial))) {
+    for (const trial of await sweepRuns(deps.registry, model, name)) {
+      if (trial.runId === runId) continue;
+      const failure = {
+        kind: outcome.kind,
+        error: ended.error ?? ended.status,
+        cause: detail || outcome.summary,
+      };
+      if (await deps.registry.runs.failRunIfActive(model, trial.runId, failure, now.toISOString())) {
+        trialsFailed.push(trial.runId);
+      }
+    }
+  }
+
   let runFailed: string | null = null;
   let versionSettled: string | null = null;
   if (model && !promote) {
@@ -145,7 +166,6 @@ export async function handleExecutionEnded(
     }
   }
 
-  const name = ended.executionArn.split(':').pop() ?? ended.executionArn;
   // Its train, predict and smoke-test jobs, by the names the ASL gives them: a job still running
   // would hold its (GPU) instance until its attempt timeout for a run that no longer exists.
   const jobNames = model
@@ -153,6 +173,9 @@ export async function handleExecutionEnded(
         ...(runId && !promote
           ? (['train', 'predict'] as const).map((k) => lifecycleJobName(k, model, runId))
           : []),
+        ...trialsFailed.flatMap((trial) =>
+          (['train', 'predict'] as const).map((k) => lifecycleJobName(k, model, trial)),
+        ),
         smokeJobName(name),
       ]
     : [];
@@ -177,6 +200,7 @@ export async function handleExecutionEnded(
             ? `Approval requests closed (nothing will deploy): ${closedRequests.join(', ')}.`
             : '',
           runFailed ? `The run ${runFailed} was marked failed.` : '',
+          trialsFailed.length ? `Sweep trials marked failed: ${trialsFailed.join(', ')}.` : '',
           jobsStopped.length ? `Batch jobs it left running were terminated: ${jobsStopped.join(', ')}.` : '',
         ],
       )
@@ -212,6 +236,7 @@ export async function handleExecutionEnded(
     versionSettled,
     notified,
     jobsStopped,
+    ...(trialsFailed.length ? { trialsFailed } : {}),
   };
 }
 

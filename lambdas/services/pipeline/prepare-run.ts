@@ -137,7 +137,9 @@ export async function prepareRun(deps: PrepareRunDeps, input: PipelineState): Pr
   const datasetUri = await chooseDataset(deps, input);
   const now = (deps.clock ?? (() => new Date()))();
   const runId = newRunId(now);
-  const skip = await nothingNew(deps, input, datasetUri);
+  // A sweep's trial trains what its plan says (Admit checked it); a sweep is never skipped.
+  const hyperparameters = input.trial?.hyperparameters ?? input.training.hyperparameters;
+  const skip = input.trial ? null : await nothingNew(deps, input, datasetUri);
   if (skip) {
     await deps.registry.runs.putRun({
       ...runRecord(input, runId, datasetUri, now.toISOString()),
@@ -155,7 +157,7 @@ export async function prepareRun(deps: PrepareRunDeps, input: PipelineState): Pr
     runId,
     datasetUri,
     outputUri: s3Uri(deps.bucket, runPrefix(input.model, runId)),
-    hyperparametersJson: JSON.stringify(input.training.hyperparameters),
+    hyperparametersJson: JSON.stringify(hyperparameters),
     excludeCsv: input.training.exclude.join(','),
     holdoutFraction: String(input.training.holdoutFraction),
     startedAt: now.toISOString(),
@@ -165,6 +167,15 @@ export async function prepareRun(deps: PrepareRunDeps, input: PipelineState): Pr
 }
 
 function runRecord(input: PipelineState, runId: string, datasetUri: string, startedAt: string): RunRecord {
+  const trial = input.trial;
+  if (trial) {
+    return {
+      ...runRecord({ ...input, trial: undefined }, runId, datasetUri, startedAt),
+      hyperparameters: trial.hyperparameters,
+      overrides: trial.overrides,
+      sweep: { id: trial.rules.id, trial: trial.index },
+    };
+  }
   return {
     model: input.model,
     runId,

@@ -14,10 +14,11 @@ import { describeZodError } from '../../contracts/zod-errors.js';
 import { checkQuorumReachable } from '../../domain/approval/quorum.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors.js';
 import { checkOverrides } from '../../domain/ml/trainer-config.js';
-import { requireModel, requireStage } from '../../domain/pipeline/admission.js';
+import { requireModel, requireStage, trainingSettings } from '../../domain/pipeline/admission.js';
 import { parseVersion } from '../../domain/registry/semver.js';
 import { SERVABLE } from '../../domain/registry/status.js';
 import type { VersionRecord } from '../../domain/registry/types.js';
+import { planSweep, sweepBudgetProblem } from '../../domain/sweeps/plan.js';
 import { type RolloutStartReads, requireRolloutStartable } from '../rollouts/startable.js';
 
 /** What starting an execution needs; an SFNClient satisfies `sfn`. */
@@ -49,6 +50,8 @@ export interface StartedExecution {
   readonly executionName: string;
   readonly requestedBy: string;
   readonly request: PipelineRequest;
+  /** A sweep's plan as started: how many trials, how many at once, and a note when a grid was cut. */
+  readonly sweep?: { readonly trials: number; readonly concurrency: number; readonly message?: string };
 }
 
 /**
@@ -82,6 +85,7 @@ export async function startPipeline(
   }
   if (request.promote) await checkPromotable(deps, request);
   else checkTrainingRequest(deps, request);
+  const sweep = request.sweep ? checkSweep(deps.config, request, model, env) : undefined;
   checkQuorumReachable(request.stage, env.approvers, env.quorum, who.person);
 
   const now = (deps.clock ?? (() => new Date()))();
@@ -110,7 +114,48 @@ export async function startPipeline(
     throw err;
   }
   if (!executionArn) throw new Error('StartExecution returned no execution ARN');
-  return { executionArn, executionName, requestedBy: who.person, request };
+  return { executionArn, executionName, requestedBy: who.person, request, ...(sweep ? { sweep } : {}) };
+}
+
+/**
+ * A sweep's spec planned now, against the deployed trainer schema (every swept value checked as
+ * `--set` would be), so a bad spec is refused before anything is recorded or started. Admit plans
+ * it again from the start record, with the same seed and so the same trials.
+ */
+function checkSweep(
+  config: MlcycleConfig,
+  request: PipelineRequest,
+  model: ReturnType<typeof requireModel>,
+  env: ReturnType<typeof requireStage>,
+): NonNullable<StartedExecution['sweep']> {
+  const spec = request.sweep;
+  if (!spec) throw new Error('checkSweep needs a sweep');
+  if (request.promote) {
+    throw new ValidationError(
+      `a sweep trains; a promotion of ${request.model} ${request.promote} trains nothing: drop the sweep or the promotion`,
+    );
+  }
+  const plan = planSweep(
+    {
+      model: request.model,
+      task: model.task,
+      trainer: config.trainers?.[request.model],
+      base: { ...model.training.hyperparameters, ...request.overrides },
+    },
+    spec,
+    'check',
+  );
+  const over = sweepBudgetProblem(
+    { trials: plan.trials.length, concurrency: plan.concurrency },
+    trainingSettings(config, request.model),
+    env.approvalTimeoutHours * 3600,
+  );
+  if (over) throw new ValidationError(`model ${request.model}: ${over}`);
+  return {
+    trials: plan.trials.length,
+    concurrency: plan.concurrency,
+    ...(plan.message ? { message: plan.message } : {}),
+  };
 }
 
 function checkRequestOverrides(
@@ -170,7 +215,9 @@ export function executionNameFor(request: PipelineRequest, trigger: Trigger, now
     .replace(/\.(\d+)Z$/, '$1Z');
   const kind = request.promote
     ? `${request.rollout ? 'rollout' : 'promote'}-${request.promote.replace(/[^A-Za-z0-9]/g, '-')}`
-    : trigger;
+    : request.sweep
+      ? 'sweep'
+      : trigger;
   const tail = randomBytes(2).toString('hex');
   const head = `${request.model}-${request.stage}-${kind}-${stamp}`.slice(0, 80 - tail.length - 1);
   return `${head}-${tail}`;

@@ -121,7 +121,10 @@ export async function findRun(deps: RunHistoryDeps, runId: string, model?: strin
  * The trainer's per-epoch metrics: output/metrics.jsonl of a contract run (metrics.jsonl of an
  * older one), numeric fields only, at most the first 1 MB.
  */
-export async function epochsOf(deps: RunHistoryDeps, run: Pick<RunRecord, 'model' | 'runId'>) {
+export async function epochsOf(
+  deps: Pick<RunHistoryDeps, 'bucket' | 'objects'>,
+  run: Pick<RunRecord, 'model' | 'runId'>,
+) {
   for (const name of [RUN_INPUTS.outputMetrics, RUN_FILES.metrics]) {
     const uri = s3Uri(deps.bucket, runFileKey(run.model, run.runId, name));
     const text = await readHead(deps.objects, uri, 1024 * 1024);

@@ -1,0 +1,81 @@
+import type { Registry } from '../../adapters/registry/registry.js';
+import { HIGHER_IS_BETTER, type MetricName } from '../../contracts/config-gates.js';
+import type { StartRecord } from '../../contracts/pipeline.js';
+import { NotFoundError } from '../../domain/errors.js';
+import { sweepRuns } from './check-trial.js';
+
+export interface SweepTrialStatus {
+  readonly trial: number;
+  readonly runId: string;
+  /** The run's status: training, evaluating, stopped, evaluated, failed, registered, succeeded. */
+  readonly status: string;
+  readonly parameters: Readonly<Record<string, string | number | boolean>>;
+  /** The sweep's metric as the platform measured it, once evaluated. */
+  readonly value: number | null;
+  /** Why it stopped (the rule's reason) or failed. */
+  readonly reason: string;
+  readonly best: boolean;
+  readonly version: string | null;
+  readonly trainingSeconds: number | null;
+}
+
+export interface SweepStatus {
+  readonly id: string;
+  readonly model: string;
+  readonly stage: string;
+  readonly requestedBy: string;
+  readonly metric: string;
+  readonly direction: 'max' | 'min';
+  readonly rule: string;
+  readonly planned: number;
+  readonly concurrency: number;
+  readonly trials: readonly SweepTrialStatus[];
+  readonly best: SweepTrialStatus | null;
+}
+
+export interface SweepStatusDeps {
+  readonly registry: Pick<Registry, 'runs'>;
+  readonly starts: { get(executionName: string): Promise<StartRecord | undefined> };
+}
+
+/**
+ * `sweep status`: a sweep's spec (its start record) and its trials as their runs recorded them,
+ * in trial order: parameters, the measured metric, status (stopped ones with the rule's reason,
+ * failed ones with the failure) and which one was chosen.
+ */
+export async function sweepStatus(deps: SweepStatusDeps, id: string): Promise<SweepStatus> {
+  const record = await deps.starts.get(id);
+  const spec = record?.request.sweep;
+  if (!record || !spec) {
+    throw new NotFoundError(
+      `no sweep ${id}: \`mlcycle sweep list\` shows the sweeps (their execution names)`,
+    );
+  }
+  const runs = await sweepRuns(deps.registry, record.request.model, id);
+  const trials = runs
+    .map((r) => ({
+      trial: r.sweep.trial,
+      runId: r.runId,
+      status: r.status,
+      parameters: r.overrides ?? {},
+      value: r.metrics?.[spec.metric] ?? null,
+      reason: r.sweep.stopped ?? (r.failure ? r.failure.cause || r.failure.error : ''),
+      best: Boolean(r.sweep.best),
+      version: r.version ?? null,
+      trainingSeconds: r.sweep.trainingSeconds ?? null,
+    }))
+    .sort((a, b) => a.trial - b.trial);
+  return {
+    id,
+    model: record.request.model,
+    stage: record.request.stage,
+    requestedBy: record.requestedBy,
+    metric: spec.metric,
+    direction: spec.direction ?? (HIGHER_IS_BETTER[spec.metric as MetricName] ? 'max' : 'min'),
+    rule: spec.earlyStopping.rule,
+    planned: spec.trials,
+    concurrency: spec.concurrency,
+    trials,
+    best: trials.find((t) => t.best) ?? null,
+  };
+}

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SweepRules, TrialRef } from '../../lambdas/contracts/sweep.js';
+import { type HandlerWorld, handlerWorld, MODEL, pipelineState, putRun, runInfo } from './fixtures.js';
+
+type Handler = (event: unknown) => Promise<unknown>;
+
+const SWEEP = 'churn-staging-sweep-test';
+const rules: SweepRules = {
+  id: SWEEP,
+  metric: 'auc',
+  direction: 'max',
+  earlyStopping: { rule: 'asha', minEpochs: 1, reductionFactor: 3, metric: 'trainLoss', direction: 'min' },
+};
+
+describe('check-trial handler (CheckTrial state, DynamoDB Local + s3rver)', () => {
+  let w: HandlerWorld;
+  let handler: Handler;
+
+  beforeAll(async () => {
+    w = await handlerWorld('checkTrial');
+    ({ handler } = (await import('../../lambdas/handlers/check-trial.js')) as { handler: Handler });
+  });
+  afterAll(async () => {
+    await w?.stop();
+  });
+
+  /** A trained trial: its run record (status as given) and its metrics.jsonl of trainLoss values. */
+  async function trained(index: number, losses: number[], status: 'training' | 'evaluating' = 'training') {
+    const runId = `20300101T00000${index}Z-00000${index}`;
+    const trial: TrialRef = {
+      index,
+      overrides: { learningRate: index },
+      hyperparameters: { learningRate: index },
+      rules,
+    };
+    const state = pipelineState({ trial });
+    const run = runInfo(w.bucket, runId, state);
+    await putRun(w, run, state);
+    // Started a minute ago, so its training took about that long.
+    const startedAt = new Date(Date.now() - 60_000).toISOString();
+    await w.registry.runs.updateRun(MODEL, runId, { status, startedAt, sweep: { id: SWEEP, trial: index } });
+    await w.objects.put(
+      { bucket: w.bucket, key: `runs/${MODEL}/${runId}/output/metrics.jsonl` },
+      losses.map((trainLoss, i) => `${JSON.stringify({ epoch: i + 1, trainLoss })}\n`).join(''),
+      'application/x-ndjson',
+    );
+    return { ...state, run: { ...run, runUri: run.outputUri } };
+  }
+
+  it('the first trial goes on and is recorded evaluating with its training time', async () => {
+    const state = await trained(0, [0.5, 0.4, 0.3]);
+    expect(await handler(state)).toEqual({
+      stop: false,
+      reason: 'passed 2 ASHA rung(s), the last at epoch 3',
+    });
+    const run = await w.registry.runs.getRun(MODEL, state.run.runId);
+    expect(run?.status).toBe('evaluating');
+    expect(run?.sweep).toMatchObject({ id: SWEEP, trial: 0 });
+    expect(run?.sweep?.trainingSeconds).toBeGreaterThanOrEqual(60);
+    expect(run?.sweep?.trainingSeconds).toBeLessThan(120);
+  });
+
+  it('a weak trial is stopped against the trials trained so far, recorded stopped with the rung, value and threshold', async () => {
+    await trained(1, [0.6, 0.5, 0.45], 'evaluating');
+    await trained(2, [0.7, 0.6, 0.5], 'evaluating');
+    const state = await trained(3, [0.8, 0.7, 0.6]);
+    const reason =
+      'ASHA rung 0 (epoch 1): trainLoss 0.8 is not in the top 1 of the 4 trials at that rung (threshold 0.5, min)';
+    expect(await handler(state)).toEqual({ stop: true, reason });
+    const run = await w.registry.runs.getRun(MODEL, state.run.runId);
+    expect(run?.status).toBe('stopped');
+    expect(run?.sweep?.stopped).toBe(reason);
+    expect(run?.finishedAt).toBeDefined();
+  });
+
+  it('ignores trials of other sweeps and trials still training', async () => {
+    const other = await trained(4, [0.1, 0.1, 0.1]);
+    await w.registry.runs.updateRun(MODEL, other.run.runId, { sweep: { id: 'another-sweep', trial: 4 } });
+    await trained(5, [0.01, 0.01, 0.01], 'training');
+    // Against trials 0–2 only (4 is another sweep's, 5 has not finished training): 0.45 ranks first.
+    const state = await trained(6, [0.45, 0.35, 0.25]);
+    expect(await handler(state)).toMatchObject({ stop: false });
+  });
+
+  it('refuses a state without its trial (a bad ASL), writing nothing', async () => {
+    const before = await w.scan();
+    const { trial: _trial, ...state } = await trained(7, [0.1]);
+    const after = await w.scan();
+    await expect(handler(state)).rejects.toMatchObject({ name: 'ValidationError' });
+    expect(await w.scan()).toBe(after);
+    expect(after).not.toBe(before);
+  });
+});
