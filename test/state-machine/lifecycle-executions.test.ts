@@ -126,7 +126,11 @@ describe('lifecycle state machine on the embedded default', () => {
       if (readOutbox(t.stack.endpoints.outboxDir).length > mails) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(readOutbox(t.stack.endpoints.outboxDir).slice(mails).map((m) => m.subject)).toEqual([subject]);
+    expect(
+      readOutbox(t.stack.endpoints.outboxDir)
+        .slice(mails)
+        .map((m) => m.subject),
+    ).toEqual([subject]);
     const skipped = (await store.runs.listRuns('churn')).find((r) => r.executionArn === result.executionArn);
     expect(skipped?.status).toBe('skipped');
     expect(skipped?.skipped?.servingVersion).toBe(serving?.version);
