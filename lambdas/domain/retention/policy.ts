@@ -37,15 +37,26 @@ interface Draft {
   reasons: string[];
 }
 
-/** Whatever serves a stage or is where a rollback of it would go: never archived, outside the floor. */
+/** A version some players are served outside the stage pointers: a rollout's variant. */
+export interface AlsoServing {
+  readonly version: string;
+  readonly why: string;
+}
+
+/**
+ * Whatever serves a stage, serves players in a rollout, or is where a rollback of a stage would
+ * go: never archived, outside the floor.
+ */
 export function protectedVersions(
   pointers: readonly StagePointer[],
   ledger: readonly LedgerEntry[],
+  alsoServing: readonly AlsoServing[] = [],
 ): Map<string, string[]> {
   const out = new Map<string, string[]>();
   const add = (version: string | undefined, why: string) => {
     if (version) out.set(version, [...(out.get(version) ?? []), why]);
   };
+  for (const a of alsoServing) add(a.version, a.why);
   for (const p of pointers) {
     add(p.version, `serving ${p.stage}`);
     // Where `mlcycle models rollback` would go: after a rollback that is not the version just
@@ -70,8 +81,9 @@ export function floorPool(
   versions: readonly VersionRecord[],
   pointers: readonly StagePointer[],
   ledger: readonly LedgerEntry[],
+  alsoServing: readonly AlsoServing[] = [],
 ): VersionRecord[] {
-  const kept = protectedVersions(pointers, ledger);
+  const kept = protectedVersions(pointers, ledger, alsoServing);
   return versions.filter((v) => v.status !== 'archived' && !kept.has(v.version));
 }
 
@@ -89,11 +101,12 @@ export function retentionPlan(
   ledger: readonly LedgerEntry[],
   rules: RetentionRules,
   now: Date,
+  alsoServing: readonly AlsoServing[] = [],
 ): RetentionDecision[] {
   const { keepLastVersions: keepLast, maxAgeDays, floor } = rules;
   const newestFirst = [...versions].sort((a, b) => compareVersions(b.version, a.version));
   const rank = new Map(newestFirst.map((v, i) => [v.version, i]));
-  const kept = protectedVersions(pointers, ledger);
+  const kept = protectedVersions(pointers, ledger, alsoServing);
   const cutoff = maxAgeDays === undefined ? undefined : now.getTime() - maxAgeDays * DAY_MS;
 
   const live = newestFirst.filter((v) => v.status !== 'archived');

@@ -3,6 +3,7 @@ import type { CleanupHistory } from '../../adapters/registry/cleanup-history.js'
 import type { Registry } from '../../adapters/registry/registry.js';
 import type { S3Objects } from '../../adapters/s3-objects.js';
 import type { ArchivedVersion, CleanupRecord, CleanupTrigger } from '../../contracts/cleanup.js';
+import { variantsInForce } from '../../contracts/rollout-record.js';
 import { runPrefix } from '../../contracts/s3-layout.js';
 import { type RetentionDecision, type RetentionRules, retentionPlan } from '../../domain/retention/policy.js';
 
@@ -87,12 +88,20 @@ async function cleanModel(
   model: string,
   now: Date,
 ): Promise<ModelCleanup> {
-  const [versions, pointers, ledger] = await Promise.all([
+  const [versions, pointers, ledger, rollouts] = await Promise.all([
     deps.registry.versions.listVersions(model),
     deps.registry.stages.listStages(model),
     deps.registry.stages.history(model),
+    deps.registry.rollouts.activeForModel(model),
   ]);
-  const plan = retentionPlan(versions, pointers, ledger, options.rules, now);
+  // A rollout's canary serves players while the stage pointer still names the control.
+  const inRollouts = rollouts.flatMap((r) =>
+    variantsInForce(r).map((v) => ({
+      version: v.version,
+      why: `serving ${r.stage} in rollout ${r.rolloutId}`,
+    })),
+  );
+  const plan = retentionPlan(versions, pointers, ledger, options.rules, now, inRollouts);
   const kept = plan.filter((d) => d.action === 'keep');
   const archived: ModelCleanup['archived'] = [];
   try {

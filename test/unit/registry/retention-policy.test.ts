@@ -61,6 +61,17 @@ describe('retentionPlan: age and count together, with a floor', () => {
   const ledger = [promote(2, '1.6.0', '1.7.0'), promote(1, null, '1.6.0')];
   const pointers = [pointer('1.7.0', 2)];
 
+  it('never archives a version a rollout serves to players (the pointer still names the control)', () => {
+    const rules = { keepLastVersions: 1, floor: 1 };
+    const canary = [{ version: '1.2.0', why: 'serving production in rollout churn.production.1' }];
+    const plan = retentionPlan(versions, pointers, ledger, rules, NOW, canary);
+    expect(actions(plan)['1.2.0']).toBe('keep');
+    expect(reasons(plan, '1.2.0')).toEqual(['serving production in rollout churn.production.1']);
+    // …and it stays outside the floor's pool, like the versions the pointers name.
+    expect(floorPool(versions, pointers, ledger, canary).map((v) => v.version)).not.toContain('1.2.0');
+    expect(actions(retentionPlan(versions, pointers, ledger, rules, NOW))['1.2.0']).toBe('archive');
+  });
+
   it('archives what is older than maxAgeDays OR beyond the newest keepLast, with the reason', () => {
     const plan = retentionPlan(
       versions,
