@@ -223,7 +223,9 @@ export function functionAccess(props: {
     // variants' served copies (hashing them; copying one that is missing from its run) and
     // republish the manifest; no execution, no approval item.
     rolloutHttp: {
-      table: { write: modelItems },
+      // …and notices an abort once: its marker, and the alert topic (the email channel).
+      table: { write: [...modelItems, P.notices] },
+      alerts: true,
       objects: {
         grants: [read(PREFIXES.runs), { prefix: PREFIXES.deployments, read: true, write: true }, served],
         why: why(

@@ -240,9 +240,10 @@ export const HANDLERS = {
     timeoutSeconds: 30,
   },
   rolloutHttp: {
-    // Ramps and aborts republish the manifest with (or without) the rollout block, as Deploy does.
+    // Ramps and aborts republish the manifest with (or without) the rollout block, as Deploy does;
+    // an abort is noticed on the alert topic, linking the model's status under the API's URL.
     entry: 'lambdas/handlers/rollout-http.ts',
-    env: [...base, ...control, ...clientDownloads],
+    env: [...base, ...control, ...clientDownloads, ENV.alertTopicArn, ENV.approvalBaseUrl],
     optionalEnv: [ENV.cdnDistributionId],
     memoryMb: 512,
     timeoutSeconds: 30,

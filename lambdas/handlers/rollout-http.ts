@@ -8,12 +8,14 @@ import type { MlcycleConfig } from '../contracts/config-schema.js';
 import { ENV } from '../contracts/env.js';
 import { ValidationError } from '../domain/errors.js';
 import type { ClientPublicationDeps } from '../services/deploy/client-publication.js';
+import type { StageNoticeDeps } from '../services/notices/stage-notices.js';
 import { abortRolloutAs } from '../services/rollouts/abort.js';
 import { rampRollout } from '../services/rollouts/ramp.js';
 import { rolloutStatus } from '../services/rollouts/status.js';
 import { type AuthMode, authEnvSchema, callerOf } from './kit/caller.js';
 import { clientPublicationFromEnv } from './kit/client-publication.js';
 import { type HttpResult, httpHandler, json, jsonBody } from './kit/http.js';
+import { noticeDepsFromEnv } from './kit/notices.js';
 import { registryEnvSchema } from './kit/pipeline-env.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
 
@@ -25,6 +27,7 @@ export interface RolloutHttpDeps extends Pick<ClientPublicationDeps, 'clientBase
   readonly registry: Registry;
   readonly objects: S3Objects;
   readonly bucket: string;
+  readonly notices: StageNoticeDeps;
 }
 
 const rampBody = z.strictObject({ percent: z.number(), reason: z.string().max(500).default('') });
@@ -41,8 +44,7 @@ export function makeRolloutHttpHandler(deps: () => RolloutHttpDeps) {
     const { authMode, config: deployed, ...adapters } = deps();
     const d = { ...adapters, config: deployed() };
     const caller = callerOf(event, authMode, d.config);
-    const model = event.pathParameters?.model ?? '';
-    const stage = event.pathParameters?.stage ?? '';
+    const { model = '', stage = '' } = event.pathParameters ?? {};
     switch (event.routeKey) {
       case 'GET /rollouts/{model}/{stage}':
         return json(200, await rolloutStatus(d, model, stage));
@@ -52,11 +54,7 @@ export function makeRolloutHttpHandler(deps: () => RolloutHttpDeps) {
         const { rollout, published } = event.routeKey.endsWith('/ramp')
           ? await rampRollout(d, { ...parseInput(rampBody, jsonBody(event), 'ramp'), ...who })
           : await abortRolloutAs(d, { ...parseInput(abortBody, jsonBody(event), 'abort'), ...who });
-        logger.info('rollout changed', {
-          route: event.routeKey,
-          rolloutId: rollout.rolloutId,
-          by: caller.person,
-        });
+        logger.info('rollout changed', { route: event.routeKey, id: rollout.rolloutId, by: caller.person });
         return json(200, { rollout, manifest: published.manifest, invalidation: published.invalidation });
       }
       default:
@@ -75,6 +73,7 @@ export const handler = makeRolloutHttpHandler(
       objects: new S3Objects(createS3Client()),
       bucket: env[ENV.bucket],
       ...clientPublicationFromEnv(),
+      notices: noticeDepsFromEnv(logger),
     };
   }),
 );

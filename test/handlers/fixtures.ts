@@ -111,6 +111,7 @@ export async function handlerWorld(
     [ENV.codeVersion]: 'f00dfacef00dfacef00dfacef00dfacef00dface',
     [ENV.jobQueue]: 'arn:aws:batch:us-east-1:000000000000:job-queue/mlcycle-training',
     [ENV.clientBaseUrl]: CLIENT_BASE_URL,
+    [ENV.approvalBaseUrl]: 'https://api.test',
     ...values,
   };
   for (const key of Object.keys(process.env)) if (key.startsWith('MLCYCLE_')) delete process.env[key];

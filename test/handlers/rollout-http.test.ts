@@ -161,5 +161,10 @@ describe('rollout-http in IAM mode', () => {
       rollout: { status: 'aborted', ended: { actor: 'a@studio.test' } },
     });
     expect((bodyOf(abort).manifest as Record<string, unknown>).rollout).toBeUndefined();
+    // The abort is told once on the alert channel (docs/notices.md), naming who and why.
+    const notices = w.outbox().filter((m) => m.includes('rollout of'));
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toContain('aborted by a@studio.test');
+    expect(notices[0]).toContain('Reason: stop');
   });
 });

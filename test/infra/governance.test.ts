@@ -116,7 +116,7 @@ describe('table writes', () => {
     deploy: models,
     cleanup: models,
     registryHttp: ['NOTICE#*', ...models],
-    rolloutHttp: models,
+    rolloutHttp: ['NOTICE#*', ...models],
     monitoringHttp: models,
     runControlHttp: models,
     requestApproval: ['APPROVAL#*', 'APPROVALFOR#*'],

@@ -61,7 +61,6 @@ describe('rollout routes (rollout-http)', () => {
     for (const forbidden of [
       /^states:/,
       /^ses:/,
-      /^sns:/,
       /^secretsmanager:/,
       /^batch:/,
       /^dynamodb:\*$/,
@@ -73,6 +72,8 @@ describe('rollout routes (rollout-http)', () => {
       ).toEqual([]);
     }
     expect(actions).toContain('cloudfront:CreateInvalidation');
+    // An abort is noticed on the alert topic, and only there.
+    expect(actions.filter((a) => a.startsWith('sns:'))).toEqual(['sns:Publish']);
     const objectResources = statements
       .filter((st) => actionsOf(st).some((a) => a.startsWith('s3:') && a.endsWith('Object')))
       .flatMap((st) => list(st.Resource as unknown[]))

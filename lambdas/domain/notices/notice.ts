@@ -143,3 +143,36 @@ export function rolloutEndedNotice(
     ),
   };
 }
+
+/** What a sweep's final state says of its trials (PickBest's `sweepResult`). */
+export interface SweepOutcome {
+  readonly id: string;
+  readonly metric: string;
+  readonly best: number;
+  readonly trials: readonly { index: number; status: string; value: number | null }[];
+}
+
+/**
+ * A sweep ended by deploying its best trial: the deploy notice, told as the end of the sweep
+ * (once per sweep), with how the trials ended.
+ */
+export function sweepFinishedNotice(
+  deployed: Notice,
+  sweep: SweepOutcome,
+  version: string,
+  stage: string,
+): Notice {
+  const count = (status: string) => sweep.trials.filter((t) => t.status === status).length;
+  const best = sweep.trials.find((t) => t.index === sweep.best);
+  const value = typeof best?.value === 'number' ? ` (${sweep.metric} ${best.value.toFixed(4)})` : '';
+  return {
+    ...deployed,
+    id: `sweep-finished:${sweep.id}`,
+    kind: 'sweep-finished',
+    subject: `[mlcycle] ${deployed.model} sweep finished: trial #${sweep.best}${value} deployed to ${stage} as ${version}`,
+    text: lines(
+      `The sweep ${sweep.id} ran ${sweep.trials.length} trials: ${count('evaluated')} evaluated, ${count('stopped')} stopped early, ${count('failed')} failed; trial #${sweep.best}${value} was the best by the platform's measurement.`,
+      deployed.text,
+    ),
+  };
+}

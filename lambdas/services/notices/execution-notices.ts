@@ -5,6 +5,8 @@ import {
   type Notice,
   type NoticeLinks,
   retrainSkippedNotice,
+  type SweepOutcome,
+  sweepFinishedNotice,
 } from '../../domain/notices/notice.js';
 import { type NoticeDeps, type NoticeOutcome, notifyOnce } from './notify.js';
 
@@ -60,7 +62,7 @@ export function noticeOfState(
   if (deployment && version && typeof deployment.ledgerSeq === 'number') {
     const superseded = obj(deployment.supersededBy);
     const approvedBy = (obj(state.approval)?.approvedBy as unknown[] | undefined) ?? [];
-    return deployedNotice(
+    const deployed = deployedNotice(
       {
         model,
         stage,
@@ -77,6 +79,10 @@ export function noticeOfState(
       },
       noticeLinks(deps, model, stage),
     );
+    const sweep = obj(state.sweepResult) as SweepOutcome | undefined;
+    return sweep && Array.isArray(sweep.trials)
+      ? sweepFinishedNotice(deployed, sweep, version, stage)
+      : deployed;
   }
   const skipped = obj(state.skipped);
   if (skipped) {

@@ -2,6 +2,7 @@ import type { RolloutEndKind, RolloutRecord } from '../../contracts/rollout-reco
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../domain/errors.js';
 import { requireModel, requireStage } from '../../domain/pipeline/admission.js';
 import type { ClientPublication } from '../deploy/client-publication.js';
+import { noticeRolloutEnded, type StageNoticeDeps } from '../notices/stage-notices.js';
 import { mayRollBack } from '../registry/rollback.js';
 import { nowOf, type RolloutDeps } from './deps.js';
 import { publishStage, rolloutReference, type StagePublishDeps } from './publish.js';
@@ -55,11 +56,14 @@ export async function abortRollout(
   }
 }
 
-/** `POST /rollouts/{model}/{stage}/abort`: by someone who may roll the stage back. */
+/**
+ * `POST /rollouts/{model}/{stage}/abort`: by someone who may roll the stage back; told once on
+ * the notice channels afterwards (never undoing the abort).
+ */
 export async function abortRolloutAs(
-  deps: RolloutDeps,
+  deps: RolloutDeps & { readonly notices?: StageNoticeDeps },
   input: Pick<AbortInput, 'model' | 'stage' | 'reason' | 'actor'>,
-): Promise<{ rollout: RolloutRecord; published: ClientPublication }> {
+): Promise<{ rollout: RolloutRecord; published: ClientPublication; notice?: unknown }> {
   requireModel(deps.config, input.model);
   const env = requireStage(deps.config, input.stage);
   if (!mayRollBack(deps.config, input.stage, input.actor)) {
@@ -67,5 +71,6 @@ export async function abortRolloutAs(
       `${input.actor} may not abort rollouts on ${input.stage} (allowed: ${(env.rollbackBy ?? env.approvers).join(', ') || 'nobody'}; set environments.${input.stage}.rollbackBy)`,
     );
   }
-  return abortRollout(deps, { ...input, kind: 'abort' });
+  const out = await abortRollout(deps, { ...input, kind: 'abort' });
+  return deps.notices ? { ...out, notice: await noticeRolloutEnded(deps.notices, out.rollout) } : out;
 }

@@ -147,6 +147,38 @@ describe('notices: once per event, on the channels the config lets through', () 
     ).toEqual({ notice: null, outcome: null });
   });
 
+  it('a sweep that deployed its best trial is told as the sweep’s end, once per sweep, with its trials', async () => {
+    emails.length = 0;
+    const sweepResult = {
+      id: 'churn-staging-sweep-1',
+      metric: 'auc',
+      direction: 'max',
+      best: 2,
+      trials: [
+        { index: 0, status: 'evaluated', value: 0.81 },
+        { index: 1, status: 'stopped', value: null },
+        { index: 2, status: 'evaluated', value: 0.8512 },
+        { index: 3, status: 'failed', value: null },
+      ],
+    };
+    const output = JSON.stringify({
+      ...deployState,
+      stage: 'staging',
+      deployment: { ...deployState.deployment, ledgerSeq: 4 },
+      sweepResult,
+    });
+    const first = await noticeOfSucceededExecution(deps(false), { executionArn: `${ARN}-sweep`, output });
+    expect(first.notice).toBe('sweep-finished:churn-staging-sweep-1');
+    expect(
+      await noticeOfSucceededExecution(deps(false), { executionArn: `${ARN}-sweep`, output }),
+    ).toMatchObject({ outcome: null });
+    expect(emails.map((e) => e.subject)).toEqual([
+      '[mlcycle] churn sweep finished: trial #2 (auc 0.8512) deployed to staging as 1.3.0',
+    ]);
+    expect(emails[0]?.message).toContain('ran 4 trials: 2 evaluated, 1 stopped early, 1 failed');
+    expect(emails[0]?.message).toContain('churn 1.3.0 now serves staging (was 1.2.0): ledger entry #4.');
+  });
+
   it('an email failure gives the claim back, so the redelivery sends it (once)', async () => {
     emails.length = 0;
     const notice = deployedNotice(
