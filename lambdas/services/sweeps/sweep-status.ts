@@ -1,7 +1,10 @@
 import type { Registry } from '../../adapters/registry/registry.js';
+import { type S3Objects, s3Uri } from '../../adapters/s3-objects.js';
 import { HIGHER_IS_BETTER, type MetricName } from '../../contracts/config-gates.js';
 import type { StartRecord } from '../../contracts/pipeline.js';
+import { sweepPageKey } from '../../contracts/s3-layout.js';
 import { NotFoundError } from '../../domain/errors.js';
+import { renderSweepPage } from '../../domain/sweeps/sweep-page.js';
 import { sweepRuns } from './check-trial.js';
 
 export interface SweepTrialStatus {
@@ -17,6 +20,7 @@ export interface SweepTrialStatus {
   readonly best: boolean;
   readonly version: string | null;
   readonly trainingSeconds: number | null;
+  readonly startedAt: string;
 }
 
 export interface SweepStatus {
@@ -63,6 +67,7 @@ export async function sweepStatus(deps: SweepStatusDeps, id: string): Promise<Sw
       best: Boolean(r.sweep.best),
       version: r.version ?? null,
       trainingSeconds: r.sweep.trainingSeconds ?? null,
+      startedAt: r.startedAt,
     }))
     .sort((a, b) => a.trial - b.trial);
   return {
@@ -78,4 +83,15 @@ export async function sweepStatus(deps: SweepStatusDeps, id: string): Promise<Sw
     trials,
     best: trials.find((t) => t.best) ?? null,
   };
+}
+
+/** `sweep status --page`: the sweep's page (trials over time, parameters against the metric, the table) under reports/. */
+export async function writeSweepPage(
+  deps: { readonly objects: S3Objects; readonly bucket: string; readonly clock?: () => Date },
+  status: SweepStatus,
+): Promise<{ bucket: string; key: string; uri: string }> {
+  const key = sweepPageKey(status.model, status.id);
+  const html = renderSweepPage(status, (deps.clock ?? (() => new Date()))().toISOString());
+  await deps.objects.put({ bucket: deps.bucket, key }, html, 'text/html; charset=utf-8');
+  return { bucket: deps.bucket, key, uri: s3Uri(deps.bucket, key) };
 }
