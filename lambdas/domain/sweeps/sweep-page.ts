@@ -6,16 +6,21 @@ import { shell } from '../registry/run-page.js';
 export interface SweepPageTrial {
   readonly trial: number;
   readonly runId: string;
+  /** The run's status: training, evaluating, stopped, evaluated, failed, registered, succeeded. */
   readonly status: string;
   readonly parameters: Readonly<Record<string, string | number | boolean>>;
+  /** The sweep's metric as the platform measured it, once evaluated. */
   readonly value: number | null;
+  /** Why it stopped (the rule's reason) or failed. */
   readonly reason: string;
   readonly best: boolean;
   readonly version: string | null;
   readonly startedAt: string;
+  /** Seconds from the run's start to the end of its training job. */
   readonly trainingSeconds: number | null;
 }
 
+/** A sweep's spec (its start record) and its trials in trial order. */
 export interface SweepPageInput {
   readonly id: string;
   readonly model: string;

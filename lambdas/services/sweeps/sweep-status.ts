@@ -4,36 +4,14 @@ import { HIGHER_IS_BETTER, type MetricName } from '../../contracts/config-gates.
 import type { StartRecord } from '../../contracts/pipeline.js';
 import { sweepPageKey } from '../../contracts/s3-layout.js';
 import { NotFoundError } from '../../domain/errors.js';
-import { renderSweepPage } from '../../domain/sweeps/sweep-page.js';
+import { renderSweepPage, type SweepPageInput, type SweepPageTrial } from '../../domain/sweeps/sweep-page.js';
 import { sweepRuns } from './check-trial.js';
 
-export interface SweepTrialStatus {
-  readonly trial: number;
-  readonly runId: string;
-  /** The run's status: training, evaluating, stopped, evaluated, failed, registered, succeeded. */
-  readonly status: string;
-  readonly parameters: Readonly<Record<string, string | number | boolean>>;
-  /** The sweep's metric as the platform measured it, once evaluated. */
-  readonly value: number | null;
-  /** Why it stopped (the rule's reason) or failed. */
-  readonly reason: string;
-  readonly best: boolean;
-  readonly version: string | null;
-  readonly trainingSeconds: number | null;
-  readonly startedAt: string;
-}
+/** One trial as its run recorded it (the fields are the page's: domain/sweeps/sweep-page.ts). */
+export type SweepTrialStatus = SweepPageTrial;
 
-export interface SweepStatus {
-  readonly id: string;
-  readonly model: string;
-  readonly stage: string;
-  readonly requestedBy: string;
-  readonly metric: string;
-  readonly direction: 'max' | 'min';
-  readonly rule: string;
-  readonly planned: number;
-  readonly concurrency: number;
-  readonly trials: readonly SweepTrialStatus[];
+/** A sweep's spec and its trials, and the one chosen (null until PickBest chose). */
+export interface SweepStatus extends SweepPageInput {
   readonly best: SweepTrialStatus | null;
 }
 
