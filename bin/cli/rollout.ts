@@ -7,6 +7,7 @@ import type { RolloutStatus } from '../../lambdas/services/rollouts/status.js';
 import { inProcessStack } from './context.js';
 import { followExecution, reportEnd } from './pipeline.js';
 import { untilRequested } from './promotion-wait.js';
+import { pageUrl } from './run-pages.js';
 import { type CliContext, inContext, type RegisterCommands } from './types.js';
 
 /** `--percent` as a number, or a one-line refusal naming the value. */
@@ -126,7 +127,14 @@ export const registerRolloutCommands: RegisterCommands = (program, context) => {
     .action(async (model: string, opts, cmd: Command) => {
       await inContext(context, cmd, async (ctx) => {
         const s = await ctx.control.request<RolloutStatus>('GET', rolloutPath(model, opts.stage));
-        ctx.output.result(s, () =>
+        // The status page (charts), rewritten by the batch check after each aggregated batch.
+        const page = s.rollout.batches.length
+          ? await pageUrl(ctx, {
+              bucket: ctx.bucket,
+              key: `${rolloutStatusBase(model, s.rollout.rolloutId)}.html`,
+            })
+          : undefined;
+        ctx.output.result(page ? { ...s, page } : s, () =>
           [
             `rollout ${s.rollout.rolloutId} (${s.rollout.status}): ${describeVariants(s.rollout)}`,
             `started ${s.rollout.startedAt} by ${s.rollout.startedBy}${s.rollout.ended ? `; ended ${s.rollout.ended.at} (${s.rollout.ended.kind}: ${s.rollout.ended.reason})` : ''}`,
@@ -136,10 +144,7 @@ export const registerRolloutCommands: RegisterCommands = (program, context) => {
             ),
             `decision: ${s.decision.action}${s.decision.winner ? ` (${s.decision.winner})` : ''}`,
             ...s.decision.reasons.map((r) => `  - ${r.message}`),
-            // the status page (charts), rewritten by the batch check after each aggregated batch
-            ...(s.rollout.batches.length
-              ? [`page: s3://${ctx.bucket}/${rolloutStatusBase(model, s.rollout.rolloutId)}.html`]
-              : []),
+            ...(page ? [`page: ${page}`] : []),
           ].join('\n'),
         );
       });

@@ -9,7 +9,7 @@ import type { CliContext } from './types.js';
  * /reports/… route (the page's key as its path); on AWS a presigned GET URL of the object, signed
  * with the caller's own credentials, valid for 15 minutes.
  */
-export async function pageUrl(ctx: CliContext, page: WrittenPage): Promise<string> {
+export async function pageUrl(ctx: CliContext, page: Pick<WrittenPage, 'bucket' | 'key'>): Promise<string> {
   if (ctx.where.kind === 'local') {
     const base = ctx.where.api.endsWith('/') ? ctx.where.api : `${ctx.where.api}/`;
     return new URL(page.key.split('/').map(encodeURIComponent).join('/'), base).href;

@@ -4,16 +4,18 @@ import type { Command } from 'commander';
 import { parse } from 'yaml';
 import { StartStore } from '../../lambdas/adapters/pipeline/start-store.js';
 import { Registry } from '../../lambdas/adapters/registry/registry.js';
+import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { type SweepSpec, sweepSpecSchema } from '../../lambdas/contracts/sweep.js';
 import { describeZodError } from '../../lambdas/contracts/zod-errors.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { planSweep } from '../../lambdas/domain/sweeps/plan.js';
 import type { StartedExecution } from '../../lambdas/services/pipeline/start.js';
-import { type SweepStatus, sweepStatus } from '../../lambdas/services/sweeps/sweep-status.js';
+import { type SweepStatus, sweepStatus, writeSweepPage } from '../../lambdas/services/sweeps/sweep-status.js';
 import { loadRunnableConfig } from '../../local/trainers/config-trainers.js';
 import { globalOptions, inProcessStack } from './context.js';
 import { watchExecution } from './execution-watch.js';
 import { reasonOf, reportEnd } from './pipeline.js';
+import { announcePage } from './run-pages.js';
 import { type CliContext, configuredModel, inContext, type RegisterCommands } from './types.js';
 
 /** A sweep spec file read and validated: one line per problem, naming the key and the value. */
@@ -170,11 +172,24 @@ export const registerSweepCommands: RegisterCommands = (program, context) => {
   sweep
     .command('status <sweep>')
     .description('the trials of a sweep: parameters, measured metric, status (stopped ones with why), best')
+    .option(
+      '--page',
+      'also write its page (trials over time, parameters against the metric) and print its URL',
+    )
+    .option('--open', 'as --page, and open the URL in a browser when run from a terminal')
     .option('--json', 'print JSON')
-    .action(async (id: string, _opts, cmd: Command) => {
+    .action(async (id: string, opts, cmd: Command) => {
       await inContext(context, cmd, async (ctx) => {
         const s = await statusOf(ctx, id);
-        ctx.output.result(s, () => statusText(s));
+        const page =
+          opts.page || opts.open
+            ? await announcePage(
+                ctx,
+                await writeSweepPage({ objects: new S3Objects(ctx.s3), bucket: ctx.bucket }, s),
+                Boolean(opts.open),
+              )
+            : undefined;
+        ctx.output.result(page ? { ...s, page } : s, () => statusText(s));
       });
     });
 

@@ -69,22 +69,30 @@ export const driftReportBase = (model: string, at: Date, batchId: string) =>
 export const driftLatestKey = (model: string) => `${reportsPrefix(model)}drift/latest.json`;
 /** A rollout's status page (`.html`) and its data (`.json`), rewritten after each aggregated batch. */
 export const rolloutStatusBase = (model: string, rolloutId: string) =>
-  `${reportsPrefix(model)}rollouts/${rolloutId}/status`;
+  `${reportsPrefix(model)}rollouts/${rolloutId}`;
 
-/** Pages of runs (`runs show --page`) and of comparisons (`runs compare --page`), by kind. */
-export const RUN_PAGE_KINDS = ['runs', 'comparisons'] as const;
-export type RunPageKind = (typeof RUN_PAGE_KINDS)[number];
+/**
+ * Pages the CLI writes, by kind: runs (`runs show --page`), comparisons (`runs compare --page`)
+ * and sweeps (`sweep status --page`).
+ */
+export const RUN_PAGE_KINDS = ['runs', 'comparisons', 'sweeps'] as const;
+/** Pages a person may open: the CLI's, and the rollout status pages the batch check writes. */
+export const SERVED_PAGE_KINDS = [...RUN_PAGE_KINDS, 'rollouts'] as const;
+export type RunPageKind = (typeof SERVED_PAGE_KINDS)[number];
+/** The page of one sweep (its execution's name). */
+export const sweepPageKey = (model: string, sweepId: string) =>
+  `${reportsPrefix(model)}sweeps/${sweepId}.html`;
 /** The page of one run. */
 export const runPageKey = (model: string, runId: string) => `${reportsPrefix(model)}runs/${runId}.html`;
 /** The page of a comparison: named by a hash of what was compared, in the order given. */
 export const comparisonPageKey = (model: string, refs: readonly string[]) =>
   `${reportsPrefix(model)}comparisons/${createHash('sha256').update(refs.join('\n')).digest('hex').slice(0, 16)}.html`;
-/** Every run and comparison page, as IAM object patterns (the CLI writes them as the operator). */
+/** Every page the CLI writes (runs, comparisons, sweeps), as IAM object patterns (written as the operator). */
 export const RUN_PAGE_PATTERNS = RUN_PAGE_KINDS.map((kind) => `${PREFIXES.reports}*/${kind}/*.html`);
-/** A page's parts from its key, or undefined for any other key (what the local gateway serves). */
+/** A page's parts from its key (any SERVED_PAGE_KINDS), or undefined for any other key (what the local gateway serves). */
 export function parseRunPageKey(key: string): { model: string; kind: RunPageKind; file: string } | undefined {
   const m =
-    /^reports\/([a-z][a-z0-9-]{0,39})\/(runs|comparisons)\/([A-Za-z0-9][A-Za-z0-9._-]{0,127}\.html)$/.exec(
+    /^reports\/([a-z][a-z0-9-]{0,39})\/(runs|comparisons|sweeps|rollouts)\/([A-Za-z0-9][A-Za-z0-9._-]{0,127}\.html)$/.exec(
       key,
     );
   return m ? { model: m[1] as string, kind: m[2] as RunPageKind, file: m[3] as string } : undefined;

@@ -9,6 +9,7 @@ import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { type LocalStack, startLocalStack } from '../../local/runtime.js';
 import { loadRunnableConfig } from '../../local/trainers/config-trainers.js';
+import { inChromium } from '../support/chromium.js';
 import { DEFAULT_CONFIG as CONFIG, ROOT, runCli } from '../support/cli.js';
 
 /**
@@ -131,6 +132,19 @@ describe('sweep start / status / list against a local stack', () => {
       else expect(t.value).toEqual(expect.any(Number));
     }
     expect(s.best?.version).toBe('1.0.0');
+    // Its page, through the URL the CLI prints, in Chromium: every trial over time and against
+    // the learning rate, stopped ones hollow, the chosen one marked.
+    const paged = await runCli(dir, ['sweep', 'status', id ?? '', '--page', '--json'], { user: USER });
+    expect(paged.code, paged.stderr).toBe(0);
+    const { page: url } = JSON.parse(paged.stdout) as { page: string };
+    expect(url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/reports/churn/sweeps/${id}\\.html$`));
+    await inChromium(url, 'sweep-page.png', async (page) => {
+      expect(await page.locator('circle.trial').count()).toBe(2 * s.trials.length);
+      const unmeasured = s.trials.filter((t) => t.value === null).length;
+      expect(await page.locator('circle.trial[fill="none"]').count()).toBe(2 * unmeasured);
+      expect(await page.locator('path.series[data-label="best auc"]').count()).toBe(1);
+      expect(await page.locator('td', { hasText: `#${s.best?.trial} ★` }).count()).toBe(1);
+    });
     const list = await runCli(dir, ['sweep', 'list'], { user: USER });
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toContain(id);

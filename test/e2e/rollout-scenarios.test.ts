@@ -191,7 +191,15 @@ describe('rollout scenarios against a local stack', () => {
     });
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toContain(`(auto-abort: automatic abort: canary: error rose by`);
-    expect(status.stdout).toContain(`page: s3://${bucket}/${rolloutStatusBase('churn', rolloutId)}.html`);
+    // …a link the local gateway serves (a presigned URL on AWS), as inert HTML
+    const link = new RegExp(
+      `page: (http://\\S+/${rolloutStatusBase('churn', rolloutId).replace(/\./g, '\\.')}\\.html)`,
+    ).exec(status.stdout)?.[1];
+    expect(link, status.stdout).toBeDefined();
+    const served = await fetch(link ?? '');
+    expect(served.status).toBe(200);
+    expect(served.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(await served.text()).toContain('Decision: roll back');
   }, 180_000);
 
   it('(b) a canary better on the primary metric ends in a promotion request whose approval page shows the evidence', async () => {

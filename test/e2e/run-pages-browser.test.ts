@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ConsoleMessage, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
@@ -11,11 +10,10 @@ import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { type LocalStack, startLocalStack } from '../../local/runtime.js';
 import { attachTrainers } from '../../local/trainers/config-trainers.js';
+import { CHROMIUM, inChromium } from '../support/chromium.js';
 import { DEFAULT_CONFIG, ROOT, runCli } from '../support/cli.js';
 import { startAs } from '../support/local-stack.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const OUT = 'test-output';
 const SCIENTIST = 'data-scientist@studio.example';
 
 /**
@@ -76,34 +74,6 @@ describe.skipIf(!existsSync(CHROMIUM))('run pages (CLI --page, local gateway, he
   });
 
   const cli = (...args: string[]) => runCli(dir, args, { user: SCIENTIST });
-
-  async function inChromium(
-    url: string,
-    screenshot: string,
-    check: (page: import('playwright-core').Page) => Promise<void>,
-  ) {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-    });
-    try {
-      const page = await browser.newPage({ viewport: { width: 1100, height: 1400 } });
-      const problems: string[] = [];
-      page.on('console', (m: ConsoleMessage) => {
-        if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text());
-      });
-      page.on('pageerror', (e) => problems.push(e.message));
-      const response = await page.goto(url);
-      expect(response?.status()).toBe(200);
-      expect(response?.headers()['content-security-policy']).toContain("default-src 'none'");
-      await check(page);
-      expect(problems).toEqual([]);
-      mkdirSync(OUT, { recursive: true });
-      await page.screenshot({ path: join(OUT, screenshot), fullPage: true });
-    } finally {
-      await browser.close();
-    }
-  }
 
   it('runs show --page prints the local URL of the run page: its curves and values', async () => {
     const [first] = runIds;

@@ -60,7 +60,8 @@ const status = (s: string) => `<span class="st st-${esc(s)}">${esc(s)}</span>`;
 const duration = (s: number | null) =>
   s === null ? '—' : s < 90 ? `${s.toFixed(0)} s` : `${(s / 60).toFixed(1)} min`;
 
-function shell(title: string, body: string, generatedAt: string): string {
+/** A self-contained page in the look of the run pages (inline style, no scripts, no assets). */
+export function shell(title: string, body: string, generatedAt: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>${STYLE}</style></head><body>
 ${body}

@@ -1,35 +1,17 @@
 import type { Registry } from '../../adapters/registry/registry.js';
+import { type S3Objects, s3Uri } from '../../adapters/s3-objects.js';
 import { HIGHER_IS_BETTER, type MetricName } from '../../contracts/config-gates.js';
 import type { StartRecord } from '../../contracts/pipeline.js';
+import { sweepPageKey } from '../../contracts/s3-layout.js';
 import { NotFoundError } from '../../domain/errors.js';
+import { renderSweepPage, type SweepPageInput, type SweepPageTrial } from '../../domain/sweeps/sweep-page.js';
 import { sweepRuns } from './check-trial.js';
 
-export interface SweepTrialStatus {
-  readonly trial: number;
-  readonly runId: string;
-  /** The run's status: training, evaluating, stopped, evaluated, failed, registered, succeeded. */
-  readonly status: string;
-  readonly parameters: Readonly<Record<string, string | number | boolean>>;
-  /** The sweep's metric as the platform measured it, once evaluated. */
-  readonly value: number | null;
-  /** Why it stopped (the rule's reason) or failed. */
-  readonly reason: string;
-  readonly best: boolean;
-  readonly version: string | null;
-  readonly trainingSeconds: number | null;
-}
+/** One trial as its run recorded it (the fields are the page's: domain/sweeps/sweep-page.ts). */
+export type SweepTrialStatus = SweepPageTrial;
 
-export interface SweepStatus {
-  readonly id: string;
-  readonly model: string;
-  readonly stage: string;
-  readonly requestedBy: string;
-  readonly metric: string;
-  readonly direction: 'max' | 'min';
-  readonly rule: string;
-  readonly planned: number;
-  readonly concurrency: number;
-  readonly trials: readonly SweepTrialStatus[];
+/** A sweep's spec and its trials, and the one chosen (null until PickBest chose). */
+export interface SweepStatus extends SweepPageInput {
   readonly best: SweepTrialStatus | null;
 }
 
@@ -63,6 +45,7 @@ export async function sweepStatus(deps: SweepStatusDeps, id: string): Promise<Sw
       best: Boolean(r.sweep.best),
       version: r.version ?? null,
       trainingSeconds: r.sweep.trainingSeconds ?? null,
+      startedAt: r.startedAt,
     }))
     .sort((a, b) => a.trial - b.trial);
   return {
@@ -78,4 +61,15 @@ export async function sweepStatus(deps: SweepStatusDeps, id: string): Promise<Sw
     trials,
     best: trials.find((t) => t.best) ?? null,
   };
+}
+
+/** `sweep status --page`: the sweep's page (trials over time, parameters against the metric, the table) under reports/. */
+export async function writeSweepPage(
+  deps: { readonly objects: S3Objects; readonly bucket: string; readonly clock?: () => Date },
+  status: SweepStatus,
+): Promise<{ bucket: string; key: string; uri: string }> {
+  const key = sweepPageKey(status.model, status.id);
+  const html = renderSweepPage(status, (deps.clock ?? (() => new Date()))().toISOString());
+  await deps.objects.put({ bucket: deps.bucket, key }, html, 'text/html; charset=utf-8');
+  return { bucket: deps.bucket, key, uri: s3Uri(deps.bucket, key) };
 }

@@ -6,7 +6,9 @@ import {
   comparisonPageKey,
   parseRunPageKey,
   RUN_PAGE_PATTERNS,
+  rolloutStatusBase,
   runPageKey,
+  sweepPageKey,
 } from '../../../lambdas/contracts/s3-layout.js';
 
 /** Where pages are written, which keys the local gateway serves, and the URL the CLI prints. */
@@ -19,7 +21,15 @@ describe('run and comparison page keys and URLs', () => {
     expect(ab).toMatch(/^reports\/churn\/comparisons\/[0-9a-f]{16}\.html$/);
     expect(comparisonPageKey('churn', ['a', 'b'])).toBe(ab);
     expect(comparisonPageKey('churn', ['b', 'a'])).not.toBe(ab);
-    expect(RUN_PAGE_PATTERNS).toEqual(['reports/*/runs/*.html', 'reports/*/comparisons/*.html']);
+    // The operator writes these (the CLI renders them); rollout pages are the drift function's.
+    expect(RUN_PAGE_PATTERNS).toEqual([
+      'reports/*/runs/*.html',
+      'reports/*/comparisons/*.html',
+      'reports/*/sweeps/*.html',
+    ]);
+    expect(sweepPageKey('churn', 'churn-staging-sweep-20261201T000000Z-ab12')).toBe(
+      'reports/churn/sweeps/churn-staging-sweep-20261201T000000Z-ab12.html',
+    );
   });
 
   it('only page keys parse: not profiles, drift reports, other folders or path tricks', () => {
@@ -28,10 +38,17 @@ describe('run and comparison page keys and URLs', () => {
       kind: 'runs',
       file: 'r1.html',
     });
+    // …and the rollout status pages the batch check writes, served the same way
+    expect(parseRunPageKey(`${rolloutStatusBase('churn', 'churn.production.1')}.html`)).toEqual({
+      model: 'churn',
+      kind: 'rollouts',
+      file: 'churn.production.1.html',
+    });
     for (const key of [
       'reports/churn/profiles/baseline.json',
       'reports/churn/drift/latest.json',
       'reports/churn/runs/r1.json',
+      'reports/churn/rollouts/churn.production.1.json',
       'reports/churn/runs/../profiles/x.html',
       'reports/churn/runs/.html',
       'runs/churn/r1/model.json',
