@@ -11,18 +11,16 @@ import {
 } from '../../lambdas/contracts/drift-summary.js';
 import { type ClientManifest, clientManifestSchema } from '../../lambdas/contracts/manifest.js';
 import type { GateOutcome, Metrics } from '../../lambdas/contracts/pipeline.js';
-import { datasetKey, monitoringKey } from '../../lambdas/contracts/s3-layout.js';
+import { monitoringKey } from '../../lambdas/contracts/s3-layout.js';
 import { loadModel, predictProba } from '../../lambdas/domain/ml/artifact.js';
-import type { StartedExecution } from '../../lambdas/services/pipeline/start.js';
 import { churnCsv } from '../../local/data/churn.js';
-import { ltvCsv } from '../../local/data/ltv.js';
-import { segmentsCsv } from '../../local/data/segments.js';
 import { startLocalStack } from '../../local/runtime.js';
 import { loadRunnableConfig } from '../../local/trainers/config-trainers.js';
 import { globalOptions } from './context.js';
 import { ControlClient } from './control-client.js';
-import { type ApprovalVisit, approvalLinkIn, approveThroughLink, readOutbox } from './demo-approver.js';
-import { watchExecution } from './execution-watch.js';
+import { type ApprovalVisit, readOutbox } from './demo-approver.js';
+import { type DemoCanary, demoCanary } from './demo-canary.js';
+import { DEMO_DATASETS, type LifecycleContext, trainAndDeploy } from './demo-lifecycle.js';
 import { createOutput } from './output.js';
 
 export interface DemoSummary {
@@ -38,6 +36,8 @@ export interface DemoSummary {
   readonly drift: DriftSummary | null;
   /** The other models trained (other frameworks, other tasks), each through the whole lifecycle. */
   readonly others: DemoModelRun[];
+  /** The canary on production (a retrained version at 10 %) and how its guardrail ended it. */
+  readonly canary: DemoCanary | null;
   readonly outbox: string[];
   readonly timings: Record<string, number>;
   readonly seconds: number;
@@ -57,13 +57,6 @@ export interface DemoModelRun {
   readonly gates: GateOutcome | null;
 }
 
-/** The seeded dataset the demo uploads for each model it knows. */
-const DEMO_DATASETS: Readonly<Record<string, (rows: number, seed: number) => string>> = {
-  churn: (rows, seed) => churnCsv({ rows, seed }),
-  ltv: (rows, seed) => ltvCsv({ rows, seed }),
-  segments: (rows, seed) => segmentsCsv({ rows, seed }),
-};
-
 /**
  * The whole lifecycle on the embedded default, as a user would drive it: a generated dataset is
  * uploaded, the state machine trains, evaluates, registers, gates, waits for approval — given by
@@ -79,6 +72,8 @@ export async function runDemo(options: {
   info: (line: string) => void;
   /** Models trained after the main one (contract trainers: scikit-learn, PyTorch). */
   alsoModels?: readonly string[];
+  /** Run the production canary after the drift check. @default true */
+  canary?: boolean;
 }): Promise<DemoSummary> {
   const started = Date.now();
   const { info } = options;
@@ -138,6 +133,7 @@ export async function runDemo(options: {
       notModified: false,
     };
     let drift: DriftSummary | null = null;
+    let canary: DemoCanary | null = null;
     if (final.status === 'SUCCEEDED') {
       const res = await fetch(manifest.url);
       const body = clientManifestSchema.parse(await res.json());
@@ -207,6 +203,11 @@ export async function runDemo(options: {
         info(`  latency: p50 ${perf.latency.p50} ms, p95 ${perf.latency.p95} ms, p99 ${perf.latency.p99} ms`);
       }
       info(`  report: ${drift.reportUri}`);
+      if (version && options.canary !== false) {
+        t = Date.now();
+        canary = await demoCanary(ctx, model, version, options.rows, score);
+        lap('canary', t);
+      }
     }
     sfn.destroy();
     return {
@@ -221,6 +222,7 @@ export async function runDemo(options: {
       manifest,
       drift,
       others,
+      canary,
       outbox: readOutbox(outboxDir).map((m) => m.file),
       timings,
       seconds: Math.round((Date.now() - started) / 100) / 10,
@@ -252,93 +254,6 @@ async function servedReferenceModel(download: ClientManifest['download'], stateD
   } finally {
     await rm(work, { recursive: true, force: true });
   }
-}
-
-interface LifecycleContext {
-  readonly stack: Awaited<ReturnType<typeof startLocalStack>>;
-  readonly objects: S3Objects;
-  readonly sfn: import('@aws-sdk/client-sfn').SFNClient;
-  readonly control: ControlClient;
-  readonly config: ReturnType<typeof loadRunnableConfig>;
-  readonly seed: number;
-  readonly info: (line: string) => void;
-  readonly timings: Record<string, number>;
-}
-
-/** One model through the lifecycle: dataset upload, run, approval through the emailed link. */
-async function trainAndDeploy(ctx: LifecycleContext, model: string, rows: number) {
-  const { stack, objects, sfn, control, config, info, timings } = ctx;
-  const { bucket, outboxDir } = stack.endpoints;
-  const generate = DEMO_DATASETS[model];
-  if (!generate)
-    throw new Error(
-      `the demo has no dataset generator for model "${model}" (it has: ${Object.keys(DEMO_DATASETS).join(', ')})`,
-    );
-  const stage = config.models[model]?.schedule.stage ?? 'staging';
-  const uploadKey = datasetKey(model, `${model}-seed${ctx.seed}.csv`);
-  await objects.put({ bucket, key: uploadKey }, generate(rows, ctx.seed), 'text/csv');
-  info(
-    `▶ ${model}: ${rows} seeded rows → s3://${bucket}/${uploadKey} (trainer ${config.models[model]?.training.image})`,
-  );
-  const before = readOutbox(outboxDir).length;
-  const { executionArn: execution } = await control.request<StartedExecution>('POST', '/runs', {
-    model,
-    stage,
-    reason: 'demo: weekly retrain on fresh player data',
-  });
-  const policy = config.environments[stage] ?? { quorum: 0, approvers: [] };
-  info(`▶ lifecycle started: ${execution.split(':').pop()}`);
-
-  const approvals: ApprovalVisit[] = [];
-  let version: string | null = null;
-  const final = await watchExecution(sfn, execution, {
-    onState: async (s, phase) => {
-      if (s.type === 'Choice' || s.type === 'Pass') return;
-      if (phase === 'exited') {
-        timings[s.name] = s.durationMs ?? 0;
-        info(`  ✓ ${s.name.padEnd(14)} ${((s.durationMs ?? 0) / 1000).toFixed(2)} s`);
-        return;
-      }
-      if (s.type === 'Fail') info(`  ✗ ${s.name}`);
-      if (s.name !== 'Approve') return;
-      const quorum = policy.quorum;
-      info(
-        `  … Approve: ${quorum} of ${policy.approvers.length} approvals needed; acting as the approver(s) via the emailed link`,
-      );
-      const deadline = Date.now() + 30_000;
-      const approvalEmails = () =>
-        readOutbox(outboxDir)
-          .slice(before)
-          .filter((m) => m.subject.toLowerCase().includes('approv'));
-      let emails = approvalEmails();
-      while (emails.length < quorum && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 200));
-        emails = approvalEmails();
-      }
-      for (const email of emails.slice(0, quorum)) {
-        const link = approvalLinkIn(email.text);
-        if (!link) throw new Error(`no approval link in ${email.file}`);
-        const visit = await approveThroughLink(link, 'approve', 'Metrics clear the staging gates. Ship it.', [
-          model,
-        ]);
-        approvals.push(visit);
-        info(
-          `    ${email.to}: GET ${visit.pageStatus}, POST ${visit.postStatus} — "${visit.confirmation.slice(0, 70)}"`,
-        );
-      }
-    },
-  });
-  const output = final.output ? (JSON.parse(final.output) as Record<string, unknown>) : {};
-  const registration = output.registration as { version?: string } | undefined;
-  version = registration?.version ?? version;
-  const evaluation = output.evaluation as
-    | { metrics?: Metrics; reportedMetrics?: Record<string, number> }
-    | undefined;
-  const gates = (output.gate as GateOutcome | undefined) ?? null;
-  info(
-    `▶ lifecycle ${final.status}${final.error ? ` (${final.error})` : ''}: ${model} ${version ?? '?'} → ${stage}`,
-  );
-  return { execution, final, version, evaluation, gates, approvals };
 }
 
 export function registerDemoCommand(program: Command): void {
@@ -373,12 +288,13 @@ export function registerDemoCommand(program: Command): void {
           [
             '',
             `mlcycle demo: ${summary.status} in ${summary.seconds} s`,
-            `  ${summary.model} ${summary.version} serving ${summary.stage}`,
+            `  ${summary.model} ${summary.version} deployed to ${summary.stage}`,
             `  metrics: ${Object.entries(summary.metrics ?? {})
               .map(([k, v]) => `${k} ${v.toFixed(3)}`)
               .join(', ')}`,
             `  gates: ${(summary.gates?.results ?? []).map((r) => `${r.metric} ${r.operator} ${r.threshold}: ${r.passed ? 'pass' : 'FAIL'}`).join('; ')}`,
             `  drift: ${summary.drift?.overallSeverity ?? 'n/a'}`,
+            `  canary: ${summary.canary ? `${summary.canary.canary ?? '?'} at 10 % on production, ${summary.canary.status} after ${summary.canary.batches} batch(es)${summary.canary.ended ? ` (${summary.canary.ended.kind})` : ''}` : 'n/a'}`,
             ...summary.others.map(
               (o) =>
                 `  ${o.model} (${o.trainer}): ${o.status} ${o.version ?? ''} measured ${Object.entries(
@@ -391,6 +307,7 @@ export function registerDemoCommand(program: Command): void {
           ].join('\n'),
         );
         if (summary.status !== 'SUCCEEDED' || !summary.drift) process.exitCode = 1;
+        if (summary.canary?.status !== 'aborted') process.exitCode = 1;
         if (summary.others.some((o) => o.status !== 'SUCCEEDED')) process.exitCode = 1;
       },
     );

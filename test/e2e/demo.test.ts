@@ -9,10 +9,11 @@ import { DEFAULT_CONFIG, errorLines, runCli } from '../support/cli.js';
 describe('the demo', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mlcycle-demo-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  let summary: Awaited<ReturnType<typeof runDemo>> | undefined;
 
   it('trains, gates, is approved through the emailed link, deploys, and reports drift; then trains scikit-learn and PyTorch models the same way', async () => {
     const lines: string[] = [];
-    const summary = await runDemo({
+    summary = await runDemo({
       configPath: 'mlcycle.config.yaml',
       dir,
       model: 'churn',
@@ -53,7 +54,22 @@ describe('the demo', () => {
     });
     expect(byModel.segments?.metrics?.accuracy).toBeGreaterThan(0.5);
     expect(byModel.segments?.metrics?.macroF1).toBeGreaterThan(0);
-  }, 300_000); // three trainings (Node, scikit-learn, PyTorch) on a 2-core CI machine
+    // The canary: the served version promoted to production (its quorum through the links), a
+    // retrain at 10 % next to it, and the guardrail on errors aborting it without a person.
+    expect(summary.canary).toMatchObject({
+      control: summary.version,
+      status: 'aborted',
+      ended: { kind: 'auto-abort', actor: 'mlcycle-rollout-guard' },
+    });
+    expect(summary.canary?.canary).not.toBe(summary.version);
+    expect(summary.canary?.batches).toBeLessThanOrEqual(8);
+    expect(summary.canary?.ended?.reason).toMatch(
+      /canary: error rose by .* more than \+0\.0100 with significance/,
+    );
+    expect(summary.canary?.alert).toContain(
+      `rollout ${summary.canary?.rolloutId} of churn production aborted automatically`,
+    );
+  }, 420_000); // three trainings (Node, scikit-learn, PyTorch), a retrain and a canary on a 2-core CI machine
 
   it('runs list, show, logs and compare (the CLI in child processes) see the runs the demo made', async () => {
     const cli = (...args: string[]) => runCli(dir, args, { config: DEFAULT_CONFIG });
@@ -69,7 +85,8 @@ describe('the demo', () => {
       parameters: Record<string, unknown>;
       durationSeconds: number | null;
     }[];
-    expect(runs.map((r) => r.model).sort()).toEqual(['churn', 'ltv', 'segments']);
+    // churn twice: the demo's first run and the retrain its canary serves
+    expect(runs.map((r) => r.model).sort()).toEqual(['churn', 'churn', 'ltv', 'segments']);
     for (const r of runs) {
       expect(r.version, r.model).toMatch(/^\d+\.\d+\.\d+$/);
       expect(r.datasetSha256, r.model).toMatch(/^[0-9a-f]{64}$/);
@@ -129,9 +146,12 @@ describe('the demo', () => {
       lastCleanup: { trigger: string } | null;
       drift: { severity: string } | null;
     };
-    expect(s.stages.find((x) => x.stage === 'staging')?.serving?.version).toMatch(/^\d+\.\d+\.\d+$/);
+    // the retrain serves staging; production still serves the control its canary was aborted for
+    expect(s.stages.find((x) => x.stage === 'staging')?.serving?.version).toBe(summary?.canary?.canary);
+    expect(s.stages.find((x) => x.stage === 'production')?.serving?.version).toBe(summary?.version);
     expect(s.lastRun?.status).toBe('succeeded');
     expect(s.lastCleanup?.trigger).toBe('deploy');
-    expect(['high', 'critical']).toContain(s.drift?.severity);
+    // the latest batch checked is the canary's last day: the same population as the baseline
+    expect(['none', 'low', 'medium']).toContain(s.drift?.severity);
   });
 });

@@ -281,13 +281,14 @@ describe('operator access (mlcycle --aws)', () => {
       .flatMap((st) => list(st.Resource as unknown[]))
       .map((r) => /\/([a-z]+\/(?:\*\/[a-z]+\/)?)\*(?:\.html)?"/.exec(JSON.stringify(r))?.[0])
       .sort();
-    // Uploads to train on and to monitor, and the run and comparison pages it renders: never
-    // runs/, deployments/, downloads/ or the rest of reports/.
+    // Uploads to train on and to monitor, and the run, comparison and sweep pages it renders:
+    // never runs/, deployments/, downloads/ or the rest of reports/ (rollout pages included).
     expect(prefixes).toEqual([
       '/datasets/*"',
       '/monitoring/*"',
       '/reports/*/comparisons/*.html"',
       '/reports/*/runs/*.html"',
+      '/reports/*/sweeps/*.html"',
     ]);
   });
 
