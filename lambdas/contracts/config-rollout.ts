@@ -13,6 +13,13 @@ export const rolloutConfigSchema = z.strictObject({
     .strictObject({
       variant: z.string().default('variant'),
       player: z.string().default('player_id'),
+      /**
+       * A column the client sets (1/true/yes) on the one event it logs when a player is first
+       * assigned: only those rows count players, once over the whole rollout, so the
+       * sample-ratio check stays exact when the same players appear in every batch. Without it,
+       * distinct players per batch (docs/rollouts.md "Players across batches").
+       */
+      exposure: z.string().optional(),
       latencyMs: z.string().optional(),
       error: z.string().optional(),
       outcomes: z.record(z.string(), z.enum(['mean', 'rate'])).default({}),

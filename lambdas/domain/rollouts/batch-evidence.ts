@@ -13,7 +13,9 @@ import { addOutcome, addValue, emptyMean, emptyRate, latencyBucket } from './evi
  *   variant serving it through the rollout record's variants);
  * - `player`: distinct players per variant in this batch are its `assigned` count. A player seen
  *   in two batches counts in both (docs/rollouts.md "Per-variant evidence" says what that does to
- *   the sample-ratio check);
+ *   the sample-ratio check) — unless `exposure` names a column the client sets (1/true/yes) on
+ *   the one event it logs when the player is first assigned: then only those rows assign, so each
+ *   player is counted once over the whole rollout and the sample-ratio check is exact;
  * - `latencyMs` → the latency histogram; `error` (0/1, true/false) → rate `error`;
  * - `outcomes` (name → mean|rate) → means / rates under that name;
  * - the model's label and `prediction`, when both are present → rate `correct` (binary and
@@ -36,6 +38,8 @@ export type Row = Readonly<Record<string, unknown>>;
 export interface BatchColumns {
   readonly variant: string;
   readonly player: string;
+  /** A first-exposure flag column: when set, only flagged rows count a player in `assigned`. */
+  readonly exposure?: string | undefined;
   readonly latencyMs?: string | undefined;
   readonly error?: string | undefined;
   readonly outcomes: Readonly<Record<string, 'mean' | 'rate'>>;
@@ -146,8 +150,12 @@ export class BatchEvidenceAccumulator {
     const arm = this.arm(variant);
     arm.rows++;
     const player = textOf(row[c.player]);
+    const exposed = c.exposure === undefined ? true : flagOf(row[c.exposure]);
+    // a row whose flag is no 0/1 or true/false assigns no one, and is counted as a bad value
+    if (exposed === undefined && c.exposure !== undefined) this.bad(c.exposure);
+    const assigns = exposed === true;
     if (player === undefined) this.missingPlayer++;
-    else if (!arm.players.has(player)) {
+    else if (assigns && !arm.players.has(player)) {
       arm.players.add(player);
       const seen = this.playerVariant.get(player);
       if (seen === undefined) this.playerVariant.set(player, variant);

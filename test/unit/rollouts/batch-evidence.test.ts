@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { RolloutEvidence } from '../../../lambdas/contracts/rollout-evidence.js';
 import { DataError } from '../../../lambdas/domain/errors.js';
 import { Random } from '../../../lambdas/domain/ml/random.js';
+import { assign } from '../../../lambdas/domain/rollouts/assignment.js';
 import {
   type BatchColumns,
   BatchEvidenceAccumulator,
@@ -11,6 +12,7 @@ import {
   type Row,
 } from '../../../lambdas/domain/rollouts/batch-evidence.js';
 import { histogramQuantile, mergeEvidence, rateOf } from '../../../lambdas/domain/rollouts/evidence.js';
+import { sampleRatioMismatch } from '../../../lambdas/domain/rollouts/srm.js';
 
 const variants = [
   { name: 'canary', version: '1.1.0' },
@@ -235,5 +237,60 @@ describe('a monitoring batch as rollout evidence', () => {
     const b = aggregate([{ variant: '__proto__', player_id: 'x' }]);
     expect(b.unknownVariants).toEqual([{ value: '__proto__', rows: 1 }]);
     expect(Object.keys(b.evidence.steps)).toEqual([]);
+  });
+});
+
+describe('players across batches: the exposure column', () => {
+  const rolloutId = 'churn.production.1';
+  const weighted = [
+    { name: 'canary', version: '1.1.0', weight: 1000 },
+    { name: 'control', version: '1.0.0', weight: 9000 },
+  ];
+  // 4,000 daily players, each first seen on one of the first 5 days, then back every day: 20 days.
+  const players = Array.from({ length: 4000 }, (_, i) => ({ id: `player-${i}`, first: i % 5 }));
+  const day = (d: number, exposure: boolean): Row[] =>
+    players
+      .filter((p) => p.first <= d)
+      .map((p) => ({
+        player_id: p.id,
+        variant: assign(rolloutId, p.id, weighted).name,
+        ...(exposure ? { first_exposure: p.first === d ? 'true' : 'false' } : {}),
+      }));
+  const over20Days = (cols: BatchColumns, exposure: boolean) => {
+    let merged: RolloutEvidence = { steps: {} };
+    for (let d = 0; d < 20; d++) {
+      const acc = new BatchEvidenceAccumulator({
+        columns: cols,
+        variants: weighted,
+        step: '0',
+        task: 'binary',
+      });
+      for (const r of day(d, exposure)) acc.add(r);
+      merged = mergeEvidence(merged, acc.result().evidence);
+    }
+    const step = merged.steps['0'] ?? {};
+    return { canary: step.canary?.assigned ?? 0, control: step.control?.assigned ?? 0 };
+  };
+  const plain: BatchColumns = { variant: 'variant', player: 'player_id', outcomes: {} };
+  const truth = {
+    canary: players.filter((p) => assign(rolloutId, p.id, weighted).name === 'canary').length,
+    control: players.filter((p) => assign(rolloutId, p.id, weighted).name === 'control').length,
+  };
+  const srm = (counts: Record<string, number>) =>
+    sampleRatioMismatch({ '0': { weights: { canary: 1000, control: 9000 }, counts } });
+
+  it('without it, a returning player counts once per batch: the χ² grows with the days until a healthy canary looks broken', () => {
+    const counted = over20Days(plain, false);
+    // every player is counted on each day from their first: 18 times on average, not once
+    expect(counted.canary + counted.control).toBe(players.reduce((s, p) => s + (20 - p.first), 0));
+    expect(srm(counted).statistic).toBeGreaterThan(15 * srm(truth).statistic);
+    // the assignment is right (the published rule), yet the check would flag it at srmAlpha
+    expect(srm(truth).pValue).toBeGreaterThan(0.001);
+    expect(srm(counted).pValue).toBeLessThan(0.001);
+  });
+
+  it('with it, each player is counted once over the whole rollout: the counts and the check are exact', () => {
+    expect(over20Days({ ...plain, exposure: 'first_exposure' }, true)).toEqual(truth);
+    expect(srm(over20Days({ ...plain, exposure: 'first_exposure' }, true)).pValue).toBe(srm(truth).pValue);
   });
 });
