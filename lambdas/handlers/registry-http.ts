@@ -1,33 +1,16 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
-import { createDocumentClient, createS3Client } from '../adapters/aws-clients.js';
-import { deployedConfig } from '../adapters/deployed-config.js';
-import { Registry } from '../adapters/registry/registry.js';
-import { S3Objects } from '../adapters/s3-objects.js';
-import type { MlcycleConfig } from '../contracts/config-schema.js';
-import { ENV } from '../contracts/env.js';
 import { ValidationError } from '../domain/errors.js';
-import type { ClientPublicationDeps } from '../services/deploy/client-publication.js';
-import type { StageNoticeDeps } from '../services/notices/stage-notices.js';
 import { registerExternalVersion } from '../services/registry/register-external.js';
 import { rollback } from '../services/registry/rollback.js';
-import { type AuthMode, authEnvSchema, callerOf } from './kit/caller.js';
-import { clientPublicationFromEnv } from './kit/client-publication.js';
+import { callerOf } from './kit/caller.js';
 import { type HttpResult, httpHandler, json, jsonBody } from './kit/http.js';
-import { noticeDepsFromEnv } from './kit/notices.js';
-import { registryEnvSchema } from './kit/pipeline-env.js';
-import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
+import { createLogger, once, parseInput } from './kit/runtime.js';
+import { type StageControlDeps, stageControlDepsFromEnv } from './kit/stage-control-deps.js';
 
 const logger = createLogger('registry-http');
 
-export interface RegistryHttpDeps extends Pick<ClientPublicationDeps, 'clientBaseUrl' | 'cdn'> {
-  readonly authMode: AuthMode;
-  readonly config: () => MlcycleConfig;
-  readonly registry: Registry;
-  readonly objects: S3Objects;
-  readonly bucket: string;
-  readonly notices: StageNoticeDeps;
-}
+export type RegistryHttpDeps = StageControlDeps;
 
 const rollbackBody = z.strictObject({
   model: z.string(),
@@ -64,17 +47,4 @@ export function makeRegistryHttpHandler(deps: () => RegistryHttpDeps) {
   });
 }
 
-export const handler = makeRegistryHttpHandler(
-  once((): RegistryHttpDeps => {
-    const env = readEnv(registryEnvSchema.and(authEnvSchema));
-    return {
-      authMode: env[ENV.authMode],
-      config: () => deployedConfig(),
-      registry: new Registry(createDocumentClient(), env[ENV.table]),
-      objects: new S3Objects(createS3Client()),
-      bucket: env[ENV.bucket],
-      ...clientPublicationFromEnv(),
-      notices: noticeDepsFromEnv(logger),
-    };
-  }),
-);
+export const handler = makeRegistryHttpHandler(once((): RegistryHttpDeps => stageControlDepsFromEnv(logger)));
