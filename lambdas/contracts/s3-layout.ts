@@ -127,12 +127,26 @@ export const RUN_INPUTS = {
   outputMetrics: 'output/metrics.jsonl',
   outputModelCard: 'output/model-card.json',
   outputReportedMetrics: 'output/reported-metrics.json',
+  /**
+   * output/metrics.jsonl as it grows, copied while the Train job runs (a sweep trial's, for its
+   * early stopping): the checkpoint-sync sidecar on AWS, the local runner on the embedded default.
+   */
+  progressMetrics: 'progress/metrics.jsonl',
   modelArchive: 'model.tar.gz',
   checkpoints: 'checkpoints/',
   predictions: 'evaluation/predictions.jsonl',
   evaluation: 'evaluation.json',
 } as const;
 export type RunInput = keyof typeof RUN_INPUTS;
+
+const PROGRESS_KEY = new RegExp(
+  `^${PREFIXES.runs}([a-z][a-z0-9-]{0,39})/([A-Za-z0-9][A-Za-z0-9._-]{0,127})/${RUN_INPUTS.progressMetrics.replaceAll('.', '\\.')}$`,
+);
+/** The model and run of a training progress key (runs/<model>/<runId>/progress/metrics.jsonl). */
+export function parseProgressKey(key: string): { model: string; runId: string } | undefined {
+  const m = PROGRESS_KEY.exec(key);
+  return m ? { model: m[1] as string, runId: m[2] as string } : undefined;
+}
 export const runInputKey = (model: string, runId: string, file: RunInput) =>
   runFileKey(model, runId, RUN_INPUTS[file]);
 /** The same file under a run's prefix URI (s3://bucket/runs/<model>/<runId>/). */

@@ -28,6 +28,11 @@ export const STAGER_ENV = {
   artifactSha256: 'MLCYCLE_ARTIFACT_SHA256',
   /** checkpoint-sync: seconds between two uploads of the checkpoint folder. */
   checkpointSyncSeconds: 'MLCYCLE_CHECKPOINT_SYNC_SECONDS',
+  /**
+   * checkpoint-sync: when set, it also copies output/metrics.jsonl to the run's
+   * progress/metrics.jsonl this often, whenever it grew (a sweep trial's Train job sets it).
+   */
+  progressSeconds: 'MLCYCLE_PROGRESS_SECONDS',
 } as const;
 
 /** Where the shared volume is mounted, and the trainer-contract paths on it. */

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   predictSources,
+  progressLoop,
   publishPredictions,
   publishTrainOutputs,
   stagePredictInputs,
@@ -38,6 +39,9 @@ export interface SubmitJobParameters {
   };
   readonly Timeout?: { readonly AttemptDurationSeconds?: number };
 }
+
+/** How often a local Train job that asks for progress copies copies its metrics.jsonl. */
+export const LOCAL_PROGRESS_INTERVAL_MS = 1000;
 
 /** A failed job, as the local runner reports it: Batch's status reason and the failed container. */
 export class BatchTaskFailed extends Error {
@@ -293,9 +297,23 @@ async function runContractJob(params: SubmitJobParameters, options: LocalBatchOp
         checkpointDir: inputs.checkpointDir,
         useGpu: job.useGpu,
       });
+      // The checkpoint-sync container's progress copies (a sweep trial's Train job asks for
+      // them): every second here, where the local S3 costs nothing, whatever the job asks.
+      const progress = new AbortController();
+      const copying = overrides[STAGER_ENV.progressSeconds]
+        ? progressLoop(objects, {
+            runUri,
+            outputDir: inputs.outputDir,
+            intervalMs: LOCAL_PROGRESS_INTERVAL_MS,
+            signal: progress.signal,
+            ...(options.onLog ? { log: options.onLog } : {}),
+          })
+        : undefined;
       try {
         await run(env);
       } finally {
+        progress.abort();
+        await copying;
         await syncCheckpoints(objects, { runUri, checkpointDir: inputs.checkpointDir, direction: 'up' });
       }
       await publishTrainOutputs(objects, { runUri, outputDir: inputs.outputDir });

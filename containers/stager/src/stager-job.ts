@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   predictSources,
+  progressLoop,
   publishPredictions,
   publishTrainOutputs,
   stagePredictInputs,
@@ -32,6 +33,8 @@ export interface StagerEnv {
   readonly predictionsUri: string;
   readonly artifact?: { artifactUri: string; sha256: string };
   readonly checkpointSyncSeconds: number;
+  /** Seconds between two copies of the training progress, when it is copied (a sweep trial). */
+  readonly progressSeconds?: number;
 }
 
 /** The mode (argv) and environment, checked: a clear error names the variable and the value. */
@@ -49,18 +52,25 @@ export function parseStagerEnv(argv: readonly string[], env: NodeJS.ProcessEnv):
     return value;
   };
   const sources = predictSources(env);
-  const secondsText = env[STAGER_ENV.checkpointSyncSeconds];
-  const seconds = secondsText === undefined ? DEFAULT_CHECKPOINT_SYNC_SECONDS : Number(secondsText);
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600) {
-    throw new ValidationError(
-      `${STAGER_ENV.checkpointSyncSeconds}="${secondsText}" must be a whole number of seconds from 1 to 3600`,
-    );
-  }
+  const seconds = (name: string, fallback?: number): number | undefined => {
+    const text = env[name];
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 1 || value > 3600) {
+      throw new ValidationError(`${name}="${text}" must be a whole number of seconds from 1 to 3600`);
+    }
+    return value;
+  };
+  const progressSeconds = seconds(STAGER_ENV.progressSeconds);
   return {
     mode: mode as StagerMode,
     ...sources,
     workDir: required(STAGER_ENV.workDir),
-    checkpointSyncSeconds: seconds,
+    checkpointSyncSeconds: seconds(
+      STAGER_ENV.checkpointSyncSeconds,
+      DEFAULT_CHECKPOINT_SYNC_SECONDS,
+    ) as number,
+    ...(progressSeconds ? { progressSeconds } : {}),
   };
 }
 
@@ -156,14 +166,26 @@ export async function runStager(
       });
       return { predictionsUri: env.predictionsUri };
     case 'checkpoint-sync':
-      await checkpointSyncLoop(objects, {
-        runUri: env.runUri,
-        checkpointDir: dirs.checkpointDir,
-        seconds: env.checkpointSyncSeconds,
-        signal: deps.signal,
-        log: deps.log,
-        readyFile: join(env.workDir, STAGED_MARKER),
-      });
+      // Beside the checkpoints, a sweep trial's growing metrics.jsonl (its early stopping).
+      await Promise.all([
+        checkpointSyncLoop(objects, {
+          runUri: env.runUri,
+          checkpointDir: dirs.checkpointDir,
+          seconds: env.checkpointSyncSeconds,
+          signal: deps.signal,
+          log: deps.log,
+          readyFile: join(env.workDir, STAGED_MARKER),
+        }),
+        env.progressSeconds
+          ? progressLoop(objects, {
+              runUri: env.runUri,
+              outputDir: dirs.outputDir,
+              intervalMs: env.progressSeconds * 1000,
+              signal: deps.signal,
+              log: deps.log,
+            })
+          : undefined,
+      ]);
       return { checkpointSync: 'stopped' };
   }
 }

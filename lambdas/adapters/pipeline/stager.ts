@@ -1,6 +1,7 @@
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { RUN_INPUTS } from '../../contracts/s3-layout.js';
 import { STAGER_ENV } from '../../contracts/stager.js';
 import { TRAINER_OUTPUT } from '../../contracts/trainer.js';
@@ -304,6 +305,54 @@ export async function syncCheckpoints(
   const prune = (await readdir(opts.checkpointDir)).length > 0;
   const up = await uploadFolder(objects, opts.checkpointDir, prefix, { prune, skipUnchanged: true });
   return { ...up, downloaded: [] };
+}
+
+/** At most this much of a growing metrics.jsonl is copied (what the readers of it read). */
+const PROGRESS_MAX_BYTES = 1024 * 1024;
+
+/**
+ * Copies the complete lines of the trainer's output/metrics.jsonl, as it stands mid-training, to
+ * the run's progress/metrics.jsonl, when they are more than `copiedBytes` (what the last call
+ * copied). Returns the bytes copied now (unchanged when nothing new). A line still being written
+ * waits for the next call; a trainer that writes no metrics file copies nothing.
+ */
+export async function publishProgress(
+  objects: S3Objects,
+  opts: { runUri: string; outputDir: string; copied: number },
+): Promise<number> {
+  const text = await readFile(join(opts.outputDir, TRAINER_OUTPUT.metrics), 'utf8').catch(() => '');
+  const complete = text.slice(0, PROGRESS_MAX_BYTES);
+  const end = complete.lastIndexOf('\n') + 1;
+  if (end <= opts.copied) return opts.copied;
+  const run = runLocation(opts.runUri);
+  await objects.put(at(run, RUN_INPUTS.progressMetrics), complete.slice(0, end), 'application/x-ndjson');
+  return end;
+}
+
+/**
+ * publishProgress every `intervalMs` until `signal` aborts (and once as it does): the Train
+ * job's side task on AWS (the checkpoint-sync container) and on the local runner alike. A failed
+ * copy is said and tried again at the next tick; it never fails the training.
+ */
+export async function progressLoop(
+  objects: S3Objects,
+  opts: {
+    runUri: string;
+    outputDir: string;
+    intervalMs: number;
+    signal: AbortSignal;
+    log?: (line: string) => void;
+  },
+): Promise<void> {
+  let copied = 0;
+  while (!opts.signal.aborted) {
+    await sleep(opts.intervalMs, undefined, { signal: opts.signal }).catch(() => undefined);
+    try {
+      copied = await publishProgress(objects, { ...opts, copied });
+    } catch (err) {
+      opts.log?.(JSON.stringify({ progressCopyFailed: (err as Error).message }));
+    }
+  }
 }
 
 /**

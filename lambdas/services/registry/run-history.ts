@@ -125,7 +125,9 @@ export async function epochsOf(
   deps: Pick<RunHistoryDeps, 'bucket' | 'objects'>,
   run: Pick<RunRecord, 'model' | 'runId'>,
 ) {
-  for (const name of [RUN_INPUTS.outputMetrics, RUN_FILES.metrics]) {
+  // The published file, an older run's, or (a trial still training, or stopped while it trained)
+  // the progress copied so far.
+  for (const name of [RUN_INPUTS.outputMetrics, RUN_FILES.metrics, RUN_INPUTS.progressMetrics]) {
     const uri = s3Uri(deps.bucket, runFileKey(run.model, run.runId, name));
     const text = await readHead(deps.objects, uri, 1024 * 1024);
     if (text === undefined) continue;

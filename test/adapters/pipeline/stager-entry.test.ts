@@ -117,4 +117,61 @@ describe('the stager entry (containers/stager)', () => {
     ]);
     expect(lines.some((l) => l.includes('epoch-2.pt'))).toBe(true);
   });
+
+  it("checkpoint-sync of a sweep trial's job also copies the complete lines of the growing metrics.jsonl", async () => {
+    const runUri = `s3://${bucket}/runs/churn/pg/`;
+    const workDir = work();
+    mkdirSync(join(workDir, 'output'));
+    mkdirSync(join(workDir, 'checkpoints'));
+    expect(
+      () =>
+        parseStagerEnv(['checkpoint-sync'], {
+          MLCYCLE_RUN_URI: runUri,
+          MLCYCLE_WORK_DIR: workDir,
+          MLCYCLE_PROGRESS_SECONDS: '0',
+        }),
+      'a bad interval is refused by name',
+    ).toThrow(/MLCYCLE_PROGRESS_SECONDS="0" must be a whole number of seconds from 1 to 3600/);
+    const env = parseStagerEnv(['checkpoint-sync'], {
+      MLCYCLE_RUN_URI: runUri,
+      MLCYCLE_WORK_DIR: workDir,
+      MLCYCLE_PROGRESS_SECONDS: '1',
+    });
+    expect(env.progressSeconds).toBe(1);
+    const stop = new AbortController();
+    const sidecar = runStager(env, { objects, signal: stop.signal, log: () => undefined });
+    const progress = { bucket, key: 'runs/churn/pg/progress/metrics.jsonl' };
+    const read = async () => (await objects.head(progress)) && (await objects.getText(progress));
+    const metrics = join(workDir, 'output', 'metrics.jsonl');
+    // One whole epoch and one being written: only the whole one is copied.
+    writeFileSync(metrics, '{"epoch":1,"trainLoss":0.5}\n{"epoch":2,"trai');
+    const deadline = Date.now() + 10_000;
+    while (!(await read()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await read()).toBe('{"epoch":1,"trainLoss":0.5}\n');
+    writeFileSync(metrics, '{"epoch":1,"trainLoss":0.5}\n{"epoch":2,"trainLoss":0.25}\n');
+    stop.abort();
+    await sidecar;
+    expect(await read()).toBe('{"epoch":1,"trainLoss":0.5}\n{"epoch":2,"trainLoss":0.25}\n');
+  });
+
+  it('checkpoint-sync of any other job copies no progress', async () => {
+    const runUri = `s3://${bucket}/runs/churn/np/`;
+    const workDir = work();
+    mkdirSync(join(workDir, 'output'));
+    mkdirSync(join(workDir, 'checkpoints'));
+    writeFileSync(join(workDir, 'output', 'metrics.jsonl'), '{"epoch":1}\n');
+    const stop = new AbortController();
+    const sidecar = runStager(
+      parseStagerEnv(['checkpoint-sync'], { MLCYCLE_RUN_URI: runUri, MLCYCLE_WORK_DIR: workDir }),
+      {
+        objects,
+        signal: stop.signal,
+        log: () => undefined,
+      },
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    stop.abort();
+    await sidecar;
+    expect(await objects.list(bucket, 'runs/churn/np/')).toEqual([]);
+  });
 });
