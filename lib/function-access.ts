@@ -125,6 +125,16 @@ export function functionAccess(props: {
         why: why('CheckTrial reads the per-epoch metrics of the trials of a sweep'),
       },
     },
+    // A sweep trial's early stopping while it trains: the same reads and writes as CheckTrial,
+    // and TerminateJob for the weak trial's Train job.
+    watchTrial: {
+      table: { write: modelItems },
+      objects: {
+        grants: [read(PREFIXES.runs)],
+        why: why("The trial watcher reads the training progress of a sweep's trials"),
+      },
+      stopJobs: true,
+    },
     // Records how each trial of a sweep ended, on its run; reads no object.
     pickBest: { table: { write: modelItems } },
     loadCandidate: { table: { read: true } },

@@ -103,6 +103,7 @@ export class MlcycleStack extends Stack {
         fn('executionEnded'),
         fn('approvalReconciler'),
         fn('executionSucceeded'),
+        fn('watchTrial'),
       ],
       alertEmails: config.monitoring.alerts.email,
     });

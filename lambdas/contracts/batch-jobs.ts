@@ -18,6 +18,16 @@ export const BATCH_JOB_RESOURCE = 'arn:aws:states:::aws-sdk:batch:submitJob.wait
 export const TASK_TOKEN_PARAMETER = 'mlcycleTaskToken';
 
 /**
+ * The job parameter a sweep trial's Train job carries (`"true"`): only such a job, terminated
+ * by the early-stopping watcher with a reason starting EARLY_STOP_REASON_PREFIX, ends its task
+ * `STOPPED` instead of failed (docs/sweeps.md).
+ */
+export const TRIAL_JOB_PARAMETER = 'mlcycleTrial';
+
+/** How the early-stopping watcher's TerminateJob reason (the job's statusReason) begins. */
+export const EARLY_STOP_REASON_PREFIX = 'mlcycle early stopping: ';
+
+/**
  * The names the ASL gives a run's jobs (`States.Format('mlcycle-{}-{}', …)`), for finding them
  * again: `runs logs` reads a job's output by its name.
  */
@@ -74,11 +84,14 @@ export type BatchJobStateChangeEvent = z.infer<typeof batchJobStateChangeSchema>
 export type BatchJobDetail = BatchJobStateChangeEvent['detail'];
 export type BatchContainerDetail = z.infer<typeof containerSchema>;
 
-/** What the waiting task gets when the job succeeded (its ResultPath: `$.train`, `$.predict`…). */
+/**
+ * What the waiting task gets when the job succeeded (its ResultPath: `$.train`, `$.predict`…),
+ * or, for a sweep trial's Train job, when early stopping terminated it (`STOPPED`).
+ */
 export const batchJobResultSchema = z.object({
   jobId: z.string(),
   jobName: z.string(),
-  status: z.literal('SUCCEEDED'),
+  status: z.enum(['SUCCEEDED', 'STOPPED']),
   /** The user container's logs: a CloudWatch console link on AWS, the log file locally. */
   logs: z.string().optional(),
 });

@@ -67,6 +67,14 @@ export const HANDLERS = {
     memoryMb: 256,
     timeoutSeconds: 60,
   },
+  watchTrial: {
+    entry: 'lambdas/handlers/watch-trial.ts',
+    // A trial's training progress (an S3 upload): its early-stopping rule against the sweep's
+    // other trials, and TerminateJob on the training queue when the rule says stop.
+    env: [...base, ENV.jobQueue],
+    memoryMb: 256,
+    timeoutSeconds: 60,
+  },
   pickBest: {
     entry: 'lambdas/handlers/pick-best.ts',
     env: [ENV.table],

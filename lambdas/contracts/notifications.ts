@@ -1,5 +1,5 @@
 import type { HandlerName } from './handlers.js';
-import { type MonitoringUpload, monitoringPrefix } from './s3-layout.js';
+import { type MonitoringUpload, monitoringPrefix, RUN_INPUTS, runsPrefix } from './s3-layout.js';
 
 /**
  * An S3 event notification of the artifacts bucket: ObjectCreated events on keys under `prefix`
@@ -20,14 +20,18 @@ export const MONITORING_HANDLERS: Readonly<Record<MonitoringUpload, HandlerName>
   batches: 'drift',
 };
 
-/** The bucket's notification rules for the models of a config, model by model. */
+/**
+ * The bucket's notification rules for the models of a config, model by model: the monitoring
+ * uploads, and a training job's progress (a sweep trial's early stopping watches it).
+ */
 export function notificationRules(models: readonly string[]): NotificationRule[] {
-  return models.flatMap((model) =>
-    (Object.entries(MONITORING_HANDLERS) as [MonitoringUpload, HandlerName][]).map(([kind, handler]) => ({
+  return models.flatMap((model) => [
+    ...(Object.entries(MONITORING_HANDLERS) as [MonitoringUpload, HandlerName][]).map(([kind, handler]) => ({
       prefix: monitoringPrefix(model, kind),
       handler,
     })),
-  );
+    { prefix: runsPrefix(model), suffix: `/${RUN_INPUTS.progressMetrics}`, handler: 'watchTrial' as const },
+  ]);
 }
 
 /** Whether an object key passes a rule's filters (S3 matches prefix and suffix literally). */

@@ -25,7 +25,12 @@ describe('check-trial handler (CheckTrial state, DynamoDB Local + s3rver)', () =
   });
 
   /** A trained trial: its run record (status as given) and its metrics.jsonl of trainLoss values. */
-  async function trained(index: number, losses: number[], status: 'training' | 'evaluating' = 'training') {
+  async function trained(
+    index: number,
+    losses: number[],
+    status: 'training' | 'evaluating' = 'training',
+    file = 'output/metrics.jsonl',
+  ) {
     const runId = `20300101T00000${index}Z-00000${index}`;
     const trial: TrialRef = {
       index,
@@ -40,7 +45,7 @@ describe('check-trial handler (CheckTrial state, DynamoDB Local + s3rver)', () =
     const startedAt = new Date(Date.now() - 60_000).toISOString();
     await w.registry.runs.updateRun(MODEL, runId, { status, startedAt, sweep: { id: SWEEP, trial: index } });
     await w.objects.put(
-      { bucket: w.bucket, key: `runs/${MODEL}/${runId}/output/metrics.jsonl` },
+      { bucket: w.bucket, key: `runs/${MODEL}/${runId}/${file}` },
       losses.map((trainLoss, i) => `${JSON.stringify({ epoch: i + 1, trainLoss })}\n`).join(''),
       'application/x-ndjson',
     );
@@ -73,13 +78,48 @@ describe('check-trial handler (CheckTrial state, DynamoDB Local + s3rver)', () =
     expect(run?.finishedAt).toBeDefined();
   });
 
-  it('ignores trials of other sweeps and trials still training', async () => {
+  it('ignores trials of other sweeps, and holds a trial against those still training as far as their progress goes', async () => {
     const other = await trained(4, [0.1, 0.1, 0.1]);
     await w.registry.runs.updateRun(MODEL, other.run.runId, { sweep: { id: 'another-sweep', trial: 4 } });
-    await trained(5, [0.01, 0.01, 0.01], 'training');
-    // Against trials 0–2 only (4 is another sweep's, 5 has not finished training): 0.45 ranks first.
-    const state = await trained(6, [0.45, 0.35, 0.25]);
-    expect(await handler(state)).toMatchObject({ stop: false });
+    // Trial 5 still trains: one epoch copied to its progress so far.
+    await trained(5, [0.4], 'training', 'progress/metrics.jsonl');
+    const state = await trained(6, [0.55, 0.35, 0.25]);
+    // At epoch 1: trials 0–3, 5 and itself, not 4 (another sweep's): the top 2 of 6 go on.
+    expect(await handler(state)).toEqual({
+      stop: true,
+      reason:
+        'ASHA rung 0 (epoch 1): trainLoss 0.55 is not in the top 2 of the 6 trials at that rung (threshold 0.5, min)',
+    });
+  });
+
+  it('keeps the reason of a trial the watcher stopped while it trained, and refuses a STOPPED job whose run says otherwise', async () => {
+    const watched = await trained(8, [0.9, 0.8]);
+    const reason = 'stopped while training, after epoch 2: ASHA rung 0 (epoch 1): …';
+    await w.registry.runs.updateRun(MODEL, watched.run.runId, {
+      status: 'stopped',
+      sweep: { id: SWEEP, trial: 8, stopped: reason, stoppedAtEpoch: 2 },
+    });
+    const train = {
+      jobId: 'j-8',
+      jobName: 'mlcycle-churn-x',
+      status: 'STOPPED' as const,
+      logs: '/logs/8.log',
+    };
+    expect(await handler({ ...watched, train })).toEqual({ stop: true, reason });
+    const run = await w.registry.runs.getRun(MODEL, watched.run.runId);
+    expect(run).toMatchObject({
+      status: 'stopped',
+      logs: '/logs/8.log',
+      sweep: { stopped: reason, stoppedAtEpoch: 2 },
+    });
+
+    // A job terminated with the watcher's reason by someone else: the run still trains.
+    const forged = await trained(9, [0.01]);
+    const before = await w.scan();
+    await expect(handler({ ...forged, train: { ...train, jobId: 'j-9' } })).rejects.toThrow(
+      /was terminated as stopped early, but the run is recorded training, not stopped/,
+    );
+    expect(await w.scan()).toBe(before);
   });
 
   it('refuses a state without its trial (a bad ASL), writing nothing', async () => {

@@ -124,4 +124,33 @@ describe('pick-best handler (PickBest state, DynamoDB Local)', () => {
     expect(first?.status).toBe('failed');
     expect(first?.failure?.kind).toBe('trial');
   });
+
+  it('a trial whose task failed but whose run the early-stopping watcher recorded stopped is shown stopped, and stays so', async () => {
+    const sweep = { ...plan, rules: { ...plan.rules, id: `${SWEEP}-third` } };
+    const runs = await Promise.all([0, 1].map((i) => trialRun(sweep.rules.id, i, 'evaluating')));
+    const reason = 'stopped while training, after epoch 3: ASHA rung 0 (epoch 2): …';
+    await w.registry.runs.updateRun(MODEL, runs[1]?.runId ?? '', {
+      status: 'stopped',
+      sweep: { id: sweep.rules.id, trial: 1, stopped: reason, stoppedAtEpoch: 3 },
+    });
+    const state = {
+      ...pipelineState(),
+      sweep,
+      trials: [
+        {
+          index: 0,
+          status: 'failed',
+          error: { Error: 'Batch.JobFailed', Cause: 'the trainer exited with 1' },
+        },
+        // Its terminated job reached the task as a failure (Batch said it without the watcher's reason).
+        { index: 1, status: 'failed', error: { Error: 'Batch.JobFailed', Cause: 'Job terminated' } },
+      ],
+    };
+    await expect(handler(state)).rejects.toMatchObject({
+      message: expect.stringContaining(`trial 1 stopped (${reason})`),
+    });
+    const stopped = await w.registry.runs.getRun(MODEL, runs[1]?.runId ?? '');
+    expect(stopped).toMatchObject({ status: 'stopped', sweep: { stopped: reason } });
+    expect(stopped?.failure).toBeUndefined();
+  });
 });

@@ -111,6 +111,7 @@ describe('table writes', () => {
     statusHttp: 'NONE',
     prepareRun: models,
     checkTrial: models,
+    watchTrial: models,
     pickBest: models,
     register: models,
     deploy: models,

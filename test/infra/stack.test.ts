@@ -133,7 +133,7 @@ describe('artifacts bucket', () => {
     expect(targets.some((t) => t.includes(`"${bucketId()}","Arn"`) && t.includes('/*'))).toBe(true);
   });
 
-  it('sends uploads under monitoring/<model>/baseline/ and /batches/ to the baseline and drift Lambdas, and nothing else', () => {
+  it("sends uploads under monitoring/<model>/baseline/ and /batches/ to the baseline and drift Lambdas, a run's training progress to the trial watcher, and nothing else", () => {
     const notifications = resourcesOf(s.template, 'Custom::S3BucketNotifications');
     expect(notifications).toHaveLength(1);
     const p = notifications[0]?.[1].Properties ?? {};
@@ -153,9 +153,23 @@ describe('artifacts bucket', () => {
         Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: `monitoring/${model}/batches/` }] } },
         LambdaFunctionArn: { 'Fn::GetAtt': [fnId('drift'), 'Arn'] },
       },
+      // Only the progress copies (a sweep trial's early stopping while it trains), not the rest
+      // of a run's folder, which the jobs and Lambdas write all the time.
+      {
+        Events: ['s3:ObjectCreated:*'],
+        Filter: {
+          Key: {
+            FilterRules: [
+              { Name: 'suffix', Value: '/progress/metrics.jsonl' },
+              { Name: 'prefix', Value: `runs/${model}/` },
+            ],
+          },
+        },
+        LambdaFunctionArn: { 'Fn::GetAtt': [fnId('watchTrial'), 'Arn'] },
+      },
     ]);
     expect(configs).toEqual(expected);
-    for (const name of ['baseline', 'drift'] as const) {
+    for (const name of ['baseline', 'drift', 'watchTrial'] as const) {
       s.template.hasResourceProperties('AWS::Lambda::Permission', {
         Action: 'lambda:InvokeFunction',
         Principal: 's3.amazonaws.com',

@@ -178,7 +178,7 @@ describe.each(Object.entries(CONFIGS))(
           handler: handlerOf(c.LambdaFunctionArn),
         };
       });
-      expect(stackRules).toHaveLength(2 * Object.keys(config.models).length);
+      expect(stackRules).toHaveLength(3 * Object.keys(config.models).length);
       expect(sortedRules(local.notifications.rules)).toEqual(sortedRules(stackRules));
 
       // And the local notifications deliver exactly the uploads S3 would: created objects that

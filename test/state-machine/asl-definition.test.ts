@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { lifecycleJobName, smokeJobName } from '../../lambdas/contracts/batch-jobs.js';
+import { lifecycleJobName, smokeJobName, TRIAL_JOB_PARAMETER } from '../../lambdas/contracts/batch-jobs.js';
 import { ERROR_NAMES } from '../../lambdas/contracts/errors.js';
 import { ASL_PLACEHOLDERS, HANDLERS } from '../../lambdas/contracts/handlers.js';
+import { STAGER_ENV, TRAIN_JOB_CONTAINERS } from '../../lambdas/contracts/stager.js';
 import { aslPlaceholders } from '../../lambdas/contracts/state-machine.js';
 import { localSubstitutions } from '../../local/runtime.js';
 import { loadDefinition } from '../../local/stepfunctions/definition.js';
@@ -208,11 +209,45 @@ describe('lifecycle ASL', () => {
         const params = inner[trial]?.Parameters as Record<string, unknown>;
         const runParams = asl.States[run]?.Parameters as Record<string, unknown>;
         expect(inner[trial]?.Resource, trial).toBe(asl.States[run]?.Resource);
-        for (const key of ['JobName.$', 'JobQueue', 'JobDefinition.$', 'EcsPropertiesOverride', 'Timeout']) {
+        for (const key of ['JobName.$', 'JobQueue', 'JobDefinition.$', 'Timeout']) {
           expect(params[key], `${trial} ${key}`).toEqual(runParams[key]);
         }
+        // The trial's Train job also copies its progress (early stopping while it trains).
+        const withoutProgress = JSON.parse(
+          JSON.stringify(params.EcsPropertiesOverride, (k, v) =>
+            Array.isArray(v) && k === 'Environment'
+              ? v.filter((e: { Name: string }) => e.Name !== STAGER_ENV.progressSeconds)
+              : v,
+          ),
+        );
+        expect(withoutProgress, `${trial} EcsPropertiesOverride`).toEqual(runParams.EcsPropertiesOverride);
         expect(inner[trial]?.TimeoutSecondsPath, trial).toBe(asl.States[run]?.TimeoutSecondsPath);
       }
+    });
+
+    it("copies a trial's training progress and marks its Train job as a trial's, and only a trial's", () => {
+      const containers = (state: Record<string, unknown> | undefined) =>
+        (
+          (state?.Parameters as Record<string, unknown> | undefined)?.EcsPropertiesOverride as
+            | {
+                TaskProperties: {
+                  Containers: { Name: string; Environment: { Name: string; Value?: string }[] }[];
+                }[];
+              }
+            | undefined
+        )?.TaskProperties[0]?.Containers ?? [];
+      const progressOf = (state: Record<string, unknown> | undefined) =>
+        containers(state)
+          .find((c) => c.Name === TRAIN_JOB_CONTAINERS.checkpointSync)
+          ?.Environment.find((e) => e.Name === STAGER_ENV.progressSeconds)?.Value;
+      expect(progressOf(inner.TrialTrain)).toBe('15');
+      expect(progressOf(asl.States.Train)).toBeUndefined();
+      const jobParameters = (state: Record<string, unknown> | undefined) =>
+        (state?.Parameters as { Parameters: Record<string, string> } | undefined)?.Parameters ?? {};
+      expect(jobParameters(inner.TrialTrain)[TRIAL_JOB_PARAMETER]).toBe('true');
+      for (const name of ['Train', 'Predict', 'SmokePredict'])
+        expect(jobParameters(asl.States[name])[TRIAL_JOB_PARAMETER], name).toBeUndefined();
+      expect(jobParameters(inner.TrialPredict)[TRIAL_JOB_PARAMETER]).toBeUndefined();
     });
 
     it('catches every failure of a trial in its own iteration, gives every task a timeout, retries only transient errors', () => {

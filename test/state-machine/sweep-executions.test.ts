@@ -100,7 +100,8 @@ describe('sweeps on the embedded default', () => {
     expect(stopped.length).toBeGreaterThan(0);
     for (const r of stopped) {
       expect(r.sweep?.stopped).toMatch(
-        /^ASHA rung \d+ \(epoch \d+\): trainLoss [\d.]+ is not in the top \d+ of the \d+ trials at that rung \(threshold [\d.]+, min\)$/,
+        // Stopped when its training ended, or by the watcher of its progress while it trained.
+        /^(stopped while training, after epoch \d+: )?ASHA rung \d+ \(epoch \d+\): trainLoss [\d.]+ is not in the top \d+ of the \d+ trials at that rung \(threshold [\d.]+, min\)$/,
       );
       expect(r.metrics).toBeUndefined();
     }

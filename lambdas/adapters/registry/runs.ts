@@ -147,6 +147,40 @@ export class RunStore {
     }
   }
 
+  /**
+   * Records a sweep trial stopped by its early-stopping rule while it trains, if it still is
+   * `training` (a trial whose training ended meanwhile is CheckTrial's to decide). False when
+   * it was not.
+   */
+  async stopTrialIfTraining(
+    model: string,
+    runId: string,
+    sweep: NonNullable<RunRecord['sweep']>,
+    finishedAt: string,
+  ): Promise<boolean> {
+    try {
+      await this.t.doc.send(
+        new UpdateCommand({
+          TableName: this.t.tableName,
+          Key: { PK: keys.model(model), SK: keys.run(runId) },
+          UpdateExpression: 'SET #s = :stopped, finishedAt = :at, sweep = :sweep',
+          ConditionExpression: 'attribute_exists(SK) AND #s = :training',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: {
+            ':stopped': 'stopped',
+            ':training': 'training',
+            ':at': finishedAt,
+            ':sweep': sweep,
+          },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
   async getRun(model: string, runId: string): Promise<RunRecord | undefined> {
     const out = await this.t.doc.send(
       new GetCommand({ TableName: this.t.tableName, Key: { PK: keys.model(model), SK: keys.run(runId) } }),

@@ -1,8 +1,26 @@
-import type { BatchContainerDetail, BatchJobDetail } from '../../contracts/batch-jobs.js';
+import {
+  type BatchContainerDetail,
+  type BatchJobDetail,
+  EARLY_STOP_REASON_PREFIX,
+  TRIAL_JOB_PARAMETER,
+} from '../../contracts/batch-jobs.js';
 import { cloudWatchLogStreamUrl } from '../../contracts/stager.js';
 
 /** The stager's containers: when one of them failed, it says why in its own reason. */
 const STAGER_CONTAINERS = new Set(['stage-in', 'stage-out', 'checkpoint-sync']);
+
+/**
+ * A sweep trial's Train job that the early-stopping watcher terminated: the job is a trial's (its
+ * parameter, set by the ASL) and its status reason is the watcher's. Its task ends `STOPPED`;
+ * CheckTrial then holds it to the run record, which the watcher wrote first.
+ */
+export function stoppedEarly(detail: BatchJobDetail): boolean {
+  return (
+    detail.status === 'FAILED' &&
+    detail.parameters?.[TRIAL_JOB_PARAMETER] === 'true' &&
+    (detail.statusReason ?? '').startsWith(EARLY_STOP_REASON_PREFIX)
+  );
+}
 
 /** The containers of a finished job, single- or multi-container. */
 function containersOf(detail: BatchJobDetail): BatchContainerDetail[] {

@@ -1,4 +1,5 @@
 import type { Metrics } from '../../contracts/pipeline.js';
+import type { SweepRules } from '../../contracts/sweep.js';
 import type { Bump } from './semver.js';
 import type { VersionStatus } from './status.js';
 
@@ -40,8 +41,15 @@ export interface RunSweepTrial {
   /** The sweep's id: its execution's name. */
   id: string;
   trial: number;
+  /**
+   * The sweep's early-stopping rule, recorded by PrepareRun from the admitted plan: what the
+   * watcher of the trial's training progress applies (never anything the job writes).
+   */
+  earlyStopping?: SweepRules['earlyStopping'];
   /** Why the early-stopping rule stopped it (status `stopped`). */
   stopped?: string;
+  /** Set when it was stopped while training: the epochs it had trained when its job was terminated. */
+  stoppedAtEpoch?: number;
   /** Seconds from the run's start to the end of its training job (the sweep's overhead figures). */
   trainingSeconds?: number;
   /** Set on the trial PickBest chose. */

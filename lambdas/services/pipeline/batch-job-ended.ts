@@ -8,7 +8,12 @@ import {
   type BatchJobStateChangeEvent,
   TASK_TOKEN_PARAMETER,
 } from '../../contracts/batch-jobs.js';
-import { containerLogs, jobFailureCause, userContainer } from '../../domain/pipeline/batch-job-outcome.js';
+import {
+  containerLogs,
+  jobFailureCause,
+  stoppedEarly,
+  userContainer,
+} from '../../domain/pipeline/batch-job-outcome.js';
 
 export interface BatchJobEndedDeps {
   readonly sfn: TaskCallbacks;
@@ -25,7 +30,7 @@ export type BatchJobEndedOutcome =
  * A lifecycle Batch job ended: completes the task that waits for it (the token is the job's
  * `mlcycleTaskToken` parameter) with the job's id on success, or fails it with the failed
  * container's exit code, reason and logs link (`Batch.JobFailed`), which the ASL's Catch hands
- * to RecordFailure. EventBridge may deliver an event twice: the second completion finds the task
+ * to RecordFailure. A sweep trial's job terminated by its early stopping completes it `STOPPED`. EventBridge may deliver an event twice: the second completion finds the task
  * gone, which is not an error.
  */
 export async function batchJobEnded(
@@ -36,12 +41,13 @@ export async function batchJobEnded(
   const token = detail.parameters?.[TASK_TOKEN_PARAMETER];
   if (!token) return { outcome: 'not-waited-for' };
   const region = event.region ?? undefined;
-  const succeeded = detail.status === 'SUCCEEDED';
+  const stopped = stoppedEarly(detail);
+  const succeeded = detail.status === 'SUCCEEDED' || stopped;
   const logs = containerLogs(region, userContainer(detail));
   const result: BatchJobResult = {
     jobId: detail.jobId,
     jobName: detail.jobName,
-    status: 'SUCCEEDED',
+    status: stopped ? 'STOPPED' : 'SUCCEEDED',
     ...(logs ? { logs } : {}),
   };
   try {

@@ -173,7 +173,7 @@ function runRecord(input: PipelineState, runId: string, datasetUri: string, star
       ...runRecord({ ...input, trial: undefined }, runId, datasetUri, startedAt),
       hyperparameters: trial.hyperparameters,
       overrides: trial.overrides,
-      sweep: { id: trial.rules.id, trial: trial.index },
+      sweep: { id: trial.rules.id, trial: trial.index, earlyStopping: trial.rules.earlyStopping },
     };
   }
   return {

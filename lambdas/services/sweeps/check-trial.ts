@@ -3,7 +3,8 @@ import type { S3Objects } from '../../adapters/s3-objects.js';
 import type { PreparedState } from '../../contracts/pipeline.js';
 import type { TrialCheck, TrialRef } from '../../contracts/sweep.js';
 import type { RunRecord } from '../../domain/registry/types.js';
-import { shouldStop, type TrialCurve } from '../../domain/sweeps/early-stopping.js';
+import type { StoppingRule, TrialCurve } from '../../domain/sweeps/early-stopping.js';
+import { shouldStop } from '../../domain/sweeps/early-stopping.js';
 import { epochsOf } from '../registry/run-history.js';
 
 export interface CheckTrialDeps {
@@ -13,32 +14,52 @@ export interface CheckTrialDeps {
   readonly clock?: () => Date;
 }
 
+export type TrialRun = RunRecord & { sweep: NonNullable<RunRecord['sweep']> };
+
 /** The trials of one sweep recorded so far (their run records), by trial index. */
 export async function sweepRuns(registry: Pick<Registry, 'runs'>, model: string, sweepId: string) {
   const runs = await registry.runs.listRuns(model, 1000);
-  return runs.filter(
-    (r): r is RunRecord & { sweep: NonNullable<RunRecord['sweep']> } => r.sweep?.id === sweepId,
-  );
+  return runs.filter((r): r is TrialRun => r.sweep?.id === sweepId);
 }
 
-async function curveOf(
-  deps: CheckTrialDeps,
-  run: RunRecord,
-  metric: string,
-  index: number,
-): Promise<TrialCurve> {
+async function curveOf(deps: CheckTrialDeps, run: TrialRun, metric: string): Promise<TrialCurve> {
   const { epochs } = await epochsOf(deps, run);
-  return { index, values: epochs.map((e) => e[metric]).filter((v): v is number => typeof v === 'number') };
+  return {
+    index: run.sweep.trial,
+    values: epochs.map((e) => e[metric]).filter((v): v is number => typeof v === 'number'),
+  };
 }
 
 /**
+ * A trial's curve of the early-stopping metric and those of the other trials of its sweep as far
+ * as they have got: published metrics.jsonl for a trial whose training ended, the progress
+ * copied so far for one still training (or stopped while it trained). Asynchronous ASHA and the
+ * median rule compare with whatever peers reached an epoch, running or not.
+ */
+export async function sweepCurves(
+  deps: CheckTrialDeps,
+  run: TrialRun,
+  rule: StoppingRule,
+): Promise<{ trial: TrialCurve; others: TrialCurve[] }> {
+  const peers = (await sweepRuns(deps.registry, run.model, run.sweep.id)).filter(
+    (r) => r.runId !== run.runId,
+  );
+  const [trial, ...others] = await Promise.all([run, ...peers].map((r) => curveOf(deps, r, rule.metric)));
+  return { trial: trial as TrialCurve, others };
+}
+
+/** Seconds from a run's start to `now`: the end of its training (the sweep's overhead figures). */
+export const trainingSecondsOf = (run: RunRecord, now: Date) =>
+  Math.max(0, (now.getTime() - Date.parse(run.startedAt)) / 1000);
+
+/**
  * CheckTrial: a trial's training job has ended, so its per-epoch metrics (output/metrics.jsonl)
- * are known. Its early-stopping metric is held against the trials of the same sweep that have
- * finished training so far (ASHA rungs or the median rule, domain/sweeps/early-stopping.ts). A
- * stopped trial is recorded `stopped` with the reason (rung or epoch, value, threshold) and is
- * neither evaluated nor chosen; one that goes on is recorded `evaluating`. The rule runs when the
- * trial's training has ended, not during it: stopping saves the trial's evaluation, not its
- * training time.
+ * are known. Its early-stopping metric is held against the trials of the same sweep so far
+ * (ASHA rungs or the median rule, domain/sweeps/early-stopping.ts). A stopped trial is recorded
+ * `stopped` with the reason (rung or epoch, value, threshold) and is neither evaluated nor
+ * chosen; one that goes on is recorded `evaluating`. A trial the watcher of its training
+ * progress already stopped (watch-trial.ts; its job was terminated) stays as the watcher
+ * recorded it.
  */
 export async function checkTrial(
   deps: CheckTrialDeps,
@@ -47,31 +68,30 @@ export async function checkTrial(
   const { trial } = state;
   const rule = trial.rules.earlyStopping;
   const now = (deps.clock ?? (() => new Date()))();
-  const run = await deps.registry.runs.getRun(state.model, state.run.runId);
-  if (!run) throw new Error(`run ${state.run.runId} of ${state.model} was not recorded by PrepareRun`);
-  const trainingSeconds = Math.max(0, (now.getTime() - Date.parse(run.startedAt)) / 1000);
-  const sweep = { id: trial.rules.id, trial: trial.index, trainingSeconds };
+  const found = await deps.registry.runs.getRun(state.model, state.run.runId);
+  if (!found) throw new Error(`run ${state.run.runId} of ${state.model} was not recorded by PrepareRun`);
+  const logs = state.train?.logs ? { logs: state.train.logs } : {};
+  if (found.status === 'stopped' && found.sweep?.stopped) {
+    await deps.registry.runs.updateRun(state.model, found.runId, logs);
+    return { stop: true, reason: found.sweep.stopped };
+  }
+  if (state.train?.status === 'STOPPED') {
+    throw new Error(
+      `the training job of run ${found.runId} was terminated as stopped early, but the run is recorded ${found.status}, not stopped: only the early-stopping watcher terminates a trial so`,
+    );
+  }
+  const run: TrialRun = { ...found, sweep: { ...found.sweep, id: trial.rules.id, trial: trial.index } };
+  const sweep = { ...run.sweep, trainingSeconds: trainingSecondsOf(run, now) };
   let decision: TrialCheck = { stop: false, reason: 'no early stopping' };
   if (rule.rule !== 'none') {
-    const others = (await sweepRuns(deps.registry, state.model, trial.rules.id)).filter(
-      (r) => r.runId !== run.runId && r.status !== 'training',
-    );
-    const curves = await Promise.all(others.map((r) => curveOf(deps, r, rule.metric, r.sweep.trial)));
-    decision = shouldStop(await curveOf(deps, run, rule.metric, trial.index), curves, rule);
+    const { trial: curve, others } = await sweepCurves(deps, run, rule);
+    decision = shouldStop(curve, others, rule);
   }
-  if (decision.stop) {
-    await deps.registry.runs.updateRun(state.model, run.runId, {
-      status: 'stopped',
-      finishedAt: now.toISOString(),
-      sweep: { ...sweep, stopped: decision.reason },
-      ...(state.train?.logs ? { logs: state.train.logs } : {}),
-    });
-  } else {
-    await deps.registry.runs.updateRun(state.model, run.runId, {
-      status: 'evaluating',
-      sweep,
-      ...(state.train?.logs ? { logs: state.train.logs } : {}),
-    });
-  }
+  await deps.registry.runs.updateRun(state.model, run.runId, {
+    ...(decision.stop
+      ? { status: 'stopped', finishedAt: now.toISOString(), sweep: { ...sweep, stopped: decision.reason } }
+      : { status: 'evaluating', sweep }),
+    ...logs,
+  });
   return decision;
 }

@@ -98,6 +98,10 @@ export async function pickBestTrial(deps: PickBestDeps, state: PickBestInput): P
       });
     } else if (outcome.status === 'stopped') {
       rows.push({ ...base, status: 'stopped', value: null, reason: outcome.reason });
+    } else if (run?.status === 'stopped' && run.sweep.stopped) {
+      // Its job was terminated by the early-stopping watcher, but the task ended failed (a job
+      // whose end Batch reported without the watcher's reason): the run record says what it was.
+      rows.push({ ...base, status: 'stopped', value: null, reason: run.sweep.stopped });
     } else {
       const failure = failureOutcome('training', outcome.error.Error, outcome.error.Cause);
       const reason = oneLine(failure.detail || outcome.error.Error || 'failed', 300);

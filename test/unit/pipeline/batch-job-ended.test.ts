@@ -4,6 +4,8 @@ import {
   type BatchJobStateChangeEvent,
   batchJobStateChangeEvent,
   batchJobStateChangeSchema,
+  EARLY_STOP_REASON_PREFIX,
+  TRIAL_JOB_PARAMETER,
 } from '../../../lambdas/contracts/batch-jobs.js';
 import { failedContainer, jobFailureCause } from '../../../lambdas/domain/pipeline/batch-job-outcome.js';
 import { failureOutcome } from '../../../lambdas/domain/pipeline/failure-outcome.js';
@@ -125,5 +127,48 @@ describe('batch-job-ended: the end of a lifecycle Batch job completes the task t
     await expect(
       batchJobEnded({ sfn: fakeSfn('ThrottlingException') }, event('SUCCEEDED', [])),
     ).rejects.toThrow('ThrottlingException');
+  });
+
+  describe("a sweep trial's job terminated by its early stopping", () => {
+    const terminated = (parameters: Record<string, string>, statusReason: string) =>
+      batchJobStateChangeSchema.parse(
+        batchJobStateChangeEvent(
+          {
+            jobId: 'job-2',
+            jobName: 'mlcycle-churn-r2',
+            status: 'FAILED',
+            statusReason,
+            parameters: { mlcycleTaskToken: 'tok-2', ...parameters },
+            ecsProperties: { taskProperties: [{ containers: [container('trainer', 137)] }] },
+          },
+          { region: 'eu-west-1', id: 'e-2' },
+        ),
+      ) as BatchJobStateChangeEvent;
+    const watcherReason = `${EARLY_STOP_REASON_PREFIX}stopped while training, after epoch 3: ASHA rung 0 (epoch 2): …`;
+
+    it('completes its task STOPPED (CheckTrial then holds it to the run record)', async () => {
+      const sfn = fakeSfn();
+      await batchJobEnded({ sfn }, terminated({ [TRIAL_JOB_PARAMETER]: 'true' }, watcherReason));
+      expect(sfn.sent.map((c) => c.name)).toEqual(['SendTaskSuccessCommand']);
+      expect(JSON.parse(String(sfn.sent[0]?.input.output))).toMatchObject({
+        jobId: 'job-2',
+        status: 'STOPPED',
+      });
+    });
+
+    it("fails the task as any failed job when it is not a trial's, or not the watcher's reason", async () => {
+      for (const e of [
+        // A run's Train job terminated with the watcher's words is still a failure.
+        terminated({}, watcherReason),
+        // A trial's job that failed otherwise (terminated by someone else, or crashed).
+        terminated({ [TRIAL_JOB_PARAMETER]: 'true' }, 'Terminated by the operator'),
+        terminated({ [TRIAL_JOB_PARAMETER]: 'yes' }, watcherReason),
+      ]) {
+        const sfn = fakeSfn();
+        await batchJobEnded({ sfn }, e);
+        expect(sfn.sent.map((c) => c.name)).toEqual(['SendTaskFailureCommand']);
+        expect(sfn.sent[0]?.input.error).toBe('Batch.JobFailed');
+      }
+    });
   });
 });
