@@ -21,6 +21,7 @@ import {
 } from '../../lambdas/services/registry/run-history.js';
 import { readJobLogs } from '../../lambdas/services/registry/run-logs.js';
 import { writeComparisonPage, writeRunPage } from '../../lambdas/services/registry/run-pages.js';
+import { renderTable } from './output.js';
 import { announcePage } from './run-pages.js';
 import { type CliContext, configuredModel, inContext, type RegisterCommands } from './types.js';
 
@@ -70,7 +71,8 @@ function listRow(r: RunSummary) {
   };
 }
 
-function comparisonText(labels: readonly string[], rows: readonly ComparisonRow[]): string {
+/** `runs compare`'s text: one row per fact, parameter and metric, a column per run, ≠ marking a difference. */
+export function formatComparison(labels: readonly string[], rows: readonly ComparisonRow[]): string {
   const table = rows.map((row) => ({
     '': row.differs ? '≠' : '',
     section: row.section,
@@ -79,19 +81,8 @@ function comparisonText(labels: readonly string[], rows: readonly ComparisonRow[
       labels.map((label, i) => [label, `${fmtNumber(row.values[i]) ?? '-'}${row.best === i ? ' *' : ''}`]),
     ),
   }));
-  const widths = Object.keys(table[0] ?? {}).map((k) =>
-    Math.max(k.length, ...table.map((r) => String(r[k as keyof typeof r] ?? '').length)),
-  );
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [
-    line(Object.keys(table[0] ?? {}).map((k) => k.toUpperCase())),
-    ...table.map((r) => line(Object.values(r).map(String))),
-    '≠ the runs differ; * the best value of a metric',
-  ].join('\n');
+  // The cells (a parameter's value, a note) and the labels are shown neutralised by renderTable.
+  return [renderTable(table), '≠ the runs differ; * the best value of a metric'].join('\n');
 }
 
 /** Which statuses a run is in while each of its jobs may still write. */
@@ -304,7 +295,9 @@ export const registerRunsCommands: RegisterCommands = (program, context) => {
                 Boolean(opts.open),
               )
             : undefined;
-        ctx.output.result({ runs: items, rows, ...(page ? { page } : {}) }, () => comparisonText(refs, rows));
+        ctx.output.result({ runs: items, rows, ...(page ? { page } : {}) }, () =>
+          formatComparison(refs, rows),
+        );
       });
     });
 };

@@ -9,11 +9,13 @@ import { type SweepSpec, sweepSpecSchema } from '../../lambdas/contracts/sweep.j
 import { describeZodError } from '../../lambdas/contracts/zod-errors.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { planSweep } from '../../lambdas/domain/sweeps/plan.js';
+import { neutralizeInline } from '../../lambdas/domain/text.js';
 import type { StartedExecution } from '../../lambdas/services/pipeline/start.js';
 import { type SweepStatus, sweepStatus, writeSweepPage } from '../../lambdas/services/sweeps/sweep-status.js';
 import { loadRunnableConfig } from '../../local/trainers/config-trainers.js';
 import { globalOptions, inProcessStack } from './context.js';
 import { watchExecution } from './execution-watch.js';
+import { renderTable } from './output.js';
 import { reasonOf, reportEnd } from './pipeline.js';
 import { announcePage } from './run-pages.js';
 import { type CliContext, configuredModel, inContext, type RegisterCommands } from './types.js';
@@ -63,7 +65,8 @@ function specBeforeStart(cmd: Command, model: string, specArg: string): SweepSpe
 
 const fmt = (v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(4)) : v);
 
-function statusText(s: SweepStatus): string {
+/** `sweep status`'s text: the sweep, its trials as a table, the best trial. */
+export function formatSweepStatus(s: SweepStatus): string {
   const rows = s.trials.map((t) => ({
     trial: `${t.trial}${t.best ? ' *' : ''}`,
     run: t.runId,
@@ -74,23 +77,20 @@ function statusText(s: SweepStatus): string {
       .join(' '),
     why: t.reason,
   }));
-  const keys = Object.keys(rows[0] ?? { trial: '' });
-  const widths = keys.map((k) => Math.max(k.length, ...rows.map((r) => String(r[k] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
+  // The cells (a trainer's failure cause, a parameter's value) are shown neutralised by renderTable.
   return [
-    `sweep ${s.id}: ${s.model} → ${s.stage}, ${s.trials.length} of ${s.planned} trial(s), ${s.concurrency} at once, ` +
-      `best by ${s.metric} (${s.direction}), early stopping ${s.rule}`,
+    neutralizeInline(
+      `sweep ${s.id}: ${s.model} → ${s.stage}, ${s.trials.length} of ${s.planned} trial(s), ${s.concurrency} at once, ` +
+        `best by ${s.metric} (${s.direction}), early stopping ${s.rule}`,
+    ),
     '',
-    line(keys.map((k) => k.toUpperCase())),
-    ...rows.map((r) => line(keys.map((k) => String(r[k] ?? '')))),
+    renderTable(rows),
     '',
-    s.best
-      ? `best: trial ${s.best.trial} (run ${s.best.runId}, ${s.metric} ${fmt(s.best.value)})${s.best.version ? `, registered as ${s.best.version}` : ''}`
-      : 'best: none yet',
+    neutralizeInline(
+      s.best
+        ? `best: trial ${s.best.trial} (run ${s.best.runId}, ${s.metric} ${fmt(s.best.value)})${s.best.version ? `, registered as ${s.best.version}` : ''}`
+        : 'best: none yet',
+    ),
   ].join('\n');
 }
 
@@ -117,7 +117,8 @@ async function startSweep(
           ctx.output.info(`  ✓ ${t.name.padEnd(14)} ${((t.durationMs ?? 0) / 1000).toFixed(1)} s`);
       },
     });
-    for (const line of statusText(await statusOf(ctx, executionName)).split('\n')) ctx.output.info(line);
+    for (const line of formatSweepStatus(await statusOf(ctx, executionName)).split('\n'))
+      ctx.output.info(line);
     reportEnd(ctx, executionArn, final);
   } else {
     ctx.output.result(
@@ -189,7 +190,7 @@ export const registerSweepCommands: RegisterCommands = (program, context) => {
                 Boolean(opts.open),
               )
             : undefined;
-        ctx.output.result(page ? { ...s, page } : s, () => statusText(s));
+        ctx.output.result(page ? { ...s, page } : s, () => formatSweepStatus(s));
       });
     });
 
