@@ -6,7 +6,7 @@ import { datasetKey } from '../../lambdas/contracts/s3-layout.js';
 import { ConflictError, ValidationError } from '../../lambdas/domain/errors.js';
 import { datasetProblem } from '../../lambdas/domain/profile/input-guard.js';
 import { datasetCandidates } from '../../lambdas/services/pipeline/prepare-run.js';
-import { churnCsv } from '../../local/data/churn.js';
+import { SYNTHETIC_DATASETS, syntheticDatasetFor } from '../../local/data/synthetic.js';
 import { configuredModel, inContext, type RegisterCommands } from './types.js';
 import { localFileSize, uploadFile } from './upload.js';
 
@@ -70,20 +70,29 @@ export const registerDatasetCommands: RegisterCommands = (program, context) => {
 
   datasets
     .command('generate <model>')
-    .description('upload the seeded synthetic player-churn dataset (what the demo trains on)')
+    .description(
+      "upload the seeded synthetic player table for the model's target (churned, ltv_90d or segment: what the demo trains on)",
+    )
     .option('--rows <n>', 'rows', '20000')
     .option('--seed <n>', 'seed', '42')
     .option('--json', 'print JSON')
     .action(async (model: string, o: { rows: string; seed: string }, cmd: Command) => {
       await inContext(context, cmd, async (ctx) => {
         configuredModel(ctx, model);
+        const target = ctx.config.models[model]?.target ?? '';
+        const synthetic = syntheticDatasetFor(target);
+        if (!synthetic) {
+          throw new ValidationError(
+            `model ${model} predicts "${target}"; the synthetic tables predict ${SYNTHETIC_DATASETS.map((d) => `"${d.target}"`).join(', ')}: upload your own data with \`mlcycle datasets upload ${model} <file.csv>\``,
+          );
+        }
         const rows = Number(o.rows);
         const seed = Number(o.seed);
         if (!Number.isInteger(rows) || rows < 100)
           throw new ValidationError(`--rows "${o.rows}" must be an integer ≥ 100`);
         if (!Number.isInteger(seed)) throw new ValidationError(`--seed "${o.seed}" must be an integer`);
         const key = datasetKey(model, `${model}-synthetic-seed${seed}.csv`);
-        await new S3Objects(ctx.s3).put({ bucket: ctx.bucket, key }, churnCsv({ rows, seed }), 'text/csv');
+        await new S3Objects(ctx.s3).put({ bucket: ctx.bucket, key }, synthetic.csv(rows, seed), 'text/csv');
         ctx.output.result(
           { uri: `s3://${ctx.bucket}/${key}`, rows },
           () => `uploaded ${rows} rows to s3://${ctx.bucket}/${key}`,

@@ -2,21 +2,16 @@ import type { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import type { GateOutcome, Metrics } from '../../lambdas/contracts/pipeline.js';
 import { datasetKey } from '../../lambdas/contracts/s3-layout.js';
 import type { StartedExecution } from '../../lambdas/services/pipeline/start.js';
-import { churnCsv } from '../../local/data/churn.js';
-import { ltvCsv } from '../../local/data/ltv.js';
-import { segmentsCsv } from '../../local/data/segments.js';
+import { SYNTHETIC_DATASETS } from '../../local/data/synthetic.js';
 import type { startLocalStack } from '../../local/runtime.js';
 import type { loadRunnableConfig } from '../../local/trainers/config-trainers.js';
 import type { ControlClient } from './control-client.js';
 import { type ApprovalVisit, approvalLinkIn, approveThroughLink, readOutbox } from './demo-approver.js';
 import { watchExecution } from './execution-watch.js';
 
-/** The seeded dataset the demo uploads for each model it knows. */
-export const DEMO_DATASETS: Readonly<Record<string, (rows: number, seed: number) => string>> = {
-  churn: (rows, seed) => churnCsv({ rows, seed }),
-  ltv: (rows, seed) => ltvCsv({ rows, seed }),
-  segments: (rows, seed) => segmentsCsv({ rows, seed }),
-};
+/** The seeded dataset the demo uploads for each model of the sample config. */
+export const DEMO_DATASETS: Readonly<Record<string, (rows: number, seed: number) => string>> =
+  Object.fromEntries(SYNTHETIC_DATASETS.map((d) => [d.model, d.csv]));
 
 export interface LifecycleContext {
   readonly stack: Awaited<ReturnType<typeof startLocalStack>>;

@@ -90,6 +90,21 @@ describe('mlcycle models (CLI) against a running local stack', () => {
     ...extra,
   ];
 
+  it('datasets generate uploads the table the model predicts (its target column), not the churn table for every model', async () => {
+    const objects = new S3Objects(stack.s3.client);
+    for (const [model, target] of [
+      ['churn', 'churned'],
+      ['ltv', 'ltv_90d'],
+      ['segments', 'segment'],
+    ] as const) {
+      const r = await cli('datasets', 'generate', model, '--rows', '200', '--seed', '5');
+      expect(r.code, r.stderr).toBe(0);
+      const key = `datasets/${model}/${model}-synthetic-seed5.csv`;
+      const header = (await objects.getText({ bucket: stack.endpoints.bucket, key })).split('\n')[0] ?? '';
+      expect(header.split(','), model).toContain(target);
+    }
+  });
+
   it('registers an external artifact, then lists, shows and counts it', async () => {
     const r = await cli(...register('--json'));
     expect(r.code, r.stderr).toBe(0);
