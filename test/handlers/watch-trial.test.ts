@@ -82,7 +82,10 @@ describe('watch-trial handler (a sweep trial early-stopped while it trains)', ()
       reason: 'passed 1 ASHA rung(s), the last at epoch 2',
     });
     expect(terminated).toEqual([]);
-    expect((await w.registry.runs.getRun(MODEL, first.runId))?.status).toBe('training');
+    const run = await w.registry.runs.getRun(MODEL, first.runId);
+    expect(run?.status).toBe('training');
+    // The rung it passed is recorded: it is never judged there again.
+    expect(run?.sweep?.judgedThrough).toBe(2);
   });
 
   it('stops a weak trial at its rung: recorded stopped with the epoch and reason first, then its job terminated', async () => {
@@ -108,6 +111,23 @@ describe('watch-trial handler (a sweep trial early-stopped while it trains)', ()
     expect((await handler(weak.event))[0]).toMatchObject({ outcome: 'stopped', reason });
     expect(terminated).toHaveLength(count + 1);
     expect(await w.scan()).toBe(before);
+  });
+
+  it('a rung passed stays passed: a better trial reaching it later does not stop the one that passed', async () => {
+    const better = await trial([0.05, 0.01, 0.01]);
+    expect((await handler(better.event))[0]).toMatchObject({ outcome: 'continues' });
+    const [first] = await w.registry.runs
+      .listRuns(MODEL, 1000)
+      .then((runs) => runs.filter((r) => r.sweep?.trial === 0));
+    const key = `runs/${MODEL}/${first?.runId}/progress/metrics.jsonl`;
+    await w.objects.put(
+      { bucket: w.bucket, key },
+      '{"epoch":1,"trainLoss":0.5}\n{"epoch":2,"trainLoss":0.25}\n{"epoch":3,"trainLoss":0.2}\n{"epoch":4,"trainLoss":0.19}\n',
+    );
+    expect((await handler(s3Event(w.bucket, [{ key, size: 1, eTag: '"again"' }])))[0]).toMatchObject({
+      outcome: 'continues',
+      epochs: 4,
+    });
   });
 
   it('leaves alone what is not a training trial with early stopping, writing and terminating nothing', async () => {

@@ -181,6 +181,30 @@ export class RunStore {
     }
   }
 
+  /**
+   * Records the last epoch a training sweep trial passed its early-stopping rule at, if it still
+   * trains and had not passed a later one (the watcher's judgments arrive in any order).
+   */
+  async recordJudgedThrough(model: string, runId: string, epoch: number): Promise<boolean> {
+    try {
+      await this.t.doc.send(
+        new UpdateCommand({
+          TableName: this.t.tableName,
+          Key: { PK: keys.model(model), SK: keys.run(runId) },
+          UpdateExpression: 'SET sweep.judgedThrough = :e',
+          ConditionExpression:
+            'attribute_exists(sweep) AND #s = :training AND (attribute_not_exists(sweep.judgedThrough) OR sweep.judgedThrough < :e)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':e': epoch, ':training': 'training' },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
   async getRun(model: string, runId: string): Promise<RunRecord | undefined> {
     const out = await this.t.doc.send(
       new GetCommand({ TableName: this.t.tableName, Key: { PK: keys.model(model), SK: keys.run(runId) } }),

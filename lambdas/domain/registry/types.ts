@@ -50,6 +50,11 @@ export interface RunSweepTrial {
   stopped?: string;
   /** Set when it was stopped while training: the epochs it had trained when its job was terminated. */
   stoppedAtEpoch?: number;
+  /**
+   * The last epoch the early-stopping rule judged it at: the last rung (or epoch) it passed, or
+   * the one it was stopped at. Never judged again up to there (domain/sweeps/early-stopping.ts).
+   */
+  judgedThrough?: number;
   /** Seconds from the run's start to the end of its training job (the sweep's overhead figures). */
   trainingSeconds?: number;
   /** Set on the trial PickBest chose. */

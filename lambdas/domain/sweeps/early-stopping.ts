@@ -4,6 +4,13 @@ import type { Direction, SweepRules } from '../../contracts/sweep.js';
 export interface TrialCurve {
   readonly index: number;
   readonly values: readonly number[];
+  /**
+   * The last epoch the rule has judged this trial at (0 or absent: none yet). A trial it passed
+   * is never judged again at or before that epoch, and ASHA counts a peer at a rung only once
+   * the peer was promoted through the rung before. A stopped peer's values end at the epoch it
+   * was stopped at: what it trained after (a job is terminated some seconds later) never counts.
+   */
+  readonly judgedThrough?: number;
 }
 
 export type StoppingRule = SweepRules['earlyStopping'];
@@ -12,6 +19,11 @@ export interface StopDecision {
   readonly stop: boolean;
   /** Why, with the rung or epoch, the trial's value and the threshold it missed (or met). */
   readonly reason: string;
+  /**
+   * The epoch judged last: the rung or epoch it failed at (stop), or the last one it passed
+   * (the trial's judgedThrough when there was nothing new to judge).
+   */
+  readonly judgedThrough: number;
 }
 
 const show = (n: number) => (Number.isInteger(n) ? String(n) : Number(n.toPrecision(4)).toString());
@@ -39,23 +51,34 @@ function median(values: readonly number[]): number {
 }
 
 /**
- * ASHA (asynchronous successive halving): at each rung r_k = minEpochs·η^k the trial reached,
- * it goes on only if its value there is among the top max(1, ⌊n/η⌋) of the n trials that
- * reached the rung so far (itself included; a peer with an equal value and a lower index ranks
- * first). The first failed rung stops it.
+ * ASHA (asynchronous successive halving): each rung r_k = minEpochs·η^k is judged once, when the
+ * trial has reached it: it goes on only if its value there is among the top max(1, ⌊n/η⌋) of
+ * the n trials at that rung so far (itself included; a peer with an equal value and a lower index
+ * ranks first). A peer is at rung k once it has reached it and was promoted through rung k − 1
+ * (every trial is at the first rung). The first failed rung stops it; a passed one stays passed,
+ * so the best trial at each rung always goes on and a sweep never stops all its trials.
  */
 function asha(trial: TrialCurve, others: readonly TrialCurve[], rule: StoppingRule): StopDecision {
   const { metric, direction, reductionFactor } = rule;
+  const judged = trial.judgedThrough ?? 0;
   const rungs = ashaRungs(rule.minEpochs, reductionFactor, trial.values.length);
   if (!rungs.length) {
     return {
       stop: false,
       reason: `trained ${trial.values.length} epochs, fewer than the first ASHA rung (${rule.minEpochs})`,
+      judgedThrough: judged,
     };
   }
   for (const [k, epoch] of rungs.entries()) {
+    if (epoch <= judged) continue;
     const value = trial.values[epoch - 1] as number;
-    const peers = others.filter((o) => o.values.length >= epoch && Number.isFinite(o.values[epoch - 1]));
+    const previous = k > 0 ? (rungs[k - 1] as number) : 0;
+    const peers = others.filter(
+      (o) =>
+        o.values.length >= epoch &&
+        Number.isFinite(o.values[epoch - 1]) &&
+        (o.judgedThrough ?? 0) >= previous,
+    );
     const all = [
       ...peers.map((p) => ({ index: p.index, value: p.values[epoch - 1] as number })),
       { index: trial.index, value },
@@ -70,25 +93,33 @@ function asha(trial: TrialCurve, others: readonly TrialCurve[], rule: StoppingRu
       return {
         stop: true,
         reason: `ASHA rung ${k} (epoch ${epoch}): ${metric} ${show(value)} is not in the top ${keep} of the ${all.length} trials at that rung (threshold ${show(threshold)}, ${direction})`,
+        judgedThrough: epoch,
       };
     }
   }
   const last = rungs.at(-1) as number;
-  return { stop: false, reason: `passed ${rungs.length} ASHA rung(s), the last at epoch ${last}` };
+  return {
+    stop: false,
+    reason: `passed ${rungs.length} ASHA rung(s), the last at epoch ${last}`,
+    judgedThrough: last,
+  };
 }
 
 /**
- * The median stopping rule: from epoch minEpochs on, the trial stops at the first epoch where its
- * best value so far is worse than the median of the other trials' running averages up to that
- * epoch (trials that reached it).
+ * The median stopping rule: from epoch minEpochs on, each epoch judged once, the trial stops at
+ * the first epoch where its best value so far is worse than the median of the other trials'
+ * running averages up to that epoch (trials that reached it).
  */
 function medianRule(trial: TrialCurve, others: readonly TrialCurve[], rule: StoppingRule): StopDecision {
   const { metric, direction } = rule;
+  const judged = trial.judgedThrough ?? 0;
   let best = Number.NaN;
+  let last = judged;
   for (let epoch = 1; epoch <= trial.values.length; epoch++) {
     const value = trial.values[epoch - 1] as number;
     if (Number.isFinite(value) && (!Number.isFinite(best) || better(value, best, direction))) best = value;
-    if (epoch < rule.minEpochs) continue;
+    if (epoch < rule.minEpochs || epoch <= judged) continue;
+    last = epoch;
     const averages = others
       .filter((o) => o.values.length >= epoch)
       .map((o) => o.values.slice(0, epoch).reduce((a, b) => a + b, 0) / epoch)
@@ -99,10 +130,15 @@ function medianRule(trial: TrialCurve, others: readonly TrialCurve[], rule: Stop
       return {
         stop: true,
         reason: `median rule at epoch ${epoch}: best ${metric} so far ${show(best)} is worse than the median ${show(threshold)} of ${averages.length} other trial(s)' running averages (${direction})`,
+        judgedThrough: epoch,
       };
     }
   }
-  return { stop: false, reason: `never worse than the median of the other trials (${others.length} so far)` };
+  return {
+    stop: false,
+    reason: `never worse than the median of the other trials (${others.length} so far)`,
+    judgedThrough: last,
+  };
 }
 
 /**
@@ -114,11 +150,13 @@ export function shouldStop(
   others: readonly TrialCurve[],
   rule: StoppingRule,
 ): StopDecision {
-  if (rule.rule === 'none') return { stop: false, reason: 'no early stopping' };
+  const judgedThrough = trial.judgedThrough ?? 0;
+  if (rule.rule === 'none') return { stop: false, reason: 'no early stopping', judgedThrough };
   if (!trial.values.length) {
     return {
       stop: true,
       reason: `its metrics.jsonl has no ${rule.metric} value: the early-stopping metric must be one the trainer writes each epoch`,
+      judgedThrough,
     };
   }
   return rule.rule === 'asha' ? asha(trial, others, rule) : medianRule(trial, others, rule);

@@ -3,7 +3,7 @@ import type { S3Objects } from '../../adapters/s3-objects.js';
 import type { PreparedState } from '../../contracts/pipeline.js';
 import type { TrialCheck, TrialRef } from '../../contracts/sweep.js';
 import type { RunRecord } from '../../domain/registry/types.js';
-import type { StoppingRule, TrialCurve } from '../../domain/sweeps/early-stopping.js';
+import type { StopDecision, StoppingRule, TrialCurve } from '../../domain/sweeps/early-stopping.js';
 import { shouldStop } from '../../domain/sweeps/early-stopping.js';
 import { epochsOf } from '../registry/run-history.js';
 
@@ -24,10 +24,11 @@ export async function sweepRuns(registry: Pick<Registry, 'runs'>, model: string,
 
 async function curveOf(deps: CheckTrialDeps, run: TrialRun, metric: string): Promise<TrialCurve> {
   const { epochs } = await epochsOf(deps, run);
-  return {
-    index: run.sweep.trial,
-    values: epochs.map((e) => e[metric]).filter((v): v is number => typeof v === 'number'),
-  };
+  const values = epochs.map((e) => e[metric]).filter((v): v is number => typeof v === 'number');
+  const judgedThrough = run.sweep.judgedThrough;
+  // A stopped trial counts up to where it was stopped, not what its job trained after.
+  const counted = run.status === 'stopped' && judgedThrough ? values.slice(0, judgedThrough) : values;
+  return { index: run.sweep.trial, values: counted, ...(judgedThrough ? { judgedThrough } : {}) };
 }
 
 /**
@@ -82,16 +83,21 @@ export async function checkTrial(
   }
   const run: TrialRun = { ...found, sweep: { ...found.sweep, id: trial.rules.id, trial: trial.index } };
   const sweep = { ...run.sweep, trainingSeconds: trainingSecondsOf(run, now) };
-  let decision: TrialCheck = { stop: false, reason: 'no early stopping' };
+  let decision: StopDecision = { stop: false, reason: 'no early stopping', judgedThrough: 0 };
   if (rule.rule !== 'none') {
     const { trial: curve, others } = await sweepCurves(deps, run, rule);
     decision = shouldStop(curve, others, rule);
   }
+  const judged = decision.judgedThrough ? { judgedThrough: decision.judgedThrough } : {};
   await deps.registry.runs.updateRun(state.model, run.runId, {
     ...(decision.stop
-      ? { status: 'stopped', finishedAt: now.toISOString(), sweep: { ...sweep, stopped: decision.reason } }
-      : { status: 'evaluating', sweep }),
+      ? {
+          status: 'stopped',
+          finishedAt: now.toISOString(),
+          sweep: { ...sweep, ...judged, stopped: decision.reason },
+        }
+      : { status: 'evaluating', sweep: { ...sweep, ...judged } }),
     ...logs,
   });
-  return decision;
+  return { stop: decision.stop, reason: decision.reason };
 }

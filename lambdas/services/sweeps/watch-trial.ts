@@ -54,13 +54,25 @@ export async function watchTrialProgress(deps: WatchTrialDeps, key: string): Pro
   // when the training ends, on the whole file.
   if (!epochs) return { outcome: 'continues', reason: `no ${rule.metric} value yet`, epochs };
   const decision = shouldStop(trial, others, rule);
-  if (!decision.stop) return { outcome: 'continues', reason: decision.reason, epochs };
+  if (!decision.stop) {
+    // A rung passed stays passed: recorded, so it is never judged again against later peers.
+    if (decision.judgedThrough > (run.sweep.judgedThrough ?? 0)) {
+      await deps.registry.runs.recordJudgedThrough(run.model, run.runId, decision.judgedThrough);
+    }
+    return { outcome: 'continues', reason: decision.reason, epochs };
+  }
   const now = (deps.clock ?? (() => new Date()))();
   const reason = `stopped while training, after epoch ${epochs}: ${decision.reason}`;
   const recorded = await deps.registry.runs.stopTrialIfTraining(
     run.model,
     run.runId,
-    { ...run.sweep, stopped: reason, stoppedAtEpoch: epochs, trainingSeconds: trainingSecondsOf(run, now) },
+    {
+      ...run.sweep,
+      stopped: reason,
+      stoppedAtEpoch: epochs,
+      judgedThrough: decision.judgedThrough,
+      trainingSeconds: trainingSecondsOf(run, now),
+    },
     now.toISOString(),
   );
   if (!recorded) return { outcome: 'ignored', reason: `run ${run.runId} stopped training meanwhile` };

@@ -35,10 +35,39 @@ describe('shouldStop (ASHA)', () => {
   });
 
   it('keeps the best and stops at a later rung when it falls behind there', () => {
-    const others = [curve(0, [0.9, 0.5, 0.2]), curve(1, [0.95, 0.6, 0.3]), curve(2, [0.99, 0.7, 0.4])];
+    const promoted = (index: number, values: number[]) => ({ ...curve(index, values), judgedThrough: 3 });
+    const others = [
+      promoted(0, [0.9, 0.5, 0.2]),
+      promoted(1, [0.95, 0.6, 0.3]),
+      promoted(2, [0.99, 0.7, 0.4]),
+    ];
     const d = shouldStop(curve(3, [0.1, 0.65, 0.6]), others, asha);
-    expect(d.stop).toBe(true);
+    expect(d).toMatchObject({ stop: true, judgedThrough: 3 });
     expect(d.reason).toMatch(/^ASHA rung 1 \(epoch 3\): trainLoss 0.6 .*threshold 0.2/);
+  });
+
+  it('judges each rung once: a rung passed stays passed whoever reaches it later', () => {
+    const late = [curve(0, [0.1, 0.1, 0.1]), curve(1, [0.2, 0.2, 0.2])];
+    // Judged alone at epoch 1 earlier (it passed); better trials reached epoch 1 since.
+    const d = shouldStop({ ...curve(2, [0.9, 0.8]), judgedThrough: 1 }, late, asha);
+    expect(d).toEqual({
+      stop: false,
+      reason: 'passed 1 ASHA rung(s), the last at epoch 1',
+      judgedThrough: 1,
+    });
+    // Not yet judged, the same trial stops at rung 0.
+    expect(shouldStop(curve(2, [0.9, 0.8]), late, asha)).toMatchObject({ stop: true, judgedThrough: 1 });
+  });
+
+  it('counts a peer at a rung only once it was promoted through the rung before', () => {
+    // Peer 0 trained past epoch 3 but has not been judged at rung 0 (epoch 1) yet: not at rung 1.
+    const unpromoted = curve(0, [0.5, 0.1, 0.05]);
+    const trial = { ...curve(1, [0.4, 0.3, 0.2]), judgedThrough: 1 };
+    expect(shouldStop(trial, [unpromoted], asha)).toMatchObject({ stop: false, judgedThrough: 3 });
+    expect(shouldStop(trial, [{ ...unpromoted, judgedThrough: 1 }], asha)).toMatchObject({
+      stop: true,
+      judgedThrough: 3,
+    });
   });
 
   it('ties go to the lower index; max direction works', () => {
