@@ -191,6 +191,9 @@ export const registerRunsCommands: RegisterCommands = (program, context) => {
               : '',
             r.cancelled ? `cancelled by ${r.cancelled.by} at ${r.cancelled.at}: ${r.cancelled.reason}` : '',
             r.failure ? `failure: ${r.failure}` : '',
+            r.sweep
+              ? `sweep ${r.sweep.id}, trial ${r.sweep.trial}${r.sweep.best ? ' (chosen)' : ''}${r.sweep.stopped ? `: ${r.sweep.stopped}` : ''}`
+              : '',
             r.logs ? `logs: ${r.logs}` : '',
             r.epochs.length
               ? [

@@ -5,6 +5,7 @@ import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
 import { Registry } from '../../lambdas/adapters/registry/registry.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { lifecycleJobName } from '../../lambdas/contracts/batch-jobs.js';
+import { showRun } from '../../lambdas/services/registry/run-history.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { attachTrainers } from '../../local/trainers/config-trainers.js';
 import { startAs, startTestStack, type TestStack, testConfig } from '../support/local-stack.js';
@@ -114,6 +115,12 @@ describe('a sweep trial stopped while it trains (local engine)', () => {
     expect(existsSync(log)).toBe(true);
     expect(readFileSync(log, 'utf8')).toContain('"event": "epoch"');
     expect(readFileSync(log, 'utf8')).not.toContain(`"epoch": ${EPOCHS},`);
+    // `runs show` of the stopped trial: why, and its curve as far as it was copied.
+    const shown = await showRun({ bucket, objects, registry: store }, weak?.runId ?? '', 'curve');
+    expect(shown.sweep).toEqual({ id: name, trial: 1, best: false, stopped: weak?.sweep?.stopped });
+    expect(shown.epochsUri).toBe(`s3://${bucket}/runs/curve/${weak?.runId}/progress/metrics.jsonl`);
+    expect(shown.epochs.length).toBeGreaterThanOrEqual(2);
+    expect(shown.epochs[1]?.trainLoss).toBe(2);
     // The execution took the trial's stopped path, without a predict job or an evaluation.
     const entered = result.events
       .filter((e) => e.type === 'MapStateEntered' || e.type.endsWith('StateEntered'))

@@ -30,6 +30,13 @@ export interface RunPageInput {
   readonly failure: string | null;
   readonly cancelled: { readonly by: string; readonly at: string; readonly reason: string } | null;
   readonly logs: string | null;
+  /** A sweep's trial: which, whether it was chosen, why it was stopped. */
+  readonly sweep?: {
+    readonly id: string;
+    readonly trial: number;
+    readonly best: boolean;
+    readonly stopped: string | null;
+  } | null;
   readonly parameters: Readonly<Record<string, Value>>;
   readonly overrides: Readonly<Record<string, Value>> | null;
   readonly metrics: Readonly<Record<string, number>>;
@@ -117,6 +124,14 @@ export function renderRunPage(run: RunPageInput, options: PageOptions): string {
         ]
       : []),
     ...(run.failure ? [['failure', esc(run.failure)] as [string, string]] : []),
+    ...(run.sweep
+      ? [
+          [
+            'sweep',
+            `trial ${run.sweep.trial} of <code>${esc(run.sweep.id)}</code>${run.sweep.best ? ', chosen' : ''}${run.sweep.stopped ? `: ${esc(run.sweep.stopped)}` : ''}`,
+          ] as [string, string],
+        ]
+      : []),
     ...(run.logs ? [['logs', `<code>${esc(run.logs)}</code>`] as [string, string]] : []),
   ];
   const overridden = run.overrides ?? {};

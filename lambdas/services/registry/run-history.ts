@@ -39,6 +39,15 @@ export interface RunSummary {
   /** Who cancelled it, when and why (`runs cancel`). */
   readonly cancelled: NonNullable<RunRecord['cancelled']> | null;
   readonly logs: string | null;
+  /** A sweep's trial: which, whether it was chosen, why its early stopping stopped it. */
+  readonly sweep: SweepOfRun | null;
+}
+
+export interface SweepOfRun {
+  readonly id: string;
+  readonly trial: number;
+  readonly best: boolean;
+  readonly stopped: string | null;
 }
 
 export interface RunDetail extends RunSummary {
@@ -82,6 +91,14 @@ function summarize(run: RunRecord, version: VersionRecord | undefined): RunSumma
       : (run.skipped?.reason ?? null),
     cancelled: run.cancelled ?? null,
     logs: run.failure?.logs ?? run.logs ?? null,
+    sweep: run.sweep
+      ? {
+          id: run.sweep.id,
+          trial: run.sweep.trial,
+          best: Boolean(run.sweep.best),
+          stopped: run.sweep.stopped ?? null,
+        }
+      : null,
   };
 }
 

@@ -40,10 +40,13 @@ describe('run and comparison pages (pure rendering)', () => {
         note: '<script>alert(1)</script>',
         cancelled: { by: 'x@y.z', at: 'now', reason: '"><img src=x onerror=alert(1)>' },
         parameters: { '<b>': '<i>' },
+        // What a trainer's metrics put in a stopped trial's reason.
+        sweep: { id: 'churn-sweep-1', trial: 3, best: false, stopped: 'ASHA rung 0: <svg onload=alert(1)>' },
       }),
       options,
     );
-    expect(html).not.toMatch(/<script|<img|<b>|<i>/);
+    expect(html).not.toMatch(/<script|<img|<b>|<i>|<svg onload/);
+    expect(html).toContain('trial 3 of <code>churn-sweep-1</code>: ASHA rung 0: &lt;svg onload=alert(1)&gt;');
     expect(html).toContain('&lt;script&gt;');
     expect(html).toContain('&quot;&gt;&lt;img src=x onerror=alert(1)&gt;');
     // Nothing loads from elsewhere: no element with a src or href attribute at all.
