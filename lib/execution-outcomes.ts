@@ -9,6 +9,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { EXECUTION_STATUS_CHANGE, type ExecutionFinalStatus } from '../lambdas/contracts/execution-events.js';
+import { stateMachineName } from '../lambdas/contracts/names.js';
 import { addScopedStatement } from './nag.js';
 
 /** A Lambda the contract subscribes to the lifecycle's executions ending (HandlerContract.onExecutionStatus). */
@@ -40,9 +41,11 @@ export class ExecutionOutcomes extends Construct {
   readonly failedExecutionsAlarm: cloudwatch.Alarm;
   private readonly executionArns: string;
   private readonly stateMachine: sfn.IStateMachine;
+  private readonly project: string;
 
   constructor(scope: Construct, id: string, props: ExecutionOutcomesProps) {
     super(scope, id);
+    this.project = props.project;
     this.stateMachine = props.stateMachine;
     this.executionArns = Stack.of(this).formatArn({
       service: 'states',
@@ -95,6 +98,31 @@ export class ExecutionOutcomes extends Construct {
         sid: 'ReadLifecycleExecutions',
         actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
         resources: [this.executionArns],
+      }),
+      'Execution ARNs exist only once an execution starts; `<state machine name>:*` admits the executions of this state machine and nothing else.',
+    );
+  }
+
+  /**
+   * DescribeExecution on this state machine's executions, nothing else: for a function the state
+   * machine itself invokes (PrepareRun's check), so the ARN is built from the state machine's
+   * name as configured, not its attribute (which would make the state machine, the function and
+   * its policy depend on each other).
+   */
+  grantDescribeExecutions(role: iam.IRole & Construct): void {
+    addScopedStatement(
+      role,
+      new iam.PolicyStatement({
+        sid: 'DescribeLifecycleExecutions',
+        actions: ['states:DescribeExecution'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'states',
+            resource: 'execution',
+            resourceName: `${stateMachineName(this.project)}:*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
       }),
       'Execution ARNs exist only once an execution starts; `<state machine name>:*` admits the executions of this state machine and nothing else.',
     );

@@ -40,6 +40,8 @@ export interface FunctionAccess {
   readonly email?: boolean;
   /** Read the lifecycle's executions and their history. */
   readonly followExecutions?: boolean;
+  /** states:DescribeExecution on the lifecycle's executions (is the caller's own still running?). */
+  readonly describeExecutions?: boolean;
   /** states:StopExecution on the lifecycle's executions (a cancelled run's). */
   readonly stopExecutions?: boolean;
   /** Complete the Approve state's task tokens (SendTaskSuccess/SendTaskFailure). */
@@ -110,7 +112,9 @@ export function functionAccess(props: {
   });
   return {
     admit: { table: { read: true } },
+    // Also asks whether its own execution still runs, once it has recorded the run.
     prepareRun: {
+      describeExecutions: true,
       table: { write: modelItems },
       objects: {
         grants: [read(PREFIXES.datasets)],
@@ -310,6 +314,7 @@ export function grantFunctionAccess(
     if (access.signingKey) to.api.grantReadSigningKey(r);
     if (access.email) to.api.grantSendEmail(r, to.approvers);
     if (access.followExecutions) to.executionOutcomes.grantReadExecutions(r);
+    if (access.describeExecutions) to.executionOutcomes.grantDescribeExecutions(r);
     if (access.stopExecutions) to.executionOutcomes.grantStopExecutions(r);
     if (access.completeTasks) to.executionOutcomes.grantCompleteTasks(r);
     if (access.invalidateClients) to.clients.grantInvalidate(r);

@@ -1,6 +1,8 @@
-import { createDocumentClient, createS3Client } from '../adapters/aws-clients.js';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { createDocumentClient, createS3Client, withTransientErrors } from '../adapters/aws-clients.js';
 import { Registry } from '../adapters/registry/registry.js';
 import { S3Objects } from '../adapters/s3-objects.js';
+import { Executions } from '../adapters/stepfunctions/executions.js';
 import { ENV } from '../contracts/env.js';
 import { pipelineStateSchema, type RunInfo } from '../contracts/pipeline.js';
 import { type PrepareRunDeps, prepareRun } from '../services/pipeline/prepare-run.js';
@@ -30,6 +32,7 @@ export const handler = makePrepareRunHandler(
       bucket: env[ENV.bucket],
       objects: new S3Objects(createS3Client()),
       registry: new Registry(createDocumentClient(), env[ENV.table]),
+      executions: new Executions(withTransientErrors(new SFNClient({}))),
     };
   }),
 );

@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runInfoSchema } from '../../lambdas/contracts/pipeline.js';
 import {
   type HandlerWorld,
@@ -20,6 +22,13 @@ describe('prepare-run handler (PrepareRun state, DynamoDB Local + s3rver)', () =
   /** A seeded dataset: 40 players with 1 to 3 rows each, a churned target. */
   const dataset = (rows = 40, start = 0) =>
     `player_id,sessions,churned\n${Array.from({ length: rows }, (_, i) => `p${start + Math.floor(i / 2)},${(i * 7) % 13},${i % 3 === 0 ? 1 : 0}`).join('\n')}\n`;
+
+  // Step Functions, asked whether the execution still runs once the run is recorded.
+  const sfn = mockClient(SFNClient);
+  beforeEach(() => {
+    sfn.reset();
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+  });
 
   beforeAll(async () => {
     w = await handlerWorld('prepareRun');
@@ -275,5 +284,30 @@ describe('prepare-run handler (PrepareRun state, DynamoDB Local + s3rver)', () =
       });
     }
     expect(await w.scan()).toBe(before);
+  });
+
+  it('an execution stopped while PrepareRun ran: the run it recorded is failed (its end was handled before the run existed)', async () => {
+    await put('datasets/churn/b-2030-02.csv', dataset());
+    sfn
+      .on(DescribeExecutionCommand)
+      .resolves({ status: 'ABORTED', error: 'mlcycle.Cancelled', cause: 'stopped by the operator' });
+    const input = pipelineState();
+    const run = runInfoSchema.parse(await handler(input));
+    expect(sfn.commandCalls(DescribeExecutionCommand)[0]?.args[0].input).toEqual({
+      executionArn: input.execution.arn,
+    });
+    const recorded = await w.registry.runs.getRun(MODEL, run.runId);
+    expect(recorded?.status).toBe('failed');
+    expect(recorded?.failure).toMatchObject({ kind: 'aborted', error: 'mlcycle.Cancelled' });
+    expect(recorded?.failure?.cause).toContain('stopped by the operator');
+  });
+
+  it('Step Functions not answering leaves the recorded run training (the check never fails a recorded run)', async () => {
+    await put('datasets/churn/b-2030-02.csv', dataset());
+    sfn
+      .on(DescribeExecutionCommand)
+      .rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+    const run = runInfoSchema.parse(await handler(pipelineState()));
+    expect((await w.registry.runs.getRun(MODEL, run.runId))?.status).toBe('training');
   });
 });

@@ -783,6 +783,22 @@ describe('least-privilege IAM', () => {
     }
   });
 
+  it('lets PrepareRun only describe the lifecycle’s executions (is its own still running?), named without a reference back to the state machine', () => {
+    const describing = granting('states:DescribeExecution').filter((a) =>
+      a.roles.includes(roleId('prepareRun')),
+    );
+    expect(describing).toHaveLength(1);
+    const [only] = describing;
+    expect(actionsOf(only?.statement ?? {})).toEqual(['states:DescribeExecution']);
+    const resource = JSON.stringify(only?.statement.Resource);
+    // The name as configured: a GetAtt of the state machine here would be a dependency cycle
+    // (the state machine invokes PrepareRun, whose policy would name the state machine).
+    expect(resource).toContain(':execution:mlcycle-lifecycle:*');
+    expect(resource).not.toContain(
+      s.stack.getLogicalId(s.stack.lifecycle.stateMachine.node.defaultChild as CfnElement),
+    );
+  });
+
   it('lets only the start service start executions (drift retraining is off in the default config)', () => {
     const starting = granting('states:StartExecution');
     for (const a of starting) expect(a.statement.Resource).toEqual(smArn());

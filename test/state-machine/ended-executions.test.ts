@@ -174,6 +174,47 @@ describe('approvals and ended executions on the embedded default', () => {
     expect(await approvals.decisions(request.requestId)).toEqual([]);
   });
 
+  it('StopExecution while PrepareRun splits: the run it records after the end was handled is failed, not left training', async () => {
+    // Big enough that the split is still running when the stop lands.
+    const bucket = t.stack.endpoints.bucket;
+    await new S3Objects(t.stack.s3.client).put(
+      { bucket, key: 'datasets/churn/big.csv' },
+      churnCsv({ rows: 150_000, seed: 12 }),
+      'text/csv',
+    );
+    const executionArn = await startAs(t.stack, REQUESTOR, {
+      model: 'churn',
+      stage: 'staging',
+      reason: 'stopped while preparing',
+      dataset: `s3://${bucket}/datasets/churn/big.csv`,
+    });
+    const entered = () =>
+      t.stack.engine
+        .describe(executionArn)
+        .events.some(
+          (e) =>
+            e.type === 'TaskStateEntered' &&
+            (e as { stateEnteredEventDetails?: { name?: string } }).stateEnteredEventDetails?.name ===
+              'PrepareRun',
+        );
+    for (let i = 0; i < 300 && !entered(); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(entered()).toBe(true);
+    t.stack.engine.stopExecution(executionArn);
+    expect((await t.stack.engine.settled(executionArn)).status).toBe('ABORTED');
+    // No run yet: the end was handled while PrepareRun still split the dataset.
+    const ofExecution = async () =>
+      (await store.runs.listRuns('churn', 1000)).find((r) => r.executionArn === executionArn);
+    expect(await ofExecution()).toBeUndefined();
+    // PrepareRun finishes after the end (a Lambda already running does, on AWS too), records
+    // the run, finds its execution ended and fails the run.
+    let run = await ofExecution();
+    for (let i = 0; i < 600 && (!run || run.status === 'training'); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      run = await ofExecution();
+    }
+    expect(run).toMatchObject({ status: 'failed', failure: { kind: 'aborted' } });
+  }, 120_000);
+
   it('a failure path (gate) is recorded and alerted once: by RecordFailure, not again when the execution ends', async () => {
     const alerts = () =>
       readOutbox(t.stack.endpoints.outboxDir).filter((m) => m.to === 'alerts@mlcycle.local');

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Registry } from '../../adapters/registry/registry.js';
 import { parseS3Uri, type S3Objects, s3Uri } from '../../adapters/s3-objects.js';
+import type { Executions } from '../../adapters/stepfunctions/executions.js';
 import type { PipelineState, RunInfo } from '../../contracts/pipeline.js';
 import { datasetsPrefix, type RUN_INPUTS, runInputKey, runPrefix } from '../../contracts/s3-layout.js';
 import { JOB_VOLUME } from '../../contracts/stager.js';
 import { DataError, RetrainSkipped, ValidationError } from '../../domain/errors.js';
 import { parseCsv, toCsv } from '../../domain/ml/dataset.js';
 import { type SplitSide, splitRows } from '../../domain/ml/split.js';
+import { type EndedStatus, executionEndOutcome } from '../../domain/pipeline/failure-outcome.js';
 import { type RetrainSkip, retrainSkip } from '../../domain/pipeline/retrain-skip.js';
 import type { RunRecord } from '../../domain/registry/types.js';
 
@@ -15,6 +17,8 @@ export interface PrepareRunDeps {
   readonly objects: S3Objects;
   /** Runs are recorded; the stage pointer and its version's lineage decide a skip. */
   readonly registry: Pick<Registry, 'runs' | 'stages' | 'versions'>;
+  /** Whether the execution still runs, once the run is recorded (see closeIfExecutionEnded). */
+  readonly executions: Pick<Executions, 'describe'>;
   readonly clock?: () => Date;
 }
 
@@ -163,8 +167,35 @@ export async function prepareRun(deps: PrepareRunDeps, input: PipelineState): Pr
     startedAt: now.toISOString(),
   };
   await deps.registry.runs.putRun(runRecord(input, runId, datasetUri, run.startedAt));
+  await closeIfExecutionEnded(deps, input, runId);
   return run;
 }
+
+/**
+ * An execution stopped (or failed) while PrepareRun was running goes on without it: its end was
+ * handled — requests closed, runs failed, jobs stopped — before this run existed, so nothing
+ * would ever end the run. Asked after the run is recorded, Step Functions settles every order:
+ * an execution that ends after this answer finds the run when its end is handled. An execution
+ * that cannot be described leaves the run as it is (the check must not fail a recorded run).
+ */
+async function closeIfExecutionEnded(deps: PrepareRunDeps, input: PipelineState, runId: string) {
+  const described = await deps.executions.describe(input.execution.arn).catch(() => undefined);
+  if (!described || !isEndedStatus(described.status)) return;
+  const outcome = executionEndOutcome(described.status, described.error, described.cause);
+  await deps.registry.runs.failRunIfActive(
+    input.model,
+    runId,
+    {
+      kind: outcome.kind,
+      error: described.error ?? described.status,
+      cause: outcome.detail || outcome.summary,
+    },
+    (deps.clock ?? (() => new Date()))().toISOString(),
+  );
+}
+
+const isEndedStatus = (status: string): status is EndedStatus =>
+  status === 'FAILED' || status === 'TIMED_OUT' || status === 'ABORTED';
 
 function runRecord(input: PipelineState, runId: string, datasetUri: string, startedAt: string): RunRecord {
   const trial = input.trial;
