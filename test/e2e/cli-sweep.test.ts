@@ -128,7 +128,8 @@ describe('sweep start / status / list against a local stack', () => {
     expect(s.trials.map((t) => t.trial)).toEqual([0, 1, 2, 3]);
     for (const t of s.trials) {
       expect(t.parameters.learningRate).toBeGreaterThanOrEqual(0.001);
-      if (t.status === 'stopped') expect(t.reason).toMatch(/^ASHA rung/);
+      if (t.status === 'stopped')
+        expect(t.reason).toMatch(/^(stopped while training, after epoch \d+: )?ASHA rung/);
       else expect(t.value).toEqual(expect.any(Number));
     }
     expect(s.best?.version).toBe('1.0.0');
