@@ -1,13 +1,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approvalLinkIn, approveThroughLink, readOutbox } from '../../bin/cli/demo-approver.js';
+import { approveThroughLink, readOutbox } from '../../bin/cli/demo-approver.js';
 import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
 import { Registry } from '../../lambdas/adapters/registry/registry.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { ltvCsv } from '../../local/data/ltv.js';
 import { startAs, startTestStack, type TestStack, testConfig } from '../support/local-stack.js';
+import { nextApprovalLink } from '../support/outbox.js';
 
 /**
  * Runs of contract trainers through the one ASL on the embedded default: PrepareRun splits,
@@ -79,19 +80,9 @@ describe('contract trainers through the lifecycle (local engine)', () => {
     const before = readOutbox(t.stack.endpoints.outboxDir).length;
     const executionArn = await startAs(t.stack, REQUESTOR, { model, stage: 'staging', reason: 'test' });
     if (approve) {
-      const deadline = Date.now() + 120_000;
-      let link: string | undefined;
-      while (!link && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 200));
-        link = readOutbox(t.stack.endpoints.outboxDir)
-          .slice(before)
-          .map((m) => approvalLinkIn(m.text))
-          .find(Boolean);
-      }
-      if (!link)
-        throw new Error(
-          `no approval email arrived: ${JSON.stringify(t.stack.engine.describe(executionArn).error)}`,
-        );
+      const link = await nextApprovalLink(t.stack.endpoints.outboxDir, before, {
+        why: () => JSON.stringify(t.stack.engine.describe(executionArn).error),
+      });
       await approveThroughLink(link, 'approve', 'measured r2 is fine', []);
     }
     const result = await t.stack.engine.settled(executionArn);

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approvalLinkIn, readOutbox } from '../../bin/cli/demo-approver.js';
+import { readOutbox } from '../../bin/cli/demo-approver.js';
 import { ApprovalStore } from '../../lambdas/adapters/approval/approval-store.js';
 import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
 import { ExecutionFailures } from '../../lambdas/adapters/pipeline/execution-failures.js';
@@ -12,6 +12,7 @@ import { churnCsv } from '../../local/data/churn.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators/local-aws.js';
 import { scheduledEvent } from '../../local/scheduler/scheduler.js';
 import { startAs, startTestStack, type TestStack, testConfig } from '../support/local-stack.js';
+import { nextApprovalLink } from '../support/outbox.js';
 
 /** A port nothing listens on: Step Functions unreachable, as when `up` is down. */
 async function deadEndpoint(): Promise<string> {
@@ -67,16 +68,7 @@ describe('approvals and ended executions on the embedded default', () => {
   async function waitingForApproval(stage = 'staging') {
     const before = readOutbox(t.stack.endpoints.outboxDir).length;
     const execution = { executionArn: await start(stage) };
-    const deadline = Date.now() + 60_000;
-    let link: string | undefined;
-    while (!link && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      link = readOutbox(t.stack.endpoints.outboxDir)
-        .slice(before)
-        .map((m) => approvalLinkIn(m.text))
-        .find(Boolean);
-    }
-    if (!link) throw new Error('no approval email arrived');
+    const link = await nextApprovalLink(t.stack.endpoints.outboxDir, before, { timeoutMs: 60_000 });
     const requestId = decodeURIComponent(new URL(link).pathname.split('/').pop() ?? '');
     const request = await approvals.require(requestId);
     expect(request.executionArn).toBe(execution.executionArn);

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approvalLinkIn, approveThroughLink, readOutbox } from '../../bin/cli/demo-approver.js';
+import { approveThroughLink, readOutbox } from '../../bin/cli/demo-approver.js';
 import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
 import { Registry } from '../../lambdas/adapters/registry/registry.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
@@ -9,6 +9,7 @@ import { showRun } from '../../lambdas/services/registry/run-history.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { attachTrainers } from '../../local/trainers/config-trainers.js';
 import { startAs, startTestStack, type TestStack, testConfig } from '../support/local-stack.js';
+import { nextApprovalLink } from '../support/outbox.js';
 
 const EPOCHS = 40;
 const EPOCH_SECONDS = 0.25;
@@ -72,16 +73,10 @@ describe('a sweep trial stopped while it trains (local engine)', () => {
         earlyStopping: { rule: 'asha', minEpochs: 2, reductionFactor: 3, metric: 'trainLoss' },
       },
     });
-    const deadline = Date.now() + 240_000;
-    let link: string | undefined;
-    while (!link && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-      link = readOutbox(t.stack.endpoints.outboxDir)
-        .slice(before)
-        .map((m) => approvalLinkIn(m.text))
-        .find(Boolean);
-    }
-    if (!link) throw new Error(`no approval email: ${JSON.stringify(t.stack.engine.describe(executionArn))}`);
+    const link = await nextApprovalLink(t.stack.endpoints.outboxDir, before, {
+      timeoutMs: 240_000,
+      why: () => JSON.stringify(t.stack.engine.describe(executionArn).error),
+    });
     await approveThroughLink(link, 'approve', 'the strong trial', []);
     const result = await t.stack.engine.settled(executionArn);
     expect(result.error ?? '').toBe('');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approvalLinkIn, approveThroughLink, readOutbox } from '../../bin/cli/demo-approver.js';
+import { approveThroughLink, readOutbox } from '../../bin/cli/demo-approver.js';
 import { createDocumentClient } from '../../lambdas/adapters/aws-clients.js';
 import { Registry } from '../../lambdas/adapters/registry/registry.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
@@ -7,6 +7,7 @@ import type { SweepSpecInput } from '../../lambdas/contracts/sweep.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { attachTrainers } from '../../local/trainers/config-trainers.js';
 import { startAs, startTestStack, type TestStack, testConfig } from '../support/local-stack.js';
+import { nextApprovalLink } from '../support/outbox.js';
 
 /**
  * Sweeps on the embedded default: the lifecycle ASL's Trials Map runs each trial as a run
@@ -52,16 +53,7 @@ describe('sweeps on the embedded default', () => {
       sweep: sweepSpec,
     });
     if (approve) {
-      const deadline = Date.now() + 240_000;
-      let link: string | undefined;
-      while (!link && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 200));
-        link = readOutbox(t.stack.endpoints.outboxDir)
-          .slice(before)
-          .map((m) => approvalLinkIn(m.text))
-          .find(Boolean);
-      }
-      if (!link) throw new Error('no approval email arrived');
+      const link = await nextApprovalLink(t.stack.endpoints.outboxDir, before, { timeoutMs: 240_000 });
       // What the approver sees before deciding (a GET changes nothing).
       approvalPage = await (await fetch(link)).text();
       await approveThroughLink(link, 'approve', 'best of the sweep', []);
