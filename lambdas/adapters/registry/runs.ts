@@ -116,35 +116,24 @@ export class RunStore {
    * Marks a run failed if it has not finished (training, evaluating or registered): its
    * execution ended without saying so. False when the run is unknown or already finished.
    */
-  async failRunIfActive(
+  failRunIfActive(
     model: string,
     runId: string,
     failure: NonNullable<RunRecord['failure']>,
     finishedAt: string,
   ): Promise<boolean> {
-    try {
-      await this.t.doc.send(
-        new UpdateCommand({
-          TableName: this.t.tableName,
-          Key: { PK: keys.model(model), SK: keys.run(runId) },
-          UpdateExpression: 'SET #s = :failed, finishedAt = :at, failure = :failure',
-          ConditionExpression: 'attribute_exists(SK) AND #s IN (:training, :evaluating, :registered)',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: {
-            ':failed': 'failed',
-            ':at': finishedAt,
-            ':failure': failure,
-            ':training': 'training',
-            ':evaluating': 'evaluating',
-            ':registered': 'registered',
-          },
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    return this.updateIf(model, runId, {
+      set: 'SET #s = :failed, finishedAt = :at, failure = :failure',
+      condition: '#s IN (:training, :evaluating, :registered)',
+      values: {
+        ':failed': 'failed',
+        ':at': finishedAt,
+        ':failure': failure,
+        ':training': 'training',
+        ':evaluating': 'evaluating',
+        ':registered': 'registered',
+      },
+    });
   }
 
   /**
@@ -152,50 +141,47 @@ export class RunStore {
    * `training` (a trial whose training ended meanwhile is CheckTrial's to decide). False when
    * it was not.
    */
-  async stopTrialIfTraining(
+  stopTrialIfTraining(
     model: string,
     runId: string,
     sweep: NonNullable<RunRecord['sweep']>,
     finishedAt: string,
   ): Promise<boolean> {
-    try {
-      await this.t.doc.send(
-        new UpdateCommand({
-          TableName: this.t.tableName,
-          Key: { PK: keys.model(model), SK: keys.run(runId) },
-          UpdateExpression: 'SET #s = :stopped, finishedAt = :at, sweep = :sweep',
-          ConditionExpression: 'attribute_exists(SK) AND #s = :training',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: {
-            ':stopped': 'stopped',
-            ':training': 'training',
-            ':at': finishedAt,
-            ':sweep': sweep,
-          },
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    return this.updateIf(model, runId, {
+      set: 'SET #s = :stopped, finishedAt = :at, sweep = :sweep',
+      condition: '#s = :training',
+      values: { ':stopped': 'stopped', ':training': 'training', ':at': finishedAt, ':sweep': sweep },
+    });
   }
 
   /**
    * Records the last epoch a training sweep trial passed its early-stopping rule at, if it still
    * trains and had not passed a later one (the watcher's judgments arrive in any order).
    */
-  async recordJudgedThrough(model: string, runId: string, epoch: number): Promise<boolean> {
+  recordJudgedThrough(model: string, runId: string, epoch: number): Promise<boolean> {
+    return this.updateIf(model, runId, {
+      set: 'SET sweep.judgedThrough = :e',
+      condition:
+        'attribute_exists(sweep) AND #s = :training AND (attribute_not_exists(sweep.judgedThrough) OR sweep.judgedThrough < :e)',
+      values: { ':e': epoch, ':training': 'training' },
+    });
+  }
+
+  /** One update of an existing run under a condition on it (`#s` is its status); false when unmet. */
+  private async updateIf(
+    model: string,
+    runId: string,
+    update: { set: string; condition: string; values: Record<string, unknown> },
+  ): Promise<boolean> {
     try {
       await this.t.doc.send(
         new UpdateCommand({
           TableName: this.t.tableName,
           Key: { PK: keys.model(model), SK: keys.run(runId) },
-          UpdateExpression: 'SET sweep.judgedThrough = :e',
-          ConditionExpression:
-            'attribute_exists(sweep) AND #s = :training AND (attribute_not_exists(sweep.judgedThrough) OR sweep.judgedThrough < :e)',
+          UpdateExpression: update.set,
+          ConditionExpression: `attribute_exists(SK) AND ${update.condition}`,
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':e': epoch, ':training': 'training' },
+          ExpressionAttributeValues: update.values,
         }),
       );
       return true;
