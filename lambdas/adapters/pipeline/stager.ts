@@ -330,9 +330,11 @@ export async function publishProgress(
 }
 
 /**
- * publishProgress every `intervalMs` until `signal` aborts (and once as it does): the Train
- * job's side task on AWS (the checkpoint-sync container) and on the local runner alike. A failed
- * copy is said and tried again at the next tick; it never fails the training.
+ * publishProgress every `intervalMs` until `signal` aborts: the Train job's side task on AWS
+ * (the checkpoint-sync container) and on the local runner alike. Nothing is copied once the
+ * trainer has exited (the abort): what it wrote last is published with its outputs and judged
+ * when its training has ended, not as progress. A failed copy is said and tried again at the
+ * next tick; it never fails the training.
  */
 export async function progressLoop(
   objects: S3Objects,
@@ -347,6 +349,7 @@ export async function progressLoop(
   let copied = 0;
   while (!opts.signal.aborted) {
     await sleep(opts.intervalMs, undefined, { signal: opts.signal }).catch(() => undefined);
+    if (opts.signal.aborted) return;
     try {
       copied = await publishProgress(objects, { ...opts, copied });
     } catch (err) {

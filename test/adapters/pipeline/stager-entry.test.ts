@@ -148,10 +148,15 @@ describe('the stager entry (containers/stager)', () => {
     const deadline = Date.now() + 10_000;
     while (!(await read()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(await read()).toBe('{"epoch":1,"trainLoss":0.5}\n');
-    writeFileSync(metrics, '{"epoch":1,"trainLoss":0.5}\n{"epoch":2,"trainLoss":0.25}\n');
+    const two = '{"epoch":1,"trainLoss":0.5}\n{"epoch":2,"trainLoss":0.25}\n';
+    writeFileSync(metrics, two);
+    while ((await read()) !== two && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await read()).toBe(two);
+    // Written as the trainer exits: not progress (the outputs publish it; CheckTrial judges it).
+    writeFileSync(metrics, `${two}{"epoch":3,"trainLoss":0.2}\n`);
     stop.abort();
     await sidecar;
-    expect(await read()).toBe('{"epoch":1,"trainLoss":0.5}\n{"epoch":2,"trainLoss":0.25}\n');
+    expect(await read()).toBe(two);
   });
 
   it('checkpoint-sync of any other job copies no progress', async () => {
