@@ -307,21 +307,21 @@ export async function syncCheckpoints(
   return { ...up, downloaded: [] };
 }
 
-/** At most this much of a growing metrics.jsonl is copied (what the readers of it read). */
-const PROGRESS_MAX_BYTES = 1024 * 1024;
+/** At most this many characters of a growing metrics.jsonl are copied (what its readers read). */
+const PROGRESS_MAX_CHARS = 1024 * 1024;
 
 /**
  * Copies the complete lines of the trainer's output/metrics.jsonl, as it stands mid-training, to
- * the run's progress/metrics.jsonl, when they are more than `copiedBytes` (what the last call
- * copied). Returns the bytes copied now (unchanged when nothing new). A line still being written
- * waits for the next call; a trainer that writes no metrics file copies nothing.
+ * the run's progress/metrics.jsonl, when they are more than `copied` characters (what the last
+ * call copied). Returns the characters copied now (unchanged when nothing new). A line still
+ * being written waits for the next call; a trainer that writes no metrics file copies nothing.
  */
 export async function publishProgress(
   objects: S3Objects,
   opts: { runUri: string; outputDir: string; copied: number },
 ): Promise<number> {
   const text = await readFile(join(opts.outputDir, TRAINER_OUTPUT.metrics), 'utf8').catch(() => '');
-  const complete = text.slice(0, PROGRESS_MAX_BYTES);
+  const complete = text.slice(0, PROGRESS_MAX_CHARS);
   const end = complete.lastIndexOf('\n') + 1;
   if (end <= opts.copied) return opts.copied;
   const run = runLocation(opts.runUri);
