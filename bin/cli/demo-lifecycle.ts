@@ -70,6 +70,7 @@ export async function followWithApprovals(
   stage: string,
   execution: string,
   before: number,
+  opts: { readonly skip?: (state: string) => boolean } = {},
 ) {
   const { stack, sfn, config, info, timings } = ctx;
   const { outboxDir } = stack.endpoints;
@@ -77,7 +78,8 @@ export async function followWithApprovals(
   const approvals: ApprovalVisit[] = [];
   const final = await watchExecution(sfn, execution, {
     onState: async (s, phase) => {
-      if (s.type === 'Choice' || s.type === 'Pass') return;
+      // A sweep's trials run side by side: their states are said by the sweep's table instead.
+      if (s.type === 'Choice' || s.type === 'Pass' || opts.skip?.(s.name)) return;
       if (phase === 'exited') {
         timings[s.name] = s.durationMs ?? 0;
         info(`  ✓ ${s.name.padEnd(14)} ${((s.durationMs ?? 0) / 1000).toFixed(2)} s`);

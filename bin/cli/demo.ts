@@ -21,6 +21,7 @@ import { ControlClient } from './control-client.js';
 import { type ApprovalVisit, readOutbox } from './demo-approver.js';
 import { type DemoCanary, demoCanary } from './demo-canary.js';
 import { DEMO_DATASETS, type LifecycleContext, trainAndDeploy } from './demo-lifecycle.js';
+import { type DemoSweep, demoSweep } from './demo-sweep.js';
 import { createOutput } from './output.js';
 
 export interface DemoSummary {
@@ -38,12 +39,16 @@ export interface DemoSummary {
   readonly others: DemoModelRun[];
   /** The canary on production (a retrained version at 10 %) and how its guardrail ended it. */
   readonly canary: DemoCanary | null;
+  /** The hyperparameter sweep of the segments network (when the demo trains it). */
+  readonly sweep: DemoSweep | null;
   readonly outbox: string[];
   readonly timings: Record<string, number>;
   readonly seconds: number;
 }
 
 const REQUESTOR = 'demo-requestor@studio.example';
+/** The model the demo sweeps: its trainer writes a metrics line per epoch, so trials stop mid-way. */
+const SWEPT_MODEL = 'segments';
 
 /** What a model besides the main one did in the demo. */
 export interface DemoModelRun {
@@ -124,6 +129,14 @@ export async function runDemo(options: {
         reportedMetrics: run.evaluation?.reportedMetrics ?? null,
         gates: run.gates,
       });
+    }
+
+    // A sweep of the PyTorch model, once its first version serves staging.
+    let sweep: DemoSweep | null = null;
+    if (others.some((o) => o.model === SWEPT_MODEL && o.status === 'SUCCEEDED')) {
+      t = Date.now();
+      sweep = await demoSweep(ctx, SWEPT_MODEL);
+      lap('sweep', t);
     }
 
     let manifest: DemoSummary['manifest'] = {
@@ -223,6 +236,7 @@ export async function runDemo(options: {
       drift,
       others,
       canary,
+      sweep,
       outbox: readOutbox(outboxDir).map((m) => m.file),
       timings,
       seconds: Math.round((Date.now() - started) / 100) / 10,
@@ -295,6 +309,9 @@ export function registerDemoCommand(program: Command): void {
             `  gates: ${(summary.gates?.results ?? []).map((r) => `${r.metric} ${r.operator} ${r.threshold}: ${r.passed ? 'pass' : 'FAIL'}`).join('; ')}`,
             `  drift: ${summary.drift?.overallSeverity ?? 'n/a'}`,
             `  canary: ${summary.canary ? `${summary.canary.canary ?? '?'} at 10 % on production, ${summary.canary.status} after ${summary.canary.batches} batch(es)${summary.canary.ended ? ` (${summary.canary.ended.kind})` : ''}` : 'n/a'}`,
+            summary.sweep
+              ? `  sweep: ${summary.sweep.model} ${summary.sweep.status}, ${summary.sweep.trials} trials, ${summary.sweep.stopped} stopped (${summary.sweep.stoppedWhileTraining} while training), best trial ${summary.sweep.best?.trial ?? '?'} ${summary.sweep.metric} ${summary.sweep.best?.value?.toFixed(3) ?? '?'} → ${summary.sweep.best?.version ?? '?'}`
+              : '  sweep: n/a',
             ...summary.others.map(
               (o) =>
                 `  ${o.model} (${o.trainer}): ${o.status} ${o.version ?? ''} measured ${Object.entries(
@@ -309,6 +326,7 @@ export function registerDemoCommand(program: Command): void {
         if (summary.status !== 'SUCCEEDED' || !summary.drift) process.exitCode = 1;
         if (summary.canary?.status !== 'aborted') process.exitCode = 1;
         if (summary.others.some((o) => o.status !== 'SUCCEEDED')) process.exitCode = 1;
+        if (summary.sweep && summary.sweep.status !== 'SUCCEEDED') process.exitCode = 1;
       },
     );
 }

@@ -69,13 +69,26 @@ describe('the demo', () => {
     expect(summary.canary?.alert).toContain(
       `rollout ${summary.canary?.rolloutId} of churn production aborted automatically`,
     );
+    // The sweep of the PyTorch model: every trial ended stopped or measured, the best deployed
+    // as the next version through the same gates and emailed approval.
+    expect(summary.sweep).toMatchObject({
+      model: 'segments',
+      status: 'SUCCEEDED',
+      trials: 6,
+      metric: 'accuracy',
+    });
+    expect(summary.sweep?.best?.version).toBe('1.1.0');
+    expect(summary.sweep?.best?.value).toBeGreaterThan(0.5);
+    expect(summary.sweep?.stoppedWhileTraining).toBeLessThanOrEqual(summary.sweep?.stopped ?? 0);
+    expect(summary.sweep?.stopped).toBeLessThan(6);
+    expect(lines.some((l) => l.startsWith('▶ sweep: segments'))).toBe(true);
   }, 420_000); // three trainings (Node, scikit-learn, PyTorch), a retrain and a canary on a 2-core CI machine
 
   it('runs list, show, logs and compare (the CLI in child processes) see the runs the demo made', async () => {
     const cli = (...args: string[]) => runCli(dir, args, { config: DEFAULT_CONFIG });
     const listed = await cli('runs', 'list', '--json');
     expect(listed.code, listed.stderr).toBe(0);
-    const runs = JSON.parse(listed.stdout) as {
+    const listedRuns = JSON.parse(listed.stdout) as {
       model: string;
       runId: string;
       status: string;
@@ -84,7 +97,16 @@ describe('the demo', () => {
       metrics: Record<string, number>;
       parameters: Record<string, unknown>;
       durationSeconds: number | null;
+      sweep: { id: string; trial: number; best: boolean; stopped: string | null } | null;
     }[];
+    // The sweep's six trials are runs too, each saying which trial of which sweep it was.
+    const trials = listedRuns.filter((r) => r.sweep);
+    expect(trials.map((r) => r.sweep?.trial).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(new Set(trials.map((r) => r.sweep?.id))).toEqual(new Set([summary?.sweep?.id]));
+    expect(trials.filter((r) => r.sweep?.best).map((r) => r.version)).toEqual(['1.1.0']);
+    for (const r of trials.filter((x) => x.status === 'stopped'))
+      expect(r.sweep?.stopped).toMatch(/ASHA rung/);
+    const runs = listedRuns.filter((r) => !r.sweep);
     // churn twice: the demo's first run and the retrain its canary serves
     expect(runs.map((r) => r.model).sort()).toEqual(['churn', 'churn', 'ltv', 'segments']);
     for (const r of runs) {
