@@ -1,6 +1,9 @@
 import { DescribeExecutionCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { ApprovalStore } from '../../lambdas/adapters/approval/approval-store.js';
 import type { ApprovalRequest } from '../../lambdas/domain/approval/types.js';
+import type { StartedExecution } from '../../lambdas/services/pipeline/start.js';
+import { inProcessStack } from './context.js';
+import { followExecution, reportEnd } from './pipeline.js';
 import type { CliContext } from './types.js';
 
 export type PromotionStart =
@@ -29,4 +32,40 @@ export async function untilRequested(
     if (Date.now() > deadline) return { kind: 'pending' };
     await new Promise((r) => setTimeout(r, options.pollMs ?? 300));
   }
+}
+
+/**
+ * Starts a promotion execution (`models promote`, a rollout start, a canary's promotion) and
+ * reports how it stands: followed to its end with --wait, else once the approvers have been
+ * emailed (said only once the request exists: a promotion refused first says why).
+ */
+export async function startPromotion(
+  ctx: CliContext,
+  body: { model: string; version: string; stage: string; reason: string; rollout?: { percent: number } },
+  what: string,
+  wait: boolean,
+): Promise<void> {
+  const started = await ctx.control.request<StartedExecution>('POST', '/promotions', body);
+  const { executionArn } = started;
+  ctx.output.info(`${what} started as ${started.requestedBy}: ${executionArn}`);
+  if (wait || inProcessStack()) {
+    reportEnd(ctx, executionArn, await followExecution(ctx, executionArn));
+    return;
+  }
+  const outcome = await untilRequested(ctx, executionArn, body);
+  if (outcome.kind === 'ended') return reportEnd(ctx, executionArn, outcome.final);
+  if (outcome.kind === 'requested') {
+    const r = outcome.request;
+    const emailed = r.approvers.filter((a) => a !== r.requestedBy.toLowerCase());
+    ctx.output.result(
+      { executionArn, status: 'RUNNING', requestId: r.requestId, emailed, quorum: r.quorum },
+      () =>
+        `approvers have been emailed (${r.quorum} of ${emailed.join(', ')} needed); request ${r.requestId}`,
+    );
+    return;
+  }
+  ctx.output.result(
+    { executionArn, status: 'RUNNING' },
+    () => `still running before approval; follow it with: mlcycle pipeline status ${executionArn}`,
+  );
 }

@@ -2,10 +2,7 @@ import type { Command } from 'commander';
 import { ApprovalStore } from '../../lambdas/adapters/approval/approval-store.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import type { DecisionResult } from '../../lambdas/services/approvals/decide.js';
-import type { StartedExecution } from '../../lambdas/services/pipeline/start.js';
-import { inProcessStack } from './context.js';
-import { followExecution, reportEnd } from './pipeline.js';
-import { untilRequested } from './promotion-wait.js';
+import { startPromotion } from './promotion-wait.js';
 import { inContext, type RegisterCommands } from './types.js';
 
 function modelsCommand(program: Command): Command {
@@ -29,38 +26,12 @@ export const registerPromotionCommands: RegisterCommands = (program, context) =>
     .option('--json', 'print JSON')
     .action(async (model: string, version: string, opts, cmd: Command) => {
       await inContext(context, cmd, async (ctx) => {
-        const started = await ctx.control.request<StartedExecution>('POST', '/promotions', {
-          model,
-          version,
-          stage: opts.stage,
-          reason: opts.reason,
-        });
-        const { executionArn } = started;
-        ctx.output.info(
-          `promotion of ${model} ${version} to ${opts.stage} started as ${started.requestedBy}: ${executionArn}`,
+        await startPromotion(
+          ctx,
+          { model, version, stage: opts.stage, reason: opts.reason },
+          `promotion of ${model} ${version} to ${opts.stage}`,
+          Boolean(opts.wait),
         );
-        if (opts.wait || inProcessStack()) {
-          reportEnd(ctx, executionArn, await followExecution(ctx, executionArn));
-          return;
-        }
-        // Say "emailed" only once the request exists; a promotion that fails first says why.
-        const outcome = await untilRequested(ctx, executionArn, { model, version, stage: opts.stage });
-        if (outcome.kind === 'ended') {
-          reportEnd(ctx, executionArn, outcome.final);
-        } else if (outcome.kind === 'requested') {
-          const r = outcome.request;
-          const emailed = r.approvers.filter((a) => a !== r.requestedBy.toLowerCase());
-          ctx.output.result(
-            { executionArn, status: 'RUNNING', requestId: r.requestId, emailed, quorum: r.quorum },
-            () =>
-              `approvers have been emailed (${r.quorum} of ${emailed.join(', ')} needed); request ${r.requestId}`,
-          );
-        } else {
-          ctx.output.result(
-            { executionArn, status: 'RUNNING' },
-            () => `still running before approval; follow it with: mlcycle pipeline status ${executionArn}`,
-          );
-        }
       });
     });
 

@@ -2,13 +2,10 @@ import type { Command } from 'commander';
 import type { RolloutRecord } from '../../lambdas/contracts/rollout-record.js';
 import { rolloutStatusBase } from '../../lambdas/contracts/s3-layout.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
-import type { StartedExecution } from '../../lambdas/services/pipeline/start.js';
 import type { RolloutStatus } from '../../lambdas/services/rollouts/status.js';
-import { inProcessStack } from './context.js';
-import { followExecution, reportEnd } from './pipeline.js';
-import { untilRequested } from './promotion-wait.js';
+import { startPromotion } from './promotion-wait.js';
 import { pageUrl } from './run-pages.js';
-import { type CliContext, inContext, type RegisterCommands } from './types.js';
+import { inContext, type RegisterCommands } from './types.js';
 
 /** `--percent` as a number, or a one-line refusal naming the value. */
 function percentOf(raw: string): number {
@@ -26,38 +23,6 @@ const describeVariants = (r: Pick<RolloutRecord, 'steps'>) =>
   (r.steps[r.steps.length - 1]?.variants ?? [])
     .map((v) => `${v.name} ${v.version} ${v.weight / 100} %`)
     .join(', ');
-
-/** Starts a promotion execution (a rollout start or the canary's promotion) and reports how it stands. */
-async function startPromotion(
-  ctx: CliContext,
-  body: { model: string; version: string; stage: string; reason: string; rollout?: { percent: number } },
-  what: string,
-  wait: boolean,
-): Promise<void> {
-  const started = await ctx.control.request<StartedExecution>('POST', '/promotions', body);
-  const { executionArn } = started;
-  ctx.output.info(`${what} started as ${started.requestedBy}: ${executionArn}`);
-  if (wait || inProcessStack()) {
-    reportEnd(ctx, executionArn, await followExecution(ctx, executionArn));
-    return;
-  }
-  const outcome = await untilRequested(ctx, executionArn, body);
-  if (outcome.kind === 'ended') return reportEnd(ctx, executionArn, outcome.final);
-  if (outcome.kind === 'requested') {
-    const r = outcome.request;
-    const emailed = r.approvers.filter((a) => a !== r.requestedBy.toLowerCase());
-    ctx.output.result(
-      { executionArn, status: 'RUNNING', requestId: r.requestId, emailed, quorum: r.quorum },
-      () =>
-        `approvers have been emailed (${r.quorum} of ${emailed.join(', ')} needed); request ${r.requestId}`,
-    );
-    return;
-  }
-  ctx.output.result(
-    { executionArn, status: 'RUNNING' },
-    () => `still running before approval; follow it with: mlcycle pipeline status ${executionArn}`,
-  );
-}
 
 /**
  * `rollout start|ramp|status|promote|abort` (docs/rollouts.md "Running a rollout"). A start and a
