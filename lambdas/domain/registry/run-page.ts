@@ -10,6 +10,7 @@ import {
   xOf,
 } from './learning-curves.js';
 import type { ComparisonRow } from './run-comparison.js';
+import type { SweepOfRun } from './types.js';
 
 type Value = string | number | boolean | null;
 
@@ -31,12 +32,7 @@ export interface RunPageInput {
   readonly cancelled: { readonly by: string; readonly at: string; readonly reason: string } | null;
   readonly logs: string | null;
   /** A sweep's trial: which, whether it was chosen, why it was stopped. */
-  readonly sweep?: {
-    readonly id: string;
-    readonly trial: number;
-    readonly best: boolean;
-    readonly stopped: string | null;
-  } | null;
+  readonly sweep?: SweepOfRun | null;
   readonly parameters: Readonly<Record<string, Value>>;
   readonly overrides: Readonly<Record<string, Value>> | null;
   readonly metrics: Readonly<Record<string, number>>;

@@ -63,6 +63,14 @@ export interface RunSweepTrial {
   chosenBy?: { metric: string; direction: 'max' | 'min' };
 }
 
+/** A sweep trial as `runs show` and the run page tell it: which, whether chosen, why stopped. */
+export interface SweepOfRun {
+  readonly id: string;
+  readonly trial: number;
+  readonly best: boolean;
+  readonly stopped: string | null;
+}
+
 /** One pipeline run (experiment tracking): what was asked, on which data, and how it ended. */
 export interface RunRecord {
   model: string;

@@ -4,7 +4,7 @@ import { type S3Objects, s3Uri } from '../../adapters/s3-objects.js';
 import { RUN_FILES, RUN_INPUTS, runFileKey } from '../../contracts/s3-layout.js';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import type { ComparableRun } from '../../domain/registry/run-comparison.js';
-import type { RunRecord, VersionRecord } from '../../domain/registry/types.js';
+import type { RunRecord, SweepOfRun, VersionRecord } from '../../domain/registry/types.js';
 
 export interface RunHistoryDeps {
   readonly bucket: string;
@@ -41,13 +41,6 @@ export interface RunSummary {
   readonly logs: string | null;
   /** A sweep's trial: which, whether it was chosen, why its early stopping stopped it. */
   readonly sweep: SweepOfRun | null;
-}
-
-export interface SweepOfRun {
-  readonly id: string;
-  readonly trial: number;
-  readonly best: boolean;
-  readonly stopped: string | null;
 }
 
 export interface RunDetail extends RunSummary {
