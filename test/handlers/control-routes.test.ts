@@ -16,6 +16,7 @@ import { StartStore } from '../../lambdas/adapters/pipeline/start-store.js';
 import { ENV } from '../../lambdas/contracts/env.js';
 import type { ApprovalRequest } from '../../lambdas/domain/approval/types.js';
 import { LOCAL_REGION } from '../../local/emulators/local-aws.js';
+import { apiEvent } from '../support/api-event.js';
 import {
   CLIENT_BASE_URL,
   fixtureConfig,
@@ -60,7 +61,7 @@ const config = fixtureConfig({
 });
 
 /** A payload-2.0 event of an `iam` route, as API Gateway delivers it after its IAM authorizer. */
-function event(
+const event = (
   routeKey: string,
   options: {
     principal?: string;
@@ -69,48 +70,10 @@ function event(
     headers?: Record<string, string>;
     localActor?: string;
   } = {},
-): APIGatewayProxyEventV2 {
-  const [method, path] = routeKey.split(' ') as [string, string];
-  const rawPath = options.id ? path.replace('{id}', options.id) : path;
-  const authorizer = {
-    ...(options.principal
-      ? {
-          iam: {
-            accessKey: 'ASIAEXAMPLE',
-            accountId: ACCOUNT,
-            callerId: 'AIDAEXAMPLE',
-            principalOrgId: null,
-            userArn: options.principal,
-            userId: 'AIDAEXAMPLE',
-          },
-        }
-      : {}),
-    ...(options.localActor ? { lambda: { localActor: options.localActor } } : {}),
-  };
-  return {
-    version: '2.0',
-    routeKey,
-    rawPath,
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json', ...options.headers },
-    ...(options.id ? { pathParameters: { id: options.id } } : {}),
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: ACCOUNT,
-      apiId: 'a1b2c3d4e5',
-      domainName: 'a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com',
-      domainPrefix: 'a1b2c3d4e5',
-      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '198.51.100.7', userAgent: 'mlcycle' },
-      requestId: 'req',
-      routeKey,
-      stage: '$default',
-      time: new Date().toUTCString(),
-      timeEpoch: Date.now(),
-      ...(Object.keys(authorizer).length ? { authorizer } : {}),
-    },
-  } as APIGatewayProxyEventV2;
-}
+) => {
+  const { id, ...rest } = options;
+  return apiEvent(routeKey, { ...rest, ...(id ? { pathParameters: { id } } : {}) });
+};
 
 const bodyOf = (r: APIGatewayProxyStructuredResultV2) =>
   JSON.parse(r.body ?? '{}') as Record<string, unknown>;

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DriftStore } from '../../lambdas/adapters/drift/drift-store.js';
 import { ENV } from '../../lambdas/contracts/env.js';
 import { baselineSnapshotKey } from '../../lambdas/contracts/s3-layout.js';
+import { apiEvent } from '../support/api-event.js';
 import { fixtureConfig, type HandlerWorld, handlerWorld, MODEL } from './fixtures.js';
 
 /**
@@ -15,39 +16,13 @@ const ACCOUNT = '111122223333';
 const ALICE = `arn:aws:iam::${ACCOUNT}:user/alice`;
 const config = fixtureConfig({ identities: { 'a@studio.test': [ALICE] } });
 
-function event(
+const event = (
   routeKey: string,
   options: { principal?: string; model?: string; body?: unknown; localActor?: string } = {},
-): APIGatewayProxyEventV2 {
-  const [method, path] = routeKey.split(' ') as [string, string];
-  const model = options.model ?? MODEL;
-  return {
-    version: '2.0',
-    routeKey,
-    rawPath: path.replace('{model}', model),
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json' },
-    pathParameters: { model },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: ACCOUNT,
-      apiId: 'a1b2c3d4e5',
-      domainName: 'a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com',
-      domainPrefix: 'a1b2c3d4e5',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '198.51.100.7', userAgent: 'mlcycle' },
-      requestId: 'req',
-      routeKey,
-      stage: '$default',
-      time: new Date().toUTCString(),
-      timeEpoch: Date.now(),
-      authorizer: {
-        ...(options.principal ? { iam: { userArn: options.principal } } : {}),
-        ...(options.localActor ? { lambda: { localActor: options.localActor } } : {}),
-      },
-    },
-  } as unknown as APIGatewayProxyEventV2;
-}
+) => {
+  const { model = MODEL, ...rest } = options;
+  return apiEvent(routeKey, { ...rest, pathParameters: { model } });
+};
 
 const bodyOf = (r: APIGatewayProxyStructuredResultV2) =>
   JSON.parse(r.body ?? '{}') as Record<string, unknown>;

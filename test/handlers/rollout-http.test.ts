@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../lambdas/contracts/env.js';
 import { startRollout } from '../../lambdas/services/rollouts/start.js';
+import { apiEvent } from '../support/api-event.js';
 import {
   CLIENT_BASE_URL,
   fixtureConfig,
@@ -25,35 +26,8 @@ const MALLORY = `arn:aws:iam::${ACCOUNT}:user/mallory`;
 // a@ approves staging; m@ is a known person who approves nothing.
 const config = fixtureConfig({ identities: { 'a@studio.test': [ALICE], 'm@studio.test': [MALLORY] } });
 
-function event(
-  routeKey: string,
-  options: { principal?: string; body?: unknown } = {},
-): APIGatewayProxyEventV2 {
-  const [method, path] = routeKey.split(' ') as [string, string];
-  return {
-    version: '2.0',
-    routeKey,
-    rawPath: path.replace('{model}', MODEL).replace('{stage}', 'staging'),
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json' },
-    pathParameters: { model: MODEL, stage: 'staging' },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: ACCOUNT,
-      apiId: 'a1b2c3d4e5',
-      domainName: 'a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com',
-      domainPrefix: 'a1b2c3d4e5',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '198.51.100.7', userAgent: 'mlcycle' },
-      requestId: 'req',
-      routeKey,
-      stage: '$default',
-      time: new Date().toUTCString(),
-      timeEpoch: Date.now(),
-      authorizer: options.principal ? { iam: { userArn: options.principal } } : {},
-    },
-  } as unknown as APIGatewayProxyEventV2;
-}
+const event = (routeKey: string, options: { principal?: string; body?: unknown } = {}) =>
+  apiEvent(routeKey, { ...options, pathParameters: { model: MODEL, stage: 'staging' } });
 
 const bodyOf = (r: APIGatewayProxyStructuredResultV2) =>
   JSON.parse(r.body ?? '{}') as Record<string, unknown>;

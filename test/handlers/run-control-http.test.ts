@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ENV } from '../../lambdas/contracts/env.js';
+import { apiEvent } from '../support/api-event.js';
 import {
   EXECUTION_ARN,
   fixtureConfig,
@@ -33,33 +34,12 @@ const config = fixtureConfig({
   },
 });
 
-function cancel(runId: string, options: { principal?: string; body?: unknown } = {}): APIGatewayProxyEventV2 {
-  const routeKey = 'POST /runs/{model}/{run}/cancel';
-  const path = `/runs/${MODEL}/${runId}/cancel`;
-  return {
-    version: '2.0',
-    routeKey,
-    rawPath: path,
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json' },
+const cancel = (runId: string, options: { principal?: string; body?: unknown } = {}) =>
+  apiEvent('POST /runs/{model}/{run}/cancel', {
+    principal: options.principal,
     pathParameters: { model: MODEL, run: runId },
-    body: JSON.stringify(options.body ?? { reason: 'wrong dataset' }),
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: ACCOUNT,
-      apiId: 'a1b2c3d4e5',
-      domainName: 'a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com',
-      domainPrefix: 'a1b2c3d4e5',
-      http: { method: 'POST', path, protocol: 'HTTP/1.1', sourceIp: '198.51.100.7', userAgent: 'mlcycle' },
-      requestId: 'req',
-      routeKey,
-      stage: '$default',
-      time: new Date().toUTCString(),
-      timeEpoch: Date.now(),
-      authorizer: options.principal ? { iam: { userArn: options.principal } } : {},
-    },
-  } as unknown as APIGatewayProxyEventV2;
-}
+    body: options.body ?? { reason: 'wrong dataset' },
+  });
 
 const bodyOf = (r: APIGatewayProxyStructuredResultV2) =>
   JSON.parse(r.body ?? '{}') as Record<string, unknown>;
