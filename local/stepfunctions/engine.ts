@@ -107,6 +107,12 @@ export class LocalStepFunctions {
   private readonly tokens = new Map<string, PendingToken>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly aborts = new Map<string, () => void>();
+  /**
+   * Executions told to end (stopped, timed out, the runtime stopping): no Task starts for them
+   * from then on, as on AWS. The library would still run the first state of a Map item queued
+   * behind MaxConcurrency once an aborted iteration frees its slot.
+   */
+  private readonly halted = new Set<string>();
   /** The error and cause a StopExecution gave, until the execution has ended with them. */
   private readonly stopReasons = new Map<string, { error: string; cause: string }>();
   private readonly machine: StateMachine;
@@ -237,6 +243,7 @@ export class LocalStepFunctions {
         ? undefined
         : longTimer(this.executionTimeoutSeconds * 1000, () => {
             timedOut = true;
+            this.halted.add(record.executionArn);
             execution.abort();
           });
     const collecting = this.collect(record, execution.eventLogs);
@@ -291,6 +298,7 @@ export class LocalStepFunctions {
       this.tokens.delete(t);
     }
     this.aborts.delete(record.executionArn);
+    this.halted.delete(record.executionArn);
     this.persist(record);
     await this.notifyEnded(record);
   }
@@ -338,6 +346,9 @@ export class LocalStepFunctions {
       const path = this.timeoutPaths[name];
       const carried = state.Parameters !== undefined;
       overrides[name] = (input) => {
+        if (this.halted.has(executionArn) || this.executions.get(executionArn)?.status !== 'RUNNING') {
+          return Promise.reject(new Error(`the execution ended: ${name} does not start`));
+        }
         const { seconds, params } = path
           ? taskTimeout(path, input, carried)
           : { seconds: undefined, params: input };
@@ -409,6 +420,7 @@ export class LocalStepFunctions {
     const abort = this.aborts.get(executionArn);
     if (!abort) throw new SfnApiError('ExecutionDoesNotExist', `${executionArn} is not running`);
     if (error || cause) this.stopReasons.set(executionArn, { error: error ?? '', cause: cause ?? '' });
+    this.halted.add(executionArn);
     abort();
   }
 
@@ -434,7 +446,10 @@ export class LocalStepFunctions {
    */
   async stopAll(): Promise<void> {
     this.stopping = true;
-    for (const abort of this.aborts.values()) abort();
+    for (const [executionArn, abort] of this.aborts) {
+      this.halted.add(executionArn);
+      abort();
+    }
     await Promise.allSettled(this.running.values());
   }
 }
