@@ -14,6 +14,7 @@ import type { ApprovalRequest, Decision } from '../../domain/approval/types.js';
 import { type RecentWindow, recentDrift, windowStart } from '../../domain/drift/recent.js';
 import type { DriftRecord } from '../../domain/drift/record.js';
 import { type RolloutStatusView, statusViewOf } from '../../domain/rollouts/status-html.js';
+import { trialRow } from '../../domain/sweeps/trial-row.js';
 import { sweepRuns } from '../sweeps/check-trial.js';
 import { type DecisionDeps, type DecisionResult, recordDecision } from './decide.js';
 
@@ -126,15 +127,11 @@ async function sweepOf(d: LinkDeps, request: ApprovalRequest): Promise<SweepSect
   const chosenBy = run?.sweep?.chosenBy;
   if (!run?.sweep || !chosenBy) return null;
   const trials = (await sweepRuns(d.registry, request.model, run.sweep.id))
-    .map((r) => ({
-      trial: r.sweep.trial,
-      runId: r.runId,
-      status: r.runId === run.runId ? 'chosen' : r.status,
-      parameters: r.overrides ?? {},
-      value: r.metrics?.[chosenBy.metric as keyof NonNullable<typeof r.metrics>] ?? null,
-      reason: r.sweep.stopped ?? r.failure?.cause ?? '',
-      chosen: r.runId === run.runId,
-    }))
+    .map((r) => {
+      const { trial, runId, status, parameters, value, reason } = trialRow(r, chosenBy.metric);
+      const chosen = runId === run.runId;
+      return { trial, runId, status: chosen ? 'chosen' : status, parameters, value, reason, chosen };
+    })
     .sort((a, b) => a.trial - b.trial);
   return { id: run.sweep.id, metric: chosenBy.metric, direction: chosenBy.direction, trials };
 }

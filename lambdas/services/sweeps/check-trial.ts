@@ -5,6 +5,7 @@ import type { TrialCheck, TrialRef } from '../../contracts/sweep.js';
 import type { RunRecord } from '../../domain/registry/types.js';
 import type { StopDecision, StoppingRule, TrialCurve } from '../../domain/sweeps/early-stopping.js';
 import { shouldStop } from '../../domain/sweeps/early-stopping.js';
+import type { TrialRun } from '../../domain/sweeps/trial-row.js';
 import { epochsOf } from '../registry/run-history.js';
 
 export interface CheckTrialDeps {
@@ -14,7 +15,7 @@ export interface CheckTrialDeps {
   readonly clock?: () => Date;
 }
 
-export type TrialRun = RunRecord & { sweep: NonNullable<RunRecord['sweep']> };
+export type { TrialRun };
 
 /** The trials of one sweep recorded so far (their run records), by trial index. */
 export async function sweepRuns(registry: Pick<Registry, 'runs'>, model: string, sweepId: string) {

@@ -5,6 +5,7 @@ import type { StartRecord } from '../../contracts/pipeline.js';
 import { sweepPageKey } from '../../contracts/s3-layout.js';
 import { NotFoundError } from '../../domain/errors.js';
 import { renderSweepPage, type SweepPageInput, type SweepPageTrial } from '../../domain/sweeps/sweep-page.js';
+import { trialRow } from '../../domain/sweeps/trial-row.js';
 import { sweepRuns } from './check-trial.js';
 
 /** One trial as its run recorded it (the fields are the page's: domain/sweeps/sweep-page.ts). */
@@ -34,20 +35,7 @@ export async function sweepStatus(deps: SweepStatusDeps, id: string): Promise<Sw
     );
   }
   const runs = await sweepRuns(deps.registry, record.request.model, id);
-  const trials = runs
-    .map((r) => ({
-      trial: r.sweep.trial,
-      runId: r.runId,
-      status: r.status,
-      parameters: r.overrides ?? {},
-      value: r.metrics?.[spec.metric] ?? null,
-      reason: r.sweep.stopped ?? (r.failure ? r.failure.cause || r.failure.error : ''),
-      best: Boolean(r.sweep.best),
-      version: r.version ?? null,
-      trainingSeconds: r.sweep.trainingSeconds ?? null,
-      startedAt: r.startedAt,
-    }))
-    .sort((a, b) => a.trial - b.trial);
+  const trials = runs.map((r) => trialRow(r, spec.metric)).sort((a, b) => a.trial - b.trial);
   return {
     id,
     model: record.request.model,
