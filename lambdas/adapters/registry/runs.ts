@@ -198,9 +198,24 @@ export class RunStore {
     return strip<RunRecord>(out.Item);
   }
 
-  /** Newest first (run ids start with their UTC start time). */
+  /** The newest `limit` runs, newest first (run ids start with their UTC start time). */
   async listRuns(model: string, limit = 100): Promise<RunRecord[]> {
-    const items = await this.t.queryPrefix(model, keys.runPrefix(), true);
-    return items.slice(0, limit).map((i) => strip<RunRecord>(i) as RunRecord);
+    const items = await this.t.queryPrefix(model, keys.runPrefix(), true, limit);
+    return items.map((i) => strip<RunRecord>(i) as RunRecord);
+  }
+
+  /**
+   * Every trial run of one sweep, however many runs the model has had since. Read consistently:
+   * PickBest and the early-stopping checks judge a trial against what its peers recorded last.
+   */
+  async listSweepRuns(model: string, sweepId: string): Promise<RunRecord[]> {
+    const items = await this.t.queryAll({
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      FilterExpression: '#sweep.#id = :sweep',
+      ExpressionAttributeNames: { '#sweep': 'sweep', '#id': 'id' },
+      ExpressionAttributeValues: { ':pk': keys.model(model), ':prefix': keys.runPrefix(), ':sweep': sweepId },
+      ConsistentRead: true,
+    });
+    return items.map((i) => strip<RunRecord>(i) as RunRecord);
   }
 }

@@ -19,7 +19,7 @@ export type { TrialRun };
 
 /** The trials of one sweep recorded so far (their run records), by trial index. */
 export async function sweepRuns(registry: Pick<Registry, 'runs'>, model: string, sweepId: string) {
-  const runs = await registry.runs.listRuns(model, 1000);
+  const runs = await registry.runs.listSweepRuns(model, sweepId);
   return runs.filter((r): r is TrialRun => r.sweep?.id === sweepId);
 }
 
