@@ -43,7 +43,8 @@ import {
 } from './stepfunctions/batch.js';
 import { LocalJobs, startBatchApiServer } from './stepfunctions/batch-api.js';
 import { loadDefinition } from './stepfunctions/definition.js';
-import { type ExecutionRecord, LocalStepFunctions } from './stepfunctions/engine.js';
+import { LocalStepFunctions } from './stepfunctions/engine.js';
+import type { ExecutionRecord } from './stepfunctions/execution-record.js';
 import type { HistoryEvent } from './stepfunctions/history.js';
 
 /** Where a running local stack can be reached; written to <dir>/endpoints.json for the CLI. */

@@ -1,4 +1,5 @@
-import { type ExecutionRecord, type LocalStepFunctions, SfnApiError } from './engine.js';
+import type { LocalStepFunctions } from './engine.js';
+import { type ExecutionRecord, SfnApiError } from './execution-record.js';
 import { type JsonApiServer, serveJsonApi } from './json-api.js';
 
 const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);

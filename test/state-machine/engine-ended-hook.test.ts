@@ -5,7 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ASL_FILE } from '../../lambdas/contracts/state-machine.js';
 import { localSubstitutions } from '../../local/runtime.js';
 import { loadDefinition } from '../../local/stepfunctions/definition.js';
-import { type ExecutionRecord, LocalStepFunctions } from '../../local/stepfunctions/engine.js';
+import { LocalStepFunctions } from '../../local/stepfunctions/engine.js';
+import type { ExecutionRecord } from '../../local/stepfunctions/execution-record.js';
 
 const SM = 'arn:aws:states:us-east-1:000000000000:stateMachine:mlcycle-lifecycle';
 

@@ -14,7 +14,7 @@ import { recordDecision } from '../../lambdas/services/approvals/decide.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators/local-aws.js';
 import { type LocalStack, startLocalStack } from '../../local/runtime.js';
-import type { ExecutionRecord } from '../../local/stepfunctions/engine.js';
+import type { ExecutionRecord } from '../../local/stepfunctions/execution-record.js';
 import { startAs, testConfig } from '../support/local-stack.js';
 
 async function freePort(): Promise<number> {
