@@ -1,9 +1,17 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../../domain/errors.js';
+import { runIdStamp } from '../../domain/registry/run-id.js';
 import { ACTIVE_RUN_STATUSES, type RunRecord, type RunStatus } from '../../domain/registry/types.js';
 import { isConditionFailure } from '../dynamo-conditions.js';
 import { keys } from './keys.js';
 import { type RegistryTable, strip } from './registry-table.js';
+
+/** Which runs `listRuns` returns. */
+export interface RunListFilter {
+  readonly status?: RunStatus;
+  /** Runs started at or after this time (to the second: a run id's precision). */
+  readonly since?: Date;
+}
 
 /** Training runs: one item per run in its model's partition, newest first by run id. */
 export class RunStore {
@@ -198,9 +206,30 @@ export class RunStore {
     return strip<RunRecord>(out.Item);
   }
 
-  /** The newest `limit` runs, newest first (run ids start with their UTC start time). */
-  async listRuns(model: string, limit = 100): Promise<RunRecord[]> {
-    const items = await this.t.queryPrefix(model, keys.runPrefix(), true, limit);
+  /**
+   * The newest `limit` runs, newest first, of a status and started in the second of `since` or
+   * later if asked: run ids start with their UTC start time to the second, so `since` bounds the
+   * key range, and pages are read until `limit` runs match, however old.
+   */
+  async listRuns(model: string, limit = 100, filter: RunListFilter = {}): Promise<RunRecord[]> {
+    const since = filter.since ? keys.run(runIdStamp(filter.since)) : undefined;
+    const items = await this.t.queryAll(
+      {
+        KeyConditionExpression: since
+          ? 'PK = :pk AND SK BETWEEN :since AND :last'
+          : 'PK = :pk AND begins_with(SK, :prefix)',
+        ...(filter.status
+          ? { FilterExpression: '#s = :status', ExpressionAttributeNames: { '#s': 'status' } }
+          : {}),
+        ExpressionAttributeValues: {
+          ':pk': keys.model(model),
+          ...(since ? { ':since': since, ':last': `${keys.runPrefix()}~` } : { ':prefix': keys.runPrefix() }),
+          ...(filter.status ? { ':status': filter.status } : {}),
+        },
+        ScanIndexForward: false,
+      },
+      limit,
+    );
     return items.map((i) => strip<RunRecord>(i) as RunRecord);
   }
 

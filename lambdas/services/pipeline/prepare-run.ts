@@ -10,6 +10,7 @@ import { parseCsv, toCsv } from '../../domain/ml/dataset.js';
 import { type SplitSide, splitRows } from '../../domain/ml/split.js';
 import { type EndedStatus, executionEndOutcome } from '../../domain/pipeline/failure-outcome.js';
 import { type RetrainSkip, retrainSkip } from '../../domain/pipeline/retrain-skip.js';
+import { runIdStamp } from '../../domain/registry/run-id.js';
 import type { RunRecord } from '../../domain/registry/types.js';
 
 export interface PrepareRunDeps {
@@ -24,10 +25,7 @@ export interface PrepareRunDeps {
 
 /** Sortable, unique, and valid in a Batch job name: 20261122T233500Z-1a2b3c. */
 export function newRunId(now: Date): string {
-  return `${now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+  return `${runIdStamp(now)}-${randomBytes(3).toString('hex')}`;
 }
 
 /**

@@ -4,7 +4,7 @@ import { type S3Objects, s3Uri } from '../../adapters/s3-objects.js';
 import { RUN_FILES, RUN_INPUTS, runFileKey } from '../../contracts/s3-layout.js';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import type { ComparableRun } from '../../domain/registry/run-comparison.js';
-import type { RunRecord, SweepOfRun, VersionRecord } from '../../domain/registry/types.js';
+import type { RunRecord, RunStatus, SweepOfRun, VersionRecord } from '../../domain/registry/types.js';
 
 export interface RunHistoryDeps {
   readonly bucket: string;
@@ -106,8 +106,13 @@ export async function listRuns(deps: RunHistoryDeps, filter: RunFilter = {}): Pr
   const out: RunSummary[] = [];
   for (const model of await modelsOf(deps, filter.model)) {
     const versions = new Map((await deps.registry.versions.listVersions(model)).map((v) => [v.version, v]));
-    for (const run of await deps.registry.runs.listRuns(model, 500)) {
-      if (filter.status && run.status !== filter.status) continue;
+    const limit = filter.limit ?? 50;
+    const query = {
+      ...(filter.status ? { status: filter.status as RunStatus } : {}),
+      ...(filter.since ? { since: filter.since } : {}),
+    };
+    for (const run of await deps.registry.runs.listRuns(model, limit, query)) {
+      // The key bounds `since` to the second; the start time decides within it.
       if (filter.since && Date.parse(run.startedAt) < filter.since.getTime()) continue;
       out.push(summarize(run, run.version ? versions.get(run.version) : undefined));
     }

@@ -2,15 +2,19 @@ import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dyn
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { keys } from '../../../lambdas/adapters/registry/keys.js';
 import { Registry } from '../../../lambdas/adapters/registry/registry.js';
-import type { RunRecord } from '../../../lambdas/domain/registry/types.js';
+import type { RunRecord, RunStatus } from '../../../lambdas/domain/registry/types.js';
 import { sweepRuns } from '../../../lambdas/services/sweeps/check-trial.js';
 import { startTestDynamo, type TestDynamo } from '../../support/emulators.js';
 
-const run = (runId: string, sweep?: { id: string; trial: number }): RunRecord => ({
+const run = (
+  runId: string,
+  sweep?: { id: string; trial: number },
+  status: RunStatus = 'evaluated',
+): RunRecord => ({
   model: 'churn',
   runId,
   stage: 'staging',
-  status: 'evaluated',
+  status,
   trigger: 'manual',
   requestedBy: 'a@studio.test',
   reason: 'history',
@@ -52,8 +56,8 @@ describe('run queries on a model with over a thousand runs', () => {
     store = new Registry(dynamo.doc, table);
     // A sweep of two trials, then 1,201 newer runs, two of them another sweep's.
     await putAll(dynamo.doc, table, [
-      run(old0 as string, { id: 'churn-staging-sweep-old', trial: 0 }),
-      run(old1 as string, { id: 'churn-staging-sweep-old', trial: 1 }),
+      run(old0 as string, { id: 'churn-staging-sweep-old', trial: 0 }, 'failed'),
+      run(old1 as string, { id: 'churn-staging-sweep-old', trial: 1 }, 'stopped'),
       ...later.map((id, i) =>
         run(id, i % 600 === 0 ? { id: 'churn-staging-sweep-new', trial: i / 600 } : undefined),
       ),
@@ -86,5 +90,18 @@ describe('run queries on a model with over a thousand runs', () => {
       send.mockRestore();
     }
     expect(await store.runs.listRuns('churn', 5_000)).toHaveLength(1_203);
+  });
+
+  it('filters by status and start time in the query: old matches are found, newer non-matches not read past the limit', async () => {
+    expect((await store.runs.listRuns('churn', 50, { status: 'failed' })).map((r) => r.runId)).toEqual([
+      old0,
+    ]);
+    expect(await store.runs.listRuns('churn', 50, { status: 'registered' })).toEqual([]);
+    // Since the start of the 1,001st run: the key range holds only the 203 from there on.
+    const since = new Date(Date.UTC(2026, 0, 1) + 1_000 * 1000);
+    const recent = await store.runs.listRuns('churn', 5_000, { since });
+    expect(recent).toHaveLength(203);
+    expect(recent.at(-1)?.runId).toBe(runIds(1_000, 1)[0]);
+    expect(await store.runs.listRuns('churn', 5_000, { since, status: 'stopped' })).toEqual([]);
   });
 });
