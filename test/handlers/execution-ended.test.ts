@@ -1,4 +1,4 @@
-import type { HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApprovalStore } from '../../lambdas/adapters/approval/approval-store.js';
 import { OutboxAlertPublisher, OutboxMailer } from '../../lambdas/adapters/notifier.js';
@@ -13,6 +13,7 @@ import { makeExecutionEndedHandler } from '../../lambdas/handlers/execution-ende
 import { recordDecision } from '../../lambdas/services/approvals/decide.js';
 import type { ExecutionEndedResult } from '../../lambdas/services/pipeline/execution-ended.js';
 import { LOCAL_REGION } from '../../local/emulators/local-aws.js';
+import { FakeHistory } from '../support/fake-history.js';
 import {
   type HandlerWorld,
   handlerWorld,
@@ -28,24 +29,6 @@ import {
 const SM = `arn:aws:states:${LOCAL_REGION}:000000000000:stateMachine:mlcycle-lifecycle`;
 let n = 0;
 const newExecution = () => `${SM.replace(':stateMachine:', ':execution:')}:run-${++n}`;
-
-/**
- * Step Functions as the handler reads it: GetExecutionHistory of each execution, in the AWS
- * shape (newest first when asked), with the state entering each step as its input.
- */
-class FakeHistory {
-  readonly states = new Map<string, Record<string, unknown>[]>();
-  async send(command: { input: { executionArn?: string; reverseOrder?: boolean } }) {
-    const states = this.states.get(command.input.executionArn ?? '') ?? [];
-    const events: HistoryEvent[] = states.map((state, i) => ({
-      id: i + 1,
-      timestamp: new Date(0),
-      type: 'TaskStateEntered',
-      stateEnteredEventDetails: { name: `S${i}`, input: JSON.stringify(state) },
-    }));
-    return { events: command.input.reverseOrder ? events.reverse() : events };
-  }
-}
 
 describe('execution-ended handler (status-change events, DynamoDB Local, outbox alerts)', () => {
   let w: HandlerWorld;

@@ -133,9 +133,12 @@ export async function handleExecutionEnded(
   // A sweep (its id is the execution's name): trials it left training or evaluating are failed
   // too, and their jobs stopped below (the state is the sweep's, or, inside the Map, a trial's).
   const trialsFailed: string[] = [];
+  // Trials cancelled (`runs cancel` stops the execution after recording them): their jobs may run.
+  const trialsCancelled: string[] = [];
   if (model && !promote && (obj(state?.sweep) || obj(state?.trial))) {
     for (const trial of await sweepRuns(deps.registry, model, name)) {
       if (trial.runId === runId) continue;
+      if (trial.status === 'cancelled') trialsCancelled.push(trial.runId);
       const failure = {
         kind: outcome.kind,
         error: ended.error ?? ended.status,
@@ -173,7 +176,7 @@ export async function handleExecutionEnded(
         ...(runId && !promote
           ? (['train', 'predict'] as const).map((k) => lifecycleJobName(k, model, runId))
           : []),
-        ...trialsFailed.flatMap((trial) =>
+        ...[...trialsFailed, ...trialsCancelled].flatMap((trial) =>
           (['train', 'predict'] as const).map((k) => lifecycleJobName(k, model, trial)),
         ),
         smokeJobName(name),
