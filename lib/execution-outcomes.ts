@@ -128,13 +128,16 @@ export class ExecutionOutcomes extends Construct {
     );
   }
 
-  /** StopExecution on this state machine's executions, nothing else (`runs cancel`). */
+  /**
+   * StopExecution on this state machine's executions, and DescribeExecution to ask first whether
+   * one still runs, nothing else (`runs cancel`, `sweep stop`).
+   */
   grantStopExecutions(role: iam.IRole & Construct): void {
     addScopedStatement(
       role,
       new iam.PolicyStatement({
         sid: 'StopLifecycleExecutions',
-        actions: ['states:StopExecution'],
+        actions: ['states:StopExecution', 'states:DescribeExecution'],
         resources: [this.executionArns],
       }),
       'A cancelled run’s execution ARN exists only once it starts; `<state machine name>:*` admits the executions of this state machine and nothing else.',

@@ -265,7 +265,8 @@ export function functionAccess(props: {
         why: 'The status endpoint reads each model’s latest drift summary (one key per model of the config)',
       },
     },
-    // `runs cancel` marks the run cancelled in its model's partition and stops its execution.
+    // `runs cancel` and `sweep stop` mark runs cancelled in their model's partition and stop the
+    // execution (a sweep's once it has asked whether it still runs).
     runControlHttp: { table: { write: modelItems }, stopExecutions: true },
     // The CLI's signed decision completes the Approve state's task token, as a link does.
     decisionHttp: { table: { write: [P.approvals, ...modelItems] }, completeTasks: true },

@@ -1,6 +1,7 @@
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
 import { Registry } from '../../lambdas/adapters/registry/registry.js';
+import { executionArnOf } from '../../lambdas/contracts/state-machine.js';
 import { ValidationError } from '../../lambdas/domain/errors.js';
 import { checkOverrides, parseSetArguments } from '../../lambdas/domain/ml/trainer-config.js';
 import { skippedReason } from '../../lambdas/domain/pipeline/retrain-skip.js';
@@ -76,7 +77,7 @@ export function reasonOf(reason: string, note: string | undefined): string {
 
 function resolveExecutionArn(ctx: CliContext, nameOrArn: string): string {
   if (nameOrArn.startsWith('arn:')) return nameOrArn;
-  return `${ctx.stateMachineArn.replace(':stateMachine:', ':execution:')}:${nameOrArn}`;
+  return executionArnOf(ctx.stateMachineArn, nameOrArn);
 }
 
 /** What `pipeline start` and `train submit` ask the start route (POST /runs) for. */

@@ -11,6 +11,7 @@ import { ValidationError } from '../../lambdas/domain/errors.js';
 import { planSweep } from '../../lambdas/domain/sweeps/plan.js';
 import { neutralizeInline } from '../../lambdas/domain/text.js';
 import type { StartedExecution } from '../../lambdas/services/pipeline/start.js';
+import type { StopSweepResult } from '../../lambdas/services/sweeps/stop-sweep.js';
 import { type SweepStatus, sweepStatus, writeSweepPage } from '../../lambdas/services/sweeps/sweep-status.js';
 import { loadRunnableConfig } from '../../local/trainers/config-trainers.js';
 import { globalOptions, inProcessStack } from './context.js';
@@ -195,6 +196,32 @@ export const registerSweepCommands: RegisterCommands = (program, context) => {
     });
 
   sweep
+    .command('stop <sweep>')
+    .description(
+      'stop a sweep: its trials still going are cancelled (recorded with who and why), no more start',
+    )
+    .requiredOption('--reason <text>', 'why, kept on each cancelled trial')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts, cmd: Command) => {
+      await inContext(context, cmd, async (ctx) => {
+        // Who may stop it is the control API's to decide (the caller it authenticates).
+        const out = await ctx.control.request<StopSweepResult>(
+          'POST',
+          `/sweeps/${encodeURIComponent(id)}/stop`,
+          { reason: opts.reason },
+        );
+        ctx.output.result(out, () =>
+          [
+            `sweep ${out.sweepId} of ${out.model} stopped by ${out.stopped.by}: ${neutralizeInline(out.stopped.reason)}`,
+            out.trialsCancelled.length
+              ? `trials cancelled: ${out.trialsCancelled.map((t) => `${t.trial} (was ${t.was})`).join(', ')}; their jobs are being terminated`
+              : 'no trial was going; trials not yet started will not start',
+          ].join('\n'),
+        );
+      });
+    });
+
+  sweep
     .command('list')
     .description('recent sweeps and how they ended')
     .option('-m, --model <name>', 'only this model')
@@ -219,6 +246,7 @@ export const registerSweepCommands: RegisterCommands = (program, context) => {
             trials: `${s.trials.length}/${s.planned}`,
             stopped: s.trials.filter((t) => t.status === 'stopped').length,
             failed: s.trials.filter((t) => t.status === 'failed').length,
+            cancelled: s.trials.filter((t) => t.status === 'cancelled').length,
             best: s.best ? `trial ${s.best.trial} ${s.metric}=${fmt(s.best.value)}` : '',
             started: e.startDate?.toISOString(),
           });

@@ -232,9 +232,10 @@ export const HANDLERS = {
     timeoutSeconds: 15,
   },
   runControlHttp: {
-    // `runs cancel`: records the run cancelled and stops its execution (the run holds its ARN).
+    // `runs cancel` records the run cancelled and stops its execution (the run holds its ARN);
+    // `sweep stop` cancels a sweep's trials and stops its execution (named by the sweep's id).
     entry: 'lambdas/handlers/run-control-http.ts',
-    env: [ENV.table, ...control],
+    env: [ENV.table, ...control, ENV.stateMachineArn],
     memoryMb: 256,
     timeoutSeconds: 15,
   },

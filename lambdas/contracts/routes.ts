@@ -29,6 +29,7 @@ export const HTTP_ROUTES: readonly RouteContract[] = [
   { method: 'POST', path: '/runs', handler: 'startHttp', auth: 'iam' },
   { method: 'POST', path: '/promotions', handler: 'startHttp', auth: 'iam' },
   { method: 'POST', path: '/runs/{model}/{run}/cancel', handler: 'runControlHttp', auth: 'iam' },
+  { method: 'POST', path: '/sweeps/{id}/stop', handler: 'runControlHttp', auth: 'iam' },
   { method: 'POST', path: '/rollbacks', handler: 'registryHttp', auth: 'iam' },
   { method: 'POST', path: '/versions', handler: 'registryHttp', auth: 'iam' },
   { method: 'GET', path: '/whoami', handler: 'registryHttp', auth: 'iam' },

@@ -69,3 +69,8 @@ export function readAsl(path: string, substitutions: Readonly<Record<string, str
 export function substitute(text: string, substitutions: Readonly<Record<string, string>>): string {
   return text.replace(PLACEHOLDER, (whole, name: string) => substitutions[name] ?? whole);
 }
+
+/** The ARN of the lifecycle's execution named `name` (execution names are what the CLI shows). */
+export function executionArnOf(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+}

@@ -10,6 +10,7 @@ import { Registry } from '../../lambdas/adapters/registry/registry.js';
 import { S3Objects } from '../../lambdas/adapters/s3-objects.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { type LocalStack, startLocalStack } from '../../local/runtime.js';
+import { attachTrainers } from '../../local/trainers/config-trainers.js';
 import { errorLines, ROOT, runCli } from '../support/cli.js';
 import { startAs } from '../support/local-stack.js';
 
@@ -77,7 +78,13 @@ describe('mlcycle runs cancel (CLI) against a running local stack', () => {
     // Beside the state folder (a fresh stack empties it).
     configFile = `${dir}.config.yaml`;
     writeFileSync(configFile, stringify(raw));
-    stack = await startLocalStack({ config: parseConfig(raw), dir, root: ROOT, fresh: true });
+    // As `mlcycle up` deploys it: with the trainer's declared hyperparameters (a sweep's are checked).
+    stack = await startLocalStack({
+      config: attachTrainers(parseConfig(raw), configFile, ROOT),
+      dir,
+      root: ROOT,
+      fresh: true,
+    });
     registry = new Registry(createDocumentClient(stack.dynamo.client), stack.endpoints.tableName);
     await new S3Objects(stack.s3.client).put(
       { bucket: stack.endpoints.bucket, key: 'datasets/slow/data.csv' },
@@ -158,5 +165,69 @@ describe('mlcycle runs cancel (CLI) against a running local stack', () => {
     ]);
     const listed = await cli(REQUESTER, 'runs', 'list', '--status', 'cancelled', '--json');
     expect((JSON.parse(listed.stdout) as { runId: string }[]).map((r) => r.runId)).toEqual([runId]);
+  }, 240_000);
+
+  it('sweep stop: someone else is refused; the requester stops a sweep mid-training: trials cancelled, the next never starts, trainers gone', async () => {
+    const executionArn = await startAs(stack, REQUESTER, {
+      model: 'slow',
+      stage: 'staging',
+      reason: 'sweep to stop',
+      sweep: {
+        parameters: { loss: { grid: [1, 2, 3] } },
+        strategy: 'grid',
+        trials: 3,
+        concurrency: 2,
+        metric: 'auc',
+      },
+    });
+    const id = executionArn.split(':').pop() as string;
+    const trials = async () => (await registry.runs.listRuns('slow', 100)).filter((r) => r.sweep?.id === id);
+    const training = await until(async () => {
+      const ids = (await trials()).map((r) => r.runId);
+      return ids.length === 2 && ids.every((r) => processesOf(r).length) ? ids : undefined;
+    }, 'two trials training');
+
+    const refused = await cli('mallory@studio.test', 'sweep', 'stop', id, '--reason', 'mine now');
+    expect(refused.code, refused.stderr).not.toBe(0);
+    expect(errorLines(refused)).toEqual([
+      expect.stringMatching(
+        /mallory@studio\.test may not stop sweep \S+ \(allowed: requester@studio\.test, lead@studio\.test/,
+      ),
+    ]);
+
+    const stopped = await cli(REQUESTER, 'sweep', 'stop', id, '--reason', 'wrong grid');
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(stopped.stdout).toContain(`sweep ${id} of slow stopped by ${REQUESTER}: wrong grid`);
+    expect(stopped.stdout).toContain('trials cancelled: 0 (was training), 1 (was training)');
+    const ended = await stack.engine.settled(executionArn);
+    expect(ended).toMatchObject({
+      status: 'ABORTED',
+      error: 'mlcycle.SweepStopped',
+      cause: `sweep ${id} stopped by ${REQUESTER}: wrong grid`,
+    });
+    // The execution-ended handler terminated both trials' jobs; the third trial never started.
+    await until(
+      () => (training.every((r) => processesOf(r).length === 0) ? true : undefined),
+      'the trainers to end',
+      30_000,
+    );
+    const runs = await trials();
+    expect(runs.map((r) => r.sweep?.trial).sort()).toEqual([0, 1]);
+    for (const r of runs) {
+      expect(r.status).toBe('cancelled');
+      expect(r.cancelled).toMatchObject({ by: REQUESTER, reason: 'wrong grid' });
+    }
+    const status = JSON.parse((await cli(REQUESTER, 'sweep', 'status', id, '--json')).stdout) as {
+      trials: { status: string; reason: string }[];
+    };
+    expect(status.trials.map((t) => [t.status, t.reason])).toEqual([
+      ['cancelled', `cancelled by ${REQUESTER}: wrong grid`],
+      ['cancelled', `cancelled by ${REQUESTER}: wrong grid`],
+    ]);
+    const again = await cli('lead@studio.test', 'sweep', 'stop', id, '--reason', 'again');
+    expect(again.code).not.toBe(0);
+    expect(errorLines(again)).toEqual([
+      expect.stringMatching(`sweep ${id} has already ended: ABORTED; nothing to stop`),
+    ]);
   }, 240_000);
 });

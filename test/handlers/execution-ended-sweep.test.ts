@@ -11,7 +11,7 @@ import { makeExecutionEndedHandler } from '../../lambdas/handlers/execution-ende
 import type { ExecutionEndedResult } from '../../lambdas/services/pipeline/execution-ended.js';
 import { LOCAL_REGION } from '../../local/emulators/local-aws.js';
 import { FakeHistory } from '../support/fake-history.js';
-import { type HandlerWorld, handlerWorld, MODEL, pipelineState, runInfo } from './fixtures.js';
+import { type HandlerWorld, handlerWorld, MODEL, pipelineState, putTrialRun, runInfo } from './fixtures.js';
 
 const SM = `arn:aws:states:${LOCAL_REGION}:000000000000:stateMachine:mlcycle-lifecycle`;
 
@@ -47,18 +47,11 @@ describe('execution-ended handler: a sweep', () => {
     const executionArn = `${SM.replace(':stateMachine:', ':execution:')}:${name}`;
     const trial = async (index: number, status: RunStatus) => {
       const runId = `2030010${index}T000000Z-sweep${index}`;
-      await w.registry.runs.putRun({
-        model: MODEL,
+      await putTrialRun(w, {
+        sweepId: name,
+        trial: index,
         runId,
-        stage: 'staging',
         status,
-        trigger: 'manual',
-        requestedBy: 'requestor@studio.test',
-        reason: 'sweep',
-        datasetUri: `s3://${w.bucket}/datasets/${MODEL}/churn.csv`,
-        hyperparameters: {},
-        startedAt: '2030-01-01T00:00:00.000Z',
-        sweep: { id: name, trial: index },
         ...(status === 'cancelled'
           ? { cancelled: { by: 'requestor@studio.test', at: '2030-01-01T00:01:00.000Z', reason: 'wrong l2' } }
           : {}),

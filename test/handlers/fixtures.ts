@@ -20,7 +20,7 @@ import type {
   RunInfo,
 } from '../../lambdas/contracts/pipeline.js';
 import type { TrainingSummary } from '../../lambdas/domain/ml/training-summary.js';
-import type { Lineage, VersionRecord } from '../../lambdas/domain/registry/types.js';
+import type { Lineage, RunRecord, RunStatus, VersionRecord } from '../../lambdas/domain/registry/types.js';
 import { recordDecision } from '../../lambdas/services/approvals/decide.js';
 import { churnCsv } from '../../local/data/churn.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators/local-aws.js';
@@ -112,6 +112,7 @@ export async function handlerWorld(
     [ENV.jobQueue]: 'arn:aws:batch:us-east-1:000000000000:job-queue/mlcycle-training',
     [ENV.clientBaseUrl]: CLIENT_BASE_URL,
     [ENV.approvalBaseUrl]: 'https://api.test',
+    [ENV.stateMachineArn]: STATE_MACHINE_ARN,
     ...values,
   };
   for (const key of Object.keys(process.env)) if (key.startsWith('MLCYCLE_')) delete process.env[key];
@@ -196,6 +197,7 @@ export function fixtureConfig(overrides: Record<string, unknown> = {}): MlcycleC
   );
 }
 
+export const STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:000000000000:stateMachine:mlcycle-lifecycle`;
 export const EXECUTION_ARN = `arn:aws:states:${LOCAL_REGION}:000000000000:execution:mlcycle-lifecycle:churn-staging-test`;
 
 /** The state Admit builds for a run (the request, who asked, the training settings, the wait). */
@@ -257,6 +259,26 @@ export async function putRun(world: HandlerWorld, run: RunInfo, input: PipelineS
     datasetUri: run.datasetUri,
     hyperparameters: input.training.hyperparameters,
     startedAt: run.startedAt,
+  });
+}
+
+/** A run PrepareRun recorded as trial `trial` of sweep `sweepId`, in `status`. */
+export async function putTrialRun(
+  world: HandlerWorld,
+  trial: { sweepId: string; trial: number; runId: string; status: RunStatus } & Partial<RunRecord>,
+) {
+  const { sweepId, trial: index, ...rest } = trial;
+  await world.registry.runs.putRun({
+    model: MODEL,
+    stage: 'staging',
+    trigger: 'manual',
+    requestedBy: REQUESTOR,
+    reason: 'sweep',
+    datasetUri: `s3://${world.bucket}/datasets/${MODEL}/churn.csv`,
+    hyperparameters: {},
+    startedAt: '2030-01-01T00:00:00.000Z',
+    sweep: { id: sweepId, trial: index },
+    ...rest,
   });
 }
 

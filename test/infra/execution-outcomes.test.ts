@@ -134,12 +134,16 @@ describe('how lifecycle executions end (AWS)', () => {
     expect(actions.filter((a) => a.startsWith('s3:') || a.startsWith('batch:'))).toEqual([]);
   });
 
-  it('only the execution-ended and notices Lambdas and the reconciler read executions (PrepareRun may describe them), and only this state machine’s', () => {
+  it('only the execution-ended and notices Lambdas and the reconciler read executions (PrepareRun and the run control may describe them), and only this state machine’s', () => {
     const readers = [roleId('executionEnded'), roleId('approvalReconciler'), roleId('executionSucceeded')];
     for (const action of ['states:DescribeExecution', 'states:GetExecutionHistory']) {
       const granted = statements.filter((a) => actionsOf(a.statement).includes(action));
       // PrepareRun asks whether its own execution still runs once it has recorded the run.
-      const expected = action === 'states:DescribeExecution' ? [...readers, roleId('prepareRun')] : readers;
+      // `sweep stop` asks whether the sweep still runs before it cancels its trials.
+      const expected =
+        action === 'states:DescribeExecution'
+          ? [...readers, roleId('prepareRun'), roleId('runControlHttp')]
+          : readers;
       expect(granted.flatMap((a) => a.roles).sort(), action).toEqual(expected.sort());
       for (const a of granted) {
         const resource = JSON.stringify(list(a.statement.Resource as unknown[]));

@@ -258,6 +258,7 @@ describe('operator access (mlcycle --aws)', () => {
         'POST/rollbacks',
         'POST/runs',
         'POST/runs/*/*/cancel',
+        'POST/sweeps/*/stop',
         'POST/versions',
       ].sort(),
     );

@@ -770,7 +770,7 @@ describe('least-privilege IAM', () => {
     }
   });
 
-  it('lets only `runs cancel` (run-control-http) stop executions, and only the lifecycle’s', () => {
+  it('lets only `runs cancel` and `sweep stop` (run-control-http) stop executions, and only the lifecycle’s', () => {
     const stopping = granting('states:StopExecution');
     expect(stopping.flatMap((a) => a.roles)).toEqual([roleId('runControlHttp')]);
     for (const a of stopping) {

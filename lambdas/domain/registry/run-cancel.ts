@@ -1,5 +1,6 @@
 import type { MlcycleConfig } from '../../contracts/config-schema.js';
 import { normalizeEmail } from '../approval/quorum.js';
+import { ValidationError } from '../errors.js';
 import type { RunRecord } from './types.js';
 
 /**
@@ -22,6 +23,16 @@ export function mayCancelRun(
   actor: string,
 ): boolean {
   return runCancellers(config, run).includes(normalizeEmail(actor));
+}
+
+/** The reason a cancellation (of a run or a sweep) is kept with: given, and short enough to show. */
+export function cancellationReason(reason: string): string {
+  const trimmed = reason.trim();
+  if (!trimmed) throw new ValidationError('a cancellation needs a reason (--reason), kept on the run');
+  if (trimmed.length > 500) {
+    throw new ValidationError(`the reason is ${trimmed.length} characters; keep it under 500`);
+  }
+  return trimmed;
 }
 
 /** The error and cause a cancelled run's execution is stopped with (DescribeExecution shows them). */

@@ -8,8 +8,8 @@ export type TrialRun = RunRecord & { sweep: NonNullable<RunRecord['sweep']> };
 /**
  * One trial as its run recorded it, for `sweep status`, the sweep page and the approval page's
  * sweep section: the swept parameters, the sweep's metric as the platform measured it, and why
- * it ended early — the rule's reason for a stopped trial, the failure's cause (else its error)
- * for a failed one, so a row never just says "failed".
+ * it ended early — the rule's reason for a stopped trial, who cancelled it and why, the failure's
+ * cause (else its error) for a failed one, so a row never just says "failed".
  */
 export function trialRow(run: TrialRun, metric: string): SweepPageTrial {
   return {
@@ -18,7 +18,13 @@ export function trialRow(run: TrialRun, metric: string): SweepPageTrial {
     status: run.status,
     parameters: run.overrides ?? {},
     value: run.metrics?.[metric as keyof Metrics] ?? null,
-    reason: run.sweep.stopped ?? (run.failure ? run.failure.cause || run.failure.error : ''),
+    reason:
+      run.sweep.stopped ??
+      (run.cancelled
+        ? `cancelled by ${run.cancelled.by}: ${run.cancelled.reason}`
+        : run.failure
+          ? run.failure.cause || run.failure.error
+          : ''),
     best: Boolean(run.sweep.best),
     version: run.version ?? null,
     trainingSeconds: run.sweep.trainingSeconds ?? null,

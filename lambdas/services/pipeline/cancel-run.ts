@@ -2,10 +2,11 @@ import type { ApprovalStore } from '../../adapters/approval/approval-store.js';
 import type { Registry } from '../../adapters/registry/registry.js';
 import type { Executions } from '../../adapters/stepfunctions/executions.js';
 import type { MlcycleConfig } from '../../contracts/config-schema.js';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../domain/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../domain/errors.js';
 import { requireModel } from '../../domain/pipeline/admission.js';
 import {
   cancelCause,
+  cancellationReason,
   mayCancelRun,
   RUN_CANCELLED_ERROR,
   runCancellers,
@@ -51,11 +52,7 @@ export interface CancelRunResult {
  */
 export async function cancelRun(deps: CancelRunDeps, input: CancelRunInput): Promise<CancelRunResult> {
   requireModel(deps.config, input.model);
-  const reason = input.reason.trim();
-  if (!reason) throw new ValidationError('a cancellation needs a reason (--reason), kept on the run');
-  if (reason.length > 500) {
-    throw new ValidationError(`the reason is ${reason.length} characters; keep it under 500`);
-  }
+  const reason = cancellationReason(input.reason);
   const run = await deps.registry.runs.getRun(input.model, input.runId);
   if (!run) {
     throw new NotFoundError(
@@ -109,7 +106,10 @@ export async function cancelRun(deps: CancelRunDeps, input: CancelRunInput): Pro
  * to be) deployed: stopping the execution now could leave the version serving with its run
  * marked cancelled. What undoes a deployment is a rollback, so that is what the refusal names.
  */
-async function refuseWhileDeploying(deps: CancelRunDeps, run: RunRecord): Promise<void> {
+export async function refuseWhileDeploying(
+  deps: Pick<CancelRunDeps, 'config' | 'approvals'>,
+  run: RunRecord,
+): Promise<void> {
   if (run.status !== 'registered' || !run.version) return;
   const noApproval = deps.config.environments[run.stage]?.quorum === 0;
   const approved =

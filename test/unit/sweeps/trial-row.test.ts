@@ -36,6 +36,11 @@ describe('trialRow', () => {
       run({ status: 'failed', failure: { kind: 'trial', error: 'TrainingFailed', cause } });
     expect(trialRow(failed('the trainer exited 1'), 'auc').reason).toBe('the trainer exited 1');
     expect(trialRow(failed(''), 'auc').reason).toBe('TrainingFailed');
+    const cancelled = run({
+      status: 'cancelled',
+      cancelled: { by: 'lead@studio.test', at: '2026-12-01T12:05:00.000Z', reason: 'wrong dataset' },
+    });
+    expect(trialRow(cancelled, 'auc').reason).toBe('cancelled by lead@studio.test: wrong dataset');
     expect(trialRow(run({}), 'auc').reason).toBe('');
   });
 });
