@@ -266,8 +266,9 @@ export function functionAccess(props: {
       },
     },
     // `runs cancel` and `sweep stop` mark runs cancelled in their model's partition and stop the
-    // execution (a sweep's once it has asked whether it still runs).
-    runControlHttp: { table: { write: modelItems }, stopExecutions: true },
+    // execution (a sweep's once it has asked whether it still runs); a cancelled sweep trial's
+    // jobs are terminated instead.
+    runControlHttp: { table: { write: modelItems }, stopExecutions: true, stopJobs: true },
     // The CLI's signed decision completes the Approve state's task token, as a link does.
     decisionHttp: { table: { write: [P.approvals, ...modelItems] }, completeTasks: true },
   };

@@ -264,9 +264,11 @@ export const registerRunsCommands: RegisterCommands = (program, context) => {
         ctx.output.result(out, () =>
           [
             `${out.model} run ${out.runId} cancelled (was ${out.was}) by ${out.cancelled.by}: ${out.cancelled.reason}`,
-            out.executionStopped
-              ? `execution ${out.executionArn} stopped; its jobs are being terminated`
-              : 'its execution had already ended',
+            out.trialOf
+              ? `trial ${out.trialOf.trial} of sweep ${out.trialOf.sweepId}: its jobs are terminated (${out.trialOf.jobsStopped.length}), the sweep goes on without it (mlcycle sweep stop ${out.trialOf.sweepId} stops them all)`
+              : out.executionStopped
+                ? `execution ${out.executionArn} stopped; its jobs are being terminated`
+                : 'its execution had already ended',
           ].join('\n'),
         );
       });

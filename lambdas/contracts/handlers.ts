@@ -232,10 +232,11 @@ export const HANDLERS = {
     timeoutSeconds: 15,
   },
   runControlHttp: {
-    // `runs cancel` records the run cancelled and stops its execution (the run holds its ARN);
-    // `sweep stop` cancels a sweep's trials and stops its execution (named by the sweep's id).
+    // `runs cancel` records the run cancelled and stops its execution (the run holds its ARN), or
+    // for a sweep trial terminates its jobs on the queue; `sweep stop` cancels a sweep's trials
+    // and stops its execution (named by the sweep's id).
     entry: 'lambdas/handlers/run-control-http.ts',
-    env: [ENV.table, ...control, ENV.stateMachineArn],
+    env: [ENV.table, ...control, ENV.stateMachineArn, ENV.jobQueue],
     memoryMb: 256,
     timeoutSeconds: 15,
   },

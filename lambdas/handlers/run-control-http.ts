@@ -1,34 +1,36 @@
+import { BatchClient } from '@aws-sdk/client-batch';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { ApprovalStore } from '../adapters/approval/approval-store.js';
 import { createDocumentClient, withTransientErrors } from '../adapters/aws-clients.js';
 import { deployedConfig } from '../adapters/deployed-config.js';
+import { BatchJobControl } from '../adapters/pipeline/job-control.js';
 import { StartStore } from '../adapters/pipeline/start-store.js';
 import { Registry } from '../adapters/registry/registry.js';
 import { Executions } from '../adapters/stepfunctions/executions.js';
 import type { MlcycleConfig } from '../contracts/config-schema.js';
 import { ENV } from '../contracts/env.js';
 import { ValidationError } from '../domain/errors.js';
-import { cancelRun } from '../services/pipeline/cancel-run.js';
-import { stopSweep } from '../services/sweeps/stop-sweep.js';
+import { type CancelRunDeps, cancelRun } from '../services/pipeline/cancel-run.js';
+import { type StopSweepDeps, stopSweep } from '../services/sweeps/stop-sweep.js';
 import { type AuthMode, authEnvSchema, callerOf } from './kit/caller.js';
 import { type HttpResult, httpHandler, json, jsonBody } from './kit/http.js';
 import { createLogger, once, parseInput, readEnv } from './kit/runtime.js';
 
 const logger = createLogger('run-control-http');
 
-export interface RunControlHttpDeps {
+/** What `runs cancel` and `sweep stop` use, with the deployed config read per request. */
+export interface RunControlHttpDeps extends Omit<CancelRunDeps & StopSweepDeps, 'config' | 'clock'> {
   readonly authMode: AuthMode;
   readonly config: () => MlcycleConfig;
-  readonly registry: Registry;
-  readonly executions: Executions;
-  readonly approvals: ApprovalStore;
-  readonly starts: StartStore;
-  readonly stateMachineArn: string;
 }
 
 const reasonBody = z.strictObject({ reason: z.string() });
+const required = z.string().min(1);
+const envSchema = z
+  .object({ [ENV.table]: required, [ENV.stateMachineArn]: required, [ENV.jobQueue]: required })
+  .and(authEnvSchema);
 
 /**
  * POST /runs/{model}/{run}/cancel stops a run, POST /sweeps/{id}/stop a sweep, as the caller, if
@@ -59,11 +61,7 @@ export function makeRunControlHttpHandler(deps: () => RunControlHttpDeps) {
 
 export const handler = makeRunControlHttpHandler(
   once((): RunControlHttpDeps => {
-    const env = readEnv(
-      z
-        .object({ [ENV.table]: z.string().min(1), [ENV.stateMachineArn]: z.string().min(1) })
-        .and(authEnvSchema),
-    );
+    const env = readEnv(envSchema);
     const doc = createDocumentClient();
     return {
       authMode: env[ENV.authMode],
@@ -71,6 +69,7 @@ export const handler = makeRunControlHttpHandler(
       registry: new Registry(doc, env[ENV.table]),
       approvals: new ApprovalStore(doc, env[ENV.table]),
       starts: new StartStore(doc, env[ENV.table]),
+      jobs: new BatchJobControl(withTransientErrors(new BatchClient({})), env[ENV.jobQueue]),
       executions: new Executions(withTransientErrors(new SFNClient({}))),
       stateMachineArn: env[ENV.stateMachineArn],
     };

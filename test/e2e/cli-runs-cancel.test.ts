@@ -100,6 +100,15 @@ describe('mlcycle runs cancel (CLI) against a running local stack', () => {
 
   const cli = (user: string, ...args: string[]) => runCli(dir, args, { config: configFile, user });
 
+  /** A sweep of three trials of `slow`, two at once, as REQUESTER: its id and its trial runs so far. */
+  async function startSweep(reason: string, parameters: Record<string, unknown>) {
+    const sweep = { parameters, strategy: 'grid', trials: 3, concurrency: 2, metric: 'auc' };
+    const executionArn = await startAs(stack, REQUESTER, { model: 'slow', stage: 'staging', reason, sweep });
+    const id = executionArn.split(':').pop() as string;
+    const trials = async () => (await registry.runs.listRuns('slow', 100)).filter((r) => r.sweep?.id === id);
+    return { executionArn, id, trials };
+  }
+
   it('someone else is refused; the requester cancels mid-training: execution stopped with the reason, trainer gone, run shown cancelled', async () => {
     const executionArn = await startAs(stack, REQUESTER, { model: 'slow', stage: 'staging', reason: 'test' });
     const runId = await until(async () => (await registry.runs.listRuns('slow'))[0]?.runId, 'the run record');
@@ -168,20 +177,7 @@ describe('mlcycle runs cancel (CLI) against a running local stack', () => {
   }, 240_000);
 
   it('sweep stop: someone else is refused; the requester stops a sweep mid-training: trials cancelled, the next never starts, trainers gone', async () => {
-    const executionArn = await startAs(stack, REQUESTER, {
-      model: 'slow',
-      stage: 'staging',
-      reason: 'sweep to stop',
-      sweep: {
-        parameters: { loss: { grid: [1, 2, 3] } },
-        strategy: 'grid',
-        trials: 3,
-        concurrency: 2,
-        metric: 'auc',
-      },
-    });
-    const id = executionArn.split(':').pop() as string;
-    const trials = async () => (await registry.runs.listRuns('slow', 100)).filter((r) => r.sweep?.id === id);
+    const { executionArn, id, trials } = await startSweep('sweep to stop', { loss: { grid: [1, 2, 3] } });
     const training = await until(async () => {
       const ids = (await trials()).map((r) => r.runId);
       return ids.length === 2 && ids.every((r) => processesOf(r).length) ? ids : undefined;
@@ -229,5 +225,51 @@ describe('mlcycle runs cancel (CLI) against a running local stack', () => {
     expect(errorLines(again)).toEqual([
       expect.stringMatching(`sweep ${id} has already ended: ABORTED; nothing to stop`),
     ]);
+  }, 240_000);
+
+  it('runs cancel of a sweep trial: that trial alone is cancelled, its trainer gone; the sweep goes on and chooses among the others', async () => {
+    // Trial 0 would train for a minute; trials 1 and 2 for 2 and 2.5 s.
+    const { executionArn, id, trials } = await startSweep('sweep with a long trial', {
+      epochs: { grid: [120, 4, 5] },
+    });
+    const long = await until(async () => {
+      const first = (await trials()).find((r) => r.sweep?.trial === 0);
+      return first && processesOf(first.runId).length ? first.runId : undefined;
+    }, 'trial 0 training');
+
+    const cancelled = await cli(REQUESTER, 'runs', 'cancel', long, '--reason', 'too many epochs');
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(cancelled.stdout).toContain(
+      `slow run ${long} cancelled (was training) by ${REQUESTER}: too many epochs`,
+    );
+    expect(cancelled.stdout).toContain(
+      `trial 0 of sweep ${id}: its jobs are terminated (1), the sweep goes on without it`,
+    );
+    await until(() => (processesOf(long).length === 0 ? true : undefined), 'trial 0 to end', 30_000);
+
+    // The others train and are evaluated; the best of them is registered and waits for approval.
+    const chosen = await until(
+      async () => (await trials()).find((r) => r.status === 'registered'),
+      'the chosen trial',
+      120_000,
+    );
+    expect([1, 2]).toContain(chosen.sweep?.trial);
+    const status = JSON.parse((await cli(REQUESTER, 'sweep', 'status', id, '--json')).stdout) as {
+      trials: { trial: number; status: string; reason: string }[];
+      best: { trial: number } | null;
+    };
+    expect(status.trials[0]).toMatchObject({
+      trial: 0,
+      status: 'cancelled',
+      reason: `cancelled by ${REQUESTER}: too many epochs`,
+    });
+    expect(status.best?.trial).toBe(chosen.sweep?.trial);
+    expect((await stack.engine.describe(executionArn)).status).toBe('RUNNING');
+
+    // Stopping the sweep now cancels the chosen trial's run, waiting for its approval.
+    const stopped = await cli(REQUESTER, 'sweep', 'stop', id, '--reason', 'enough');
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(stopped.stdout).toContain(`trials cancelled: ${chosen.sweep?.trial} (was registered)`);
+    expect((await stack.engine.settled(executionArn)).status).toBe('ABORTED');
   }, 240_000);
 });

@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SweepRules, TrialRef } from '../../lambdas/contracts/sweep.js';
-import { type HandlerWorld, handlerWorld, MODEL, pipelineState, putRun, runInfo } from './fixtures.js';
+import type { TrialRun } from '../../lambdas/domain/sweeps/trial-row.js';
+import { sweepCurves } from '../../lambdas/services/sweeps/check-trial.js';
+import {
+  type HandlerWorld,
+  handlerWorld,
+  MODEL,
+  pipelineState,
+  putRun,
+  putTrialRun,
+  runInfo,
+} from './fixtures.js';
 
 type Handler = (event: unknown) => Promise<unknown>;
 
@@ -120,6 +130,42 @@ describe('check-trial handler (CheckTrial state, DynamoDB Local + s3rver)', () =
       /was terminated as stopped early, but the run is recorded training, not stopped/,
     );
     expect(await w.scan()).toBe(before);
+  });
+
+  it('a trial cancelled as its job ended goes no further and stays cancelled, writing nothing', async () => {
+    const sweepPeer = await trained(10, [0.01]);
+    const cancelled = { by: 'lead@studio.test', at: '2030-01-01T00:05:00.000Z', reason: 'wrong l2' };
+    await w.registry.runs.cancelRunIfActive(MODEL, sweepPeer.run.runId, cancelled);
+    const before = await w.scan();
+    expect(await handler(sweepPeer)).toEqual({
+      stop: true,
+      reason: 'cancelled by lead@studio.test: wrong l2',
+    });
+    expect(await w.scan()).toBe(before);
+  });
+
+  it('a cancelled peer is no contender: no rung or median is judged against it', async () => {
+    const sweepId = `${SWEEP}-with-cancelled`;
+    const put = async (trial: number, runId: string) => {
+      await putTrialRun(w, { sweepId, trial, runId, status: 'training' });
+      await w.objects.put(
+        { bucket: w.bucket, key: `runs/${MODEL}/${runId}/output/metrics.jsonl` },
+        `${JSON.stringify({ epoch: 1, trainLoss: 0.1 * (trial + 1) })}\n`,
+        'application/x-ndjson',
+      );
+      return (await w.registry.runs.getRun(MODEL, runId)) as TrialRun;
+    };
+    const [mine, kept] = [await put(0, '20300102T000000Z-c0'), await put(1, '20300102T000001Z-c1')];
+    await put(2, '20300102T000002Z-c2');
+    await w.registry.runs.cancelRunIfActive(MODEL, '20300102T000002Z-c2', {
+      by: 'a@studio.test',
+      at: 'now',
+      reason: 'x',
+    });
+    const deps = { bucket: w.bucket, objects: w.objects, registry: w.registry };
+    const { trial, others } = await sweepCurves(deps, mine, rules.earlyStopping);
+    expect(trial.values).toEqual([0.1]);
+    expect(others.map((o) => o.index)).toEqual([kept.sweep.trial]);
   });
 
   it('refuses a state without its trial (a bad ASL), writing nothing', async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunInfo } from '../../lambdas/contracts/pipeline.js';
 import type { SweepPlan } from '../../lambdas/contracts/sweep.js';
 import {
   type HandlerWorld,
@@ -29,6 +30,25 @@ const plan: SweepPlan = {
   })),
 };
 
+/** A trial's Map iteration that ended evaluated, with the measured auc. */
+function evaluatedTrial(runs: readonly (RunInfo | undefined)[], i: number, auc: number) {
+  const run = runs[i];
+  return {
+    index: i,
+    status: 'evaluated',
+    run,
+    train: trainResult(run?.runId ?? ''),
+    evaluation: {
+      metrics: { ...METRICS, auc },
+      reportedMetrics: {},
+      holdoutRows: 400,
+      artifact: { uri: `${run?.outputUri}output/model.tar.gz`, sha256: 'a'.repeat(64) },
+      modelCardUri: `${run?.outputUri}output/model-card.json`,
+      evaluationUri: `${run?.outputUri}evaluation/evaluation.json`,
+    },
+  };
+}
+
 describe('pick-best handler (PickBest state, DynamoDB Local)', () => {
   let w: HandlerWorld;
   let handler: Handler;
@@ -53,20 +73,7 @@ describe('pick-best handler (PickBest state, DynamoDB Local)', () => {
     const runs = await Promise.all(
       [0, 1, 2, 3].map((i) => trialRun(SWEEP, i, i === 1 ? 'stopped' : 'evaluating')),
     );
-    const evaluated = (i: number, auc: number) => ({
-      index: i,
-      status: 'evaluated',
-      run: runs[i],
-      train: trainResult(runs[i]?.runId ?? ''),
-      evaluation: {
-        metrics: { ...METRICS, auc },
-        reportedMetrics: {},
-        holdoutRows: 400,
-        artifact: { uri: `${runs[i]?.outputUri}output/model.tar.gz`, sha256: 'a'.repeat(64) },
-        modelCardUri: `${runs[i]?.outputUri}output/model-card.json`,
-        evaluationUri: `${runs[i]?.outputUri}evaluation/evaluation.json`,
-      },
-    });
+    const evaluated = (i: number, auc: number) => evaluatedTrial(runs, i, auc);
     const state = {
       ...pipelineState(),
       sweep: plan,
@@ -152,5 +159,44 @@ describe('pick-best handler (PickBest state, DynamoDB Local)', () => {
     const stopped = await w.registry.runs.getRun(MODEL, runs[1]?.runId ?? '');
     expect(stopped).toMatchObject({ status: 'stopped', sweep: { stopped: reason } });
     expect(stopped?.failure).toBeUndefined();
+  });
+
+  it('a trial cancelled by a person is never chosen, even evaluated with the best metric; its row says who and why', async () => {
+    const sweep = { ...plan, rules: { ...plan.rules, id: `${SWEEP}-cancel` } };
+    const runs = await Promise.all([0, 1, 2].map((i) => trialRun(sweep.rules.id, i, 'evaluating')));
+    const cancelled = { by: 'lead@studio.test', at: '2030-01-01T00:05:00.000Z', reason: 'wrong l2' };
+    for (const i of [0, 2]) await w.registry.runs.cancelRunIfActive(MODEL, runs[i]?.runId ?? '', cancelled);
+    const evaluated = (i: number, auc: number) => evaluatedTrial(runs, i, auc);
+    const state = {
+      ...pipelineState(),
+      sweep,
+      trials: [
+        // Cancelled as its evaluation finished: the iteration ended evaluated all the same.
+        evaluated(0, 0.95),
+        evaluated(1, 0.7),
+        // Its job terminated by the cancellation: the task failed.
+        {
+          index: 2,
+          status: 'failed',
+          error: { Error: 'Batch.JobFailed', Cause: 'mlcycle: run … cancelled' },
+        },
+      ],
+    };
+    const out = (await handler(state)) as {
+      run: { runId: string };
+      sweepResult: { best: number; trials: { index: number; status: string; reason: string }[] };
+    };
+    expect(out.run.runId).toBe(runs[1]?.runId);
+    expect(out.sweepResult.trials.map((t) => [t.index, t.status, t.reason])).toEqual([
+      [0, 'cancelled', 'cancelled by lead@studio.test: wrong l2'],
+      [1, 'evaluated', ''],
+      [2, 'cancelled', 'cancelled by lead@studio.test: wrong l2'],
+    ]);
+    for (const i of [0, 2]) {
+      const run = await w.registry.runs.getRun(MODEL, runs[i]?.runId ?? '');
+      expect(run).toMatchObject({ status: 'cancelled', cancelled });
+      expect(run?.sweep?.best).toBeUndefined();
+      expect(run?.failure).toBeUndefined();
+    }
   });
 });

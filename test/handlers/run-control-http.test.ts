@@ -1,8 +1,10 @@
+import { BatchClient, ListJobsCommand, TerminateJobCommand } from '@aws-sdk/client-batch';
 import { DescribeExecutionCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ApprovalStore } from '../../lambdas/adapters/approval/approval-store.js';
+import { BatchJobControl } from '../../lambdas/adapters/pipeline/job-control.js';
 import { StartStore } from '../../lambdas/adapters/pipeline/start-store.js';
 import { Executions } from '../../lambdas/adapters/stepfunctions/executions.js';
 import { ENV } from '../../lambdas/contracts/env.js';
@@ -70,6 +72,7 @@ describe('run-control-http: POST /runs/{model}/{run}/cancel and POST /sweeps/{id
   let w: HandlerWorld;
   let http: Http;
   const sfn = mockClient(SFNClient);
+  const batch = mockClient(BatchClient);
   let starts: StartStore;
   let n = 0;
 
@@ -80,10 +83,14 @@ describe('run-control-http: POST /runs/{model}/{run}/cancel and POST /sweeps/{id
   });
   afterAll(async () => {
     sfn.restore();
+    batch.restore();
     await w?.stop();
   });
   beforeEach(() => {
     sfn.reset();
+    batch.reset();
+    batch.on(ListJobsCommand).resolves({ jobSummaryList: [] });
+    batch.on(TerminateJobCommand).resolves({});
     sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
     sfn.on(StopExecutionCommand).resolves({ stopDate: new Date() });
   });
@@ -136,6 +143,40 @@ describe('run-control-http: POST /runs/{model}/{run}/cancel and POST /sweeps/{id
     const unknown = await http(cancel('no-such-run', { principal: principal('lead') }));
     expect(unknown.statusCode).toBe(404);
     expect(bodyOf(unknown).message).toMatch(/no run no-such-run of churn/);
+  });
+
+  it('a sweep trial is cancelled alone (200): its training job terminated with who and why, the sweep’s execution not stopped', async () => {
+    const sweepId = 'churn-staging-sweep-20300109T000000000Z-cd34';
+    const runId = '20300109T000001Z-t1';
+    await putTrialRun(w, {
+      sweepId,
+      trial: 1,
+      runId,
+      status: 'training',
+      executionArn: executionArnOf(STATE_MACHINE_ARN, sweepId),
+    });
+    batch
+      .on(ListJobsCommand, { filters: [{ name: 'JOB_NAME', values: [`mlcycle-${MODEL}-${runId}`] }] })
+      .resolves({
+        jobSummaryList: [{ jobId: 'job-1', jobName: `mlcycle-${MODEL}-${runId}`, status: 'RUNNING' }],
+      });
+    const out = await http(
+      apiEvent('POST /runs/{model}/{run}/cancel', {
+        principal: principal('lead'),
+        pathParameters: { model: MODEL, run: runId },
+        body: { reason: 'wrong l2' },
+      }),
+    );
+    expect(out.statusCode).toBe(200);
+    expect(bodyOf(out)).toMatchObject({
+      was: 'training',
+      executionStopped: false,
+      trialOf: { sweepId, trial: 1, jobsStopped: ['job-1'] },
+    });
+    expect(batch.commandCalls(TerminateJobCommand).map((c) => c.args[0].input)).toEqual([
+      { jobId: 'job-1', reason: `mlcycle: run ${runId} cancelled by ${REQUESTOR}: wrong l2` },
+    ]);
+    expect(sfn.commandCalls(StopExecutionCommand)).toHaveLength(0);
   });
 
   /** A sweep started by REQUESTOR whose trials have the given statuses (trial i = statuses[i]). */
@@ -258,6 +299,7 @@ describe('run-control-http: POST /runs/{model}/{run}/cancel and POST /sweeps/{id
       registry: w.registry,
       approvals: new ApprovalStore(w.dynamo.doc, w.table),
       starts,
+      jobs: new BatchJobControl(new BatchClient({}), 'queue'),
       executions: new Executions(new SFNClient({})),
       stateMachineArn: STATE_MACHINE_ARN,
     }));

@@ -770,6 +770,23 @@ describe('least-privilege IAM', () => {
     }
   });
 
+  it('lets only what handles an ended execution, the trial watcher and `runs cancel` terminate Batch jobs, and only this account’s', () => {
+    const terminating = granting('batch:TerminateJob');
+    // The reconciler handles an ended execution too, when its event was missed.
+    expect(terminating.flatMap((a) => a.roles).sort()).toEqual(
+      [
+        roleId('executionEnded'),
+        roleId('approvalReconciler'),
+        roleId('watchTrial'),
+        roleId('runControlHttp'),
+      ].sort(),
+    );
+    for (const a of terminating) {
+      expect(actionsOf(a.statement)).toEqual(['batch:TerminateJob']);
+      expect(JSON.stringify(a.statement.Resource)).toContain(':job/*');
+    }
+  });
+
   it('lets only `runs cancel` and `sweep stop` (run-control-http) stop executions, and only the lifecycle’s', () => {
     const stopping = granting('states:StopExecution');
     expect(stopping.flatMap((a) => a.roles)).toEqual([roleId('runControlHttp')]);

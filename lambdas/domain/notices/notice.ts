@@ -163,6 +163,7 @@ export function sweepFinishedNotice(
   stage: string,
 ): Notice {
   const count = (status: string) => sweep.trials.filter((t) => t.status === status).length;
+  const cancelled = count('cancelled');
   const best = sweep.trials.find((t) => t.index === sweep.best);
   const value = typeof best?.value === 'number' ? ` (${sweep.metric} ${best.value.toFixed(4)})` : '';
   return {
@@ -171,7 +172,7 @@ export function sweepFinishedNotice(
     kind: 'sweep-finished',
     subject: `[mlcycle] ${deployed.model} sweep finished: trial #${sweep.best}${value} deployed to ${stage} as ${version}`,
     text: lines(
-      `The sweep ${sweep.id} ran ${sweep.trials.length} trials: ${count('evaluated')} evaluated, ${count('stopped')} stopped early, ${count('failed')} failed; trial #${sweep.best}${value} was the best by the platform's measurement.`,
+      `The sweep ${sweep.id} ran ${sweep.trials.length} trials: ${count('evaluated')} evaluated, ${count('stopped')} stopped early, ${count('failed')} failed${cancelled ? `, ${cancelled} cancelled` : ''}; trial #${sweep.best}${value} was the best by the platform's measurement.`,
       deployed.text,
     ),
   };

@@ -38,4 +38,8 @@ export function cancellationReason(reason: string): string {
 /** The error and cause a cancelled run's execution is stopped with (DescribeExecution shows them). */
 export const RUN_CANCELLED_ERROR = 'mlcycle.RunCancelled';
 export const cancelCause = (runId: string, by: string, reason: string) =>
-  `run ${runId} cancelled by ${by}: ${reason}`;
+  `run ${runId} ${cancelledBy({ by, reason })}`;
+
+/** How a cancelled run ended, in one line: `cancelled by <who>: <why>`. */
+export const cancelledBy = (cancelled: { readonly by: string; readonly reason: string }) =>
+  `cancelled by ${cancelled.by}: ${cancelled.reason}`;

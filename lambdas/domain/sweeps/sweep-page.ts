@@ -151,7 +151,8 @@ export function renderSweepPage(s: SweepPageInput, generatedAt: string): string 
     .join('');
   // The chosen trial's run moves on (registered, succeeded): count by what was measured.
   const count = (f: (t: SweepPageTrial) => boolean) => s.trials.filter(f).length;
-  const counts = `${count((t) => t.value !== null)} measured, ${count((t) => t.status === 'stopped')} stopped early, ${count((t) => t.status === 'failed')} failed`;
+  const cancelled = count((t) => t.status === 'cancelled');
+  const counts = `${count((t) => t.value !== null)} measured, ${count((t) => t.status === 'stopped')} stopped early, ${count((t) => t.status === 'failed')} failed${cancelled ? `, ${cancelled} cancelled` : ''}`;
   const body = `<h1>Sweep ${esc(s.id)}</h1>
 <section><p>${esc(s.model)} for ${esc(s.stage)}, asked by ${esc(s.requestedBy)}: ${s.trials.length} of ${s.planned} planned trials (${counts}), at most ${s.concurrency} at once; ${esc(s.metric)} (${s.direction}) chooses, early stopping <code>${esc(s.rule)}</code>.</p></section>
 <section><h2>Trials over time</h2>${overTime.join('\n')}</section>

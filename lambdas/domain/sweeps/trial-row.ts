@@ -1,4 +1,5 @@
 import type { Metrics } from '../../contracts/pipeline.js';
+import { cancelledBy } from '../registry/run-cancel.js';
 import type { RunRecord } from '../registry/types.js';
 import type { SweepPageTrial } from './sweep-page.js';
 
@@ -21,7 +22,7 @@ export function trialRow(run: TrialRun, metric: string): SweepPageTrial {
     reason:
       run.sweep.stopped ??
       (run.cancelled
-        ? `cancelled by ${run.cancelled.by}: ${run.cancelled.reason}`
+        ? cancelledBy(run.cancelled)
         : run.failure
           ? run.failure.cause || run.failure.error
           : ''),

@@ -1,6 +1,8 @@
 import type { ApprovalStore } from '../../adapters/approval/approval-store.js';
+import type { BatchJobControl } from '../../adapters/pipeline/job-control.js';
 import type { Registry } from '../../adapters/registry/registry.js';
 import type { Executions } from '../../adapters/stepfunctions/executions.js';
+import { lifecycleJobName } from '../../contracts/batch-jobs.js';
 import type { MlcycleConfig } from '../../contracts/config-schema.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../domain/errors.js';
 import { requireModel } from '../../domain/pipeline/admission.js';
@@ -19,6 +21,8 @@ export interface CancelRunDeps {
   readonly executions: Pick<Executions, 'stop'>;
   /** Whether a registered run's version is approved (its execution then deploys it). */
   readonly approvals: Pick<ApprovalStore, 'findForVersion'>;
+  /** Terminates a sweep trial's jobs: the trial alone is cancelled, its sweep goes on. */
+  readonly jobs: Pick<BatchJobControl, 'stopJobs'>;
   readonly clock?: () => Date;
 }
 
@@ -38,17 +42,27 @@ export interface CancelRunResult {
   readonly was: RunRecord['status'];
   readonly cancelled: NonNullable<RunRecord['cancelled']>;
   readonly executionArn: string | null;
-  /** False when the execution had already ended by itself (the run is cancelled all the same). */
+  /**
+   * False when the execution had already ended by itself (the run is cancelled all the same), and
+   * for a sweep trial, whose execution goes on with the other trials.
+   */
   readonly executionStopped: boolean;
+  /** A sweep trial's: the sweep it belongs to (which goes on) and its jobs now terminated. */
+  readonly trialOf?: {
+    readonly sweepId: string;
+    readonly trial: number;
+    readonly jobsStopped: readonly string[];
+  };
 }
 
 /**
  * `runs cancel`: by the run's requester or a person who governs its stage (deployed config),
  * records the run cancelled with who, when and why — first, so nothing its execution still does
  * can mark it otherwise — then stops the execution with that cause. Its ended-execution handler
- * then terminates the Batch jobs it left running and closes its approval requests. A run that
- * has ended is refused (409) naming how it ended; if the execution cannot be stopped, the run
- * goes back to the status it had and the error is the caller's.
+ * then terminates the Batch jobs it left running and closes its approval requests. A sweep
+ * trial not chosen has its own jobs terminated instead, and its sweep goes on. A run that has
+ * ended is refused (409) naming how it ended; if the execution (or the trial's jobs) cannot be
+ * stopped, the run goes back to the status it had and the error is the caller's.
  */
 export async function cancelRun(deps: CancelRunDeps, input: CancelRunInput): Promise<CancelRunResult> {
   requireModel(deps.config, input.model);
@@ -77,18 +91,12 @@ export async function cancelRun(deps: CancelRunDeps, input: CancelRunInput): Pro
       `run ${run.runId} of ${run.model} has already ended: it is ${now.status}${now.cancelled ? ` (by ${now.cancelled.by}: ${now.cancelled.reason})` : ''}; nothing to cancel`,
     );
   }
-  let stopped = false;
-  if (run.executionArn) {
-    try {
-      stopped = await deps.executions.stop(
-        run.executionArn,
-        RUN_CANCELLED_ERROR,
-        cancelCause(run.runId, input.actor, reason),
-      );
-    } catch (err) {
-      await deps.registry.runs.restoreCancelled(run.model, run.runId, was, cancelled.at);
-      throw err;
-    }
+  let ended: Pick<CancelRunResult, 'executionStopped' | 'trialOf'>;
+  try {
+    ended = await stopWhatRuns(deps, run, cancelCause(run.runId, input.actor, reason));
+  } catch (err) {
+    await deps.registry.runs.restoreCancelled(run.model, run.runId, was, cancelled.at);
+    throw err;
   }
   return {
     model: run.model,
@@ -97,8 +105,32 @@ export async function cancelRun(deps: CancelRunDeps, input: CancelRunInput): Pro
     was,
     cancelled,
     executionArn: run.executionArn ?? null,
-    executionStopped: stopped,
+    ...ended,
   };
+}
+
+/**
+ * A trial the sweep has not chosen is one of several: its jobs are terminated (its Map iteration
+ * then ends failed, PickBest shows it cancelled and never chooses it) and the sweep goes on. Any
+ * other run — the chosen trial included — is its execution: that is stopped.
+ */
+async function stopWhatRuns(
+  deps: CancelRunDeps,
+  run: RunRecord,
+  cause: string,
+): Promise<Pick<CancelRunResult, 'executionStopped' | 'trialOf'>> {
+  if (run.sweep && !run.sweep.best) {
+    const names = (['train', 'predict'] as const).map((k) => lifecycleJobName(k, run.model, run.runId));
+    const jobsStopped = await deps.jobs.stopJobs(names, `mlcycle: ${cause}`);
+    return {
+      executionStopped: false,
+      trialOf: { sweepId: run.sweep.id, trial: run.sweep.trial, jobsStopped },
+    };
+  }
+  const executionStopped = run.executionArn
+    ? await deps.executions.stop(run.executionArn, RUN_CANCELLED_ERROR, cause)
+    : false;
+  return { executionStopped };
 }
 
 /**

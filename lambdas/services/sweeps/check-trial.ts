@@ -2,6 +2,7 @@ import type { Registry } from '../../adapters/registry/registry.js';
 import type { S3Objects } from '../../adapters/s3-objects.js';
 import type { PreparedState } from '../../contracts/pipeline.js';
 import type { TrialCheck, TrialRef } from '../../contracts/sweep.js';
+import { cancelledBy } from '../../domain/registry/run-cancel.js';
 import type { RunRecord } from '../../domain/registry/types.js';
 import type { StopDecision, StoppingRule, TrialCurve } from '../../domain/sweeps/early-stopping.js';
 import { shouldStop } from '../../domain/sweeps/early-stopping.js';
@@ -43,8 +44,9 @@ export async function sweepCurves(
   run: TrialRun,
   rule: StoppingRule,
 ): Promise<{ trial: TrialCurve; others: TrialCurve[] }> {
+  // A cancelled trial is no longer a contender: no rung or median is judged against it.
   const peers = (await sweepRuns(deps.registry, run.model, run.sweep.id)).filter(
-    (r) => r.runId !== run.runId,
+    (r) => r.runId !== run.runId && r.status !== 'cancelled',
   );
   const [trial, ...others] = await Promise.all([run, ...peers].map((r) => curveOf(deps, r, rule.metric)));
   return { trial: trial as TrialCurve, others };
@@ -73,6 +75,10 @@ export async function checkTrial(
   const found = await deps.registry.runs.getRun(state.model, state.run.runId);
   if (!found) throw new Error(`run ${state.run.runId} of ${state.model} was not recorded by PrepareRun`);
   const logs = state.train?.logs ? { logs: state.train.logs } : {};
+  // Cancelled while its job was ending (`runs cancel`): it goes no further, and stays cancelled.
+  if (found.status === 'cancelled' && found.cancelled) {
+    return { stop: true, reason: cancelledBy(found.cancelled) };
+  }
   if (found.status === 'stopped' && found.sweep?.stopped) {
     await deps.registry.runs.updateRun(state.model, found.runId, logs);
     return { stop: true, reason: found.sweep.stopped };

@@ -10,6 +10,7 @@ import {
 import type { SweepPlan } from '../../contracts/sweep.js';
 import { SweepFailed } from '../../domain/errors.js';
 import { failureOutcome } from '../../domain/pipeline/failure-outcome.js';
+import { cancelledBy } from '../../domain/registry/run-cancel.js';
 import { pickBest } from '../../domain/sweeps/best.js';
 import { sweepRuns } from './check-trial.js';
 
@@ -35,7 +36,7 @@ export type TrialOutcomeResult = z.infer<typeof trialOutcomeSchema>;
 export interface SweepTrialRow {
   readonly index: number;
   readonly runId: string | null;
-  readonly status: 'evaluated' | 'stopped' | 'failed';
+  readonly status: 'evaluated' | 'stopped' | 'failed' | 'cancelled';
   readonly overrides: Readonly<Record<string, string | number | boolean>>;
   /** The sweep's metric as the platform measured it (evaluated trials). */
   readonly value: number | null;
@@ -89,7 +90,15 @@ export async function pickBestTrial(deps: PickBestDeps, state: PickBestInput): P
     const run = runs.get(outcome.index);
     const overrides = state.sweep.trials[outcome.index]?.overrides ?? {};
     const base = { index: outcome.index, runId: run?.runId ?? null, overrides };
-    if (outcome.status === 'evaluated') {
+    if (run?.status === 'cancelled' && run.cancelled) {
+      // Cancelled by a person (`runs cancel`): however far its iteration got, never a candidate.
+      rows.push({
+        ...base,
+        status: 'cancelled',
+        value: null,
+        reason: cancelledBy(run.cancelled),
+      });
+    } else if (outcome.status === 'evaluated') {
       rows.push({
         ...base,
         status: 'evaluated',
@@ -121,7 +130,10 @@ export async function pickBestTrial(deps: PickBestDeps, state: PickBestInput): P
       }
     }
   }
-  const evaluated = state.trials.filter((t) => t.status === 'evaluated');
+  const evaluated = state.trials.filter(
+    (t): t is Extract<TrialOutcomeResult, { status: 'evaluated' }> =>
+      t.status === 'evaluated' && runs.get(t.index)?.status !== 'cancelled',
+  );
   const { best } = pickBest(
     evaluated.map((t) => ({ ...t, metrics: t.evaluation.metrics as Record<string, number | undefined> })),
     rules.metric,

@@ -51,6 +51,9 @@ describe('cancelRun on DynamoDB Local', () => {
   let registry: Registry;
   let sfn: StopLog;
   let deps: CancelRunDeps;
+  /** The Batch jobs terminated, by name, with the reason; set `jobsFail` to refuse. */
+  let terminated: { names: readonly string[]; reason: string }[];
+  let jobsFail: Error | undefined;
   /** The approval request of a version for a stage, by status (the store's lookup). */
   let approvals: Map<string, ApprovalRequest['status']>;
 
@@ -65,7 +68,16 @@ describe('cancelRun on DynamoDB Local', () => {
     registry = new Registry(dynamo.doc, table);
     sfn = new StopLog();
     approvals = new Map();
+    terminated = [];
+    jobsFail = undefined;
     deps = {
+      jobs: {
+        stopJobs: async (names: readonly string[], reason: string) => {
+          if (jobsFail) throw jobsFail;
+          terminated.push({ names, reason });
+          return names.slice(0, 1).map((n) => `job-of-${n}`);
+        },
+      },
       config,
       registry,
       executions: sfn,
@@ -253,5 +265,53 @@ describe('cancelRun on DynamoDB Local', () => {
     await expect(registry.runs.updateRun('churn', 'gone', { status: 'failed' })).rejects.toBeInstanceOf(
       NotFoundError,
     );
+  });
+
+  it('a sweep trial alone is cancelled: its jobs terminated with the cause, the sweep’s execution left running', async () => {
+    const sweep = { id: 'churn-production-sweep-1', trial: 2 };
+    await run('t2', { sweep });
+    const out = await cancelRun(deps, { model: 'churn', runId: 't2', reason: 'wrong l2', actor: REQUESTER });
+    expect(out).toMatchObject({
+      status: 'cancelled',
+      was: 'training',
+      executionStopped: false,
+      trialOf: { sweepId: sweep.id, trial: 2, jobsStopped: ['job-of-mlcycle-churn-t2'] },
+    });
+    expect(sfn.calls).toEqual([]);
+    expect(terminated).toEqual([
+      {
+        names: ['mlcycle-churn-t2', 'mlcycle-predict-churn-t2'],
+        reason: `mlcycle: run t2 cancelled by ${REQUESTER}: wrong l2`,
+      },
+    ]);
+    expect((await registry.runs.getRun('churn', 't2'))?.cancelled).toMatchObject({
+      by: REQUESTER,
+      reason: 'wrong l2',
+    });
+  });
+
+  it('a trial whose jobs cannot be terminated goes back to what it was; the trial the sweep chose stops the execution as any run', async () => {
+    await run('t3', { status: 'evaluating', sweep: { id: 'churn-production-sweep-1', trial: 3 } });
+    jobsFail = Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
+    await expect(
+      cancelRun(deps, { model: 'churn', runId: 't3', reason: 'x', actor: REQUESTER }),
+    ).rejects.toThrow('Rate exceeded');
+    expect((await registry.runs.getRun('churn', 't3'))?.status).toBe('evaluating');
+    jobsFail = undefined;
+    await run('t4', {
+      status: 'registered',
+      version: '1.4.0',
+      sweep: { id: 'churn-production-sweep-1', trial: 4, best: true },
+    });
+    const chosen = await cancelRun(deps, {
+      model: 'churn',
+      runId: 't4',
+      reason: 'not now',
+      actor: REQUESTER,
+    });
+    expect(chosen).toMatchObject({ executionStopped: true });
+    expect(chosen.trialOf).toBeUndefined();
+    expect(sfn.calls.map((c) => c.arn)).toEqual([`${ARN}-t4`]);
+    expect(terminated).toEqual([]);
   });
 });
