@@ -18,10 +18,15 @@ export interface CheckTrialDeps {
 
 export type { TrialRun };
 
-/** The trials of one sweep recorded so far (their run records), by trial index. */
+/**
+ * The trials of one sweep recorded so far (their run records), in trial order (run ids sort by
+ * start time only to the second, so trials started together would come in any order).
+ */
 export async function sweepRuns(registry: Pick<Registry, 'runs'>, model: string, sweepId: string) {
   const runs = await registry.runs.listSweepRuns(model, sweepId);
-  return runs.filter((r): r is TrialRun => r.sweep?.id === sweepId);
+  return runs
+    .filter((r): r is TrialRun => r.sweep?.id === sweepId)
+    .sort((a, b) => a.sweep.trial - b.sweep.trial);
 }
 
 async function curveOf(deps: CheckTrialDeps, run: TrialRun, metric: string): Promise<TrialCurve> {

@@ -56,8 +56,9 @@ describe('run queries on a model with over a thousand runs', () => {
     store = new Registry(dynamo.doc, table);
     // A sweep of two trials, then 1,201 newer runs, two of them another sweep's.
     await putAll(dynamo.doc, table, [
-      run(old0 as string, { id: 'churn-staging-sweep-old', trial: 0 }, 'failed'),
-      run(old1 as string, { id: 'churn-staging-sweep-old', trial: 1 }, 'stopped'),
+      // Started together: trial 1's run id sorts first.
+      run(old0 as string, { id: 'churn-staging-sweep-old', trial: 1 }, 'failed'),
+      run(old1 as string, { id: 'churn-staging-sweep-old', trial: 0 }, 'stopped'),
       ...later.map((id, i) =>
         run(id, i % 600 === 0 ? { id: 'churn-staging-sweep-new', trial: i / 600 } : undefined),
       ),
@@ -70,8 +71,8 @@ describe('run queries on a model with over a thousand runs', () => {
   it('finds every trial of a sweep however many runs came after it (PickBest, the watcher, sweep status)', async () => {
     const old = await sweepRuns(store, 'churn', 'churn-staging-sweep-old');
     expect(old.map((r) => [r.sweep.trial, r.runId])).toEqual([
-      [0, old0],
-      [1, old1],
+      [0, old1],
+      [1, old0],
     ]);
     expect((await sweepRuns(store, 'churn', 'churn-staging-sweep-new')).map((r) => r.sweep.trial)).toEqual([
       0, 1, 2,
