@@ -116,6 +116,21 @@ describe('register handler (Register state, DynamoDB Local + s3rver)', () => {
     expect((await w.registry.runs.getRun(MODEL, 'r5'))?.status).toBe('training');
   });
 
+  it('refuses a run cancelled meanwhile (a sweep trial chosen as it was cancelled), registering nothing', async () => {
+    const r = await freshRun('r-cancelled');
+    await w.registry.runs.cancelRunIfActive(MODEL, 'r-cancelled', {
+      by: 'lead@studio.test',
+      at: '2030-01-01T00:00:00.000Z',
+      reason: 'wrong l2',
+    });
+    const before = await w.scan();
+    await expect(handler(stateFor(r, summary))).rejects.toMatchObject({
+      name: 'ConflictError',
+      message: 'run r-cancelled of churn was cancelled by lead@studio.test: wrong l2; nothing is registered',
+    });
+    expect(await w.scan()).toBe(before);
+  });
+
   it('refuses an explicit version that is not major.minor.patch, naming it', async () => {
     const r = await freshRun('r6');
     const before = await w.scan();

@@ -122,10 +122,9 @@ async function stopWhatRuns(
   if (run.sweep && !run.sweep.best) {
     const names = (['train', 'predict'] as const).map((k) => lifecycleJobName(k, run.model, run.runId));
     const jobsStopped = await deps.jobs.stopJobs(names, `mlcycle: ${cause}`);
-    return {
-      executionStopped: false,
-      trialOf: { sweepId: run.sweep.id, trial: run.sweep.trial, jobsStopped },
-    };
+    // PickBest may have chosen it meanwhile: then it is the sweep's run, and Register refuses it.
+    const trialOf = { sweepId: run.sweep.id, trial: run.sweep.trial, jobsStopped };
+    return { executionStopped: false, trialOf };
   }
   const executionStopped = run.executionArn
     ? await deps.executions.stop(run.executionArn, RUN_CANCELLED_ERROR, cause)

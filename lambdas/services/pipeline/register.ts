@@ -3,6 +3,8 @@ import type { Registry } from '../../adapters/registry/registry.js';
 import { childUri, parseS3Uri, type S3Objects } from '../../adapters/s3-objects.js';
 import type { RegisterState, Registration } from '../../contracts/pipeline.js';
 import { RUN_FILES, runInputUri } from '../../contracts/s3-layout.js';
+import { ConflictError } from '../../domain/errors.js';
+import { cancelledBy } from '../../domain/registry/run-cancel.js';
 
 type TrainedLineage = {
   datasetSha256: string;
@@ -63,6 +65,13 @@ export interface RegisterDeps {
  */
 export async function registerRun(deps: RegisterDeps, state: RegisterState): Promise<Registration> {
   const { objects, registry } = deps;
+  // A sweep trial cancelled as PickBest chose it: its execution goes on, but it is no candidate.
+  const run = await registry.runs.getRun(state.model, state.run.runId);
+  if (run?.status === 'cancelled' && run.cancelled) {
+    throw new ConflictError(
+      `run ${run.runId} of ${run.model} was ${cancelledBy(run.cancelled)}; nothing is registered`,
+    );
+  }
   const summary = await trainedLineage(objects, state, deps.codeVersion ?? 'unknown');
   // The parent is what serves the target stage now: the version this one would replace.
   const serving = await registry.stages.getStage(state.model, state.stage);
