@@ -29,15 +29,11 @@ export class RegistryTable {
     return queryAll(this.doc, this.tableName, input, max);
   }
 
-  /** The items of a model whose sort key starts with `prefix`, the first `max` of them if given. */
-  queryPrefix(model: string, prefix: string, newestFirst = false, max?: number): Promise<Item[]> {
-    return this.queryAll(
-      {
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-        ExpressionAttributeValues: { ':pk': keys.model(model), ':prefix': prefix },
-        ScanIndexForward: !newestFirst,
-      },
-      max,
-    );
+  queryPrefix(model: string, prefix: string, newestFirst = false): Promise<Item[]> {
+    return this.queryAll({
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': keys.model(model), ':prefix': prefix },
+      ScanIndexForward: !newestFirst,
+    });
   }
 }
