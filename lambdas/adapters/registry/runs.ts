@@ -13,6 +13,12 @@ export interface RunListFilter {
   readonly since?: Date;
 }
 
+/** "The run's execution still runs it" (`#s` is its status), as a condition and its values. */
+const ACTIVE = {
+  condition: `#s IN (${ACTIVE_RUN_STATUSES.map((s) => `:${s}`).join(', ')})`,
+  values: Object.fromEntries(ACTIVE_RUN_STATUSES.map((s) => [`:${s}`, s])),
+} as const;
+
 /** Training runs: one item per run in its model's partition, newest first by run id. */
 export class RunStore {
   constructor(private readonly t: RegistryTable) {}
@@ -81,13 +87,13 @@ export class RunStore {
           TableName: this.t.tableName,
           Key: { PK: keys.model(model), SK: keys.run(runId) },
           UpdateExpression: 'SET #s = :cancelled, finishedAt = :at, cancelled = :c',
-          ConditionExpression: `attribute_exists(SK) AND #s IN (${ACTIVE_RUN_STATUSES.map((s) => `:${s}`).join(', ')})`,
+          ConditionExpression: `attribute_exists(SK) AND ${ACTIVE.condition}`,
           ExpressionAttributeNames: { '#s': 'status' },
           ExpressionAttributeValues: {
             ':cancelled': 'cancelled',
             ':at': cancelled.at,
             ':c': cancelled,
-            ...Object.fromEntries(ACTIVE_RUN_STATUSES.map((s) => [`:${s}`, s])),
+            ...ACTIVE.values,
           },
           ReturnValues: 'UPDATED_OLD',
         }),
@@ -132,15 +138,8 @@ export class RunStore {
   ): Promise<boolean> {
     return this.updateIf(model, runId, {
       set: 'SET #s = :failed, finishedAt = :at, failure = :failure',
-      condition: '#s IN (:training, :evaluating, :registered)',
-      values: {
-        ':failed': 'failed',
-        ':at': finishedAt,
-        ':failure': failure,
-        ':training': 'training',
-        ':evaluating': 'evaluating',
-        ':registered': 'registered',
-      },
+      condition: ACTIVE.condition,
+      values: { ':failed': 'failed', ':at': finishedAt, ':failure': failure, ...ACTIVE.values },
     });
   }
 
